@@ -1,0 +1,198 @@
+/**
+ * `typecheck` is the only way to mint `Checked<Network>`. It re-derives every node's type from
+ * its children (the shapes interpreter, `typeRules`), checks dtypes and static attributes, the
+ * uniqueness of input names, parameter names and site ids, and that every parameter has finite
+ * values of the right size. It returns the first error found, with the path of the node.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type { Algebra } from '../interpreters/algebra.js'
+import { topoOrder } from '../interpreters/algebra.js'
+import type { DslError, Path } from './errors.js'
+import type { Checked, DType, Network, Node, TensorType } from './node.js'
+import { children } from './node.js'
+import { isStochastic } from './noise.js'
+import {
+  batchNormShape, broadcastShape, conv2dShape, lossShape, matmulShape, poolShape, reshapeShape, showShape, sizeOf,
+  validShape,
+} from './shape.js'
+
+/** A failure of one node, before its path is known. */
+type Failure = DslError extends infer D ? (D extends { readonly path: Path } ? Omit<D, 'path'> : never) : never
+type Typed = E.Either<Failure, TensorType>
+
+const shapeFail = (op: string) => (message: string): Failure => ({ _tag: 'ShapeMismatch', op, message })
+const ok = (dtype: DType) => (r: E.Either<string, readonly (number | 'batch')[]>, op: string): Typed =>
+  E.bimap(shapeFail(op), (shape: TensorType['shape']): TensorType => ({ shape, dtype }))(r)
+
+const needDType = (op: string, t: TensorType, allowed: readonly DType[]): E.Either<Failure, TensorType> =>
+  allowed.includes(t.dtype) ? E.right(t) : E.left({ _tag: 'DTypeMismatch', op, expected: allowed, found: t.dtype })
+
+const attr = (op: string, attribute: string, good: boolean, expected: string, found: unknown): E.Either<Failure, void> =>
+  good ? E.right(undefined) : E.left({ _tag: 'InvalidAttribute', op, attribute, expected, found: String(found) })
+
+const posInts = (xs: readonly number[]): boolean => xs.every((x) => Number.isInteger(x) && x > 0)
+const natInts = (xs: readonly number[]): boolean => xs.every((x) => Number.isInteger(x) && x >= 0)
+const numeric: readonly DType[] = ['real', 'binary']
+
+const seq = (...checks: ReadonlyArray<E.Either<Failure, unknown>>): E.Either<Failure, void> => {
+  for (const c of checks) if (E.isLeft(c)) return c
+  return E.right(undefined)
+}
+const then = (checks: E.Either<Failure, void>, t: () => Typed): Typed => (E.isLeft(checks) ? checks : t())
+
+/** The shapes interpreter: each node's type from its children's types, or why it has none. */
+export const typeRules: Algebra<Typed> = {
+  Input: (n) => E.bimap(shapeFail('Input'), () => n.type)(validShape(n.type.shape)),
+  Param: (n) =>
+    then(attr('Param', 'shape', !n.type.shape.includes('batch'), 'free of the batch axis', showShape(n.type.shape)), () =>
+      E.bimap(shapeFail('Param'), () => n.type)(validShape(n.type.shape))),
+  Const: (n) => then(attr('Const', 'value', Number.isFinite(n.value), 'finite', n.value), () => E.right(n.type)),
+  MatMul: (_, { lhs, rhs }) =>
+    E.chain(([l, r]: [TensorType, TensorType]) => ok('real')(matmulShape(l.shape, r.shape), 'MatMul'))(
+      E.sequenceArray([E.chain((t: TensorType) => needDType('MatMul', t, numeric))(lhs), E.chain((t: TensorType) => needDType('MatMul', t, numeric))(rhs)]) as E.Either<Failure, [TensorType, TensorType]>,
+    ),
+  Add: (_, { lhs, rhs }) => elementwise('Add', lhs, rhs, () => 'real'),
+  Mul: (_, { lhs, rhs }) => elementwise('Mul', lhs, rhs, (a, b) => (a === 'binary' && b === 'binary' ? 'binary' : 'real')),
+  Unary: (n, { arg }) =>
+    E.map((t: TensorType): TensorType => ({ shape: t.shape, dtype: n.op === 'neg' && t.dtype === 'binary' ? 'binary' : 'real' }))(
+      E.chain((t: TensorType) => needDType('Unary', t, numeric))(arg),
+    ),
+  Conv2d: (n, { input, kernel }) =>
+    then(
+      seq(
+        attr('Conv2d', 'stride', posInts(n.stride), 'positive integers', n.stride.join('x')),
+        attr('Conv2d', 'padding', natInts(n.padding), 'non-negative integers', n.padding.join('x')),
+        attr('Conv2d', 'padValue', Number.isFinite(n.padValue), 'finite', n.padValue),
+        E.chain((t: TensorType) => needDType('Conv2d', t, numeric))(input),
+        E.chain((t: TensorType) => needDType('Conv2d', t, numeric))(kernel),
+      ),
+      () => ok('real')(conv2dShape(get(input).shape, get(kernel).shape, n.stride, n.padding), 'Conv2d'),
+    ),
+  Pool: (n, { input }) =>
+    then(
+      seq(
+        attr('Pool', 'window', posInts(n.window), 'positive integers', n.window.join('x')),
+        attr('Pool', 'stride', posInts(n.stride), 'positive integers', n.stride.join('x')),
+        E.chain((t: TensorType) => needDType('Pool', t, numeric))(input),
+      ),
+      () => ok(n.op === 'max' ? get(input).dtype : 'real')(poolShape(get(input).shape, n.window, n.stride), 'Pool'),
+    ),
+  Reshape: (n, { input }) =>
+    then(seq(input), () =>
+      ok(get(input).dtype)(E.chain((t: readonly (number | 'batch')[]) => reshapeShape(get(input).shape, t))(validShape(n.shape)), 'Reshape')),
+  BatchNorm: (n, { input, gamma, beta, runningMean, runningVar }) =>
+    then(
+      seq(
+        attr('BatchNorm', 'eps', n.eps > 0 && Number.isFinite(n.eps), 'a positive number', n.eps),
+        attr('BatchNorm', 'momentum', n.momentum >= 0 && n.momentum <= 1, 'in [0, 1]', n.momentum),
+        E.chain((t: TensorType) => needDType('BatchNorm', t, numeric))(input),
+        gamma, beta, runningMean, runningVar,
+      ),
+      () => {
+        for (const s of [gamma, beta, runningMean, runningVar]) {
+          const r = batchNormShape(get(input).shape, get(s).shape)
+          if (E.isLeft(r)) return E.left(shapeFail('BatchNorm')(r.left))
+        }
+        return E.right({ shape: get(input).shape, dtype: 'real' })
+      },
+    ),
+  Binarize: (n, { input }) =>
+    then(
+      seq(
+        isStochastic(n.noise)
+          ? attr('Binarize', 'noise scale', n.noise.scale > 0 && Number.isFinite(n.noise.scale), 'a positive finite number', n.noise.scale)
+          : E.right(undefined),
+        attr('Binarize', 'site', n.site.length > 0, 'a non-empty id', '""'),
+        E.chain((t: TensorType) => needDType('Binarize', t, numeric))(input),
+      ),
+      () => E.right({ shape: get(input).shape, dtype: 'binary' }),
+    ),
+  Loss: (n, { logits, target }) =>
+    then(
+      seq(
+        E.chain((t: TensorType) => needDType('Loss', t, numeric))(logits),
+        E.chain((t: TensorType) =>
+          needDType('Loss', t, n.op === 'softmax-ce' ? ['index'] : n.op === 'logistic-nll' ? ['binary'] : numeric))(target),
+      ),
+      () => ok('real')(lossShape(n.op, get(logits).shape, get(target).shape), 'Loss'),
+    ),
+}
+
+const get = (t: Typed): TensorType => {
+  if (E.isLeft(t)) throw new Error('unreachable: children are checked first')
+  return t.right
+}
+
+const elementwise = (op: string, lhs: Typed, rhs: Typed, dtype: (a: DType, b: DType) => DType): Typed =>
+  then(seq(E.chain((t: TensorType) => needDType(op, t, numeric))(lhs), E.chain((t: TensorType) => needDType(op, t, numeric))(rhs)), () =>
+    ok(dtype(get(lhs).dtype, get(rhs).dtype))(broadcastShape(get(lhs).shape, get(rhs).shape), op))
+
+/** The path at which each node is first reached from the outputs (labels, then roles). */
+export const nodePaths = (outputs: Network['outputs']): Map<Node, Path> => {
+  const paths = new Map<Node, Path>()
+  const queue: Array<[Node, Path]> = Object.entries(outputs).map(([name, n]) => [n, [name]])
+  for (let i = 0; i < queue.length; i++) {
+    const [node, path] = queue[i]!
+    if (paths.has(node)) continue
+    paths.set(node, path)
+    const base = path.length > 1 && node.label !== undefined ? [...path.slice(0, -1), node.label] : path
+    for (const [role, child] of children(node)) {
+      if (!paths.has(child)) queue.push([child, child.label !== undefined ? [...base, child.label] : [...base, role]])
+    }
+  }
+  return paths
+}
+
+const sameType = (a: TensorType, b: TensorType): boolean => a.dtype === b.dtype && showShape(a.shape) === showShape(b.shape)
+
+/** Validates a network; the only way to obtain `Checked<Network>`. */
+export const typecheck = <N extends Network>(net: N): E.Either<DslError, Checked<N>> => {
+  const roots = Object.values(net.outputs)
+  if (roots.length === 0) return E.left({ _tag: 'NoOutputs' })
+  const paths = nodePaths(net.outputs)
+  const at = (n: Node): Path => paths.get(n) ?? []
+  const types = new Map<Node, Typed>()
+  const names = { input: new Map<string, Node>(), parameter: new Map<string, Node>(), site: new Map<string, Node>() }
+  for (const node of topoOrder(roots)) {
+    const args: Record<string, Typed> = {}
+    let childFailed = false
+    for (const [role, child] of children(node)) {
+      const t = types.get(child)
+      if (t === undefined || E.isLeft(t)) childFailed = true
+      args[role] = t as Typed
+    }
+    if (childFailed) throw new Error('unreachable: a failed child returns before its parent')
+    const rule = typeRules[node._tag] as (n: Node, a: Record<string, Typed>) => Typed
+    const derived = rule(node, args)
+    if (E.isLeft(derived)) return E.left({ ...derived.left, path: at(node) } as DslError)
+    if (!sameType(derived.right, node.type)) {
+      return E.left({
+        _tag: 'ShapeMismatch', op: node._tag, path: at(node),
+        message: `stored type ${node.type.dtype}${showShape(node.type.shape)} differs from derived ${derived.right.dtype}${showShape(derived.right.shape)}`,
+      })
+    }
+    types.set(node, derived)
+    const named: readonly ['input' | 'parameter' | 'site', string] | undefined =
+      node._tag === 'Input' ? ['input', node.name] : node._tag === 'Param' ? ['parameter', node.name] : node._tag === 'Binarize' ? ['site', node.site] : undefined
+    if (named !== undefined) {
+      const [kind, name] = named
+      const first = names[kind].get(name)
+      // Inputs and parameters of one name and type are the same tensor (tied); sites never are.
+      const tied = first !== undefined && kind !== 'site' && sameType(first.type, node.type) && first._tag === node._tag
+      if (first !== undefined && first !== node && !tied)
+        return E.left({ _tag: 'DuplicateName', kind, name, path: at(node), firstAt: at(first) })
+      if (first === undefined) names[kind].set(name, node)
+    }
+  }
+  for (const [name, node] of names.parameter) {
+    const values = net.params[name]
+    if (values === undefined) return E.left({ _tag: 'Unbound', kind: 'parameter', name, path: at(node) })
+    const expected = sizeOf(node.type.shape)
+    if (values.length !== expected)
+      return E.left({ _tag: 'ParamSizeMismatch', name, path: at(node), shape: node.type.shape as number[], expected, found: values.length })
+    const bad = values.findIndex((v) => !Number.isFinite(v))
+    if (bad >= 0) return E.left({ _tag: 'NonFiniteParameter', name, index: bad, value: values[bad]! })
+  }
+  for (const name of Object.keys(net.params)) if (!names.parameter.has(name)) return E.left({ _tag: 'UnusedParameter', name })
+  return E.right(net as Checked<N>)
+}

@@ -1,0 +1,59 @@
+/**
+ * An interpreter is a total rule table run by one fold. `Algebra<R>` has one rule per node tag,
+ * so adding a primitive to the IR makes the compiler list every interpreter that lacks a rule.
+ * The fold is memoised on node identity: a shared node is evaluated once, so it is one value
+ * and, for a random node, one random variable.
+ */
+import type { ChildRole, Node, NodeOf, Tag } from '../dsl/node.js'
+import { children } from '../dsl/node.js'
+
+/** The evaluated children of a node of tag K, by role. */
+export type Args<K extends Tag, R> = { readonly [r in ChildRole<K>]: R }
+export type Rule<K extends Tag, R> = (node: NodeOf<K>, args: Args<K, R>) => R
+export type Algebra<R> = { readonly [K in Tag]: Rule<K, R> }
+
+/**
+ * Every node reachable from `roots`, children before parents, each once (by identity).
+ * Iterative, so a network thousands of layers deep does not overflow the stack.
+ */
+export const topoOrder = (roots: readonly Node[]): Node[] => {
+  const order: Node[] = []
+  const state = new Map<Node, 'open' | 'done'>()
+  const stack: Array<{ node: Node; next: number }> = []
+  for (const root of roots) {
+    if (state.has(root)) continue
+    stack.push({ node: root, next: 0 })
+    state.set(root, 'open')
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!
+      const kids = children(top.node)
+      if (top.next < kids.length) {
+        const child = kids[top.next++]![1]
+        if (!state.has(child)) {
+          state.set(child, 'open')
+          stack.push({ node: child, next: 0 })
+        }
+      } else {
+        stack.pop()
+        state.set(top.node, 'done')
+        order.push(top.node)
+      }
+    }
+  }
+  return order
+}
+
+/** Runs an algebra over the DAG below `roots`; returns the value of every reachable node. */
+export const fold = <R>(algebra: Algebra<R>, roots: readonly Node[]): Map<Node, R> => {
+  const values = new Map<Node, R>()
+  for (const node of topoOrder(roots)) {
+    const args: Record<string, R> = {}
+    for (const [role, child] of children(node)) args[role] = values.get(child) as R
+    const rule = algebra[node._tag] as (n: Node, a: Record<string, R>) => R
+    values.set(node, rule(node, args))
+  }
+  return values
+}
+
+/** Runs an algebra and returns the value of one root. */
+export const foldOne = <R>(algebra: Algebra<R>, root: Node): R => fold(algebra, [root]).get(root) as R
