@@ -113,7 +113,7 @@ export const reshape = <S extends Shape>(input: Node, shape: S): Tensor<S> =>
 // ---------------------------------------------------------------------------------------------
 // Normalisation
 
-export const batchNorm = (
+export const batchNormalization = (
   input: Node,
   stats: { readonly gamma: Node; readonly beta: Node; readonly runningMean: Node; readonly runningVar: Node },
   mode: 'train' | 'inference',
