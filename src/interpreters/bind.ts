@@ -1,0 +1,55 @@
+/**
+ * Binding data to a checked network: every Input node must get an array of its declared shape
+ * (leading batch axis of a common size N ≥ 1), finite values, class indices within the range of
+ * the softmax head that reads them, and ±1 where a logistic head reads them.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type { Checked, Input, Loss, Network, Node } from '../dsl/node.js'
+import { showShape } from '../dsl/shape.js'
+import { topoOrder } from './algebra.js'
+import type { RunError } from './errors.js'
+import type { Feed } from './ndarray.js'
+
+export interface Bound {
+  readonly feed: Feed
+  readonly batch: number
+}
+
+const inputsOf = (roots: readonly Node[]): Input[] => topoOrder(roots).filter((n): n is Input => n._tag === 'Input')
+const lossesOf = (roots: readonly Node[]): Loss[] => topoOrder(roots).filter((n): n is Loss => n._tag === 'Loss')
+
+/** Checks `feed` against the inputs the given roots (default: all outputs) read. */
+export const bind = (net: Checked<Network>, feed: Feed, roots: readonly Node[] = Object.values(net.outputs)): E.Either<RunError, Bound> => {
+  const inputs = inputsOf(roots)
+  let batch: number | undefined
+  for (const inp of inputs) {
+    const arr = feed[inp.name]
+    const declared = inp.type.shape
+    const expected = declared[0] === 'batch' ? `[N, ${declared.slice(1).join(', ')}]`.replace(', ]', ']') : showShape(declared)
+    if (arr === undefined) return E.left({ _tag: 'MissingInput', name: inp.name, expected: `an array of shape ${expected}` })
+    if (declared[0] === 'batch') {
+      if (arr.shape[0] === 0) return E.left({ _tag: 'EmptyData' })
+      batch ??= arr.shape[0]
+    }
+    const ok =
+      arr.shape.length === declared.length &&
+      declared.every((d, i) => (d === 'batch' ? arr.shape[i] === batch : arr.shape[i] === d))
+    if (!ok) return E.left({ _tag: 'InputShapeMismatch', name: inp.name, expected: expected.replace('N', String(batch ?? 'N')), found: arr.shape })
+    const bad = arr.data.findIndex((v) => !Number.isFinite(v))
+    if (bad >= 0) return E.left({ _tag: 'NonFiniteInput', name: inp.name, index: bad, value: arr.data[bad]! })
+  }
+  for (const l of lossesOf(roots)) {
+    if (l.target._tag !== 'Input') continue
+    const arr = feed[l.target.name]!
+    if (l.op === 'softmax-ce') {
+      const k = l.logits.type.shape[1] as number
+      const bad = arr.data.findIndex((v) => !(Number.isInteger(v) && v >= 0 && v < k))
+      if (bad >= 0)
+        return E.left({ _tag: 'LabelOutOfRange', name: l.target.name, index: bad, value: arr.data[bad]!, expected: `a class index in 0..${k - 1}` })
+    } else if (l.op === 'logistic-nll') {
+      const bad = arr.data.findIndex((v) => v !== 1 && v !== -1)
+      if (bad >= 0) return E.left({ _tag: 'LabelOutOfRange', name: l.target.name, index: bad, value: arr.data[bad]!, expected: 'a label of +1 or -1' })
+    }
+  }
+  return E.right({ feed, batch: batch ?? 1 })
+}

@@ -1,0 +1,49 @@
+/**
+ * Errors of running a checked network on data: values with one renderer, like `DslError`.
+ * Each names where (the input or site), what was expected and what was found.
+ */
+
+export type RunError =
+  | { readonly _tag: 'EmptyData' }
+  | { readonly _tag: 'MissingInput'; readonly name: string; readonly expected: string }
+  | { readonly _tag: 'InputShapeMismatch'; readonly name: string; readonly expected: string; readonly found: readonly number[] }
+  | { readonly _tag: 'NonFiniteInput'; readonly name: string; readonly index: number; readonly value: number }
+  | { readonly _tag: 'LabelOutOfRange'; readonly name: string; readonly index: number; readonly value: number; readonly expected: string }
+  | { readonly _tag: 'MissingOutput'; readonly name: string; readonly expected: string; readonly available: readonly string[] }
+  /** Exact enumeration would visit more joint states than the budget allows. */
+  | {
+      readonly _tag: 'EnumerationTooLarge'
+      readonly sites: readonly { readonly site: string; readonly units: number }[]
+      readonly states: number
+      readonly budget: number
+    }
+  | { readonly _tag: 'Unsupported'; readonly interpreter: string; readonly what: string; readonly fix: string }
+  | { readonly _tag: 'InvalidOption'; readonly option: string; readonly expected: string; readonly found: string }
+
+const shape = (s: readonly number[]): string => `[${s.join(', ')}]`
+const big = (n: number): string => (Number.isFinite(n) && n < 1e15 ? n.toLocaleString('en-US') : `2^${Math.log2(n).toFixed(1)}`)
+
+export const drawRunError = (e: RunError): string => {
+  switch (e._tag) {
+    case 'EmptyData':
+      return 'data: expected at least one example, found an empty dataset'
+    case 'MissingInput':
+      return `data.${e.name}: expected ${e.expected} for input "${e.name}" of the network, found no such array`
+    case 'InputShapeMismatch':
+      return `data.${e.name}: expected shape ${e.expected} to match input "${e.name}" of the network, found ${shape(e.found)}`
+    case 'NonFiniteInput':
+      return `data.${e.name}[${e.index}]: expected a finite number, found ${e.value}`
+    case 'LabelOutOfRange':
+      return `data.${e.name}[${e.index}]: expected ${e.expected}, found ${e.value}`
+    case 'MissingOutput':
+      return `network: expected an output "${e.name}" (${e.expected}), found outputs ${e.available.map((a) => `"${a}"`).join(', ') || 'none'}`
+    case 'EnumerationTooLarge':
+      return `exact: enumeration needs ${big(e.states)} joint states, over the budget of ${big(e.budget)} (stochastic sites: ${e.sites
+        .map((s) => `${s.site} (${s.units} units)`)
+        .join(', ')}); use the Monte Carlo interpreter, a smaller network, or raise the budget`
+    case 'Unsupported':
+      return `${e.interpreter}: ${e.what} is not supported; ${e.fix}`
+    case 'InvalidOption':
+      return `option ${e.option}: expected ${e.expected}, found ${e.found}`
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Reverse-mode differentiation over the IR: one vector–Jacobian rule per primitive, written
+ * once and shared by the exact interpreter and every gradient estimator. The rule of `Binarize`
+ * is the only one that differs between estimators, so the caller passes it.
+ */
+import type { Binarize, Node, Tag, NodeOf } from '../../dsl/node.js'
+import { children } from '../../dsl/node.js'
+import { topoOrder } from '../algebra.js'
+import type { NDArray } from '../ndarray.js'
+import type { Evaluation } from './forward.js'
+import * as ops from './ops.js'
+import * as spatial from './spatial.js'
+
+/** Gradient with respect to a binarize node's input, given the gradient at its output (or none). */
+export type BinarizeBackward = (node: Binarize, input: NDArray, output: NDArray, gOut: NDArray) => NDArray | undefined
+
+export interface Seeds {
+  /** Per-example weights of the loss nodes to differentiate (the mean loss has weights 1/N). */
+  readonly loss?: ReadonlyMap<Node, Float64Array>
+  /** Extra gradients injected at any node (e.g. a score-function term at a site's input). */
+  readonly at?: ReadonlyMap<Node, NDArray>
+}
+
+type Vjp<K extends Tag> = (
+  node: NodeOf<K>, arg: (role: string) => NDArray, out: NDArray, g: NDArray, ev: Evaluation,
+) => ReadonlyArray<readonly [string, NDArray]>
+
+const hadamard = (a: NDArray, b: NDArray): NDArray => ops.elementwise(a, b, (x, y) => x * y)
+
+/** The vector–Jacobian rules; Loss and Binarize are seeded by the caller. */
+const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
+  Input: () => [],
+  Param: () => [],
+  Const: () => [],
+  MatMul: (_, arg, __, g) => [['lhs', ops.matmulNT(g, arg('rhs'))], ['rhs', ops.matmulTN(arg('lhs'), g)]],
+  Add: (_, arg, __, g) => [['lhs', ops.unbroadcast(g, arg('lhs').shape)], ['rhs', ops.unbroadcast(g, arg('rhs').shape)]],
+  Mul: (_, arg, __, g) => [
+    ['lhs', ops.unbroadcast(hadamard(g, arg('rhs')), arg('lhs').shape)],
+    ['rhs', ops.unbroadcast(hadamard(g, arg('lhs')), arg('rhs').shape)],
+  ],
+  Unary: (n, arg, __, g) => {
+    const x = arg('arg')
+    const d = ops.unaryDeriv[n.op]
+    const out = new Float64Array(g.data.length)
+    for (let i = 0; i < out.length; i++) out[i] = g.data[i]! * d(x.data[i]!)
+    return [['arg', { shape: x.shape, data: out }]]
+  },
+  Conv2d: (n, arg, __, g) => {
+    const r = spatial.conv2dBackward(arg('input'), arg('kernel'), g, n.stride, n.padding, n.padValue)
+    return [['input', r.input], ['kernel', r.kernel]]
+  },
+  Pool: (n, arg, __, g, ev) => [['input', spatial.poolBackward(n.op, arg('input'), g, ev.argmax.get(n)!, n.window, n.stride)]],
+  Reshape: (_, arg, __, g) => [['input', { shape: arg('input').shape, data: g.data }]],
+  BatchNorm: (n, arg, __, g, ev) => {
+    const stats = ev.bnStats.get(n)!
+    const r = spatial.batchNormBackward(
+      arg('input'), { gamma: arg('gamma'), beta: arg('beta'), mean: stats.mean, variance: stats.variance }, n.eps, g, n.mode === 'train',
+    )
+    return [['input', r.input], ['gamma', r.gamma], ['beta', r.beta]]
+  },
+  Binarize: () => [],
+  Loss: () => [],
+}
+
+const accumulate = (grads: Map<Node, NDArray>, node: Node, g: NDArray): void => {
+  const prev = grads.get(node)
+  if (prev === undefined) grads.set(node, { shape: g.shape, data: Float64Array.from(g.data) })
+  else for (let i = 0; i < g.data.length; i++) prev.data[i]! += g.data[i]!
+}
+
+/**
+ * Gradients of Σ_loss Σ_e weight_e · loss_e (plus the injected seeds) with respect to every
+ * node below `roots`; read parameters' gradients off their Param nodes.
+ */
+export const backward = (
+  ev: Evaluation, roots: readonly Node[], seeds: Seeds, binarizeBackward: BinarizeBackward,
+): Map<Node, NDArray> => {
+  const grads = new Map<Node, NDArray>()
+  for (const [node, g] of seeds.at ?? []) accumulate(grads, node, g)
+  const order = topoOrder(roots)
+  const value = (n: Node): NDArray => ev.values.get(n)!
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i]!
+    if (node._tag === 'Loss') {
+      const w = seeds.loss?.get(node)
+      if (w !== undefined) accumulate(grads, node.logits, ops.lossGrad(node.op, value(node.logits), value(node.target), w))
+      continue
+    }
+    const g = grads.get(node)
+    if (g === undefined) continue
+    if (node._tag === 'Binarize') {
+      const gi = binarizeBackward(node, value(node.input), value(node), g)
+      if (gi !== undefined) accumulate(grads, node.input, gi)
+      continue
+    }
+    const kids = new Map(children(node))
+    const rule = vjpRules[node._tag] as Vjp<Tag>
+    for (const [role, gc] of rule(node as never, (r) => value(kids.get(r)!), value(node), g, ev)) {
+      const child = kids.get(role)!
+      if (child._tag !== 'Const' && child._tag !== 'Input') accumulate(grads, child, gc)
+    }
+  }
+  return grads
+}
+
+/** Mean-loss weights (1/N per example) for a batch of N. */
+export const meanWeights = (n: number): Float64Array => new Float64Array(n).fill(1 / n)
