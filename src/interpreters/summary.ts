@@ -173,9 +173,9 @@ const kindOf = (nodes: readonly Node[], head: Node): string => {
  * @example
  * import { pipe } from 'fp-ts/lib/function.js'
  * import * as E from 'fp-ts/lib/Either.js'
- * import { input, mlp, typecheck } from 'sbnkit/dsl'
- * const out = pipe(input('x', ['batch', 4]), mlp({ hidden: [3], outputs: 2 }))
- * const net = typecheck({ outputs: { output: out }, params: {} }) // params from initParams
+ * import { initParams, input, key, mlp, typecheck } from 'sbnkit/dsl'
+ * const outputs = { output: pipe(input('x', ['batch', 4]), mlp({ hidden: [3], outputs: 2 })) }
+ * const net = typecheck({ outputs, params: initParams(outputs, key(0)) })
  * if (E.isRight(net)) console.log(renderSummary(summary(net.right)))
  */
 export const summary = (net: Checked<Network>): Summary => {
