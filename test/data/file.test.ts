@@ -37,7 +37,7 @@ describe('readDataFile', () => {
       '<dir>/cut.json: not valid JSON: line 1, column 64: the text ends inside an array (is the file truncated?)',
     )
     expect(await failure('nan.json', '{ "format": "sbnkit-data/1",\n  "inputs": { "x": [[0.5, NaN]] } }')).toBe(
-      '<dir>/nan.json: not valid JSON: line 2, column 28: expected a value, found NaN (JSON has no NaN or Infinity; write finite numbers)',
+      '<dir>/nan.json: not valid JSON: line 2, column 27: expected a value, found NaN (JSON has no NaN or Infinity; write finite numbers)',
     )
     expect(await failure('rag.json', '{ "format": "sbnkit-data/1", "inputs": { "x": [[1, 2], [3]], "y": [1] } }')).toBe(
       '<dir>/rag.json: inputs.x[1]: expected 2 values per row like row 0, found 1',
