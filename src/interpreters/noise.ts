@@ -78,7 +78,7 @@ const triangular: Standard = {
 // Normal N(0, 1). Φ is a series near 0 and a continued fraction of the Mills ratio in the tails,
 // both written in z (not z/√2) so that no rounding of a rescaled argument is amplified by exp.
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI)
-/** Where Φ switches from the series to the continued fraction (≤ 45 terms either side). */
+/** Where Φ switches from the series (≤ 24 terms) to the continued fraction (≤ 46 terms). */
 const SERIES_LIMIT = 2
 
 // φ(z) with z² split as h² + l(t + h), h = round(16t)/16, so h² is exact and a large |z| keeps a
@@ -147,6 +147,7 @@ const lowerTailIcdf = (p: number): number => {
   for (let i = 0; i < NEWTON_STEPS; i++) {
     const F = normalCdf(z)
     const dz = ((Math.log(F) - logp) * F) / phi(z)
+    if (!Number.isFinite(dz)) break // Φ(z) underflowed: p is subnormal, keep the estimate z0
     z -= dz
     if (converged(dz, z)) break
   }
