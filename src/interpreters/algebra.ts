@@ -16,7 +16,7 @@ export type Algebra<R> = { readonly [K in Tag]: Rule<K, R> }
  * Every node reachable from `roots`, children before parents, each once (by identity).
  * Iterative, so a network thousands of layers deep does not overflow the stack.
  */
-export const topoOrder = (roots: readonly Node[]): Node[] => {
+export const topoOrder = (roots: readonly Node[], leaves?: { has(n: Node): boolean }): Node[] => {
   const order: Node[] = []
   const state = new Map<Node, 'open' | 'done'>()
   const stack: Array<{ node: Node; next: number }> = []
@@ -26,7 +26,7 @@ export const topoOrder = (roots: readonly Node[]): Node[] => {
     state.set(root, 'open')
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!
-      const kids = children(top.node)
+      const kids = leaves?.has(top.node) === true ? [] : children(top.node)
       if (top.next < kids.length) {
         const child = kids[top.next++]![1]
         if (!state.has(child)) {
@@ -43,10 +43,18 @@ export const topoOrder = (roots: readonly Node[]): Node[] => {
   return order
 }
 
-/** Runs an algebra over the DAG below `roots`; returns the value of every reachable node. */
-export const fold = <R>(algebra: Algebra<R>, roots: readonly Node[]): Map<Node, R> => {
+/**
+ * Runs an algebra over the DAG below `roots`; returns the value of every reachable node.
+ * Nodes in `preset` take the given value and are not descended into (a cut of the DAG).
+ */
+export const fold = <R>(algebra: Algebra<R>, roots: readonly Node[], preset?: ReadonlyMap<Node, R>): Map<Node, R> => {
   const values = new Map<Node, R>()
-  for (const node of topoOrder(roots)) {
+  for (const node of topoOrder(roots, preset)) {
+    const given = preset?.get(node)
+    if (given !== undefined) {
+      values.set(node, given)
+      continue
+    }
     const args: Record<string, R> = {}
     for (const [role, child] of children(node)) args[role] = values.get(child) as R
     const rule = algebra[node._tag] as (n: Node, a: Record<string, R>) => R

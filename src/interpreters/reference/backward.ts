@@ -77,7 +77,7 @@ export const backward = (
 ): Map<Node, NDArray> => {
   const grads = new Map<Node, NDArray>()
   for (const [node, g] of seeds.at ?? []) accumulate(grads, node, g)
-  const order = topoOrder(roots)
+  const order = topoOrder(roots, ev.cut)
   const value = (n: Node): NDArray => ev.values.get(n)!
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i]!
@@ -87,7 +87,7 @@ export const backward = (
       continue
     }
     const g = grads.get(node)
-    if (g === undefined) continue
+    if (g === undefined || ev.cut.has(node)) continue
     if (node._tag === 'Binarize') {
       const gi = binarizeBackward(node, value(node.input), value(node), g)
       if (gi !== undefined) accumulate(grads, node.input, gi)

@@ -25,6 +25,8 @@ export interface Evaluation {
   /** Mean and variance used by each batch-norm node (batch statistics in training mode). */
   readonly bnStats: ReadonlyMap<Node, { readonly mean: NDArray; readonly variance: NDArray }>
   readonly batch: number
+  /** Nodes whose values were given (a cut): reverse passes stop there too. */
+  readonly cut: ReadonlyMap<Node, NDArray>
 }
 
 export interface ForwardContext {
@@ -75,10 +77,14 @@ const rulesFor = (ctx: ForwardContext, ev: {
   },
 })
 
-/** Evaluates every node below `roots` (default: all outputs) once. */
-export const evaluate = (ctx: ForwardContext, roots: readonly Node[] = Object.values(ctx.net.outputs)): Evaluation => {
+/** Evaluates every node below `roots` (default: all outputs) once; nodes of `cut` take the given values. */
+export const evaluate = (
+  ctx: ForwardContext,
+  roots: readonly Node[] = Object.values(ctx.net.outputs),
+  cut: ReadonlyMap<Node, NDArray> = new Map(),
+): Evaluation => {
   const side = { lossPerExample: new Map<Node, Float64Array>(), argmax: new Map<Node, Int32Array>(), bnStats: new Map<Node, { mean: NDArray; variance: NDArray }>() }
-  return { values: fold(rulesFor(ctx, side), roots), ...side, batch: ctx.batch }
+  return { values: fold(rulesFor(ctx, side), roots, cut), ...side, batch: ctx.batch, cut }
 }
 
 export { ops, spatial }
