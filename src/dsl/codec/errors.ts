@@ -52,9 +52,19 @@ export const show = (u: unknown): string => {
   return 'an object'
 }
 
-/** `params` + `W2` → `params.W2`; `nodes` + 3 → `nodes[3]`. Keys are written as they are. */
+/**
+ * `params` + `W2` → `params.W2`; `nodes` + 3 → `nodes[3]`. Names are written as they are, dots
+ * included (`params.layer1.W`, as `draw` writes them), unless they hold other characters, which
+ * are quoted (`sideFiles["../x.bin"]`).
+ */
 export const at = (path: string, key: string | number): string =>
-  typeof key === 'number' ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`
+  typeof key === 'number'
+    ? `${path}[${key}]`
+    : !/^[\w#-][\w.#-]*$/.test(key)
+      ? `${path}[${JSON.stringify(key)}]`
+      : path === ''
+        ? key
+        : `${path}.${key}`
 
 /**
  * Turns io-ts validation errors into `Structure` errors under `prefix`. Codec names are written
