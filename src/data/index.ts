@@ -1,0 +1,22 @@
+/**
+ * sbnkit data: the dataset file format (`sbnkit-data/1`), the packaged image datasets (MNIST,
+ * Fashion-MNIST) with splits and a binary cache, and the generators (MATH.md §7 gradeval data,
+ * teacher–student). Importing this module reads nothing: datasets load only when asked.
+ */
+export * from './errors.js'
+export { DATA_FORMAT, DataFileCodec, decodeData, encodeData } from './format.js'
+export type { DataFileJson, EncodeOptions } from './format.js'
+export { parseDataText, parseJson, readDataFile, writeDataFile } from './file.js'
+export { ArrayCodec, MAX_ERRORS_PER_ARRAY } from './tensor.js'
+export type { FlatArrayJson } from './tensor.js'
+export * from './images.js'
+export { fashionMnistPackage, findPackage, mnistPackage, readPackage } from './packages.js'
+export type { FoundPackage, PackageImages, PackageSpec } from './packages.js'
+export { CACHE_MAGIC, CACHE_VERSION, cacheFileName, crc32, decodeCache, encodeCache, readCache, writeCache } from './cache.js'
+export type { CacheRead } from './cache.js'
+export * from './split.js'
+export * from './loaders.js'
+export * from './gradeval.js'
+export * from './teacher.js'
+export { permutation, seededKey, stream } from './prng.js'
+export type { Stream } from './prng.js'
