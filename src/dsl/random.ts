@@ -132,11 +132,12 @@ export const keyOfWords = (k0: number, k1: number): Key => mint(k0, k1)
 
 /**
  * `n` independent child keys (default 2): child j is Threefry(k, (j, 0xFFFFFFFF)).
- * The children are distinct from every key and draw derived from `k` in the other domains.
+ * Their counters differ from those of every draw and every folded-in key of `k`.
  * @example const [kInit, kTrain] = split(key(0))
  */
 export const split = (k: Key, n = 2): Key[] => {
-  if (!(Number.isSafeInteger(n) && n >= 0 && n <= TWO32)) throw new RangeError(`split: n must be an integer in [0, 2^32], found ${n}`)
+  if (!(Number.isSafeInteger(n) && n >= 0 && n <= TWO32))
+    throw new RangeError(`split: n must be an integer in [0, 2^32], found ${n}`)
   const out = new Uint32Array(2)
   const keys: Key[] = []
   for (let j = 0; j < n; j++) {
@@ -151,7 +152,8 @@ export const split = (k: Key, n = 2): Key[] => {
  * @example const kStep = foldIn(key(0), 17)
  */
 export const foldIn = (k: Key, data: number): Key => {
-  if (!(Number.isInteger(data) && data >= 0 && data < TWO32)) throw new RangeError(`foldIn: data must be an integer in [0, 2^32), found ${data}`)
+  if (!(Number.isInteger(data) && data >= 0 && data < TWO32))
+    throw new RangeError(`foldIn: data must be an integer in [0, 2^32), found ${data}`)
   const out = new Uint32Array(2)
   threefryBlocksInto(k[0], k[1], data, FOLD_DOMAIN, 1, out, 0)
   return mint(out[0]!, out[1]!)
@@ -178,14 +180,15 @@ export const siteKey = (k: Key, site: string): Key => foldIn(k, siteHash(site))
 // ---------------------------------------------------------------------------------------------
 // Draws
 
+// Compares count with 2^53 − start, which is exact, where start + count could round down.
 const checkRange = (what: string, start: number, count: number): void => {
-  if (!(Number.isSafeInteger(start) && start >= 0 && count <= TWO53 - start)) // TWO53 − start is exact; a sum could round
+  if (!(Number.isSafeInteger(start) && start >= 0 && count <= TWO53 - start))
     throw new RangeError(`${what}: draw indices must be integers in [0, 2^53), found ${start}..${start + count - 1}`)
 }
 
 /**
  * Uint32 draw number `index` (0 ≤ index < 2^53) of key `k`: word (index mod 2) of Threefry(k, (block
- * mod 2^32, floor(block / 2^32))) with block = floor(index / 2).
+ * mod 2^32, floor(block / 2^32))) with block = floor(index / 2). For many draws use `fillBits`.
  * @example bits(key(0), 0) === bits(key(0), 0) // true: a pure function of (key, index)
  */
 export const bits = (k: Key, index: number): number => {
