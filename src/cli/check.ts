@@ -52,7 +52,7 @@ export const check: Command = async (argv, io) => {
   try {
     const net = await readModelFile(path)
     if (E.isLeft(net)) {
-      io.err(`${drawModelErrors(net.left)}\n`)
+      io.err(`${drawModelErrors(net.left, path)}\n`)
       return exitCode.badInput
     }
     const s = summary(net.right)

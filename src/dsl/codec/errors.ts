@@ -33,8 +33,12 @@ export const drawModelError = (e: ModelError): string => {
   }
 }
 
-/** Renders errors one per line (no trailing newline). */
-export const drawModelErrors = (es: readonly ModelError[]): string => es.map(drawModelError).join('\n')
+/**
+ * Renders errors one per line (no trailing newline). Given the model's `file`, errors found inside
+ * it are prefixed with it too (`model.json: params.W.shape: …`), as compilers do.
+ */
+export const drawModelErrors = (es: readonly ModelError[], file?: string): string =>
+  es.map((e) => (file !== undefined && (e._tag === 'Structure' || e._tag === 'Network') ? `${file}: ` : '') + drawModelError(e)).join('\n')
 
 export const structure = (path: string, message: string): ModelError => ({ _tag: 'Structure', path, message })
 
