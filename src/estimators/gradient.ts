@@ -1,0 +1,226 @@
+/**
+ * The gradient interpreter: one forward pass drawn with a key, then one reverse pass whose rule
+ * at each binarize site comes from that site's estimator; every other primitive uses the shared
+ * reverse rules of `interpreters/reference/backward.ts`. Score-function estimators (REINFORCE,
+ * ARM) add their terms as seeds at the sites' inputs. Returns a gradient for every parameter,
+ * in the parameter's row-major order and shape.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type { Binarize, Checked, Loss, Network, Node } from '../dsl/node.js'
+import { children } from '../dsl/node.js'
+import { concrete, sizeOf } from '../dsl/shape.js'
+import type { Key } from '../dsl/random.js'
+import { foldIn } from '../dsl/random.js'
+import { topoOrder } from '../interpreters/algebra.js'
+import { bind } from '../interpreters/bind.js'
+import type { RunError } from '../interpreters/errors.js'
+import type { ParamGrads } from '../interpreters/exact/accumulate.js'
+import { addParamGrads, zeroGrads } from '../interpreters/exact/accumulate.js'
+import { exact } from '../interpreters/exact/index.js'
+import { lossOutput } from '../interpreters/montecarlo/index.js'
+import type { Feed, NDArray } from '../interpreters/ndarray.js'
+import { sliceFeed } from '../interpreters/ndarray.js'
+import { noiseFns } from '../interpreters/noise.js'
+import { backward, meanWeights } from '../interpreters/reference/backward.js'
+import type { Evaluation } from '../interpreters/reference/forward.js'
+import { evaluate } from '../interpreters/reference/forward.js'
+import type { Estimator, LatentRule } from './estimator.js'
+import { st } from './estimator.js'
+import type { BitSource } from './sites.js'
+import { backwardSite, forwardSite, isWeight, keyedSource, toMirror } from './sites.js'
+
+export interface GradientOptions {
+  readonly key: Key
+  /** Estimator of activation sites (default principled `st()`). */
+  readonly estimator?: Estimator
+  /** Estimator of weight sites (default `st()`). */
+  readonly weights?: Estimator
+  /** Per-site overrides, by site id. */
+  readonly sites?: Readonly<Record<string, Estimator>>
+  /** How weight gradients reach latent parameters (default `mirror`). */
+  readonly latent?: LatentRule
+  /** Bernoulli weights drawn once per pass (default), once per example, or the mode sign(η). */
+  readonly weightSampling?: 'per-pass' | 'per-example' | 'mode'
+  /** REINFORCE baseline subtracted from the loss (e.g. a running mean kept by the caller). */
+  readonly baseline?: number
+  /** Where draws come from (default: the keyed PRNG). Tests enumerate randomness through it. */
+  readonly source?: BitSource
+  /**
+   * Differentiate the batch mean of this output (summed over its per-example elements) instead
+   * of the loss, e.g. a linear head η for the laws of MATH.md §6.
+   */
+  readonly output?: string
+}
+
+export interface GradientResult {
+  /** Mean loss of the differentiated forward pass, and its per-example values. */
+  readonly loss: number
+  readonly perExample: Float64Array
+  readonly grad: ParamGrads
+  readonly shapes: Readonly<Record<string, readonly number[]>>
+  readonly latent: LatentRule
+  /** The estimator label used at each site. */
+  readonly estimators: Readonly<Record<string, string>>
+}
+
+const sitesOf = (root: Node): Binarize[] => topoOrder([root]).filter((n): n is Binarize => n._tag === 'Binarize')
+
+const shapesOf = (net: Checked<Network>, loss: Loss): Record<string, readonly number[]> =>
+  Object.fromEntries(
+    topoOrder([loss]).flatMap((n) => (n._tag === 'Param' ? [[n.name, concrete(n.type.shape, 1)] as const] : [])),
+  )
+
+/** Per-example values of the objective: a loss head's losses, or an output summed per example. */
+const objectivePerExample = (root: Node, ev: Evaluation, batch: number): Float64Array => {
+  const l = ev.lossPerExample.get(root)
+  if (l !== undefined) return l
+  const v = ev.values.get(root)!.data
+  const per = v.length / batch
+  return Float64Array.from({ length: batch }, (_, n) => v.subarray(n * per, (n + 1) * per).reduce((a, b) => a + b, 0))
+}
+
+/** The nodes that depend on `site` (its descendants, itself included). */
+const descendants = (loss: Node, site: Node): Set<Node> => {
+  const out = new Set<Node>([site])
+  for (const n of topoOrder([loss])) if (children(n).some(([, c]) => out.has(c))) out.add(n)
+  return out
+}
+
+/** Score of log P(x | a) with respect to a: σ p(a)/F(σ a) with σ = x. */
+const score = (node: Binarize, a: NDArray, x: NDArray): Float64Array => {
+  const f = noiseFns(node.noise)
+  return Float64Array.from(a.data, (v, i) => {
+    const s = x.data[i]!
+    const F = f.cdf(s * v)
+    return F > 0 ? (s * f.pdf(v)) / F : 0
+  })
+}
+
+export const gradient = (net: Checked<Network>, feed: Feed, opts: GradientOptions): E.Either<RunError, GradientResult> => {
+  const lossE = lossOutput(net)
+  if (E.isLeft(lossE)) return lossE
+  const loss = lossE.right
+  const boundE = bind(net, feed, [loss])
+  if (E.isLeft(boundE)) return boundE
+  const latent = opts.latent ?? 'mirror'
+  if (opts.output !== undefined && net.outputs[opts.output] === undefined)
+    return E.left({ _tag: 'MissingOutput', name: opts.output, expected: 'the output to differentiate', available: Object.keys(net.outputs) })
+  const sites = sitesOf(opts.output === undefined ? loss : net.outputs[opts.output]!)
+  const estOf = (s: Binarize): Estimator => opts.sites?.[s.site] ?? (isWeight(s) ? opts.weights : opts.estimator) ?? st()
+  const estimators = Object.fromEntries(sites.map((s) => [s.site, estOf(s).label]))
+  for (const s of sites) {
+    const k = estOf(s).kind
+    if (k === 'arm' && s.noise.family !== 'logistic')
+      return E.left({ _tag: 'Unsupported', interpreter: 'arm', what: `site ${s.site} with ${s.noise.family} noise`, fix: 'ARM needs logistic noise; use reinforce or st there' })
+    if (k === 'exact' && opts.estimator?.kind !== 'exact')
+      return E.left({ _tag: 'Unsupported', interpreter: 'gradient', what: `the exact estimator at a single site (${s.site})`, fix: 'use exactGradient() as the estimator of the whole network' })
+  }
+  if (opts.estimator?.kind === 'exact') {
+    if (opts.output !== undefined)
+      return E.left({ _tag: 'Unsupported', interpreter: 'exact', what: 'differentiating an output other than the loss', fix: 'use the loss output' })
+    return exactAsEstimator(net, feed, loss, sites, latent, estimators)
+  }
+  const batch = boundE.right.batch
+  if (opts.weightSampling === 'per-example' && batch > 1) {
+    const grad = zeroGrads(net)
+    const perExample = new Float64Array(batch)
+    for (let n = 0; n < batch; n++) {
+      const r = gradient(net, sliceFeed(feed, n, n + 1), { ...opts, key: foldIn(opts.key, n), weightSampling: 'per-pass' })
+      if (E.isLeft(r)) return r
+      for (const [name, g] of Object.entries(r.right.grad)) for (let i = 0; i < g.length; i++) grad[name]![i]! += g[i]! / batch
+      perExample[n] = r.right.loss
+    }
+    return E.right({ loss: perExample.reduce((a, b) => a + b, 0) / batch, perExample, grad, shapes: shapesOf(net, loss), latent, estimators })
+  }
+  const source = opts.source ?? keyedSource
+  const weightMode = opts.weightSampling === 'mode'
+  // Forward: each site by its estimator; ARM keeps its uniforms.
+  const uniforms = new Map<Binarize, Float64Array>()
+  const passRule = (pass: Key) => (node: Binarize, a: NDArray): NDArray => {
+    const r = forwardSite(estOf(node), node, a, source(pass, node.site, a.data.length), weightMode && isWeight(node))
+    if (r.u !== undefined && pass === opts.key) uniforms.set(node, r.u)
+    return r.x
+  }
+  const root: Node = opts.output === undefined ? loss : net.outputs[opts.output]!
+  const ev = evaluate({ net, feed, batch, binarize: passRule(opts.key) }, [root])
+  const ell = objectivePerExample(root, ev, batch)
+  const meanLoss = ell.reduce((a, b) => a + b, 0) / batch
+  const b = opts.baseline ?? 0
+  const at = new Map<Node, NDArray>()
+  const seed = (node: Binarize, data: Float64Array): void => {
+    const a = ev.values.get(node.input)!
+    const g = { shape: a.shape, data }
+    at.set(node.input, isWeight(node) && latent === 'mirror' ? toMirror(node, a, g) : g)
+  }
+  for (const [k, s] of sites.entries()) {
+    if (s.noise.family === 'none' || (weightMode && isWeight(s))) continue
+    const est = estOf(s)
+    const a = ev.values.get(s.input)!
+    const x = ev.values.get(s)!
+    const perUnit = isWeight(s) ? 1 : sizeOf(s.type.shape)
+    if (est.kind === 'reinforce') {
+      const sc = score(s, a, x)
+      seed(s, Float64Array.from(sc, (v, i) => (isWeight(s) ? meanLoss - b : (ell[Math.floor(i / perUnit)]! - b) / batch) * v))
+    } else if (est.kind === 'arm') {
+      const f = armLosses(net, feed, batch, root, ev, s, x, uniforms.get(s)!, passRule, opts.key, k)
+      const scale = s.noise.family === 'logistic' ? s.noise.scale : 1
+      const u = uniforms.get(s)!
+      seed(s, Float64Array.from(u, (v, i) => {
+        const n = isWeight(s) ? -1 : Math.floor(i / perUnit)
+        const diff = n < 0 ? mean(f.f1) - mean(f.f2) : (f.f1[n]! - f.f2[n]!) / batch
+        return (diff * (v - 0.5)) / scale
+      }))
+    }
+  }
+  if (root !== loss) {
+    const v = ev.values.get(root)!
+    at.set(root, { shape: v.shape, data: new Float64Array(v.data.length).fill(1 / batch) })
+  }
+  const lossSeeds = root === loss ? new Map([[loss as Node, meanWeights(batch)]]) : new Map<Node, Float64Array>()
+  const grads = backward(ev, [root], { loss: lossSeeds, at }, (node, a, x, g) =>
+    weightMode && isWeight(node) ? (latent === 'mirror' ? g : backwardSite(st(), node, a, x, g, latent)) : backwardSite(estOf(node), node, a, x, g, latent),
+  )
+  const grad = zeroGrads(net)
+  addParamGrads(grad, grads)
+  return E.right({ loss: meanLoss, perExample: ell, grad, shapes: shapesOf(net, loss), latent, estimators })
+}
+
+const mean = (xs: Float64Array): number => xs.reduce((a, b) => a + b, 0) / xs.length
+
+/**
+ * ARM's two antithetic losses for site `s`: the loss with the site fixed to b1 = [u > σ(−a)] and
+ * to b2 = [u < σ(a)], everything upstream as in the base pass, everything downstream drawn afresh.
+ */
+const armLosses = (
+  net: Checked<Network>, feed: Feed, batch: number, loss: Node, ev: Evaluation, s: Binarize, x: NDArray,
+  u: Float64Array, passRule: (pass: Key) => (node: Binarize, a: NDArray) => NDArray, key: Key, k: number,
+): { readonly f1: Float64Array; readonly f2: Float64Array } => {
+  const down = descendants(loss, s)
+  const a = ev.values.get(s.input)!
+  const F = noiseFns(s.noise).cdf
+  const b2: NDArray = { shape: x.shape, data: Float64Array.from(a.data, (v, i) => (u[i]! < F(v) ? 1 : -1)) }
+  const run = (value: NDArray, stream: number): Float64Array => {
+    const cut = new Map<Node, NDArray>()
+    for (const [n, v] of ev.values) if (!down.has(n)) cut.set(n, v)
+    cut.set(s, value)
+    const fresh = evaluate({ net, feed, batch, binarize: passRule(foldIn(foldIn(key, 0x41524d), 2 * k + stream)) }, [loss], cut)
+    return objectivePerExample(loss, fresh, batch)
+  }
+  return { f1: run(x, 0), f2: run(b2, 1) }
+}
+
+/** The exact gradient, with latent parameters reported in the chosen convention. */
+const exactAsEstimator = (
+  net: Checked<Network>, feed: Feed, loss: Loss, sites: readonly Binarize[], latent: LatentRule, estimators: Record<string, string>,
+): E.Either<RunError, GradientResult> =>
+  E.map((r: { loss: number; perExample: Float64Array; grad?: ParamGrads }) => {
+    const grad = r.grad!
+    if (latent === 'mirror')
+      for (const s of sites)
+        if (isWeight(s) && s.input._tag === 'Param') {
+          const eta = net.params[s.input.name]!
+          const g = toMirror(s, { shape: [eta.length], data: eta }, { shape: [eta.length], data: grad[s.input.name]! })
+          grad[s.input.name] = Float64Array.from(g.data)
+        }
+    return { loss: r.loss, perExample: r.perExample, grad, shapes: shapesOf(net, loss), latent, estimators }
+  })(exact(net, feed, { grad: true }))
