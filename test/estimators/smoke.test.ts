@@ -16,7 +16,7 @@ it('T3: E[ST] by enumerating the 8 states of the layer', () => {
     const mean = [0, 0, 0]
     for (let s = 0; s < 8; s++) {
       const signs = [0, 1, 2].map((j) => ((s >> j) & 1 ? 1 : -1))
-      const p = signs.reduce((acc, sg, j) => acc * F(sg * a[j]!), 1)
+      const p = signs.reduce<number>((acc, sg, j) => acc * F(sg * a[j]!), 1)
       const source = () => Uint32Array.from(signs, (sg) => (sg === 1 ? 0 : 0xffffffff))
       const r = gradient(net, feed, { key: key(1), source })
       if (E.isLeft(r)) throw new Error(JSON.stringify(r.left))
