@@ -6,7 +6,7 @@ import type { EncodeOptions } from '../../src/dsl/codec.js'
 import { decodeModel, drawModelErrors, encodeModel } from '../../src/dsl/codec.js'
 import type { Checked, Network } from '../../src/dsl/node.js'
 import { logistic } from '../../src/dsl/noise.js'
-import { add, binarize, constant, input, matmul, param } from '../../src/dsl/primitives.js'
+import { add, binarize, constant, input, labelled, matmul, param } from '../../src/dsl/primitives.js'
 import { print } from '../../src/dsl/print.js'
 import { typecheck } from '../../src/dsl/typecheck.js'
 import { summary } from '../../src/interpreters/summary.js'
@@ -113,6 +113,15 @@ describe('round trips', () => {
     expect(Object.keys((JSON.parse(first) as { params: object }).params)).toEqual(['w'])
   })
 
+  it('empty names and labels (which typecheck accepts) round-trip; their nodes get generated ids', () => {
+    const x = input('', ['batch', 2])
+    const net = check({ output: labelled(matmul(x, param('', [2, 1])), '') }, { '': new Float64Array([1, 2]) })
+    const { first, again, decoded } = roundTrip(net, {})
+    expect(again).toBe(first)
+    expect(first).toContain('{"id": "input1", "op": "Input", "name": "", "shape": ["batch", 2], "dtype": "real"}')
+    expect(print(decoded)).toBe(print(net))
+  })
+
   it('ids in a file are free names: renaming them decodes to the same network', () => {
     const net = validFixtures[0]![1]()
     const text = encodeModel(net).json.replaceAll('"binarize1"', '"weights-as-signs"').replaceAll('"matmul1"', '"product"')
@@ -209,7 +218,7 @@ describe('errors, each at its JSON path', () => {
       nodes[1].trainable: missing; expected true or false
       nodes[1].trainble: unknown field; a Param node has only id, op, name, shape, init, trainable, label
       nodes[2].noise: expected logistic(<scale>) with a number as the scale, found "logistic"
-      nodes[3].label: expected a non-empty string, found 7
+      nodes[3].label: expected a string, found 7
       params.W.values[1]: expected a finite number, found "0.25""
     `)
   })

@@ -70,7 +70,8 @@ const encodeRules: { readonly [K in Tag]: (n: NodeOf<K>, ref: Ref) => Fields } =
 
 /**
  * Readable, unique ids: an input or parameter is called by its name, a labelled node by its
- * label, any other node `<op><k>` (`matmul3`); a clash gets `#2`, `#3`, … appended.
+ * label, any other node (or an empty name) `<op><k>` (`matmul3`, the third MatMul); a clash gets
+ * `#2`, `#3`, … appended.
  */
 export const nodeIds = (order: readonly Node[]): Map<Node, string> => {
   const ids = new Map<Node, string>()
@@ -79,7 +80,8 @@ export const nodeIds = (order: readonly Node[]): Map<Node, string> => {
   for (const n of order) {
     const k = (counts.get(n._tag) ?? 0) + 1
     counts.set(n._tag, k)
-    const base = n._tag === 'Input' || n._tag === 'Param' ? n.name : n.label ?? `${n._tag.toLowerCase()}${k}`
+    const named = n._tag === 'Input' || n._tag === 'Param' ? n.name : n.label
+    const base = named === undefined || named === '' ? `${n._tag.toLowerCase()}${k}` : named
     let id = base
     for (let i = 2; used.has(id); i++) id = `${base}#${i}`
     used.add(id)

@@ -71,6 +71,8 @@ export const finite = leaf('a finite number', (u): u is number => typeof u === '
 export const integer = leaf('an integer', (u): u is number => Number.isInteger(u))
 export const natural = leaf('a non-negative integer', (u): u is number => Number.isInteger(u) && (u as number) >= 0)
 export const nonEmpty = leaf('a non-empty string', (u): u is string => typeof u === 'string' && u.length > 0)
+// Names and labels may be any string the DSL accepts (typecheck does not forbid an empty one).
+export const text = leaf('a string', (u): u is string => typeof u === 'string')
 export const nodeId = leaf('a node id (a non-empty string)', (u): u is string => typeof u === 'string' && u.length > 0)
 export const bool = leaf('true or false', (u): u is boolean => typeof u === 'boolean')
 
@@ -148,8 +150,8 @@ export const init = new t.Type<Init, Init, unknown>(
 // `op` names the node's primitive.
 
 export const nodeFields = {
-  Input: { name: nonEmpty, shape, dtype },
-  Param: { name: nonEmpty, shape, init, trainable: bool },
+  Input: { name: text, shape, dtype },
+  Param: { name: text, shape, init, trainable: bool },
   Const: { value: finite },
   MatMul: { lhs: nodeId, rhs: nodeId },
   Add: { lhs: nodeId, rhs: nodeId },
@@ -170,7 +172,7 @@ export const nodeFields = {
 export type NodeRecord<K extends Tag> = Decoded<(typeof nodeFields)[K]> & { readonly id: string; readonly op: K; readonly label?: string }
 
 const nodeCodecs = Object.fromEntries(
-  Object.entries(nodeFields).map(([op, fields]) => [op, strict(`a ${op} node`, { id: nodeId, op: t.literal(op), ...fields }, { label: nonEmpty })]),
+  Object.entries(nodeFields).map(([op, fields]) => [op, strict(`a ${op} node`, { id: nodeId, op: t.literal(op), ...fields }, { label: text })]),
 ) as unknown as { readonly [K in Tag]: t.Type<NodeRecord<K>, unknown, unknown> }
 
 /** The codec of a node with the given op. */
