@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
@@ -159,5 +160,18 @@ describe('encodeData', () => {
       'inputs.y: expected 2 rows like inputs.x, found 1',
     ])
     expect(bad({})).toEqual(['inputs: expected at least one named array, found none (the dataset is empty)'])
+  })
+})
+
+describe('docs/data-format.md', () => {
+  it('the complete example decodes to the stated feed, and the flat block is what encodeData writes for it', () => {
+    const doc = readFileSync(new URL('../../docs/data-format.md', import.meta.url), 'utf8')
+    const blocks = [...doc.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!)
+    const feed = decodeData(JSON.parse(blocks[0]!))
+    expect(E.isRight(feed) && plain(feed.right)).toEqual({
+      x: { shape: [6, 2], data: [-0.5, 0.25, 0, 0.9, 1.25, 0.5, 0.5, -0.25, 1, -0.6, 2, 0.1] },
+      y: { shape: [6], data: [1, 1, 1, -1, -1, -1] },
+    })
+    expect(E.isRight(feed) && encodeData(feed.right)).toEqual(E.right(blocks[1]!.trim()))
   })
 })
