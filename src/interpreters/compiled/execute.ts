@@ -1,0 +1,121 @@
+/**
+ * Executing a plan on a machine: place the buffers for the batch, copy the feed in, run the steps
+ * of one pass, read the outputs. Static buffers sit at fixed addresses from 0 (written once);
+ * per-example buffers follow, sized for the current batch (re-placed when it changes).
+ */
+import type { SiteId } from '../../dsl/node.js'
+import type { Key } from '../../dsl/random.js'
+import { siteKey } from '../../dsl/random.js'
+import { concrete } from '../../dsl/shape.js'
+import type { Feed, NDArray } from '../ndarray.js'
+import type { Kernel } from './kernels.js'
+import { buffersOf, siteOf } from './kernels.js'
+import type { KernelFn } from './jitless.js'
+import type { Machine } from './machine.js'
+import type { Plan, Step, StepEnv } from './plan.js'
+
+/** Slack after every buffer: vector kernels may write up to one vector past a buffer's end. */
+const SLACK = 64
+const alignUp = (b: number): number => Math.ceil(b / 64) * 64
+
+/** Addresses of every buffer for `rows` examples, and the bytes needed. */
+export const placeBuffers = (plan: Plan, rows: number): { readonly addr: Int32Array; readonly total: number } => {
+  const addr = new Int32Array(plan.buffers.length)
+  let at = 0
+  for (const b of plan.buffers)
+    if (!b.perExample) {
+      addr[b.id] = at
+      at = alignUp(at + b.bytes + SLACK)
+    }
+  for (const b of plan.buffers)
+    if (b.perExample) {
+      addr[b.id] = at
+      at = alignUp(at + rows * b.bytes + SLACK)
+    }
+  if (at > 2 ** 31) throw new RangeError(`compiled: ${rows} examples need ${at} bytes, over the 2 GiB addressable by the kernels`)
+  return { addr, total: at }
+}
+
+/** All kernels of a plan in execution order (a choice's test, then its branches). */
+export const kernelsOf = (steps: readonly Step[]): Kernel[] =>
+  steps.flatMap((s) => (s._tag === 'Kernel' ? [s.kernel] : s._tag === 'Choice' ? [s.test, ...kernelsOf(s.then), ...kernelsOf(s.otherwise)] : []))
+
+/** A plan instantiated on a machine: `prepare` once per batch size, then `pass` per pass. */
+export interface Executor {
+  /** Places buffers for `rows` examples and copies the feed's inputs in. */
+  readonly load: (feed: Feed, rows: number) => void
+  /** Runs every step once with the given pass key (ignored by the mode network). */
+  readonly pass: (key: Key | undefined) => void
+  /** Copies output `i` out of the memory. */
+  readonly output: (i: number) => NDArray
+  /** Runs one kernel step alone (for benchmarks), by its index in `kernelsOf(plan.steps)`. */
+  readonly kernel: (index: number, key?: Key) => number | void
+}
+
+export const executor = (plan: Plan, machine: Machine): Executor => {
+  const all = kernelsOf(plan.steps)
+  const indexOf = new Map<Kernel, number>(all.map((k, i) => [k, i]))
+  let rows = 0
+  let addr = new Int32Array(0)
+  let staticWritten = false
+  const env = (key: Key | undefined): StepEnv => {
+    const keys = new Map<SiteId, Key>()
+    return {
+      views: machine.views(),
+      rows,
+      addr: (b) => addr[b]!,
+      siteKey: (site) => {
+        if (key === undefined) throw new Error('our bug: a sampling step ran without a pass key')
+        let k = keys.get(site)
+        if (k === undefined) keys.set(site, (k = siteKey(key, site)))
+        return k
+      },
+    }
+  }
+  const call = (fns: readonly KernelFn[], k: Kernel, e: StepEnv): number | void => {
+    const fn = fns[indexOf.get(k)!]!
+    const args = buffersOf(k).map((b) => addr[b]!)
+    const site = siteOf(k)
+    if (site !== undefined) {
+      const sk = e.siteKey(site)
+      args.push(sk[0] | 0, sk[1] | 0)
+    }
+    return fn(rows, ...args)
+  }
+  const runSteps = (steps: readonly Step[], fns: readonly KernelFn[], e: StepEnv): void => {
+    for (const s of steps) {
+      if (s._tag === 'Kernel') call(fns, s.kernel, e)
+      else if (s._tag === 'Generic') s.run(e)
+      else runSteps(call(fns, s.test, e) === 1 ? s.then : s.otherwise, fns, e)
+    }
+  }
+  return {
+    load: (feed, n) => {
+      if (n !== rows || !staticWritten) {
+        const placed = placeBuffers(plan, n)
+        machine.ensure(placed.total)
+        addr = placed.addr
+        rows = n
+      }
+      const v = machine.views()
+      if (!staticWritten) {
+        for (const b of plan.buffers) {
+          if (b.init === undefined) continue
+          if (b.init instanceof Float64Array) v.f64.set(b.init, addr[b.id]! / 8)
+          else v.i32.set(b.init, addr[b.id]! / 4)
+        }
+        staticWritten = true
+      }
+      for (const slot of plan.inputs) v.f64.set(feed[slot.name]!.data, addr[slot.buffer]! / 8)
+    },
+    pass: (key) => runSteps(plan.steps, machine.kernels(), env(key)),
+    output: (i) => {
+      const slot = plan.outputs[i]!
+      const shape = concrete(slot.shape, rows)
+      const size = shape.reduce((a, b) => a * b, 1)
+      const start = addr[slot.buffer]! / 8
+      return { shape, data: machine.views().f64.slice(start, start + size) }
+    },
+    kernel: (index, key) => call(machine.kernels(), all[index]!, env(key)),
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The compiled interpreter: a checked network → specialised loops over bit-packed data, through
+ * the pipeline lower (lower.ts) → emit (emit-wasm.ts, emit-js.ts, jitless.ts: rule tables per
+ * kernel) → build and instantiate (machine.ts). See docs/compiled.md.
+ *
+ * @example
+ * const c = compile(net, { backend: 'wasm', mode: 'mode' })
+ * if (E.isRight(c)) {
+ *   const out = c.right.run(feed) // Either<RunError, Record<string, NDArray>>
+ *   console.log(c.right.describe().join('\n'))
+ * }
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type { Checked, Network } from '../../dsl/node.js'
+import type { Key } from '../../dsl/random.js'
+import { bind } from '../bind.js'
+import type { RunError } from '../errors.js'
+import { passKey } from '../montecarlo/rules.js'
+import type { Feed, NDArray } from '../ndarray.js'
+import { predictive } from '../reference/ops.js'
+import type { Executor } from './execute.js'
+import { executor, kernelsOf } from './execute.js'
+import { lower } from './lower.js'
+import type { Artifact, BackendName, CompileError } from './machine.js'
+import { build, wordBitsOf } from './machine.js'
+import type { Plan } from './plan.js'
+import { describeStep } from './plan.js'
+
+export type { BackendName, CompileError, Artifact } from './machine.js'
+export { drawCompileError } from './machine.js'
+export type { Plan, Step } from './plan.js'
+export type { Kernel } from './kernels.js'
+
+export type CompiledMode = 'mode' | 'sample' | 'ensemble'
+
+export interface CompileOptions {
+  readonly backend: BackendName
+  /**
+   * `mode`: the deterministic network (every binarize is sign). `sample`: one stochastic pass
+   * per run, drawn with the run's key exactly like the Monte Carlo interpreter. `ensemble`: the
+   * mean over `samples` passes with pass keys foldIn(key, j).
+   */
+  readonly mode: CompiledMode
+  /** Ensemble size (default 16). */
+  readonly samples?: number
+}
+
+export interface Compiled {
+  readonly backend: BackendName
+  readonly mode: CompiledMode
+  readonly plan: Plan
+  /** Which implementation each kernel got, in `kernels` order. */
+  readonly kernels: readonly { readonly kernel: string; readonly via: BackendName }[]
+  /** The plan, one line per step: kernels and the fallbacks with their reasons. */
+  readonly describe: () => string[]
+  /** The generated module or source. */
+  readonly artifact: Artifact
+  /**
+   * Runs the network on a feed. `key` is the pass key in `sample` mode and the run key in
+   * `ensemble` mode (ignored in `mode`). Outputs are float64 NDArrays by output name; in
+   * `ensemble` mode they are means over the samples, plus `predictive` (the mean predictive
+   * distribution) when the network has a `loss` head.
+   */
+  readonly run: (feed: Feed, key?: Key) => E.Either<RunError, Readonly<Record<string, NDArray>>>
+  /** The executor, for benchmarks that time single kernels (see bench.ts). */
+  readonly executor: Executor
+}
+
+/** Compiles a checked network for one back end and mode. */
+export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<CompileError, Compiled> => {
+  const samples = opts.samples ?? 16
+  if (!['wasm', 'js', 'jitless'].includes(opts.backend))
+    return E.left({ _tag: 'InvalidOption', option: 'backend', expected: "'wasm', 'js' or 'jitless'", found: String(opts.backend) })
+  if (!['mode', 'sample', 'ensemble'].includes(opts.mode))
+    return E.left({ _tag: 'InvalidOption', option: 'mode', expected: "'mode', 'sample' or 'ensemble'", found: String(opts.mode) })
+  if (!(Number.isInteger(samples) && samples >= 1))
+    return E.left({ _tag: 'InvalidOption', option: 'samples', expected: 'an integer ≥ 1', found: String(samples) })
+  const lossHead = net.outputs['loss']
+  const extra = opts.mode === 'ensemble' && lossHead?._tag === 'Loss' && net.outputs['predictive'] === undefined
+  // In ensemble mode the logits of the loss head are an extra (hidden) output.
+  const lowered = extra && lossHead?._tag === 'Loss'
+    ? { ...net, outputs: { ...net.outputs, '#logits': lossHead.logits } } as unknown as Checked<Network>
+    : net
+  const plan = lower(lowered, { sampling: opts.mode !== 'mode', wordBits: wordBitsOf(opts.backend) })
+  const all = kernelsOf(plan.steps)
+  return E.map((machine: Parameters<typeof executor>[1]) => {
+    const ex = executor(plan, machine)
+    const names = plan.outputs.map((o) => o.name)
+    const run = (feed: Feed, key?: Key): E.Either<RunError, Readonly<Record<string, NDArray>>> => {
+      const bound = bind(net, feed)
+      if (E.isLeft(bound)) return bound
+      if (opts.mode !== 'mode' && plan.sites.length > 0 && key === undefined)
+        return E.left({ _tag: 'InvalidOption', option: 'key', expected: `a PRNG key for ${opts.mode} mode`, found: 'none' })
+      ex.load(bound.right.feed, bound.right.batch)
+      const passes = opts.mode === 'ensemble' ? samples : 1
+      const sums: Float64Array[] = []
+      let pred: Float64Array | undefined
+      let last: NDArray[] = []
+      for (let j = 0; j < passes; j++) {
+        ex.pass(opts.mode === 'ensemble' && key !== undefined ? passKey(key, j) : key)
+        last = names.map((_, i) => ex.output(i))
+        if (opts.mode !== 'ensemble') break
+        last.forEach((o, i) => {
+          const s = (sums[i] ??= new Float64Array(o.data.length))
+          for (let t = 0; t < s.length; t++) s[t]! += o.data[t]! / samples
+        })
+        if (extra && lossHead?._tag === 'Loss') {
+          const p = predictive(lossHead.op, last[names.indexOf('#logits')]!)
+          pred ??= new Float64Array(p.data.length)
+          for (let t = 0; t < pred.length; t++) pred[t]! += p.data[t]! / samples
+        }
+      }
+      const result: Record<string, NDArray> = {}
+      names.forEach((name, i) => {
+        if (name === '#logits') return
+        result[name] = opts.mode === 'ensemble' ? { shape: last[i]!.shape, data: sums[i]! } : last[i]!
+      })
+      if (pred !== undefined && lossHead?._tag === 'Loss') {
+        const logits = last[names.indexOf('#logits')]!
+        result['predictive'] = { shape: lossHead.op === 'logistic-nll' ? [logits.shape[0]!] : logits.shape, data: pred }
+      }
+      return E.right(result)
+    }
+    return {
+      backend: opts.backend,
+      mode: opts.mode,
+      plan,
+      kernels: all.map((k, i) => ({ kernel: `${k._tag} ${k.label}`, via: machine.how[i]! })),
+      describe: () => plan.steps.map(describeStep),
+      artifact: machine.artifact,
+      run,
+      executor: ex,
+    }
+  })(build(all, opts.backend))
+}

@@ -1,0 +1,185 @@
+/**
+ * The jitless back end: every kernel as a plain typed-array loop (no `eval`, no WebAssembly), for
+ * environments that forbid both (strict CSP, some embedded runtimes). Sizes are read from the
+ * kernel descriptor at run time; the bit layout is the 32-bit one of `layout.ts`.
+ *
+ * The WebAssembly and JavaScript back ends reuse these loops for the kernels they do not
+ * specialise (`Unpack`, for instance): a rule table entry per kernel tag, like theirs.
+ */
+import { keyOfWords, fillBits } from '../../dsl/random.js'
+import type { Epilogue, KernelOf, KernelTag } from './kernels.js'
+import { rowWords32 } from './layout.js'
+import type { WordBits } from './layout.js'
+import type { Views } from './plan.js'
+
+/** A kernel bound to a memory: (rows, ...buffer addresses, ...scalars) → result (PackPlanes) or nothing. */
+export type KernelFn = (rows: number, ...args: number[]) => number | void
+
+/** Binds a kernel to the current views of the memory. */
+export type Bind = (views: Views) => KernelFn
+
+export type JitlessRules = { readonly [K in KernelTag]: (k: KernelOf<K>, wordBits: WordBits) => Bind }
+
+/** SWAR popcount of an int32. */
+export const pop32 = (v: number): number => {
+  v = v - ((v >>> 1) & 0x55555555)
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333)
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24
+}
+
+/**
+ * The epilogue rule for one output: writes the bit (or the float64 dot) for unit j of row r.
+ * `ep` are the epilogue buffers' byte addresses in `buffersOf` order.
+ */
+const epilogueWriter = (e: Epilogue, n: number, wordBits: WordBits) => (views: Views, out: number, ep: readonly number[]) => {
+  const { i32, u32, f64 } = views
+  if (e.kind === 'dot') return (r: number, j: number, dot: number): void => { f64[out / 8 + r * n + j] = dot }
+  const os = rowWords32(n, wordBits)
+  const setBit = (r: number, j: number, bit: number): void => {
+    if (bit) i32[out / 4 + r * os + (j >>> 5)]! |= 1 << (j & 31)
+  }
+  if (e.kind === 'sign') {
+    const t = ep[0]! / 4
+    return (r: number, j: number, dot: number): void => setBit(r, j, (dot - i32[t + 2 * j]!) >>> 0 < i32[t + 2 * j + 1]! ? 1 : 0)
+  }
+  const [h, tab, rnd] = [ep[0]! / 4, ep[1]! / 4, ep[2]! / 4]
+  return (r: number, j: number, dot: number): void => {
+    const d = dot - i32[h + 4 * j]!
+    const bit = d >>> 0 < i32[h + 4 * j + 1]!
+      ? (u32[rnd + r * n + j]! < u32[tab + i32[h + 4 * j + 2]! + d]! ? 1 : 0)
+      : (i32[h + 4 * j + 3]! >>> (d < 0 ? 0 : 1)) & 1
+    setBit(r, j, bit)
+  }
+}
+
+const clearRows = (views: Views, out: number, rows: number, words: number): void => {
+  views.i32.fill(0, out / 4, out / 4 + rows * words)
+}
+
+export const jitlessRules: JitlessRules = {
+  BinaryDense: (k, wb) => (views) => {
+    const xs = rowWords32(k.width, wb)
+    const writer = epilogueWriter(k.epilogue, k.n, wb)
+    return (rows, x, w, out, ...ep) => {
+      const I = views.i32
+      const put = writer(views, out!, ep)
+      if (k.epilogue.kind !== 'dot') clearRows(views, out!, rows, rowWords32(k.n, wb))
+      for (let r = 0; r < rows; r++) {
+        const xb = x! / 4 + r * xs
+        for (let j = 0; j < k.n; j++) {
+          const wbase = w! / 4 + j * xs
+          let pc = 0
+          for (let i = 0; i < xs; i++) pc += pop32(I[xb + i]! ^ I[wbase + i]!)
+          put(r, j, k.k - 2 * pc)
+        }
+      }
+    }
+  },
+  RealDense: (k, wb) => (views) => (rows, x, w, out) => {
+    const { i32, f64 } = views
+    const ws = rowWords32(k.k, wb)
+    for (let r = 0; r < rows; r++) {
+      const xb = x! / 8 + r * k.k
+      for (let j = 0; j < k.n; j++) {
+        const wbase = w! / 4 + j * ws
+        let acc = 0
+        // Sign-select in the reference's order (k ascending): x·(±1) is exactly ±x.
+        for (let i = 0; i < k.k; i++) acc += (i32[wbase + (i >>> 5)]! >>> (i & 31)) & 1 ? f64[xb + i]! : -f64[xb + i]!
+        f64[out! / 8 + r * k.n + j] = acc
+      }
+    }
+  },
+  PackPlanes: (k, wb) => (views) => (rows, x, planes) => {
+    const { i32, f64 } = views
+    const ws = rowWords32(k.k, wb)
+    clearRows(views, planes!, rows, 8 * ws)
+    let ok = 1
+    for (let r = 0; r < rows; r++)
+      for (let i = 0; i < k.k; i++) {
+        const v = f64[x! / 8 + r * k.k + i]!
+        if (!(v >= 0 && v <= 255 && Math.floor(v) === v)) ok = 0
+        const iv = v & 255
+        for (let p = 0; p < 8; p++) if ((iv >>> p) & 1) i32[planes! / 4 + (8 * r + p) * ws + (i >>> 5)]! |= 1 << (i & 31)
+      }
+    return ok
+  },
+  PlaneDense: (k, wb) => (views) => {
+    const ws = rowWords32(k.k, wb)
+    const writer = epilogueWriter(k.epilogue, k.n, wb)
+    return (rows, planes, w, out, ...ep) => {
+      const I = views.i32
+      const put = writer(views, out!, ep)
+      if (k.epilogue.kind !== 'dot') clearRows(views, out!, rows, rowWords32(k.n, wb))
+      for (let r = 0; r < rows; r++) {
+        const pb = planes! / 4 + 8 * r * ws
+        for (let j = 0; j < k.n; j++) {
+          const wbase = w! / 4 + j * ws
+          let dot = 0
+          for (let p = 0; p < 8; p++) {
+            let both = 0
+            let ones = 0
+            for (let i = 0; i < ws; i++) {
+              const v = I[pb + p * ws + i]!
+              both += pop32(v & I[wbase + i]!)
+              ones += pop32(v)
+            }
+            dot += (2 * both - ones) << p
+          }
+          put(r, j, dot)
+        }
+      }
+    }
+  },
+  BinaryHead: (k, wb) => (views) => (rows, x, w, out, order) => {
+    const { i32, f64 } = views
+    const xs = rowWords32(k.width, wb)
+    for (let r = 0; r < rows; r++)
+      for (let j = 0; j < k.n; j++) {
+        let acc = 0
+        for (let i = 0; i < k.k; i++) {
+          const f = order === undefined ? i : i32[order / 4 + i]!
+          const v = f64[w! / 8 + i * k.n + j]!
+          acc += (i32[x! / 4 + r * xs + (f >>> 5)]! >>> (f & 31)) & 1 ? v : -v
+        }
+        f64[out! / 8 + r * k.n + j] = acc
+      }
+  },
+  PackSign: (k, wb) => (views) => (rows, src, dst) => {
+    const { i32, f64 } = views
+    const g = k.geometry
+    if (g.form === 'rows') {
+      const ws = rowWords32(g.n, wb)
+      clearRows(views, dst!, rows, ws)
+      for (let r = 0; r < rows; r++)
+        for (let i = 0; i < g.n; i++) if (f64[src! / 8 + r * g.n + i]! >= 0) i32[dst! / 4 + r * ws + (i >>> 5)]! |= 1 << (i & 31)
+      return
+    }
+    const ws = rowWords32(g.c, wb)
+    clearRows(views, dst!, rows * g.h * g.w, ws)
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < g.c; c++)
+        for (let y = 0; y < g.h; y++)
+          for (let x = 0; x < g.w; x++)
+            if (f64[src! / 8 + ((r * g.c + c) * g.h + y) * g.w + x]! >= 0) i32[dst! / 4 + ((r * g.h + y) * g.w + x) * ws + (c >>> 5)]! |= 1 << (c & 31)
+  },
+  Unpack: (k, wb) => (views) => (rows, src, dst) => {
+    const { i32, f64 } = views
+    const g = k.geometry
+    if (g.form === 'rows') {
+      const ws = rowWords32(g.n, wb)
+      for (let r = 0; r < rows; r++)
+        for (let i = 0; i < g.n; i++) f64[dst! / 8 + r * g.n + i] = (i32[src! / 4 + r * ws + (i >>> 5)]! >>> (i & 31)) & 1 ? 1 : -1
+      return
+    }
+    const ws = rowWords32(g.c, wb)
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < g.c; c++)
+        for (let y = 0; y < g.h; y++)
+          for (let x = 0; x < g.w; x++)
+            f64[dst! / 8 + ((r * g.c + c) * g.h + y) * g.w + x] = (i32[src! / 4 + ((r * g.h + y) * g.w + x) * ws + (c >>> 5)]! >>> (c & 31)) & 1 ? 1 : -1
+  },
+  FillRandom: (k) => (views) => (rows, out, k0, k1) => {
+    const count = k.perExample ? rows * k.count : k.count
+    fillBits(keyOfWords(k0!, k1!), 0, views.u32.subarray(out! / 4, out! / 4 + count))
+  },
+}

@@ -1,0 +1,200 @@
+/**
+ * The kernel IR: what `lower` produces and every back end (WebAssembly, JavaScript, jitless)
+ * consumes. A compiled network is a linear list of kernels over numbered buffers; each kernel
+ * names its buffers and carries its sizes (baked into generated code) and its fused epilogue.
+ *
+ * Buffers live in one linear memory. A buffer is either static (weights, thresholds: fixed size,
+ * contents set at compile time or rewritten per pass by a `SampleWeights` kernel) or per-example
+ * (activations: `bytes` per example, times the batch at run time). Kernels receive the byte
+ * address of each buffer they use, in the order of `buffersOf`, after the row count.
+ */
+import type { SiteId } from '../../dsl/node.js'
+
+// ---------------------------------------------------------------------------------------------
+// Buffers
+
+export type BufferKind = 'f64' | 'bits' | 'u32' | 'i32'
+
+export interface BufferSpec {
+  readonly id: number
+  /** What it holds, for the plan (`dense1 out bits`). */
+  readonly label: string
+  readonly kind: BufferKind
+  /** Per-example buffers scale with the batch; static ones do not. */
+  readonly perExample: boolean
+  /** Bytes per example (per-example buffers) or in total (static). A multiple of 16. */
+  readonly bytes: number
+  /** Contents of a static buffer, written once when the network is instantiated. */
+  readonly init?: Int32Array | Float64Array
+}
+
+// ---------------------------------------------------------------------------------------------
+// Epilogues: what a product kernel does with the exact integer dot product of each output.
+//
+// `sign` and `sample` fuse the layer's bias / batch-norm / elementwise chain and the next
+// binarize: the chain is evaluated at compile time (exactly as the reference does, in float64)
+// for every dot value that matters, so the kernel only compares integers.
+
+export type Epilogue =
+  /** Write the dot product as float64, [rows, N] (or NCHW for convolutions). */
+  | { readonly kind: 'dot' }
+  /**
+   * Packed output bits, +1 iff (dot − lo_j) <ᵤ span_j: `thresholds` is an i32 buffer of
+   * (lo, span) pairs per unit (see `epilogue.ts`).
+   */
+  | { readonly kind: 'sign'; readonly thresholds: number }
+  /**
+   * Packed output bits drawn with the sampling rule: per unit a header (lo, len, entry offset,
+   * flags) in `headers`; inside the window, +1 iff u <ᵤ T[offset + dot − lo] with u the unit's
+   * uint32 draw from `random`; below/above the window, the constant outcome in flags bit 0/1.
+   */
+  | { readonly kind: 'sample'; readonly headers: number; readonly table: number; readonly random: number }
+
+// ---------------------------------------------------------------------------------------------
+// Kernels. Every kernel receives (rows, ...addresses of `buffersOf(k)`, ...`scalarsOf(k)`).
+
+/** Binary × binary dense layer: x [rows, K] packed, W packed transposed (N rows of K bits). */
+export interface BinaryDense {
+  readonly _tag: 'BinaryDense'
+  readonly label: string
+  readonly x: number
+  readonly w: number
+  readonly out: number
+  /** Logical inputs (the dot is k − 2·popcount). */
+  readonly k: number
+  /** Packed row width in bits (≥ k; larger for flattened channels-last inputs). */
+  readonly width: number
+  readonly n: number
+  readonly epilogue: Epilogue
+}
+
+/**
+ * Real × binary dense layer (a real first layer): x [rows, K] float64, W packed transposed. The
+ * sums are sign-select float64 sums in the reference's order (k ascending), so they are exact
+ * reproductions; `dot` is then that float64 sum (fused epilogues need integer sums, see
+ * `PlaneDense`, so this kernel only has the `dot` epilogue).
+ */
+export interface RealDense {
+  readonly _tag: 'RealDense'
+  readonly label: string
+  readonly x: number
+  readonly w: number
+  readonly out: number
+  readonly k: number
+  readonly n: number
+}
+
+/**
+ * Packs float64 rows [rows, K] into 8 bit-planes per row (plane p holds bit p of each value) and
+ * returns 1 iff every value is an integer in [0, 255] (else the planes are meaningless).
+ */
+export interface PackPlanes {
+  readonly _tag: 'PackPlanes'
+  readonly label: string
+  readonly x: number
+  readonly planes: number
+  readonly k: number
+}
+
+/**
+ * Real 8-bit input × binary weights as eight binary products:
+ * dot = Σ_p 2^p (2·popcount(plane_p AND w) − popcount(plane_p)), exact in integers.
+ */
+export interface PlaneDense {
+  readonly _tag: 'PlaneDense'
+  readonly label: string
+  readonly planes: number
+  readonly w: number
+  readonly out: number
+  readonly k: number
+  readonly n: number
+  readonly epilogue: Epilogue
+}
+
+/**
+ * Binary activations × a real head: out[r, j] = Σ_k (x_k ? W[k, j] : −W[k, j]), k ascending (the
+ * reference's order, so bit-exact). `order` (an i32 buffer) maps input k to its bit position in
+ * the row, for flattened channels-last inputs; absent means identity.
+ */
+export interface BinaryHead {
+  readonly _tag: 'BinaryHead'
+  readonly label: string
+  readonly x: number
+  readonly w: number
+  readonly out: number
+  readonly k: number
+  readonly width: number
+  readonly n: number
+  readonly order?: number
+}
+
+/** The geometry of a packed tensor: rows of n features, or channels-last [c, h, w] (layout.ts). */
+export type Geometry =
+  | { readonly form: 'rows'; readonly n: number }
+  | { readonly form: 'spatial'; readonly c: number; readonly h: number; readonly w: number }
+
+/** float64 [rows, ...] → packed bits, bit set iff value ≥ 0 (the deterministic binarize). */
+export interface PackSign {
+  readonly _tag: 'PackSign'
+  readonly label: string
+  readonly src: number
+  readonly dst: number
+  readonly geometry: Geometry
+}
+
+/** Packed bits → float64 ±1 [rows, ...] (NCHW for spatial). */
+export interface Unpack {
+  readonly _tag: 'Unpack'
+  readonly label: string
+  readonly src: number
+  readonly dst: number
+  readonly geometry: Geometry
+}
+
+/**
+ * u[i] = bits(siteKey(pass, site), i) for i < count (per example × rows, or static): the uint32
+ * draws of a stochastic site. Scalars: the two words of the site key.
+ */
+export interface FillRandom {
+  readonly _tag: 'FillRandom'
+  readonly label: string
+  readonly out: number
+  readonly count: number
+  readonly perExample: boolean
+  readonly site: SiteId
+}
+
+export type Kernel = BinaryDense | RealDense | PackPlanes | PlaneDense | BinaryHead | PackSign | Unpack | FillRandom
+
+export type KernelTag = Kernel['_tag']
+export type KernelOf<K extends KernelTag> = Extract<Kernel, { readonly _tag: K }>
+
+const epilogueBuffers = (e: Epilogue): number[] =>
+  e.kind === 'dot' ? [] : e.kind === 'sign' ? [e.thresholds] : [e.headers, e.table, e.random]
+
+/** The buffers a kernel reads and writes, in the order its generated code receives them. */
+export const buffersOf = (k: Kernel): number[] => {
+  switch (k._tag) {
+    case 'BinaryDense':
+      return [k.x, k.w, k.out, ...epilogueBuffers(k.epilogue)]
+    case 'RealDense':
+      return [k.x, k.w, k.out]
+    case 'PackPlanes':
+      return [k.x, k.planes]
+    case 'PlaneDense':
+      return [k.planes, k.w, k.out, ...epilogueBuffers(k.epilogue)]
+    case 'BinaryHead':
+      return k.order === undefined ? [k.x, k.w, k.out] : [k.x, k.w, k.out, k.order]
+    case 'PackSign':
+    case 'Unpack':
+      return [k.src, k.dst]
+    case 'FillRandom':
+      return [k.out]
+  }
+}
+
+/** The site whose key words follow the buffer addresses, if any. */
+export const siteOf = (k: Kernel): SiteId | undefined => (k._tag === 'FillRandom' ? k.site : undefined)
+
+/** Number of values per example of a geometry. */
+export const geometrySize = (g: Geometry): number => (g.form === 'rows' ? g.n : g.c * g.h * g.w)

@@ -1,0 +1,333 @@
+/**
+ * Lowering: a checked network → a linear list of kernels and generic steps over buffers (the
+ * first stage of the pipeline lower → emit → build → instantiate).
+ *
+ * Lowering is demand-driven. Each output demands its node as float64; a product kernel demands
+ * its binary operand as packed bits; a generic step demands float64 children. Each node is
+ * lowered at most once per representation (memoised on identity, like the reference fold), and
+ * its steps are appended after those of its dependencies, so the list is in execution order.
+ *
+ * - Constant subgraphs (parameters, constants, deterministic binarizes of them) are evaluated at
+ *   compile time by the reference interpreter and stored in static buffers; binary weights are
+ *   packed in the layout their consumer reads.
+ * - `binarize(chain(product))` fuses into one kernel writing packed bits (fusion.ts, epilogue.ts).
+ * - Unfused binary × binary products write their exact dot product as float64.
+ * - Everything else is a generic step, named in the plan with its reason.
+ */
+import type { Binarize, Checked, Network, Node, SiteId } from '../../dsl/node.js'
+import { children } from '../../dsl/node.js'
+import { isStochastic } from '../../dsl/noise.js'
+import type { ProperNoise } from '../../dsl/noise.js'
+import { fillBits } from '../../dsl/random.js'
+import { sizeOf } from '../../dsl/shape.js'
+import { topoOrder } from '../algebra.js'
+import { modeRule } from '../montecarlo/rules.js'
+import { noiseFns, threshold } from '../noise.js'
+import { evaluate } from '../reference/forward.js'
+import type { SampleTables, SignTables } from './epilogue.js'
+import { DOT_LIMIT, sampleTables, signTables } from './epilogue.js'
+import { fusableChain } from './fusion.js'
+import type { F64Loc } from './generic.js'
+import { epilogueStep, genericStep } from './generic.js'
+import type { BufferKind, BufferSpec, Epilogue, Geometry, Kernel } from './kernels.js'
+import { bitOf, flattenOrder, packDenseWeights, rowBytes, rowWords32, wordOf } from './layout.js'
+import type { WordBits } from './layout.js'
+import type { InputSlot, OutputSlot, Plan, Step } from './plan.js'
+
+export interface LowerOptions {
+  /** Sampling (the `sample` and `ensemble` modes) or the deterministic mode network. */
+  readonly sampling: boolean
+  readonly wordBits: WordBits
+}
+
+/** Where a packed binary tensor lives. */
+interface BitsLoc {
+  readonly buffer: number
+  readonly geometry: Geometry
+  /** Bits per packed row (≥ features; a flattened channels-last row has gaps). */
+  readonly width: number
+  /** For flattened channels-last rows: the bit position of each logical feature. */
+  readonly order?: { readonly map: Int32Array; readonly buffer: number }
+}
+
+type WeightSource =
+  | { readonly kind: 'static'; readonly values: Float64Array }
+  | { readonly kind: 'sampled'; readonly eta: Float64Array; readonly noise: ProperNoise; readonly site: SiteId }
+
+const align = (bytes: number): number => Math.ceil(bytes / 64) * 64
+
+/** Lowers a checked network for one back end's word size. */
+export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
+  const buffers: BufferSpec[] = []
+  const steps: Step[] = []
+  const inputs: InputSlot[] = []
+  const sites = new Set<SiteId>()
+  const wb = opts.wordBits
+  const order = topoOrder(Object.values(net.outputs))
+  const index = new Map(order.map((n, i) => [n, i]))
+  const label = (n: Node): string => n.label ?? (n._tag === 'Binarize' ? n.site : `${n._tag.toLowerCase()}${index.get(n) ?? ''}`)
+
+  const buffer = (name: string, kind: BufferKind, perExample: boolean, bytes: number, init?: Int32Array | Float64Array): number => {
+    const id = buffers.length
+    buffers.push({ id, label: name, kind, perExample, bytes: align(bytes), ...(init === undefined ? {} : { init }) })
+    return id
+  }
+
+  // Constants: nodes whose value is fixed at compile time in this mode.
+  const constant = new Map<Node, boolean>()
+  for (const n of order) {
+    const value =
+      n._tag === 'Input' ? false
+      : n._tag === 'Param' || n._tag === 'Const' ? true
+      : n._tag === 'Binarize' && opts.sampling && isStochastic(n.noise) ? false
+      : children(n).every(([, c]) => constant.get(c) === true)
+    constant.set(n, value)
+  }
+  const constValues = new Map<Node, Float64Array>()
+  const constOf = (n: Node): Float64Array | undefined => {
+    if (constant.get(n) !== true) return undefined
+    let v = constValues.get(n)
+    if (v === undefined) {
+      v = evaluate({ net, feed: {}, batch: 1, binarize: modeRule }, [n]).values.get(n)!.data
+      constValues.set(n, v)
+    }
+    return v
+  }
+
+  const generic = (n: Node, why: string): F64Loc => {
+    const kids = children(n).map(([, c]) => f64(c))
+    const out: F64Loc = { buffer: buffer(`${label(n)} f64`, 'f64', n.type.shape[0] === 'batch', 8 * sizeOf(n.type.shape)), shape: n.type.shape }
+    const run = genericStep(n, kids, out, opts.sampling)
+    if (run !== undefined) steps.push({ _tag: 'Generic', label: `${n._tag} ${label(n)}`, reason: why, run })
+    if (n._tag === 'Binarize' && opts.sampling && isStochastic(n.noise)) sites.add(n.site)
+    return out
+  }
+
+  const weightSource = (w: Node): WeightSource | undefined => {
+    if (w.type.dtype !== 'binary') return undefined
+    const values = constOf(w)
+    if (values !== undefined) return { kind: 'static', values }
+    if (w._tag === 'Binarize' && isStochastic(w.noise)) {
+      const eta = constOf(w.input)
+      if (eta !== undefined) return { kind: 'sampled', eta, noise: w.noise, site: w.site }
+    }
+    return undefined
+  }
+
+  /** Dense weights [K, N] packed transposed, static or re-drawn on every pass. */
+  const denseWeights = (ws: WeightSource, name: string, k: number, n: number, width: number, map?: Int32Array): number => {
+    const bytes = n * rowBytes(width, wb)
+    if (ws.kind === 'static') return buffer(`${name} weights`, 'bits', false, bytes, packDenseWeights(ws.values, k, n, wb, map, width))
+    const id = buffer(`${name} weights (sampled)`, 'bits', false, bytes)
+    const cdf = noiseFns(ws.noise).cdf
+    const t = Float64Array.from(ws.eta, (e) => threshold(cdf(e)))
+    const stride = rowWords32(width, wb)
+    const u = new Uint32Array(k * n)
+    sites.add(ws.site)
+    steps.push({
+      _tag: 'Generic', label: `sample weights ${ws.site}`, reason: 'weights are drawn once per pass, in JavaScript',
+      run: (env) => {
+        fillBits(env.siteKey(ws.site), 0, u)
+        const base = env.addr(id) / 4
+        const w = env.views.i32
+        w.fill(0, base, base + n * stride)
+        for (let i = 0; i < k; i++) {
+          const f = map === undefined ? i : map[i]!
+          for (let j = 0; j < n; j++) if (u[i * n + j]! < t[i * n + j]!) w[base + j * stride + wordOf(f)]! |= 1 << bitOf(f)
+        }
+      },
+    })
+    return id
+  }
+
+  /** The fused epilogue's tables as buffers; `draws` is the per-example uint32 buffer of a sampled one. */
+  const epilogueOf = (tables: SignTables | SampleTables, name: string, b: Binarize, units: number): Epilogue => {
+    if (tables.kind === 'sign') return { kind: 'sign', thresholds: buffer(`${name} thresholds`, 'i32', false, 4 * tables.thresholds.length, tables.thresholds) }
+    const random = buffer(`${name} draws`, 'u32', true, 4 * units)
+    steps.push({ _tag: 'Kernel', kernel: { _tag: 'FillRandom', label: name, out: random, count: units, perExample: true, site: b.site } })
+    sites.add(b.site)
+    return {
+      kind: 'sample',
+      headers: buffer(`${name} headers`, 'i32', false, 4 * tables.headers.length, tables.headers),
+      table: buffer(`${name} window table`, 'u32', false, 4 * tables.table.length, tables.table),
+      random,
+    }
+  }
+
+  const fused = new Map<Binarize, BitsLoc | string>()
+  /** binarize(chain(product)) as one kernel writing bits (emitted once), or why it cannot be. */
+  const fuse = (b: Binarize): BitsLoc | string => {
+    let r = fused.get(b)
+    if (r === undefined) {
+      r = fuseNew(b)
+      fused.set(b, r)
+    }
+    return r
+  }
+
+  const fuseNew = (b: Binarize): BitsLoc | string => {
+    if (b.type.shape[0] !== 'batch') return 'a batch-free binarize (weights) is drawn once per pass'
+    const chain = fusableChain(b.input, constOf)
+    if (typeof chain === 'string') return chain
+    const p = chain.product
+    if (p._tag !== 'MatMul') return 'binary convolutions are not compiled yet'
+    const [x, w] = [p.lhs, p.rhs]
+    if (x.type.shape[0] !== 'batch') return 'the product has no per-example operand on the left'
+    const ws = weightSource(w)
+    if (ws === undefined) return 'the weights are neither constant nor a binarized constant'
+    const k = w.type.shape[0] as number
+    const n = w.type.shape[1] as number
+    const name = label(b)
+    const deterministic = !opts.sampling || b.noise.family === 'none'
+    const range = x.type.dtype === 'binary' ? { min: -k, max: k } : { min: -255 * k, max: 255 * k }
+    if (range.max > DOT_LIMIT) return `${k} inputs exceed the integer kernels' range`
+    const tables = deterministic ? signTables(chain.units, range) : sampleTables(chain.units, range, b.noise)
+    if (typeof tables === 'string') return tables
+    const out = buffer(`${name} bits`, 'bits', true, rowBytes(n, wb))
+    const loc: BitsLoc = { buffer: out, geometry: { form: 'rows', n }, width: n }
+    if (x.type.dtype === 'binary') {
+      const xb = bits(x)
+      const wbuf = denseWeights(ws, name, k, n, xb.width, xb.order?.map)
+      const epilogue = epilogueOf(tables, name, b, n)
+      steps.push({ _tag: 'Kernel', kernel: { _tag: 'BinaryDense', label: name, x: xb.buffer, w: wbuf, out, k, width: xb.width, n, epilogue } })
+      return loc
+    }
+    // A real first layer: exact bit-planes when the input is 8-bit, else float64 sums.
+    const xf = f64(x)
+    const wbuf = denseWeights(ws, name, k, n, k)
+    const epilogue = epilogueOf(tables, name, b, n)
+    const planes = buffer(`${name} input planes`, 'bits', true, 8 * rowBytes(k, wb))
+    const dot: F64Loc = { buffer: buffer(`${name} dot`, 'f64', true, 8 * n), shape: ['batch', n] }
+    steps.push({
+      _tag: 'Choice',
+      why: 'bit-planes are exact only for integer inputs in [0, 255]',
+      test: { _tag: 'PackPlanes', label: name, x: xf.buffer, planes, k },
+      then: [{ _tag: 'Kernel', kernel: { _tag: 'PlaneDense', label: name, planes, w: wbuf, out, k, n, epilogue } }],
+      otherwise: [
+        { _tag: 'Kernel', kernel: { _tag: 'RealDense', label: name, x: xf.buffer, w: wbuf, out: dot.buffer, k, n } },
+        { _tag: 'Generic', label: `epilogue ${name}`, reason: 'non-integer input: float64 sums, then the epilogue and binarize', run: epilogueStep(chain.units, dot, out, b.noise, b.site, opts.sampling, wb) },
+      ],
+    })
+    return loc
+  }
+
+  const f64Memo = new Map<Node, F64Loc>()
+  const bitsMemo = new Map<Node, BitsLoc>()
+
+  /** The node as a float64 tensor. */
+  const f64 = (n: Node): F64Loc => {
+    const known = f64Memo.get(n)
+    if (known !== undefined) return known
+    const loc = lowerF64(n)
+    f64Memo.set(n, loc)
+    return loc
+  }
+
+  const lowerF64 = (n: Node): F64Loc => {
+    const perExample = n.type.shape[0] === 'batch'
+    const values = constOf(n)
+    if (values !== undefined) return { buffer: buffer(`${label(n)} constant`, 'f64', false, 8 * values.length, values), shape: n.type.shape }
+    switch (n._tag) {
+      case 'Input': {
+        const id = buffer(`input ${n.name}`, 'f64', perExample, 8 * sizeOf(n.type.shape))
+        inputs.push({ name: n.name, buffer: id })
+        return { buffer: id, shape: n.type.shape }
+      }
+      case 'Reshape':
+        return { buffer: f64(n.input).buffer, shape: n.type.shape }
+      case 'Binarize': {
+        const fusedLoc = fuse(n)
+        if (typeof fusedLoc === 'string') return generic(n, fusedLoc)
+        const dst = buffer(`${label(n)} f64`, 'f64', true, 8 * sizeOf(n.type.shape))
+        steps.push({ _tag: 'Kernel', kernel: { _tag: 'Unpack', label: label(n), src: fusedLoc.buffer, dst, geometry: fusedLoc.geometry } })
+        return { buffer: dst, shape: n.type.shape }
+      }
+      case 'MatMul':
+        return product(n.lhs, n.rhs, n)
+      default:
+        return generic(n, `${n._tag} has no specialised kernel`)
+    }
+  }
+
+  /** An unfused matrix product: a binary kernel writing float64 when the operands allow. */
+  const product = (x: Node, w: Node, n: Node): F64Loc => {
+    if (x.type.shape[0] !== 'batch') return generic(n, 'a product without a per-example left operand')
+    const k = w.type.shape[0] as number
+    const units = w.type.shape[1] as number
+    const output = (): F64Loc => ({ buffer: buffer(`${label(n)} f64`, 'f64', true, 8 * units), shape: n.type.shape })
+    const ws = weightSource(w)
+    if (x.type.dtype === 'binary' && ws !== undefined) {
+      const xb = bits(x)
+      const wbuf = denseWeights(ws, label(n), k, units, xb.width, xb.order?.map)
+      const out = output()
+      steps.push({ _tag: 'Kernel', kernel: { _tag: 'BinaryDense', label: label(n), x: xb.buffer, w: wbuf, out: out.buffer, k, width: xb.width, n: units, epilogue: { kind: 'dot' } } })
+      return out
+    }
+    const real = constOf(w)
+    if (x.type.dtype === 'binary' && real !== undefined) {
+      const xb = bits(x)
+      const wbuf = buffer(`${label(n)} head weights`, 'f64', false, 8 * real.length, real)
+      const out = output()
+      const orderBuf = xb.order?.buffer
+      steps.push({ _tag: 'Kernel', kernel: { _tag: 'BinaryHead', label: label(n), x: xb.buffer, w: wbuf, out: out.buffer, k, width: xb.width, n: units, ...(orderBuf === undefined ? {} : { order: orderBuf }) } })
+      return out
+    }
+    if (ws !== undefined && k * 255 <= DOT_LIMIT) {
+      const xf = f64(x)
+      const wbuf = denseWeights(ws, label(n), k, units, k)
+      const planes = buffer(`${label(n)} input planes`, 'bits', true, 8 * rowBytes(k, wb))
+      const out = output()
+      steps.push({
+        _tag: 'Choice',
+        why: 'bit-planes are exact only for integer inputs in [0, 255]',
+        test: { _tag: 'PackPlanes', label: label(n), x: xf.buffer, planes, k },
+        then: [{ _tag: 'Kernel', kernel: { _tag: 'PlaneDense', label: label(n), planes, w: wbuf, out: out.buffer, k, n: units, epilogue: { kind: 'dot' } } }],
+        otherwise: [{ _tag: 'Kernel', kernel: { _tag: 'RealDense', label: label(n), x: xf.buffer, w: wbuf, out: out.buffer, k, n: units } }],
+      })
+      return out
+    }
+    return generic(n, 'a product of real operands (or weights that are neither constant nor a binarized constant)')
+  }
+
+  /** The node as packed bits (a binary node). */
+  const bits = (n: Node): BitsLoc => {
+    const known = bitsMemo.get(n)
+    if (known !== undefined) return known
+    const loc = lowerBits(n)
+    bitsMemo.set(n, loc)
+    return loc
+  }
+
+  const lowerBits = (n: Node): BitsLoc => {
+    const s = n.type.shape
+    if (n._tag === 'Reshape' && n.input.type.shape.length === 4 && s.length === 2 && n.input.type.dtype === 'binary') {
+      const src = bits(n.input)
+      if (src.geometry.form === 'spatial') {
+        const { c, h, w } = src.geometry
+        const { order: map, width } = flattenOrder(c, h, w, wb)
+        const ob = buffer(`${label(n)} feature order`, 'i32', false, 4 * map.length, map)
+        return { buffer: src.buffer, geometry: { form: 'rows', n: c * h * w }, width, order: { map, buffer: ob } }
+      }
+    }
+    if (n._tag === 'Binarize') {
+      const fusedLoc = fuse(n)
+      if (typeof fusedLoc !== 'string') return fusedLoc
+    }
+    const src = f64(n)
+    const geometry: Geometry = s.length === 4
+      ? { form: 'spatial', c: s[1] as number, h: s[2] as number, w: s[3] as number }
+      : { form: 'rows', n: sizeOf(s) }
+    const bytes = geometry.form === 'rows' ? rowBytes(geometry.n, wb) : geometry.h * geometry.w * rowBytes(geometry.c, wb)
+    const dst = buffer(`${label(n)} bits`, 'bits', s[0] === 'batch', bytes)
+    steps.push({ _tag: 'Kernel', kernel: { _tag: 'PackSign', label: label(n), src: src.buffer, dst, geometry } })
+    return { buffer: dst, geometry, width: geometry.form === 'rows' ? geometry.n : geometry.c }
+  }
+
+  const outputs: OutputSlot[] = Object.entries(net.outputs).map(([name, node]) => {
+    const loc = f64(node)
+    return { name, buffer: loc.buffer, shape: node.type.shape }
+  })
+  return { buffers, steps, inputs, outputs, sites: [...sites] }
+}
+
+export type { Kernel }

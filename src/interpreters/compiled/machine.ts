@@ -1,0 +1,162 @@
+/**
+ * Build and instantiate (the last two stages of the pipeline): the kernels of a plan become
+ * callable functions over one linear memory, through the chosen back end's rule table.
+ *
+ * - `wasm`: one module with a function per specialised kernel, assembled as bytes and compiled
+ *   synchronously; the memory is a `WebAssembly.Memory` the module imports.
+ * - `js`: one `new Function` factory whose source holds every specialised kernel, called with the
+ *   memory's typed views.
+ * - `jitless`: the loops of `jitless.ts`, neither `eval` nor WebAssembly.
+ *
+ * Kernels a back end does not specialise run as their jitless loop on the same memory. A build
+ * failure is a value carrying the generated module or source.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type { Kernel } from './kernels.js'
+import type { Bind, KernelFn } from './jitless.js'
+import { jitlessRules } from './jitless.js'
+import { jsRules } from './emit-js.js'
+import { wasmRules } from './emit-wasm.js'
+import type { WordBits } from './layout.js'
+import type { Views } from './plan.js'
+import { viewsOf } from './plan.js'
+import type { WasmFunction } from './wasm/code.js'
+import { assemble } from './wasm/module.js'
+
+export type BackendName = 'wasm' | 'js' | 'jitless'
+
+/** Why a network could not be compiled (each carries what is needed to see the problem). */
+export type CompileError =
+  | { readonly _tag: 'InvalidOption'; readonly option: string; readonly expected: string; readonly found: string }
+  | { readonly _tag: 'WasmUnavailable'; readonly message: string }
+  | { readonly _tag: 'WasmBuildFailed'; readonly message: string; readonly module: Uint8Array }
+  | { readonly _tag: 'JsBuildFailed'; readonly message: string; readonly source: string }
+
+export const drawCompileError = (e: CompileError): string => {
+  switch (e._tag) {
+    case 'InvalidOption':
+      return `compile: option ${e.option} must be ${e.expected}, found ${e.found}`
+    case 'WasmUnavailable':
+      return `compile: WebAssembly is not available here (${e.message}); use backend 'js' or 'jitless'`
+    case 'WasmBuildFailed':
+      return `compile: the generated WebAssembly module (${e.module.length} bytes) was rejected: ${e.message}`
+    case 'JsBuildFailed':
+      return `compile: the generated JavaScript (${e.source.length} characters) was rejected: ${e.message}`
+  }
+}
+
+/** The back end's word size (layout.ts rule 3). */
+export const wordBitsOf = (b: BackendName): WordBits => (b === 'wasm' ? 64 : 32)
+
+/** The generated program, for inspection. */
+export type Artifact =
+  | { readonly kind: 'wasm'; readonly module: Uint8Array }
+  | { readonly kind: 'js'; readonly source: string }
+  | { readonly kind: 'jitless' }
+
+/** Instantiated kernels over a growable memory. */
+export interface Machine {
+  readonly views: () => Views
+  /** Grows the memory to at least `bytes` (kernels are re-bound to the new views). */
+  readonly ensure: (bytes: number) => void
+  /** The kernels, in plan order, bound to the current memory. */
+  readonly kernels: () => readonly KernelFn[]
+  /** Which implementation each kernel got. */
+  readonly how: readonly BackendName[]
+  readonly artifact: Artifact
+}
+
+const PAGE = 65536
+
+const jitlessBind = (k: Kernel, wb: WordBits): Bind => (jitlessRules[k._tag] as (k: Kernel, wb: WordBits) => Bind)(k, wb)
+
+/** Builds the kernels for a back end. */
+export const build = (kernels: readonly Kernel[], backend: BackendName): E.Either<CompileError, Machine> => {
+  const wb = wordBitsOf(backend)
+  if (backend === 'wasm') {
+    if (typeof WebAssembly !== 'object') return E.left({ _tag: 'WasmUnavailable', message: 'no global WebAssembly' })
+    const fns: WasmFunction[] = []
+    const slot: number[] = []
+    kernels.forEach((k, i) => {
+      const rule = wasmRules[k._tag] as ((k: Kernel) => WasmFunction) | undefined
+      if (rule === undefined) slot.push(-1)
+      else {
+        slot.push(fns.length)
+        fns.push({ ...rule(k), name: `k${i}` })
+      }
+    })
+    let bytes: Uint8Array
+    let module: WebAssembly.Module
+    try {
+      bytes = assemble(fns)
+    } catch (err) {
+      throw new Error(`our bug: assembling the module failed: ${String(err)}`)
+    }
+    try {
+      module = new WebAssembly.Module(bytes)
+    } catch (err) {
+      return E.left({ _tag: 'WasmBuildFailed', message: String(err), module: bytes })
+    }
+    const memory = new WebAssembly.Memory({ initial: 1 })
+    let exports: WebAssembly.Exports
+    try {
+      exports = new WebAssembly.Instance(module, { env: { mem: memory } }).exports
+    } catch (err) {
+      return E.left({ _tag: 'WasmBuildFailed', message: String(err), module: bytes })
+    }
+    let views = viewsOf(memory.buffer)
+    const bindAll = (): KernelFn[] =>
+      kernels.map((k, i) => (slot[i]! >= 0 ? (exports[`k${i}`] as KernelFn) : jitlessBind(k, wb)(views)))
+    let bound = bindAll()
+    return E.right({
+      views: () => views,
+      ensure: (bytes) => {
+        const need = Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE
+        if (need > 0) {
+          memory.grow(need)
+          views = viewsOf(memory.buffer)
+          bound = bindAll()
+        }
+      },
+      kernels: () => bound,
+      how: slot.map((s) => (s >= 0 ? 'wasm' : 'jitless')),
+      artifact: { kind: 'wasm', module: bytes },
+    })
+  }
+  let factory: ((i32: Int32Array, u32: Uint32Array, f64: Float64Array) => readonly (KernelFn | null)[]) | undefined
+  let source = ''
+  const how: BackendName[] = kernels.map(() => 'jitless')
+  if (backend === 'js') {
+    const parts = kernels.map((k, i) => {
+      const rule = jsRules[k._tag] as ((k: Kernel) => string) | undefined
+      if (rule === undefined) return 'null'
+      how[i] = 'js'
+      return rule(k)
+    })
+    source = `"use strict";\nreturn [\n${parts.join(',\n')}\n];`
+    try {
+      factory = new Function('I32', 'U32', 'F64', source) as typeof factory
+    } catch (err) {
+      return E.left({ _tag: 'JsBuildFailed', message: String(err), source })
+    }
+  }
+  let views = viewsOf(new ArrayBuffer(PAGE))
+  const bindAll = (): KernelFn[] => {
+    const made = factory?.(views.i32, views.u32, views.f64)
+    return kernels.map((k, i) => made?.[i] ?? jitlessBind(k, wb)(views))
+  }
+  let bound = bindAll()
+  return E.right({
+    views: () => views,
+    ensure: (bytes) => {
+      if (bytes <= views.buffer.byteLength) return
+      const next = new ArrayBuffer(Math.ceil((bytes * 1.25) / PAGE) * PAGE)
+      new Uint8Array(next).set(views.u8)
+      views = viewsOf(next)
+      bound = bindAll()
+    },
+    kernels: () => bound,
+    how,
+    artifact: backend === 'js' ? { kind: 'js', source } : { kind: 'jitless' },
+  })
+}

@@ -1,0 +1,82 @@
+/**
+ * The lowered program: buffers, a linear list of steps, and where the inputs and outputs live.
+ * A step is a kernel of the IR (emitted by the chosen back end), a generic typed-array loop (a
+ * fallback the plan names with its reason), or a choice between two steps made at run time.
+ */
+import type { SiteId } from '../../dsl/node.js'
+import type { Key } from '../../dsl/random.js'
+import type { BufferSpec, Kernel } from './kernels.js'
+
+/** Typed views of the linear memory (re-created when it grows). */
+export interface Views {
+  readonly buffer: ArrayBuffer
+  readonly u8: Uint8Array
+  readonly i32: Int32Array
+  readonly u32: Uint32Array
+  readonly f64: Float64Array
+}
+
+export const viewsOf = (buffer: ArrayBuffer): Views => ({
+  buffer,
+  u8: new Uint8Array(buffer),
+  i32: new Int32Array(buffer),
+  u32: new Uint32Array(buffer),
+  f64: new Float64Array(buffer),
+})
+
+/** What a generic step sees when it runs. */
+export interface StepEnv {
+  readonly views: Views
+  /** Examples in this run. */
+  readonly rows: number
+  /** Byte address of a buffer. */
+  readonly addr: (buffer: number) => number
+  /** The key of a stochastic site in this pass (sampling modes only). */
+  readonly siteKey: (site: SiteId) => Key
+}
+
+export type Step =
+  | { readonly _tag: 'Kernel'; readonly kernel: Kernel }
+  /** A fallback loop over float64 buffers, with the reason the node was not compiled further. */
+  | { readonly _tag: 'Generic'; readonly label: string; readonly reason: string; readonly run: (env: StepEnv) => void }
+  /** Runs `test` (a kernel returning 0 or 1), then the steps `then` if it returned 1, else `otherwise`. */
+  | {
+      readonly _tag: 'Choice'
+      readonly test: Kernel
+      readonly then: readonly Step[]
+      readonly otherwise: readonly Step[]
+      readonly why: string
+    }
+
+export interface InputSlot {
+  readonly name: string
+  readonly buffer: number
+}
+
+export interface OutputSlot {
+  readonly name: string
+  readonly buffer: number
+  /** Concrete shape after the batch is known: 'batch' replaced by the row count. */
+  readonly shape: readonly (number | 'batch')[]
+}
+
+export interface Plan {
+  readonly buffers: readonly BufferSpec[]
+  readonly steps: readonly Step[]
+  readonly inputs: readonly InputSlot[]
+  readonly outputs: readonly OutputSlot[]
+  /** Stochastic sites drawn in a pass (empty for the mode network). */
+  readonly sites: readonly SiteId[]
+}
+
+/** One line per step: the kernel or fallback, for `Compiled.describe()`. */
+export const describeStep = (s: Step): string => {
+  switch (s._tag) {
+    case 'Kernel':
+      return `kernel ${s.kernel._tag} ${s.kernel.label}`
+    case 'Generic':
+      return `generic ${s.label} (${s.reason})`
+    case 'Choice':
+      return `choice ${s.test._tag} ${s.test.label}: ${s.then.map(describeStep).join('; ')} | otherwise ${s.otherwise.map(describeStep).join('; ')} (${s.why})`
+  }
+}

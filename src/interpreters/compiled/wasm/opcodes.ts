@@ -1,0 +1,58 @@
+/**
+ * The WebAssembly opcodes sbnkit's kernels use (core MVP, sign extension, SIMD). Single-byte
+ * opcodes are numbers; SIMD opcodes are `[0xfd, ...uleb(n)]` sequences built by `simd`.
+ * Names follow the text format with `.` replaced by `_` (`i64.popcnt` → `i64_popcnt`).
+ */
+
+/** Value types. */
+export const valType = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b } as const
+export type ValType = keyof typeof valType
+
+/** The empty block type (a block that leaves nothing on the stack). */
+export const blockVoid = 0x40
+
+export const op = {
+  // control
+  unreachable: 0x00, nop: 0x01, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b,
+  br: 0x0c, br_if: 0x0d, return: 0x0f, call: 0x10, drop: 0x1a, select: 0x1b,
+  // variables
+  local_get: 0x20, local_set: 0x21, local_tee: 0x22,
+  // memory (each followed by a memarg: alignment exponent, offset)
+  i32_load: 0x28, i64_load: 0x29, f32_load: 0x2a, f64_load: 0x2b,
+  i32_load8_u: 0x2d, i32_load16_u: 0x2f, i64_load32_u: 0x35,
+  i32_store: 0x36, i64_store: 0x37, f32_store: 0x38, f64_store: 0x39, i32_store8: 0x3a,
+  // constants
+  i32_const: 0x41, i64_const: 0x42, f64_const: 0x44,
+  // i32 comparisons
+  i32_eqz: 0x45, i32_eq: 0x46, i32_ne: 0x47, i32_lt_s: 0x48, i32_lt_u: 0x49, i32_gt_s: 0x4a,
+  i32_gt_u: 0x4b, i32_le_s: 0x4c, i32_le_u: 0x4d, i32_ge_s: 0x4e, i32_ge_u: 0x4f,
+  // i64 comparisons
+  i64_eqz: 0x50, i64_eq: 0x51, i64_ne: 0x52, i64_lt_s: 0x53, i64_lt_u: 0x54,
+  // f64 comparisons
+  f64_eq: 0x61, f64_ne: 0x62, f64_lt: 0x63, f64_gt: 0x64, f64_le: 0x65, f64_ge: 0x66,
+  // i32 arithmetic
+  i32_popcnt: 0x69, i32_add: 0x6a, i32_sub: 0x6b, i32_mul: 0x6c, i32_and: 0x71, i32_or: 0x72,
+  i32_xor: 0x73, i32_shl: 0x74, i32_shr_s: 0x75, i32_shr_u: 0x76, i32_rotl: 0x77,
+  // i64 arithmetic
+  i64_popcnt: 0x7b, i64_add: 0x7c, i64_sub: 0x7d, i64_and: 0x83, i64_or: 0x84, i64_xor: 0x85,
+  i64_shl: 0x86, i64_shr_u: 0x88,
+  // f64 arithmetic
+  f64_neg: 0x9a, f64_add: 0xa0, f64_sub: 0xa1, f64_mul: 0xa2,
+  // conversions
+  i32_wrap_i64: 0xa7, i32_trunc_f64_s: 0xaa, i64_extend_i32_s: 0xac, i64_extend_i32_u: 0xad,
+  f64_convert_i32_s: 0xb7, f64_convert_i64_s: 0xb9, i64_reinterpret_f64: 0xbd,
+} as const
+
+/** SIMD opcodes (prefix 0xfd, then the LEB128 sub-opcode). */
+export const simdOp = {
+  v128_load: 0, v128_store: 11, v128_const: 12, i8x16_shuffle: 13,
+  i32x4_splat: 17, i64x2_splat: 18, f64x2_splat: 20,
+  i32x4_extract_lane: 27, i64x2_extract_lane: 29,
+  f64x2_lt: 73, f64x2_ge: 76,
+  v128_not: 77, v128_and: 78, v128_andnot: 79, v128_or: 80, v128_xor: 81, v128_bitselect: 82,
+  i8x16_popcnt: 98, i8x16_bitmask: 100,
+  i32x4_bitmask: 164, i32x4_shl: 171, i32x4_shr_s: 172, i32x4_shr_u: 173, i32x4_add: 174, i32x4_sub: 177,
+  i64x2_bitmask: 196, i64x2_shl: 203, i64x2_add: 206,
+  f64x2_add: 240, f64x2_sub: 241, f64x2_mul: 242,
+} as const
+export type SimdOp = keyof typeof simdOp
