@@ -56,7 +56,7 @@ export const executor = (plan: Plan, machine: Machine): Executor => {
   const all = kernelsOf(plan.steps)
   const indexOf = new Map<Kernel, number>(all.map((k, i) => [k, i]))
   let rows = 0
-  let addr = new Int32Array(0)
+  let addr: Int32Array = new Int32Array(0)
   let staticWritten = false
   const env = (key: Key | undefined): StepEnv => {
     const keys = new Map<SiteId, Key>()

@@ -22,6 +22,8 @@ import type { Views } from './plan.js'
 import { viewsOf } from './plan.js'
 import type { WasmFunction } from './wasm/code.js'
 import { assemble } from './wasm/module.js'
+import type { WasmModule } from './wasm/runtime.js'
+import { wasmApi } from './wasm/runtime.js'
 
 export type BackendName = 'wasm' | 'js' | 'jitless'
 
@@ -74,7 +76,8 @@ const jitlessBind = (k: Kernel, wb: WordBits): Bind => (jitlessRules[k._tag] as 
 export const build = (kernels: readonly Kernel[], backend: BackendName): E.Either<CompileError, Machine> => {
   const wb = wordBitsOf(backend)
   if (backend === 'wasm') {
-    if (typeof WebAssembly !== 'object') return E.left({ _tag: 'WasmUnavailable', message: 'no global WebAssembly' })
+    const WA = wasmApi()
+    if (WA === undefined) return E.left({ _tag: 'WasmUnavailable', message: 'no global WebAssembly' })
     const fns: WasmFunction[] = []
     const slot: number[] = []
     kernels.forEach((k, i) => {
@@ -86,21 +89,21 @@ export const build = (kernels: readonly Kernel[], backend: BackendName): E.Eithe
       }
     })
     let bytes: Uint8Array
-    let module: WebAssembly.Module
+    let module: WasmModule
     try {
       bytes = assemble(fns)
     } catch (err) {
       throw new Error(`our bug: assembling the module failed: ${String(err)}`)
     }
     try {
-      module = new WebAssembly.Module(bytes)
+      module = new WA.Module(bytes)
     } catch (err) {
       return E.left({ _tag: 'WasmBuildFailed', message: String(err), module: bytes })
     }
-    const memory = new WebAssembly.Memory({ initial: 1 })
-    let exports: WebAssembly.Exports
+    const memory = new WA.Memory({ initial: 1 })
+    let exports: Readonly<Record<string, unknown>>
     try {
-      exports = new WebAssembly.Instance(module, { env: { mem: memory } }).exports
+      exports = new WA.Instance(module, { env: { mem: memory } }).exports
     } catch (err) {
       return E.left({ _tag: 'WasmBuildFailed', message: String(err), module: bytes })
     }
