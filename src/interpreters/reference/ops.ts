@@ -98,7 +98,27 @@ export const broadcastIndex = (s: readonly number[], out: readonly number[]): In
   return idx
 }
 
+/** How `b` broadcasts against `a` when it is a trailing block of a's shape (the common bias case). */
+const trailing = (a: readonly number[], b: readonly number[]): number | undefined => {
+  if (b.length > a.length) return undefined
+  for (let i = 1; i <= b.length; i++) if (b[b.length - i] !== a[a.length - i]) return undefined
+  return sizeOf(b)
+}
+
 export const elementwise = (a: NDArray, b: NDArray, f: (x: number, y: number) => number): NDArray => {
+  // Fast paths: b (or a) repeats as a trailing block; the general case uses index maps.
+  const tb = trailing(a.shape, b.shape)
+  if (tb !== undefined) {
+    const out = new Float64Array(a.data.length)
+    for (let i = 0, j = 0; i < out.length; i++, j = j + 1 === tb ? 0 : j + 1) out[i] = f(a.data[i]!, b.data[j]!)
+    return { shape: a.shape, data: out }
+  }
+  const ta = trailing(b.shape, a.shape)
+  if (ta !== undefined) {
+    const out = new Float64Array(b.data.length)
+    for (let i = 0, j = 0; i < out.length; i++, j = j + 1 === ta ? 0 : j + 1) out[i] = f(a.data[j]!, b.data[i]!)
+    return { shape: b.shape, data: out }
+  }
   const shape = broadcastConcrete(a.shape, b.shape)
   const ia = broadcastIndex(a.shape, shape)
   const ib = broadcastIndex(b.shape, shape)
@@ -109,8 +129,14 @@ export const elementwise = (a: NDArray, b: NDArray, f: (x: number, y: number) =>
 
 /** Sums `g` (of the broadcast shape) back onto an operand of shape `s`. */
 export const unbroadcast = (g: NDArray, s: readonly number[]): NDArray => {
+  const size = sizeOf(s)
+  if (size === g.data.length) return { shape: s, data: g.data }
+  const out = new Float64Array(size)
+  if (trailing(g.shape, s) !== undefined) {
+    for (let i = 0, j = 0; i < g.data.length; i++, j = j + 1 === size ? 0 : j + 1) out[j]! += g.data[i]!
+    return { shape: s, data: out }
+  }
   const idx = broadcastIndex(s, g.shape)
-  const out = new Float64Array(sizeOf(s))
   for (let i = 0; i < idx.length; i++) out[idx[i]!]! += g.data[i]!
   return { shape: s, data: out }
 }

@@ -1,0 +1,42 @@
+/**
+ * The `sbnkit` command: a table of subcommands, each a module exporting a `Command`.
+ * Subcommand modules are imported lazily so `sbnkit check` does not load the trainer.
+ */
+import { pathToFileURL } from 'node:url'
+import type { Command, Io } from './io.js'
+import { exitCode, processIo } from './io.js'
+
+const commands: Readonly<Record<string, { readonly summary: string; readonly load: () => Promise<Command> }>> = {
+  demo: { summary: 'build a small SBN, check it and print its summary', load: async () => (await import('./demo.js')).demo },
+  check: { summary: 'validate a model file and print its summary', load: async () => (await import('./check.js')).check },
+}
+
+const usage = (): string =>
+  [
+    'usage: sbnkit <command> [options]',
+    '',
+    'commands:',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`),
+    '',
+    'Run `sbnkit <command> --help` for the options of a command.',
+    '',
+  ].join('\n')
+
+export const main = async (argv: readonly string[], io: Io = processIo): Promise<number> => {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h') {
+    io.out(usage())
+    return name === undefined ? exitCode.badInput : exitCode.ok
+  }
+  const command = commands[name]
+  if (command === undefined) {
+    io.err(`sbnkit: unknown command "${name}"; expected one of ${Object.keys(commands).join(', ')}\n`)
+    return exitCode.badInput
+  }
+  return (await command.load())(rest, io)
+}
+
+// Run when executed directly (tsx src/cli/main.ts …), not when imported.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await main(process.argv.slice(2))
+}
