@@ -1,4 +1,4 @@
-/** The sbnkit DSL: the IR, constructors, composites, shape rules, typecheck, errors. */
+/** The sbnkit DSL: the IR, constructors, composites, shape rules, typecheck, errors, printer, model format. */
 export * from './node.js'
 export * from './noise.js'
 export * from './errors.js'
@@ -6,3 +6,7 @@ export * from './shape.js'
 export * from './primitives.js'
 export * from './composites.js'
 export * from './typecheck.js'
+export * from './print.js'
+export * from './codec.js'
+export * from './init.js'
+export * from './random.js'

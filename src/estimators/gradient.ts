@@ -8,7 +8,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Binarize, Checked, Loss, Network, Node } from '../dsl/node.js'
 import { children } from '../dsl/node.js'
-import { concrete, sizeOf } from '../dsl/shape.js'
+import { concreteShape, sizeOf } from '../dsl/shape.js'
 import type { Key } from '../dsl/random.js'
 import { foldIn } from '../dsl/random.js'
 import { topoOrder } from '../interpreters/algebra.js'
@@ -67,7 +67,7 @@ const sitesOf = (root: Node): Binarize[] => topoOrder([root]).filter((n): n is B
 
 const shapesOf = (net: Checked<Network>, loss: Loss): Record<string, readonly number[]> =>
   Object.fromEntries(
-    topoOrder([loss]).flatMap((n) => (n._tag === 'Param' ? [[n.name, concrete(n.type.shape, 1)] as const] : [])),
+    topoOrder([loss]).flatMap((n) => (n._tag === 'Param' ? [[n.name, concreteShape(n.type.shape, 1)] as const] : [])),
   )
 
 /** Per-example values of the objective: a loss head's losses, or an output summed per example. */

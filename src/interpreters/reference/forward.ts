@@ -8,7 +8,7 @@ import type { Binarize, Checked, Network, Node } from '../../dsl/node.js'
 import type { Algebra } from '../algebra.js'
 import { fold } from '../algebra.js'
 import type { Feed, NDArray } from '../ndarray.js'
-import { concrete } from '../../dsl/shape.js'
+import { concreteShape } from '../../dsl/shape.js'
 import * as ops from './ops.js'
 import * as spatial from './spatial.js'
 
@@ -46,7 +46,7 @@ const rulesFor = (ctx: ForwardContext, ev: {
     if (v === undefined) throw new Error(`unreachable: input ${n.name} is bound before evaluation`)
     return v
   },
-  Param: (n) => ({ shape: concrete(n.type.shape, ctx.batch), data: ctx.net.params[n.name]! }),
+  Param: (n) => ({ shape: concreteShape(n.type.shape, ctx.batch), data: ctx.net.params[n.name]! }),
   Const: (n) => scalar(n.value),
   MatMul: (_, { lhs, rhs }) => ops.matmul(lhs, rhs),
   Add: (_, { lhs, rhs }) => ops.elementwise(lhs, rhs, (a, b) => a + b),
@@ -58,7 +58,7 @@ const rulesFor = (ctx: ForwardContext, ev: {
     ev.argmax.set(n, r.argmax)
     return r.out
   },
-  Reshape: (n, { input }) => ({ shape: concrete(n.type.shape, ctx.batch), data: input.data }),
+  Reshape: (n, { input }) => ({ shape: concreteShape(n.type.shape, ctx.batch), data: input.data }),
   BatchNorm: (n, { input, gamma, beta, runningMean, runningVar }) => {
     const stats = n.mode === 'train' ? spatial.batchStats(input) : { mean: runningMean.data, variance: runningVar.data }
     const c = [input.shape[1]!]
