@@ -13,8 +13,12 @@ export type Estimator =
    * density of `backward` (`matched`: the site's own noise, the principled ST of MATH.md §3).
    */
   | { readonly kind: 'st'; readonly forward: 'sample' | 'mode'; readonly backward: 'matched' | Noise; readonly label: string }
-  /** Score function: ℓ·∇ log P(x | a) at every site (optional baseline), plus the head's direct gradient. Unbiased. */
-  | { readonly kind: 'reinforce'; readonly label: string }
+  /**
+   * Score function: (ℓ − b)·∇ log P(x | a) at every site plus the head's direct gradient.
+   * Unbiased. With `baseline`, callers that draw repeatedly (the lab, the trainer) pass b = the
+   * running mean of the previous losses through `GradientOptions.baseline`.
+   */
+  | { readonly kind: 'reinforce'; readonly baseline: boolean; readonly label: string }
   /** Augment-REINFORCE-merge per layer (Yin & Zhou), logistic noise only. Unbiased. */
   | { readonly kind: 'arm'; readonly label: string }
   /** Concrete / Gumbel-softmax relaxation at temperature τ: x = tanh((a − Z)/(2τ)). Biased. */
@@ -50,7 +54,8 @@ export const mismatchedSt = (backward: Proxy | Noise): Estimator => {
   return { kind: 'st', forward: 'sample', backward: noise, label: `mismatched:${typeof backward === 'string' ? backward : showNoise(noise)}` }
 }
 
-export const reinforce = (): Estimator => ({ kind: 'reinforce', label: 'reinforce' })
+export const reinforce = (opts: { readonly baseline?: boolean } = {}): Estimator =>
+  opts.baseline === true ? { kind: 'reinforce', baseline: true, label: 'reinforce+baseline' } : { kind: 'reinforce', baseline: false, label: 'reinforce' }
 export const arm = (): Estimator => ({ kind: 'arm', label: 'arm' })
 export const concrete = (temperature: number): Estimator => ({ kind: 'concrete', temperature, label: `concrete:${temperature}` })
 export const meanfield = (): Estimator => ({ kind: 'meanfield', label: 'meanfield' })
@@ -76,6 +81,7 @@ export const parseEstimator = (name: string): Estimator | undefined => {
   if (head === 'det' && arg !== undefined && arg in proxies) return deterministicSt(arg as Proxy)
   if (head === 'mismatched' && arg !== undefined && arg in proxies) return mismatchedSt(arg as Proxy)
   if (head === 'reinforce' && arg === undefined) return reinforce()
+  if (head === 'reinforce' && arg === 'baseline') return reinforce({ baseline: true })
   if (head === 'arm' && arg === undefined) return arm()
   if (head === 'meanfield' && arg === undefined) return meanfield()
   if (head === 'exact' && arg === undefined) return exactGradient()
@@ -86,4 +92,4 @@ export const parseEstimator = (name: string): Estimator | undefined => {
   return undefined
 }
 
-export const estimatorNames = 'st, identity, hardtanh, tanh, approxsign (= mismatched:<proxy>), det:<proxy>, reinforce, arm, concrete:<τ>, meanfield, exact'
+export const estimatorNames = 'st, identity, hardtanh, tanh, approxsign (= mismatched:<proxy>), det:<proxy>, reinforce, reinforce:baseline, arm, concrete:<τ>, meanfield, exact'
