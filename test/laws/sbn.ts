@@ -70,7 +70,14 @@ export const buildSbn = (spec: SbnSpec, params: Record<string, Float64Array>): C
 // ---------------------------------------------------------------------------------------------
 // Arbitraries
 
-const value = fc.double({ min: -2, max: 2, noNaN: true, noDefaultInfinity: true })
+// fc.double favours edge values (±0, subnormals, the bounds); mix in evenly spread values so that
+// typical networks (losses that depend on every unit) are well represented too.
+/** Reals in [−bound, bound]: mostly evenly spread, sometimes fast-check's edge values. */
+export const realValue = (bound: number): fc.Arbitrary<number> => fc.oneof(
+  { arbitrary: fc.integer({ min: -(2 ** 20), max: 2 ** 20 }).map((i) => (bound * i) / 2 ** 20), weight: 4 },
+  { arbitrary: fc.double({ min: -bound, max: bound, noNaN: true, noDefaultInfinity: true }), weight: 1 },
+)
+const value = realValue(2)
 const scale = fc.double({ min: 0.5, max: 2, noNaN: true, noDefaultInfinity: true })
 
 /** A proper noise; `families` restricts the family (e.g. to the smooth ones). */
