@@ -8,6 +8,7 @@ import { exitCode, processIo } from './io.js'
 
 const commands: Readonly<Record<string, { readonly summary: string; readonly load: () => Promise<Command> }>> = {
   demo: { summary: 'build a small SBN, check it and print its summary', load: async () => (await import('./demo.js')).demo },
+  gradeval: { summary: 'measure gradient estimators against the exact gradient (MATH.md §7)', load: async () => (await import('./gradeval.js')).gradevalCommand },
   check: { summary: 'validate a model file and print its summary', load: async () => (await import('./check.js')).check },
 }
 
