@@ -37,10 +37,13 @@ export const drawRunError = (e: RunError): string => {
       return `data.${e.name}[${e.index}]: expected ${e.expected}, found ${e.value}`
     case 'MissingOutput':
       return `network: expected an output "${e.name}" (${e.expected}), found outputs ${e.available.map((a) => `"${a}"`).join(', ') || 'none'}`
-    case 'EnumerationTooLarge':
-      return `exact: enumeration needs ${big(e.states)} joint states, over the budget of ${big(e.budget)} (stochastic sites: ${e.sites
-        .map((s) => `${s.site} (${s.units} units)`)
-        .join(', ')}); use the Monte Carlo interpreter, a smaller network, or raise the budget`
+    case 'EnumerationTooLarge': {
+      const sites = e.sites.map((s) => `${s.site} (${s.units} units)`).join(', ')
+      // Under the budget, the refusal comes from the width limit: states are 32-bit indices.
+      return e.states > e.budget
+        ? `exact: enumeration needs ${big(e.states)} joint states, over the budget of ${big(e.budget)} (stochastic sites: ${sites}); use the Monte Carlo interpreter, a smaller network, or raise the budget`
+        : `exact: enumeration needs ${big(e.states)} joint states and a site (or the weights together) of more than 30 binary units, which cannot be enumerated (stochastic sites: ${sites}); use the Monte Carlo interpreter or a smaller network`
+    }
     case 'Unsupported':
       return `${e.interpreter}: ${e.what} is not supported; ${e.fix}`
     case 'InvalidOption':

@@ -97,6 +97,7 @@ export const exact = (net: Checked<Network>, feed: Feed, opts: ExactOptions = {}
     : batch * 2 ** A.reduce((a, b) => a + b, 0)
   const states = 2 ** W * (A.length === 0 ? batch : inner)
   const budget = opts.budget ?? defaultBudget
+  if (!(budget >= 1)) return E.left({ _tag: 'InvalidOption', option: 'budget', expected: 'a number of joint states ≥ 1', found: String(budget) })
   const widest = Math.max(W, ...A)
   if (states > budget || widest > 30)
     return E.left({ _tag: 'EnumerationTooLarge', sites: siteList([...st.weights, ...st.activations]), states, budget })
