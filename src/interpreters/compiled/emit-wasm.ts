@@ -5,17 +5,21 @@
  */
 import type { KernelOf, KernelTag } from './kernels.js'
 import type { WasmFunction } from './wasm/code.js'
-import { binaryDense } from './kernels-wasm/dense.js'
+import { binaryDense, planeDense } from './kernels-wasm/dense.js'
+import { binaryHead } from './kernels-wasm/head.js'
+import { packSign, realDense, unpack } from './kernels-wasm/pack.js'
+import { packPlanes } from './kernels-wasm/planes.js'
+import { fillRandom } from './kernels-wasm/random.js'
 
 export type WasmRules = { readonly [K in KernelTag]: ((k: KernelOf<K>) => WasmFunction) | undefined }
 
 export const wasmRules: WasmRules = {
   BinaryDense: binaryDense,
-  RealDense: undefined,
-  PackPlanes: undefined,
-  PlaneDense: undefined,
-  BinaryHead: undefined,
-  PackSign: undefined,
-  Unpack: undefined,
-  FillRandom: undefined,
+  RealDense: realDense,
+  PackPlanes: packPlanes,
+  PlaneDense: planeDense,
+  BinaryHead: binaryHead,
+  PackSign: packSign,
+  Unpack: unpack,
+  FillRandom: fillRandom,
 }

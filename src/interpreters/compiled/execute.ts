@@ -6,7 +6,7 @@
 import type { SiteId } from '../../dsl/node.js'
 import type { Key } from '../../dsl/random.js'
 import { siteKey } from '../../dsl/random.js'
-import { concrete } from '../../dsl/shape.js'
+import { concreteShape } from '../../dsl/shape.js'
 import type { Feed, NDArray } from '../ndarray.js'
 import type { Kernel } from './kernels.js'
 import { buffersOf, siteOf } from './kernels.js'
@@ -111,7 +111,7 @@ export const executor = (plan: Plan, machine: Machine): Executor => {
     pass: (key) => runSteps(plan.steps, machine.kernels(), env(key)),
     output: (i) => {
       const slot = plan.outputs[i]!
-      const shape = concrete(slot.shape, rows)
+      const shape = concreteShape(slot.shape, rows)
       const size = shape.reduce((a, b) => a * b, 1)
       const start = addr[slot.buffer]! / 8
       return { shape, data: machine.views().f64.slice(start, start + size) }

@@ -7,7 +7,7 @@
  */
 import type { Node, Shape, SiteId } from '../../dsl/node.js'
 import type { Noise } from '../../dsl/noise.js'
-import { concrete } from '../../dsl/shape.js'
+import { concreteShape } from '../../dsl/shape.js'
 import type { NDArray } from '../ndarray.js'
 import { signsInto } from '../noise.js'
 import { elementwise, lossPerExample, map, matmul, unaryFn } from '../reference/ops.js'
@@ -25,7 +25,7 @@ export interface F64Loc {
 
 /** A float64 tensor of the memory as an NDArray (a view, no copy). */
 export const read = (env: StepEnv, loc: F64Loc): NDArray => {
-  const shape = concrete(loc.shape, env.rows)
+  const shape = concreteShape(loc.shape, env.rows)
   const size = shape.reduce((a, b) => a * b, 1)
   return { shape, data: new Float64Array(env.views.buffer, env.addr(loc.buffer), size) }
 }

@@ -8,7 +8,7 @@
  */
 import { keyOfWords, fillBits } from '../../dsl/random.js'
 import type { Epilogue, KernelOf, KernelTag } from './kernels.js'
-import { rowWords32 } from './layout.js'
+import { planesBytes, planesSumOffset, rowWords32 } from './layout.js'
 import type { WordBits } from './layout.js'
 import type { Views } from './plan.js'
 
@@ -92,40 +92,45 @@ export const jitlessRules: JitlessRules = {
   PackPlanes: (k, wb) => (views) => (rows, x, planes) => {
     const { i32, f64 } = views
     const ws = rowWords32(k.k, wb)
-    clearRows(views, planes!, rows, 8 * ws)
+    const per = planesBytes(k.k, wb) / 4
+    const sumAt = planesSumOffset(k.k, wb) / 4
+    i32.fill(0, planes! / 4, planes! / 4 + rows * per)
     let ok = 1
-    for (let r = 0; r < rows; r++)
+    for (let r = 0; r < rows; r++) {
+      const base = planes! / 4 + r * per
+      let sum = 0
       for (let i = 0; i < k.k; i++) {
         const v = f64[x! / 8 + r * k.k + i]!
         if (!(v >= 0 && v <= 255 && Math.floor(v) === v)) ok = 0
         const iv = v & 255
-        for (let p = 0; p < 8; p++) if ((iv >>> p) & 1) i32[planes! / 4 + (8 * r + p) * ws + (i >>> 5)]! |= 1 << (i & 31)
+        sum += iv
+        for (let p = 0; p < 8; p++) if ((iv >>> p) & 1) i32[base + p * ws + (i >>> 5)]! |= 1 << (i & 31)
       }
+      i32[base + sumAt] = sum
+    }
     return ok
   },
   PlaneDense: (k, wb) => (views) => {
     const ws = rowWords32(k.k, wb)
     const writer = epilogueWriter(k.epilogue, k.n, wb)
+    const per = planesBytes(k.k, wb) / 4
+    const sumAt = planesSumOffset(k.k, wb) / 4
+    // dot = Σ_p 2^p (2·popcount(plane_p AND w) − popcount(plane_p)) = 2·Σ_p 2^p popcount(plane_p AND w) − Σ x.
     return (rows, planes, w, out, ...ep) => {
       const I = views.i32
       const put = writer(views, out!, ep)
       if (k.epilogue.kind !== 'dot') clearRows(views, out!, rows, rowWords32(k.n, wb))
       for (let r = 0; r < rows; r++) {
-        const pb = planes! / 4 + 8 * r * ws
+        const pb = planes! / 4 + r * per
         for (let j = 0; j < k.n; j++) {
           const wbase = w! / 4 + j * ws
-          let dot = 0
+          let both = 0
           for (let p = 0; p < 8; p++) {
-            let both = 0
-            let ones = 0
-            for (let i = 0; i < ws; i++) {
-              const v = I[pb + p * ws + i]!
-              both += pop32(v & I[wbase + i]!)
-              ones += pop32(v)
-            }
-            dot += (2 * both - ones) << p
+            let c = 0
+            for (let i = 0; i < ws; i++) c += pop32(I[pb + p * ws + i]! & I[wbase + i]!)
+            both += c << p
           }
-          put(r, j, dot)
+          put(r, j, 2 * both - I[pb + sumAt]!)
         }
       }
     }

@@ -128,3 +128,13 @@ export const flattenOrder = (c: number, h: number, w: number, wordBits: WordBits
 /** Bytes per example of a packed tensor: rows of n features, or h·w channel rows of c features. */
 export const packedBytes = (g: { readonly form: 'rows'; readonly n: number } | { readonly form: 'spatial'; readonly c: number; readonly h: number; readonly w: number }, wordBits: WordBits): number =>
   g.form === 'rows' ? rowBytes(g.n, wordBits) : g.h * g.w * rowBytes(g.c, wordBits)
+
+/**
+ * 8-bit inputs as bit-planes (for a real first layer): per example, 8 packed rows of k features,
+ * plane p holding bit p of each value, followed by one int32 (in a word of its own) holding the
+ * sum of the example's values Σ x = Σ_p 2^p·popcount(plane p).
+ */
+export const planesBytes = (k: number, wordBits: WordBits): number => 8 * rowBytes(k, wordBits) + wordBits / 8
+
+/** Byte offset of the value sum within an example's planes. */
+export const planesSumOffset = (k: number, wordBits: WordBits): number => 8 * rowBytes(k, wordBits)

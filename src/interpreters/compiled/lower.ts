@@ -30,7 +30,7 @@ import { fusableChain } from './fusion.js'
 import type { F64Loc } from './generic.js'
 import { epilogueStep, genericStep } from './generic.js'
 import type { BufferKind, BufferSpec, Epilogue, Geometry, Kernel } from './kernels.js'
-import { bitOf, flattenOrder, packDenseWeights, rowBytes, rowWords32, wordOf } from './layout.js'
+import { bitOf, flattenOrder, packDenseWeights, planesBytes, rowBytes, rowWords32, wordOf } from './layout.js'
 import type { WordBits } from './layout.js'
 import type { InputSlot, OutputSlot, Plan, Step } from './plan.js'
 
@@ -196,7 +196,7 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     const xf = f64(x)
     const wbuf = denseWeights(ws, name, k, n, k)
     const epilogue = epilogueOf(tables, name, b, n)
-    const planes = buffer(`${name} input planes`, 'bits', true, 8 * rowBytes(k, wb))
+    const planes = buffer(`${name} input planes`, 'bits', true, planesBytes(k, wb))
     const dot: F64Loc = { buffer: buffer(`${name} dot`, 'f64', true, 8 * n), shape: ['batch', n] }
     steps.push({
       _tag: 'Choice',
@@ -275,7 +275,7 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     if (ws !== undefined && k * 255 <= DOT_LIMIT) {
       const xf = f64(x)
       const wbuf = denseWeights(ws, label(n), k, units, k)
-      const planes = buffer(`${label(n)} input planes`, 'bits', true, 8 * rowBytes(k, wb))
+      const planes = buffer(`${label(n)} input planes`, 'bits', true, planesBytes(k, wb))
       const out = output()
       steps.push({
         _tag: 'Choice',

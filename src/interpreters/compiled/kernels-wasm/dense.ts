@@ -1,120 +1,166 @@
 /**
- * The binary dense kernel in WebAssembly: for each example row and each output unit,
- * popcount(x XOR w) over 64-bit words (`i64.popcnt`, one x64 instruction), the k-loop fully
- * unrolled up to 64 words (×8 beyond) with two accumulators, then the fused epilogue, with the
- * output bits gathered into an i64 and stored once per 64 units.
+ * Dense product kernels in WebAssembly. One skeleton (`productKernel`) walks the output in
+ * blocks of 32 units over all rows, so the block's weight rows stay in L1 while the input rows
+ * stream past; for each (row, unit) it runs the kernel's dot code and the fused epilogue, and
+ * stores the block's 32 output bits as one i32 (the low or high half of a 64-bit layout word).
+ *
+ * - BinaryDense: popcount(x XOR w) over 64-bit words (`i64.popcnt`, one x64 instruction), the
+ *   k-loop fully unrolled up to 64 words (×8 beyond) with two accumulators.
+ * - PlaneDense: 8-bit inputs as bit-planes, Σ_p 2^p·popcount(plane_p AND w), one accumulator per
+ *   plane; dot = 2·that − Σ x.
  *
  * Signature: (rows, x, w, out, ...epilogue buffers) → (), all byte addresses.
  */
-import type { BinaryDense } from '../kernels.js'
-import { rowBytes } from '../layout.js'
+import type { BinaryDense, Epilogue, PlaneDense } from '../kernels.js'
+import { planesBytes, planesSumOffset, rowBytes } from '../layout.js'
 import type { Code, WasmFunction } from '../wasm/code.js'
-import { doLoop, f64Store, forLoop, func, get, i32c, i64c, i64Load, i64Store, set } from '../wasm/code.js'
+import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, i64c, i64Load, set } from '../wasm/code.js'
 import { op } from '../wasm/opcodes.js'
 import { epilogueBit, headerBytes } from './epilogue.js'
 
 const UNROLL_LIMIT = 64
+const BLOCK = 32
 
-/**
- * popcount(x XOR w) summed over `words` i64 words at addresses xa and wa (i32 locals) into an
- * i32 on the stack; `acc0`, `acc1` are i64 scratch locals and `kk` an i32 loop local.
- */
-export const xorPopcount = (words: number, xa: number, wa: number, acc0: number, acc1: number, kk: number): Code => {
-  const term = (addrOff: Code, off: number): Code =>
-    [i64Load([get(xa), addrOff], off), i64Load([get(wa), addrOff], off), op.i64_xor, op.i64_popcnt]
-  if (words <= UNROLL_LIMIT) {
-    const parts: Code[] = [set(acc0, i64c(0)), set(acc1, i64c(0))]
-    for (let w = 0; w < words; w++) {
-      const acc = w % 2 === 0 ? acc0 : acc1
-      parts.push(set(acc, [get(acc), term([], 8 * w), op.i64_add]))
+/** Locals a dot generator may use, allocated by the skeleton. */
+export interface DotLocals {
+  /** Address of the current input row, and of the current weight row. */
+  readonly xa: number
+  readonly wa: number
+  readonly i64s: readonly number[]
+  readonly kk: number
+}
+
+export interface ProductSpec {
+  readonly name: string
+  /** Bytes per input row (per example) and per weight row (per unit). */
+  readonly xStride: number
+  readonly wStride: number
+  readonly n: number
+  readonly epilogue: Epilogue
+  /** How many i64 scratch locals the dot code needs. */
+  readonly i64Locals: number
+  /** Leaves the i32 dot product of the row at xa and the unit at wa on the stack. */
+  readonly dot: (l: DotLocals) => Code
+}
+
+/** The blocked (rows × units) skeleton with the fused epilogue. */
+export const productKernel = (s: ProductSpec): WasmFunction => {
+  const e = s.epilogue
+  const hb = headerBytes(e)
+  const params = e.kind === 'dot' ? 4 : e.kind === 'sign' ? 5 : 7
+  return func(s.name, new Array(params).fill('i32'), [], (p, local) => {
+    const [rows, x, w, out, hdr0, table, rand0] = p as [number, number, number, number, number?, number?, number?]
+    const r = local('i32'), xa = local('i32'), wa = local('i32'), oa = local('i32'), j = local('i32')
+    const jj = local('i32'), kk = local('i32'), dot = local('i32'), hdr = local('i32'), draw = local('i32')
+    const scratch = local('i32'), bits = local('i32')
+    const i64s = Array.from({ length: s.i64Locals }, () => local('i64'))
+    const computeDot: Code = set(dot, s.dot({ xa, wa, i64s, kk }))
+    if (e.kind === 'dot') {
+      return [
+        set(xa, get(x)),
+        forLoop(r, i32c(0), get(rows), 1, [
+          set(oa, [get(out), get(r), i32c(8 * s.n), op.i32_mul, op.i32_add]),
+          set(wa, get(w)),
+          doLoop(j, i32c(0), i32c(s.n), 1, [
+            computeDot,
+            f64Store(get(oa), [get(dot), op.f64_convert_i32_s]),
+            set(oa, [get(oa), i32c(8), op.i32_add]),
+            set(wa, [get(wa), i32c(s.wStride), op.i32_add]),
+          ]),
+          set(xa, [get(xa), i32c(s.xStride), op.i32_add]),
+        ]),
+      ]
     }
-    return [parts, get(acc0), get(acc1), op.i64_add, op.i32_wrap_i64]
+    const oStride = rowBytes(s.n, 64)
+    const bit = epilogueBit(e, { dot, header: hdr, draw, table: table ?? 0, scratch })
+    // Block `j` (units 32j … 32j + count − 1) for every row.
+    const block = (count: number): Code => [
+      set(xa, get(x)),
+      set(oa, [get(out), get(j), i32c(2), op.i32_shl, op.i32_add]),
+      forLoop(r, i32c(0), get(rows), 1, [
+        set(wa, [get(w), get(j), i32c(BLOCK * s.wStride), op.i32_mul, op.i32_add]),
+        hdr0 === undefined ? [] : set(hdr, [get(hdr0), get(j), i32c(BLOCK * hb), op.i32_mul, op.i32_add]),
+        rand0 === undefined ? [] : set(draw, [get(rand0), get(r), i32c(4 * s.n), op.i32_mul, get(j), i32c(4 * BLOCK), op.i32_mul, op.i32_add, op.i32_add]),
+        set(bits, i32c(0)),
+        doLoop(jj, i32c(0), i32c(count), 1, [
+          computeDot,
+          set(bits, [get(bits), bit, get(jj), op.i32_shl, op.i32_or]),
+          set(wa, [get(wa), i32c(s.wStride), op.i32_add]),
+          hdr0 === undefined ? [] : set(hdr, [get(hdr), i32c(hb), op.i32_add]),
+          rand0 === undefined ? [] : set(draw, [get(draw), i32c(4), op.i32_add]),
+        ]),
+        i32Store(get(oa), get(bits)),
+        set(xa, [get(xa), i32c(s.xStride), op.i32_add]),
+        set(oa, [get(oa), i32c(oStride), op.i32_add]),
+      ]),
+    ]
+    const full = Math.floor(s.n / BLOCK)
+    const rest = s.n % BLOCK
+    // The high half of a 64-bit word past the last unit is padding: keep it zero.
+    const padWord = Math.ceil(s.n / BLOCK) % 2 === 1
+    return [
+      full === 0 ? [] : doLoop(j, i32c(0), i32c(full), 1, block(BLOCK)),
+      rest === 0 ? [] : [set(j, i32c(full)), block(rest)],
+      padWord
+        ? forLoop(r, i32c(0), get(rows), 1, i32Store([get(out), get(r), i32c(oStride), op.i32_mul, op.i32_add], i32c(0), 4 * Math.ceil(s.n / BLOCK)))
+        : [],
+    ]
+  })
+}
+
+/** popcount(x XOR w) over `words` i64 words, as an i32 (uses two i64 locals). */
+const xorPopcount = (words: number, l: DotLocals): Code => {
+  const [acc0, acc1] = l.i64s as [number, number]
+  const term = (addrOff: Code, off: number): Code =>
+    [i64Load([get(l.xa), addrOff], off), i64Load([get(l.wa), addrOff], off), op.i64_xor, op.i64_popcnt]
+  const add = (w: number, t: Code): Code => {
+    const acc = w % 2 === 0 ? acc0 : acc1
+    return set(acc, [get(acc), t, op.i64_add])
   }
-  // A loop over blocks of 8 words, then the remaining words unrolled.
-  const blocks = Math.floor(words / 8)
+  const blocks = words <= UNROLL_LIMIT ? 0 : Math.floor(words / 8)
   const body: Code[] = []
-  for (let w = 0; w < 8; w++) {
-    const acc = w % 2 === 0 ? acc0 : acc1
-    body.push(set(acc, [get(acc), term([get(kk), op.i32_add], 8 * w), op.i64_add]))
-  }
+  for (let w = 0; w < 8 && blocks > 0; w++) body.push(add(w, term([get(l.kk), op.i32_add], 8 * w)))
   const tail: Code[] = []
-  for (let w = blocks * 8; w < words; w++) {
-    const acc = w % 2 === 0 ? acc0 : acc1
-    tail.push(set(acc, [get(acc), term([], 8 * w), op.i64_add]))
-  }
+  for (let w = blocks * 8; w < words; w++) tail.push(add(w, term([], 8 * w)))
   return [
     set(acc0, i64c(0)), set(acc1, i64c(0)),
-    doLoop(kk, i32c(0), i32c(blocks * 64), 64, body),
+    blocks > 0 ? doLoop(l.kk, i32c(0), i32c(blocks * 64), 64, body) : [],
     tail,
     get(acc0), get(acc1), op.i64_add, op.i32_wrap_i64,
   ]
 }
 
-/** Emits the kernel for one binary dense layer. */
 export const binaryDense = (k: BinaryDense): WasmFunction => {
-  const e = k.epilogue
-  const xStride = rowBytes(k.width, 64)
-  const words = xStride / 8
-  const oStride = e.kind === 'dot' ? 8 * k.n : rowBytes(k.n, 64)
-  const hb = headerBytes(e)
-  const params = e.kind === 'dot' ? 4 : e.kind === 'sign' ? 5 : 7
-  return func(`dense_${k.label}`, new Array(params).fill('i32'), [], (p, local) => {
-    const [rows, x, w, out, hdr0, table, rand0] = p as [number, number, number, number, number?, number?, number?]
-    const r = local('i32'), xa = local('i32'), wa = local('i32'), oa = local('i32'), j = local('i32')
-    const jj = local('i32'), kk = local('i32'), dot = local('i32'), hdr = local('i32'), draw = local('i32')
-    const scratch = local('i32'), acc0 = local('i64'), acc1 = local('i64'), bits = local('i64')
-    const pc = xorPopcount(words, xa, wa, acc0, acc1, kk)
-    const computeDot: Code = set(dot, [i32c(k.k), pc, i32c(1), op.i32_shl, op.i32_sub])
-    const advance: Code = [
-      set(wa, [get(wa), i32c(xStride), op.i32_add]),
-      hdr0 === undefined ? [] : set(hdr, [get(hdr), i32c(hb), op.i32_add]),
-      rand0 === undefined ? [] : set(draw, [get(draw), i32c(4), op.i32_add]),
+  const stride = rowBytes(k.width, 64)
+  return productKernel({
+    name: `dense_${k.label}`, xStride: stride, wStride: stride, n: k.n, epilogue: k.epilogue, i64Locals: 2,
+    dot: (l) => [i32c(k.k), xorPopcount(stride / 8, l), i32c(1), op.i32_shl, op.i32_sub],
+  })
+}
+
+/** 2·Σ_p 2^p popcount(plane_p AND w) − Σ x, with one accumulator per plane (9 i64 locals). */
+export const planeDense = (k: PlaneDense): WasmFunction => {
+  const rb = rowBytes(k.k, 64)
+  const words = rb / 8
+  const dot = (l: DotLocals): Code => {
+    const accs = l.i64s.slice(0, 8)
+    const wv = l.i64s[8]!
+    const word = (addrOff: Code, off: number): Code => [
+      set(wv, i64Load([get(l.wa), addrOff], off)),
+      accs.map((acc, p) => set(acc, [get(acc), i64Load([get(l.xa), addrOff], p * rb + off), get(wv), op.i64_and, op.i64_popcnt, op.i64_add])),
     ]
-    if (e.kind === 'dot') {
-      return [
-        set(xa, get(x)),
-        forLoop(r, i32c(0), get(rows), 1, [
-          set(oa, [get(out), get(r), i32c(oStride), op.i32_mul, op.i32_add]),
-          set(wa, get(w)),
-          doLoop(j, i32c(0), i32c(k.n), 1, [
-            computeDot,
-            f64Store([get(oa), get(j), i32c(3), op.i32_shl, op.i32_add], [get(dot), op.f64_convert_i32_s]),
-            advance,
-          ]),
-          set(xa, [get(xa), i32c(xStride), op.i32_add]),
-        ]),
-      ]
-    }
-    // Blocked for L1: one output word (64 units, 64 weight rows) at a time over all rows, so
-    // the block's weights stay in L1 while the x rows stream past.
-    const bit = epilogueBit(e, { dot, header: hdr, draw, table: table ?? 0, scratch })
-    const wordLoop = (count: number): Code => [
-      set(bits, i64c(0)),
-      doLoop(jj, i32c(0), i32c(count), 1, [
-        computeDot,
-        set(bits, [get(bits), bit, op.i64_extend_i32_u, get(jj), op.i64_extend_i32_u, op.i64_shl, op.i64_or]),
-        advance,
-      ]),
-    ]
-    // For output word ow: rewind the unit pointers to the block start for every row.
-    const block = (count: number): Code => [
-      set(xa, get(x)),
-      set(oa, [get(out), get(j), i32c(3), op.i32_shl, op.i32_add]),
-      forLoop(r, i32c(0), get(rows), 1, [
-        set(wa, [get(w), get(j), i32c(64 * xStride), op.i32_mul, op.i32_add]),
-        hdr0 === undefined ? [] : set(hdr, [get(hdr0), get(j), i32c(64 * hb), op.i32_mul, op.i32_add]),
-        rand0 === undefined ? [] : set(draw, [get(rand0), get(r), i32c(4 * k.n), op.i32_mul, get(j), i32c(256), op.i32_mul, op.i32_add, op.i32_add]),
-        wordLoop(count),
-        i64Store(get(oa), get(bits)),
-        set(xa, [get(xa), i32c(xStride), op.i32_add]),
-        set(oa, [get(oa), i32c(oStride), op.i32_add]),
-      ]),
-    ]
-    const full = Math.floor(k.n / 64)
-    const rest = k.n % 64
+    const loop = words > 32
     return [
-      full === 0 ? [] : doLoop(j, i32c(0), i32c(full), 1, block(64)),
-      rest === 0 ? [] : [set(j, i32c(full)), block(rest)],
+      accs.map((acc) => set(acc, i64c(0))),
+      loop ? doLoop(l.kk, i32c(0), i32c(words * 8), 8, word([get(l.kk), op.i32_add], 0)) : Array.from({ length: words }, (_, w) => word([], 8 * w)),
+      get(accs[0]!),
+      accs.slice(1).map((acc, i) => [get(acc), i64c(i + 1), op.i64_shl, op.i64_add]),
+      op.i32_wrap_i64, i32c(1), op.i32_shl,
+      i32Load(get(l.xa), planesSumOffset(k.k, 64)),
+      op.i32_sub,
     ]
+  }
+  return productKernel({
+    name: `planes_${k.label}`, xStride: planesBytes(k.k, 64), wStride: rb, n: k.n, epilogue: k.epilogue, i64Locals: 9, dot,
   })
 }

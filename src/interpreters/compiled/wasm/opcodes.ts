@@ -37,11 +37,14 @@ export const op = {
   i64_popcnt: 0x7b, i64_add: 0x7c, i64_sub: 0x7d, i64_and: 0x83, i64_or: 0x84, i64_xor: 0x85,
   i64_shl: 0x86, i64_shr_u: 0x88,
   // f64 arithmetic
-  f64_neg: 0x9a, f64_add: 0xa0, f64_sub: 0xa1, f64_mul: 0xa2,
+  f64_neg: 0x9a, f64_floor: 0x9c, f64_add: 0xa0, f64_sub: 0xa1, f64_mul: 0xa2,
   // conversions
   i32_wrap_i64: 0xa7, i32_trunc_f64_s: 0xaa, i64_extend_i32_s: 0xac, i64_extend_i32_u: 0xad,
-  f64_convert_i32_s: 0xb7, f64_convert_i64_s: 0xb9, i64_reinterpret_f64: 0xbd,
+  f64_convert_i32_s: 0xb7, f64_convert_i64_s: 0xb9, i64_reinterpret_f64: 0xbd, f64_reinterpret_i64: 0xbf,
 } as const
+
+/** Saturating float → int conversions (prefix 0xfc): never trap, clamp to the integer range. */
+export const i32_trunc_sat_f64_s = [0xfc, 0x02] as const
 
 /** SIMD opcodes (prefix 0xfd, then the LEB128 sub-opcode). */
 export const simdOp = {

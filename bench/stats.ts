@@ -1,0 +1,54 @@
+/**
+ * Timing helpers for the benchmarks: contenders are timed in interleaved rounds (A, B, C, A, B,
+ * C, …) so that a noisy neighbour slows all of them alike, and each sample repeats a fast
+ * function until it has run for at least `minMs`, so timer granularity does not matter.
+ */
+
+export interface Summary {
+  readonly median: number
+  readonly min: number
+  readonly max: number
+}
+
+export const summary = (xs: readonly number[]): Summary => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+  return { median, min: s[0]!, max: s[s.length - 1]! }
+}
+
+/** Milliseconds per call of `fn`, averaged over enough calls to last `minMs`. */
+export const sample = (fn: () => void, minMs: number): number => {
+  let calls = 0
+  const start = performance.now()
+  let now = start
+  do {
+    fn()
+    calls++
+    now = performance.now()
+  } while (now - start < minMs)
+  return (now - start) / calls
+}
+
+/** Times every contender `rounds` times, interleaved; returns ms-per-call samples by name. */
+export const rounds = (
+  contenders: Readonly<Record<string, { readonly fn: () => void; readonly minMs?: number }>>,
+  n: number,
+): Record<string, number[]> => {
+  const out: Record<string, number[]> = {}
+  for (const [name, c] of Object.entries(contenders)) {
+    c.fn() // warm-up: compile and tier up
+    c.fn()
+    out[name] = []
+  }
+  for (let r = 0; r < n; r++) for (const [name, c] of Object.entries(contenders)) out[name]!.push(sample(c.fn, c.minMs ?? 25))
+  return out
+}
+
+/** Per-round ratios a[i] / b[i] (paired samples measured close in time). */
+export const ratios = (a: readonly number[], b: readonly number[]): number[] => a.map((x, i) => x / b[i]!)
+
+export const fmt = (x: number, digits = 2): string =>
+  Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(digits)
+
+export const range = (s: Summary, digits = 2): string => `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`
