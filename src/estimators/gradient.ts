@@ -96,7 +96,16 @@ const score = (node: Binarize, a: NDArray, x: NDArray): Float64Array => {
   })
 }
 
-export const gradient = (net: Checked<Network>, feed: Feed, opts: GradientOptions): E.Either<RunError, GradientResult> => {
+/** A gradient function prepared for one network, batch and configuration: call it with a key per draw. */
+export type PreparedGradient = (key: Key, baseline?: number) => GradientResult
+
+/**
+ * Checks the configuration and the data once and returns the draw function (the lab and the
+ * trainer call it thousands of times; `gradient` is the one-shot form).
+ */
+export const prepareGradient = (
+  net: Checked<Network>, feed: Feed, opts: Omit<GradientOptions, 'key' | 'baseline'>,
+): E.Either<RunError, PreparedGradient> => {
   const lossE = lossOutput(net)
   if (E.isLeft(lossE)) return lossE
   const loss = lossE.right
@@ -105,7 +114,8 @@ export const gradient = (net: Checked<Network>, feed: Feed, opts: GradientOption
   const latent = opts.latent ?? 'mirror'
   if (opts.output !== undefined && net.outputs[opts.output] === undefined)
     return E.left({ _tag: 'MissingOutput', name: opts.output, expected: 'the output to differentiate', available: Object.keys(net.outputs) })
-  const sites = sitesOf(opts.output === undefined ? loss : net.outputs[opts.output]!)
+  const root: Node = opts.output === undefined ? loss : net.outputs[opts.output]!
+  const sites = sitesOf(root)
   const estOf = (s: Binarize): Estimator => opts.sites?.[s.site] ?? (isWeight(s) ? opts.weights : opts.estimator) ?? st()
   const estimators = Object.fromEntries(sites.map((s) => [s.site, estOf(s).label]))
   for (const s of sites) {
@@ -115,75 +125,90 @@ export const gradient = (net: Checked<Network>, feed: Feed, opts: GradientOption
     if (k === 'exact' && opts.estimator?.kind !== 'exact')
       return E.left({ _tag: 'Unsupported', interpreter: 'gradient', what: `the exact estimator at a single site (${s.site})`, fix: 'use exactGradient() as the estimator of the whole network' })
   }
+  const shapes = shapesOf(net, loss)
   if (opts.estimator?.kind === 'exact') {
     if (opts.output !== undefined)
       return E.left({ _tag: 'Unsupported', interpreter: 'exact', what: 'differentiating an output other than the loss', fix: 'use the loss output' })
-    return exactAsEstimator(net, feed, loss, sites, latent, estimators)
+    const r = exactAsEstimator(net, feed, loss, sites, latent, estimators)
+    return E.map((res: GradientResult) => (): GradientResult => res)(r)
   }
   const batch = boundE.right.batch
   if (opts.weightSampling === 'per-example' && batch > 1) {
-    const grad = zeroGrads(net)
-    const perExample = new Float64Array(batch)
+    // Each example draws its own weights: one pass per example, gradients averaged.
+    const perRow: PreparedGradient[] = []
     for (let n = 0; n < batch; n++) {
-      const r = gradient(net, sliceFeed(feed, n, n + 1), { ...opts, key: foldIn(opts.key, n), weightSampling: 'per-pass' })
+      const r = prepareGradient(net, sliceFeed(feed, n, n + 1), { ...opts, weightSampling: 'per-pass' })
       if (E.isLeft(r)) return r
-      for (const [name, g] of Object.entries(r.right.grad)) for (let i = 0; i < g.length; i++) grad[name]![i]! += g[i]! / batch
-      perExample[n] = r.right.loss
+      perRow.push(r.right)
     }
-    return E.right({ loss: perExample.reduce((a, b) => a + b, 0) / batch, perExample, grad, shapes: shapesOf(net, loss), latent, estimators })
+    return E.right((key, baseline) => {
+      const grad = zeroGrads(net)
+      const perExample = new Float64Array(batch)
+      perRow.forEach((run, n) => {
+        const r = run(foldIn(key, n), baseline)
+        for (const [name, g] of Object.entries(r.grad)) for (let i = 0; i < g.length; i++) grad[name]![i]! += g[i]! / batch
+        perExample[n] = r.loss
+      })
+      return { loss: perExample.reduce((a, b) => a + b, 0) / batch, perExample, grad, shapes, latent, estimators }
+    })
   }
   const source = opts.source ?? keyedSource
   const weightMode = opts.weightSampling === 'mode'
-  // Forward: each site by its estimator; ARM keeps its uniforms.
-  const uniforms = new Map<Binarize, Float64Array>()
-  const passRule = (pass: Key) => (node: Binarize, a: NDArray): NDArray => {
-    const r = forwardSite(estOf(node), node, a, source(pass, node.site, a.data.length), weightMode && isWeight(node))
-    if (r.u !== undefined && pass === opts.key) uniforms.set(node, r.u)
-    return r.x
-  }
-  const root: Node = opts.output === undefined ? loss : net.outputs[opts.output]!
-  const ev = evaluate({ net, feed, batch, binarize: passRule(opts.key) }, [root])
-  const ell = objectivePerExample(root, ev, batch)
-  const meanLoss = ell.reduce((a, b) => a + b, 0) / batch
-  const b = opts.baseline ?? 0
-  const at = new Map<Node, NDArray>()
-  const seed = (node: Binarize, data: Float64Array): void => {
-    const a = ev.values.get(node.input)!
-    const g = { shape: a.shape, data }
-    at.set(node.input, isWeight(node) && latent === 'mirror' ? toMirror(node, a, g) : g)
-  }
-  for (const [k, s] of sites.entries()) {
-    if (s.noise.family === 'none' || (weightMode && isWeight(s))) continue
-    const est = estOf(s)
-    const a = ev.values.get(s.input)!
-    const x = ev.values.get(s)!
-    const perUnit = isWeight(s) ? 1 : sizeOf(s.type.shape)
-    if (est.kind === 'reinforce') {
-      const sc = score(s, a, x)
-      seed(s, Float64Array.from(sc, (v, i) => (isWeight(s) ? meanLoss - b : (ell[Math.floor(i / perUnit)]! - b) / batch) * v))
-    } else if (est.kind === 'arm') {
-      const f = armLosses(net, feed, batch, root, ev, s, x, uniforms.get(s)!, passRule, opts.key, k)
-      const scale = s.noise.family === 'logistic' ? s.noise.scale : 1
-      const u = uniforms.get(s)!
-      seed(s, Float64Array.from(u, (v, i) => {
-        const n = isWeight(s) ? -1 : Math.floor(i / perUnit)
-        const diff = n < 0 ? mean(f.f1) - mean(f.f2) : (f.f1[n]! - f.f2[n]!) / batch
-        return (diff * (v - 0.5)) / scale
-      }))
+  const order = topoOrder([root])
+  const skip = (s: Binarize): boolean => s.noise.family === 'none' || (weightMode && isWeight(s))
+  return E.right((key, baseline = 0) => {
+    // Forward: each site by its estimator; ARM keeps its uniforms.
+    const uniforms = new Map<Binarize, Float64Array>()
+    const passRule = (pass: Key) => (node: Binarize, a: NDArray): NDArray => {
+      const r = forwardSite(estOf(node), node, a, source(pass, node.site, a.data.length), weightMode && isWeight(node))
+      if (r.u !== undefined && pass === key) uniforms.set(node, r.u)
+      return r.x
     }
-  }
-  if (root !== loss) {
-    const v = ev.values.get(root)!
-    at.set(root, { shape: v.shape, data: new Float64Array(v.data.length).fill(1 / batch) })
-  }
-  const lossSeeds = root === loss ? new Map([[loss as Node, meanWeights(batch)]]) : new Map<Node, Float64Array>()
-  const grads = backward(ev, [root], { loss: lossSeeds, at }, (node, a, x, g) =>
-    weightMode && isWeight(node) ? (latent === 'mirror' ? g : backwardSite(st(), node, a, x, g, latent)) : backwardSite(estOf(node), node, a, x, g, latent),
-  )
-  const grad = zeroGrads(net)
-  addParamGrads(grad, grads)
-  return E.right({ loss: meanLoss, perExample: ell, grad, shapes: shapesOf(net, loss), latent, estimators })
+    const ev = evaluate({ net, feed, batch, binarize: passRule(key) }, [root], new Map(), order)
+    const ell = objectivePerExample(root, ev, batch)
+    const meanLoss = ell.reduce((a, b) => a + b, 0) / batch
+    const at = new Map<Node, NDArray>()
+    const seed = (node: Binarize, data: Float64Array): void => {
+      const a = ev.values.get(node.input)!
+      const g = { shape: a.shape, data }
+      at.set(node.input, isWeight(node) && latent === 'mirror' ? toMirror(node, a, g) : g)
+    }
+    for (const [k, s] of sites.entries()) {
+      if (skip(s)) continue
+      const est = estOf(s)
+      const a = ev.values.get(s.input)!
+      const x = ev.values.get(s)!
+      const perUnit = isWeight(s) ? 1 : sizeOf(s.type.shape)
+      if (est.kind === 'reinforce') {
+        const sc = score(s, a, x)
+        seed(s, Float64Array.from(sc, (v, i) => (isWeight(s) ? meanLoss - baseline : (ell[Math.floor(i / perUnit)]! - baseline) / batch) * v))
+      } else if (est.kind === 'arm') {
+        const f = armLosses(net, feed, batch, root, ev, s, x, uniforms.get(s)!, passRule, key, k)
+        const scale = s.noise.family === 'logistic' ? s.noise.scale : 1
+        seed(s, Float64Array.from(uniforms.get(s)!, (v, i) => {
+          const n = isWeight(s) ? -1 : Math.floor(i / perUnit)
+          const diff = n < 0 ? mean(f.f1) - mean(f.f2) : (f.f1[n]! - f.f2[n]!) / batch
+          return (diff * (v - 0.5)) / scale
+        }))
+      }
+    }
+    if (root !== loss) {
+      const v = ev.values.get(root)!
+      at.set(root, { shape: v.shape, data: new Float64Array(v.data.length).fill(1 / batch) })
+    }
+    const lossSeeds = root === loss ? new Map([[loss as Node, meanWeights(batch)]]) : new Map<Node, Float64Array>()
+    const grads = backward(ev, [root], { loss: lossSeeds, at }, (node, a, x, g) =>
+      skip(node) && isWeight(node) ? (latent === 'mirror' ? g : backwardSite(st(), node, a, x, g, latent)) : backwardSite(estOf(node), node, a, x, g, latent),
+    order)
+    const grad = zeroGrads(net)
+    addParamGrads(grad, grads)
+    return { loss: meanLoss, perExample: ell, grad, shapes, latent, estimators }
+  })
 }
+
+/** One gradient draw: `prepareGradient` then a call with `opts.key`. */
+export const gradient = (net: Checked<Network>, feed: Feed, opts: GradientOptions): E.Either<RunError, GradientResult> =>
+  E.map((run: PreparedGradient) => run(opts.key, opts.baseline))(prepareGradient(net, feed, opts))
 
 const mean = (xs: Float64Array): number => xs.reduce((a, b) => a + b, 0) / xs.length
 

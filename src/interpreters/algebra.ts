@@ -47,9 +47,15 @@ export const topoOrder = (roots: readonly Node[], leaves?: { has(n: Node): boole
  * Runs an algebra over the DAG below `roots`; returns the value of every reachable node.
  * Nodes in `preset` take the given value and are not descended into (a cut of the DAG).
  */
-export const fold = <R>(algebra: Algebra<R>, roots: readonly Node[], preset?: ReadonlyMap<Node, R>): Map<Node, R> => {
+export const fold = <R>(
+  algebra: Algebra<R>,
+  roots: readonly Node[],
+  preset?: ReadonlyMap<Node, R>,
+  /** `topoOrder(roots, preset)` when the caller already has it (hot loops). */
+  order: readonly Node[] = topoOrder(roots, preset),
+): Map<Node, R> => {
   const values = new Map<Node, R>()
-  for (const node of topoOrder(roots, preset)) {
+  for (const node of order) {
     const given = preset?.get(node)
     if (given !== undefined) {
       values.set(node, given)

@@ -14,7 +14,7 @@ import { exact } from '../../interpreters/exact/index.js'
 import type { Feed } from '../../interpreters/ndarray.js'
 import type { Estimator, LatentRule } from '../estimator.js'
 import { exactGradient } from '../estimator.js'
-import { gradient } from '../gradient.js'
+import { gradient, prepareGradient } from '../gradient.js'
 import { cosine, mean, protocolMs, quantile } from './stats.js'
 
 export interface LayerCurve {
@@ -120,19 +120,17 @@ export const gradeval = (net: Checked<Network>, feed: Feed, opts: GradevalOption
     const start = clock()
     const store = Object.fromEntries(Object.entries(truth).map(([g, t]) => [g, new Float64Array(opts.draws * t.length)]))
     const k = foldIn(opts.key, e + 1)
+    const prepared = prepareGradient(net, feed, { estimator: est, weights: est, latent })
+    if (E.isLeft(prepared)) return prepared
     let baseline = 0
     for (let t = 0; t < opts.draws; t++) {
-      const useBaseline = est.kind === 'reinforce' && est.baseline && t > 0
-      const r = gradient(net, feed, {
-        key: foldIn(k, t), estimator: est, weights: est, latent,
-        ...(useBaseline ? { baseline } : {}),
-      })
-      if (E.isLeft(r)) return r
-      baseline += (r.right.loss - baseline) / (t + 1)
-      for (const [g, names] of Object.entries(groups)) store[g]!.set(concat(r.right.grad, names), t * truth[g]!.length)
+      // REINFORCE's baseline is the running mean of the losses of the previous draws.
+      const r = prepared.right(foldIn(k, t), est.kind === 'reinforce' && est.baseline ? baseline : 0)
+      baseline += (r.loss - baseline) / (t + 1)
+      for (const [g, names] of Object.entries(groups)) store[g]!.set(concat(r.grad, names), t * truth[g]!.length)
       opts.onProgress?.(e, t + 1)
-      if (est.kind === 'exact') {
-        // The oracle has no variance: one evaluation stands for every draw.
+      if (est.kind === 'exact' || est.kind === 'meanfield') {
+        // Deterministic estimators have no variance: one evaluation stands for every draw.
         for (const [g, t0] of Object.entries(truth)) for (let u = 1; u < opts.draws; u++) store[g]!.set(t0, u * t0.length)
         opts.onProgress?.(e, opts.draws)
         break

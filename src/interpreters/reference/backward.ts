@@ -74,10 +74,10 @@ const accumulate = (grads: Map<Node, NDArray>, node: Node, g: NDArray): void => 
  */
 export const backward = (
   ev: Evaluation, roots: readonly Node[], seeds: Seeds, binarizeBackward: BinarizeBackward,
+  order: readonly Node[] = topoOrder(roots, ev.cut),
 ): Map<Node, NDArray> => {
   const grads = new Map<Node, NDArray>()
   for (const [node, g] of seeds.at ?? []) accumulate(grads, node, g)
-  const order = topoOrder(roots, ev.cut)
   const value = (n: Node): NDArray => ev.values.get(n)!
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i]!

@@ -6,7 +6,7 @@
  */
 import type { Binarize, Checked, Network, Node } from '../../dsl/node.js'
 import type { Algebra } from '../algebra.js'
-import { fold } from '../algebra.js'
+import { fold, topoOrder } from '../algebra.js'
 import type { Feed, NDArray } from '../ndarray.js'
 import { concreteShape } from '../../dsl/shape.js'
 import * as ops from './ops.js'
@@ -27,6 +27,8 @@ export interface Evaluation {
   readonly batch: number
   /** Nodes whose values were given (a cut): reverse passes stop there too. */
   readonly cut: ReadonlyMap<Node, NDArray>
+  /** The evaluation order (children first); reverse passes over the same roots reuse it. */
+  readonly order: readonly Node[]
 }
 
 export interface ForwardContext {
@@ -82,9 +84,11 @@ export const evaluate = (
   ctx: ForwardContext,
   roots: readonly Node[] = Object.values(ctx.net.outputs),
   cut: ReadonlyMap<Node, NDArray> = new Map(),
+  /** `topoOrder(roots, cut)`, when the caller evaluates the same graph many times. */
+  order: readonly Node[] = topoOrder(roots, cut),
 ): Evaluation => {
   const side = { lossPerExample: new Map<Node, Float64Array>(), argmax: new Map<Node, Int32Array>(), bnStats: new Map<Node, { mean: NDArray; variance: NDArray }>() }
-  return { values: fold(rulesFor(ctx, side), roots, cut), ...side, batch: ctx.batch, cut }
+  return { values: fold(rulesFor(ctx, side), roots, cut, order), ...side, batch: ctx.batch, cut, order }
 }
 
 export { ops, spatial }
