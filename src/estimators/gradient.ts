@@ -23,6 +23,7 @@ import { sliceFeed } from '../interpreters/ndarray.js'
 import { noiseFns } from '../interpreters/noise.js'
 import { backward, meanWeights } from '../interpreters/reference/backward.js'
 import type { Evaluation } from '../interpreters/reference/forward.js'
+import type { Kernels } from '../interpreters/reference/ops.js'
 import { evaluate } from '../interpreters/reference/forward.js'
 import type { Estimator, LatentRule } from './estimator.js'
 import { st } from './estimator.js'
@@ -45,6 +46,8 @@ export interface GradientOptions {
   readonly baseline?: number
   /** Where draws come from (default: the keyed PRNG). Tests enumerate randomness through it. */
   readonly source?: BitSource
+  /** Matrix-product kernels for the passes (default: the float64 reference loops). */
+  readonly kernels?: Kernels
   /**
    * Differentiate the batch mean of this output (summed over its per-example elements) instead
    * of the loss, e.g. a linear head η for the laws of MATH.md §6.
@@ -61,6 +64,11 @@ export interface GradientResult {
   readonly latent: LatentRule
   /** The estimator label used at each site. */
   readonly estimators: Readonly<Record<string, string>>
+  /**
+   * Batch statistics of each training-mode batch norm, keyed by the name of its running-mean
+   * parameter (with the running-variance name), for the trainer's running averages.
+   */
+  readonly batchStats: Readonly<Record<string, { readonly varName: string; readonly momentum: number; readonly mean: Float64Array; readonly variance: Float64Array }>>
 }
 
 const sitesOf = (root: Node): Binarize[] => topoOrder([root]).filter((n): n is Binarize => n._tag === 'Binarize')
@@ -149,7 +157,7 @@ export const prepareGradient = (
         for (const [name, g] of Object.entries(r.grad)) for (let i = 0; i < g.length; i++) grad[name]![i]! += g[i]! / batch
         perExample[n] = r.loss
       })
-      return { loss: perExample.reduce((a, b) => a + b, 0) / batch, perExample, grad, shapes, latent, estimators }
+      return { loss: perExample.reduce((a, b) => a + b, 0) / batch, perExample, grad, shapes, latent, estimators, batchStats: {} }
     })
   }
   const source = opts.source ?? keyedSource
@@ -164,7 +172,7 @@ export const prepareGradient = (
       if (r.u !== undefined && pass === key) uniforms.set(node, r.u)
       return r.x
     }
-    const ev = evaluate({ net, feed, batch, binarize: passRule(key) }, [root], new Map(), order)
+    const ev = evaluate({ net, feed, batch, binarize: passRule(key), ...(opts.kernels === undefined ? {} : { kernels: opts.kernels }) }, [root], new Map(), order)
     const ell = objectivePerExample(root, ev, batch)
     const meanLoss = ell.reduce((a, b) => a + b, 0) / batch
     const at = new Map<Node, NDArray>()
@@ -202,8 +210,16 @@ export const prepareGradient = (
     order)
     const grad = zeroGrads(net)
     addParamGrads(grad, grads)
-    return { loss: meanLoss, perExample: ell, grad, shapes, latent, estimators }
+    return { loss: meanLoss, perExample: ell, grad, shapes, latent, estimators, batchStats: batchStatsOf(ev) }
   })
+}
+
+const batchStatsOf = (ev: Evaluation): GradientResult['batchStats'] => {
+  const out: Record<string, GradientResult['batchStats'][string]> = {}
+  for (const [node, st] of ev.bnStats)
+    if (node._tag === 'BatchNorm' && node.mode === 'train' && node.runningMean._tag === 'Param' && node.runningVar._tag === 'Param')
+      out[node.runningMean.name] = { varName: node.runningVar.name, momentum: node.momentum, mean: st.mean.data, variance: st.variance.data }
+  return out
 }
 
 /** One gradient draw: `prepareGradient` then a call with `opts.key`. */
@@ -228,7 +244,7 @@ const armLosses = (
     const cut = new Map<Node, NDArray>()
     for (const [n, v] of ev.values) if (!down.has(n)) cut.set(n, v)
     cut.set(s, value)
-    const fresh = evaluate({ net, feed, batch, binarize: passRule(foldIn(foldIn(key, 0x41524d), 2 * k + stream)) }, [loss], cut)
+    const fresh = evaluate({ net, feed, batch, binarize: passRule(foldIn(foldIn(key, 0x41524d), 2 * k + stream)), kernels: ev.kernels }, [loss], cut)
     return objectivePerExample(loss, fresh, batch)
   }
   return { f1: run(x, 0), f2: run(b2, 1) }
@@ -247,5 +263,5 @@ const exactAsEstimator = (
           const g = toMirror(s, { shape: [eta.length], data: eta }, { shape: [eta.length], data: grad[s.input.name]! })
           grad[s.input.name] = Float64Array.from(g.data)
         }
-    return { loss: r.loss, perExample: r.perExample, grad, shapes: shapesOf(net, loss), latent, estimators }
+    return { loss: r.loss, perExample: r.perExample, grad, shapes: shapesOf(net, loss), latent, estimators, batchStats: {} }
   })(exact(net, feed, { grad: true }))

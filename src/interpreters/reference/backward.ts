@@ -32,7 +32,7 @@ const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
   Input: () => [],
   Param: () => [],
   Const: () => [],
-  MatMul: (_, arg, __, g) => [['lhs', ops.matmulNT(g, arg('rhs'))], ['rhs', ops.matmulTN(arg('lhs'), g)]],
+  MatMul: (_, arg, __, g, ev) => [['lhs', ev.kernels.matmulNT(g, arg('rhs'))], ['rhs', ev.kernels.matmulTN(arg('lhs'), g)]],
   Add: (_, arg, __, g) => [['lhs', ops.unbroadcast(g, arg('lhs').shape)], ['rhs', ops.unbroadcast(g, arg('rhs').shape)]],
   Mul: (_, arg, __, g) => [
     ['lhs', ops.unbroadcast(hadamard(g, arg('rhs')), arg('lhs').shape)],

@@ -29,6 +29,8 @@ export interface Evaluation {
   readonly cut: ReadonlyMap<Node, NDArray>
   /** The evaluation order (children first); reverse passes over the same roots reuse it. */
   readonly order: readonly Node[]
+  /** The kernels of the pass; the reverse pass uses the same. */
+  readonly kernels: ops.Kernels
 }
 
 export interface ForwardContext {
@@ -36,6 +38,8 @@ export interface ForwardContext {
   readonly feed: Feed
   readonly batch: number
   readonly binarize: BinarizeRule
+  /** Matrix-product kernels (default: the float64 reference loops). */
+  readonly kernels?: ops.Kernels
 }
 
 const scalar = (v: number): NDArray => ({ shape: [], data: Float64Array.of(v) })
@@ -50,7 +54,7 @@ const rulesFor = (ctx: ForwardContext, ev: {
   },
   Param: (n) => ({ shape: concreteShape(n.type.shape, ctx.batch), data: ctx.net.params[n.name]! }),
   Const: (n) => scalar(n.value),
-  MatMul: (_, { lhs, rhs }) => ops.matmul(lhs, rhs),
+  MatMul: (_, { lhs, rhs }) => (ctx.kernels ?? ops.referenceKernels).matmul(lhs, rhs),
   Add: (_, { lhs, rhs }) => ops.elementwise(lhs, rhs, (a, b) => a + b),
   Mul: (_, { lhs, rhs }) => ops.elementwise(lhs, rhs, (a, b) => a * b),
   Unary: (n, { arg }) => ops.map(arg, ops.unaryFn[n.op]),
@@ -88,7 +92,7 @@ export const evaluate = (
   order: readonly Node[] = topoOrder(roots, cut),
 ): Evaluation => {
   const side = { lossPerExample: new Map<Node, Float64Array>(), argmax: new Map<Node, Int32Array>(), bnStats: new Map<Node, { mean: NDArray; variance: NDArray }>() }
-  return { values: fold(rulesFor(ctx, side), roots, cut, order), ...side, batch: ctx.batch, cut, order }
+  return { values: fold(rulesFor(ctx, side), roots, cut, order), ...side, batch: ctx.batch, cut, order, kernels: ctx.kernels ?? ops.referenceKernels }
 }
 
 export { ops, spatial }

@@ -8,6 +8,20 @@ import type { LossOp, UnaryOp } from '../../dsl/node.js'
 
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1)
 
+/**
+ * The matrix products of the forward and reverse rules, replaceable as a value: the reference
+ * loops below by default, faster kernels (e.g. WebAssembly, single precision) for training.
+ * Any replacement must compute the same products; tests compare it with the reference.
+ */
+export interface Kernels {
+  /** [m,k]·[k,n] → [m,n] */
+  readonly matmul: (a: NDArray, b: NDArray) => NDArray
+  /** [m,n]·[k,n]ᵀ → [m,k] */
+  readonly matmulNT: (a: NDArray, b: NDArray) => NDArray
+  /** [m,k]ᵀ·[m,n] → [k,n] */
+  readonly matmulTN: (a: NDArray, b: NDArray) => NDArray
+}
+
 /** [m,k] × [k,n] → [m,n] (i-k-j loop order: the inner loop is contiguous). */
 export const matmul = (a: NDArray, b: NDArray): NDArray => {
   const [m, k] = a.shape as [number, number]
@@ -238,3 +252,6 @@ export const predictive = (op: LossOp, logits: NDArray): NDArray => {
   }
   return { shape: logits.shape, data: out }
 }
+
+/** The reference kernels (float64, plain loops). */
+export const referenceKernels: Kernels = { matmul, matmulNT, matmulTN }
