@@ -10,6 +10,8 @@ const commands: Readonly<Record<string, { readonly summary: string; readonly loa
   demo: { summary: 'build a small SBN, check it and print its summary', load: async () => (await import('./demo.js')).demo },
   gradeval: { summary: 'measure gradient estimators against the exact gradient (MATH.md §7)', load: async () => (await import('./gradeval.js')).gradevalCommand },
   check: { summary: 'validate a model file and print its summary', load: async () => (await import('./check.js')).check },
+  exact: { summary: 'exact expected loss (and --grad gradient) of a model on a dataset', load: async () => (await import('./exact.js')).exactCommand },
+  sample: { summary: 'Monte Carlo: mean loss ± stderr, mode and ensemble accuracy', load: async () => (await import('./sample.js')).sampleCommand },
 }
 
 const usage = (): string =>

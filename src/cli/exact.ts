@@ -1,0 +1,143 @@
+/**
+ * `sbnkit exact <model.json> --data <data.json> [--grad] [--budget N] [--json]`: the exact
+ * expected loss of a model on a dataset (docs/interpreters.md), and with `--grad` the exact
+ * gradient of every parameter. `--json` prints `{ "loss": …, "grad": { <param>: [...] } }` with
+ * each gradient in its parameter's row-major order.
+ *
+ * Exit status: 0 ok; 1 the enumeration would exceed the budget; 2 bad input (a model or data
+ * file that cannot be read or decoded, data that does not fit the model, a bad flag). Errors are
+ * drawn on stderr, never as a stack trace.
+ */
+import { parseArgs } from 'node:util'
+import * as E from 'fp-ts/lib/Either.js'
+import { drawDataErrors } from '../data/errors.js'
+import { readDataFile } from '../data/file.js'
+import { drawModelErrors } from '../dsl/codec.js'
+import type { Checked, Network, Param } from '../dsl/node.js'
+import { showShape } from '../dsl/shape.js'
+import { topoOrder } from '../interpreters/algebra.js'
+import type { RunError } from '../interpreters/errors.js'
+import { drawRunError } from '../interpreters/errors.js'
+import { defaultBudget, exact } from '../interpreters/exact/index.js'
+import type { Feed } from '../interpreters/ndarray.js'
+import { readModelFile } from './files.js'
+import type { Command, Io } from './io.js'
+import { exitCode } from './io.js'
+
+export const exactUsage = `usage: sbnkit exact <model.json> --data <data.json> [--grad] [--budget N] [--json]
+
+Computes the exact expected loss of a stochastic binary network on a dataset, by enumerating
+every joint state of its stochastic units (layer messages for chains), and with --grad the exact
+gradient of every parameter (docs/interpreters.md).
+
+options:
+  --data FILE   dataset file (sbnkit-data/1, docs/data-format.md) with an array per model input
+  --grad        also compute the exact gradient of every parameter
+  --budget N    most joint states to visit (default ${defaultBudget.toLocaleString('en-US')} = 2^26)
+  --json        print { "loss": …, "grad": { <param>: [...] } } (gradients in row-major order)
+  -h, --help    print this help
+
+exit status: 0 ok; 1 the enumeration needs more joint states than the budget; 2 a model or data
+file that cannot be read, data that does not fit the model, or a bad flag.
+`
+
+// ---------------------------------------------------------------------------------------------
+// Shared with `sbnkit sample`: reading the model and the data, and reporting run errors.
+
+/** Writes `message` and `usage` on stderr and returns exit code 2. */
+export const usageError = (io: Io, command: string, message: string, usage: string): number => {
+  io.err(`sbnkit ${command}: ${message}\n\n${usage}`)
+  return exitCode.badInput
+}
+
+/** Reads a model file and a data file; on failure writes every error on stderr. */
+export const readInputs = async (io: Io, modelPath: string, dataPath: string): Promise<{ readonly net: Checked<Network>; readonly feed: Feed } | undefined> => {
+  const net = await readModelFile(modelPath)
+  if (E.isLeft(net)) {
+    io.err(`${drawModelErrors(net.left, modelPath)}\n`)
+    return undefined
+  }
+  const feed = await readDataFile(dataPath)
+  if (E.isLeft(feed)) {
+    io.err(`${drawDataErrors(feed.left)}\n`)
+    return undefined
+  }
+  return { net: net.right, feed: feed.right }
+}
+
+const dataErrors: ReadonlySet<RunError['_tag']> = new Set(['EmptyData', 'MissingInput', 'InputShapeMismatch', 'NonFiniteInput', 'LabelOutOfRange'])
+
+/** Draws a run error, prefixed with the file it is about; returns the exit code it deserves. */
+export const reportRunError = (io: Io, e: RunError, files: { readonly model: string; readonly data: string }): number => {
+  const file = dataErrors.has(e._tag) ? `${files.data}: ` : e._tag === 'MissingOutput' || e._tag === 'Unsupported' ? `${files.model}: ` : ''
+  io.err(`${file}${drawRunError(e)}\n`)
+  return e._tag === 'EnumerationTooLarge' ? exitCode.failed : exitCode.badInput
+}
+
+/** Runs a command body, turning a thrown error (our bug) into one line and exit code 1. */
+export const guarded = async (io: Io, command: string, body: () => Promise<number>): Promise<number> => {
+  try {
+    return await body()
+  } catch (err) {
+    io.err(`sbnkit ${command}: internal error (a bug in sbnkit; please report it): ${err instanceof Error ? err.message : String(err)}\n`)
+    return exitCode.failed
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const options = {
+  data: { type: 'string' },
+  grad: { type: 'boolean', default: false },
+  budget: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const
+
+const shapes = (net: Checked<Network>): Map<string, readonly (number | 'batch')[]> =>
+  new Map(topoOrder(Object.values(net.outputs)).filter((n): n is Param => n._tag === 'Param').map((p) => [p.name, p.type.shape]))
+
+const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(6))
+
+/** The exact expected loss (and gradient) of a model file on a data file. */
+export const exactCommand: Command = async (argv, io) => {
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; allowPositionals: true }>>
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
+  } catch (err) {
+    return usageError(io, 'exact', err instanceof Error ? err.message : String(err), exactUsage)
+  }
+  const o = parsed.values
+  if (o.help) {
+    io.out(exactUsage)
+    return exitCode.ok
+  }
+  const [model, ...extra] = parsed.positionals
+  if (model === undefined || extra.length > 0)
+    return usageError(io, 'exact', `expected one model file, found ${parsed.positionals.length} arguments`, exactUsage)
+  if (o.data === undefined) return usageError(io, 'exact', 'expected --data <data.json>', exactUsage)
+  const budget = o.budget === undefined ? defaultBudget : Number(o.budget)
+  if (!(Number.isSafeInteger(budget) && budget >= 1))
+    return usageError(io, 'exact', `--budget expects a whole number of joint states ≥ 1, found "${o.budget}"`, exactUsage)
+  const data = o.data
+  return guarded(io, 'exact', async () => {
+    const inputs = await readInputs(io, model, data)
+    if (inputs === undefined) return exitCode.badInput
+    const r = exact(inputs.net, inputs.feed, { grad: o.grad, budget })
+    if (E.isLeft(r)) return reportRunError(io, r.left, { model, data })
+    const { loss, grad, method, states, perExample } = r.right
+    if (o.json) {
+      const g = grad === undefined ? {} : { grad: Object.fromEntries(Object.entries(grad).map(([k, v]) => [k, [...v]])) }
+      io.out(`${JSON.stringify({ loss, ...g }, null, 1)}\n`)
+      return exitCode.ok
+    }
+    const how = method === 'chain' ? 'layer messages' : 'joint enumeration'
+    io.out(`exact expected loss: ${loss}\n  ${perExample.length} examples, ${how}, ${states.toLocaleString('en-US')} joint states visited\n`)
+    if (grad !== undefined) {
+      const shapeOf = shapes(inputs.net)
+      io.out('gradient of the expected loss (row-major; --json for full precision):\n')
+      for (const [name, g] of Object.entries(grad)) io.out(`  ${name} ${showShape(shapeOf.get(name) ?? [g.length])}: ${[...g].map(fmt).join(' ')}\n`)
+    }
+    return exitCode.ok
+  })
+}
