@@ -4,13 +4,19 @@
  * (affine maps, state probabilities) that use no interpreter code, and grid-valued arbitraries.
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
 import fc from 'fast-check'
 import { expect } from 'vitest'
+import { dense, sbinary, squaredError } from '../../src/dsl/composites.js'
+import type { Checked, Network } from '../../src/dsl/node.js'
 import type { Noise } from '../../src/dsl/noise.js'
+import { input } from '../../src/dsl/primitives.js'
+import type { Feed } from '../../src/interpreters/ndarray.js'
 import type { RunError } from '../../src/interpreters/errors.js'
 import { drawRunError } from '../../src/interpreters/errors.js'
 import { noiseFns } from '../../src/interpreters/noise.js'
 import type { BitSource } from '../../src/estimators/sites.js'
+import { checked } from '../interpreters/fixtures.js'
 
 export type Grads = Readonly<Record<string, Float64Array>>
 
@@ -74,6 +80,18 @@ export const affineRow = (x: ArrayLike<number>, n: number, inputs: number, W: Ar
     a.push(s)
   }
   return a
+}
+
+/**
+ * One unit with pre-activation a (x = 1, unit.W = 0.25, unit.b = a − 0.25) and noise `noise`,
+ * a real head η = v·x + c (output `output`, site `unit.act`) and the squared loss (η − y)².
+ */
+export const oneUnit = (noise: Noise, a: number, v: number, c: number, y: number): { net: Checked<Network>; feed: Feed } => {
+  const x = input('x', ['batch', 1])
+  const eta = pipe(x, dense(1, { name: 'unit' }), sbinary(noise, { site: 'unit.act' }), dense(1, { name: 'f' }))
+  const params = { 'unit.W': Float64Array.of(0.25), 'unit.b': Float64Array.of(a - 0.25), 'f.W': Float64Array.of(v), 'f.b': Float64Array.of(c) }
+  const net = checked({ outputs: { output: eta, loss: squaredError(input('y', ['batch', 1]))(eta) }, params })
+  return { net, feed: { x: { shape: [1, 1], data: Float64Array.of(1) }, y: { shape: [1, 1], data: Float64Array.of(y) } } }
 }
 
 // ---------------------------------------------------------------------------------------------

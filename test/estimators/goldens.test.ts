@@ -4,35 +4,22 @@
  * units, and each state's gradient is weighted by its probability. T7 is in `matched.test.ts`;
  * T8 belongs to the optimizers.
  */
-import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
-import { dense, squaredError, sbinary } from '../../src/dsl/composites.js'
 import type { Checked, Network } from '../../src/dsl/node.js'
 import { logistic } from '../../src/dsl/noise.js'
-import { input } from '../../src/dsl/primitives.js'
 import { key } from '../../src/dsl/random.js'
 import { gradient } from '../../src/estimators/gradient.js'
 import { exact } from '../../src/interpreters/exact/index.js'
 import type { Feed } from '../../src/interpreters/ndarray.js'
 import { noiseFns } from '../../src/interpreters/noise.js'
-import { checked, goldenLayer } from '../interpreters/fixtures.js'
+import { goldenLayer } from '../interpreters/fixtures.js'
 import type { Grads } from './fixtures.js'
-import { addScaled, expectGradsClose, forceStates, maxDiff, signVectors, statesProb, unwrap, zerosLike } from './fixtures.js'
+import { addScaled, expectGradsClose, forceStates, maxDiff, oneUnit, signVectors, statesProb, unwrap, zerosLike } from './fixtures.js'
 
 const L1 = logistic(1)
 const { cdf: F, pdf: p } = noiseFns(L1)
 
-/**
- * One logistic(1) unit with pre-activation a (x = 1, unit.W = 0.25, unit.b = a − 0.25), a real
- * head η = v·x + c (`output`) and the squared loss (η − y)².
- */
-const oneUnit = (a: number, v: number, c: number, y: number): { net: Checked<Network>; feed: Feed } => {
-  const x = input('x', ['batch', 1])
-  const eta = pipe(x, dense(1, { name: 'unit' }), sbinary(L1, { site: 'unit.act' }), dense(1, { name: 'f' }))
-  const params = { 'unit.W': Float64Array.of(0.25), 'unit.b': Float64Array.of(a - 0.25), 'f.W': Float64Array.of(v), 'f.b': Float64Array.of(c) }
-  const net = checked({ outputs: { output: eta, loss: squaredError(input('y', ['batch', 1]))(eta) }, params })
-  return { net, feed: { x: { shape: [1, 1], data: Float64Array.of(1) }, y: { shape: [1, 1], data: Float64Array.of(y) } } }
-}
+const oneUnitL1 = (a: number, v: number, c: number, y: number) => oneUnit(L1, a, v, c, y)
 
 /** ST's gradient when the site `site` is forced to `states`. */
 const stAt = (net: Checked<Network>, feed: Feed, site: string, states: readonly number[], output?: string): Grads =>
@@ -56,7 +43,7 @@ const A = [1.1, -0.85, -0.7] // MATH.md §6 pre-activations of the golden layer
 
 describe('MATH.md §6 goldens', () => {
   it('T1: f linear ⇒ every ST sample equals the exact derivative 1.410022273209567 (60 keys and both forced states)', () => {
-    const { net, feed } = oneUnit(0.5, 3, 1, 0)
+    const { net, feed } = oneUnitL1(0.5, 3, 1, 0)
     const want = 1.410022273209567
     // Exact: d/da E[f] = p(a)·(f(+1) − f(−1)) = 6 p(0.5).
     expect(Math.abs(p(0.5) * 6 - want)).toBeLessThanOrEqual(1e-15)
@@ -94,7 +81,7 @@ describe('MATH.md §6 goldens', () => {
   })
 
   it('T4: f = (x − 0.2)², a = 0.5: exact = −0.188002969761276, E[ST] = 0.042224209648007, Var[ST] = 0.830623361837723, E[ST] − exact = 4c₂·p(a)·(2F(a) − 1)', () => {
-    const { net, feed } = oneUnit(0.5, 1, 0, 0.2)
+    const { net, feed } = oneUnitL1(0.5, 1, 0, 0.2)
     const ex = unwrap(exact(net, feed, { grad: true })).grad!['unit.b']![0]!
     const { mean, square } = stMoments(net, feed, 'unit.act', [0.5])
     const m = mean['unit.b']![0]!
