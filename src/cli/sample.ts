@@ -99,7 +99,7 @@ export const sampleCommand: Command = async (argv, io) => {
     }
     const examples = Object.values(inputs.feed)[0]?.shape[0] ?? 0
     io.out([
-      `Monte Carlo: ${samples} sampled passes (seed ${o.seed}) on ${examples} examples`,
+      `Monte Carlo: ${samples} sampled ${samples === 1 ? 'pass' : 'passes'} (seed ${o.seed}) on ${examples} examples`,
       `  mean loss        ${fmt(m.mean)} ± ${fmt(m.stderr, 2)} (standard error)`,
       `  mode network     loss ${fmt(m.mode.loss)}, accuracy ${pct(m.mode.accuracy)}`,
       `  ensemble of ${String(m.ensemble.members).padEnd(3)}  loss ${fmt(m.ensemble.loss)}, accuracy ${pct(m.ensemble.accuracy)}`,

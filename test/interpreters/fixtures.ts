@@ -55,3 +55,14 @@ export const tinyNet = (spec: TinySpec, params: Record<string, Float64Array>): C
       : logisticNll(input('y', ['batch', 1], 'binary'))(logits)
   return checked({ outputs: { output: logits, loss }, params })
 }
+
+/** A 2 → 2 (Bernoulli weights) → 2 → 3-class SBN and 4 examples, used by the CLI tests. */
+export const cliNet = tinyNet({ widths: [2, 2], binaryWeights: [true, false], noise: logistic(1), head: 'softmax' }, {
+  'l1.W': Float64Array.of(0.5, -1, 1.5, 0.2), 'l1.b': Float64Array.of(0.1, -0.3),
+  'l2.W': Float64Array.of(1, -0.5, 0.25, 2), 'l2.b': Float64Array.of(0, 0.4),
+  'head.W': Float64Array.of(0.3, -0.7, 1.1, 0.9, 0.2, -1.3), 'head.b': Float64Array.of(0.05, 0, -0.05),
+})
+export const cliFeed: Feed = {
+  x: { shape: [4, 2], data: Float64Array.of(0.5, -1, 0, 2, -1.5, 0.25, 1, 1) },
+  y: { shape: [4], data: Float64Array.of(0, 2, 1, 2) },
+}
