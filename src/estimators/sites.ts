@@ -66,7 +66,8 @@ export const forwardSite = (
 /**
  * The pathwise reverse rule of one site (undefined: no pathwise gradient, as for the
  * score-function estimators, whose terms are seeded separately). For weight sites the factor
- * follows the latent rule: `mirror` passes ∂f/∂w through unchanged, `st-gd` multiplies by 2p_w(η).
+ * follows the latent rule: `mirror` passes ∂f/∂w through unchanged, `st-gd` multiplies by the
+ * estimator's factor (2p_w(η) when matched).
  */
 export const backwardSite = (
   est: Estimator, node: Binarize, a: NDArray, x: NDArray, g: NDArray, latent: LatentRule,
@@ -78,7 +79,9 @@ export const backwardSite = (
     case 'exact':
       return undefined
     case 'st': {
-      if (weight) return latent === 'mirror' ? g : map(a, (v, i) => stFactor(node.noise)(v) * g.data[i]!)
+      // Under `st-gd` a weight site takes the estimator's own factor too (matched: 2p_w(η)), so a
+      // mismatched label never hides a matched backward.
+      if (weight && latent === 'mirror') return g
       const factor = stFactor(est.backward === 'matched' ? node.noise : est.backward)
       return map(a, (v, i) => factor(v) * g.data[i]!)
     }
