@@ -16,5 +16,7 @@ export const jsRules: JsRules = {
   BinaryHead: undefined,
   PackSign: undefined,
   Unpack: undefined,
+  PadBits: undefined,
+  BinaryConv: undefined,
   FillRandom: undefined,
 }

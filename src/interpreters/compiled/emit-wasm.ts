@@ -21,5 +21,7 @@ export const wasmRules: WasmRules = {
   BinaryHead: binaryHead,
   PackSign: packSign,
   Unpack: unpack,
+  PadBits: undefined,
+  BinaryConv: undefined,
   FillRandom: fillRandom,
 }

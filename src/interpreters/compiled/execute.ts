@@ -48,8 +48,10 @@ export interface Executor {
   readonly pass: (key: Key | undefined) => void
   /** Copies output `i` out of the memory. */
   readonly output: (i: number) => NDArray
-  /** Runs one kernel step alone (for benchmarks), by its index in `kernelsOf(plan.steps)`. */
+  /** Runs one kernel alone (for benchmarks), by its index in `kernelsOf(plan.steps)`. */
   readonly kernel: (index: number, key?: Key) => number | void
+  /** Runs top-level step `index` of the plan alone (after `load` and one `pass`). */
+  readonly step: (index: number, key?: Key) => void
 }
 
 export const executor = (plan: Plan, machine: Machine): Executor => {
@@ -117,5 +119,6 @@ export const executor = (plan: Plan, machine: Machine): Executor => {
       return { shape, data: machine.views().f64.slice(start, start + size) }
     },
     kernel: (index, key) => call(machine.kernels(), all[index]!, env(key)),
+    step: (index, key) => runSteps([plan.steps[index]!], machine.kernels(), env(key)),
   }
 }

@@ -13,6 +13,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Network } from '../../dsl/node.js'
 import type { Key } from '../../dsl/random.js'
+import { topoOrder } from '../algebra.js'
 import { bind } from '../bind.js'
 import type { RunError } from '../errors.js'
 import { passKey } from '../montecarlo/rules.js'
@@ -30,6 +31,8 @@ export type { BackendName, CompileError, Artifact } from './machine.js'
 export { drawCompileError } from './machine.js'
 export type { Plan, Step } from './plan.js'
 export type { Kernel } from './kernels.js'
+export { benchNetwork } from './bench.js'
+export type { BenchOptions, BenchReport, Spread } from './bench.js'
 
 export type CompiledMode = 'mode' | 'sample' | 'ensemble'
 
@@ -64,7 +67,27 @@ export interface Compiled {
   readonly run: (feed: Feed, key?: Key) => E.Either<RunError, Readonly<Record<string, NDArray>>>
   /** The executor, for benchmarks that time single kernels (see bench.ts). */
   readonly executor: Executor
+  /** Multiply-accumulates of one example's pass (products and convolutions, counted densely). */
+  readonly macsPerExample: number
+  /** Passes per run (the ensemble size, else 1). */
+  readonly samples: number
 }
+
+/** MACs per example of every product and convolution reachable from the outputs. */
+const macsOf = (net: Network): number =>
+  topoOrder(Object.values(net.outputs)).reduce((sum, n) => {
+    if (n._tag === 'MatMul') {
+      const [m, k] = n.lhs.type.shape
+      const cols = n.type.shape[1]
+      return sum + (m === 'batch' ? 1 : Number(m)) * Number(k) * Number(cols)
+    }
+    if (n._tag === 'Conv2d') {
+      const [, o, h, w] = n.type.shape
+      const [, c, kh, kw] = n.kernel.type.shape
+      return sum + Number(o) * Number(h) * Number(w) * Number(c) * Number(kh) * Number(kw)
+    }
+    return sum
+  }, 0)
 
 /** Compiles a checked network for one back end and mode. */
 export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<CompileError, Compiled> => {
@@ -130,6 +153,8 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
       artifact: machine.artifact,
       run,
       executor: ex,
+      macsPerExample: macsOf(net),
+      samples: opts.mode === 'ensemble' ? samples : 1,
     }
   })(build(all, opts.backend))
 }

@@ -8,7 +8,7 @@
  */
 import { keyOfWords, fillBits } from '../../dsl/random.js'
 import type { Epilogue, KernelOf, KernelTag } from './kernels.js'
-import { planesBytes, planesSumOffset, rowWords32 } from './layout.js'
+import { onesRow, planesBytes, planesSumOffset, rowWords32 } from './layout.js'
 import type { WordBits } from './layout.js'
 import type { Views } from './plan.js'
 
@@ -28,25 +28,26 @@ export const pop32 = (v: number): number => {
 }
 
 /**
- * The epilogue rule for one output: writes the bit (or the float64 dot) for unit j of row r.
+ * The epilogue rule for one output: writes the bit of unit j into packed row r, or the float64
+ * dot at element `idx` (the flat row-major / NCHW index, which is also the draw's index).
  * `ep` are the epilogue buffers' byte addresses in `buffersOf` order.
  */
 const epilogueWriter = (e: Epilogue, n: number, wordBits: WordBits) => (views: Views, out: number, ep: readonly number[]) => {
   const { i32, u32, f64 } = views
-  if (e.kind === 'dot') return (r: number, j: number, dot: number): void => { f64[out / 8 + r * n + j] = dot }
+  if (e.kind === 'dot') return (_r: number, _j: number, dot: number, idx: number): void => { f64[out / 8 + idx] = dot }
   const os = rowWords32(n, wordBits)
   const setBit = (r: number, j: number, bit: number): void => {
     if (bit) i32[out / 4 + r * os + (j >>> 5)]! |= 1 << (j & 31)
   }
   if (e.kind === 'sign') {
     const t = ep[0]! / 4
-    return (r: number, j: number, dot: number): void => setBit(r, j, (dot - i32[t + 2 * j]!) >>> 0 < i32[t + 2 * j + 1]! ? 1 : 0)
+    return (r: number, j: number, dot: number, _idx: number): void => setBit(r, j, (dot - i32[t + 2 * j]!) >>> 0 < i32[t + 2 * j + 1]! ? 1 : 0)
   }
   const [h, tab, rnd] = [ep[0]! / 4, ep[1]! / 4, ep[2]! / 4]
-  return (r: number, j: number, dot: number): void => {
+  return (r: number, j: number, dot: number, idx: number): void => {
     const d = dot - i32[h + 4 * j]!
     const bit = d >>> 0 < i32[h + 4 * j + 1]!
-      ? (u32[rnd + r * n + j]! < u32[tab + i32[h + 4 * j + 2]! + d]! ? 1 : 0)
+      ? (u32[rnd + idx]! < u32[tab + i32[h + 4 * j + 2]! + d]! ? 1 : 0)
       : (i32[h + 4 * j + 3]! >>> (d < 0 ? 0 : 1)) & 1
     setBit(r, j, bit)
   }
@@ -70,7 +71,7 @@ export const jitlessRules: JitlessRules = {
           const wbase = w! / 4 + j * xs
           let pc = 0
           for (let i = 0; i < xs; i++) pc += pop32(I[xb + i]! ^ I[wbase + i]!)
-          put(r, j, k.k - 2 * pc)
+          put(r, j, k.k - 2 * pc, r * k.n + j)
         }
       }
     }
@@ -130,7 +131,7 @@ export const jitlessRules: JitlessRules = {
             for (let i = 0; i < ws; i++) c += pop32(I[pb + p * ws + i]! & I[wbase + i]!)
             both += c << p
           }
-          put(r, j, 2 * both - I[pb + sumAt]!)
+          put(r, j, 2 * both - I[pb + sumAt]!, r * k.n + j)
         }
       }
     }
@@ -182,6 +183,54 @@ export const jitlessRules: JitlessRules = {
         for (let y = 0; y < g.h; y++)
           for (let x = 0; x < g.w; x++)
             f64[dst! / 8 + ((r * g.c + c) * g.h + y) * g.w + x] = (i32[src! / 4 + ((r * g.h + y) * g.w + x) * ws + (c >>> 5)]! >>> (c & 31)) & 1 ? 1 : -1
+  },
+  PadBits: (k, wb) => (views) => (rows, src, dst) => {
+    const i32 = views.i32
+    const ws = rowWords32(k.c, wb)
+    const hp = k.h + 2 * k.ph
+    const wp = k.w + 2 * k.pw
+    const ones = onesRow(k.c, wb)
+    for (let r = 0; r < rows; r++)
+      for (let y = 0; y < hp; y++)
+        for (let x = 0; x < wp; x++) {
+          const d = dst! / 4 + ((r * hp + y) * wp + x) * ws
+          const sy = y - k.ph
+          const sx = x - k.pw
+          if (sy >= 0 && sy < k.h && sx >= 0 && sx < k.w) i32.copyWithin(d, src! / 4 + ((r * k.h + sy) * k.w + sx) * ws, src! / 4 + ((r * k.h + sy) * k.w + sx + 1) * ws)
+          else if (k.ones) i32.set(ones, d)
+          else i32.fill(0, d, d + ws)
+        }
+  },
+  BinaryConv: (k, wb) => (views) => {
+    const ws = rowWords32(k.c, wb)
+    const writer = epilogueWriter(k.epilogue, k.o, wb)
+    const full = k.c * k.kh * k.kw
+    return (rows, x, w, out, ...rest) => {
+      const I = views.i32
+      const [mask, valid] = k.mask === undefined ? [undefined, undefined] : [rest[0]! / 4, rest[1]! / 4]
+      const put = writer(views, out!, k.mask === undefined ? rest : rest.slice(2))
+      if (k.epilogue.kind !== 'dot') clearRows(views, out!, rows * k.ho * k.wo, rowWords32(k.o, wb))
+      for (let r = 0; r < rows; r++)
+        for (let y = 0; y < k.ho; y++)
+          for (let xo = 0; xo < k.wo; xo++) {
+            const row = (r * k.ho + y) * k.wo + xo
+            for (let o = 0; o < k.o; o++) {
+              let pc = 0
+              for (let dy = 0; dy < k.kh; dy++)
+                for (let dx = 0; dx < k.kw; dx++) {
+                  const at = (y * k.sh + dy) * k.wp + xo * k.sw + dx
+                  const xr = x! / 4 + (r * k.hp * k.wp + at) * ws
+                  const wr = w! / 4 + ((o * k.kh + dy) * k.kw + dx) * ws
+                  for (let i = 0; i < ws; i++) {
+                    const v = I[xr + i]! ^ I[wr + i]!
+                    pc += pop32(mask === undefined ? v : v & I[mask + at * ws + i]!)
+                  }
+                }
+              const kEff = valid === undefined ? full : I[valid + y * k.wo + xo]!
+              put(row, o, kEff - 2 * pc, ((r * k.o + o) * k.ho + y) * k.wo + xo)
+            }
+          }
+    }
   },
   FillRandom: (k) => (views) => (rows, out, k0, k1) => {
     const count = k.perExample ? rows * k.count : k.count

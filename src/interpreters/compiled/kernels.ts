@@ -164,7 +164,53 @@ export interface FillRandom {
   readonly site: SiteId
 }
 
-export type Kernel = BinaryDense | RealDense | PackPlanes | PlaneDense | BinaryHead | PackSign | Unpack | FillRandom
+/**
+ * Copies channels-last rows [rows, h, w] into a larger grid [rows, h + 2ph, w + 2pw] whose border
+ * holds the padding value: +1 (every channel bit set, padding bits beyond c still zero) or −1 /
+ * 0 (all zero; a 0 pad is then masked out by the convolution, see BinaryConv).
+ */
+export interface PadBits {
+  readonly _tag: 'PadBits'
+  readonly label: string
+  readonly src: number
+  readonly dst: number
+  readonly c: number
+  readonly h: number
+  readonly w: number
+  readonly ph: number
+  readonly pw: number
+  readonly ones: boolean
+}
+
+/**
+ * Binary × binary convolution over channels-last rows: input grid [rows, hp, wp] (already
+ * padded), kernel rows (o, dy, dx) of c bits, output [rows, ho, wo] (bits, channels-last) or, with
+ * the `dot` epilogue, float64 NCHW. With a 0 pad, `mask` holds a grid [hp, wp] of rows that are
+ * all ones inside the input and zero on the border, ANDed into x XOR w, and `valid` the number
+ * of real input bits each output position sees (an i32 per position): dot = valid − 2·popcount.
+ * Without a mask, dot = c·kh·kw − 2·popcount. The draw of output (b, o, y, x) is at NCHW index.
+ */
+export interface BinaryConv {
+  readonly _tag: 'BinaryConv'
+  readonly label: string
+  readonly x: number
+  readonly w: number
+  readonly out: number
+  readonly c: number
+  readonly hp: number
+  readonly wp: number
+  readonly o: number
+  readonly kh: number
+  readonly kw: number
+  readonly sh: number
+  readonly sw: number
+  readonly ho: number
+  readonly wo: number
+  readonly mask?: { readonly mask: number; readonly valid: number }
+  readonly epilogue: Epilogue
+}
+
+export type Kernel = BinaryDense | RealDense | PackPlanes | PlaneDense | BinaryHead | PackSign | Unpack | FillRandom | PadBits | BinaryConv
 
 export type KernelTag = Kernel['_tag']
 export type KernelOf<K extends KernelTag> = Extract<Kernel, { readonly _tag: K }>
@@ -190,6 +236,10 @@ export const buffersOf = (k: Kernel): number[] => {
       return [k.src, k.dst]
     case 'FillRandom':
       return [k.out]
+    case 'PadBits':
+      return [k.src, k.dst]
+    case 'BinaryConv':
+      return [k.x, k.w, k.out, ...(k.mask === undefined ? [] : [k.mask.mask, k.mask.valid]), ...epilogueBuffers(k.epilogue)]
   }
 }
 

@@ -112,6 +112,27 @@ export const packDenseWeights = (
 }
 
 /**
+ * Convolution kernel K [O, C, kh, kw] (row-major) → O·kh·kw packed rows of C bits (rule 6).
+ */
+export const packConvWeights = (k: ArrayLike<number>, o: number, c: number, kh: number, kw: number, wordBits: WordBits): Int32Array => {
+  const stride = rowWords32(c, wordBits)
+  const out = new Int32Array(o * kh * kw * stride)
+  for (let oc = 0; oc < o; oc++)
+    for (let ic = 0; ic < c; ic++)
+      for (let dy = 0; dy < kh; dy++)
+        for (let dx = 0; dx < kw; dx++)
+          if (k[((oc * c + ic) * kh + dy) * kw + dx]! >= 0) out[((oc * kh + dy) * kw + dx) * stride + wordOf(ic)]! |= 1 << bitOf(ic)
+  return out
+}
+
+/** The all-ones row of c features (padding bits zero): the packed +1 vector. */
+export const onesRow = (c: number, wordBits: WordBits): Int32Array => {
+  const row = new Int32Array(rowWords32(c, wordBits))
+  for (let f = 0; f < c; f++) row[wordOf(f)]! |= 1 << bitOf(f)
+  return row
+}
+
+/**
  * Where the features of a flattened channels-last tensor [C, H, W] sit in its packed row: the
  * flatten of an NCHW tensor has feature c·H·W + y·W + x, which channels-last storage puts at bit
  * (y·W + x)·(words per channel row)·32 + c. Returns that position for each flat feature, and the

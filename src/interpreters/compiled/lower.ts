@@ -14,7 +14,7 @@
  * - Unfused binary × binary products write their exact dot product as float64.
  * - Everything else is a generic step, named in the plan with its reason.
  */
-import type { Binarize, Checked, Network, Node, SiteId } from '../../dsl/node.js'
+import type { Binarize, Checked, Conv2d, Network, Node, SiteId } from '../../dsl/node.js'
 import { children } from '../../dsl/node.js'
 import { isStochastic } from '../../dsl/noise.js'
 import type { ProperNoise } from '../../dsl/noise.js'
@@ -29,8 +29,8 @@ import { DOT_LIMIT, sampleTables, signTables } from './epilogue.js'
 import { fusableChain } from './fusion.js'
 import type { F64Loc } from './generic.js'
 import { epilogueStep, genericStep } from './generic.js'
-import type { BufferKind, BufferSpec, Epilogue, Geometry, Kernel } from './kernels.js'
-import { bitOf, flattenOrder, packDenseWeights, planesBytes, rowBytes, rowWords32, wordOf } from './layout.js'
+import type { BinaryConv, BufferKind, BufferSpec, Epilogue, Geometry, Kernel } from './kernels.js'
+import { bitOf, flattenOrder, onesRow, packConvWeights, packDenseWeights, planesBytes, rowBytes, rowWords32, wordOf } from './layout.js'
 import type { WordBits } from './layout.js'
 import type { InputSlot, OutputSlot, Plan, Step } from './plan.js'
 
@@ -154,6 +154,89 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     }
   }
 
+  /** Convolution kernel K [O, C, kh, kw] as O·kh·kw rows of C bits, static or re-drawn per pass. */
+  const convWeights = (ws: WeightSource, name: string, o: number, c: number, kh: number, kw: number): number => {
+    const stride = rowWords32(c, wb)
+    const bytes = o * kh * kw * 4 * stride
+    if (ws.kind === 'static') return buffer(`${name} kernel`, 'bits', false, bytes, packConvWeights(ws.values, o, c, kh, kw, wb))
+    const id = buffer(`${name} kernel (sampled)`, 'bits', false, bytes)
+    const cdf = noiseFns(ws.noise).cdf
+    const t = Float64Array.from(ws.eta, (e) => threshold(cdf(e)))
+    const u = new Uint32Array(t.length)
+    sites.add(ws.site)
+    steps.push({
+      _tag: 'Generic', label: `sample kernel ${ws.site}`, reason: 'weights are drawn once per pass, in JavaScript',
+      run: (env) => {
+        fillBits(env.siteKey(ws.site), 0, u)
+        const base = env.addr(id) / 4
+        const w = env.views.i32
+        w.fill(0, base, base + o * kh * kw * stride)
+        for (let i = 0; i < t.length; i++) {
+          if (!(u[i]! < t[i]!)) continue
+          const dx = i % kw
+          const dy = Math.floor(i / kw) % kh
+          const ic = Math.floor(i / (kw * kh)) % c
+          const oc = Math.floor(i / (kw * kh * c))
+          w[base + ((oc * kh + dy) * kw + dx) * stride + wordOf(ic)]! |= 1 << bitOf(ic)
+        }
+      },
+    })
+    return id
+  }
+
+  /**
+   * A binary convolution's kernel (without output and epilogue): the input packed channels-last,
+   * padded into a larger grid when the convolution pads (±1: the pad's bits; 0: zeros and a mask).
+   */
+  const convSetup = (p: Conv2d): { readonly kernel: Omit<BinaryConv, 'out' | 'epilogue' | 'label'>; readonly c: number; readonly kh: number; readonly kw: number; readonly o: number; readonly ho: number; readonly wo: number } | string => {
+    const x = p.input
+    if (x.type.dtype !== 'binary' || x.type.shape[0] !== 'batch') return 'the convolution input is not a per-example binary tensor'
+    if (p.padValue !== 1 && p.padValue !== -1 && p.padValue !== 0) return `a padding value of ${p.padValue} is neither ±1 nor 0`
+    const ws = weightSource(p.kernel)
+    if (ws === undefined) return 'the kernel is neither constant nor a binarized constant'
+    const [, c, h, w] = x.type.shape as [unknown, number, number, number]
+    const [o, , kh, kw] = p.kernel.type.shape as [number, number, number, number]
+    const [, , ho, wo] = p.type.shape as [unknown, number, number, number]
+    const [ph, pw] = p.padding
+    const name = label(p)
+    const xb = bits(x)
+    let input = xb.buffer
+    const hp = h + 2 * ph
+    const wp = w + 2 * pw
+    let mask: BinaryConv['mask']
+    if (ph > 0 || pw > 0) {
+      input = buffer(`${name} padded input`, 'bits', true, hp * wp * rowBytes(c, wb))
+      steps.push({ _tag: 'Kernel', kernel: { _tag: 'PadBits', label: name, src: xb.buffer, dst: input, c, h, w, ph, pw, ones: p.padValue === 1 } })
+      if (p.padValue === 0) {
+        const stride = rowWords32(c, wb)
+        const ones = onesRow(c, wb)
+        const grid = new Int32Array(hp * wp * stride)
+        for (let y = ph; y < ph + h; y++) for (let xx = pw; xx < pw + w; xx++) grid.set(ones, (y * wp + xx) * stride)
+        const valid = new Int32Array(ho * wo)
+        for (let y = 0; y < ho; y++)
+          for (let xx = 0; xx < wo; xx++) {
+            let n = 0
+            for (let dy = 0; dy < kh; dy++)
+              for (let dx = 0; dx < kw; dx++) {
+                const iy = y * p.stride[0] + dy - ph
+                const ix = xx * p.stride[1] + dx - pw
+                if (iy >= 0 && iy < h && ix >= 0 && ix < w) n += c
+              }
+            valid[y * wo + xx] = n
+          }
+        mask = {
+          mask: buffer(`${name} padding mask`, 'bits', false, 4 * grid.length, grid),
+          valid: buffer(`${name} valid inputs`, 'i32', false, 4 * valid.length, valid),
+        }
+      }
+    }
+    const kernel = {
+      _tag: 'BinaryConv' as const, x: input, w: convWeights(ws, name, o, c, kh, kw), c, hp, wp, o, kh, kw,
+      sh: p.stride[0], sw: p.stride[1], ho, wo, ...(mask === undefined ? {} : { mask }),
+    }
+    return { kernel, c, kh, kw, o, ho, wo }
+  }
+
   const fused = new Map<Binarize, BitsLoc | string>()
   /** binarize(chain(product)) as one kernel writing bits (emitted once), or why it cannot be. */
   const fuse = (b: Binarize): BitsLoc | string => {
@@ -170,7 +253,20 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     const chain = fusableChain(b.input, constOf)
     if (typeof chain === 'string') return chain
     const p = chain.product
-    if (p._tag !== 'MatMul') return 'binary convolutions are not compiled yet'
+    if (p._tag === 'Conv2d') {
+      const conv = convSetup(p)
+      if (typeof conv === 'string') return conv
+      const k = conv.c * conv.kh * conv.kw
+      const deterministic = !opts.sampling || b.noise.family === 'none'
+      const tables = deterministic ? signTables(chain.units, { min: -k, max: k }) : sampleTables(chain.units, { min: -k, max: k }, b.noise)
+      if (typeof tables === 'string') return tables
+      const name = label(b)
+      const out = buffer(`${name} bits`, 'bits', true, conv.ho * conv.wo * rowBytes(conv.o, wb))
+      const epilogue = epilogueOf(tables, name, b, conv.o * conv.ho * conv.wo)
+      steps.push({ _tag: 'Kernel', kernel: { ...conv.kernel, label: name, out, epilogue } })
+      return { buffer: out, geometry: { form: 'spatial', c: conv.o, h: conv.ho, w: conv.wo }, width: conv.o }
+    }
+    if (p._tag !== 'MatMul') return `${p._tag} is not a product`
     const [x, w] = [p.lhs, p.rhs]
     if (x.type.shape[0] !== 'batch') return 'the product has no per-example operand on the left'
     const ws = weightSource(w)
@@ -244,6 +340,14 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
       }
       case 'MatMul':
         return product(n.lhs, n.rhs, n)
+      case 'Conv2d': {
+        if (n.input.type.dtype !== 'binary' || n.kernel.type.dtype !== 'binary') return generic(n, 'a convolution of real operands')
+        const conv = convSetup(n)
+        if (typeof conv === 'string') return generic(n, conv)
+        const out: F64Loc = { buffer: buffer(`${label(n)} f64`, 'f64', true, 8 * conv.o * conv.ho * conv.wo), shape: n.type.shape }
+        steps.push({ _tag: 'Kernel', kernel: { ...conv.kernel, label: label(n), out: out.buffer, epilogue: { kind: 'dot' } } })
+        return out
+      }
       default:
         return generic(n, `${n._tag} has no specialised kernel`)
     }

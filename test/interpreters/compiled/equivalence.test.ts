@@ -15,7 +15,7 @@ import { forward, passKey } from '../../../src/interpreters/montecarlo/index.js'
 import type { Feed, NDArray } from '../../../src/interpreters/ndarray.js'
 import { compile, drawCompileError } from '../../../src/interpreters/compiled/index.js'
 import type { BackendName, CompiledMode } from '../../../src/interpreters/compiled/index.js'
-import { arbNet, build } from './nets.js'
+import { arbConvNet, arbNet, build, buildConv } from './nets.js'
 
 const backends: readonly BackendName[] = ['wasm', 'js', 'jitless']
 
@@ -87,6 +87,22 @@ describe('compiled interpreter ≡ reference', () => {
         for (const b of backends) expectSame(run(net, feed, b, 'ensemble', k, K), want, `${b} ensemble`)
       }),
       { numRuns: 15, seed: 5 },
+    )
+  })
+
+  it('law: compiled ≡ reference on convolutional nets (odd sizes, strides, every padding value; mode and sample)', () => {
+    fc.assert(
+      fc.property(arbConvNet, fc.integer({ min: 0, max: 2 ** 31 }), (spec, seed) => {
+        const { net, feed } = buildConv(spec)
+        const want = reference(net, feed)
+        const k = key(seed)
+        const wantSample = reference(net, feed, k)
+        for (const b of backends) {
+          expectSame(run(net, feed, b, 'mode'), want, `${b} mode ${JSON.stringify(spec)}`)
+          expectSame(run(net, feed, b, 'sample', k), wantSample, `${b} sample ${JSON.stringify(spec)}`)
+        }
+      }),
+      { numRuns: 40, seed: 4242 },
     )
   })
 })

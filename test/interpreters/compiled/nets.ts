@@ -10,7 +10,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import type { Checked, Network, Node, UnaryOp } from '../../../src/dsl/node.js'
 import type { Noise } from '../../../src/dsl/noise.js'
-import { add, batchNormalization, binarize, constant, input, loss, matmul, mul, param, unary } from '../../../src/dsl/primitives.js'
+import { add, batchNormalization, binarize, constant, conv2d, input, loss, matmul, mul, param, pool, reshape, unary } from '../../../src/dsl/primitives.js'
 import { typecheck } from '../../../src/dsl/typecheck.js'
 import { drawAll } from '../../../src/dsl/errors.js'
 import type { Feed } from '../../../src/interpreters/ndarray.js'
@@ -123,4 +123,104 @@ export const build = (s: NetSpec): { readonly net: Checked<Network>; readonly fe
   const feed: Record<string, { shape: number[]; data: Float64Array }> = { x: { shape: [s.batch, s.inputWidth], data } }
   if (s.head > 0 && s.loss) feed['y'] = { shape: [s.batch], data: Float64Array.from({ length: s.batch }, () => Math.floor(rnd() * s.head)) }
   return { net: checked({ outputs, params }), feed }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Convolutional nets: a real NCHW input, binarized, then one or two binary convolutions (odd
+// sizes, strides, padding with every padding value), an optional max-pool, a flatten into a
+// binary dense layer, and a real head.
+
+export interface ConvSpec {
+  readonly filters: number
+  readonly kernel: number
+  readonly stride: number
+  readonly padding: number
+  readonly padValue: number
+  readonly weightNoise: Noise
+  readonly bias: boolean
+  readonly batchNorm: boolean
+  readonly act: Noise
+  readonly pool: boolean
+}
+
+export interface ConvNetSpec {
+  readonly channels: number
+  readonly height: number
+  readonly width: number
+  readonly inputNoise: Noise
+  readonly convs: readonly ConvSpec[]
+  readonly dense: number
+  readonly batch: number
+  readonly seed: number
+}
+
+const arbConv: fc.Arbitrary<ConvSpec> = fc.record({
+  filters: fc.integer({ min: 1, max: 40 }),
+  kernel: fc.integer({ min: 1, max: 3 }),
+  stride: fc.integer({ min: 1, max: 2 }),
+  padding: fc.integer({ min: 0, max: 2 }),
+  padValue: fc.constantFrom(-1, 0, 1, 0, 0.5),
+  weightNoise: arbNoise,
+  bias: fc.boolean(),
+  batchNorm: fc.boolean(),
+  act: arbNoise,
+  pool: fc.boolean(),
+})
+
+export const arbConvNet: fc.Arbitrary<ConvNetSpec> = fc.record({
+  channels: fc.integer({ min: 1, max: 70 }),
+  height: fc.integer({ min: 3, max: 9 }),
+  width: fc.integer({ min: 3, max: 9 }),
+  inputNoise: arbNoise,
+  convs: fc.array(arbConv, { minLength: 1, maxLength: 2 }),
+  dense: fc.integer({ min: 0, max: 40 }),
+  batch: fc.integer({ min: 1, max: 3 }),
+  seed: fc.integer({ min: 1, max: 2 ** 30 }),
+})
+
+export const buildConv = (s: ConvNetSpec): { readonly net: Checked<Network>; readonly feed: Feed } => {
+  const rnd = uniforms(s.seed)
+  const params: Record<string, Float64Array> = {}
+  const values = (name: string, shape: readonly number[], f: () => number): Node => {
+    params[name] = Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, f)
+    return param(name, shape)
+  }
+  let h: Node = binarize(input('x', ['batch', s.channels, s.height, s.width]), s.inputNoise, 'x.act')
+  let [c, height, width] = [s.channels, s.height, s.width]
+  s.convs.forEach((l, i) => {
+    const name = `c${i}`
+    const k = Math.min(l.kernel, height + 2 * l.padding, width + 2 * l.padding)
+    const w = binarize(values(`${name}.W`, [l.filters, c, k, k], () => rnd() * 4 - 2), l.weightNoise, `${name}.W`)
+    let a: Node = conv2d(h, w, { stride: l.stride, padding: l.padding, padValue: l.padValue })
+    if (l.bias) a = add(a, values(`${name}.b`, [l.filters, 1, 1], () => Math.round(rnd() * 6 - 3)))
+    if (l.batchNorm) {
+      a = batchNormalization(a, {
+        gamma: values(`${name}.gamma`, [l.filters], () => rnd() * 4 - 2),
+        beta: values(`${name}.beta`, [l.filters], () => rnd() * 2 - 1),
+        runningMean: values(`${name}.mean`, [l.filters], () => rnd() * 4 - 2),
+        runningVar: values(`${name}.var`, [l.filters], () => rnd() * 9 + 0.01),
+      } as never, 'inference')
+    }
+    h = binarize(a, l.act, `${name}.act`)
+    height = Math.floor((height + 2 * l.padding - k) / l.stride) + 1
+    width = Math.floor((width + 2 * l.padding - k) / l.stride) + 1
+    c = l.filters
+    if (l.pool && height >= 2 && width >= 2) {
+      h = pool('max', h, 2)
+      height = Math.floor(height / 2)
+      width = Math.floor(width / 2)
+    }
+  })
+  h = reshape(h, ['batch', c * height * width])
+  let features = c * height * width
+  const outputs: Record<string, Node> = { features: h }
+  if (s.dense > 0) {
+    const w = binarize(values('d.W', [features, s.dense], () => rnd() * 4 - 2), { family: 'none' }, 'd.W')
+    h = binarize(add(matmul(h, w), values('d.b', [s.dense], () => Math.round(rnd() * 4 - 2))), s.convs[0]!.act, 'd.act')
+    features = s.dense
+    outputs['hidden'] = h
+  }
+  outputs['output'] = add(matmul(h, values('head.W', [features, 3], () => rnd() * 2 - 1)), values('head.b', [3], () => rnd()))
+  const data = Float64Array.from({ length: s.batch * s.channels * s.height * s.width }, () => rnd() * 4 - 2)
+  return { net: checked({ outputs, params }), feed: { x: { shape: [s.batch, s.channels, s.height, s.width], data } } }
 }

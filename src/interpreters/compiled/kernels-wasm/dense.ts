@@ -138,29 +138,40 @@ export const binaryDense = (k: BinaryDense): WasmFunction => {
   })
 }
 
-/** 2·Σ_p 2^p popcount(plane_p AND w) − Σ x, with one accumulator per plane (9 i64 locals). */
+/**
+ * 2·Σ_p 2^p popcount(plane_p AND w) − Σ x. The planes go in passes of PLANES_PER_PASS with one
+ * accumulator each (fewer live i64 locals than eight, so V8 keeps them in registers).
+ */
+const PLANES_PER_PASS = Number(process.env['SBN_PLANES'] ?? 4)
 export const planeDense = (k: PlaneDense): WasmFunction => {
   const rb = rowBytes(k.k, 64)
   const words = rb / 8
   const dot = (l: DotLocals): Code => {
-    const accs = l.i64s.slice(0, 8)
-    const wv = l.i64s[8]!
-    const word = (addrOff: Code, off: number): Code => [
-      set(wv, i64Load([get(l.wa), addrOff], off)),
-      accs.map((acc, p) => set(acc, [get(acc), i64Load([get(l.xa), addrOff], p * rb + off), get(wv), op.i64_and, op.i64_popcnt, op.i64_add])),
-    ]
-    const loop = words > 32
+    const total = l.i64s[0]!
+    const wv = l.i64s[1]!
+    const accs = l.i64s.slice(2, 2 + PLANES_PER_PASS)
+    const pass = (p0: number): Code => {
+      const word = (addrOff: Code, off: number): Code => [
+        set(wv, i64Load([get(l.wa), addrOff], off)),
+        accs.map((acc, q) => set(acc, [get(acc), i64Load([get(l.xa), addrOff], (p0 + q) * rb + off), get(wv), op.i64_and, op.i64_popcnt, op.i64_add])),
+      ]
+      return [
+        accs.map((acc) => set(acc, i64c(0))),
+        words > 32 ? doLoop(l.kk, i32c(0), i32c(words * 8), 8, word([get(l.kk), op.i32_add], 0)) : Array.from({ length: words }, (_, w) => word([], 8 * w)),
+        set(total, [get(total), accs.map((acc, q) => [get(acc), i64c(p0 + q), op.i64_shl, q === 0 ? [] : op.i64_add]), op.i64_add]),
+      ]
+    }
+    const passes: Code[] = []
+    for (let p0 = 0; p0 < 8; p0 += PLANES_PER_PASS) passes.push(pass(p0))
     return [
-      accs.map((acc) => set(acc, i64c(0))),
-      loop ? doLoop(l.kk, i32c(0), i32c(words * 8), 8, word([get(l.kk), op.i32_add], 0)) : Array.from({ length: words }, (_, w) => word([], 8 * w)),
-      get(accs[0]!),
-      accs.slice(1).map((acc, i) => [get(acc), i64c(i + 1), op.i64_shl, op.i64_add]),
-      op.i32_wrap_i64, i32c(1), op.i32_shl,
+      set(total, i64c(0)),
+      passes,
+      get(total), op.i32_wrap_i64, i32c(1), op.i32_shl,
       i32Load(get(l.xa), planesSumOffset(k.k, 64)),
       op.i32_sub,
     ]
   }
   return productKernel({
-    name: `planes_${k.label}`, xStride: planesBytes(k.k, 64), wStride: rb, n: k.n, epilogue: k.epilogue, i64Locals: 9, dot,
+    name: `planes_${k.label}`, xStride: planesBytes(k.k, 64), wStride: rb, n: k.n, epilogue: k.epilogue, i64Locals: 2 + PLANES_PER_PASS, dot,
   })
 }
