@@ -1,0 +1,133 @@
+/**
+ * WebAssembly code of the training products, generated as bytes by our own builder:
+ *
+ * - `gemm`: C = A·B in single precision over packed panels (BLIS-style). A is packed in panels
+ *   of `mr` rows stored depth-major (the `mr` values of one depth index are adjacent), B in
+ *   panels of `nr` columns stored the same way, both zero-padded, so the micro-kernel always
+ *   computes a full `mr × nr` block held in `mr·nr/4` f32x4 accumulators: per depth index it
+ *   loads `nr/4` vectors of B, broadcasts `mr` scalars of A, and does `mr·nr/4` multiply-adds.
+ *   Each output element is one lane of one accumulator summed in depth order, so the rounding is
+ *   that of a sequential single-precision dot product.
+ * - `bitgemm`: ±1 × ±1 products as XOR + popcount over bit-packed rows (exact integers).
+ */
+import type { Code, WasmFunction } from '../../interpreters/compiled/wasm/code.js'
+import { doLoop, func, get, i32c, i64Load, set } from '../../interpreters/compiled/wasm/code.js'
+import { assemble } from '../../interpreters/compiled/wasm/module.js'
+import { op } from '../../interpreters/compiled/wasm/opcodes.js'
+import { f32x4Add, f32x4Madd, f32x4Mul, vload, vsplat32, vstore, vzero } from './simd.js'
+
+/** Register blocking of the micro-kernel. */
+export interface Blocking {
+  /** Rows of A per panel (broadcast scalars). */
+  readonly mr: number
+  /** Columns of B per panel, a multiple of 4 (f32x4 vectors). */
+  readonly nr: number
+  /** Depth indices per loop iteration; packed depth is padded to a multiple of it. */
+  readonly unroll: number
+  /** Use the relaxed-SIMD multiply-add (only if the host validates it). */
+  readonly fma: boolean
+}
+
+/** The blocking measured fastest on the project's machines (see bench/train.ts and the report). */
+export const defaultBlocking: Blocking = { mr: 4, nr: 8, unroll: 2, fma: false }
+
+const add = (a: Code, b: Code): Code => [a, b, op.i32_add]
+const mul = (a: Code, b: Code): Code => [a, b, op.i32_mul]
+
+/**
+ * `gemm(aPack, bPack, c, mPanels, nPanels, kpad, ldcBytes)`: for every panel pair, C block =
+ * A panel · B panel (overwritten, not accumulated). Byte addresses; `kpad ≥ unroll` and a
+ * multiple of it; `ldcBytes` is the padded row length of C in bytes; both panel counts ≥ 1.
+ */
+export const gemmFunction = ({ mr, nr, unroll, fma }: Blocking): WasmFunction =>
+  func('gemm', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (p, local) => {
+    const [aPack, bPack, c, mPanels, nPanels, kpad, ldc] = p as [number, number, number, number, number, number, number]
+    if (nr % 4 !== 0 || mr < 1 || unroll < 1) throw new Error(`our bug: bad blocking ${mr}×${nr}/${unroll}`)
+    const nv = nr / 4
+    const jp = local('i32')
+    const ip = local('i32')
+    const ap = local('i32')
+    const bp = local('i32')
+    const aEnd = local('i32')
+    const cp = local('i32')
+    const aBytes = local('i32')
+    const bBytes = local('i32')
+    const acc = Array.from({ length: mr * nv }, () => local('v128'))
+    const bv = Array.from({ length: nv }, () => local('v128'))
+    const av = local('v128')
+    const step: Code[] = []
+    for (let u = 0; u < unroll; u++) {
+      for (let v = 0; v < nv; v++) step.push(set(bv[v]!, vload(get(bp), (u * nr + 4 * v) * 4)))
+      for (let r = 0; r < mr; r++) {
+        step.push(set(av, vsplat32(get(ap), (u * mr + r) * 4)))
+        for (let v = 0; v < nv; v++) {
+          const a = acc[r * nv + v]!
+          step.push(set(a, fma ? f32x4Madd(get(av), get(bv[v]!), get(a)) : f32x4Add(get(a), f32x4Mul(get(av), get(bv[v]!)))))
+        }
+      }
+    }
+    const stores: Code[] = []
+    for (let r = 0; r < mr; r++) {
+      for (let v = 0; v < nv; v++) stores.push(vstore(get(cp), get(acc[r * nv + v]!), 16 * v))
+      if (r + 1 < mr) stores.push(set(cp, add(get(cp), get(ldc))))
+    }
+    return [
+      set(aBytes, mul(get(kpad), i32c(mr * 4))),
+      set(bBytes, mul(get(kpad), i32c(nr * 4))),
+      doLoop(jp, i32c(0), get(nPanels), 1, [
+        doLoop(ip, i32c(0), get(mPanels), 1, [
+          acc.map((a) => set(a, vzero)),
+          set(bp, add(get(bPack), mul(get(jp), get(bBytes)))),
+          set(ap, add(get(aPack), mul(get(ip), get(aBytes)))),
+          set(aEnd, add(get(ap), get(aBytes))),
+          doLoop(ap, get(ap), get(aEnd), unroll * mr * 4, [step, set(bp, add(get(bp), i32c(unroll * nr * 4)))]),
+          set(cp, add(add(get(c), mul(mul(get(ip), i32c(mr)), get(ldc))), mul(get(jp), i32c(nr * 4)))),
+          stores,
+        ]),
+      ]),
+    ]
+  })
+
+/**
+ * `bitgemm(aBits, bBits, c, m, n, words)`: c[i·n + j] (i32) = popcount(A row i XOR B column j)
+ * over `words` 64-bit words (an even count: two accumulators, zero padding adds nothing).
+ * Row i of A starts at `aBits + 8·words·i`, column j of B at `bBits + 8·words·j`.
+ */
+export const bitgemmFunction = (): WasmFunction =>
+  func('bitgemm', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (p, local) => {
+    const [aBits, bBits, c, m, n, words] = p as [number, number, number, number, number, number]
+    const i = local('i32')
+    const j = local('i32')
+    const pa = local('i32')
+    const pb = local('i32')
+    const aRow = local('i32')
+    const aEnd = local('i32')
+    const cp = local('i32')
+    const rowBytes = local('i32')
+    const s0 = local('i64')
+    const s1 = local('i64')
+    const pop = (off: number): Code => [i64Load(get(pa), off), i64Load(get(pb), off), op.i64_xor, op.i64_popcnt]
+    return [
+      set(rowBytes, mul(get(words), i32c(8))),
+      set(cp, get(c)),
+      doLoop(i, i32c(0), get(m), 1, [
+        set(aRow, add(get(aBits), mul(get(i), get(rowBytes)))),
+        set(aEnd, add(get(aRow), get(rowBytes))),
+        set(pb, get(bBits)),
+        doLoop(j, i32c(0), get(n), 1, [
+          set(s0, [op.i64_const, 0]),
+          set(s1, [op.i64_const, 0]),
+          doLoop(pa, get(aRow), get(aEnd), 16, [
+            set(s0, [get(s0), pop(0), op.i64_add]),
+            set(s1, [get(s1), pop(8), op.i64_add]),
+            set(pb, add(get(pb), i32c(16))),
+          ]),
+          [get(cp), get(s0), get(s1), op.i64_add, op.i32_wrap_i64, op.i32_store, 2, 0],
+          set(cp, add(get(cp), i32c(4))),
+        ]),
+      ]),
+    ]
+  })
+
+/** The module of the training products: `gemm` with the given blocking, and `bitgemm`. */
+export const gemmModule = (blocking: Blocking): Uint8Array => assemble([gemmFunction(blocking), bitgemmFunction()])
