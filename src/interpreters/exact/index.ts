@@ -120,7 +120,9 @@ export const exact = (net: Checked<Network>, feed: Feed, opts: ExactOptions = {}
     }
     const dP = new Float64Array(W)
     const pw = W === 0 ? 1 : stateProb(wf.f, 0, W, c, dP)
-    if (pw === 0) continue
+    // A state of probability 0 adds nothing to the loss, but at the edge of a bounded noise
+    // (uniform, η = ±s) its ∂P/∂η is not 0 and its L(w)·∂P/∂η term is part of the gradient.
+    if (pw === 0 && (grads === undefined || dP.every((d) => d === 0))) continue
     const r: InnerResult = useChain && st.chain !== undefined
       ? chainInner(net, feed, batch, loss, st.chain, fixed, pw, grads)
       : bruteInner(net, feed, batch, loss, st.activations, fixed, pw, grads)
