@@ -6,6 +6,7 @@
 import type { KernelOf, KernelTag } from './kernels.js'
 import type { WasmFunction } from './wasm/code.js'
 import { binaryDense, planeDense } from './kernels-wasm/dense.js'
+import { binaryConv, padBits } from './kernels-wasm/conv.js'
 import { binaryHead } from './kernels-wasm/head.js'
 import { packSign, realDense, unpack } from './kernels-wasm/pack.js'
 import { packPlanes } from './kernels-wasm/planes.js'
@@ -21,7 +22,7 @@ export const wasmRules: WasmRules = {
   BinaryHead: binaryHead,
   PackSign: packSign,
   Unpack: unpack,
-  PadBits: undefined,
-  BinaryConv: undefined,
+  PadBits: padBits,
+  BinaryConv: binaryConv,
   FillRandom: fillRandom,
 }
