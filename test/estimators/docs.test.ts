@@ -89,7 +89,7 @@ const a = [1.1, -0.85, -0.7] // layer1's pre-activations on the example
 const mean = [0, 0, 0]
 for (let s = 0; s < 8; s++) {
   const state = [0, 1, 2].map((j) => ((s >> j) & 1 ? 1 : -1))
-  const prob = state.reduce((q, xj, j) => q * F(xj * a[j]!), 1)
+  const prob = state.reduce<number>((q, xj, j) => q * F(xj * a[j]!), 1)
   const source: BitSource = () => Uint32Array.from(state, (xj) => (xj === 1 ? 0 : 0xffffffff))
   const r = gradient(net, feed, { key: key(0), source })
   if (E.isRight(r)) r.right.grad['layer1.b']!.forEach((g, j) => (mean[j]! += prob * g))
