@@ -6,8 +6,9 @@
  * Names. A composite that creates parameters or stochastic sites names them `<name>.<role>`
  * (`dense2.W`, `dense2.act`). Without an explicit `name`, the name is derived from the graph
  * below the input (`dense` + 1 + the number of matrix products under it), a pure function of
- * the input: no counter, no registry. Two layers that would get the same name (parallel branches)
- * are reported by `typecheck` as a duplicate, and the fix is to pass `name`.
+ * the input: no counter, no registry. Two layers that get the same name (parallel branches on one
+ * input) share their parameters if the shapes agree (typecheck ties parameters of one name and
+ * type) and are reported by `typecheck` as a duplicate otherwise; pass `name` to keep them apart.
  */
 import { topoOrder } from '../interpreters/algebra.js'
 import type { Init, Node, Shape, Tag } from './node.js'
