@@ -8,7 +8,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { Algebra } from '../interpreters/algebra.js'
 import { topoOrder } from '../interpreters/algebra.js'
 import type { DslError, Path } from './errors.js'
-import type { Checked, DType, Network, Node, TensorType } from './node.js'
+import type { Checked, DType, Init, Network, Node, TensorType } from './node.js'
 import { children } from './node.js'
 import { isStochastic } from './noise.js'
 import {
@@ -30,6 +30,7 @@ const needDType = (op: string, t: TensorType, allowed: readonly DType[]): E.Eith
 const attr = (op: string, attribute: string, good: boolean, expected: string, found: unknown): E.Either<Failure, void> =>
   good ? E.right(undefined) : E.left({ _tag: 'InvalidAttribute', op, attribute, expected, found: String(found) })
 
+const initIsFinite = (init: Init): boolean => Object.values(init).every((v) => typeof v !== 'number' || Number.isFinite(v))
 const posInts = (xs: readonly number[]): boolean => xs.every((x) => Number.isInteger(x) && x > 0)
 const natInts = (xs: readonly number[]): boolean => xs.every((x) => Number.isInteger(x) && x >= 0)
 const numeric: readonly DType[] = ['real', 'binary']
@@ -44,8 +45,14 @@ const then = (checks: E.Either<Failure, void>, t: () => Typed): Typed => (E.isLe
 export const typeRules: Algebra<Typed> = {
   Input: (n) => E.bimap(shapeFail('Input'), () => n.type)(validShape(n.type.shape)),
   Param: (n) =>
-    then(attr('Param', 'shape', !n.type.shape.includes('batch'), 'free of the batch axis', showShape(n.type.shape)), () =>
-      E.bimap(shapeFail('Param'), () => n.type)(validShape(n.type.shape))),
+    then(
+      seq(
+        attr('Param', 'shape', !n.type.shape.includes('batch'), 'free of the batch axis', showShape(n.type.shape)),
+        attr('Param', 'dtype', n.type.dtype === 'real', 'real (binarize a parameter for binary weights)', n.type.dtype),
+        attr('Param', 'init', initIsFinite(n.init), 'an initialiser with finite numbers', JSON.stringify(n.init)),
+      ),
+      () => E.bimap(shapeFail('Param'), () => n.type)(validShape(n.type.shape)),
+    ),
   Const: (n) => then(attr('Const', 'value', Number.isFinite(n.value), 'finite', n.value), () => E.right(n.type)),
   MatMul: (_, { lhs, rhs }) =>
     E.chain(([l, r]: [TensorType, TensorType]) => ok('real')(matmulShape(l.shape, r.shape), 'MatMul'))(
@@ -127,6 +134,31 @@ const elementwise = (op: string, lhs: Typed, rhs: Typed, dtype: (a: DType, b: DT
   then(seq(E.chain((t: TensorType) => needDType(op, t, numeric))(lhs), E.chain((t: TensorType) => needDType(op, t, numeric))(rhs)), () =>
     ok(dtype(get(lhs).dtype, get(rhs).dtype))(broadcastShape(get(lhs).shape, get(rhs).shape), op))
 
+/**
+ * The path of a node, computed on demand: a breadth-first pass records only each node's first
+ * parent and role (linear in the network), and a path is rebuilt by walking up when an error
+ * needs it, so checking a deep network does not build a path per node.
+ */
+export const pathFinder = (outputs: Network['outputs']): ((node: Node) => Path) => {
+  const parent = new Map<Node, { readonly from: Node | undefined; readonly step: string }>()
+  const queue: Node[] = []
+  for (const [name, n] of Object.entries(outputs)) if (!parent.has(n)) { parent.set(n, { from: undefined, step: name }); queue.push(n) }
+  for (let i = 0; i < queue.length; i++) {
+    const node = queue[i]!
+    for (const [role, child] of children(node))
+      if (!parent.has(child)) { parent.set(child, { from: node, step: child.label ?? role }); queue.push(child) }
+  }
+  const pathOf = (node: Node): Path => {
+    const link = parent.get(node)
+    if (link === undefined) return []
+    if (link.from === undefined) return [link.step]
+    const up = pathOf(link.from)
+    const base = up.length > 1 && link.from.label !== undefined ? [...up.slice(0, -1), link.from.label] : up
+    return [...base, link.step]
+  }
+  return pathOf
+}
+
 /** The path at which each node is first reached from the outputs (labels, then roles). */
 export const nodePaths = (outputs: Network['outputs']): Map<Node, Path> => {
   const paths = new Map<Node, Path>()
@@ -149,8 +181,7 @@ const sameType = (a: TensorType, b: TensorType): boolean => a.dtype === b.dtype 
 export const typecheck = <N extends Network>(net: N): E.Either<DslError, Checked<N>> => {
   const roots = Object.values(net.outputs)
   if (roots.length === 0) return E.left({ _tag: 'NoOutputs' })
-  const paths = nodePaths(net.outputs)
-  const at = (n: Node): Path => paths.get(n) ?? []
+  const at = pathFinder(net.outputs)
   const types = new Map<Node, Typed>()
   const names = { input: new Map<string, Node>(), parameter: new Map<string, Node>(), site: new Map<string, Node>() }
   for (const node of topoOrder(roots)) {
