@@ -131,7 +131,7 @@ describe('ARM: E[ĝ] by exact integration of its uniforms = exact gradient (1e-9
   it('law: one stochastic layer of 1–3 logistic units (any scale), 1–3 examples, real weights', () => {
     // units × examples ≤ 6 keeps the product of cells at ≤ 3⁶ = 729 gradient calls per case.
     const arb = arbTiny({ maxLayers: 1 }).filter((c) => c.spec.widths[0]! * c.feed['x']!.shape[0]! <= 6)
-    fc.assert(fc.property(arb, (c) => expectGradsClose(armExpectation(c, 'st-gd'), exactIn(c, 'st-gd'), TOL)), { seed: 4201, numRuns: 40 })
+    fc.assert(fc.property(arb, (c) => expectGradsClose(armExpectation(c, 'st-gd'), exactIn(c, 'st-gd'), TOL)), { seed: 4201, numRuns: 30 })
   })
 
   it('law: per-site choice — REINFORCE at 1–4 Bernoulli weights, ARM at the activations — is unbiased in both latent conventions', () => {
@@ -139,12 +139,12 @@ describe('ARM: E[ĝ] by exact integration of its uniforms = exact gradient (1e-9
       .filter((c) => c.spec.binaryWeights[0] === true && c.spec.widths[0]! * c.feed['x']!.shape[0]! <= 4)
     fc.assert(fc.property(arb, (c) => {
       for (const latent of ['st-gd', 'mirror'] as const) expectGradsClose(armExpectation(c, latent), exactIn(c, latent), TOL)
-    }), { seed: 4202, numRuns: 20 })
+    }), { seed: 4202, numRuns: 15 })
   })
 
   it('law: two stochastic layers (fresh downstream passes per layer), one example', () => {
     const arb = arbTiny({ maxLayers: 2, maxBatch: 1 }).filter((c) => c.spec.widths.length === 2)
-    fc.assert(fc.property(arb, (c) => expectGradsClose(armTwoLayers(c), exactIn(c, 'st-gd'), TOL)), { seed: 4203, numRuns: 15 })
+    fc.assert(fc.property(arb, (c) => expectGradsClose(armTwoLayers(c), exactIn(c, 'st-gd'), TOL)), { seed: 4203, numRuns: 12 })
   })
 
   it('ARM at a non-logistic site is a clear error', () => {
