@@ -33,7 +33,7 @@ gradient of every parameter (docs/interpreters.md).
 options:
   --data FILE   dataset file (sbnkit-data/1, docs/data-format.md) with an array per model input
   --grad        also compute the exact gradient of every parameter
-  --budget N    most joint states to visit (default ${defaultBudget.toLocaleString('en-US')} = 2^26)
+  --budget N    most joint states to visit (default ${defaultBudget.toLocaleString('en-US')} = 2^22)
   --json        print { "loss": …, "grad": { <param>: [...] } } (gradients in row-major order)
   -h, --help    print this help
 

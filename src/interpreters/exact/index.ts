@@ -33,7 +33,7 @@ import type { UnitFactors } from './states.js'
 export interface ExactOptions {
   /** Also compute the exact gradient (default false). */
   readonly grad?: boolean
-  /** Most joint states to visit (default 2²⁶). */
+  /** Most joint states to visit (default 2²², about a few seconds of work; the §7 network by layer messages needs ~1.5·10⁴). */
   readonly budget?: number
   /** `auto` uses layer messages for chains and enumeration otherwise. */
   readonly method?: 'auto' | 'chain' | 'enumeration'
@@ -54,7 +54,7 @@ export interface ExactResult {
   readonly states: number
 }
 
-export const defaultBudget = 2 ** 26
+export const defaultBudget = 2 ** 22
 
 const siteList = (sites: readonly Site[]) => sites.map((s) => ({ site: s.node.site as string, units: s.units }))
 
