@@ -1,0 +1,132 @@
+/**
+ * Checks of a training configuration against its network and data (every option a user can get
+ * wrong is a value, not a throw), and its fingerprint: the settings that determine a run's
+ * trajectory, stored in checkpoints so that a resume under different settings is refused rather
+ * than silently producing a run that is neither the old one nor a fresh one.
+ */
+import { topoOrder } from '../interpreters/algebra.js'
+import type { Checked, Network } from '../dsl/node.js'
+import { seedKey } from '../dsl/random.js'
+import type { Estimator } from '../estimators/estimator.js'
+import type { RunError } from '../interpreters/errors.js'
+import type { Kernels } from '../interpreters/reference/ops.js'
+import type { Dataset } from './evaluate.js'
+import type { Optimizer } from './optimizers.js'
+import type { Recipe } from './recipes.js'
+import type { Schedule } from './schedules.js'
+import { showSchedule } from './schedules.js'
+
+// ---------------------------------------------------------------------------------------------
+// Model
+
+export interface TrainConfig {
+  /** Estimator of activation sites. */
+  readonly estimator: Estimator
+  /** Estimator of weight sites. */
+  readonly weightEstimator: Estimator
+  /** Per-site overrides by site id (each id must exist in the network). */
+  readonly sites?: Readonly<Record<string, Estimator>>
+  /** How latent weights are trained (latent rule, weight sampling, optimizer). */
+  readonly recipe: Recipe
+  /** The optimizer of real parameters (biases, the real head, batch-norm gains). */
+  readonly optimizer: Optimizer
+  readonly lr: number
+  readonly schedule: Schedule
+  readonly epochs: number
+  readonly batchSize: number
+  readonly seed: number
+  /** Ensemble size K of the evaluations. */
+  readonly ensemble: number
+  /** Stop after this many epochs without a better validation mode accuracy (needs validation). */
+  readonly patience?: number
+  /** A step record every this many optimizer steps (0: none). */
+  readonly logEvery?: number
+  /** Matrix-product kernels of the passes, with a name for checkpoints (default: reference). */
+  readonly kernels?: { readonly name: string; readonly kernels: Kernels }
+  /** Rows per evaluation pass (default 1000; the result does not depend on it). */
+  readonly evalChunk?: number
+}
+
+export interface TrainData {
+  readonly train: Dataset
+  readonly validation?: Dataset
+  readonly test?: Dataset
+}
+
+/** A configuration that cannot run: an option out of range, or no training data. */
+export type ConfigError =
+  | { readonly _tag: 'InvalidConfig'; readonly option: string; readonly expected: string; readonly found: string }
+  | { readonly _tag: 'Run'; readonly error: RunError }
+
+// ---------------------------------------------------------------------------------------------
+// Rules
+
+const isInt = (x: number, min: number): boolean => Number.isSafeInteger(x) && x >= min
+
+const invalid = (option: string, expected: string, found: unknown): ConfigError =>
+  ({ _tag: 'InvalidConfig', option, expected, found: String(found) })
+
+/** The stochastic site ids of a network. */
+export const siteIds = (net: Network): string[] =>
+  topoOrder(Object.values(net.outputs)).flatMap((n) => (n._tag === 'Binarize' ? [n.site as string] : []))
+
+/**
+ * The first problem of a configuration, or undefined.
+ * @example checkConfig(net, data, { ...config, batchSize: 0 }) // { _tag: 'InvalidConfig', option: 'batch size', … }
+ */
+export const checkConfig = (net: Checked<Network>, data: TrainData, c: TrainConfig): ConfigError | undefined => {
+  if (!isInt(c.epochs, 0)) return invalid('epochs', 'a whole number ≥ 0', c.epochs)
+  if (!isInt(c.batchSize, 1)) return invalid('batch size', 'a whole number ≥ 1', c.batchSize)
+  if (!(Number.isFinite(c.lr) && c.lr > 0)) return invalid('learning rate', 'a finite number > 0', c.lr)
+  if (!isInt(c.ensemble, 1)) return invalid('ensemble', 'a whole number of members ≥ 1', c.ensemble)
+  if (c.logEvery !== undefined && !isInt(c.logEvery, 0)) return invalid('log every', 'a whole number of steps ≥ 0', c.logEvery)
+  if (c.evalChunk !== undefined && !isInt(c.evalChunk, 1)) return invalid('evaluation chunk', 'a whole number of rows ≥ 1', c.evalChunk)
+  const seed = seedKey(c.seed)
+  if (seed._tag === 'Left') return invalid('seed', 'an integer in [0, 2^53)', c.seed)
+  if (c.patience !== undefined) {
+    if (!isInt(c.patience, 1)) return invalid('patience', 'a whole number of epochs ≥ 1', c.patience)
+    if (data.validation === undefined) return invalid('patience', 'a validation set to watch (early stopping needs one)', 'none')
+  }
+  const sites = new Set(siteIds(net))
+  for (const id of Object.keys(c.sites ?? {}))
+    if (!sites.has(id)) return invalid('site', `a stochastic site of the network (${[...sites].join(', ') || 'it has none'})`, `"${id}"`)
+  if (data.train.size === 0) return { _tag: 'Run', error: { _tag: 'EmptyData' } }
+  return undefined
+}
+
+/**
+ * The settings that determine a run's trajectory, as strings and numbers.
+ * @example fingerprint(config).recipe // 'md'
+ */
+export const fingerprint = (c: TrainConfig): Readonly<Record<string, string | number>> => ({
+  estimator: c.estimator.label,
+  weightEstimator: c.weightEstimator.label,
+  sites: JSON.stringify(Object.entries(c.sites ?? {}).map(([s, e]) => [s, e.label]).sort()),
+  recipe: c.recipe.name,
+  latent: c.recipe.latent,
+  weightSampling: c.recipe.weightSampling,
+  latentOptimizer: c.recipe.optimizer.name,
+  optimizer: c.optimizer.name,
+  lr: c.lr,
+  schedule: showSchedule(c.schedule),
+  epochs: c.epochs,
+  batchSize: c.batchSize,
+  seed: c.seed,
+  ensemble: c.ensemble,
+  patience: c.patience ?? 'none',
+  kernels: c.kernels?.name ?? 'reference',
+})
+
+/** Settings a resumed run may change: more epochs extend a finished run. */
+const changeable = new Set(['epochs'])
+
+/**
+ * The settings of `given` that differ from the checkpoint's `saved`, as [name, saved, given].
+ * @example resumeMismatches({ lr: 0.1 }, { lr: 0.2 }) // [['lr', '0.1', '0.2']]
+ */
+export const resumeMismatches = (
+  saved: Readonly<Record<string, string | number>>, given: Readonly<Record<string, string | number>>,
+): Array<readonly [string, string, string]> =>
+  Object.keys({ ...saved, ...given })
+    .filter((k) => !changeable.has(k) && saved[k] !== given[k])
+    .map((k) => [k, String(saved[k] ?? 'unset'), String(given[k] ?? 'unset')] as const)

@@ -1,0 +1,304 @@
+/**
+ * The training loop: minibatch gradient estimates (any estimator, per site if wanted) fed to the
+ * recipe's optimizer for latent weights and a base optimizer for real parameters, batch-norm
+ * running statistics, evaluation of the mode network and a K-sample ensemble on validation after
+ * every epoch, early stopping, and the test evaluation at the end.
+ *
+ * A run is a pure function of (network, data, config): the shuffle of epoch e is a permutation
+ * drawn with foldIn(K_shuffle, e), the gradient draw of optimizer step t (counted over the whole
+ * run) uses foldIn(K_step, t), the validation ensemble after epoch e uses foldIn(K_eval, e), with
+ * K_purpose = siteKey(key(seed), 'train:<purpose>'). The learning rate is a function of the step
+ * counter. So a run resumed from a checkpoint (`TrainerState`, written at any step boundary)
+ * continues bit-identically. Only the hooks touch the world: progress, log lines, checkpoints.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type { Checked, Network } from '../dsl/node.js'
+import type { Key } from '../dsl/random.js'
+import { foldIn, key, siteKey } from '../dsl/random.js'
+import { permutation } from '../data/prng.js'
+import { prepareGradient } from '../estimators/gradient.js'
+import type { RunError } from '../interpreters/errors.js'
+import type { Dataset, Evaluation } from './evaluate.js'
+import { evaluateSet } from './evaluate.js'
+import type { EpochRecord, LogRecord } from './log.js'
+import type { ConfigError, TrainConfig, TrainData } from './config.js'
+import { checkConfig, fingerprint, resumeMismatches } from './config.js'
+import { withBatchNormMode, withParams } from './modes.js'
+import type { OptimizerState, Tensors } from './optimizers.js'
+import type { Routing, RoutingError } from './routing.js'
+import { initRouted, route, standardRules, stepRouted } from './routing.js'
+import { learningRate, withTotal } from './schedules.js'
+
+// ---------------------------------------------------------------------------------------------
+// Model
+
+export type { TrainConfig, TrainData } from './config.js'
+
+/** Everything besides the parameters that a resumed run needs, at a step boundary. */
+export interface TrainerState {
+  /** Epochs completed. */
+  readonly epoch: number
+  /** Optimizer steps done in the epoch in progress (0 at an epoch boundary). */
+  readonly step: number
+  /** Optimizer steps done since the start of the run. */
+  readonly globalStep: number
+  /** One state per routing rule (latent weights first, then real parameters). */
+  readonly optimizer: readonly OptimizerState[]
+  /** REINFORCE's running mean of the minibatch losses. */
+  readonly baseline: number
+  /** Sum of the minibatch losses of the epoch in progress. */
+  readonly epochLoss: number
+  /** Sum and count of the minibatch losses since the last step record. */
+  readonly sinceLog: { readonly sum: number; readonly count: number }
+  /** The best validation score so far (`validationScore`), with its epoch (1-based) and parameters. */
+  readonly best?: { readonly epoch: number; readonly score: number; readonly params: Tensors }
+  /** Epochs since the best one. */
+  readonly sinceBest: number
+  readonly history: readonly EpochRecord[]
+  /** The settings that determine the trajectory, to refuse a resume under different ones. */
+  readonly config: Readonly<Record<string, string | number>>
+}
+
+export interface Checkpoint {
+  /** The network in inference mode with the current parameters. */
+  readonly net: Checked<Network>
+  readonly state: TrainerState
+  /** Whether these parameters are the new best on validation. */
+  readonly best: boolean
+}
+
+export interface StepInfo {
+  readonly epoch: number
+  readonly step: number
+  readonly steps: number
+  readonly globalStep: number
+  /** Mean minibatch loss of the epoch so far. */
+  readonly loss: number
+  readonly lr: number
+}
+
+export interface TrainHooks {
+  readonly onStep?: (s: StepInfo) => void
+  readonly onLog?: (r: LogRecord) => void | Promise<void>
+  /** Stores a checkpoint; a Left (a full disk) stops the run with that message. */
+  readonly checkpoint?: (c: Checkpoint) => Promise<E.Either<string, void>>
+  /** Polled before every step; true stops the run at that boundary (after a checkpoint). */
+  readonly shouldStop?: () => boolean
+  /** Milliseconds, for the `seconds` of epoch records only (default performance.now). */
+  readonly clock?: () => number
+}
+
+export type TrainError =
+  | ConfigError
+  | { readonly _tag: 'Routing'; readonly error: RoutingError }
+  | { readonly _tag: 'Diverged'; readonly epoch: number; readonly step: number; readonly globalStep: number; readonly what: string }
+  | { readonly _tag: 'CheckpointFailed'; readonly epoch: number; readonly step: number; readonly message: string }
+  | { readonly _tag: 'ResumeMismatch'; readonly fields: readonly (readonly [string, string, string])[] }
+
+export interface TrainResult {
+  readonly outcome: 'completed' | 'early-stopped' | 'interrupted'
+  /** The returned network (inference mode): the best parameters on validation, else the last. */
+  readonly net: Checked<Network>
+  readonly parameters: 'best' | 'last'
+  /** The network with the last parameters. */
+  readonly last: Checked<Network>
+  readonly state: TrainerState
+  readonly test?: Evaluation
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules
+
+/** The keys of a run; every draw of training derives from one of them. */
+export const runKeys = (seed: number): { readonly shuffle: Key; readonly step: Key; readonly eval: Key; readonly test: Key } => {
+  const root = key(seed)
+  return {
+    shuffle: siteKey(root, 'train:shuffle'),
+    step: siteKey(root, 'train:step'),
+    eval: siteKey(root, 'train:eval'),
+    test: siteKey(root, 'train:test'),
+  }
+}
+
+/** The first non-finite value of named tensors, as `<name>[i] = NaN`, or undefined. */
+const nonFinite = (ts: Tensors, what: string): string | undefined => {
+  for (const [name, a] of Object.entries(ts))
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return `${what} ${name}[${i}] is ${a[i]}`
+  return undefined
+}
+
+/** Running averages of batch-norm statistics: r ← (1 − m)·r + m·batch, in fresh arrays. */
+const updateRunning = (params: Tensors, stats: Readonly<Record<string, { varName: string; momentum: number; mean: Float64Array; variance: Float64Array }>>): Tensors => {
+  const entries = Object.entries(stats)
+  if (entries.length === 0) return params
+  const out: Record<string, Float64Array> = { ...params }
+  const blend = (name: string, batch: Float64Array, m: number): void => {
+    const r = params[name]!
+    out[name] = Float64Array.from(r, (v, i) => (1 - m) * v + m * batch[i]!)
+  }
+  for (const [meanName, s] of entries) {
+    blend(meanName, s.mean, s.momentum)
+    blend(s.varName, s.variance, s.momentum)
+  }
+  return out
+}
+
+/**
+ * What early stopping watches: the mode network's validation accuracy, or its negated loss when
+ * accuracy does not exist (a squared loss). Higher is better; only a strict improvement counts.
+ */
+export const validationScore = (v: Evaluation): number => (Number.isFinite(v.mode.accuracy) ? v.mode.accuracy : -v.mode.loss)
+
+/** REINFORCE's baseline: the mean of the losses so far for 100 steps, then an average with weight 1/100. */
+const nextBaseline = (b: number, loss: number, t: number): number => b + (loss - b) * Math.max(0.01, 1 / (t + 1))
+
+const usesBaseline = (c: TrainConfig): boolean =>
+  [c.estimator, c.weightEstimator, ...Object.values(c.sites ?? {})].some((e) => e.kind === 'reinforce' && e.baseline)
+
+/** A promise that lets pending events (a SIGINT handler) run between steps. */
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+// ---------------------------------------------------------------------------------------------
+// The loop
+
+/** A fresh trainer state for a run of `net` under `config`. */
+export const initialState = (routing: Routing, net: Checked<Network>, config: TrainConfig): TrainerState => ({
+  epoch: 0, step: 0, globalStep: 0, optimizer: initRouted(routing, net.params), baseline: 0, epochLoss: 0,
+  sinceLog: { sum: 0, count: 0 }, sinceBest: 0, history: [], config: fingerprint(config),
+})
+
+/**
+ * Trains `net` on `data`; with `resume`, continues from a checkpoint of the same run (the
+ * network must then carry the checkpoint's parameters).
+ * @example
+ * const r = await train(net, { train: feedDataset(feed) }, config)
+ */
+export const train = async (
+  net: Checked<Network>, data: TrainData, config: TrainConfig, hooks: TrainHooks = {}, resume?: TrainerState,
+): Promise<E.Either<TrainError, TrainResult>> => {
+  const bad = checkConfig(net, data, config)
+  if (bad !== undefined) return E.left(bad)
+  const trainNet = withBatchNormMode(net, 'train')
+  const evalNet = withBatchNormMode(net, 'inference')
+  const routingE = route(trainNet, standardRules(trainNet, { latent: config.recipe.optimizer, real: config.optimizer }))
+  if (E.isLeft(routingE)) return E.left({ _tag: 'Routing', error: routingE.left })
+  const routing = routingE.right
+  if (resume !== undefined) {
+    const fields = resumeMismatches(resume.config, fingerprint(config))
+    if (fields.length > 0) return E.left({ _tag: 'ResumeMismatch', fields })
+    if (resume.optimizer.length !== routing.rules.length)
+      return E.left({ _tag: 'ResumeMismatch', fields: [['optimizer states', String(resume.optimizer.length), String(routing.rules.length)]] })
+  }
+  const keys = runKeys(config.seed)
+  const clock = hooks.clock ?? (() => performance.now())
+  const schedule = withTotal(config.schedule, config.epochs)
+  const n = data.train.size
+  const steps = Math.ceil(n / config.batchSize)
+  const kernels = config.kernels?.kernels
+  const gradOpts = {
+    estimator: config.estimator, weights: config.weightEstimator, sites: config.sites ?? {},
+    latent: config.recipe.latent, weightSampling: config.recipe.weightSampling,
+    ...(kernels === undefined ? {} : { kernels }),
+  }
+  const baselined = usesBaseline(config)
+  let state = resume ?? initialState(routing, net, config)
+  let params: Tensors = net.params
+  const evaluate = (set: Dataset, k: Key, p: Tensors): E.Either<RunError, Evaluation> =>
+    evaluateSet(withParams(evalNet, p), set, {
+      members: config.ensemble, key: k, ...(config.evalChunk === undefined ? {} : { chunk: config.evalChunk }), ...(kernels === undefined ? {} : { kernels }),
+    })
+  const save = async (best: boolean): Promise<TrainError | undefined> => {
+    if (hooks.checkpoint === undefined) return undefined
+    const r = await hooks.checkpoint({ net: withParams(evalNet, params), state, best })
+    return E.isLeft(r) ? { _tag: 'CheckpointFailed', epoch: state.epoch, step: state.step, message: r.left } : undefined
+  }
+  const stopEarly = (): boolean => config.patience !== undefined && state.sinceBest >= config.patience
+  let outcome: TrainResult['outcome'] = 'completed'
+  let started = clock()
+  while (state.epoch < config.epochs && !stopEarly()) {
+    const perm = permutation(n, foldIn(keys.shuffle, state.epoch))
+    let lr = learningRate(schedule, config.lr, state.epoch + state.step / steps)
+    for (let k = state.step; k < steps; k++) {
+      if (hooks.shouldStop?.() === true) {
+        const failed = await save(false)
+        if (failed !== undefined) return E.left(failed)
+        return E.right(finish('interrupted'))
+      }
+      const where = { epoch: state.epoch, step: k, globalStep: state.globalStep }
+      const feed = data.train.rows(perm.subarray(k * config.batchSize, Math.min(n, (k + 1) * config.batchSize)))
+      const prepared = prepareGradient(withParams(trainNet, params), feed, gradOpts)
+      if (E.isLeft(prepared)) return E.left({ _tag: 'Run', error: prepared.left })
+      const r = prepared.right(foldIn(keys.step, state.globalStep), baselined ? state.baseline : 0)
+      const badGrad = Number.isFinite(r.loss) ? nonFinite(r.grad, 'the gradient of') : `the minibatch loss is ${r.loss}`
+      if (badGrad !== undefined) return E.left({ _tag: 'Diverged', ...where, what: badGrad })
+      lr = learningRate(schedule, config.lr, state.epoch + k / steps)
+      const stepped = stepRouted(routing, params, r.grad, state.optimizer, lr)
+      const next = updateRunning(stepped.params, r.batchStats)
+      const badParam = nonFinite(next, 'the updated parameter')
+      if (badParam !== undefined) return E.left({ _tag: 'Diverged', ...where, what: badParam })
+      params = next
+      const sinceLog = { sum: state.sinceLog.sum + r.loss, count: state.sinceLog.count + 1 }
+      const globalStep = state.globalStep + 1
+      const logNow = (config.logEvery ?? 0) > 0 && globalStep % config.logEvery! === 0
+      state = {
+        ...state, step: k + 1, globalStep, optimizer: stepped.states, epochLoss: state.epochLoss + r.loss,
+        baseline: nextBaseline(state.baseline, r.loss, state.globalStep), sinceLog: logNow ? { sum: 0, count: 0 } : sinceLog,
+      }
+      hooks.onStep?.({ epoch: state.epoch, step: k + 1, steps, globalStep, loss: state.epochLoss / (k + 1), lr })
+      if (logNow) await hooks.onLog?.({ type: 'step', epoch: state.epoch, step: globalStep, loss: sinceLog.sum / sinceLog.count, lr })
+      await tick()
+    }
+    // The end of an epoch: validation, early-stopping bookkeeping, log, checkpoint.
+    const validation = data.validation === undefined ? undefined : evaluate(data.validation, foldIn(keys.eval, state.epoch), params)
+    if (validation !== undefined && E.isLeft(validation)) return E.left({ _tag: 'Run', error: validation.left })
+    const v = validation?.right
+    const epoch = state.epoch + 1
+    const score = v === undefined ? undefined : validationScore(v)
+    const improved = score !== undefined && (state.best === undefined || score > state.best.score)
+    const best = improved ? { epoch, score, params } : state.best
+    const record: EpochRecord = {
+      type: 'epoch', epoch, step: state.globalStep, trainLoss: state.epochLoss / steps, lr,
+      ...(v === undefined ? {} : { validation: v }), ...(best === undefined ? {} : { bestEpoch: best.epoch }),
+      seconds: (clock() - started) / 1000,
+    }
+    state = {
+      ...state, epoch, step: 0, epochLoss: 0, sinceBest: v === undefined ? 0 : improved ? 0 : state.sinceBest + 1,
+      history: [...state.history, record], ...(best === undefined ? {} : { best }),
+    }
+    await hooks.onLog?.(record)
+    const failed = await save(improved)
+    if (failed !== undefined) return E.left(failed)
+    started = clock()
+  }
+  if (stopEarly() && state.epoch < config.epochs) outcome = 'early-stopped'
+  const result = finish(outcome)
+  if (data.test === undefined) return E.right(result)
+  const test = evaluate(data.test, keys.test, result.net.params)
+  if (E.isLeft(test)) return E.left({ _tag: 'Run', error: test.left })
+  await hooks.onLog?.({ type: 'test', epoch: state.epoch, step: state.globalStep, parameters: result.parameters, test: test.right })
+  return E.right({ ...result, test: test.right })
+
+  function finish(how: TrainResult['outcome']): TrainResult {
+    const last = withParams(evalNet, params)
+    const fromBest = state.best !== undefined
+    return { outcome: how, net: fromBest ? withParams(evalNet, state.best!.params) : last, parameters: fromBest ? 'best' : 'last', last, state }
+  }
+}
+
+/** One line per error: what happened and where. */
+export const drawTrainError = (e: TrainError, drawRun: (r: RunError) => string, drawRouting: (r: RoutingError) => string): string => {
+  switch (e._tag) {
+    case 'InvalidConfig':
+      return `option ${e.option}: expected ${e.expected}, found ${e.found}`
+    case 'Run':
+      return drawRun(e.error)
+    case 'Routing':
+      return `routing parameters to optimizers: ${drawRouting(e.error)}`
+    case 'Diverged':
+      return `training diverged at epoch ${e.epoch + 1}, step ${e.step + 1} (optimizer step ${e.globalStep + 1} of the run): ${e.what}; nothing was written for this step (try a smaller learning rate)`
+    case 'CheckpointFailed':
+      return `cannot write the checkpoint after epoch ${e.epoch}${e.step > 0 ? `, step ${e.step}` : ''}: ${e.message}; the previous checkpoint is intact`
+    case 'ResumeMismatch':
+      return `cannot resume: the checkpoint was made with other settings (${e.fields.map(([f, saved, given]) => `${f}: checkpoint ${saved}, now ${given}`).join('; ')}); resume with the checkpoint's settings`
+  }
+}
