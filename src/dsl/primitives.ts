@@ -25,6 +25,7 @@ import type {
   BatchNormShape, BroadcastShape, Complaint, Conv2dShape, LossShape, MatMulShape, ParamShape, PoolShape, ReshapeShape,
   ShapeOf, ValidShape,
 } from './types/shapes.js'
+import type { IsSingle } from './types/arith.js'
 
 declare const shapeOf: unique symbol
 /**
@@ -52,7 +53,6 @@ export type Guard<V, T> = [V] extends [string] ? V : T
 // ShapeIn<T>: constructors take operands as `T extends Node` and read their shapes with this,
 // so a union argument is accepted as a whole instead of failing on one of its members.
 export type ShapeIn<T> = [T] extends [Tensor<infer S extends Shape>] ? (IsSingle<S> extends true ? S : Shape) : Shape
-type IsSingle<S, All = S> = S extends unknown ? ([All] extends [S] ? true : false) : never
 
 /** The type stored on a node whose operands did not fit; `typecheck` reports why. */
 export const invalidType: TensorType = { shape: [], dtype: 'real' }
@@ -67,6 +67,7 @@ const binaryIfBoth = (a: Node, b: Node): DType =>
 const tensor = <S extends Shape>(node: Node): Tensor<S> => node
 /** The runtime value of an operand whose parameter type is an `Operand` (checked by then). */
 const nodeOf = (x: unknown): Node => x as Node
+const nodeShape = (shape: unknown): Shape => shape as Shape
 
 // ---------------------------------------------------------------------------------------------
 // Leaves. A leaf keeps its declared shape even if invalid, so typecheck's leaf rules report it.
@@ -94,8 +95,6 @@ export const param = <const S extends Shape>(
   trainable = true,
 ): Tensor<ShapeOf<ParamShape<S>>> =>
   tensor({ _tag: 'Param', name, init, trainable, type: { shape: nodeShape(shape), dtype: 'real' } } satisfies Param)
-
-const nodeShape = (shape: unknown): Shape => shape as Shape
 
 /** A real scalar constant; broadcasts against anything. */
 export const constant = (value: number): Tensor<[]> =>

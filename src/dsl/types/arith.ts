@@ -16,7 +16,8 @@ export type Digit = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9
 /** Whether `N` is one known number literal (not `number`, not a union). */
 // IsLiteral<N>: false for `number`, for unions of literals and for non-numbers.
 export type IsLiteral<N> = [N] extends [number] ? (number extends N ? false : IsSingle<N>) : false
-type IsSingle<N, All = N> = N extends unknown ? ([All] extends [N] ? true : false) : never
+/** Whether `N` is not a union. */
+export type IsSingle<N, All = N> = N extends unknown ? ([All] extends [N] ? true : false) : never
 
 /** Whether `N` is a known non-negative integer literal written in plain decimal. */
 // IsNatural<N>: rules out `number`, negatives, fractions and exponent notation.

@@ -27,21 +27,6 @@ export type ShapeOf<V> = V extends Shape ? V : Shape
 export type Complaint<V, Op extends string> = [V] extends [string] ? `${Op}: ${V}` : V
 
 // ---------------------------------------------------------------------------------------------
-// Utilities on dims
-
-// IsTuple<S>: the rank of S is known.
-type IsTuple<S extends Shape> = number extends S['length'] ? false : true
-// IsBatch<D>: D is known to be the batch axis.
-type IsBatch<D> = [D] extends ['batch'] ? true : false
-// Known<D>: D is the batch axis or one size literal.
-type Known<D> = IsBatch<D> extends true ? true : IsLiteral<D>
-// Differ<A, B>: both known and not equal (the runtime `!==` on known values).
-type Differ<A, B> = [Known<A>, Known<B>] extends [true, true] ? ([A] extends [B] ? false : true) : false
-// IsBadSize<D>: a known size that is not a positive integer.
-type IsBadSize<D> = IsLiteral<D> extends true ? (IsNatural<D> extends true ? ([D] extends [0] ? true : false) : true) : false
-type Part<D> = D & (string | number)
-
-// ---------------------------------------------------------------------------------------------
 // Rules, in the order of ../shape.ts
 
 // ValidShape<S>: twin of validShape; 'batch' only as the leading axis, other sizes positive integers.
@@ -164,3 +149,18 @@ type Targets<L extends Shape, T extends Shape> = writeTargets<ShowShape<T>, Show
 type SameDims<L extends Shape, T extends Shape> = L['length'] extends T['length']
   ? true extends { [I in keyof L]: I extends keyof T ? Differ<L[I], T[I]> : true }[number] ? false : true
   : false
+
+// ---------------------------------------------------------------------------------------------
+// Utilities on dims
+
+// IsTuple<S>: the rank of S is known.
+type IsTuple<S extends Shape> = number extends S['length'] ? false : true
+// IsBatch<D>: D is known to be the batch axis.
+type IsBatch<D> = [D] extends ['batch'] ? true : false
+// Known<D>: D is the batch axis or one size literal.
+type Known<D> = IsBatch<D> extends true ? true : IsLiteral<D>
+// Differ<A, B>: both known and not equal (the runtime `!==` on known values).
+type Differ<A, B> = [Known<A>, Known<B>] extends [true, true] ? ([A] extends [B] ? false : true) : false
+// IsBadSize<D>: a known size that is not a positive integer.
+type IsBadSize<D> = IsLiteral<D> extends true ? (IsNatural<D> extends true ? ([D] extends [0] ? true : false) : true) : false
+type Part<D> = D & (string | number)
