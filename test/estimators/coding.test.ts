@@ -3,9 +3,11 @@
  * same network in {0,1} coding (s = (x + 1)/2) with the factor p(a), give the same gradients
  * once the parameters are mapped by the §1 re-parametrisation (a layer reading s with (W, b)
  * equals a layer reading x with (W/2, b + W·1/2)). The {0,1} gradient is written by hand here,
- * with no interpreter code; the ±1 one is the library's ST. (`src/interpreters/codings.ts` had
- * not landed when this was written, so the re-parametrisation is also done by hand.)
+ * with no interpreter code; the ±1 one is the library's ST. The library's converter `toZeroOne`
+ * must produce the same parameters as the hand re-parametrisation, and its network's ST gradient
+ * (the factor 2p(a) at x times the ½ of s = (x + 1)/2) must be the hand {0,1} gradient.
  */
+import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { describe, it } from 'vitest'
 import { dense, logisticNll, sbinary } from '../../src/dsl/composites.js'
@@ -14,6 +16,7 @@ import { logistic } from '../../src/dsl/noise.js'
 import { add, constant, input, mul } from '../../src/dsl/primitives.js'
 import { key } from '../../src/dsl/random.js'
 import { gradient } from '../../src/estimators/gradient.js'
+import { drawCodingError, toZeroOne } from '../../src/interpreters/codings.js'
 import { noiseFns } from '../../src/interpreters/noise.js'
 import { checked } from '../interpreters/fixtures.js'
 import type { Grads } from './fixtures.js'
@@ -42,12 +45,12 @@ const pm: Record<string, Float64Array> = {
   'head.W': Float64Array.of(1.3, -0.9),
   'head.b': Float64Array.of(0.15),
 }
-const toZeroOne = (W: Float64Array, b: Float64Array, out: number): [Float64Array, Float64Array] => [
+const reparametrise = (W: Float64Array, b: Float64Array, out: number): [Float64Array, Float64Array] => [
   W.map((w) => 2 * w),
   b.map((bj, j) => bj - W.filter((_, k) => k % out === j).reduce((s, w) => s + w, 0)),
 ]
-const [l2W, l2b] = toZeroOne(pm['l2.W']!, pm['l2.b']!, 2)
-const [hW, hb] = toZeroOne(pm['head.W']!, pm['head.b']!, 1)
+const [l2W, l2b] = reparametrise(pm['l2.W']!, pm['l2.b']!, 2)
+const [hW, hb] = reparametrise(pm['head.W']!, pm['head.b']!, 1)
 const zo: Record<string, Float64Array> = { ...pm, 'l2.W': l2W, 'l2.b': l2b, 'head.W': hW, 'head.b': hb }
 
 const feed = { x: { shape: [2, 2], data: Float64Array.of(0.5, -1, -0.3, 0.7) }, y: { shape: [2, 1], data: Float64Array.of(1, -1) } }
@@ -100,6 +103,16 @@ describe('T6: ±1 coding with 2p(a) ≡ {0,1} coding with p(a) after the §1 re-
   it('law: the {0,1} coding written in the DSL (s = 0.5·(x + 1)) back-propagates p(a), as by hand', () => {
     for (const s of states.filter((_, i) => i % 7 === 0)) {
       const g = unwrap(gradient(zeroOne, feed, { key: key(0), source: forceStates(s) })).grad
+      expectGradsClose(g, zeroOneSt(s['l1.act']!, s['l2.act']!), 1e-12)
+    }
+  })
+
+  it('law: toZeroOne re-parametrises as by hand, and its network back-propagates p(a) (every 7th state)', () => {
+    const converted = toZeroOne(plusMinus)
+    if (E.isLeft(converted)) throw new Error(drawCodingError(converted.left))
+    expectGradsClose(converted.right.params, zo, 1e-15)
+    for (const s of states.filter((_, i) => i % 7 === 3)) {
+      const g = unwrap(gradient(converted.right, feed, { key: key(0), source: forceStates(s) })).grad
       expectGradsClose(g, zeroOneSt(s['l1.act']!, s['l2.act']!), 1e-12)
     }
   })
