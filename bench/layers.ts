@@ -44,14 +44,14 @@ export const compiled = (net: Checked<Network>, backend: BackendName, mode: Comp
 }
 
 /** sign(x·W + b) with binary x [batch, k], W = binarize(η, none) [k, n], activation noise `act`. */
-export const denseNet = (k: number, n: number, act: Noise, weightNoise: Noise = none, seed = 1): Checked<Network> => {
+export const denseNet = (k: number, n: number, act: Noise, weightNoise: Noise = none, seed = 1, zeroBias = false): Checked<Network> => {
   const rnd = uniforms(seed)
   const x = input('x', ['batch', k], 'binary')
   const w = binarize(param('W', [k, n]), weightNoise, 'W')
   const y = binarize(add(matmul(x, w), param('b', [n], { kind: 'zeros' })), act, 'act')
   return check({
     outputs: { y },
-    params: { W: Float64Array.from({ length: k * n }, () => rnd() * 2 - 1), b: Float64Array.from({ length: n }, () => Math.round((rnd() - 0.5) * 8)) },
+    params: { W: Float64Array.from({ length: k * n }, () => rnd() * 2 - 1), b: Float64Array.from({ length: n }, () => (zeroBias ? 0 : Math.round((rnd() - 0.5) * 8))) },
   })
 }
 
