@@ -42,7 +42,7 @@ export type Proxy = keyof typeof proxies
 
 /** Deterministic ST: forward sign(a) (the mode, not the SBN objective), backward a proxy derivative. */
 export const deterministicSt = (proxy: Proxy): Estimator => ({
-  kind: 'st', forward: 'mode', backward: proxies[proxy], label: `det-${proxy}`,
+  kind: 'st', forward: 'mode', backward: proxies[proxy], label: `det:${proxy}`,
 })
 
 /**

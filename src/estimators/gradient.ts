@@ -125,7 +125,7 @@ export const prepareGradient = (
   const root: Node = opts.output === undefined ? loss : net.outputs[opts.output]!
   const sites = sitesOf(root)
   const estOf = (s: Binarize): Estimator => opts.sites?.[s.site] ?? (isWeight(s) ? opts.weights : opts.estimator) ?? st()
-  const estimators = Object.fromEntries(sites.map((s) => [s.site, estOf(s).label]))
+  const estimators = Object.fromEntries(sites.map((s) => [s.site, opts.estimator?.kind === 'exact' ? 'exact' : estOf(s).label]))
   for (const s of sites) {
     const k = estOf(s).kind
     if (k === 'arm' && s.noise.family !== 'logistic')
@@ -206,7 +206,9 @@ export const prepareGradient = (
     }
     const lossSeeds = root === loss ? new Map([[loss as Node, meanWeights(batch)]]) : new Map<Node, Float64Array>()
     const grads = backward(ev, [root], { loss: lossSeeds, at }, (node, a, x, g) =>
-      skip(node) && isWeight(node) ? (latent === 'mirror' ? g : backwardSite(st(), node, a, x, g, latent)) : backwardSite(estOf(node), node, a, x, g, latent),
+      skip(node) && isWeight(node)
+        ? latent === 'mirror' ? g : backwardSite(estOf(node).kind === 'st' ? estOf(node) : st(), node, a, x, g, latent)
+        : backwardSite(estOf(node), node, a, x, g, latent),
     order)
     const grad = zeroGrads(net)
     addParamGrads(grad, grads)

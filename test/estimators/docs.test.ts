@@ -52,7 +52,7 @@ const labels = catalogue.map((estimator) => {
   const r = gradient(net, feed, { key: key(7), estimator })
   return E.isRight(r) ? r.right.estimators['layer1.act'] : 'error'
 })
-// ['st', 'mismatched:hardtanh', 'det-identity', 'reinforce', 'arm', 'concrete:0.5', 'meanfield', 'exact']
+// ['st', 'mismatched:hardtanh', 'det:identity', 'reinforce', 'arm', 'concrete:0.5', 'meanfield', 'exact']
 const fromCli = parseEstimator('hardtanh')
 // { kind: 'st', forward: 'sample', backward: uniform(1), label: 'mismatched:hardtanh' }
 // end
@@ -133,7 +133,7 @@ describe('docs/estimators.md', () => {
   })
 
   it('example 2: the catalogue\'s labels and a CLI name', () => {
-    expect(labels).toEqual(['st', 'mismatched:hardtanh', 'det-identity', 'reinforce', 'arm', 'concrete:0.5', 'meanfield', 'exact'])
+    expect(labels).toEqual(['st', 'mismatched:hardtanh', 'det:identity', 'reinforce', 'arm', 'concrete:0.5', 'meanfield', 'exact'])
     expect(fromCli).toEqual({ kind: 'st', forward: 'sample', backward: { family: 'uniform', scale: 1 }, label: 'mismatched:hardtanh' })
   })
 

@@ -60,13 +60,13 @@ describe('every estimator of the catalogue', () => {
 describe('labels', () => {
   it('name what ran at each site: mismatched and deterministic ST are labelled as such', () => {
     const r = unwrap(gradient(net, feed, { key: key(0), estimator: mismatchedSt('hardtanh'), weights: deterministicSt('identity'), sites: { 'l2.act': st() } }))
-    expect(r.estimators).toEqual({ 'l1.W': 'det-identity', 'l1.act': 'mismatched:hardtanh', 'l2.act': 'st' })
+    expect(r.estimators).toEqual({ 'l1.W': 'det:identity', 'l1.act': 'mismatched:hardtanh', 'l2.act': 'st' })
     expect(mismatchedSt(normal(0.5)).label).toBe('mismatched:normal(0.5)')
     for (const e of catalogue.filter((c) => c.kind === 'st')) {
       if (e.kind !== 'st') continue
       const matched = e.forward === 'sample' && e.backward === 'matched'
       expect(e.label === 'st', e.label).toBe(matched)
-      if (e.forward === 'mode') expect(e.label.startsWith('det-'), e.label).toBe(true)
+      if (e.forward === 'mode') expect(e.label.startsWith('det:'), e.label).toBe(true)
       else if (!matched) expect(e.label.startsWith('mismatched:'), e.label).toBe(true)
     }
   })
@@ -75,7 +75,7 @@ describe('labels', () => {
     const names = ['st', 'identity', 'hardtanh', 'tanh', 'approxsign', 'det:identity', 'det:approxsign', 'mismatched:tanh', 'reinforce', 'arm', 'concrete:0.1', 'meanfield', 'exact']
     expect(Object.fromEntries(names.map((n) => [n, parseEstimator(n)?.label]))).toEqual({
       st: 'st', identity: 'mismatched:identity', hardtanh: 'mismatched:hardtanh', tanh: 'mismatched:tanh', approxsign: 'mismatched:approxsign',
-      'det:identity': 'det-identity', 'det:approxsign': 'det-approxsign', 'mismatched:tanh': 'mismatched:tanh', reinforce: 'reinforce',
+      'det:identity': 'det:identity', 'det:approxsign': 'det:approxsign', 'mismatched:tanh': 'mismatched:tanh', reinforce: 'reinforce',
       arm: 'arm', 'concrete:0.1': 'concrete:0.1', meanfield: 'meanfield', exact: 'exact',
     })
     expect(parseEstimator('hardtanh')).toEqual({ kind: 'st', forward: 'sample', backward: proxies.hardtanh, label: 'mismatched:hardtanh' })
@@ -92,7 +92,7 @@ describe('per-site choice', () => {
     const global = unwrap(gradient(net, feed, { key: key(1), estimator: det, weights: det }))
     expect(perSite).toEqual(global)
     const mixed = unwrap(gradient(net, feed, { key: key(1), estimator: st(), weights: det, sites: { 'l2.act': det } }))
-    expect(mixed.estimators).toEqual({ 'l1.W': 'det-identity', 'l1.act': 'st', 'l2.act': 'det-identity' })
+    expect(mixed.estimators).toEqual({ 'l1.W': 'det:identity', 'l1.act': 'st', 'l2.act': 'det:identity' })
     expect(mixed.grad).not.toEqual(global.grad)
   })
 })

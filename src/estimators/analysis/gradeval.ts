@@ -131,7 +131,10 @@ export const gradeval = (net: Checked<Network>, feed: Feed, opts: GradevalOption
       opts.onProgress?.(e, t + 1)
       if (est.kind === 'exact' || est.kind === 'meanfield') {
         // Deterministic estimators have no variance: one evaluation stands for every draw.
-        for (const [g, t0] of Object.entries(truth)) for (let u = 1; u < opts.draws; u++) store[g]!.set(t0, u * t0.length)
+        for (const [g, names] of Object.entries(groups)) {
+          const first = concat(r.grad, names)
+          for (let u = 1; u < opts.draws; u++) store[g]!.set(first, u * first.length)
+        }
         opts.onProgress?.(e, opts.draws)
         break
       }
