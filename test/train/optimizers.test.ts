@@ -136,6 +136,19 @@ describe('every optimizer', () => {
       }), { numRuns: 20 })
   })
 
+  it('law: stepInPlace ≡ step bit for bit (params and state)', () => {
+    for (const opt of optimizers)
+      fc.assert(fc.property(arbCase, ({ a, b, ga, gb, steps }) => {
+        const grads = Array.from({ length: steps }, (_, k) => ({ a: ga.map((g) => g / (k + 1)), b: gb.map((g) => g + k) }))
+        const pure = run(opt, { a, b }, grads, 0.05)
+        const own = { a: a.slice(), b: b.slice() }
+        let state = opt.init(own)
+        for (const g of grads) state = opt.stepInPlace(own, g, state, 0.05)
+        for (const k of ['a', 'b'] as const) expect([...own[k]]).toEqual([...pure.params[k]!])
+        expect(encodeState(state)).toEqual(encodeState(pure.state))
+      }), { numRuns: 20 })
+  })
+
   it('a step on a subset of the parameters carries the other slots over', () => {
     const opt = adam()
     const state = opt.init({ a: t(1), b: t(2) })

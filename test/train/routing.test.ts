@@ -14,7 +14,7 @@ import { key } from '../../src/dsl/random.js'
 import { typecheck } from '../../src/dsl/typecheck.js'
 import { adam, sgd } from '../../src/train/optimizers.js'
 import type { Routing, Rule } from '../../src/train/routing.js'
-import { drawRoutingError, initRouted, paramKinds, route, standardRules, stepRouted } from '../../src/train/routing.js'
+import { drawRoutingError, initRouted, paramKinds, route, standardRules, stepRouted, stepRoutedInPlace } from '../../src/train/routing.js'
 
 const checked = (outputs: Network['outputs']): Checked<Network> => {
   const net = typecheck({ outputs, params: initParams(outputs, key(7)) })
@@ -119,6 +119,14 @@ describe('stepRouted', () => {
     expect(next.params['bn1.mean']).toBe(net.params['bn1.mean'])
     expect(next.params['bn1.var']).toBe(net.params['bn1.var'])
     expect(next.states.map((s) => s.step)).toEqual([1, 1])
+  })
+  it('stepRoutedInPlace ≡ stepRouted bit for bit, leaving state parameters alone', () => {
+    const pure = stepRouted(routing, net.params, grads, initRouted(routing, net.params), 0.1)
+    const own = Object.fromEntries(Object.entries(net.params).map(([n, v]) => [n, v.slice()]))
+    const states = stepRoutedInPlace(routing, own, grads, initRouted(routing, own), 0.1)
+    for (const [n, v] of Object.entries(own)) expect([...v]).toEqual([...pure.params[n]!])
+    expect(states.map((s) => s.step)).toEqual([1, 1])
+    expect(JSON.stringify(states[1]!.slots['head.W']!.map((x) => [...x]))).toBe(JSON.stringify(pure.states[1]!.slots['head.W']!.map((x) => [...x])))
   })
   it('law: purity — params, grads and states are unchanged', () => {
     const states = initRouted(routing, net.params)

@@ -13,7 +13,7 @@
  */
 import { InternalError } from '../../dsl/errors.js'
 import type { Optimizer } from '../optimizers.js'
-import { initSlots, stepEach } from '../optimizers.js'
+import { fromKernel } from '../optimizers.js'
 
 export interface BopOptions {
   /** The adaptivity rate γ in (0, 1] of the gradient average (Helwegen et al.'s default 1e−4). */
@@ -35,18 +35,13 @@ export const bop = (opts: BopOptions = {}): Optimizer => {
   const tau = opts.threshold ?? 1e-8
   if (!(gamma > 0 && gamma <= 1)) throw new RangeError(`bop: gamma must be in (0, 1], found ${gamma}`)
   if (!(tau >= 0 && Number.isFinite(tau))) throw new RangeError(`bop: threshold must be finite and ≥ 0, found ${tau}`)
-  return {
-    name: `bop(gamma=${gamma},threshold=${tau})`,
-    init: (params) => initSlots(params, 1),
-    step: (params, grads, state) =>
-      stepEach(params, grads, state, 1, (eta, g, [m], out, [mOut]) => {
-        if (m === undefined || mOut === undefined) throw new InternalError('bop: one slot expected')
-        for (let i = 0; i < eta.length; i++) {
-          const mi = (1 - gamma) * m[i]! + gamma * g[i]!
-          mOut[i] = mi
-          const w = sign(eta[i]!)
-          out[i] = Math.abs(mi) > tau && sign(mi) === w ? -w : w
-        }
-      }),
-  }
+  return fromKernel(`bop(gamma=${gamma},threshold=${tau})`, 1, (eta, g, [m]) => {
+    if (m === undefined) throw new InternalError('bop: one slot expected')
+    for (let i = 0; i < eta.length; i++) {
+      const mi = (1 - gamma) * m[i]! + gamma * g[i]!
+      m[i] = mi
+      const w = sign(eta[i]!)
+      eta[i] = Math.abs(mi) > tau && sign(mi) === w ? -w : w
+    }
+  })
 }
