@@ -13,6 +13,8 @@ export const jsRules: JsRules = {
   RealDense: undefined,
   PackPlanes: undefined,
   PlaneDense: undefined,
+  PackBytes: undefined,
+  ByteDense: undefined,
   BinaryHead: undefined,
   PackSign: undefined,
   Unpack: undefined,

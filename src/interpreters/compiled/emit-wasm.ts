@@ -6,6 +6,7 @@
 import type { KernelOf, KernelTag } from './kernels.js'
 import type { WasmFunction } from './wasm/code.js'
 import { binaryDense, planeDense } from './kernels-wasm/dense.js'
+import { byteDense, packBytes } from './kernels-wasm/bytes.js'
 import { binaryConv, padBits } from './kernels-wasm/conv.js'
 import { binaryHead } from './kernels-wasm/head.js'
 import { packSign, realDense, unpack } from './kernels-wasm/pack.js'
@@ -19,6 +20,8 @@ export const wasmRules: WasmRules = {
   RealDense: realDense,
   PackPlanes: packPlanes,
   PlaneDense: planeDense,
+  PackBytes: packBytes,
+  ByteDense: byteDense,
   BinaryHead: binaryHead,
   PackSign: packSign,
   Unpack: unpack,

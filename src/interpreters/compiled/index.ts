@@ -104,7 +104,7 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
   const lowered = extra && lossHead?._tag === 'Loss'
     ? { ...net, outputs: { ...net.outputs, '#logits': lossHead.logits } } as unknown as Checked<Network>
     : net
-  const plan = lower(lowered, { sampling: opts.mode !== 'mode', wordBits: wordBitsOf(opts.backend) })
+  const plan = lower(lowered, { sampling: opts.mode !== 'mode', wordBits: wordBitsOf(opts.backend), eightBit: opts.backend === 'wasm' ? 'bytes' : 'planes' })
   const all = kernelsOf(plan.steps)
   return E.map((machine: Parameters<typeof executor>[1]) => {
     const ex = executor(plan, machine)

@@ -8,7 +8,7 @@
  */
 import { keyOfWords, fillBits } from '../../dsl/random.js'
 import type { Epilogue, KernelOf, KernelTag } from './kernels.js'
-import { onesRow, planesBytes, planesSumOffset, rowWords32 } from './layout.js'
+import { bytesPerExample, bytesRow, onesRow, planesBytes, planesSumOffset, rowWords32 } from './layout.js'
 import type { WordBits } from './layout.js'
 import type { Views } from './plan.js'
 
@@ -132,6 +132,42 @@ export const jitlessRules: JitlessRules = {
             both += c << p
           }
           put(r, j, 2 * both - I[pb + sumAt]!, r * k.n + j)
+        }
+      }
+    }
+  },
+  PackBytes: (k) => (views) => (rows, x, bytes) => {
+    const { u8, i32, f64 } = views
+    const row = bytesPerExample(k.k)
+    let ok = 1
+    for (let r = 0; r < rows; r++) {
+      const base = bytes! + r * row
+      let sum = 0
+      for (let i = 0; i < k.k; i++) {
+        const v = f64[x! / 8 + r * k.k + i]!
+        if (!(v >= 0 && v <= 255 && Math.floor(v) === v)) ok = 0
+        u8[base + i] = v & 255
+        sum += v & 255
+      }
+      u8.fill(0, base + k.k, base + bytesRow(k.k))
+      i32[(base + bytesRow(k.k)) / 4] = sum
+    }
+    return ok
+  },
+  ByteDense: (k, wb) => (views) => {
+    const row = bytesPerExample(k.k)
+    const wrow = bytesRow(k.k)
+    const writer = epilogueWriter(k.epilogue, k.n, wb)
+    return (rows, bytes, w, out, ...ep) => {
+      const { u8, i32 } = views
+      const put = writer(views, out!, ep)
+      if (k.epilogue.kind !== 'dot') clearRows(views, out!, rows, rowWords32(k.n, wb))
+      for (let r = 0; r < rows; r++) {
+        const xb = bytes! + r * row
+        for (let j = 0; j < k.n; j++) {
+          let s = 0
+          for (let i = 0; i < k.k; i++) s += u8[xb + i]! & u8[w! + j * wrow + i]!
+          put(r, j, 2 * s - i32[(xb + wrow) / 4]!, r * k.n + j)
         }
       }
     }

@@ -112,6 +112,33 @@ export interface PlaneDense {
 }
 
 /**
+ * Packs float64 rows [rows, K] into bytes (layout.ts `bytesRow`) with each row's sum, and returns
+ * 1 iff every value is an integer in [0, 255].
+ */
+export interface PackBytes {
+  readonly _tag: 'PackBytes'
+  readonly label: string
+  readonly x: number
+  readonly bytes: number
+  readonly k: number
+}
+
+/**
+ * Real 8-bit input × binary weights over bytes: dot = 2·Σ (x AND mask_j) − Σ x, exact in
+ * integers (the WebAssembly SIMD twin of `PlaneDense`).
+ */
+export interface ByteDense {
+  readonly _tag: 'ByteDense'
+  readonly label: string
+  readonly bytes: number
+  readonly w: number
+  readonly out: number
+  readonly k: number
+  readonly n: number
+  readonly epilogue: Epilogue
+}
+
+/**
  * Binary activations × a real head: out[r, j] = Σ_k (x_k ? W[k, j] : −W[k, j]), k ascending (the
  * reference's order, so bit-exact). `order` (an i32 buffer) maps input k to its bit position in
  * the row, for flattened channels-last inputs; absent means identity.
@@ -210,7 +237,7 @@ export interface BinaryConv {
   readonly epilogue: Epilogue
 }
 
-export type Kernel = BinaryDense | RealDense | PackPlanes | PlaneDense | BinaryHead | PackSign | Unpack | FillRandom | PadBits | BinaryConv
+export type Kernel = BinaryDense | RealDense | PackPlanes | PlaneDense | PackBytes | ByteDense | BinaryHead | PackSign | Unpack | FillRandom | PadBits | BinaryConv
 
 export type KernelTag = Kernel['_tag']
 export type KernelOf<K extends KernelTag> = Extract<Kernel, { readonly _tag: K }>
@@ -229,6 +256,10 @@ export const buffersOf = (k: Kernel): number[] => {
       return [k.x, k.planes]
     case 'PlaneDense':
       return [k.planes, k.w, k.out, ...epilogueBuffers(k.epilogue)]
+    case 'PackBytes':
+      return [k.x, k.bytes]
+    case 'ByteDense':
+      return [k.bytes, k.w, k.out, ...epilogueBuffers(k.epilogue)]
     case 'BinaryHead':
       return k.order === undefined ? [k.x, k.w, k.out] : [k.x, k.w, k.out, k.order]
     case 'PackSign':

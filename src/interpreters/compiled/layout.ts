@@ -159,3 +159,20 @@ export const planesBytes = (k: number, wordBits: WordBits): number => 8 * rowByt
 
 /** Byte offset of the value sum within an example's planes. */
 export const planesSumOffset = (k: number, wordBits: WordBits): number => 8 * rowBytes(k, wordBits)
+
+/**
+ * 8-bit inputs as bytes (the WebAssembly SIMD form of a real first layer): per example, the k
+ * values as uint8 in a row padded to a multiple of 16 bytes, then their sum as an int32 in a
+ * 16-byte slot. The matching weights are byte masks: per unit, 0xFF where w = +1 and 0 where
+ * w = −1 and in the padding, so Σ_{w=+1} x = Σ (x AND mask) whatever the input's padding bytes.
+ */
+export const bytesRow = (k: number): number => 16 * Math.ceil(k / 16)
+export const bytesPerExample = (k: number): number => bytesRow(k) + 16
+
+/** Dense weights W [K, N] → N rows of byte masks (see `bytesRow`), as int32 words. */
+export const packByteMasks = (w: ArrayLike<number>, k: number, n: number): Int32Array => {
+  const row = bytesRow(k)
+  const bytes = new Uint8Array(n * row)
+  for (let j = 0; j < n; j++) for (let i = 0; i < k; i++) if (w[i * n + j]! >= 0) bytes[j * row + i] = 0xff
+  return new Int32Array(bytes.buffer)
+}

@@ -30,7 +30,7 @@ import { fusableChain } from './fusion.js'
 import type { F64Loc } from './generic.js'
 import { epilogueStep, genericStep } from './generic.js'
 import type { BinaryConv, BufferKind, BufferSpec, Epilogue, Geometry, Kernel } from './kernels.js'
-import { bitOf, flattenOrder, onesRow, packConvWeights, packDenseWeights, planesBytes, rowBytes, rowWords32, wordOf } from './layout.js'
+import { bitOf, bytesPerExample, bytesRow, flattenOrder, onesRow, packByteMasks, packConvWeights, packDenseWeights, planesBytes, rowBytes, rowWords32, wordOf } from './layout.js'
 import type { WordBits } from './layout.js'
 import type { InputSlot, OutputSlot, Plan, Step } from './plan.js'
 
@@ -38,6 +38,11 @@ export interface LowerOptions {
   /** Sampling (the `sample` and `ensemble` modes) or the deterministic mode network. */
   readonly sampling: boolean
   readonly wordBits: WordBits
+  /**
+   * How a real first layer on 8-bit inputs is computed: as eight bit-planes (popcounts), or as
+   * bytes with SIMD masked sums (the WebAssembly back end, for constant weights).
+   */
+  readonly eightBit: 'planes' | 'bytes'
 }
 
 /** Where a packed binary tensor lives. */
@@ -237,6 +242,23 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     return { kernel, c, kh, kw, o, ho, wo }
   }
 
+  /** The 8-bit-input kernels: a packing test and the product (bit-planes, or bytes with masks). */
+  const eightBitKernels = (ws: WeightSource, name: string, x: number, k: number, n: number, out: number, epilogue: Epilogue, bitWeights: number): { readonly test: Kernel; readonly product: Kernel } => {
+    if (opts.eightBit === 'bytes' && ws.kind === 'static') {
+      const bytes = buffer(`${name} input bytes`, 'bits', true, bytesPerExample(k))
+      const w = buffer(`${name} weight masks`, 'bits', false, n * bytesRow(k), packByteMasks(ws.values, k, n))
+      return {
+        test: { _tag: 'PackBytes', label: name, x, bytes, k },
+        product: { _tag: 'ByteDense', label: name, bytes, w, out, k, n, epilogue },
+      }
+    }
+    const planes = buffer(`${name} input planes`, 'bits', true, planesBytes(k, wb))
+    return {
+      test: { _tag: 'PackPlanes', label: name, x, planes, k },
+      product: { _tag: 'PlaneDense', label: name, planes, w: bitWeights, out, k, n, epilogue },
+    }
+  }
+
   const fused = new Map<Binarize, BitsLoc | string>()
   /** binarize(chain(product)) as one kernel writing bits (emitted once), or why it cannot be. */
   const fuse = (b: Binarize): BitsLoc | string => {
@@ -288,17 +310,17 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
       steps.push({ _tag: 'Kernel', kernel: { _tag: 'BinaryDense', label: name, x: xb.buffer, w: wbuf, out, k, width: xb.width, n, epilogue } })
       return loc
     }
-    // A real first layer: exact bit-planes when the input is 8-bit, else float64 sums.
+    // A real first layer: exact integer sums when the input is 8-bit, else float64 sums.
     const xf = f64(x)
     const wbuf = denseWeights(ws, name, k, n, k)
     const epilogue = epilogueOf(tables, name, b, n)
-    const planes = buffer(`${name} input planes`, 'bits', true, planesBytes(k, wb))
     const dot: F64Loc = { buffer: buffer(`${name} dot`, 'f64', true, 8 * n), shape: ['batch', n] }
+    const eight = eightBitKernels(ws, name, xf.buffer, k, n, out, epilogue, wbuf)
     steps.push({
       _tag: 'Choice',
-      why: 'bit-planes are exact only for integer inputs in [0, 255]',
-      test: { _tag: 'PackPlanes', label: name, x: xf.buffer, planes, k },
-      then: [{ _tag: 'Kernel', kernel: { _tag: 'PlaneDense', label: name, planes, w: wbuf, out, k, n, epilogue } }],
+      why: 'the integer kernels are exact only for integer inputs in [0, 255]',
+      test: eight.test,
+      then: [{ _tag: 'Kernel', kernel: eight.product }],
       otherwise: [
         { _tag: 'Kernel', kernel: { _tag: 'RealDense', label: name, x: xf.buffer, w: wbuf, out: dot.buffer, k, n } },
         { _tag: 'Generic', label: `epilogue ${name}`, reason: 'non-integer input: float64 sums, then the epilogue and binarize', run: epilogueStep(chain.units, dot, out, b.noise, b.site, opts.sampling, wb) },
@@ -379,13 +401,13 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     if (ws !== undefined && k * 255 <= DOT_LIMIT) {
       const xf = f64(x)
       const wbuf = denseWeights(ws, label(n), k, units, k)
-      const planes = buffer(`${label(n)} input planes`, 'bits', true, planesBytes(k, wb))
       const out = output()
+      const eight = eightBitKernels(ws, label(n), xf.buffer, k, units, out.buffer, { kind: 'dot' }, wbuf)
       steps.push({
         _tag: 'Choice',
-        why: 'bit-planes are exact only for integer inputs in [0, 255]',
-        test: { _tag: 'PackPlanes', label: label(n), x: xf.buffer, planes, k },
-        then: [{ _tag: 'Kernel', kernel: { _tag: 'PlaneDense', label: label(n), planes, w: wbuf, out: out.buffer, k, n: units, epilogue: { kind: 'dot' } } }],
+        why: 'the integer kernels are exact only for integer inputs in [0, 255]',
+        test: eight.test,
+        then: [{ _tag: 'Kernel', kernel: eight.product }],
         otherwise: [{ _tag: 'Kernel', kernel: { _tag: 'RealDense', label: label(n), x: xf.buffer, w: wbuf, out: out.buffer, k, n: units } }],
       })
       return out

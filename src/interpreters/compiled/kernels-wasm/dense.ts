@@ -27,6 +27,7 @@ export interface DotLocals {
   readonly xa: number
   readonly wa: number
   readonly i64s: readonly number[]
+  readonly v128s: readonly number[]
   readonly kk: number
 }
 
@@ -37,8 +38,9 @@ export interface ProductSpec {
   readonly wStride: number
   readonly n: number
   readonly epilogue: Epilogue
-  /** How many i64 scratch locals the dot code needs. */
+  /** How many i64 and v128 scratch locals the dot code needs. */
   readonly i64Locals: number
+  readonly v128Locals?: number
   /** Leaves the i32 dot product of the row at xa and the unit at wa on the stack. */
   readonly dot: (l: DotLocals) => Code
 }
@@ -54,7 +56,8 @@ export const productKernel = (s: ProductSpec): WasmFunction => {
     const jj = local('i32'), kk = local('i32'), dot = local('i32'), hdr = local('i32'), draw = local('i32')
     const scratch = local('i32'), bits = local('i32')
     const i64s = Array.from({ length: s.i64Locals }, () => local('i64'))
-    const computeDot: Code = set(dot, s.dot({ xa, wa, i64s, kk }))
+    const v128s = Array.from({ length: s.v128Locals ?? 0 }, () => local('v128'))
+    const computeDot: Code = set(dot, s.dot({ xa, wa, i64s, v128s, kk }))
     if (e.kind === 'dot') {
       return [
         set(xa, get(x)),
