@@ -29,7 +29,7 @@ export interface Blocking {
 }
 
 /** The blocking measured fastest on the project's machines (see bench/train.ts and the report). */
-export const defaultBlocking: Blocking = { mr: 4, nr: 8, unroll: 2, fma: false }
+export const defaultBlocking: Blocking = { mr: 4, nr: 8, unroll: 1, fma: false }
 
 const add = (a: Code, b: Code): Code => [a, b, op.i32_add]
 const mul = (a: Code, b: Code): Code => [a, b, op.i32_mul]

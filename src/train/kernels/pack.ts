@@ -45,12 +45,13 @@ export const productTN = (a: NDArray, b: NDArray): Product => {
 
 export const ceilTo = (x: number, q: number): number => Math.ceil(x / q) * q
 
-/** Whether every value is exactly +1 or −1 (stops at the first that is not). */
-export const isSigns = (data: Float64Array): boolean => {
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!
-    if (v !== 1 && v !== -1) return false
-  }
+/**
+ * Whether the first values are all ±1: a cheap test that rejects real operands (gradients,
+ * pixels) before any packing, so only plausible sign operands are packed as bits.
+ */
+export const startsWithSigns = (data: Float64Array): boolean => {
+  const n = Math.min(8, data.length)
+  for (let i = 0; i < n; i++) if (Math.abs(data[i]!) !== 1) return false
   return true
 }
 
@@ -64,24 +65,31 @@ export const packPanels = (dst: Float32Array, at: number, v: Strided, rows: numb
   const { data, rs, ds } = v
   if (rows % w !== 0 || kpad !== depth) dst.fill(0, at, at + panels * kpad * w)
   if (ds === 1) {
-    // Rows contiguous in the source: read each row once, write with stride w.
-    for (let r = 0; r < rows; r++) {
-      const q = (r / w) | 0
-      let d = at + q * kpad * w + (r - q * w)
-      const src = r * rs
-      for (let p = 0; p < depth; p++, d += w) dst[d] = data[src + p]!
+    // Rows contiguous in the source: w read streams (one per row of the panel), one write stream.
+    for (let q = 0; q < panels; q++) {
+      const r0 = q * w
+      const r1 = Math.min(rows, r0 + w) - r0
+      const base = at + q * kpad * w
+      for (let r = 0; r < r1; r++) {
+        const src = (r0 + r) * rs
+        for (let p = 0, d = base + r; p < depth; p++, d += w) dst[d] = data[src + p]!
+      }
     }
     return
   }
-  // Columns contiguous (rs = 1) or general: sweep depth-major so writes stay inside a panel row.
-  for (let q = 0; q < panels; q++) {
-    const r0 = q * w
-    const r1 = Math.min(rows, r0 + w) - r0
-    const base = at + q * kpad * w
-    for (let p = 0; p < depth; p++) {
-      const src = r0 * rs + p * ds
-      const d = base + p * w
-      for (let r = 0; r < r1; r++) dst[d + r] = data[src + r * rs]!
+  // Depth-major source (a row of it spans every panel): tiles of TILE depth indices keep the
+  // source rows read by one tile in cache and in the TLB while every panel takes its slice.
+  const TILE = 16
+  for (let p0 = 0; p0 < depth; p0 += TILE) {
+    const p1 = Math.min(depth, p0 + TILE)
+    for (let q = 0; q < panels; q++) {
+      const r0 = q * w
+      const r1 = Math.min(rows, r0 + w) - r0
+      let d = at + (q * kpad + p0) * w
+      for (let p = p0; p < p1; p++, d += w) {
+        const src = r0 * rs + p * ds
+        for (let r = 0; r < r1; r++) dst[d + r] = data[src + r * rs]!
+      }
     }
   }
 }
@@ -89,33 +97,47 @@ export const packPanels = (dst: Float32Array, at: number, v: Strided, rows: numb
 /** 64-bit words per packed row of `depth` signs, rounded to an even count (the kernel reads pairs). */
 export const bitWords = (depth: number): number => ceilTo(Math.max(1, Math.ceil(depth / 64)), 2)
 
+/** The high word of ±1 without its sign bit; the low word of ±1 is 0. */
+const ONE_HI = 0x3ff00000
+
 /**
- * Packs the signs of a ±1 view as bits (1 for −1), row r at u32 index `at + 2·words·r`, bit p of
- * the row at word p >> 5, bit p & 31. Padding bits are 0 in both operands, so they never differ.
- * The sign is read from the float's high word (branchless; ±1 differ only there).
+ * Packs the signs of a view as bits (1 for −1), row r at u32 index `at + 2·words·r`, bit p of
+ * the row at word p >> 5, bit p & 31; padding bits are 0 in both operands, so they never
+ * differ. Reads each float's two words (branchless: random signs would defeat a branch
+ * predictor) and returns whether every value was exactly ±1; if not, the bits are meaningless.
  */
-export const packBits = (dst: Uint32Array, at: number, v: Strided, rows: number, depth: number, words: number): void => {
+export const packBits = (dst: Uint32Array, at: number, v: Strided, rows: number, depth: number, words: number): boolean => {
   const { data, rs, ds } = v
-  const hi = new Uint32Array(data.buffer, data.byteOffset, data.length * 2)
+  const u = new Uint32Array(data.buffer, data.byteOffset, data.length * 2)
   const w32 = 2 * words
-  dst.fill(0, at, at + rows * w32)
+  let bad = 0
   if (ds === 1) {
     for (let r = 0; r < rows; r++) {
-      const src = 2 * r * rs + 1
+      const src = 2 * r * rs
       const row = at + r * w32
-      for (let p0 = 0; p0 < depth; p0 += 32) {
+      for (let p0 = 0, k = 0; p0 < depth; p0 += 32, k++) {
         const end = Math.min(32, depth - p0)
         let word = 0
-        for (let t = 0; t < end; t++) word |= (hi[src + 2 * (p0 + t)]! >>> 31) << t
-        dst[row + (p0 >> 5)] = word
+        for (let t = 0, e = src + 2 * p0; t < end; t++, e += 2) {
+          const hi = u[e + 1]!
+          bad |= u[e]! | ((hi & 0x7fffffff) ^ ONE_HI)
+          word |= (hi >>> 31) << t
+        }
+        dst[row + k] = word
       }
+      for (let k = Math.ceil(depth / 32); k < w32; k++) dst[row + k] = 0
     }
-    return
+    return bad === 0
   }
+  dst.fill(0, at, at + rows * w32)
   for (let p = 0; p < depth; p++) {
     const bit = p & 31
     const word = at + (p >> 5)
-    const src = 2 * p * ds + 1
-    for (let r = 0; r < rows; r++) dst[word + r * w32]! |= (hi[src + 2 * r * rs]! >>> 31) << bit
+    for (let r = 0, e = 2 * p * ds; r < rows; r++, e += 2 * rs) {
+      const hi = u[e + 1]!
+      bad |= u[e]! | ((hi & 0x7fffffff) ^ ONE_HI)
+      dst[word + r * w32]! |= (hi >>> 31) << bit
+    }
   }
+  return bad === 0
 }

@@ -16,7 +16,7 @@ import type { Kernels } from '../../interpreters/reference/ops.js'
 import type { Blocking } from './emit-gemm.js'
 import { defaultBlocking, gemmModule } from './emit-gemm.js'
 import type { Product } from './pack.js'
-import { bitWords, ceilTo, isSigns, packBits, packPanels, productNN, productNT, productTN } from './pack.js'
+import { bitWords, ceilTo, packBits, packPanels, productNN, productNT, productTN, startsWithSigns } from './pack.js'
 import { relaxedProbe, simdProbe } from './simd.js'
 
 export interface WasmKernelOptions {
@@ -83,17 +83,19 @@ export const wasmKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Ke
   }
   const { mr, nr, unroll } = blocking
 
-  const signProduct = (p: Product, out: Float64Array): void => {
+  /** The product by XOR + popcount if both operands are ±1 (else false, and nothing written). */
+  const signProduct = (p: Product, out: Float64Array): boolean => {
+    if (!startsWithSigns(p.a.data) || !startsWithSigns(p.b.data)) return false
     const words = bitWords(p.k)
     const aAt = 0
     const bAt = aAt + p.m * words * 2
     const cAt = bAt + p.n * words * 2
     ensure((cAt + p.m * p.n) * 4)
-    packBits(u32, aAt, p.a, p.m, p.k, words)
-    packBits(u32, bAt, p.b, p.n, p.k, words)
+    if (!packBits(u32, aAt, p.a, p.m, p.k, words) || !packBits(u32, bAt, p.b, p.n, p.k, words)) return false
     bitgemm(aAt * 4, bAt * 4, cAt * 4, p.m, p.n, words)
     // Σ ±1·±1 = (agreements) − (disagreements) = k − 2·popcount(a XOR b).
     for (let i = 0; i < out.length; i++) out[i] = p.k - 2 * i32[cAt + i]!
+    return true
   }
 
   const floatProduct = (p: Product, out: Float64Array): void => {
@@ -115,8 +117,7 @@ export const wasmKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Ke
   const run = (p: Product): NDArray => {
     const out = new Float64Array(p.m * p.n)
     if (out.length > 0 && p.k > 0) {
-      if (useBits && isSigns(p.a.data) && isSigns(p.b.data)) signProduct(p, out)
-      else floatProduct(p, out)
+      if (!(useBits && signProduct(p, out))) floatProduct(p, out)
     }
     return { shape: [p.m, p.n], data: out }
   }

@@ -10,7 +10,6 @@ import type { Kernels } from '../../../src/interpreters/reference/ops.js'
 import { referenceKernels } from '../../../src/interpreters/reference/ops.js'
 import type { Blocking } from '../../../src/train/kernels/emit-gemm.js'
 import { defaultBlocking } from '../../../src/train/kernels/emit-gemm.js'
-import { isSigns } from '../../../src/train/kernels/pack.js'
 import { wasmKernels, wasmSupport } from '../../../src/train/kernels/wasm-gemm.js'
 import type { Case } from './products.js'
 import { U32, arbCase, ops, worstRatio } from './products.js'
@@ -28,6 +27,7 @@ const blockings: readonly Blocking[] = [
   { mr: 5, nr: 12, unroll: 2, fma: false },
 ]
 
+const isSigns = (xs: Float64Array): boolean => xs.every((v) => v === 1 || v === -1)
 const bothSigns = (c: Case): boolean => isSigns(c.a.data) && isSigns(c.b.data)
 
 describe('wasm kernels', () => {
