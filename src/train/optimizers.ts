@@ -1,7 +1,9 @@
 /**
  * Optimizers as values: `init` builds a state, `step` maps (params, grads, state, lr) to new
- * params and a new state. Nothing is mutated: every step allocates fresh arrays, so a caller can
+ * params and a new state. Nothing is mutated: `step` allocates fresh arrays, so a caller can
  * keep the previous parameters (for a rollback after a NaN loss, or a checkpoint) for free.
+ * Each optimizer is one in-place kernel; `step` runs it on copies, and `stepInPlace` runs it on
+ * the caller's own buffers (same bits, no copies) for a loop that owns them.
  *
  * State is plain data (a step counter and Float64Array slots per parameter), so checkpoints can
  * store it through `encodeState` / `decodeState` and a resumed run continues bit-identically.
@@ -11,7 +13,6 @@
  * Kingma & Ba with bias correction and ε outside the square root.
  */
 import { InternalError } from '../dsl/errors.js'
-
 import type { OptimizerState } from './optim/state.js'
 
 export { decodeState, encodeState } from './optim/state.js'
