@@ -4,6 +4,7 @@
  * the jitless loop is used as is.
  */
 import type { KernelOf, KernelTag } from './kernels.js'
+import { binaryConvJs, planeDenseJs } from './kernels-js/conv.js'
 import { binaryDenseJs } from './kernels-js/dense.js'
 
 export type JsRules = { readonly [K in KernelTag]: ((k: KernelOf<K>) => string) | undefined }
@@ -12,13 +13,13 @@ export const jsRules: JsRules = {
   BinaryDense: binaryDenseJs,
   RealDense: undefined,
   PackPlanes: undefined,
-  PlaneDense: undefined,
+  PlaneDense: planeDenseJs,
   PackBytes: undefined,
   ByteDense: undefined,
   BinaryHead: undefined,
   PackSign: undefined,
   Unpack: undefined,
   PadBits: undefined,
-  BinaryConv: undefined,
+  BinaryConv: binaryConvJs,
   FillRandom: undefined,
 }
