@@ -52,12 +52,13 @@ export const gradevalTable = (r: GradevalReport): string => {
 
 /** Cosine to the exact gradient versus M (log axis), one panel per layer, one line per estimator with its 15–85 % band. */
 export const gradevalChart = (r: GradevalReport, title = 'Gradient accuracy: cos(ĝ_M, exact) vs M'): string => {
+  const lowest = Math.min(-0.2, ...r.estimators.flatMap((e) => Object.values(e.layers).flatMap((c) => c.cosine.map((v) => v.q15))))
   const panels: Panel[] = Object.keys(r.groups).map((layer) => ({
     title: layer,
     xLabel: 'M (draws averaged)',
     yLabel: 'cosine to the exact gradient',
     logX: true,
-    yRange: [-0.2, 1],
+    yRange: [Math.max(-1, Math.floor(lowest * 10) / 10), 1],
     series: r.estimators.map((e) => {
       const c = e.layers[layer]!
       return { label: e.label, x: c.M, y: c.cosine.map((v) => v.mean), lo: c.cosine.map((v) => v.q15), hi: c.cosine.map((v) => v.q85) }
