@@ -11,7 +11,7 @@ import { key } from '../../../src/dsl/random.js'
 import type { Key } from '../../../src/dsl/random.js'
 import { drawRunError } from '../../../src/interpreters/errors.js'
 import type { RunError } from '../../../src/interpreters/errors.js'
-import { forward, passKey } from '../../../src/interpreters/montecarlo/index.js'
+import { forward, monteCarlo, passKey } from '../../../src/interpreters/montecarlo/index.js'
 import type { Feed, NDArray } from '../../../src/interpreters/ndarray.js'
 import { compile, drawCompileError } from '../../../src/interpreters/compiled/index.js'
 import type { BackendName, CompiledMode } from '../../../src/interpreters/compiled/index.js'
@@ -103,6 +103,21 @@ describe('compiled interpreter ≡ reference', () => {
         }
       }),
       { numRuns: 40, seed: 4242 },
+    )
+  })
+
+  it('law: the ensemble predictive distribution ≡ the Monte Carlo ensemble (same key, same members)', () => {
+    fc.assert(
+      fc.property(arbNet.filter((s) => s.head > 0), (spec) => {
+        const { net, feed } = build({ ...spec, loss: true })
+        const k = key(spec.seed)
+        const mc = right(monteCarlo(net, feed, { samples: 4, key: k, ensemble: 4 }))
+        for (const b of backends) {
+          const got = run(net, feed, b, 'ensemble', k, 4)['predictive']!
+          expect(sameBits(got, mc.ensemble.predictive), `${b}`).toBe(true)
+        }
+      }),
+      { numRuns: 10, seed: 8 },
     )
   })
 })
