@@ -88,7 +88,7 @@ const mlpRun = (): void => {
 const mt = rounds({ mlp: { fn: mlpRun, minMs: 1 }, layer: { fn: wasm.layer } }, ROUNDS)
 const mlpMacs = B * (784 * 4096 + 4096 * 4096 + 4096 * 10)
 const mlpShare = summary(mt['mlp']!.map((ms, i) => mlpMacs / ms / 1e6 / gmac(mt['layer']![i]!)))
-row(`MNIST MLP 784→4096→4096→10, batch ${B}, from 8-bit pixels, share of the dense layer's MAC/s`, '≥ 40%', `${range(summary(mlpShare.median ? [mlpShare.median * 100] : [0]), 0)}% (${fmt(mlpShare.min * 100, 0)}–${fmt(mlpShare.max * 100, 0)}%)`, mlpShare.median >= 0.4)
+row(`MNIST MLP 784→4096→4096→10, batch ${B}, from 8-bit pixels, share of the dense layer's MAC/s`, '≥ 40%', `${fmt(mlpShare.median * 100, 0)}% (${fmt(mlpShare.min * 100, 0)}–${fmt(mlpShare.max * 100, 0)}%)`, mlpShare.median >= 0.4)
 
 // --- report ---------------------------------------------------------------------------------
 const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length), ['measure', 'target', 'measured median (min–max)', ''][c]!.length))
