@@ -16,10 +16,10 @@ export const swar = (v: string): string =>
  * prefixed `hs`, scoped in a block.
  */
 export const harleySeal = (n: number, word: (at: string) => string, total: string, loopVar?: string): string => {
-  const lines: string[] = ['{', 'let hs1 = 0, hs2 = 0, hs4 = 0, hs8 = 0, hs16 = 0, hsU = 0, hsA = 0, hsB = 0, hsC = 0, hsD = 0, hsV = 0, hsW = 0, hsT = 0;']
-  // csa(h, l, a, b): (h, l) = carry and sum of l + a + b
+  const lines: string[] = ['{', 'let hs1 = 0, hs2 = 0, hs4 = 0, hs8 = 0, hs16 = 0, hsU = 0, hsA = 0, hsB = 0, hsC = 0, hsD = 0, hsV = 0, hsW = 0, hsT = 0, hsS = 0;']
+  // csa(h, l, a, b): (h, l) = carry and sum of l + a + b; each operand is evaluated once.
   const csa = (h: string, l: string, a: string, b: string): string =>
-    `hsU = ${l} ^ ${a}; hsT = ${b}; ${h} = (${l} & ${a}) | (hsU & hsT); ${l} = hsU ^ hsT`
+    `hsS = ${a}; hsT = ${b}; hsU = ${l} ^ hsS; ${h} = (${l} & hsS) | (hsU & hsT); ${l} = hsU ^ hsT`
   const blocks = Math.floor(n / 16)
   // With `loopVar`, one tree inside a loop over blocks (`word(i)` must then read `loopVar` + i);
   // without, every block unrolled.
