@@ -7,8 +7,8 @@
  * (`dense2.W`, `dense2.act`). Without an explicit `name`, the name is derived from the graph
  * below the input (`dense` + 1 + the number of matrix products under it), a pure function of
  * the input: no counter, no registry. Two layers that get the same name (parallel branches on one
- * input) share their parameters if the shapes agree (typecheck ties parameters of one name and
- * type) and are reported by `typecheck` as a duplicate otherwise; pass `name` to keep them apart.
+ * input) are reported by `typecheck` as a duplicate, never silently tied; pass `name` to keep them
+ * apart, and reuse one `param` node to share weights.
  */
 import { topoOrder } from '../interpreters/algebra.js'
 import type { Init, Node, Shape, Tag } from './node.js'

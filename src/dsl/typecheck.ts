@@ -208,8 +208,10 @@ export const typecheck = <N extends Network>(net: N): E.Either<DslError, Checked
     if (named !== undefined) {
       const [kind, name] = named
       const first = names[kind].get(name)
-      // Inputs and parameters of one name and type are the same tensor (tied); sites never are.
-      const tied = first !== undefined && kind !== 'site' && sameType(first.type, node.type) && first._tag === node._tag
+      // Inputs of one name and type are the same data. Parameters are shared by sharing the node
+      // (model files keep that identity); two distinct Param nodes of one name are an error, so
+      // parallel layers that got the same derived name are never silently tied.
+      const tied = first !== undefined && kind === 'input' && sameType(first.type, node.type)
       if (first !== undefined && first !== node && !tied)
         return E.left({ _tag: 'DuplicateName', kind, name, path: at(node), firstAt: at(first) })
       if (first === undefined) names[kind].set(name, node)

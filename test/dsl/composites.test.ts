@@ -60,11 +60,10 @@ describe('dense', () => {
     expect(nodes(h).find((n) => n._tag === 'Param')).toMatchObject({ init: { kind: 'uniform', low: -1, high: 1 } })
   })
 
-  it('parallel layers with derived names share them: tied if the shapes agree, else a duplicate', () => {
+  it('parallel layers with derived names clash: a duplicate, never silently tied; naming one fixes it', () => {
     const a = pipe(x, dense(2))
-    const tied = pipe(x, dense(2))
-    expect(check({ a, tied })).toBe('ok')
-    expect(Object.keys(params(a, tied))).toEqual(['dense1.W', 'dense1.b'])
+    const same = pipe(x, dense(2))
+    expect(check({ a, same })).toMatch(/^parameter name "dense1.W" at .* is already used by a different node/)
     const wider = pipe(x, dense(3))
     expect(check({ a, wider })).toMatch(/^parameter name "dense1.W" at .* is already used by a different node/)
     expect(check({ a, apart: pipe(x, dense(2, { name: 'apart' })) })).toBe('ok')

@@ -224,12 +224,11 @@ describe('summary: definitions', () => {
     expect(row(s, 'dense1')).toMatchObject({ realParams: 36 * 3 + 3, realMacs: 36 * 3 })
   })
 
-  it('tied parameters count once; a parameter also read directly is real', () => {
+  it('a shared parameter counts once; a parameter also read directly is real', () => {
     const x = input('x', ['batch', 2])
-    const tiedA = param('W', [2, 2])
-    const tiedB = param('W', [2, 2])
+    const shared = param('W', [2, 2])
     const v = param('V', [2, 2])
-    const h = matmul(matmul(x, tiedA), tiedB)
+    const h = matmul(matmul(x, shared), shared)
     const out = add(matmul(h, binarize(v, logistic(1), 'V')), matmul(h, v))
     const s = summarise({ out })
     expect(s.layers).toHaveLength(1)
