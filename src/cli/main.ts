@@ -12,6 +12,7 @@ const commands: Readonly<Record<string, { readonly summary: string; readonly loa
   check: { summary: 'validate a model file and print its summary', load: async () => (await import('./check.js')).check },
   exact: { summary: 'exact expected loss (and --grad gradient) of a model on a dataset', load: async () => (await import('./exact.js')).exactCommand },
   sample: { summary: 'Monte Carlo: mean loss ± stderr, mode and ensemble accuracy', load: async () => (await import('./sample.js')).sampleCommand },
+  train: { summary: 'train a model file or a preset on MNIST, Fashion-MNIST or a dataset file', load: async () => (await import('./train.js')).trainCommand },
 }
 
 const usage = (): string =>

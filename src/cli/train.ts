@@ -1,0 +1,366 @@
+/**
+ * `sbnkit train`: trains a model file or a preset on MNIST, Fashion-MNIST or a dataset file,
+ * with any estimator (per site if wanted) and weight recipe, writing checkpoints, a JSON-lines
+ * log and the final model into `--out DIR`. `--resume DIR/checkpoint` continues a run bit-
+ * identically; the run's settings are read back from `DIR/run.json`.
+ *
+ * Exit status: 0 done; 1 the run failed (diverged, a checkpoint could not be written); 2 bad
+ * input (flags, files, data that does not fit the model); 130 interrupted (SIGINT or SIGTERM)
+ * after writing a checkpoint to resume from.
+ */
+import { appendFile, mkdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import * as E from 'fp-ts/lib/Either.js'
+import { drawModelErrors } from '../dsl/codec.js'
+import type { Checked, Network } from '../dsl/node.js'
+import { showNoise } from '../dsl/noise.js'
+import { topoOrder } from '../interpreters/algebra.js'
+import { drawRunError } from '../interpreters/errors.js'
+import type { CheckpointIo, Restored } from '../train/checkpoint.js'
+import { checkpointStore, fileIo, POINTER, readCheckpoint } from '../train/checkpoint.js'
+import type { EpochRecord, LogRecord } from '../train/log.js'
+import { logLine, progressInfo, showEpoch, showEvaluation, truncateLog } from '../train/log.js'
+import type { TrainerState } from '../train/loop.js'
+import { drawTrainError, train } from '../train/loop.js'
+import { parseRecipeName } from '../train/recipes.js'
+import { drawRoutingError } from '../train/routing.js'
+import { estimatorNames } from '../estimators/estimator.js'
+import { defaultCacheDir } from '../data/loaders.js'
+import { readModelFile, readText, writeFileAtomic, writeModelFile } from './files.js'
+import type { Command, Io } from './io.js'
+import { exitCode } from './io.js'
+import type { Progress } from './progress.js'
+import { progressBar } from './progress.js'
+import { usageError } from './exact.js'
+import type { Settings } from './trainSetup.js'
+import { absolutePaths, buildConfig, buildPreset, defaults, loadData, modelLayout, presetLayoutOf, RUN_FORMAT } from './trainSetup.js'
+
+export const trainUsage = `usage: sbnkit train (--model FILE | --preset mlp:W1,W2,… | --preset conv[:C1,C2]) --dataset D --out DIR [options]
+       sbnkit train --resume DIR/checkpoint [--epochs N]
+
+Trains a stochastic binary network: minibatch gradient estimates (any estimator, per site if
+wanted), a weight recipe for the latent weights, SGD or Adam for real parameters. After every
+epoch it evaluates the mode network and a K-sample ensemble on validation, logs, and writes a
+checkpoint; at the end it evaluates on test and writes DIR/model.json (docs/training.md).
+
+data and network:
+  --dataset D           mnist | fashion-mnist | FILE.json (sbnkit-data/1 with x and class labels y)
+  --validation FILE     validation set for a FILE dataset (mnist and fashion-mnist have their split)
+  --test FILE           test set for a FILE dataset
+  --limit N             use only N training examples (a fixed subset): quick runs
+  --model FILE          a model file with inputs x and y and a loss output
+  --preset P            mlp:W1,W2,… (binary MLP of these widths) or conv[:C1,C2] (binary conv net)
+  --batch-norm          presets: batch normalisation before every binary activation
+
+gradients and updates:
+  --estimator NAME      activation sites (default st; det:hardtanh under --recipe bnn):
+                        ${estimatorNames}
+  --weight-estimator N  weight sites (default st)
+  --site ID=NAME        one site's estimator, e.g. --site layer2.act=reinforce (repeatable)
+  --recipe R            md | st-gd | bnn | decay | bop: how latent weights learn (default md)
+  --optimizer O         sgd | adam, the base of the recipe and of real parameters (default adam)
+  --momentum M          SGD momentum in [0, 1)
+  --lr X                learning rate (default 0.001)
+  --schedule S          constant | step:<every>:<gamma> | cosine[:<total>[:<min>]] [,warmup=<w>]
+  --weight-sampling W   per-pass | mode (w = sign(η) in the forward pass)
+  --decay λ             latent weight decay of --recipe decay
+  --bop-threshold τ     --bop-gamma γ: Bop's flip threshold and averaging rate
+
+run:
+  --epochs N            (default 10)      --batch B     (default 64)     --seed S  (default 0)
+  --ensemble K          ensemble size of the evaluations (default 16)
+  --patience P          stop after P epochs without a better validation mode accuracy
+  --log-every N         a log record every N steps (default 100; 0: epochs only)
+  --kernels K           fast | reference matrix products (default fast when the host has them)
+  --out DIR             checkpoints, log.jsonl, run.json and model.json go there
+  --resume DIR/checkpoint  continue a run bit-identically (settings come from DIR/run.json)
+  --json                print the result as JSON
+  -h, --help            print this help
+
+exit status: 0 done; 1 the run failed (diverged, a checkpoint could not be written); 2 bad
+input; 130 interrupted (a checkpoint to resume from was written first).
+`
+
+/** The world a run touches besides stdout/stderr, injectable for tests. */
+export interface TrainDeps {
+  /** Calls `onInterrupt` on SIGINT/SIGTERM; returns the unsubscribe function. */
+  readonly signals: (onInterrupt: () => void) => () => void
+  readonly checkpointIo: CheckpointIo
+  readonly cacheDir: () => string | false
+}
+
+export const processDeps: TrainDeps = {
+  signals: (cb) => {
+    const h = (): void => cb()
+    process.on('SIGINT', h)
+    process.on('SIGTERM', h)
+    return () => {
+      process.off('SIGINT', h)
+      process.off('SIGTERM', h)
+    }
+  },
+  checkpointIo: fileIo,
+  cacheDir: () => defaultCacheDir(),
+}
+
+const options = {
+  model: { type: 'string' }, preset: { type: 'string' }, dataset: { type: 'string' }, validation: { type: 'string' },
+  test: { type: 'string' }, limit: { type: 'string' }, 'batch-norm': { type: 'boolean' }, estimator: { type: 'string' },
+  'weight-estimator': { type: 'string' }, site: { type: 'string', multiple: true }, recipe: { type: 'string' },
+  optimizer: { type: 'string' }, momentum: { type: 'string' }, lr: { type: 'string' }, schedule: { type: 'string' },
+  epochs: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, ensemble: { type: 'string' },
+  patience: { type: 'string' }, 'log-every': { type: 'string' }, kernels: { type: 'string' },
+  'weight-sampling': { type: 'string' }, decay: { type: 'string' }, 'bop-threshold': { type: 'string' },
+  'bop-gamma': { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const
+type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof options }>>['values']
+
+// ---------------------------------------------------------------------------------------------
+// Flags → settings
+
+const whole = (flag: string, s: string, min: number): E.Either<string, number> => {
+  const n = Number(s)
+  return s.trim() !== '' && Number.isSafeInteger(n) && n >= min ? E.right(n) : E.left(`--${flag} expects a whole number ≥ ${min}, found "${s}"`)
+}
+const real = (flag: string, s: string, ok: (x: number) => boolean, expected: string): E.Either<string, number> => {
+  const n = Number(s)
+  return s.trim() !== '' && Number.isFinite(n) && ok(n) ? E.right(n) : E.left(`--${flag} expects ${expected}, found "${s}"`)
+}
+const oneOf = <T extends string>(flag: string, s: string, allowed: readonly T[]): E.Either<string, T> =>
+  (allowed as readonly string[]).includes(s) ? E.right(s as T) : E.left(`--${flag} expects one of ${allowed.join(', ')}, found "${s}"`)
+
+/** The settings given explicitly on the command line (each checked). */
+const flagSettings = (o: Values): E.Either<string, Partial<Settings>> => {
+  const out: Record<string, unknown> = {}
+  const checks: Array<[string | undefined, keyof Settings, (s: string) => E.Either<string, unknown>]> = [
+    [o.model, 'model', E.right], [o.preset, 'preset', E.right], [o.dataset, 'dataset', E.right],
+    [o.validation, 'validation', E.right], [o.test, 'test', E.right], [o.limit, 'limit', (s) => whole('limit', s, 1)],
+    [o.estimator, 'estimator', E.right], [o['weight-estimator'], 'weightEstimator', E.right],
+    [o.recipe, 'recipe', (s) => E.mapLeft((e: string) => `--${e}`)(parseRecipeName(s))],
+    [o.optimizer, 'optimizer', (s) => oneOf('optimizer', s, ['sgd', 'adam'])],
+    [o.momentum, 'momentum', (s) => real('momentum', s, (x) => x >= 0 && x < 1, 'a number in [0, 1)')],
+    [o.lr, 'lr', (s) => real('lr', s, (x) => x > 0, 'a number > 0')], [o.schedule, 'schedule', E.right],
+    [o.epochs, 'epochs', (s) => whole('epochs', s, 1)], [o.batch, 'batch', (s) => whole('batch', s, 1)],
+    [o.seed, 'seed', (s) => whole('seed', s, 0)], [o.ensemble, 'ensemble', (s) => whole('ensemble', s, 1)],
+    [o.patience, 'patience', (s) => whole('patience', s, 1)], [o['log-every'], 'logEvery', (s) => whole('log-every', s, 0)],
+    [o.kernels, 'kernels', (s) => oneOf('kernels', s, ['fast', 'reference'])],
+    [o['weight-sampling'], 'weightSampling', (s) => oneOf('weight-sampling', s, ['per-pass', 'mode'])],
+    [o.decay, 'decay', (s) => real('decay', s, (x) => x >= 0, 'a number ≥ 0')],
+    [o['bop-threshold'], 'bopThreshold', (s) => real('bop-threshold', s, (x) => x >= 0, 'a number ≥ 0')],
+    [o['bop-gamma'], 'bopGamma', (s) => real('bop-gamma', s, (x) => x > 0 && x <= 1, 'a number in (0, 1]')],
+  ]
+  for (const [raw, field, parse] of checks) {
+    if (raw === undefined) continue
+    const v = parse(raw)
+    if (E.isLeft(v)) return v
+    out[field] = v.right
+  }
+  if (o.site !== undefined) out['sites'] = o.site
+  if (o['batch-norm'] === true) out['batchNorm'] = true
+  return E.right(out as Partial<Settings>)
+}
+
+/** Settings of a new run: defaults under the flags; a model or a preset, a dataset. */
+const newSettings = (f: Partial<Settings>): E.Either<string, Settings> => {
+  if ((f.model === undefined) === (f.preset === undefined)) return E.left('expected exactly one of --model FILE and --preset mlp:W1,W2,…|conv')
+  if (f.dataset === undefined) return E.left('expected --dataset mnist|fashion-mnist|FILE.json')
+  return E.right(absolutePaths({ ...defaults(f.recipe ?? 'md'), ...f, dataset: f.dataset }))
+}
+
+/** Settings of a resumed run: the saved ones; a flag may only repeat them, except --epochs. */
+const resumedSettings = (saved: Settings, f: Partial<Settings>): E.Either<string, Settings> => {
+  const given = absolutePaths({ ...saved, ...f })
+  const differ = (Object.keys(f) as (keyof Settings)[]).filter((k) => k !== 'epochs' && JSON.stringify(given[k]) !== JSON.stringify(saved[k]))
+  if (differ.length > 0)
+    return E.left(`the run's settings are fixed when it starts; ${differ.map((k) => `${k} is ${JSON.stringify(saved[k] ?? null)} in run.json, found ${JSON.stringify(given[k])}`).join('; ')} (only --epochs may change)`)
+  return E.right(f.epochs === undefined ? saved : { ...saved, epochs: f.epochs })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command
+
+const weightNoises = (net: Network): string[] =>
+  [...new Set(topoOrder(Object.values(net.outputs)).flatMap((n) => (n._tag === 'Binarize' && !n.type.shape.includes('batch') ? [showNoise(n.noise)] : [])))]
+
+/** `after epoch 2` at an epoch boundary, else `at epoch 3, step 17`. */
+const where = (s: Pick<TrainerState, 'epoch' | 'step'>): string => (s.step === 0 ? `after epoch ${s.epoch}` : `at epoch ${s.epoch + 1}, step ${s.step}`)
+
+/** A progress bar per epoch whose label says which epoch. */
+const epochBars = (io: Io, epochs: number) => {
+  let bar: Progress | undefined
+  let current = -1
+  let lastValidation: EpochRecord['validation']
+  return {
+    step: (epoch: number, step: number, steps: number, loss: number): void => {
+      if (epoch !== current) {
+        current = epoch
+        bar = progressBar(io, `epoch ${epoch + 1}/${epochs}`, steps)
+      }
+      bar?.tick(step, progressInfo(loss, lastValidation))
+    },
+    epoch: (r: EpochRecord): void => {
+      lastValidation = r.validation
+      if (r.epoch - 1 === current) bar?.done(progressInfo(r.trainLoss, r.validation))
+    },
+  }
+}
+
+/** `sbnkit train` with the given world. */
+export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) => {
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options }>>
+  try {
+    parsed = parseArgs({ args: [...argv], options, strict: true })
+  } catch (err) {
+    return usageError(io, 'train', err instanceof Error ? err.message : String(err), trainUsage)
+  }
+  const o = parsed.values
+  if (o.help) {
+    io.out(trainUsage)
+    return exitCode.ok
+  }
+  const bad = (message: string): number => {
+    io.err(`sbnkit train: ${message}\n`)
+    return exitCode.badInput
+  }
+  const flags = flagSettings(o)
+  if (E.isLeft(flags)) return usageError(io, 'train', flags.left, trainUsage)
+  try {
+    // Settings, network and data: from the checkpoint and run.json, or from the flags.
+    let restored: Restored | undefined
+    let settings: Settings
+    let dir: string
+    let net: Checked<Network> | undefined
+    if (o.resume !== undefined) {
+      const r = await readCheckpoint(o.resume)
+      if (E.isLeft(r)) return bad(r.left)
+      restored = r.right
+      dir = restored.dir
+      const text = await readText(join(dir, 'run.json'), `the settings of the run (${RUN_FORMAT})`)
+      if (E.isLeft(text)) return bad(drawModelErrors([text.left]))
+      const saved = JSON.parse(text.right) as Settings & { format?: string }
+      if (saved.format !== RUN_FORMAT) return bad(`${join(dir, 'run.json')}: expected "format": "${RUN_FORMAT}"`)
+      const { format: _, ...savedSettings } = saved
+      const s = resumedSettings(savedSettings, flags.right)
+      if (E.isLeft(s)) return bad(s.left)
+      settings = s.right
+      net = restored.net
+    } else {
+      const s = newSettings(flags.right)
+      if (E.isLeft(s)) return usageError(io, 'train', s.left, trainUsage)
+      if (o.out === undefined) return usageError(io, 'train', 'expected --out DIR (checkpoints, log and the final model go there)', trainUsage)
+      settings = s.right
+      dir = o.out
+      if (await stat(join(dir, POINTER)).then(() => true, () => false))
+        return bad(`${dir} already holds a run (${join(dir, POINTER)}); continue it with --resume ${join(dir, POINTER)} or choose another --out`)
+      if (settings.model !== undefined) {
+        const m = await readModelFile(settings.model)
+        if (E.isLeft(m)) return bad(drawModelErrors(m.left, settings.model))
+        net = m.right
+      }
+    }
+    const layout = net === undefined ? presetLayoutOf(settings) : modelLayout(net)
+    if (layout === undefined || (typeof layout !== 'string' && E.isLeft(layout)))
+      return bad(layout === undefined ? `--preset: expected mlp:W1,W2,… or conv[:C1,C2], found "${settings.preset}"` : `${settings.model}: ${(layout as E.Left<string>).left}`)
+    const loaded = await loadData(settings, typeof layout === 'string' ? layout : layout.right, deps.cacheDir())
+    if (E.isLeft(loaded)) return bad(loaded.left)
+    let description = `${settings.model ?? ''} on ${loaded.right.description}`
+    if (settings.preset !== undefined) {
+      const p = buildPreset(settings, loaded.right)
+      if (E.isLeft(p)) return bad(p.left)
+      net ??= p.right.net
+      description = `${p.right.description} on ${loaded.right.description}`
+    }
+    if (net === undefined) throw new Error('unreachable: a network comes from the checkpoint, the model file or the preset')
+    const built = buildConfig(settings)
+    if (E.isLeft(built)) return usageError(io, 'train', built.left, trainUsage)
+    const { config, notes } = built.right
+    const want = config.recipe.weightNoise
+    const have = weightNoises(net)
+    if (want !== undefined && have.some((n) => n !== showNoise(want)))
+      notes.push(`note: recipe ${settings.recipe} expects ${showNoise(want)} weight noise; the model's weight sites use ${have.join(', ')}`)
+    for (const n of notes) io.err(`${n}\n`)
+
+    // The run directory: settings (new runs), the log (cut back to the checkpoint on resume).
+    await mkdir(dir, { recursive: true })
+    const logPath = join(dir, 'log.jsonl')
+    if (restored === undefined) {
+      const w = await writeFileAtomic(join(dir, 'run.json'), `${JSON.stringify({ format: RUN_FORMAT, ...settings }, null, 1)}\n`)
+      if (E.isLeft(w)) return bad(drawModelErrors([w.left]))
+    }
+    const oldLog = restored === undefined ? '' : await readText(logPath, 'the log').then((t) => (E.isRight(t) ? t.right : ''))
+    const logW = await writeFileAtomic(logPath, restored === undefined ? '' : truncateLog(oldLog, restored.state.globalStep))
+    if (E.isLeft(logW)) return bad(drawModelErrors([logW.left]))
+    const steps = Math.ceil(loaded.right.data.train.size / config.batchSize)
+    if (!o.json) {
+      io.out(`${restored === undefined ? 'training' : `resuming at epoch ${restored.state.epoch + 1}, step ${restored.state.step + 1}:`} ${description}\n`)
+      io.out(`  recipe ${settings.recipe} (${config.recipe.optimizer.name}), real parameters ${config.optimizer.name}, estimator ${config.estimator.label} (weights ${config.weightEstimator.label}), lr ${settings.lr} (${settings.schedule}), ${settings.epochs} epochs of ${steps} steps (batch ${settings.batch}), seed ${settings.seed}, kernels ${config.kernels?.name}\n`)
+    }
+
+    // Training, with the hooks: progress, log lines, checkpoints, interruption.
+    let interrupted = false
+    const unsubscribe = deps.signals(() => void (interrupted = true))
+    const bars = epochBars(io, settings.epochs)
+    const store = checkpointStore(dir, restored === undefined ? { generation: 0 } : restored, deps.checkpointIo)
+    let lastSaved: TrainerState | undefined = restored?.state
+    let logFailed = false
+    const onLog = async (r: LogRecord): Promise<void> => {
+      await appendFile(logPath, logLine(r)).catch((err: unknown) => {
+        if (!logFailed) io.err(`sbnkit train: cannot append to ${logPath} (${String(err)}); training continues\n`)
+        logFailed = true
+      })
+      if (r.type !== 'epoch') return
+      bars.epoch(r)
+      if (!o.json) io.out(`${showEpoch(r, settings.epochs)}\n`)
+    }
+    const result = await train(net, loaded.right.data, config, {
+      onStep: (s) => bars.step(s.epoch, s.step, s.steps, s.loss),
+      onLog,
+      checkpoint: async (c) => {
+        const w = await store.save(c)
+        if (E.isRight(w)) lastSaved = c.state
+        return w
+      },
+      shouldStop: () => interrupted,
+    }, restored?.state).finally(unsubscribe)
+    const pointer = join(dir, POINTER)
+    if (E.isLeft(result)) {
+      const e = result.left
+      const failed = e._tag === 'Diverged' || e._tag === 'CheckpointFailed'
+      io.err(`sbnkit train: ${drawTrainError(e, drawRunError, drawRoutingError)}\n`)
+      if (failed && lastSaved !== undefined)
+        io.err(`sbnkit train: the last good checkpoint is ${pointer} (${where(lastSaved)}); continue with sbnkit train --resume ${pointer}\n`)
+      return failed ? exitCode.failed : exitCode.badInput
+    }
+    const r = result.right
+    if (r.outcome === 'interrupted') {
+      io.err(`sbnkit train: interrupted ${where(r.state)}; checkpoint written: resume with sbnkit train --resume ${pointer}\n`)
+      return 130
+    }
+    const modelPath = join(dir, 'model.json')
+    const w = await writeModelFile(modelPath, r.net, { sideFile: 'model.bin' })
+    if (E.isLeft(w)) {
+      io.err(`sbnkit train: ${drawModelErrors(w.left)}; the checkpoint ${pointer} is intact\n`)
+      return exitCode.failed
+    }
+    const which = r.parameters === 'best' ? `best parameters on validation, epoch ${r.state.best?.epoch}` : 'last parameters'
+    if (o.json) {
+      io.out(`${JSON.stringify({
+        outcome: r.outcome, epochs: r.state.epoch, steps: r.state.globalStep, parameters: r.parameters, bestEpoch: r.state.best?.epoch ?? null,
+        history: r.state.history, test: r.test ?? null, model: modelPath, checkpoint: pointer, log: logPath,
+      }, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1)}\n`)
+      return exitCode.ok
+    }
+    if (r.outcome === 'early-stopped') io.out(`early stop: no better validation accuracy for ${settings.patience} epochs\n`)
+    if (r.test !== undefined) io.out(`test (${which}): ${showEvaluation(r.test)}\n`)
+    io.out(`wrote ${modelPath} (${which}); checkpoint ${pointer}; log ${logPath}\n`)
+    return exitCode.ok
+  } catch (err) {
+    io.err(`sbnkit train: internal error (a bug in sbnkit; please report it): ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+    return exitCode.failed
+  }
+}
+
+/** `sbnkit train` on the real process (signals, file system, cache directory). */
+export const trainCommand: Command = trainCommandWith(processDeps)

@@ -1,0 +1,162 @@
+/**
+ * `sbnkit train`, in process on tiny dataset files: what it prints and writes, bit-identical
+ * resume through the files (after --epochs, after an interruption, after a full disk), divergence,
+ * and bad input. One quick run on the MNIST package.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as E from 'fp-ts/lib/Either.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Io } from '../../src/cli/io.js'
+import { memoryIo } from '../../src/cli/io.js'
+import { main } from '../../src/cli/main.js'
+import type { TrainDeps } from '../../src/cli/train.js'
+import { trainCommandWith } from '../../src/cli/train.js'
+import { writeDataFile } from '../../src/data/file.js'
+import { fileIo, readCheckpoint } from '../../src/train/checkpoint.js'
+import { task } from '../train/loopFixtures.js'
+
+let dir = ''
+const at = (...names: string[]): string => join(dir, ...names)
+const portable = (s: string): string => s.replaceAll(dir, '<tmp>').replace(/\d+\.\d s\b/g, '<t> s').replace(/\d+\.\d+s( eta \d+s)?/g, '<t>s')
+
+const quietDeps = (over: Partial<TrainDeps> = {}): TrainDeps => ({
+  signals: () => () => undefined, checkpointIo: fileIo, cacheDir: () => at('cache'), ...over,
+})
+const run = async (argv: string[], deps: TrainDeps = quietDeps(), io: Io & { stdout: () => string; stderr: () => string } = memoryIo()) => {
+  const code = await trainCommandWith(deps)(argv, io)
+  return { code, out: portable(io.stdout()), err: portable(io.stderr()) }
+}
+/** The flags of a tiny run writing into `out`. */
+const tiny = (out: string, ...extra: string[]): string[] => [
+  '--preset', 'mlp:5', '--dataset', at('train.json'), '--validation', at('val.json'), '--test', at('test.json'),
+  '--batch', '8', '--ensemble', '3', '--lr', '0.05', '--log-every', '2', '--kernels', 'reference', '--out', at(out), ...extra,
+]
+const bytes = (...p: string[]): Promise<string> => readFile(at(...p), 'utf8')
+const timeless = (log: string): string => log.replace(/"seconds":[0-9.e-]+/g, '"seconds":0')
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sbnkit-train-'))
+  for (const [name, feed] of [['train.json', task(48)], ['val.json', task(24, 1000)], ['test.json', task(24, 2000)]] as const)
+    expect(E.isRight(await writeDataFile(at(name), feed))).toBe(true)
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('sbnkit train', () => {
+  it('trains, prints one line per epoch and the test result, and writes the run directory', async () => {
+    const r = await run(tiny('a', '--epochs', '2'))
+    expect(r.code).toBe(0)
+    expect(r.out).toMatchInlineSnapshot(`
+      "training mlp 6→5→3 on <tmp>/train.json: 48 training examples
+        recipe md (adam(0.9,0.999)), real parameters adam(0.9,0.999), estimator st (weights st), lr 0.05 (constant), 2 epochs of 6 steps (batch 8), seed 0, kernels reference
+      epoch 1/2: train loss 1.6920, validation mode 33.33% (loss 1.3096), ensemble of 3 37.50% (loss 1.1300) (best), <t> s
+      epoch 2/2: train loss 1.3836, validation mode 16.67% (loss 1.3452), ensemble of 3 50.00% (loss 1.0173) (best: epoch 1), <t> s
+      test (best parameters on validation, epoch 1): mode 25.00% (loss 1.4031), ensemble of 3 41.67% (loss 1.0321)
+      wrote <tmp>/a/model.json (best parameters on validation, epoch 1); checkpoint <tmp>/a/checkpoint; log <tmp>/a/log.jsonl
+      "
+    `)
+    expect(r.err).toContain('epoch 2/2 [########################] 6/6')
+    const log = (await bytes('a', 'log.jsonl')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number })
+    expect(log.map((l) => `${l.type}@${l.step}`)).toEqual(['step@2', 'step@4', 'step@6', 'epoch@6', 'step@8', 'step@10', 'step@12', 'epoch@12', 'test@12'])
+    expect(JSON.parse(await bytes('a', 'run.json'))).toMatchObject({ format: 'sbnkit-train-run/1', preset: 'mlp:5', epochs: 2, lr: 0.05 })
+    const back = await readCheckpoint(at('a', 'checkpoint'))
+    expect(E.isRight(back) && back.right.state.epoch).toBe(2)
+    // The final model is an ordinary model file.
+    const check = memoryIo()
+    expect(await main(['check', at('a', 'model.json')], check)).toBe(0)
+  })
+
+  it('--json prints the result as one JSON object', async () => {
+    const r = await run(tiny('json', '--epochs', '1', '--json'))
+    expect(r.code).toBe(0)
+    const j = JSON.parse(r.out) as Record<string, unknown>
+    expect(j).toMatchObject({ outcome: 'completed', epochs: 1, steps: 6, parameters: 'best', bestEpoch: 1, model: '<tmp>/json/model.json' })
+    expect((j['test'] as { examples: number }).examples).toBe(24)
+  })
+
+  it('--epochs 1, then --resume --epochs 2 ≡ --epochs 2: the same model file byte for byte and the same log', async () => {
+    expect((await run(tiny('whole', '--epochs', '2'))).code).toBe(0)
+    expect((await run(tiny('parts', '--epochs', '1'))).code).toBe(0)
+    const r = await run(['--resume', at('parts', 'checkpoint'), '--epochs', '2'])
+    expect(r.code).toBe(0)
+    expect(r.out.split('\n')[0]).toBe('resuming at epoch 2, step 1: mlp 6→5→3 on <tmp>/train.json: 48 training examples')
+    expect(await bytes('parts', 'model.json')).toBe(await bytes('whole', 'model.json'))
+    expect(timeless(await bytes('parts', 'log.jsonl'))).toBe(timeless(await bytes('whole', 'log.jsonl')))
+  })
+
+  it('an interruption writes a checkpoint and exits 130; the resumed run equals the uninterrupted one', async () => {
+    expect((await run(tiny('full3', '--epochs', '3'))).code).toBe(0)
+    let fire = (): void => undefined
+    const io = memoryIo()
+    // SIGINT arrives while the progress bar of epoch 2 is drawn.
+    const spy: typeof io = { ...io, err: (t) => (io.err(t), t.startsWith('epoch 2/3') ? fire() : undefined) }
+    const cut = await run(tiny('cut3', '--epochs', '3'), quietDeps({ signals: (cb) => ((fire = cb), () => undefined) }), spy)
+    expect(cut.code).toBe(130)
+    expect(cut.err).toContain('sbnkit train: interrupted at epoch 2, step 1; checkpoint written: resume with sbnkit train --resume <tmp>/cut3/checkpoint\n')
+    const back = await readCheckpoint(at('cut3', 'checkpoint'))
+    expect(E.isRight(back) && [back.right.state.epoch, back.right.state.step]).toEqual([1, 1])
+    expect((await run(['--resume', at('cut3', 'checkpoint')])).code).toBe(0)
+    expect(await bytes('cut3', 'model.json')).toBe(await bytes('full3', 'model.json'))
+    expect(timeless(await bytes('cut3', 'log.jsonl'))).toBe(timeless(await bytes('full3', 'log.jsonl')))
+  })
+
+  it('a full disk while writing a checkpoint: exit 1, a clear message, the previous checkpoint intact and resumable', async () => {
+    let states = 0
+    const full = quietDeps({
+      checkpointIo: {
+        ...fileIo,
+        write: async (path, data) =>
+          path.endsWith('.state.json') && ++states === 2 ? E.left(`${path}: cannot write the file (no space left on the device)`) : fileIo.write(path, data),
+      },
+    })
+    const r = await run(tiny('full', '--epochs', '2'), full)
+    expect(r.code).toBe(1)
+    expect(r.err.split('\n').filter((l) => l.startsWith('sbnkit'))).toEqual([
+      'sbnkit train: cannot write the checkpoint after epoch 2: <tmp>/full/ckpt-000002.state.json: cannot write the file (no space left on the device); the previous checkpoint is intact',
+      'sbnkit train: the last good checkpoint is <tmp>/full/checkpoint (after epoch 1); continue with sbnkit train --resume <tmp>/full/checkpoint',
+    ])
+    const back = await readCheckpoint(at('full', 'checkpoint'))
+    expect(E.isRight(back) && back.right.generation).toBe(1)
+    expect((await run(['--resume', at('full', 'checkpoint')])).code).toBe(0)
+    expect(await bytes('full', 'model.json')).toBe(await bytes('whole', 'model.json'))
+  })
+
+  it('divergence: exit 1 naming the epoch and step; the last good checkpoint stays', async () => {
+    const r = await run(tiny('nan', '--epochs', '3', '--optimizer', 'sgd', '--lr', '1e300', '--schedule', 'step:1:1e10'))
+    expect(r.code).toBe(1)
+    expect(r.err).toMatch(/\nsbnkit train: training diverged at epoch 2, step 1 \(optimizer step 7 of the run\): the updated parameter \S+ is (NaN|-?Infinity); nothing was written for this step \(try a smaller learning rate\)\nsbnkit train: the last good checkpoint is <tmp>\/nan\/checkpoint \(after epoch 1\); continue with sbnkit train --resume <tmp>\/nan\/checkpoint\n$/)
+    const back = await readCheckpoint(at('nan', 'checkpoint'))
+    expect(E.isRight(back) && back.right.state.epoch).toBe(1)
+  })
+
+  it('bad input: exit 2 with one line saying what is wrong', async () => {
+    const first = async (argv: string[]): Promise<string> => {
+      const r = await run(argv)
+      expect(r.code, argv.join(' ')).toBe(2)
+      return r.err.split('\n')[0]!
+    }
+    expect(await first(['--preset', 'mlp:5', '--dataset', at('train.json')])).toBe('sbnkit train: expected --out DIR (checkpoints, log and the final model go there)')
+    expect(await first(['--preset', 'mlp:5', '--model', 'm.json', '--dataset', 'mnist', '--out', at('x')])).toBe('sbnkit train: expected exactly one of --model FILE and --preset mlp:W1,W2,…|conv')
+    expect(await first(tiny('x', '--estimator', 'magic'))).toMatch(/^sbnkit train: --estimator: unknown estimator "magic"; expected one of st, /)
+    expect(await first(tiny('x', '--recipe', 'sgd'))).toBe('sbnkit train: --recipe: expected one of md, st-gd, bnn, decay, bop, found "sgd"')
+    expect(await first(tiny('x', '--recipe', 'bop'))).toMatch(/^sbnkit train: --recipe: recipe bop: Bop is its own optimizer/)
+    expect(await first(tiny('x', '--lr', '0'))).toBe('sbnkit train: --lr expects a number > 0, found "0"')
+    expect(await first(tiny('x', '--preset', 'mlp'))).toBe('sbnkit train: --preset: expected mlp:W1,W2,… or conv[:C1,C2], found "mlp"')
+    expect(await first(tiny('x', '--preset', 'conv'))).toBe('sbnkit train: --preset conv needs images x of shape [N, channels, rows, cols], found per-example shape [6]')
+    expect(await first(tiny('x', '--site', 'layer9.act=arm'))).toBe('sbnkit train: option site: expected a stochastic site of the network (layer1.W, layer1.act), found "layer9.act"')
+    expect(await first(tiny('x', '--patience', '2', '--validation', at('val.json'), '--dataset', at('nope.json')))).toMatch(/^sbnkit train: <tmp>\/nope.json: cannot read the file/)
+    expect(await first(tiny('a'))).toBe('sbnkit train: <tmp>/a already holds a run (<tmp>/a/checkpoint); continue it with --resume <tmp>/a/checkpoint or choose another --out')
+    expect(await first(['--resume', at('a', 'checkpoint'), '--lr', '0.1'])).toBe('sbnkit train: the run\'s settings are fixed when it starts; lr is 0.05 in run.json, found 0.1 (only --epochs may change)')
+    expect(await first(['--resume', at('missing', 'checkpoint')])).toBe('sbnkit train: <tmp>/missing/checkpoint: cannot read the file (no such file or directory)')
+  })
+
+  it('a quick run on the MNIST package (--limit)', async () => {
+    const r = await run(['--preset', 'mlp:8', '--dataset', 'mnist', '--limit', '128', '--epochs', '1', '--ensemble', '2', '--out', at('mnist')])
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/^training mlp 784→8→10 on mnist@[\d.]+: 128 training images/)
+    expect(r.out).toMatch(/\ntest \(best parameters on validation, epoch 1\): mode \d+\.\d\d% .*, ensemble of 2 \d+\.\d\d% /)
+  }, 20000)
+})
