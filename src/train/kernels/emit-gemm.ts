@@ -14,6 +14,7 @@ import type { Code, WasmFunction } from '../../interpreters/compiled/wasm/code.j
 import { doLoop, func, get, i32c, i64Load, set } from '../../interpreters/compiled/wasm/code.js'
 import { assemble } from '../../interpreters/compiled/wasm/module.js'
 import { op } from '../../interpreters/compiled/wasm/opcodes.js'
+import { packDepthMajor, packRowMajor } from './emit-pack.js'
 import { f32x4Add, f32x4Madd, f32x4Mul, vload, vsplat32, vstore, vzero } from './simd.js'
 
 /** Register blocking of the micro-kernel. */
@@ -129,5 +130,11 @@ export const bitgemmFunction = (): WasmFunction =>
     ]
   })
 
-/** The module of the training products: `gemm` with the given blocking, and `bitgemm`. */
-export const gemmModule = (blocking: Blocking): Uint8Array => assemble([gemmFunction(blocking), bitgemmFunction()])
+/**
+ * The module of the training products: `gemm` with the given blocking, `bitgemm`, and the
+ * WebAssembly packers `pack_dm<w>` / `pack_rm<w>` for each panel width that is a multiple of 4.
+ */
+export const gemmModule = (blocking: Blocking): Uint8Array => {
+  const widths = [...new Set([blocking.mr, blocking.nr])].filter((w) => w % 4 === 0)
+  return assemble([gemmFunction(blocking), bitgemmFunction(), ...widths.flatMap((w) => [packDepthMajor(w), packRowMajor(w)])])
+}

@@ -61,34 +61,38 @@ export const startsWithSigns = (data: Float64Array): boolean => {
  * are zero, so the micro-kernel can run full blocks.
  */
 export const packPanels = (dst: Float32Array, at: number, v: Strided, rows: number, depth: number, w: number, kpad: number): void => {
-  const panels = Math.ceil(rows / w)
+  if (rows % w !== 0 || kpad !== depth) dst.fill(0, at, at + Math.ceil(rows / w) * kpad * w)
+  packBlock(dst, at, v, 0, rows, 0, depth, w, kpad)
+}
+
+/**
+ * Writes rows [r0, r1) × depths [p0, p1) of `v` into the panel layout of `packPanels` (no
+ * padding): the whole job in plain JavaScript, or the remainders around a WebAssembly pack.
+ */
+export const packBlock = (
+  dst: Float32Array, at: number, v: Strided, r0: number, r1: number, p0: number, p1: number, w: number, kpad: number,
+): void => {
   const { data, rs, ds } = v
-  if (rows % w !== 0 || kpad !== depth) dst.fill(0, at, at + panels * kpad * w)
   if (ds === 1) {
-    // Rows contiguous in the source: w read streams (one per row of the panel), one write stream.
-    for (let q = 0; q < panels; q++) {
-      const r0 = q * w
-      const r1 = Math.min(rows, r0 + w) - r0
-      const base = at + q * kpad * w
-      for (let r = 0; r < r1; r++) {
-        const src = (r0 + r) * rs
-        for (let p = 0, d = base + r; p < depth; p++, d += w) dst[d] = data[src + p]!
-      }
+    // Rows contiguous in the source: one read stream per row, writes with stride w.
+    for (let r = r0; r < r1; r++) {
+      const q = (r / w) | 0
+      const src = r * rs
+      for (let p = p0, d = at + (q * kpad + p0) * w + (r - q * w); p < p1; p++, d += w) dst[d] = data[src + p]!
     }
     return
   }
-  // Depth-major source (a row of it spans every panel): tiles of TILE depth indices keep the
-  // source rows read by one tile in cache and in the TLB while every panel takes its slice.
+  // Depth-major (or general) source, a row of which spans every panel: tiles of TILE depth
+  // indices keep the source rows of one tile in cache and in the TLB while each panel takes its slice.
   const TILE = 16
-  for (let p0 = 0; p0 < depth; p0 += TILE) {
-    const p1 = Math.min(depth, p0 + TILE)
-    for (let q = 0; q < panels; q++) {
-      const r0 = q * w
-      const r1 = Math.min(rows, r0 + w) - r0
-      let d = at + (q * kpad + p0) * w
-      for (let p = p0; p < p1; p++, d += w) {
-        const src = r0 * rs + p * ds
-        for (let r = 0; r < r1; r++) dst[d + r] = data[src + r * rs]!
+  for (let t0 = p0; t0 < p1; t0 += TILE) {
+    const t1 = Math.min(p1, t0 + TILE)
+    for (let q = (r0 / w) | 0; q * w < r1; q++) {
+      const a = Math.max(r0, q * w)
+      const b = Math.min(r1, q * w + w)
+      for (let p = t0, d = at + (q * kpad + t0) * w - q * w; p < t1; p++, d += w) {
+        const src = p * ds
+        for (let r = a; r < b; r++) dst[d + r] = data[src + r * rs]!
       }
     }
   }
@@ -129,15 +133,22 @@ export const packBits = (dst: Uint32Array, at: number, v: Strided, rows: number,
     }
     return bad === 0
   }
-  dst.fill(0, at, at + rows * w32)
-  for (let p = 0; p < depth; p++) {
-    const bit = p & 31
-    const word = at + (p >> 5)
-    for (let r = 0, e = 2 * p * ds; r < rows; r++, e += 2 * rs) {
-      const hi = u[e + 1]!
-      bad |= u[e]! | ((hi & 0x7fffffff) ^ ONE_HI)
-      dst[word + r * w32]! |= (hi >>> 31) << bit
+  // Depth-major source: one word (32 depth indices of one row) at a time, so each word is
+  // written once; the 32 source rows of a word stay in cache while the rows sweep across them.
+  const words32 = Math.ceil(depth / 32)
+  for (let k = 0; k < words32; k++) {
+    const p0 = 32 * k
+    const end = Math.min(32, depth - p0)
+    for (let r = 0; r < rows; r++) {
+      let word = 0
+      for (let t = 0, e = 2 * (p0 * ds + r * rs); t < end; t++, e += 2 * ds) {
+        const hi = u[e + 1]!
+        bad |= u[e]! | ((hi & 0x7fffffff) ^ ONE_HI)
+        word |= (hi >>> 31) << t
+      }
+      dst[at + r * w32 + k] = word
     }
   }
+  for (let r = 0; r < rows; r++) for (let k = words32; k < w32; k++) dst[at + r * w32 + k] = 0
   return bad === 0
 }

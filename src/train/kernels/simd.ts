@@ -16,7 +16,9 @@ const simdOps = {
   v128_load32_splat: 0x09,
   v128_store: 0x0b,
   v128_const: 0x0c,
+  i8x16_shuffle: 0x0d,
   v128_xor: 0x51,
+  f32x4_demote_f64x2_zero: 0x5e,
   f32x4_add: 0xe4,
   f32x4_mul: 0xe6,
   f32x4_relaxed_madd: 0x105,
@@ -34,6 +36,11 @@ export const vzero: Code = [fd('v128_const'), ...new Array<number>(16).fill(0)]
 export const vxor = (a: Code, b: Code): Code => [a, b, fd('v128_xor')]
 export const f32x4Add = (a: Code, b: Code): Code => [a, b, fd('f32x4_add')]
 export const f32x4Mul = (a: Code, b: Code): Code => [a, b, fd('f32x4_mul')]
+/** Two f64 lanes rounded to f32 in lanes 0–1; lanes 2–3 zero. */
+export const demote = (a: Code): Code => [a, fd('f32x4_demote_f64x2_zero')]
+/** f32 lanes picked from a (0–3) and b (4–7). */
+export const pick = (a: Code, b: Code, lanes: readonly [number, number, number, number]): Code =>
+  [a, b, fd('i8x16_shuffle'), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])]
 /** a·b + c, fused or not at the engine's choice (relaxed SIMD). */
 export const f32x4Madd = (a: Code, b: Code, c: Code): Code => [a, b, c, fd('f32x4_relaxed_madd')]
 

@@ -15,8 +15,8 @@ import type { NDArray } from '../../interpreters/ndarray.js'
 import type { Kernels } from '../../interpreters/reference/ops.js'
 import type { Blocking } from './emit-gemm.js'
 import { defaultBlocking, gemmModule } from './emit-gemm.js'
-import type { Product } from './pack.js'
-import { bitWords, ceilTo, packBits, packPanels, productNN, productNT, productTN, startsWithSigns } from './pack.js'
+import type { Product, Strided } from './pack.js'
+import { bitWords, ceilTo, packBits, packBlock, packPanels, productNN, productNT, productTN, startsWithSigns } from './pack.js'
 import { relaxedProbe, simdProbe } from './simd.js'
 
 export interface WasmKernelOptions {
@@ -29,6 +29,7 @@ export interface WasmKernelOptions {
 const PAGE = 65536
 
 type GemmFn = (aPack: number, bPack: number, c: number, mPanels: number, nPanels: number, kpad: number, ldcBytes: number) => void
+type PackFn = (src: number, ld: number, panels: number, depth: number, dst: number, kpad: number) => void
 type BitGemmFn = (aBits: number, bBits: number, c: number, m: number, n: number, words: number) => void
 
 const unsupported = (what: string, fix: string): E.Either<RunError, never> =>
@@ -60,11 +61,13 @@ export const wasmKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Ke
   let memory: WasmMemory
   let gemm: GemmFn
   let bitgemm: BitGemmFn
+  let packers: Readonly<Record<string, PackFn | undefined>>
   try {
     memory = new WA.Memory({ initial: 16 })
     const exports = new WA.Instance(new WA.Module(bytes), { env: { mem: memory } }).exports
     gemm = exports['gemm'] as GemmFn
     bitgemm = exports['bitgemm'] as BitGemmFn
+    packers = exports as Record<string, PackFn>
   } catch (err) {
     // The probes passed, so a module that does not compile is our bug, not the host's.
     throw new Error(`our bug: the generated GEMM module (${bytes.length} bytes) failed to instantiate: ${String(err)}`)
@@ -72,6 +75,7 @@ export const wasmKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Ke
   let f32 = new Float32Array(memory.buffer)
   let u32 = new Uint32Array(memory.buffer)
   let i32 = new Int32Array(memory.buffer)
+  let f64 = new Float64Array(memory.buffer)
   const ensure = (bytes: number): void => {
     const need = Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE
     if (need > 0) {
@@ -79,6 +83,7 @@ export const wasmKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Ke
       f32 = new Float32Array(memory.buffer)
       u32 = new Uint32Array(memory.buffer)
       i32 = new Int32Array(memory.buffer)
+      f64 = new Float64Array(memory.buffer)
     }
   }
   const { mr, nr, unroll } = blocking
@@ -98,6 +103,26 @@ export const wasmKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Ke
     return true
   }
 
+  /**
+   * `packPanels` into memory at f32 index `at`, with the whole panels done by WebAssembly from a
+   * verbatim copy of the float64 data at f64 index `stage` (JavaScript packs the remainders).
+   */
+  const pack = (v: Strided, rows: number, depth: number, w: number, at: number, kpad: number, stage: number): void => {
+    const full = Math.floor(rows / w)
+    const rowMajor = v.ds === 1
+    const fn = rowMajor ? packers[`pack_rm${w}`] : v.rs === 1 ? packers[`pack_dm${w}`] : undefined
+    const depth4 = rowMajor ? depth - (depth % 4) : depth
+    if (fn === undefined || full === 0 || depth4 === 0) return packPanels(f32, at, v, rows, depth, w, kpad)
+    if (kpad !== depth) f32.fill(0, at, at + Math.ceil(rows / w) * kpad * w)
+    f64.set(v.data, stage)
+    fn(stage * 8, rowMajor ? v.rs : v.ds, full, depth4, at * 4, kpad)
+    if (depth4 < depth) packBlock(f32, at, v, 0, full * w, depth4, depth, w, kpad)
+    if (full * w < rows) {
+      f32.fill(0, at + full * kpad * w, at + (full + 1) * kpad * w)
+      packBlock(f32, at, v, full * w, rows, 0, depth, w, kpad)
+    }
+  }
+
   const floatProduct = (p: Product, out: Float64Array): void => {
     const mPanels = Math.ceil(p.m / mr)
     const nPanels = Math.ceil(p.n / nr)
@@ -107,9 +132,11 @@ export const wasmKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Ke
     const aAt = 0
     const bAt = ceilTo(aAt + mPanels * mr * kpad, 4)
     const cAt = ceilTo(bAt + nPanels * nr * kpad, 4)
-    ensure((cAt + mPanels * mr * ldc) * 4)
-    packPanels(f32, aAt, p.a, p.m, p.k, mr, kpad)
-    packPanels(f32, bAt, p.b, p.n, p.k, nr, kpad)
+    // The float64 staging area for the packers, after C (f64 index).
+    const stage = Math.ceil((cAt + mPanels * mr * ldc) / 2)
+    ensure((stage + Math.max(p.a.data.length, p.b.data.length)) * 8)
+    pack(p.a, p.m, p.k, mr, aAt, kpad, stage)
+    pack(p.b, p.n, p.k, nr, bAt, kpad, stage)
     gemm(aAt * 4, bAt * 4, cAt * 4, mPanels, nPanels, kpad, ldc * 4)
     for (let i = 0; i < p.m; i++) out.set(f32.subarray(cAt + i * ldc, cAt + i * ldc + p.n), i * p.n)
   }
