@@ -8,7 +8,8 @@ import type { RunError } from '../../interpreters/errors.js'
 import type { Kernels } from '../../interpreters/reference/ops.js'
 import { jsKernels } from './js-gemm.js'
 import type { WasmKernelOptions } from './wasm-gemm.js'
-import { wasmKernels } from './wasm-gemm.js'
+import { wasmKernels, wasmSupport } from './wasm-gemm.js'
+import { defaultBlocking } from './emit-gemm.js'
 
 export type { Blocking } from './emit-gemm.js'
 export { defaultBlocking } from './emit-gemm.js'
@@ -18,12 +19,18 @@ export { wasmKernels, wasmSupport } from './wasm-gemm.js'
 
 /**
  * The fastest kernels of this host: WebAssembly SIMD (products of real operands in single
- * precision), or a `Unsupported` error saying why not (then use `jsKernels`).
+ * precision), with the relaxed-SIMD fused multiply-add where the engine validates it (Node ≥ 22;
+ * results then differ from an unfused host in the last bits, within the same bound), or an
+ * `Unsupported` error saying why not (then use `jsKernels`).
  * @example
  * const kernels = E.getOrElse(() => jsKernels)(fastKernels())
  * // prepareGradient(net, feed, { kernels })
  */
-export const fastKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Kernels> => wasmKernels(opts)
+export const fastKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Kernels> => {
+  const fma = { ...defaultBlocking, fma: true }
+  const blocking = opts.blocking ?? (E.isRight(wasmSupport(fma)) ? fma : defaultBlocking)
+  return wasmKernels({ ...opts, blocking })
+}
 
 /** `fastKernels()` where the host supports them, else the float64 JavaScript fallback. */
 export const trainingKernels = (): Kernels => E.getOrElse((): Kernels => jsKernels)(fastKernels())
