@@ -17,12 +17,9 @@
 import type { Binarize, Checked, Conv2d, Network, Node, SiteId } from '../../dsl/node.js'
 import { children } from '../../dsl/node.js'
 import { isStochastic } from '../../dsl/noise.js'
-import type { ProperNoise } from '../../dsl/noise.js'
-import { fillBits } from '../../dsl/random.js'
 import { sizeOf } from '../../dsl/shape.js'
 import { topoOrder } from '../algebra.js'
 import { modeRule } from '../montecarlo/rules.js'
-import { noiseFns, threshold } from '../noise.js'
 import { evaluate } from '../reference/forward.js'
 import type { SampleTables, SignTables } from './epilogue.js'
 import { DOT_LIMIT, sampleTables, signTables } from './epilogue.js'
@@ -30,7 +27,9 @@ import { fusableChain } from './fusion.js'
 import type { F64Loc } from './generic.js'
 import { epilogueStep, genericStep } from './generic.js'
 import type { BinaryConv, BufferKind, BufferSpec, Epilogue, Geometry, Kernel } from './kernels.js'
-import { bitOf, bytesPerExample, bytesRow, flattenOrder, onesRow, packByteMasks, packConvWeights, packDenseWeights, planesBytes, rowBytes, rowWords32, wordOf } from './layout.js'
+import { bytesPerExample, bytesRow, flattenOrder, onesRow, packByteMasks, planesBytes, rowBytes, rowWords32 } from './layout.js'
+import type { Emit, WeightSource } from './weights.js'
+import { packedConvWeights, packedDenseWeights } from './weights.js'
 import type { WordBits } from './layout.js'
 import type { InputSlot, OutputSlot, Plan, Step } from './plan.js'
 
@@ -54,10 +53,6 @@ interface BitsLoc {
   /** For flattened channels-last rows: the bit position of each logical feature. */
   readonly order?: { readonly map: Int32Array; readonly buffer: number }
 }
-
-type WeightSource =
-  | { readonly kind: 'static'; readonly values: Float64Array }
-  | { readonly kind: 'sampled'; readonly eta: Float64Array; readonly noise: ProperNoise; readonly site: SiteId }
 
 const align = (bytes: number): number => Math.ceil(bytes / 64) * 64
 
@@ -119,31 +114,16 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     return undefined
   }
 
-  /** Dense weights [K, N] packed transposed, static or re-drawn on every pass. */
-  const denseWeights = (ws: WeightSource, name: string, k: number, n: number, width: number, map?: Int32Array): number => {
-    const bytes = n * rowBytes(width, wb)
-    if (ws.kind === 'static') return buffer(`${name} weights`, 'bits', false, bytes, packDenseWeights(ws.values, k, n, wb, map, width))
-    const id = buffer(`${name} weights (sampled)`, 'bits', false, bytes)
-    const cdf = noiseFns(ws.noise).cdf
-    const t = Float64Array.from(ws.eta, (e) => threshold(cdf(e)))
-    const stride = rowWords32(width, wb)
-    const u = new Uint32Array(k * n)
-    sites.add(ws.site)
-    steps.push({
-      _tag: 'Generic', label: `sample weights ${ws.site}`, reason: 'weights are drawn once per pass, in JavaScript',
-      run: (env) => {
-        fillBits(env.siteKey(ws.site), 0, u)
-        const base = env.addr(id) / 4
-        const w = env.views.i32
-        w.fill(0, base, base + n * stride)
-        for (let i = 0; i < k; i++) {
-          const f = map === undefined ? i : map[i]!
-          for (let j = 0; j < n; j++) if (u[i * n + j]! < t[i * n + j]!) w[base + j * stride + wordOf(f)]! |= 1 << bitOf(f)
-        }
-      },
-    })
-    return id
+  const emit: Emit = {
+    buffer,
+    step: (st) => steps.push(st),
+    site: (site) => sites.add(site),
+    wordBits: wb,
   }
+  const denseWeights = (ws: WeightSource, name: string, k: number, n: number, width: number, map?: Int32Array): number =>
+    packedDenseWeights(emit, ws, name, k, n, width, map)
+  const convWeights = (ws: WeightSource, name: string, o: number, c: number, kh: number, kw: number): number =>
+    packedConvWeights(emit, ws, name, o, c, kh, kw)
 
   /** The fused epilogue's tables as buffers; `draws` is the per-example uint32 buffer of a sampled one. */
   const epilogueOf = (tables: SignTables | SampleTables, name: string, b: Binarize, units: number): Epilogue => {
@@ -157,36 +137,6 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
       table: buffer(`${name} window table`, 'u32', false, 4 * tables.table.length, tables.table),
       random,
     }
-  }
-
-  /** Convolution kernel K [O, C, kh, kw] as O·kh·kw rows of C bits, static or re-drawn per pass. */
-  const convWeights = (ws: WeightSource, name: string, o: number, c: number, kh: number, kw: number): number => {
-    const stride = rowWords32(c, wb)
-    const bytes = o * kh * kw * 4 * stride
-    if (ws.kind === 'static') return buffer(`${name} kernel`, 'bits', false, bytes, packConvWeights(ws.values, o, c, kh, kw, wb))
-    const id = buffer(`${name} kernel (sampled)`, 'bits', false, bytes)
-    const cdf = noiseFns(ws.noise).cdf
-    const t = Float64Array.from(ws.eta, (e) => threshold(cdf(e)))
-    const u = new Uint32Array(t.length)
-    sites.add(ws.site)
-    steps.push({
-      _tag: 'Generic', label: `sample kernel ${ws.site}`, reason: 'weights are drawn once per pass, in JavaScript',
-      run: (env) => {
-        fillBits(env.siteKey(ws.site), 0, u)
-        const base = env.addr(id) / 4
-        const w = env.views.i32
-        w.fill(0, base, base + o * kh * kw * stride)
-        for (let i = 0; i < t.length; i++) {
-          if (!(u[i]! < t[i]!)) continue
-          const dx = i % kw
-          const dy = Math.floor(i / kw) % kh
-          const ic = Math.floor(i / (kw * kh)) % c
-          const oc = Math.floor(i / (kw * kh * c))
-          w[base + ((oc * kh + dy) * kw + dx) * stride + wordOf(ic)]! |= 1 << bitOf(ic)
-        }
-      },
-    })
-    return id
   }
 
   /**
