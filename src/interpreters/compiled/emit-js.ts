@@ -20,6 +20,7 @@ export const jsRules: JsRules = {
   PackSign: undefined,
   Unpack: undefined,
   PadBits: undefined,
+  PoolOr: undefined,
   BinaryConv: binaryConvJs,
   FillRandom: undefined,
 }

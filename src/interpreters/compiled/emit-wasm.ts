@@ -7,7 +7,7 @@ import type { KernelOf, KernelTag } from './kernels.js'
 import type { WasmFunction } from './wasm/code.js'
 import { binaryDense, planeDense } from './kernels-wasm/dense.js'
 import { byteDense, packBytes } from './kernels-wasm/bytes.js'
-import { binaryConv, padBits } from './kernels-wasm/conv.js'
+import { binaryConv, padBits, poolOr } from './kernels-wasm/conv.js'
 import { binaryHead } from './kernels-wasm/head.js'
 import { packSign, realDense, unpack } from './kernels-wasm/pack.js'
 import { packPlanes } from './kernels-wasm/planes.js'
@@ -26,6 +26,7 @@ export const wasmRules: WasmRules = {
   PackSign: packSign,
   Unpack: unpack,
   PadBits: padBits,
+  PoolOr: poolOr,
   BinaryConv: binaryConv,
   FillRandom: fillRandom,
 }

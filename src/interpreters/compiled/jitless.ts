@@ -237,6 +237,21 @@ export const jitlessRules: JitlessRules = {
           else i32.fill(0, d, d + ws)
         }
   },
+  PoolOr: (k, wb) => (views) => (rows, src, dst) => {
+    const i32 = views.i32
+    const ws = rowWords32(k.c, wb)
+    for (let r = 0; r < rows; r++)
+      for (let y = 0; y < k.ho; y++)
+        for (let x = 0; x < k.wo; x++) {
+          const d = dst! / 4 + ((r * k.ho + y) * k.wo + x) * ws
+          for (let i = 0; i < ws; i++) {
+            let v = 0
+            for (let dy = 0; dy < k.kh; dy++)
+              for (let dx = 0; dx < k.kw; dx++) v |= i32[src! / 4 + ((r * k.h + y * k.sh + dy) * k.w + x * k.sw + dx) * ws + i]!
+            i32[d + i] = v
+          }
+        }
+  },
   BinaryConv: (k, wb) => (views) => {
     const ws = rowWords32(k.c, wb)
     const writer = epilogueWriter(k.epilogue, k.o, wb)

@@ -237,7 +237,27 @@ export interface BinaryConv {
   readonly epilogue: Epilogue
 }
 
-export type Kernel = BinaryDense | RealDense | PackPlanes | PlaneDense | PackBytes | ByteDense | BinaryHead | PackSign | Unpack | FillRandom | PadBits | BinaryConv
+/**
+ * Max-pooling of a binary map over channels-last rows: max of ±1 values is +1 iff any is +1, so
+ * each output row is the OR of the window's input rows (padding bits stay zero).
+ */
+export interface PoolOr {
+  readonly _tag: 'PoolOr'
+  readonly label: string
+  readonly src: number
+  readonly dst: number
+  readonly c: number
+  readonly h: number
+  readonly w: number
+  readonly kh: number
+  readonly kw: number
+  readonly sh: number
+  readonly sw: number
+  readonly ho: number
+  readonly wo: number
+}
+
+export type Kernel = PoolOr | BinaryDense | RealDense | PackPlanes | PlaneDense | PackBytes | ByteDense | BinaryHead | PackSign | Unpack | FillRandom | PadBits | BinaryConv
 
 export type KernelTag = Kernel['_tag']
 export type KernelOf<K extends KernelTag> = Extract<Kernel, { readonly _tag: K }>
@@ -268,6 +288,7 @@ export const buffersOf = (k: Kernel): number[] => {
     case 'FillRandom':
       return [k.out]
     case 'PadBits':
+    case 'PoolOr':
       return [k.src, k.dst]
     case 'BinaryConv':
       return [k.x, k.w, k.out, ...(k.mask === undefined ? [] : [k.mask.mask, k.mask.valid]), ...epilogueBuffers(k.epilogue)]

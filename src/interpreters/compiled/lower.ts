@@ -312,6 +312,14 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
       }
       case 'MatMul':
         return product(n.lhs, n.rhs, n)
+      case 'Pool': {
+        // A max-pool of a binary map is computed on bits (PoolOr) and unpacked.
+        if (n.op !== 'max' || n.input.type.dtype !== 'binary' || !perExample) return generic(n, `${n.op}-pooling of a real tensor`)
+        const b = bits(n)
+        const dst = buffer(`${label(n)} f64`, 'f64', true, 8 * sizeOf(n.type.shape))
+        steps.push({ _tag: 'Kernel', kernel: { _tag: 'Unpack', label: label(n), src: b.buffer, dst, geometry: b.geometry } })
+        return { buffer: dst, shape: n.type.shape }
+      }
       case 'Conv2d': {
         if (n.input.type.dtype !== 'binary' || n.kernel.type.dtype !== 'binary') return generic(n, 'a convolution of real operands')
         const conv = convSetup(n)
@@ -388,6 +396,19 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     if (n._tag === 'Binarize') {
       const fusedLoc = fuse(n)
       if (typeof fusedLoc !== 'string') return fusedLoc
+    }
+    if (n._tag === 'Pool' && n.op === 'max' && n.input.type.dtype === 'binary' && n.input.type.shape[0] === 'batch') {
+      const src = bits(n.input)
+      if (src.geometry.form === 'spatial') {
+        const { c, h, w } = src.geometry
+        const [, , ho, wo] = s as [unknown, number, number, number]
+        const dst = buffer(`${label(n)} bits`, 'bits', true, ho * wo * rowBytes(c, wb))
+        steps.push({
+          _tag: 'Kernel',
+          kernel: { _tag: 'PoolOr', label: label(n), src: src.buffer, dst, c, h, w, kh: n.window[0], kw: n.window[1], sh: n.stride[0], sw: n.stride[1], ho, wo },
+        })
+        return { buffer: dst, geometry: { form: 'spatial', c, h: ho, w: wo }, width: c }
+      }
     }
     const src = f64(n)
     const geometry: Geometry = s.length === 4

@@ -7,7 +7,7 @@
  *
  * Signature: (rows, x, w, out[, mask, valid], ...epilogue buffers) → ().
  */
-import type { BinaryConv, PadBits } from '../kernels.js'
+import type { BinaryConv, PadBits, PoolOr } from '../kernels.js'
 import { rowBytes } from '../layout.js'
 import type { Code, WasmFunction } from '../wasm/code.js'
 import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, i64c, i64Load, i64Store, set } from '../wasm/code.js'
@@ -140,4 +140,26 @@ export const padBits = (k: PadBits): WasmFunction =>
           set(da, [get(da), i32c(rb), op.i32_add]),
         ])),
     ])
+  })
+
+/** PoolOr: each output row is the OR of its window's input rows, 64 bits at a time. */
+export const poolOr = (k: PoolOr): WasmFunction =>
+  func(`pool_${k.label}`, ['i32', 'i32', 'i32'], [], ([rows, src, dst], local) => {
+    const r = local('i32'), y = local('i32'), xo = local('i32'), sa = local('i32'), da = local('i32')
+    const rb = rowBytes(k.c, 64)
+    const words = rb / 8
+    const window: Code[] = []
+    for (let wd = 0; wd < words; wd++) {
+      const terms: Code[] = []
+      for (let dy = 0; dy < k.kh; dy++)
+        for (let dx = 0; dx < k.kw; dx++) terms.push([i64Load(get(sa), (dy * k.w + dx) * rb + 8 * wd), terms.length > 0 ? op.i64_or : []])
+      window.push(i64Store(get(da), terms, 8 * wd))
+    }
+    return forLoop(r, i32c(0), get(rows!), 1,
+      doLoop(y, i32c(0), i32c(k.ho), 1,
+        doLoop(xo, i32c(0), i32c(k.wo), 1, [
+          set(sa, [get(src!), get(r), i32c(k.h), op.i32_mul, get(y), i32c(k.sh), op.i32_mul, op.i32_add, i32c(k.w), op.i32_mul, get(xo), i32c(k.sw), op.i32_mul, op.i32_add, i32c(rb), op.i32_mul, op.i32_add]),
+          set(da, [get(dst!), get(r), i32c(k.ho), op.i32_mul, get(y), op.i32_add, i32c(k.wo), op.i32_mul, get(xo), op.i32_add, i32c(rb), op.i32_mul, op.i32_add]),
+          window,
+        ])))
   })
