@@ -59,9 +59,10 @@ gradients and updates:
   --weight-estimator N  weight sites (default st)
   --site ID=NAME        one site's estimator, e.g. --site layer2.act=reinforce (repeatable)
   --recipe R            md | st-gd | bnn | decay | bop: how latent weights learn (default md)
-  --optimizer O         sgd | adam, the base of the recipe and of real parameters (default adam)
+  --optimizer O         sgd | adam, the base of the recipe and of real parameters (default adam;
+                        sgd under --recipe bop)
   --momentum M          SGD momentum in [0, 1)
-  --lr X                learning rate (default 0.001)
+  --lr X                learning rate (default 0.01)
   --schedule S          constant | step:<every>:<gamma> | cosine[:<total>[:<min>]] [,warmup=<w>]
   --weight-sampling W   per-pass | mode (w = sign(η) in the forward pass)
   --decay λ             latent weight decay of --recipe decay
@@ -295,7 +296,7 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
     const steps = Math.ceil(loaded.right.data.train.size / config.batchSize)
     if (!o.json) {
       io.out(`${restored === undefined ? 'training' : `resuming at epoch ${restored.state.epoch + 1}, step ${restored.state.step + 1}:`} ${description}\n`)
-      io.out(`  recipe ${settings.recipe} (${config.recipe.optimizer.name}), real parameters ${config.optimizer.name}, estimator ${config.estimator.label} (weights ${config.weightEstimator.label}), lr ${settings.lr} (${settings.schedule}), ${settings.epochs} epochs of ${steps} steps (batch ${settings.batch}), seed ${settings.seed}, kernels ${config.kernels?.name}\n`)
+      io.out(`  recipe ${settings.recipe} (${config.recipe.optimizer.name}), real parameters ${config.optimizer.name}, estimator ${config.estimator.label} (weights ${config.weightEstimator.label}), lr ${settings.lr} (${settings.schedule}), ${settings.epochs} epoch${settings.epochs === 1 ? '' : 's'} of ${steps} steps (batch ${settings.batch}), seed ${settings.seed}, kernels ${config.kernels?.name}\n`)
     }
 
     // Training, with the hooks: progress, log lines, checkpoints, interruption.

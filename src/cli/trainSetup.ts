@@ -65,10 +65,13 @@ export interface Settings {
   readonly bopGamma?: number
 }
 
-/** The defaults of every optional setting (the BNN recipe trains with deterministic hardtanh ST). */
+/**
+ * The defaults of every optional setting: the BNN recipe trains with deterministic hardtanh ST,
+ * Bop (which has no Adam form) with SGD.
+ */
 export const defaults = (recipeName: RecipeName): Omit<Settings, 'dataset'> => ({
   batchNorm: false, estimator: recipeName === 'bnn' ? 'det:hardtanh' : 'st', weightEstimator: 'st', sites: [],
-  recipe: recipeName, optimizer: 'adam', lr: 0.001, schedule: 'constant', epochs: 10, batch: 64, seed: 0, ensemble: 16,
+  recipe: recipeName, optimizer: recipeName === 'bop' ? 'sgd' : 'adam', lr: 0.01, schedule: 'constant', epochs: 10, batch: 64, seed: 0, ensemble: 16,
   logEvery: 100, kernels: 'fast',
 })
 

@@ -26,7 +26,7 @@ import { checkConfig, fingerprint, resumeMismatches } from './config.js'
 import { withBatchNormMode, withParams } from './modes.js'
 import type { OptimizerState, Tensors } from './optimizers.js'
 import type { Routing, RoutingError } from './routing.js'
-import { initRouted, route, standardRules, stepRouted } from './routing.js'
+import { initRouted, route, standardRules, stepRoutedInPlace } from './routing.js'
 import { learningRate, withTotal } from './schedules.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -122,26 +122,31 @@ export const runKeys = (seed: number): { readonly shuffle: Key; readonly step: K
 
 /** The first non-finite value of named tensors, as `<name>[i] = NaN`, or undefined. */
 const nonFinite = (ts: Tensors, what: string): string | undefined => {
-  for (const [name, a] of Object.entries(ts))
-    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return `${what} ${name}[${i}] is ${a[i]}`
+  for (const [name, a] of Object.entries(ts)) {
+    // x − x is 0 for every finite x and NaN otherwise: one branch-free pass, then find the culprit.
+    let acc = 0
+    for (let i = 0; i < a.length; i++) acc += a[i]! - a[i]!
+    if (acc === 0) continue
+    const i = a.findIndex((v) => !Number.isFinite(v))
+    return `${what} ${name}[${i}] is ${a[i]}`
+  }
   return undefined
 }
 
-/** Running averages of batch-norm statistics: r ← (1 − m)·r + m·batch, in fresh arrays. */
-const updateRunning = (params: Tensors, stats: Readonly<Record<string, { varName: string; momentum: number; mean: Float64Array; variance: Float64Array }>>): Tensors => {
-  const entries = Object.entries(stats)
-  if (entries.length === 0) return params
-  const out: Record<string, Float64Array> = { ...params }
-  const blend = (name: string, batch: Float64Array, m: number): void => {
-    const r = params[name]!
-    out[name] = Float64Array.from(r, (v, i) => (1 - m) * v + m * batch[i]!)
+/** Running averages of batch-norm statistics, in place: r ← (1 − m)·r + m·batch. */
+const updateRunning = (params: Tensors, stats: Readonly<Record<string, { varName: string; momentum: number; mean: Float64Array; variance: Float64Array }>>): void => {
+  const blend = (r: Float64Array, batch: Float64Array, m: number): void => {
+    for (let i = 0; i < r.length; i++) r[i] = (1 - m) * r[i]! + m * batch[i]!
   }
-  for (const [meanName, s] of entries) {
-    blend(meanName, s.mean, s.momentum)
-    blend(s.varName, s.variance, s.momentum)
+  for (const [meanName, s] of Object.entries(stats)) {
+    blend(params[meanName]!, s.mean, s.momentum)
+    blend(params[s.varName]!, s.variance, s.momentum)
   }
-  return out
 }
+
+/** Fresh copies of named tensors (the loop owns and overwrites its buffers; callers get copies). */
+const copyTensors = (ts: Tensors): Record<string, Float64Array> => Object.fromEntries(Object.entries(ts).map(([k, v]) => [k, v.slice()]))
+const copyState = (s: OptimizerState): OptimizerState => ({ step: s.step, slots: Object.fromEntries(Object.entries(s.slots).map(([k, v]) => [k, v.map((a) => a.slice())])) })
 
 /**
  * What early stopping watches: the mode network's validation accuracy, or its negated loss when
@@ -201,15 +206,17 @@ export const train = async (
     ...(kernels === undefined ? {} : { kernels }),
   }
   const baselined = usesBaseline(config)
-  let state = resume ?? initialState(routing, net, config)
-  let params: Tensors = net.params
+  // The loop steps its own buffers in place (no allocation per step) and hands out copies.
+  let state = resume === undefined ? initialState(routing, net, config) : { ...resume, optimizer: resume.optimizer.map(copyState) }
+  const params = copyTensors(net.params)
+  const snapshot = (): TrainerState => ({ ...state, optimizer: state.optimizer.map(copyState) })
   const evaluate = (set: Dataset, k: Key, p: Tensors): E.Either<RunError, Evaluation> =>
     evaluateSet(withParams(evalNet, p), set, {
       members: config.ensemble, key: k, ...(config.evalChunk === undefined ? {} : { chunk: config.evalChunk }), ...(kernels === undefined ? {} : { kernels }),
     })
   const save = async (best: boolean): Promise<TrainError | undefined> => {
     if (hooks.checkpoint === undefined) return undefined
-    const r = await hooks.checkpoint({ net: withParams(evalNet, params), state, best })
+    const r = await hooks.checkpoint({ net: withParams(evalNet, copyTensors(params)), state: snapshot(), best })
     return E.isLeft(r) ? { _tag: 'CheckpointFailed', epoch: state.epoch, step: state.step, message: r.left } : undefined
   }
   const stopEarly = (): boolean => config.patience !== undefined && state.sinceBest >= config.patience
@@ -232,16 +239,15 @@ export const train = async (
       const badGrad = Number.isFinite(r.loss) ? nonFinite(r.grad, 'the gradient of') : `the minibatch loss is ${r.loss}`
       if (badGrad !== undefined) return E.left({ _tag: 'Diverged', ...where, what: badGrad })
       lr = learningRate(schedule, config.lr, state.epoch + k / steps)
-      const stepped = stepRouted(routing, params, r.grad, state.optimizer, lr)
-      const next = updateRunning(stepped.params, r.batchStats)
-      const badParam = nonFinite(next, 'the updated parameter')
+      const optimizer = stepRoutedInPlace(routing, params, r.grad, state.optimizer, lr)
+      updateRunning(params, r.batchStats)
+      const badParam = nonFinite(params, 'the updated parameter')
       if (badParam !== undefined) return E.left({ _tag: 'Diverged', ...where, what: badParam })
-      params = next
       const sinceLog = { sum: state.sinceLog.sum + r.loss, count: state.sinceLog.count + 1 }
       const globalStep = state.globalStep + 1
       const logNow = (config.logEvery ?? 0) > 0 && globalStep % config.logEvery! === 0
       state = {
-        ...state, step: k + 1, globalStep, optimizer: stepped.states, epochLoss: state.epochLoss + r.loss,
+        ...state, step: k + 1, globalStep, optimizer, epochLoss: state.epochLoss + r.loss,
         baseline: nextBaseline(state.baseline, r.loss, state.globalStep), sinceLog: logNow ? { sum: 0, count: 0 } : sinceLog,
       }
       hooks.onStep?.({ epoch: state.epoch, step: k + 1, steps, globalStep, loss: state.epochLoss / (k + 1), lr })
@@ -255,7 +261,7 @@ export const train = async (
     const epoch = state.epoch + 1
     const score = v === undefined ? undefined : validationScore(v)
     const improved = score !== undefined && (state.best === undefined || score > state.best.score)
-    const best = improved ? { epoch, score, params } : state.best
+    const best = improved ? { epoch, score, params: copyTensors(params) } : state.best
     const record: EpochRecord = {
       type: 'epoch', epoch, step: state.globalStep, trainLoss: state.epochLoss / steps, lr,
       ...(v === undefined ? {} : { validation: v }), ...(best === undefined ? {} : { bestEpoch: best.epoch }),
@@ -279,9 +285,9 @@ export const train = async (
   return E.right({ ...result, test: test.right })
 
   function finish(how: TrainResult['outcome']): TrainResult {
-    const last = withParams(evalNet, params)
+    const last = withParams(evalNet, copyTensors(params))
     const fromBest = state.best !== undefined
-    return { outcome: how, net: fromBest ? withParams(evalNet, state.best!.params) : last, parameters: fromBest ? 'best' : 'last', last, state }
+    return { outcome: how, net: fromBest ? withParams(evalNet, state.best!.params) : last, parameters: fromBest ? 'best' : 'last', last, state: snapshot() }
   }
 }
 

@@ -142,7 +142,7 @@ describe('sbnkit train', () => {
     expect(await first(['--preset', 'mlp:5', '--model', 'm.json', '--dataset', 'mnist', '--out', at('x')])).toBe('sbnkit train: expected exactly one of --model FILE and --preset mlp:W1,W2,…|conv')
     expect(await first(tiny('x', '--estimator', 'magic'))).toMatch(/^sbnkit train: --estimator: unknown estimator "magic"; expected one of st, /)
     expect(await first(tiny('x', '--recipe', 'sgd'))).toBe('sbnkit train: --recipe: expected one of md, st-gd, bnn, decay, bop, found "sgd"')
-    expect(await first(tiny('x', '--recipe', 'bop'))).toMatch(/^sbnkit train: --recipe: recipe bop: Bop is its own optimizer/)
+    expect(await first(tiny('x', '--recipe', 'bop', '--optimizer', 'adam'))).toMatch(/^sbnkit train: --recipe: recipe bop: Bop is its own optimizer/)
     expect(await first(tiny('x', '--lr', '0'))).toBe('sbnkit train: --lr expects a number > 0, found "0"')
     expect(await first(tiny('x', '--preset', 'mlp'))).toBe('sbnkit train: --preset: expected mlp:W1,W2,… or conv[:C1,C2], found "mlp"')
     expect(await first(tiny('x', '--preset', 'conv'))).toBe('sbnkit train: --preset conv needs images x of shape [N, channels, rows, cols], found per-example shape [6]')
@@ -151,6 +151,16 @@ describe('sbnkit train', () => {
     expect(await first(tiny('a'))).toBe('sbnkit train: <tmp>/a already holds a run (<tmp>/a/checkpoint); continue it with --resume <tmp>/a/checkpoint or choose another --out')
     expect(await first(['--resume', at('a', 'checkpoint'), '--lr', '0.1'])).toBe('sbnkit train: the run\'s settings are fixed when it starts; lr is 0.05 in run.json, found 0.1 (only --epochs may change)')
     expect(await first(['--resume', at('missing', 'checkpoint')])).toBe('sbnkit train: <tmp>/missing/checkpoint: cannot read the file (no such file or directory)')
+  })
+
+  it('--recipe bop defaults to SGD; --recipe bnn to deterministic hardtanh ST and uniform noises', async () => {
+    const bop = await run(tiny('bop', '--epochs', '1', '--recipe', 'bop'))
+    expect(bop.code).toBe(0)
+    expect(bop.out.split('\n')[1]).toMatch(/^ {2}recipe bop \(bop\(gamma=0.0001,threshold=1e-8\)\), real parameters sgd, estimator st /)
+    const bnn = await run(tiny('bnn', '--epochs', '1', '--recipe', 'bnn'))
+    expect(bnn.code).toBe(0)
+    expect(bnn.out.split('\n')[1]).toMatch(/^ {2}recipe bnn \(clip\[-1,1\]\(adam\(0.9,0.999\)\)\), real parameters adam\(0.9,0.999\), estimator det:hardtanh /)
+    expect(await bytes('bnn', 'model.json')).toContain('uniform(1)')
   })
 
   it('a quick run on the MNIST package (--limit)', async () => {
