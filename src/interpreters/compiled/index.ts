@@ -106,6 +106,7 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
     : net
   const plan = lower(lowered, { sampling: opts.mode !== 'mode', wordBits: wordBitsOf(opts.backend), eightBit: opts.backend === 'wasm' ? 'bytes' : 'planes' })
   const all = kernelsOf(plan.steps)
+  const binaryInputs = [...new Set(topoOrder(Object.values(net.outputs)).flatMap((n) => (n._tag === 'Input' && n.type.dtype === 'binary' ? [n.name] : [])))]
   return E.map((machine: Parameters<typeof executor>[1]) => {
     const ex = executor(plan, machine)
     const names = plan.outputs.map((o) => o.name)
@@ -114,7 +115,22 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
       if (E.isLeft(bound)) return bound
       if (opts.mode !== 'mode' && plan.sites.length > 0 && key === undefined)
         return E.left({ _tag: 'InvalidOption', option: 'key', expected: `a PRNG key for ${opts.mode} mode`, found: 'none' })
-      ex.load(bound.right.feed, bound.right.batch)
+      // Binary inputs are packed as bits, which can only hold ±1 (the reference would multiply
+      // any value it is given, so anything else cannot be reproduced).
+      for (const name of binaryInputs) {
+        const data = feed[name]!.data
+        for (let i = 0; i < data.length; i++) {
+          const v = data[i]!
+          if (v !== 1 && v !== -1)
+            return E.left({ _tag: 'Unsupported', interpreter: 'compiled', what: `data.${name}[${i}] = ${v} for an input of dtype binary`, fix: 'feed ±1 values, or declare the input real' })
+        }
+      }
+      try {
+        ex.load(bound.right.feed, bound.right.batch)
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err
+        return E.left({ _tag: 'Unsupported', interpreter: 'compiled', what: `a batch of ${bound.right.batch} (${err.message})`, fix: 'run the data in smaller batches' })
+      }
       const passes = opts.mode === 'ensemble' ? samples : 1
       const sums: Float64Array[] = []
       let pred: Float64Array | undefined

@@ -6,6 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { key } from '../../../src/dsl/random.js'
+import { drawRunError } from '../../../src/interpreters/errors.js'
 import { forward } from '../../../src/interpreters/montecarlo/index.js'
 import { benchNetwork, compile, drawCompileError } from '../../../src/interpreters/compiled/index.js'
 import type { BackendName, CompileOptions } from '../../../src/interpreters/compiled/index.js'
@@ -35,6 +36,16 @@ describe('compile', () => {
     if (E.isLeft(c)) throw new Error('compile failed')
     const r = c.right.run(feed)
     expect(E.isLeft(r) && r.left._tag).toBe('InvalidOption')
+  })
+
+  it('refuses binary inputs that are not ±1, as a value', () => {
+    const { net, feed } = build({ ...spec, input: 'binary' })
+    const c = compile(net, { backend: 'wasm', mode: 'mode' })
+    if (E.isLeft(c)) throw new Error('compile failed')
+    const data = Float64Array.from(feed['x']!.data)
+    data[4] = 0.5
+    const r = c.right.run({ x: { shape: feed['x']!.shape, data } })
+    expect(E.isLeft(r) && drawRunError(r.left)).toBe('compiled: data.x[4] = 0.5 for an input of dtype binary is not supported; feed ±1 values, or declare the input real')
   })
 
   it('runs one compiled network on batches of 3, 1, 300 and 3 (re-placing buffers, growing memory)', () => {
