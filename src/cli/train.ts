@@ -93,7 +93,13 @@ export interface TrainDeps {
 
 export const processDeps: TrainDeps = {
   signals: (cb) => {
-    const h = (): void => cb()
+    // The first signal stops the run at the next step boundary (after a checkpoint); a second one
+    // exits at once, which is safe too: every file is written atomically.
+    let count = 0
+    const h = (): void => {
+      if (++count > 1) process.exit(130)
+      cb()
+    }
     process.on('SIGINT', h)
     process.on('SIGTERM', h)
     return () => {

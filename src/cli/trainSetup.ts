@@ -75,15 +75,6 @@ export const defaults = (recipeName: RecipeName): Omit<Settings, 'dataset'> => (
   logEvery: 100, kernels: 'fast',
 })
 
-/** What setup builds from the settings. */
-export interface Setup {
-  readonly net: Checked<Network>
-  readonly data: TrainData
-  readonly config: TrainConfig
-  /** One line each: the network, the data, notes (fallbacks, mismatched noises). */
-  readonly notes: readonly string[]
-}
-
 // ---------------------------------------------------------------------------------------------
 // Rules: data
 
