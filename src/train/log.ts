@@ -63,11 +63,17 @@ export const logLine = (r: LogRecord): string => `${JSON.stringify(r, replacer)}
 
 const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : 'n/a')
 
-/** `mode 91.20% (loss 0.3012), ensemble of 16 92.05% (loss 0.2811)`. */
+/**
+ * One line of scores.
+ * @example showEvaluation(e) // 'mode 91.20% (loss 0.3012), ensemble of 16 92.05% (loss 0.2811)'
+ */
 export const showEvaluation = (e: Evaluation): string =>
   `mode ${pct(e.mode.accuracy)} (loss ${e.mode.loss.toFixed(4)}), ensemble of ${e.ensemble.members} ${pct(e.ensemble.accuracy)} (loss ${e.ensemble.loss.toFixed(4)})`
 
-/** A one-line summary of an epoch record for the terminal. */
+/**
+ * A one-line summary of an epoch record for the terminal.
+ * @example showEpoch(r, 10) // 'epoch 1/10: train loss 0.5312, validation mode …, 4.1 s'
+ */
 export const showEpoch = (r: EpochRecord, epochs: number): string =>
   [
     `epoch ${r.epoch}/${epochs}: train loss ${r.trainLoss.toFixed(4)}`,
@@ -76,7 +82,10 @@ export const showEpoch = (r: EpochRecord, epochs: number): string =>
     `, ${r.seconds.toFixed(1)} s`,
   ].join('')
 
-/** The short form for the progress bar: `loss 0.4123 val 91.2%/92.0%`. */
+/**
+ * The short form for the progress bar.
+ * @example progressInfo(0.4123) // 'loss 0.4123'
+ */
 export const progressInfo = (loss: number, validation?: Pick<Evaluation, 'mode' | 'ensemble'>): string =>
   `loss ${Number.isFinite(loss) ? loss.toFixed(4) : 'n/a'}` +
   (validation === undefined ? '' : ` val ${pct(validation.mode.accuracy)}/${pct(validation.ensemble.accuracy)}`)

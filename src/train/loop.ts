@@ -109,7 +109,10 @@ export interface TrainResult {
 // ---------------------------------------------------------------------------------------------
 // Rules
 
-/** The keys of a run; every draw of training derives from one of them. */
+/**
+ * The keys of a run; every draw of training derives from one of them.
+ * @example const { step } = runKeys(0); const k = foldIn(step, 17) // the draw of optimizer step 17
+ */
 export const runKeys = (seed: number): { readonly shuffle: Key; readonly step: Key; readonly eval: Key; readonly test: Key } => {
   const root = key(seed)
   return {
@@ -151,6 +154,7 @@ const copyState = (s: OptimizerState): OptimizerState => ({ step: s.step, slots:
 /**
  * What early stopping watches: the mode network's validation accuracy, or its negated loss when
  * accuracy does not exist (a squared loss). Higher is better; only a strict improvement counts.
+ * @example validationScore({ examples: 10, mode: { loss: 0.3, accuracy: 0.9 }, ensemble: { loss: 0.2, accuracy: 0.95, members: 16 } }) // 0.9
  */
 export const validationScore = (v: Evaluation): number => (Number.isFinite(v.mode.accuracy) ? v.mode.accuracy : -v.mode.loss)
 
@@ -166,7 +170,10 @@ const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 // ---------------------------------------------------------------------------------------------
 // The loop
 
-/** A fresh trainer state for a run of `net` under `config`. */
+/**
+ * A fresh trainer state for a run of `net` under `config`.
+ * @example initialState(routing, net, config).globalStep // 0
+ */
 export const initialState = (routing: Routing, net: Checked<Network>, config: TrainConfig): TrainerState => ({
   epoch: 0, step: 0, globalStep: 0, optimizer: initRouted(routing, net.params), baseline: 0, epochLoss: 0,
   sinceLog: { sum: 0, count: 0 }, sinceBest: 0, history: [], config: fingerprint(config),
@@ -291,7 +298,10 @@ export const train = async (
   }
 }
 
-/** One line per error: what happened and where. */
+/**
+ * One line per error: what happened and where.
+ * @example drawTrainError(e, drawRunError, drawRoutingError) // 'training diverged at epoch 2, step 5 (…): the minibatch loss is NaN; …'
+ */
 export const drawTrainError = (e: TrainError, drawRun: (r: RunError) => string, drawRouting: (r: RoutingError) => string): string => {
   switch (e._tag) {
     case 'InvalidConfig':

@@ -49,7 +49,10 @@ export const withBatchNormMode = <N extends Network>(net: Checked<N>, mode: Batc
   return { ...net, outputs } as Checked<N>
 }
 
-/** The BatchNorm nodes of a network (training needs their running statistics). */
+/**
+ * The BatchNorm nodes of a network (training needs their running statistics).
+ * @example batchNorms(net).map((b) => b.mode) // ['train', 'train']
+ */
 export const batchNorms = (net: Network): BatchNorm[] =>
   topoOrder(Object.values(net.outputs)).filter((n): n is BatchNorm => n._tag === 'BatchNorm')
 
@@ -57,6 +60,7 @@ export const batchNorms = (net: Network): BatchNorm[] =>
  * A checked network with new values for its parameters. Sound only when `params` has the same
  * names and sizes as `net.params` (the trainer's updates, which never resize a parameter) and
  * finite values (the trainer checks every step before it keeps one).
+ * @example withParams(net, { ...net.params, 'head.b': Float64Array.of(0, 0) })
  */
 export const withParams = <N extends Network>(net: Checked<N>, params: ParamValues): Checked<N> =>
   ({ ...net, params }) as Checked<N>

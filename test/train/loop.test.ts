@@ -175,3 +175,15 @@ describe('train', () => {
     expect(r.state.globalStep).toBe(2)
   })
 })
+
+describe('log lines', () => {
+  it('JSON lines with null for NaN; truncateLog keeps what precedes a step and drops torn lines', async () => {
+    const { logLine, truncateLog } = await import('../../src/train/log.js')
+    const test = { examples: 2, mode: { loss: 1, accuracy: Number.NaN }, ensemble: { loss: 1, accuracy: Number.NaN, members: 2 } }
+    expect(logLine({ type: 'test', epoch: 1, step: 4, parameters: 'last', test })).toBe(
+      '{"type":"test","epoch":1,"step":4,"parameters":"last","test":{"examples":2,"mode":{"loss":1,"accuracy":null},"ensemble":{"loss":1,"accuracy":null,"members":2}}}\n',
+    )
+    const lines = [1, 2, 3].map((step) => logLine({ type: 'step', epoch: 0, step, loss: 0.5, lr: 0.1 }))
+    expect(truncateLog(lines.join('') + '{"type":"ste', 2)).toBe(lines[0]! + lines[1]!)
+  })
+})
