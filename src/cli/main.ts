@@ -9,9 +9,11 @@ import { exitCode, processIo } from './io.js'
 const commands: Readonly<Record<string, { readonly summary: string; readonly load: () => Promise<Command> }>> = {
   demo: { summary: 'build a small SBN, check it and print its summary', load: async () => (await import('./demo.js')).demo },
   gradeval: { summary: 'measure gradient estimators against the exact gradient (MATH.md §7)', load: async () => (await import('./gradeval.js')).gradevalCommand },
+  experiments: { summary: 'regenerate the recipe comparison of docs/experiments.md', load: async () => (await import('./experiments.js')).experiments },
   check: { summary: 'validate a model file and print its summary', load: async () => (await import('./check.js')).check },
   exact: { summary: 'exact expected loss (and --grad gradient) of a model on a dataset', load: async () => (await import('./exact.js')).exactCommand },
   sample: { summary: 'Monte Carlo: mean loss ± stderr, mode and ensemble accuracy', load: async () => (await import('./sample.js')).sampleCommand },
+  bench: { summary: 'throughput of the compiled interpreter on a model file', load: async () => (await import('./bench.js')).benchCommand },
   train: { summary: 'train a model file or a preset on MNIST, Fashion-MNIST or a dataset file', load: async () => (await import('./train.js')).trainCommand },
 }
 

@@ -1,0 +1,79 @@
+/**
+ * `sbnkit bench <model.json>`: whole-network throughput of the compiled interpreter on random
+ * inputs of the model's shapes (8-bit-valued reals for real inputs, valid labels for label
+ * inputs), per back end and mode.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { parseArgs } from 'node:util'
+import { drawModelErrors } from '../dsl/codec.js'
+import type { Checked, Input, Network } from '../dsl/node.js'
+import { fillUnit, key } from '../dsl/random.js'
+import { topoOrder } from '../interpreters/algebra.js'
+import { drawCompileError } from '../interpreters/compiled/machine.js'
+import { benchNetwork, compile } from '../interpreters/compiled/index.js'
+import { drawRunError } from '../interpreters/errors.js'
+import type { Feed } from '../interpreters/ndarray.js'
+import { readModelFile } from './files.js'
+import type { Command } from './io.js'
+import { exitCode } from './io.js'
+
+export const benchUsage = `usage: sbnkit bench <model.json> [--backend wasm|js|jitless] [--mode mode|sample|ensemble] [--batch N] [--runs N] [--json]
+
+Compiles the model and times whole forward passes on random inputs of its shapes.
+`
+
+/** Random inputs for every Input of the network: pixels k/255 for reals, valid labels otherwise. */
+export const randomFeed = (net: Checked<Network>, batch: number, seed = 0): Feed => {
+  const inputs = topoOrder(Object.values(net.outputs)).filter((n): n is Input => n._tag === 'Input')
+  const feed: Record<string, { shape: number[]; data: Float64Array }> = {}
+  inputs.forEach((inp, i) => {
+    const shape = inp.type.shape.map((d) => (d === 'batch' ? batch : d))
+    const u = fillUnit(key(seed + i), 0, new Float64Array(shape.reduce((a, b) => a * b, 1)))
+    const classes = Object.values(net.outputs).flatMap((n) =>
+      n._tag === 'Loss' && n.target === inp && n.op === 'softmax-ce' ? [n.logits.type.shape[1] as number] : [])
+    const data =
+      inp.type.dtype === 'binary' ? u.map((v) => (v < 0.5 ? -1 : 1))
+      : inp.type.dtype === 'index' ? u.map((v) => Math.floor(v * (classes[0] ?? 2)))
+      : u.map((v) => Math.floor(v * 256) / 255)
+    feed[inp.name] = { shape, data }
+  })
+  return feed
+}
+
+export const benchCommand: Command = async (argv, io) => {
+  let args
+  try {
+    args = parseArgs({
+      args: [...argv], allowPositionals: true,
+      options: { backend: { type: 'string' }, mode: { type: 'string' }, batch: { type: 'string' }, runs: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
+    })
+  } catch (e) {
+    io.err(`bench: ${(e as Error).message}\n\n${benchUsage}`)
+    return exitCode.badInput
+  }
+  const o = args.values
+  if (o.help === true) { io.out(benchUsage); return exitCode.ok }
+  const path = args.positionals[0]
+  if (path === undefined) { io.err(`bench: expected a model file\n\n${benchUsage}`); return exitCode.badInput }
+  const backend = o.backend ?? 'wasm'
+  const mode = o.mode ?? 'mode'
+  const batch = Number(o.batch ?? 256)
+  const runs = Number(o.runs ?? 7)
+  if (backend !== 'wasm' && backend !== 'js' && backend !== 'jitless') { io.err(`bench: --backend expects wasm, js or jitless, found ${backend}\n`); return exitCode.badInput }
+  if (mode !== 'mode' && mode !== 'sample' && mode !== 'ensemble') { io.err(`bench: --mode expects mode, sample or ensemble, found ${mode}\n`); return exitCode.badInput }
+  if (!(Number.isInteger(batch) && batch >= 1)) { io.err(`bench: --batch expects an integer ≥ 1, found ${o.batch}\n`); return exitCode.badInput }
+  if (!(Number.isInteger(runs) && runs >= 1)) { io.err(`bench: --runs expects an integer ≥ 1, found ${o.runs}\n`); return exitCode.badInput }
+  const net = await readModelFile(path)
+  if (E.isLeft(net)) { io.err(`${drawModelErrors(net.left, path)}\n`); return exitCode.badInput }
+  const compiled = compile(net.right, { backend, mode })
+  if (E.isLeft(compiled)) { io.err(`bench: ${drawCompileError(compiled.left)}\n`); return exitCode.failed }
+  const report = benchNetwork(compiled.right, randomFeed(net.right, batch), { runs, key: key(0) })
+  if (E.isLeft(report)) { io.err(`bench: ${drawRunError(report.left)}\n`); return exitCode.failed }
+  const r = report.right
+  if (o.json === true) { io.out(`${JSON.stringify(r, null, 1)}\n`); return exitCode.ok }
+  io.out(`${path}: backend ${r.backend}, mode ${r.mode}, batch ${r.batch}, ${r.runs} runs\n`)
+  io.out(`  ${r.msPerRun.median.toFixed(3)} ms per run (min ${r.msPerRun.min.toFixed(3)}, max ${r.msPerRun.max.toFixed(3)}), ` +
+    `${Math.round(r.examplesPerSecond.median).toLocaleString('en-US')} examples/s, ${r.gmacPerSecond.median.toFixed(1)} GMAC/s\n`)
+  for (const s of r.steps) io.out(`  ${(100 * s.share).toFixed(1).padStart(5)}%  ${s.ms.toFixed(3)} ms  ${s.step}\n`)
+  return exitCode.ok
+}
