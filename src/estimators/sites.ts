@@ -10,7 +10,7 @@ import { hasBatch } from '../dsl/shape.js'
 import type { Key } from '../dsl/random.js'
 import { fillBits, siteKey, toUnit } from '../dsl/random.js'
 import type { NDArray } from '../interpreters/ndarray.js'
-import { noiseFns, stFactor, threshold } from '../interpreters/noise.js'
+import { noiseFns, signsFromBits, stFactor } from '../interpreters/noise.js'
 import type { Estimator, LatentRule } from './estimator.js'
 
 /** Where the draws of one site in one pass come from: `count` uint32 values. */
@@ -28,8 +28,9 @@ export const isWeight = (node: Binarize): boolean => !hasBatch(node.type.shape)
 
 /** x = +1 iff u < T(F(a)): the sampling rule shared with Monte Carlo. */
 export const sampleWith = (noise: Noise, a: NDArray, u: Uint32Array): NDArray => {
-  const F = noiseFns(noise).cdf
-  return map(a, (x, i) => (noise.family === 'none' ? (x >= 0 ? 1 : -1) : u[i]! < threshold(F(x)) ? 1 : -1))
+  const out = new Float64Array(a.data.length)
+  signsFromBits(u, a.data, 0, noise, out, 0, out.length)
+  return { shape: a.shape, data: out }
 }
 
 export const signOf = (a: NDArray): NDArray => map(a, (x) => (x >= 0 ? 1 : -1))

@@ -234,6 +234,49 @@ export const signFromBits = (u: number, a: number, n: Noise): 1 | -1 => {
 
 const CHUNK = 4096
 
+// A fast and exact logistic comparison. The rule is u < floor(σ(z)·2³²) with σ computed by
+// Math.exp. σ̃ below uses a polynomial 2^f (|f| ≤ ½, degree 10: relative error < 3·10⁻¹³), so
+// |σ̃·2³² − σ·2³²| < 0.01; whenever u is farther than MARGIN from σ̃·2³² the comparison is decided,
+// and only the rare near-ties call the exact rule. The result is bit-identical to the exact rule.
+const MARGIN = 4
+const LOG2E = Math.LOG2E
+const POW2 = Float64Array.from({ length: 1101 }, (_, i) => 2 ** (i - 1100))
+const expNonPositive = (x: number): number => {
+  const t = x * LOG2E
+  if (t < -1074) return 0
+  const n = Math.round(t)
+  const f = (t - n) * Math.LN2
+  // e^f by Horner, |f| ≤ ln2/2.
+  const p = 1 + f * (1 + f * (0.5 + f * (1 / 6 + f * (1 / 24 + f * (1 / 120 + f * (1 / 720 + f * (1 / 5040 + f * (1 / 40320 + f * (1 / 362880 + f / 3628800)))))))))
+  return p * POW2[n + 1100]!
+}
+
+/**
+ * The sampling rule over `count` units: out[o + i] = +1 iff u[i] < T(F(pre[p + i] / scale)).
+ * Logistic noise takes the fast exact path above; other families call their cdf.
+ */
+export const signsFromBits = (
+  u: ArrayLike<number>, pre: ArrayLike<number>, p: number, n: Noise, out: Float64Array, o: number, count: number,
+): void => {
+  if (n.family === 'none') {
+    for (let i = 0; i < count; i++) out[o + i] = pre[p + i]! >= 0 ? 1 : -1
+    return
+  }
+  const cdf = standards[n.family].cdf
+  const s = n.scale
+  if (n.family !== 'logistic') {
+    for (let i = 0; i < count; i++) out[o + i] = u[i]! < Math.floor(cdf(pre[p + i]! / s) * TWO32) ? 1 : -1
+    return
+  }
+  for (let i = 0; i < count; i++) {
+    const z = pre[p + i]! / s
+    const e = expNonPositive(-Math.abs(z))
+    const approx = (z >= 0 ? 1 / (1 + e) : e / (1 + e)) * TWO32
+    const ui = u[i]!
+    out[o + i] = ui < approx - MARGIN ? 1 : ui > approx + MARGIN ? -1 : ui < Math.floor(cdf(z) * TWO32) ? 1 : -1
+  }
+}
+
 /**
  * The sampling rule over a vector: out[i] = ±1 for pre-activation pre[i] with draw index
  * start + i of key k (no per-element allocation; bits are drawn in chunks). `out` may be `pre`.
@@ -244,18 +287,14 @@ export const signsInto = (k: Key, start: number, pre: Float64Array, n: Noise, ou
   const len = pre.length
   if (out.length < len) throw new RangeError(`signsInto: out has ${out.length} slots for ${len} pre-activations`)
   if (n.family === 'none') {
-    for (let i = 0; i < len; i++) out[i] = pre[i]! >= 0 ? 1 : -1
+    signsFromBits([], pre, 0, n, out, 0, len)
     return out
   }
-  const cdf = standards[n.family].cdf
-  const s = n.scale
   const u = new Uint32Array(Math.min(len, CHUNK))
   for (let c = 0; c < len; c += CHUNK) {
     const m = Math.min(CHUNK, len - c)
     fillBits(k, start + c, m === u.length ? u : u.subarray(0, m))
-    for (let j = 0; j < m; j++) {
-      out[c + j] = u[j]! < Math.floor(cdf(pre[c + j]! / s) * TWO32) ? 1 : -1
-    }
+    signsFromBits(u, pre, c, n, out, c, m)
   }
   return out
 }

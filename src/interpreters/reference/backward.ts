@@ -22,7 +22,7 @@ export interface Seeds {
 }
 
 type Vjp<K extends Tag> = (
-  node: NodeOf<K>, arg: (role: string) => NDArray, out: NDArray, g: NDArray, ev: Evaluation,
+  node: NodeOf<K>, arg: (role: string) => NDArray, out: NDArray, g: NDArray, ev: Evaluation, needs: (role: string) => boolean,
 ) => ReadonlyArray<readonly [string, NDArray]>
 
 const hadamard = (a: NDArray, b: NDArray): NDArray => ops.elementwise(a, b, (x, y) => x * y)
@@ -32,7 +32,11 @@ const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
   Input: () => [],
   Param: () => [],
   Const: () => [],
-  MatMul: (_, arg, __, g, ev) => [['lhs', ev.kernels.matmulNT(g, arg('rhs'))], ['rhs', ev.kernels.matmulTN(arg('lhs'), g)]],
+  // The products for a data input or a constant are skipped: nobody reads those gradients.
+  MatMul: (_, arg, __, g, ev, needs) => [
+    ...(needs('lhs') ? [['lhs', ev.kernels.matmulNT(g, arg('rhs'))] as const] : []),
+    ...(needs('rhs') ? [['rhs', ev.kernels.matmulTN(arg('lhs'), g)] as const] : []),
+  ],
   Add: (_, arg, __, g) => [['lhs', ops.unbroadcast(g, arg('lhs').shape)], ['rhs', ops.unbroadcast(g, arg('rhs').shape)]],
   Mul: (_, arg, __, g) => [
     ['lhs', ops.unbroadcast(hadamard(g, arg('rhs')), arg('lhs').shape)],
@@ -95,9 +99,12 @@ export const backward = (
     }
     const kids = new Map(children(node))
     const rule = vjpRules[node._tag] as Vjp<Tag>
-    for (const [role, gc] of rule(node as never, (r) => value(kids.get(r)!), value(node), g, ev)) {
-      const child = kids.get(role)!
-      if (child._tag !== 'Const' && child._tag !== 'Input') accumulate(grads, child, gc)
+    const needs = (role: string): boolean => {
+      const child = kids.get(role)
+      return child !== undefined && child._tag !== 'Const' && child._tag !== 'Input'
+    }
+    for (const [role, gc] of rule(node as never, (r) => value(kids.get(r)!), value(node), g, ev, needs)) {
+      if (needs(role)) accumulate(grads, kids.get(role)!, gc)
     }
   }
   return grads
