@@ -7,6 +7,7 @@ import type { Command, Io } from './io.js'
 import { exitCode, processIo } from './io.js'
 
 const commands: Readonly<Record<string, { readonly summary: string; readonly load: () => Promise<Command> }>> = {
+  start: { summary: 'the main job: train on MNIST, measure estimators, write report/', load: async () => (await import('./start.js')).start },
   demo: { summary: 'build a small SBN, check it and print its summary', load: async () => (await import('./demo.js')).demo },
   gradeval: { summary: 'measure gradient estimators against the exact gradient (MATH.md §7)', load: async () => (await import('./gradeval.js')).gradevalCommand },
   experiments: { summary: 'regenerate the recipe comparison of docs/experiments.md', load: async () => (await import('./experiments.js')).experiments },

