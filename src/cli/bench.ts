@@ -13,7 +13,7 @@ import { drawCompileError } from '../interpreters/compiled/machine.js'
 import { benchNetwork, compile } from '../interpreters/compiled/index.js'
 import { drawRunError } from '../interpreters/errors.js'
 import type { Feed } from '../interpreters/ndarray.js'
-import { readModelFile } from './files.js'
+import { readModelFile } from '../io/files.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
 

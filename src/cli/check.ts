@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
 import { drawModelErrors, formatVersion } from '../dsl/codec.js'
 import { renderSummary, summary, summaryJson } from '../interpreters/summary.js'
-import { readModelFile } from './files.js'
+import { readModelFile } from '../io/files.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
 

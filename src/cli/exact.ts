@@ -20,7 +20,7 @@ import type { RunError } from '../interpreters/errors.js'
 import { drawRunError } from '../interpreters/errors.js'
 import { defaultBudget, exact } from '../interpreters/exact/index.js'
 import type { Feed } from '../interpreters/ndarray.js'
-import { readModelFile } from './files.js'
+import { readModelFile } from '../io/files.js'
 import type { Command, Io } from './io.js'
 import { exitCode } from './io.js'
 

@@ -57,17 +57,4 @@ export const drawDataError = (e: DataError): string => {
 export const drawDataErrors = (es: readonly DataError[]): string => es.map(drawDataError).join('\n')
 
 /** A short reason for a Node.js file-system error (`no such file or directory`). */
-export const fsReason = (err: unknown): string => {
-  if (typeof err === 'object' && err !== null && 'code' in err) {
-    const code = String((err as { code: unknown }).code)
-    const known: Readonly<Record<string, string>> = {
-      ENOENT: 'no such file or directory',
-      EACCES: 'permission denied',
-      EISDIR: 'it is a directory',
-      ENOSPC: 'no space left on the device',
-      EROFS: 'read-only file system',
-    }
-    return known[code] ?? code
-  }
-  return err instanceof Error ? err.message : String(err)
-}
+export { fsReason } from '../io/atomic.js'

@@ -18,7 +18,7 @@
 import { readdir, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
-import { readModelFile, readText, writeFileAtomic } from '../cli/files.js'
+import { readModelFile, readText, writeFileAtomic } from '../io/files.js'
 import { drawModelError, drawModelErrors, encodeModel } from '../dsl/codec.js'
 import type { Checked, Network } from '../dsl/node.js'
 import type { EpochRecord } from './log.js'

@@ -7,11 +7,10 @@
  * then renamed over the target, so a reader (or a training run resuming from a checkpoint) sees
  * the old file or the complete new one, never a torn one.
  */
-import { randomBytes } from 'node:crypto'
-import { open, readFile, rename, rm, stat } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { readFile, stat } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
-import { fsReason } from '../data/errors.js'
+import { fsReason, writeAtomic } from './atomic.js'
 import { describeJsonError } from '../data/jsonSyntax.js'
 import type { EncodeOptions, ModelError } from '../dsl/codec.js'
 import { decodeModel, encodeModel } from '../dsl/codec.js'
@@ -98,29 +97,8 @@ export const readModelFile = async (path: string): Promise<E.Either<ModelError[]
  * Writes `data` to `path` atomically: a temporary file in the same directory, fsync, rename.
  * The directory must exist. On failure the temporary file is removed and the target untouched.
  */
-export const writeFileAtomic = async (path: string, data: string | Uint8Array): Promise<E.Either<ModelError, void>> => {
-  const dir = dirname(path)
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
-  try {
-    const handle = await open(temp, 'wx')
-    try {
-      await handle.writeFile(data)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await rename(temp, path)
-  } catch (err) {
-    await rm(temp, { force: true }).catch(() => undefined)
-    return E.left(fileError(path, `cannot write the file (${fsReason(err)})`))
-  }
-  // Make the rename itself durable; not every platform can fsync a directory, and the file is
-  // already complete either way.
-  const dirHandle = await open(dir, 'r').catch(() => undefined)
-  await dirHandle?.sync().catch(() => undefined)
-  await dirHandle?.close()
-  return E.right(undefined)
-}
+export const writeFileAtomic = async (path: string, data: string | Uint8Array): Promise<E.Either<ModelError, void>> =>
+  E.mapLeft((reason: string) => fileError(path, `cannot write the file (${reason})`))(await writeAtomic(path, data))
 
 /**
  * Writes a model file (and its side file, when `opts.sideFile` is set and some parameter is
