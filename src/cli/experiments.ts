@@ -156,11 +156,11 @@ options:
   --datasets LIST        default mnist,fashion-mnist
   --seeds LIST           default 0,1,2
   --recipes LIST         default all: ${recipes.map((r) => r.id).join(',')}
-  --epochs-mnist N       default 15
-  --epochs-fashion N     default 4
+  --epochs-mnist N       default 10
+  --epochs-fashion N     default 3
   --limit-fashion N      use only N Fashion-MNIST training images (default: all 55 000)
-  --hidden W1,W2         hidden widths of the MLP (default 512,512)
-  --lr X                 Adam learning rate with a cosine schedule (default 0.01)
+  --hidden W1,W2         hidden widths of the MLP (default 256,256)
+  --lr X                 Adam learning rate with a cosine schedule (default 0.1)
   --out DIR              where experiments.json, experiments.md and the SVG curves go (default docs)
 `
 
@@ -185,10 +185,10 @@ export const experiments: Command = async (argv, io) => {
   const plan: ExperimentPlan = {
     datasets: (o.datasets ?? 'mnist,fashion-mnist').split(','),
     seeds: ints(o.seeds ?? '0,1,2'),
-    epochs: { mnist: Number(o['epochs-mnist'] ?? 15), 'fashion-mnist': Number(o['epochs-fashion'] ?? 4) },
+    epochs: { mnist: Number(o['epochs-mnist'] ?? 10), 'fashion-mnist': Number(o['epochs-fashion'] ?? 3) },
     limit: { 'fashion-mnist': o['limit-fashion'] === undefined ? undefined : Number(o['limit-fashion']) },
-    hidden: o.hidden ?? '512,512',
-    lr: Number(o.lr ?? 0.01),
+    hidden: o.hidden ?? '256,256',
+    lr: Number(o.lr ?? 0.1),
   }
   const chosen = o.recipes === undefined ? recipes : recipes.filter((r) => o.recipes!.split(',').includes(r.id))
   const out = o.out ?? 'docs'
