@@ -263,7 +263,7 @@ const exactAsEstimator = (
         if (isWeight(s) && s.input._tag === 'Param') {
           const eta = net.params[s.input.name]!
           const g = toMirror(s, { shape: [eta.length], data: eta }, { shape: [eta.length], data: grad[s.input.name]! })
-          grad[s.input.name] = Float64Array.from(g.data)
+          grad[s.input.name] = g.data.slice()
         }
     return { loss: r.loss, perExample: r.perExample, grad, shapes: shapesOf(net, loss), latent, estimators, batchStats: {} }
   })(exact(net, feed, { grad: true }))

@@ -10,7 +10,7 @@ import { hasBatch } from '../dsl/shape.js'
 import type { Key } from '../dsl/random.js'
 import { fillBits, siteKey, toUnit } from '../dsl/random.js'
 import type { NDArray } from '../interpreters/ndarray.js'
-import { noiseFns, signsFromBits, stFactor } from '../interpreters/noise.js'
+import { noiseFns, signsFromBits, stFactor, stFactorTimes } from '../interpreters/noise.js'
 import type { Estimator, LatentRule } from './estimator.js'
 
 /** Where the draws of one site in one pass come from: `count` uint32 values. */
@@ -83,8 +83,7 @@ export const backwardSite = (
       // Under `st-gd` a weight site takes the estimator's own factor too (matched: 2p_w(η)), so a
       // mismatched label never hides a matched backward.
       if (weight && latent === 'mirror') return g
-      const factor = stFactor(est.backward === 'matched' ? node.noise : est.backward)
-      return map(a, (v, i) => factor(v) * g.data[i]!)
+      return { shape: a.shape, data: stFactorTimes(est.backward === 'matched' ? node.noise : est.backward, a.data, g.data) }
     }
     case 'concrete': {
       // d/da tanh((a − Z)/(2τ)) = (1 − x²)/(2τ); for weights under `mirror`, divided by dμ/dη = 2p(η).
@@ -94,7 +93,7 @@ export const backwardSite = (
     }
     case 'meanfield':
       if (weight && latent === 'mirror') return g
-      return map(a, (v, i) => stFactor(node.noise)(v) * g.data[i]!)
+      return { shape: a.shape, data: stFactorTimes(node.noise, a.data, g.data) }
   }
 }
 

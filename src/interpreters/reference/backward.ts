@@ -68,7 +68,7 @@ const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
 
 const accumulate = (grads: Map<Node, NDArray>, node: Node, g: NDArray): void => {
   const prev = grads.get(node)
-  if (prev === undefined) grads.set(node, { shape: g.shape, data: Float64Array.from(g.data) })
+  if (prev === undefined) grads.set(node, { shape: g.shape, data: g.data.slice() })
   else for (let i = 0; i < g.data.length; i++) prev.data[i]! += g.data[i]!
 }
 
