@@ -15,6 +15,18 @@ export interface Bound {
   readonly batch: number
 }
 
+/** The first index whose value fails the check, or −1 (a plain loop: bind runs on every batch). */
+const firstIndex = (data: Float64Array, bad: (v: number) => boolean): number => {
+  for (let i = 0; i < data.length; i++) if (bad(data[i]!)) return i
+  return -1
+}
+
+/** The first non-finite value's index, or −1: the check every batch of every input goes through. */
+const firstNonFinite = (data: Float64Array): number => {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i
+  return -1
+}
+
 const inputsOf = (roots: readonly Node[]): Input[] => topoOrder(roots).filter((n): n is Input => n._tag === 'Input')
 const lossesOf = (roots: readonly Node[]): Loss[] => topoOrder(roots).filter((n): n is Loss => n._tag === 'Loss')
 
@@ -35,7 +47,7 @@ export const bind = (net: Checked<Network>, feed: Feed, roots: readonly Node[] =
       arr.shape.length === declared.length &&
       declared.every((d, i) => (d === 'batch' ? arr.shape[i] === batch : arr.shape[i] === d))
     if (!ok) return E.left({ _tag: 'InputShapeMismatch', name: inp.name, expected: expected.replace('N', String(batch ?? 'N')), found: arr.shape })
-    const bad = arr.data.findIndex((v) => !Number.isFinite(v))
+    const bad = firstNonFinite(arr.data)
     if (bad >= 0) return E.left({ _tag: 'NonFiniteInput', name: inp.name, index: bad, value: arr.data[bad]! })
   }
   for (const l of lossesOf(roots)) {
@@ -43,11 +55,11 @@ export const bind = (net: Checked<Network>, feed: Feed, roots: readonly Node[] =
     const arr = feed[l.target.name]!
     if (l.op === 'softmax-ce') {
       const k = l.logits.type.shape[1] as number
-      const bad = arr.data.findIndex((v) => !(Number.isInteger(v) && v >= 0 && v < k))
+      const bad = firstIndex(arr.data, (v) => !(Number.isInteger(v) && v >= 0 && v < k))
       if (bad >= 0)
         return E.left({ _tag: 'LabelOutOfRange', name: l.target.name, index: bad, value: arr.data[bad]!, expected: `a class index in 0..${k - 1}` })
     } else if (l.op === 'logistic-nll') {
-      const bad = arr.data.findIndex((v) => v !== 1 && v !== -1)
+      const bad = firstIndex(arr.data, (v) => v !== 1 && v !== -1)
       if (bad >= 0) return E.left({ _tag: 'LabelOutOfRange', name: l.target.name, index: bad, value: arr.data[bad]!, expected: 'a label of +1 or -1' })
     }
   }

@@ -56,6 +56,8 @@ export interface MonteCarloResult {
   readonly ensemble: Accuracy & { readonly predictive: NDArray; readonly members: number }
   /** Mean accuracy of single sampled networks. */
   readonly sampleAccuracy: number
+  /** With `keep`: each pass's head output (logits) and per-example losses, in pass order. */
+  readonly samples?: readonly { readonly output: NDArray; readonly perExample: Float64Array }[]
 }
 
 /** Accuracy of predictive probabilities against the labels of a loss head. */
@@ -89,6 +91,8 @@ export interface MonteCarloOptions {
   readonly key: Key
   /** Number of sampled predictive distributions averaged into the ensemble (default min(n, 16)). */
   readonly ensemble?: number
+  /** Keep every pass's output and per-example losses (memory: n × batch × outputs). */
+  readonly keep?: boolean
 }
 
 /** Runs n sampled passes, the mode network and the ensemble on one batch of data. */
@@ -104,9 +108,11 @@ export const monteCarlo = (net: Checked<Network>, feed: Feed, opts: MonteCarloOp
       const sampleLosses = new Float64Array(opts.samples)
       let ensembleSum: Float64Array | undefined
       let sampleAccuracy = 0
+      const samples: { output: NDArray; perExample: Float64Array }[] = []
       for (let j = 0; j < opts.samples; j++) {
         const ev = run(sampleRule(passKey(opts.key, j)))
         sampleLosses[j] = ev.values.get(l)!.data[0]!
+        if (opts.keep === true) samples.push({ output: ev.values.get(l.logits)!, perExample: ev.lossPerExample.get(l)! })
         if (j < members) {
           const p = predictive(l.op, ev.values.get(l.logits)!)
           ensembleSum ??= new Float64Array(p.data.length)
@@ -127,6 +133,7 @@ export const monteCarlo = (net: Checked<Network>, feed: Feed, opts: MonteCarloOp
         mode,
         ensemble: { ...scorePredictive(l, ensProbs, labels), predictive: ensProbs, members },
         sampleAccuracy,
+        ...(opts.keep === true ? { samples } : {}),
       }
     })(bind(net, feed, [l])),
   )(lossOutput(net))
