@@ -2,14 +2,14 @@
  * Benchmark: the whole MATH.md §7 protocol (20 000 full-batch draws on 200 points of the
  * 2 → 5 → 5 → 5 → 1 preset) for matched ST, as `sbnkit gradeval --preset --estimators st` runs it.
  * Prints the median wall time over repeats, with min–max, and the load average seen.
- * Run: npx tsx bench/gradeval.ts [draws] [repeats]
+ * Run: npx tsx bench/gradeval.ts [draws] [repeats] [estimators, e.g. st,reinforce,arm]
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { loadavg } from 'node:os'
 import { key } from '../src/dsl/random.js'
 import { gradeval } from '../src/estimators/analysis/gradeval.js'
 import { gradevalPreset } from '../src/estimators/analysis/preset.js'
-import { arm, reinforce, st } from '../src/estimators/estimator.js'
+import { parseEstimator } from '../src/estimators/estimator.js'
 
 const draws = Number(process.argv[2] ?? 20000)
 const repeats = Number(process.argv[3] ?? 3)
@@ -18,16 +18,21 @@ if (E.isLeft(preset)) throw new Error('preset failed')
 const { net, feed } = preset.right
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-for (const est of [st(), reinforce(), arm()]) {
+const names = (process.argv[4] ?? 'st,reinforce,arm').split(',')
+for (const est of names.map((n) => parseEstimator(n) ?? (() => { throw new Error(`unknown estimator ${n}`) })())) {
   const times: number[] = []
+  const cpu: number[] = []
   for (let r = 0; r < repeats; r++) {
     const t0 = performance.now()
+    const c0 = process.cpuUsage()
     const out = gradeval(net, feed, { estimators: [est], draws, key: key(r) })
     if (E.isLeft(out)) throw new Error(JSON.stringify(out.left))
     times.push((performance.now() - t0) / 1000)
+    const c = process.cpuUsage(c0)
+    cpu.push((c.user + c.system) / 1e6)
   }
   console.log(
     `${est.label.padEnd(10)} ${draws} draws: median ${median(times).toFixed(2)} s (min ${Math.min(...times).toFixed(2)}, max ${Math.max(...times).toFixed(2)}), ` +
-      `${((median(times) / draws) * 1e3).toFixed(3)} ms/draw; load average ${loadavg()[0]!.toFixed(1)}`,
+      `${((median(times) / draws) * 1e3).toFixed(3)} ms/draw; CPU median ${median(cpu).toFixed(2)} s; load average ${loadavg()[0]!.toFixed(1)}`,
   )
 }
