@@ -4,31 +4,13 @@
  * function until it has run for at least `minMs`, so timer granularity does not matter.
  */
 
-export interface Summary {
-  readonly median: number
-  readonly min: number
-  readonly max: number
-}
+import type { Spread } from '../src/interpreters/compiled/bench.js'
+import { spread, timeIt } from '../src/interpreters/compiled/bench.js'
 
-export const summary = (xs: readonly number[]): Summary => {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-  return { median, min: s[0]!, max: s[s.length - 1]! }
-}
-
+export type Summary = Spread
+export const summary = spread
 /** Milliseconds per call of `fn`, averaged over enough calls to last `minMs`. */
-export const sample = (fn: () => void, minMs: number): number => {
-  let calls = 0
-  const start = performance.now()
-  let now = start
-  do {
-    fn()
-    calls++
-    now = performance.now()
-  } while (now - start < minMs)
-  return (now - start) / calls
-}
+export const sample = timeIt
 
 /** Times every contender `rounds` times, interleaved; returns ms-per-call samples by name. */
 export const rounds = (

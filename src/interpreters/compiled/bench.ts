@@ -41,13 +41,15 @@ export interface BenchOptions {
   readonly key?: Key
 }
 
-const spread = (xs: readonly number[]): Spread => {
+/** Median, min and max of samples (the benchmarks' summary of a contender). */
+export const spread = (xs: readonly number[]): Spread => {
   const s = [...xs].sort((a, b) => a - b)
   const m = s.length >> 1
   return { median: s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2, min: s[0]!, max: s[s.length - 1]! }
 }
 
-const timeIt = (fn: () => void, minMs: number): number => {
+/** Milliseconds per call of `fn`, averaged over enough calls to last `minMs` (timer granularity then does not matter). */
+export const timeIt = (fn: () => void, minMs: number): number => {
   let calls = 0
   const start = performance.now()
   let now = start

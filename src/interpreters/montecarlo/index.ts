@@ -103,7 +103,6 @@ export const monteCarlo = (net: Checked<Network>, feed: Feed, opts: MonteCarloOp
   return E.chain((l: Loss) =>
     E.map(({ batch }: { batch: number }) => {
       const roots = [l]
-      const labels = feed[(l.target as { name?: string }).name ?? ''] ?? { shape: [batch], data: new Float64Array(batch) }
       const run = (rule: BinarizeRule): Evaluation => evaluate({ net, feed, batch, binarize: rule }, roots)
       const sampleLosses = new Float64Array(opts.samples)
       let ensembleSum: Float64Array | undefined
@@ -117,12 +116,14 @@ export const monteCarlo = (net: Checked<Network>, feed: Feed, opts: MonteCarloOp
           const p = predictive(l.op, ev.values.get(l.logits)!)
           ensembleSum ??= new Float64Array(p.data.length)
           for (let i = 0; i < p.data.length; i++) ensembleSum[i]! += p.data[i]! / members
-          sampleAccuracy += scorePredictive(l, p, labels).accuracy / members
+          sampleAccuracy += scorePredictive(l, p, ev.values.get(l.target)!).accuracy / members
         }
       }
       const mean = sampleLosses.reduce((a, b) => a + b, 0) / opts.samples
       const variance = opts.samples > 1 ? sampleLosses.reduce((a, b) => a + (b - mean) ** 2, 0) / (opts.samples - 1) : Number.NaN
       const modeEv = run(modeRule)
+      // The targets are the loss head's own input, as every pass evaluates it.
+      const labels = modeEv.values.get(l.target)!
       const mode = { loss: modeEv.values.get(l)!.data[0]!, accuracy: scorePredictive(l, predictive(l.op, modeEv.values.get(l.logits)!), labels).accuracy }
       const logitsShape = modeEv.values.get(l.logits)!.shape
       const ensProbs: NDArray = { shape: l.op === 'logistic-nll' ? [batch] : logitsShape, data: ensembleSum! }
