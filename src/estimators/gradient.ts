@@ -7,7 +7,6 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Binarize, Checked, Loss, Network, Node } from '../dsl/node.js'
-import { children } from '../dsl/node.js'
 import { concreteShape, sizeOf } from '../dsl/shape.js'
 import type { Key } from '../dsl/random.js'
 import { foldIn } from '../dsl/random.js'
@@ -20,7 +19,6 @@ import { exact } from '../interpreters/exact/index.js'
 import { lossOutput } from '../interpreters/montecarlo/index.js'
 import type { Feed, NDArray } from '../interpreters/ndarray.js'
 import { sliceFeed } from '../interpreters/ndarray.js'
-import { noiseFns } from '../interpreters/noise.js'
 import { backward, meanWeights } from '../interpreters/reference/backward.js'
 import type { Evaluation } from '../interpreters/reference/forward.js'
 import type { Kernels } from '../interpreters/reference/ops.js'
@@ -29,6 +27,7 @@ import type { Estimator, LatentRule } from './estimator.js'
 import { st } from './estimator.js'
 import type { BitSource } from './sites.js'
 import { backwardSite, forwardSite, isWeight, keyedSource, toMirror } from './sites.js'
+import { armLosses, mean, objectivePerExample, score } from './score.js'
 
 export interface GradientOptions {
   readonly key: Key
@@ -77,32 +76,6 @@ const shapesOf = (net: Checked<Network>, loss: Loss): Record<string, readonly nu
   Object.fromEntries(
     topoOrder([loss]).flatMap((n) => (n._tag === 'Param' ? [[n.name, concreteShape(n.type.shape, 1)] as const] : [])),
   )
-
-/** Per-example values of the objective: a loss head's losses, or an output summed per example. */
-const objectivePerExample = (root: Node, ev: Evaluation, batch: number): Float64Array => {
-  const l = ev.lossPerExample.get(root)
-  if (l !== undefined) return l
-  const v = ev.values.get(root)!.data
-  const per = v.length / batch
-  return Float64Array.from({ length: batch }, (_, n) => v.subarray(n * per, (n + 1) * per).reduce((a, b) => a + b, 0))
-}
-
-/** The nodes that depend on `site` (its descendants, itself included). */
-const descendants = (loss: Node, site: Node): Set<Node> => {
-  const out = new Set<Node>([site])
-  for (const n of topoOrder([loss])) if (children(n).some(([, c]) => out.has(c))) out.add(n)
-  return out
-}
-
-/** Score of log P(x | a) with respect to a: σ p(a)/F(σ a) with σ = x. */
-const score = (node: Binarize, a: NDArray, x: NDArray): Float64Array => {
-  const f = noiseFns(node.noise)
-  return Float64Array.from(a.data, (v, i) => {
-    const s = x.data[i]!
-    const F = f.cdf(s * v)
-    return F > 0 ? (s * f.pdf(v)) / F : 0
-  })
-}
 
 /** A gradient function prepared for one network, batch and configuration: call it with a key per draw. */
 export type PreparedGradient = (key: Key, baseline?: number) => GradientResult
@@ -227,30 +200,6 @@ const batchStatsOf = (ev: Evaluation): GradientResult['batchStats'] => {
 /** One gradient draw: `prepareGradient` then a call with `opts.key`. */
 export const gradient = (net: Checked<Network>, feed: Feed, opts: GradientOptions): E.Either<RunError, GradientResult> =>
   E.map((run: PreparedGradient) => run(opts.key, opts.baseline))(prepareGradient(net, feed, opts))
-
-const mean = (xs: Float64Array): number => xs.reduce((a, b) => a + b, 0) / xs.length
-
-/**
- * ARM's two antithetic losses for site `s`: the loss with the site fixed to b1 = [u > σ(−a)] and
- * to b2 = [u < σ(a)], everything upstream as in the base pass, everything downstream drawn afresh.
- */
-const armLosses = (
-  net: Checked<Network>, feed: Feed, batch: number, loss: Node, ev: Evaluation, s: Binarize, x: NDArray,
-  u: Float64Array, passRule: (pass: Key) => (node: Binarize, a: NDArray) => NDArray, key: Key, k: number,
-): { readonly f1: Float64Array; readonly f2: Float64Array } => {
-  const down = descendants(loss, s)
-  const a = ev.values.get(s.input)!
-  const F = noiseFns(s.noise).cdf
-  const b2: NDArray = { shape: x.shape, data: Float64Array.from(a.data, (v, i) => (u[i]! < F(v) ? 1 : -1)) }
-  const run = (value: NDArray, stream: number): Float64Array => {
-    const cut = new Map<Node, NDArray>()
-    for (const [n, v] of ev.values) if (!down.has(n)) cut.set(n, v)
-    cut.set(s, value)
-    const fresh = evaluate({ net, feed, batch, binarize: passRule(foldIn(foldIn(key, 0x41524d), 2 * k + stream)), kernels: ev.kernels }, [loss], cut)
-    return objectivePerExample(loss, fresh, batch)
-  }
-  return { f1: run(x, 0), f2: run(b2, 1) }
-}
 
 /** The exact gradient, with latent parameters reported in the chosen convention. */
 const exactAsEstimator = (
