@@ -71,7 +71,9 @@ gradients and updates:
 run:
   --epochs N            (default 10)      --batch B     (default 64)     --seed S  (default 0)
   --ensemble K          ensemble size of the evaluations (default 16)
-  --patience P          stop after P epochs without a better validation mode accuracy
+  --patience P          stop after P epochs without a better validation accuracy
+  --select S            mode | ensemble: whose validation accuracy picks the best parameters and
+                        drives early stopping (default mode)
   --log-every N         a log record every N steps (default 100; 0: epochs only)
   --kernels K           fast | reference matrix products (default fast when the host has them)
   --out DIR             checkpoints, log.jsonl, run.json and model.json go there
@@ -117,7 +119,7 @@ const options = {
   'weight-estimator': { type: 'string' }, site: { type: 'string', multiple: true }, recipe: { type: 'string' },
   optimizer: { type: 'string' }, momentum: { type: 'string' }, lr: { type: 'string' }, schedule: { type: 'string' },
   epochs: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, ensemble: { type: 'string' },
-  patience: { type: 'string' }, 'log-every': { type: 'string' }, kernels: { type: 'string' },
+  patience: { type: 'string' }, select: { type: 'string' }, 'log-every': { type: 'string' }, kernels: { type: 'string' },
   'weight-sampling': { type: 'string' }, decay: { type: 'string' }, 'bop-threshold': { type: 'string' },
   'bop-gamma': { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -152,6 +154,7 @@ const flagSettings = (o: Values): E.Either<string, Partial<Settings>> => {
     [o.epochs, 'epochs', (s) => whole('epochs', s, 1)], [o.batch, 'batch', (s) => whole('batch', s, 1)],
     [o.seed, 'seed', (s) => whole('seed', s, 0)], [o.ensemble, 'ensemble', (s) => whole('ensemble', s, 1)],
     [o.patience, 'patience', (s) => whole('patience', s, 1)], [o['log-every'], 'logEvery', (s) => whole('log-every', s, 0)],
+    [o.select, 'select', (s) => oneOf('select', s, ['mode', 'ensemble'])],
     [o.kernels, 'kernels', (s) => oneOf('kernels', s, ['fast', 'reference'])],
     [o['weight-sampling'], 'weightSampling', (s) => oneOf('weight-sampling', s, ['per-pass', 'mode'])],
     [o.decay, 'decay', (s) => real('decay', s, (x) => x >= 0, 'a number ≥ 0')],

@@ -57,6 +57,7 @@ export interface Settings {
   readonly seed: number
   readonly ensemble: number
   readonly patience?: number
+  readonly select?: 'mode' | 'ensemble'
   readonly logEvery: number
   readonly kernels: 'fast' | 'reference'
   readonly weightSampling?: 'per-pass' | 'mode'
@@ -205,7 +206,8 @@ export const buildConfig = (s: Settings): E.Either<string, { config: TrainConfig
     config: {
       estimator: est.right, weightEstimator: west.right, sites, recipe: r.right, optimizer: real.right, lr: s.lr,
       schedule: schedule.right, epochs: s.epochs, batchSize: s.batch, seed: s.seed, ensemble: s.ensemble,
-      ...(s.patience === undefined ? {} : { patience: s.patience }), logEvery: s.logEvery, kernels,
+      ...(s.patience === undefined ? {} : { patience: s.patience }), ...(s.select === undefined ? {} : { select: s.select }),
+      logEvery: s.logEvery, kernels,
     },
   })
 }

@@ -37,8 +37,13 @@ export interface TrainConfig {
   readonly seed: number
   /** Ensemble size K of the evaluations. */
   readonly ensemble: number
-  /** Stop after this many epochs without a better validation mode accuracy (needs validation). */
+  /** Stop after this many epochs without a better validation score (needs validation). */
   readonly patience?: number
+  /**
+   * What "better on validation" means for early stopping and the returned parameters: the mode
+   * network's accuracy (default) or the ensemble's (the SBN's own predictive distribution).
+   */
+  readonly select?: 'mode' | 'ensemble'
   /** A step record every this many optimizer steps (0: none). */
   readonly logEvery?: number
   /** Matrix-product kernels of the passes, with a name for checkpoints (default: reference). */
@@ -114,6 +119,7 @@ export const fingerprint = (c: TrainConfig): Readonly<Record<string, string | nu
   seed: c.seed,
   ensemble: c.ensemble,
   patience: c.patience ?? 'none',
+  select: c.select ?? 'mode',
   kernels: c.kernels?.name ?? 'reference',
 })
 

@@ -152,11 +152,15 @@ const copyTensors = (ts: Tensors): Record<string, Float64Array> => Object.fromEn
 const copyState = (s: OptimizerState): OptimizerState => ({ step: s.step, slots: Object.fromEntries(Object.entries(s.slots).map(([k, v]) => [k, v.map((a) => a.slice())])) })
 
 /**
- * What early stopping watches: the mode network's validation accuracy, or its negated loss when
- * accuracy does not exist (a squared loss). Higher is better; only a strict improvement counts.
+ * What early stopping watches: the validation accuracy of the mode network (default) or of the
+ * ensemble, or the negated loss when accuracy does not exist (a squared loss). Higher is better;
+ * only a strict improvement counts.
  * @example validationScore({ examples: 10, mode: { loss: 0.3, accuracy: 0.9 }, ensemble: { loss: 0.2, accuracy: 0.95, members: 16 } }) // 0.9
  */
-export const validationScore = (v: Evaluation): number => (Number.isFinite(v.mode.accuracy) ? v.mode.accuracy : -v.mode.loss)
+export const validationScore = (v: Evaluation, select: 'mode' | 'ensemble' = 'mode'): number => {
+  const s = select === 'mode' ? v.mode : v.ensemble
+  return Number.isFinite(s.accuracy) ? s.accuracy : -s.loss
+}
 
 /** REINFORCE's baseline: the mean of the losses so far for 100 steps, then an average with weight 1/100. */
 const nextBaseline = (b: number, loss: number, t: number): number => b + (loss - b) * Math.max(0.01, 1 / (t + 1))
@@ -266,7 +270,7 @@ export const train = async (
     if (validation !== undefined && E.isLeft(validation)) return E.left({ _tag: 'Run', error: validation.left })
     const v = validation?.right
     const epoch = state.epoch + 1
-    const score = v === undefined ? undefined : validationScore(v)
+    const score = v === undefined ? undefined : validationScore(v, config.select)
     const improved = score !== undefined && (state.best === undefined || score > state.best.score)
     const best = improved ? { epoch, score, params: copyTensors(params) } : state.best
     const record: EpochRecord = {
