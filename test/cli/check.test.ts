@@ -4,21 +4,15 @@ import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readModelFile, writeFileAtomic, writeModelFile } from '../../src/io/files.js'
-import { memoryIo } from '../../src/cli/io.js'
-import { main } from '../../src/cli/main.js'
 import { drawModelErrors, encodeModel } from '../../src/dsl/codec.js'
 import { print } from '../../src/dsl/print.js'
 import { everyOp, fixturesDir, mlpExample } from '../fixtures/models/networks.js'
+import { cliRunner } from './run.js'
 
 const bad = join(fixturesDir, 'bad')
 
 /** Runs `sbnkit …` in process; fixture paths are shown as `<fixtures>/…` so snapshots are portable. */
-const sbnkit = async (...argv: string[]): Promise<{ readonly code: number; readonly out: string; readonly err: string }> => {
-  const io = memoryIo()
-  const code = await main(argv, io)
-  const portable = (s: string): string => s.replaceAll(fixturesDir, '<fixtures>/')
-  return { code, out: portable(io.stdout()), err: portable(io.stderr()) }
-}
+const sbnkit = (...argv: string[]) => cliRunner((s) => s.replaceAll(fixturesDir, '<fixtures>/'))(argv)
 
 /** `sbnkit check` on a bad fixture: exit 2, nothing on stdout, no stack trace; returns stderr. */
 const rejects = async (file: string): Promise<string> => {

@@ -5,22 +5,16 @@ import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeModelFile } from '../../src/io/files.js'
-import { memoryIo } from '../../src/cli/io.js'
-import { main } from '../../src/cli/main.js'
 import { writeDataFile } from '../../src/data/file.js'
 import { exact } from '../../src/interpreters/exact/index.js'
 import { cliFeed, cliNet } from '../interpreters/fixtures.js'
+import { cliRunner } from './run.js'
 
 let dir = ''
 const at = (name: string): string => join(dir, name)
 
 /** Runs `sbnkit …` in process; the temporary directory is shown as `<tmp>`. */
-const sbnkit = async (...argv: string[]): Promise<{ readonly code: number; readonly out: string; readonly err: string }> => {
-  const io = memoryIo()
-  const code = await main(argv, io)
-  const portable = (s: string): string => (dir === '' ? s : s.replaceAll(dir, '<tmp>'))
-  return { code, out: portable(io.stdout()), err: portable(io.stderr()) }
-}
+const sbnkit = (...argv: string[]) => cliRunner((s) => (dir === '' ? s : s.replaceAll(dir, '<tmp>')))(argv)
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sbnkit-exact-'))

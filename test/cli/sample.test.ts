@@ -5,8 +5,6 @@ import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeModelFile } from '../../src/io/files.js'
-import { memoryIo } from '../../src/cli/io.js'
-import { main } from '../../src/cli/main.js'
 import { writeDataFile } from '../../src/data/file.js'
 import { dense, sbinary, squaredError } from '../../src/dsl/composites.js'
 import { logistic } from '../../src/dsl/noise.js'
@@ -14,16 +12,13 @@ import { input } from '../../src/dsl/primitives.js'
 import { key } from '../../src/dsl/random.js'
 import { monteCarlo } from '../../src/interpreters/montecarlo/index.js'
 import { checked, cliFeed, cliNet } from '../interpreters/fixtures.js'
+import { cliRunner } from './run.js'
 
 let dir = ''
 const at = (name: string): string => join(dir, name)
 
-const sbnkit = async (...argv: string[]): Promise<{ readonly code: number; readonly out: string; readonly err: string }> => {
-  const io = memoryIo()
-  const code = await main(argv, io)
-  const portable = (s: string): string => (dir === '' ? s : s.replaceAll(dir, '<tmp>'))
-  return { code, out: portable(io.stdout()), err: portable(io.stderr()) }
-}
+/** Runs `sbnkit …` in process; the temporary directory is shown as `<tmp>`. */
+const sbnkit = (...argv: string[]) => cliRunner((s) => (dir === '' ? s : s.replaceAll(dir, '<tmp>')))(argv)
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sbnkit-sample-'))

@@ -3,10 +3,9 @@ import { pipe } from 'fp-ts/lib/function.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  avgPool, batchNorm, conv, dense, flatten, hardtanh, logisticNll, maxPool, mlp, sign, softmaxCrossEntropy,
+  avgPool, batchNorm, conv, dense, flatten, hardtanh, logisticNll, maxPool, sign, softmaxCrossEntropy,
   squaredError, sub,
 } from '../../src/dsl/composites.js'
-import type { MlpOptions } from '../../src/dsl/composites.js'
 import type { Network, Node } from '../../src/dsl/node.js'
 import { logistic, none, normal, triangular, uniform } from '../../src/dsl/noise.js'
 import { binarize, constant, input, mul, param } from '../../src/dsl/primitives.js'
@@ -14,6 +13,7 @@ import { print, showType } from '../../src/dsl/print.js'
 import { sizeOf } from '../../src/dsl/shape.js'
 import { typecheck } from '../../src/dsl/typecheck.js'
 import { topoOrder } from '../../src/interpreters/algebra.js'
+import { smallMlp } from '../fixtures/small.js'
 
 /** Zero-filled values for every parameter (the printer ignores values; typecheck needs them). */
 const zeros = (outputs: Network['outputs']): Network['params'] =>
@@ -27,12 +27,6 @@ const checked = (outputs: Network['outputs']) => {
   return net.right
 }
 
-const smallMlp = (opts: MlpOptions = { hidden: [3, 2], outputs: 2 }, inputs = 4): Network['outputs'] => {
-  const x = input('x', ['batch', inputs])
-  const y = input('y', ['batch'], 'index')
-  const logits = pipe(x, mlp(opts))
-  return { output: logits, loss: pipe(logits, softmaxCrossEntropy(y)) }
-}
 
 const smallConvNet = (): Network['outputs'] => {
   const img = input('img', ['batch', 1, 6, 6])

@@ -2,8 +2,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { conv, dense, flatten, maxPool, mlp, sbinary, sign, softmaxCrossEntropy } from '../../src/dsl/composites.js'
-import type { MlpOptions } from '../../src/dsl/composites.js'
+import { conv, dense, flatten, maxPool, sbinary, sign, softmaxCrossEntropy } from '../../src/dsl/composites.js'
 import type { Network, Node } from '../../src/dsl/node.js'
 import { logistic, none, normal } from '../../src/dsl/noise.js'
 import { add, binarize, input, matmul, param, unary } from '../../src/dsl/primitives.js'
@@ -12,6 +11,7 @@ import { typecheck } from '../../src/dsl/typecheck.js'
 import { topoOrder } from '../../src/interpreters/algebra.js'
 import type { LayerSummary, Summary } from '../../src/interpreters/summary.js'
 import { renderSummary, summary, summaryJson } from '../../src/interpreters/summary.js'
+import { smallMlp } from '../fixtures/small.js'
 
 /** Zero-filled values for every parameter: the summary reads shapes, never values. */
 const zeros = (outputs: Network['outputs']): Network['params'] =>
@@ -31,12 +31,6 @@ const row = (s: Summary, name: string): LayerSummary => {
   return r
 }
 
-const smallMlp = (opts: MlpOptions = { hidden: [3, 2], outputs: 2 }, inputs = 4): Network['outputs'] => {
-  const x = input('x', ['batch', inputs])
-  const y = input('y', ['batch'], 'index')
-  const logits = pipe(x, mlp(opts))
-  return { output: logits, loss: pipe(logits, softmaxCrossEntropy(y)) }
-}
 
 /** Real image → binary-weight conv (real MACs) → sign → binary conv on binary input (binary MACs) → pool → real head. */
 const smallConvNet = (): Network['outputs'] => {
