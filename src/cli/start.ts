@@ -78,12 +78,14 @@ export const start: Command = async (argv, io) => {
   if (E.isLeft(trained)) { io.err(`start: ${drawTrainError(trained.left, drawRunError, drawRoutingError)}\n`); return exitCode.failed }
   bar.done()
   const testSet = data.right.data.test!
-  const test = evaluateSet(trained.right.last, testSet, { members: s.ensemble, key: foldIn(key(0), 0x7e57), kernels: cfg.right.config.kernels?.kernels ?? referenceKernels })
+  // The training kernels (when fast ones were chosen) also serve the evaluations.
+  const kernels = cfg.right.config.kernels?.kernels ?? referenceKernels
+  const test = evaluateSet(trained.right.last, testSet, { members: s.ensemble, key: foldIn(key(0), 0x7e57), kernels })
   if (E.isLeft(test)) { io.err(`start: ${drawRunError(test.left)}\n`); return exitCode.failed }
   // The mode network with batch-norm statistics re-estimated under itself (src/train/calibrate.ts).
-  const calibrated = recalibrateMode(trained.right.last, data.right.data.train.slice(0, Math.min(2000, data.right.data.train.size)), { kernels: cfg.right.config.kernels?.kernels ?? referenceKernels })
+  const calibrated = recalibrateMode(trained.right.last, data.right.data.train.slice(0, Math.min(2000, data.right.data.train.size)), { kernels })
   if (E.isLeft(calibrated)) { io.err(`start: ${drawRunError(calibrated.left)}\n`); return exitCode.failed }
-  const modeTest = evaluateSet(calibrated.right, testSet, { members: 1, key: foldIn(key(0), 0x7e57), kernels: cfg.right.config.kernels?.kernels ?? referenceKernels })
+  const modeTest = evaluateSet(calibrated.right, testSet, { members: 1, key: foldIn(key(0), 0x7e57), kernels })
   if (E.isLeft(modeTest)) { io.err(`start: ${drawRunError(modeTest.left)}\n`); return exitCode.failed }
   const history = trained.right.state.history
   io.out(`   test accuracy (${test.right.examples} images): mode network ${pct(test.right.mode.accuracy)}, ensemble of ${s.ensemble} ${pct(test.right.ensemble.accuracy)}\n`)
