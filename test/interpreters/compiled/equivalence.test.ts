@@ -15,7 +15,7 @@ import { forward, monteCarlo, passKey } from '../../../src/interpreters/montecar
 import type { Feed, NDArray } from '../../../src/interpreters/ndarray.js'
 import { compile, drawCompileError } from '../../../src/interpreters/compiled/index.js'
 import type { BackendName, CompiledMode } from '../../../src/interpreters/compiled/index.js'
-import { arbConvNet, arbNet, build, buildConv } from './nets.js'
+import { arbConvNet, arbLayer, arbNet, build, buildConv } from './nets.js'
 
 const backends: readonly BackendName[] = ['wasm', 'js', 'jitless']
 
@@ -56,6 +56,32 @@ describe('compiled interpreter ≡ reference', () => {
         for (const b of backends) expectSame(run(net, feed, b, 'mode'), want, `${b} mode ${JSON.stringify(spec)}`)
       }),
       { numRuns: 60, seed: 20240501 },
+    )
+  })
+
+  it('law: compiled ≡ reference behind wide binary layers (the SIMD groups, their tail, the looped k)', () => {
+    // Widths ≥ 449 bits put whole groups of eight 64-bit words through the mixed SIMD/scalar
+    // popcount; > 4096 bits take the looped path. The second layer reads the wide binary layer.
+    const wide = fc.oneof(fc.integer({ min: 449, max: 1100 }), fc.constantFrom(512, 4095, 4096, 4097), fc.integer({ min: 4098, max: 4700 }))
+    const arbWide = fc.record({
+      input: fc.constantFrom('real' as const, 'binary' as const),
+      inputWidth: fc.integer({ min: 1, max: 12 }),
+      layers: fc.tuple(arbLayer, arbLayer, wide, fc.integer({ min: 1, max: 24 }))
+        .map(([a, b, w1, w2]) => [{ ...a, width: w1 }, { ...b, width: w2 }]),
+      head: fc.integer({ min: 0, max: 3 }),
+      loss: fc.constant(false),
+      batch: fc.integer({ min: 1, max: 3 }),
+      seed: fc.integer({ min: 1, max: 2 ** 30 }),
+    })
+    fc.assert(
+      fc.property(arbWide, fc.integer({ min: 0, max: 2 ** 31 }), (spec, seed) => {
+        const { net, feed } = build(spec)
+        expectSame(run(net, feed, 'wasm', 'mode'), reference(net, feed), `wasm mode ${JSON.stringify(spec)}`)
+        const k = key(seed)
+        const want = reference(net, feed, k)
+        for (const b of backends) expectSame(run(net, feed, b, 'sample', k), want, `${b} sample ${JSON.stringify(spec)}`)
+      }),
+      { numRuns: 16, seed: 4242 },
     )
   })
 

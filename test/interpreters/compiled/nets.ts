@@ -43,7 +43,7 @@ const arbNoise: fc.Arbitrary<Noise> = fc.oneof(
   }),
 )
 
-const arbLayer: fc.Arbitrary<LayerSpec> = fc.record({
+export const arbLayer: fc.Arbitrary<LayerSpec> = fc.record({
   width: fc.integer({ min: 1, max: 70 }),
   weightNoise: arbNoise,
   bias: fc.constantFrom('none' as const, 'integer' as const, 'real' as const),

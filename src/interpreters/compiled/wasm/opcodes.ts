@@ -53,7 +53,7 @@ export const simdOp = {
   i32x4_extract_lane: 27, i64x2_extract_lane: 29,
   f64x2_lt: 73, f64x2_ge: 76,
   v128_not: 77, v128_and: 78, v128_andnot: 79, v128_or: 80, v128_xor: 81, v128_bitselect: 82,
-  i8x16_popcnt: 98, i8x16_bitmask: 100,
+  i8x16_popcnt: 98, i8x16_bitmask: 100, i8x16_add: 110,
   i16x8_extadd_pairwise_i8x16_u: 125, i32x4_extadd_pairwise_i16x8_u: 127, i16x8_add: 142,
   i32x4_bitmask: 164, i32x4_shl: 171, i32x4_shr_s: 172, i32x4_shr_u: 173, i32x4_add: 174, i32x4_sub: 177,
   i64x2_bitmask: 196, i64x2_shl: 203, i64x2_add: 206,
