@@ -101,7 +101,7 @@ console.log(`rates (GMAC/s = 10^9 binary multiply-accumulates per second, one th
 console.log(`  naive Float32Array loop   ${range(summary(t['naive']!.map(gmac)))}`)
 console.log(`  binary dense, JavaScript  ${range(summary(t['js']!.map(gmac)))}`)
 console.log(`  binary dense, WebAssembly ${range(wasmRate)}`)
-console.log(`  wasm XOR+popcount ceiling ${range(ceilRate)} Gbit/s`)
+console.log(`  wasm XOR+popcount ceiling ${range(ceilRate)} Gbit/s (loop '${ceil.chosen}'; calibration: ${Object.entries(ceil.candidates).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')})`)
 console.log(`  stochastic layer (wasm)   ${range(summary(st['sto']!.map(gmac)))}`)
 console.log(`  batch-1 4096×4096 layer   ${range(oneMs, 3)} ms (${fmt((4096 * 4096) / oneMs.median / 1e6)} GMAC/s)`)
 console.log(`  MNIST MLP end to end      ${range(summary(mt['mlp']!))} ms per batch of ${B} (${fmt(mlpMacs / summary(mt['mlp']!).median / 1e6)} GMAC/s)`)
