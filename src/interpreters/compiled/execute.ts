@@ -14,8 +14,9 @@ import type { KernelFn } from './jitless.js'
 import type { Machine } from './machine.js'
 import type { Plan, Step, StepEnv } from './plan.js'
 
-/** Slack after every buffer: vector kernels may write up to one vector past a buffer's end. */
-const SLACK = 64
+/** Slack after every buffer: vector kernels may write past a buffer's end, at most 124 bytes (the
+ * Threefry fill writes whole groups of 32 draws, kernels-wasm/random.ts). */
+export const BUFFER_SLACK = 128
 const alignUp = (b: number): number => Math.ceil(b / 64) * 64
 
 /** Addresses of every buffer for `rows` examples, and the bytes needed. */
@@ -25,12 +26,12 @@ export const placeBuffers = (plan: Plan, rows: number): { readonly addr: Int32Ar
   for (const b of plan.buffers)
     if (!b.perExample) {
       addr[b.id] = at
-      at = alignUp(at + b.bytes + SLACK)
+      at = alignUp(at + b.bytes + BUFFER_SLACK)
     }
   for (const b of plan.buffers)
     if (b.perExample) {
       addr[b.id] = at
-      at = alignUp(at + rows * b.bytes + SLACK)
+      at = alignUp(at + rows * b.bytes + BUFFER_SLACK)
     }
   if (at > 2 ** 31) throw new RangeError(`compiled: ${rows} examples need ${at} bytes, over the 2 GiB addressable by the kernels`)
   return { addr, total: at }
