@@ -12,7 +12,7 @@ import { rowWords32 } from '../layout.js'
 import { harleySeal } from './popcount.js'
 import { epilogueBitJs } from './epilogue.js'
 
-const HOIST_LIMIT = Number(process.env.HOIST ?? 64)
+const HOIST_LIMIT = 64
 const UNROLL_LIMIT = 256
 
 /** The JS source of the kernel: a function expression. */
