@@ -46,6 +46,13 @@ describe('compile', () => {
     data[4] = 0.5
     const r = c.right.run({ x: { shape: feed['x']!.shape, data } })
     expect(E.isLeft(r) && drawRunError(r.left)).toBe('compiled: data.x[4] = 0.5 for an input of dtype binary is not supported; feed ±1 values, or declare the input real')
+    // The check is v·v = 1: the doubles next to ±1, ±0 and large values must not pass it.
+    for (const v of [1 + Number.EPSILON, 1 - Number.EPSILON / 2, -1 - Number.EPSILON, -1 + Number.EPSILON / 2, 0, -0, 2, -3e300]) {
+      const d = Float64Array.from(feed['x']!.data)
+      d[d.length - 1] = v
+      const rv = c.right.run({ x: { shape: feed['x']!.shape, data: d } })
+      expect(E.isLeft(rv) && rv.left._tag, `value ${v}`).toBe('Unsupported')
+    }
   })
 
   it('runs one compiled network on batches of 3, 1, 300 and 3 (re-placing buffers, growing memory)', () => {
