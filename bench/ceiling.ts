@@ -14,7 +14,7 @@
  *
  * Every loop's count is checked against a JavaScript popcount before it is timed.
  */
-import { doLoop, func, get, i32c, i32Store, i64c, i64Load, set, simd, v128i32, v128Load } from '../src/interpreters/compiled/wasm/code.js'
+import { doLoop, func, get, i32c, i32Store, i64c, i64Load, laneI32, set, simd, sumI32x4, v128i32, v128Load } from '../src/interpreters/compiled/wasm/code.js'
 import type { Code, WasmFunction } from '../src/interpreters/compiled/wasm/code.js'
 import { assemble } from '../src/interpreters/compiled/wasm/module.js'
 import { op } from '../src/interpreters/compiled/wasm/opcodes.js'
@@ -65,15 +65,14 @@ const mixed = (name: string): WasmFunction =>
       set(v16, [get(v16), v128Load(at(a!), off), v128Load(at(b!), off), simd('v128_xor'), simd('i8x16_popcnt'), simd('i16x8_extadd_pairwise_i8x16_u'), simd('i16x8_add')]),
       Array.from({ length: 6 }, (_, q) => set(acc, [get(acc), i64Load(at(a!), off + 16 + 8 * q), i64Load(at(b!), off + 16 + 8 * q), op.i64_xor, op.i64_popcnt, op.i64_add])),
     ]
-    const lane = (k: number): Code => [get(v32), simd('i32x4_extract_lane'), k]
     return [
       set(acc, i64c(0)), set(v32, v128i32([0, 0, 0, 0])),
       doLoop(rep, i32c(0), get(n!), 1, [
         set(v16, v128i32([0, 0, 0, 0])),
-        doLoop(i, i32c(0), i32c(WORDS * 8), 128, [group(0), i32Store(i32c(SCRATCH), [get(acc), op.i32_wrap_i64]), group(64)]),
+        doLoop(i, i32c(0), i32c(WORDS * 8), 128, [group(0), i32Store(i32c(SCRATCH), [get(acc), op.i32_wrap_i64, laneI32(v16, 0), op.i32_add]), group(64)]),
         set(v32, [get(v32), get(v16), simd('i32x4_extadd_pairwise_i16x8_u'), simd('i32x4_add')]),
       ]),
-      get(acc), op.i32_wrap_i64, lane(0), op.i32_add, lane(1), op.i32_add, lane(2), op.i32_add, lane(3), op.i32_add,
+      get(acc), op.i32_wrap_i64, sumI32x4(v32), op.i32_add,
     ]
   })
 

@@ -10,7 +10,7 @@
 import type { ByteDense, PackBytes } from '../kernels.js'
 import { bytesPerExample, bytesRow } from '../layout.js'
 import type { Code, WasmFunction } from '../wasm/code.js'
-import { doLoop, f64c, f64Load, forLoop, func, get, i32c, i32Load, i32Store, set, simd, v128Load } from '../wasm/code.js'
+import { doLoop, f64c, f64Load, forLoop, func, get, i32c, i32Load, i32Store, set, simd, sumI32x4, v128Load } from '../wasm/code.js'
 import { i32_trunc_sat_f64_s, op } from '../wasm/opcodes.js'
 import type { DotLocals } from './dense.js'
 import { productKernel } from './dense.js'
@@ -53,10 +53,9 @@ export const byteDense = (k: ByteDense): WasmFunction => {
     const flush: Code = [set(acc32, [get(acc32), get(acc16), simd('i32x4_extadd_pairwise_i16x8_u'), simd('i32x4_add')]), set(acc16, [i32c(0), simd('i32x4_splat')])]
     const parts: Code[] = [set(acc16, [i32c(0), simd('i32x4_splat')]), set(acc32, [i32c(0), simd('i32x4_splat')])]
     for (let first = 0; first < vectors; first += FLUSH) parts.push(chunk(first, Math.min(FLUSH, vectors - first)), flush)
-    const lane = (n: number): Code => [get(acc32), simd('i32x4_extract_lane'), n]
     return [
       parts,
-      lane(0), lane(1), op.i32_add, lane(2), op.i32_add, lane(3), op.i32_add,
+      sumI32x4(acc32),
       i32c(1), op.i32_shl,
       i32Load(get(l.xa), row),
       op.i32_sub,

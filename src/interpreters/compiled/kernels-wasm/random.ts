@@ -58,7 +58,7 @@ export const fillRandom = (k: FillRandom): WasmFunction =>
       set(end, k.perExample ? [get(rows!), i32c(k.count), op.i32_mul, i32c(1), op.i32_add, i32c(1), op.i32_shr_u] : i32c((k.count + 1) >> 1)),
       set(c, v128i32([0, 1, 2, 3])),
       forLoop(blk, i32c(0), get(end), 4 * STREAMS, [
-        xs.map(([x0, x1], q) => [set(x0, add(add(get(c), splat(i32c(4 * q))), get(ks[0]))), set(x1, get(ks[1]))]),
+        xs.map(([x0, x1], q) => [set(x0, add(q === 0 ? get(c) : add(get(c), splat(i32c(4 * q))), get(ks[0]))), set(x1, get(ks[1]))]),
         rounds,
         xs.map(([x0, x1], q) => [
           v128Store(get(oa), shuffle([0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23], get(x0), get(x1)), 32 * q),

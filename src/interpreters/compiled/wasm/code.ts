@@ -62,6 +62,11 @@ export const v128i32 = (lanes: readonly [number, number, number, number]): Code 
   const bytes = new Uint8Array(new Int32Array(lanes.map((v) => v | 0)).buffer)
   return [simd('v128_const'), ...bytes]
 }
+/** Lane `n` of the i32x4 in `local`, as an i32. */
+export const laneI32 = (local: number, n: number): Code => [get(local), simd('i32x4_extract_lane'), n]
+/** The sum of the four i32 lanes of the i32x4 in `local`, as an i32 (horizontal reduction). */
+export const sumI32x4 = (local: number): Code =>
+  [laneI32(local, 0), laneI32(local, 1), op.i32_add, laneI32(local, 2), op.i32_add, laneI32(local, 3), op.i32_add]
 export const shuffle = (lanes: readonly number[], a: Code, b: Code): Code => [a, b, simd('i8x16_shuffle'), ...lanes]
 
 // ---------------------------------------------------------------------------------------------
