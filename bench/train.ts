@@ -187,7 +187,8 @@ const main = async (): Promise<void> => {
   let data = randomImages(BATCH * 50)
   let source = 'random pixels j/255 of Fashion-MNIST shape'
   if (process.argv.includes('--real')) {
-    const { loadSplits, toFeedRows } = await import('../src/data/index.js')
+    const { toFeedRows } = await import('../src/data/index.js')
+    const { loadSplits } = await import('../src/node/index.js')
     const s = await loadSplits('fashion-mnist')
     if (E.isLeft(s)) throw new Error(`cannot load fashion-mnist: ${JSON.stringify(s.left)}`)
     // The first rounds + warm-up batches of the train split (a feed of all 60 000 would be 376 MB).

@@ -15,6 +15,8 @@ const commands: Readonly<Record<string, { readonly summary: string; readonly loa
   exact: { summary: 'exact expected loss (and --grad gradient) of a model on a dataset', load: async () => (await import('./exact.js')).exactCommand },
   sample: { summary: 'Monte Carlo: mean loss ± stderr, mode and ensemble accuracy', load: async () => (await import('./sample.js')).sampleCommand },
   bench: { summary: 'throughput of the compiled interpreter on a model file', load: async () => (await import('./bench.js')).benchCommand },
+  predict: { summary: 'predictions of a model on inputs without labels', load: async () => (await import('./predict.js')).predictCommand },
+  eval: { summary: 'loss and accuracy of a model on MNIST, Fashion-MNIST or a dataset file', load: async () => (await import('./eval.js')).evalCommand },
   train: { summary: 'train a model file or a preset on MNIST, Fashion-MNIST or a dataset file', load: async () => (await import('./train.js')).trainCommand },
 }
 

@@ -57,4 +57,4 @@ export const drawDataError = (e: DataError): string => {
 export const drawDataErrors = (es: readonly DataError[]): string => es.map(drawDataError).join('\n')
 
 /** A short reason for a Node.js file-system error (`no such file or directory`). */
-export { fsReason } from '../io/atomic.js'
+export { fsReason } from '../io/reason.js'

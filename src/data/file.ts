@@ -1,7 +1,6 @@
 /**
- * Reading and writing dataset files (`--data data.json`): the text is parsed with `JSON.parse`;
- * if that fails, `describeJsonError` locates the first syntax error by line and column, with
- * hints for truncated files and NaN/Infinity. The parsed value is then decoded by `decodeData`.
+ * Reading and writing dataset files (`--data data.json`), Node only (`sbnkit/node`): the text is
+ * decoded by the portable `parseDataText` (src/data/parse.ts), which locates JSON syntax errors.
  */
 import { readFile } from 'node:fs/promises'
 import * as E from 'fp-ts/lib/Either.js'
@@ -10,27 +9,10 @@ import { writeFileAtomic } from './atomic.js'
 import type { DataError } from './errors.js'
 import { fsReason } from './errors.js'
 import type { EncodeOptions } from './format.js'
-import { decodeData, encodeData } from './format.js'
-import { describeJsonError } from './jsonSyntax.js'
+import { encodeData } from './format.js'
+import { parseDataText } from './parse.js'
 
-/**
- * Parses JSON text, or an `InvalidJson` error naming the line and column of the first problem.
- * @example parseJson('{"a": [1,', 'd.json') // left({ _tag: 'InvalidJson', file: 'd.json', message: 'line 1, column 10: the text ends inside an array (is the file truncated?)' })
- */
-export const parseJson = (text: string, file: string): E.Either<DataError, unknown> => {
-  try {
-    return E.right(JSON.parse(text) as unknown)
-  } catch (err) {
-    const message = describeJsonError(text) ?? (err instanceof Error ? err.message : String(err))
-    return E.left({ _tag: 'InvalidJson', file, message })
-  }
-}
-
-/** Decodes dataset-file text (see `docs/data-format.md`); errors name `file`. */
-export const parseDataText = (text: string, file: string): E.Either<DataError[], Feed> => {
-  const json = parseJson(text, file)
-  return E.isLeft(json) ? E.left([json.left]) : decodeData(json.right, file)
-}
+export { parseDataText, parseJson } from './parse.js'
 
 /**
  * Reads a dataset file into a `Feed`, or every problem found, each naming the file and a JSON path.

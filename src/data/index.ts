@@ -1,22 +1,20 @@
 /**
- * sbnkit data: the dataset file format (`sbnkit-data/1`), the packaged image datasets (MNIST,
- * Fashion-MNIST) with splits and a binary cache, and the generators (MATH.md §7 gradeval data,
- * teacher–student). Importing this module reads nothing: datasets load only when asked.
+ * sbnkit data (portable: no Node built-ins, bundles for the browser): the dataset file format
+ * (`sbnkit-data/1`) and its parser, image sets with their splits, model files to and from bytes,
+ * and the generators (MATH.md §7 gradeval data, teacher–student). Reading and writing files, the
+ * packaged datasets (MNIST, Fashion-MNIST) and their cache are in `sbnkit/node`.
  */
 export * from './errors.js'
 export { DATA_FORMAT, DataFileCodec, decodeData, encodeData } from './format.js'
 export type { DataFileJson, EncodeOptions } from './format.js'
-export { parseDataText, parseJson, readDataFile, writeDataFile } from './file.js'
+export { parseDataText, parseJson } from './parse.js'
 export { ArrayCodec, MAX_ERRORS_PER_ARRAY } from './tensor.js'
 export type { FlatArrayJson } from './tensor.js'
 export * from './images.js'
-export { fashionMnistPackage, findPackage, mnistPackage, readPackage } from './packages.js'
-export type { FoundPackage, PackageImages, PackageSpec } from './packages.js'
-export { CACHE_MAGIC, CACHE_VERSION, cacheFileName, crc32, decodeCache, encodeCache, readCache, writeCache } from './cache.js'
-export type { CacheRead } from './cache.js'
 export * from './split.js'
-export * from './loaders.js'
 export * from './gradeval.js'
 export * from './teacher.js'
 export { permutation, seededKey, stream } from './prng.js'
 export type { Stream } from './prng.js'
+export { decodeModelBytes, encodeModelBytes } from './modelBytes.js'
+export type { ModelBytes, ModelBytesOptions } from './modelBytes.js'

@@ -1,4 +1,7 @@
-/** sbnkit/interpreters: the fold, the reference, exact, Monte Carlo and summary interpreters. */
+/**
+ * sbnkit/interpreters: the fold, the reference, exact, Monte Carlo, compiled and summary
+ * interpreters, output selection and label-free prediction (`selectOutputs`, `predict`).
+ */
 export * from './algebra.js'
 export * from './ndarray.js'
 export * from './errors.js'
@@ -16,3 +19,12 @@ export type { BinarizeBackward, Seeds } from './reference/backward.js'
 export { toZeroOne, toPlusMinus, drawCodingError } from './codings.js'
 export type { CodingError } from './codings.js'
 export * from './compiled/index.js'
+export { outputNodes, requiredInputs, selectOutputs, lossHead, PREDICTION_OUTPUT } from './outputs.js'
+export { predict } from './predict.js'
+export type { PredictOptions, Prediction } from './predict.js'
+// Types that appear in the signatures above (so the API reference can link them).
+export type { Kernels } from './reference/ops.js'
+export type { ParamGrads } from './exact/accumulate.js'
+export type { Executor } from './compiled/execute.js'
+export type * from './compiled/kernels.js'
+export type { InputSlot, OutputSlot, StepEnv, Views } from './compiled/plan.js'

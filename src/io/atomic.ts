@@ -9,22 +9,9 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
+import { fsReason } from './reason.js'
 
-/** A short reason for a file-system failure: a sentence for the common codes, else the code. */
-export const fsReason = (err: unknown): string => {
-  if (typeof err === 'object' && err !== null && 'code' in err) {
-    const code = String((err as { code: unknown }).code)
-    const known: Readonly<Record<string, string>> = {
-      ENOENT: 'no such file or directory',
-      EACCES: 'permission denied',
-      EISDIR: 'it is a directory',
-      ENOSPC: 'no space left on the device',
-      EROFS: 'read-only file system',
-    }
-    return known[code] ?? code
-  }
-  return err instanceof Error ? err.message : String(err)
-}
+export { fsReason } from './reason.js'
 
 /**
  * Writes `data` to `path` atomically; with `makeDirectory`, creates the directory first.

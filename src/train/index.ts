@@ -1,7 +1,8 @@
 /**
- * sbnkit/train: optimizers and weight recipes, routing, schedules, the training loop with its
- * evaluation, presets, checkpoints and logs. Fast training kernels are in `./kernels/index.js`
- * (WebAssembly; imported only by those who ask for them).
+ * sbnkit/train (portable: bundles for the browser): optimizers and weight recipes, routing,
+ * schedules, the training loop with its evaluation, presets and logs, and the fast training
+ * kernels (`trainingKernels()`: WebAssembly SIMD where the host has it; pass them in the config's
+ * `kernels`). Checkpoints in a directory are in `sbnkit/node`.
  */
 export * from './optimizers.js'
 export { bop } from './optim/bop.js'
@@ -15,6 +16,6 @@ export * from './loop.js'
 export * from './modes.js'
 export * from './presets.js'
 export * from './log.js'
-export * from './checkpoint.js'
 export * from './teacher.js'
 export * from './calibrate.js'
+export * from './kernels/index.js'

@@ -28,6 +28,7 @@ import type { OptimizerState, Tensors } from './optimizers.js'
 import type { Routing, RoutingError } from './routing.js'
 import { initRouted, route, standardRules, stepRoutedInPlace } from './routing.js'
 import { learningRate, withTotal } from './schedules.js'
+import { tick } from './tick.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -167,9 +168,6 @@ const nextBaseline = (b: number, loss: number, t: number): number => b + (loss -
 
 const usesBaseline = (c: TrainConfig): boolean =>
   [c.estimator, c.weightEstimator, ...Object.values(c.sites ?? {})].some((e) => e.kind === 'reinforce' && e.baseline)
-
-/** A promise that lets pending events (a SIGINT handler) run between steps. */
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 // ---------------------------------------------------------------------------------------------
 // The loop

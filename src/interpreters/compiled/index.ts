@@ -18,6 +18,7 @@ import { bind } from '../bind.js'
 import type { RunError } from '../errors.js'
 import { passKey } from '../montecarlo/rules.js'
 import type { Feed, NDArray } from '../ndarray.js'
+import { selectOutputs } from '../outputs.js'
 import { predictive } from '../reference/ops.js'
 import type { Executor } from './execute.js'
 import { executor, kernelsOf } from './execute.js'
@@ -46,6 +47,11 @@ export interface CompileOptions {
   readonly mode: CompiledMode
   /** Ensemble size (default 16). */
   readonly samples?: number
+  /**
+   * The outputs to compute (default: all). A run then needs only the inputs they read:
+   * `compile(net, { …, outputs: ['output'] }).run({ x })` predicts without labels.
+   */
+  readonly outputs?: readonly string[]
 }
 
 export interface Compiled {
@@ -91,6 +97,14 @@ const macsOf = (net: Network): number =>
 
 /** Compiles a checked network for one back end and mode. */
 export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<CompileError, Compiled> => {
+  // Output selection (src/interpreters/outputs.ts): compile the network cut down to the requested outputs.
+  if (opts.outputs !== undefined) {
+    const { outputs, ...rest } = opts
+    const picked = selectOutputs(net, outputs)
+    if (E.isLeft(picked))
+      return E.left({ _tag: 'InvalidOption', option: 'outputs', expected: `names among ${Object.keys(net.outputs).map((n) => `"${n}"`).join(', ')}`, found: JSON.stringify(outputs) })
+    return compile(picked.right, rest)
+  }
   const samples = opts.samples ?? 16
   if (!['wasm', 'js', 'jitless'].includes(opts.backend))
     return E.left({ _tag: 'InvalidOption', option: 'backend', expected: "'wasm', 'js' or 'jitless'", found: String(opts.backend) })

@@ -73,19 +73,28 @@ const show = (u: unknown): string => {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s
 }
 
+/** The little-endian bytes of `a`, bit for bit (NaN payloads included), as base64. */
 const toBase64 = (a: Float64Array): string => {
-  const bytes = Buffer.alloc(a.length * 8)
-  for (let i = 0; i < a.length; i++) bytes.writeDoubleLE(a[i]!, i * 8)
-  return bytes.toString('base64')
+  const bytes = new Uint8Array(a.length * 8)
+  const view = new DataView(bytes.buffer)
+  for (let i = 0; i < a.length; i++) view.setFloat64(i * 8, a[i]!, true)
+  let binary = ''
+  for (let i = 0; i < bytes.length; i += CHUNK) binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK))
+  return btoa(binary)
 }
+
+/** Bytes per `String.fromCharCode` call: well under every engine's argument limit. */
+const CHUNK = 8192
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
 const fromBase64 = (s: unknown): Float64Array | undefined => {
   if (typeof s !== 'string' || s.length % 4 !== 0 || !BASE64.test(s)) return undefined
-  const bytes = Buffer.from(s, 'base64')
-  if (bytes.length % 8 !== 0) return undefined
-  const out = new Float64Array(bytes.length / 8)
-  for (let i = 0; i < out.length; i++) out[i] = bytes.readDoubleLE(i * 8)
+  const binary = atob(s)
+  if (binary.length % 8 !== 0) return undefined
+  const view = new DataView(new ArrayBuffer(binary.length))
+  for (let i = 0; i < binary.length; i++) view.setUint8(i, binary.charCodeAt(i))
+  const out = new Float64Array(binary.length / 8)
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(i * 8, true)
   return out
 }

@@ -11,8 +11,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import * as dslApi from '../../../src/dsl/index.js'
 import * as interpretersApi from '../../../src/interpreters/index.js'
-import { dense, input, key, logistic, logisticNll, sbinary, softmaxCrossEntropy, typecheck } from '../../../src/dsl/index.js'
-import { drawRunError, exact, monteCarlo, noiseFns } from '../../../src/interpreters/index.js'
+import { dense, initParams, input, key, logistic, logisticNll, sbinary, softmaxCrossEntropy, typecheck } from '../../../src/dsl/index.js'
+import { compile, drawRunError, exact, monteCarlo, noiseFns, predict } from '../../../src/interpreters/index.js'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 const thisFile = readFileSync(fileURLToPath(import.meta.url), 'utf8')
@@ -85,6 +85,28 @@ describe('doc examples', () => {
     expect(gradB).toHaveLength(3)
     expect(Math.abs(mean - loss)).toBeLessThanOrEqual(4 * stderr)
     expect(message).toMatchInlineSnapshot(`"exact: enumeration needs 32 joint states, over the budget of 10 (stochastic sites: l1.act (3 units)); use the Monte Carlo interpreter, a smaller network, or raise the budget"`)
+  })
+
+  it('interpreters.md: prediction without labels, with every interpreter', () => {
+    const console = capture()
+    // ---- verbatim from docs/interpreters.md ----
+    const x = input('x', ['batch', 2])
+    const logits = pipe(x, dense(3, { name: 'l1' }), sbinary(logistic(1)), dense(2, { name: 'head' }))
+    const outputs = { output: logits, loss: softmaxCrossEntropy(input('y', ['batch'], 'index'))(logits) }
+    const net = typecheck({ outputs, params: initParams(outputs, key(0)) })
+    const inputs = { x: { shape: [2, 2], data: Float64Array.of(0.5, -1, 1, 1) } } // no labels
+    if (E.isRight(net)) {
+      const mode = predict(net.right, inputs, { interpreter: 'mode' })                 // right({ predictive, classes })
+      const ensemble = predict(net.right, inputs, { interpreter: 'ensemble', members: 16, key: key(1) })
+      const exactly = predict(net.right, inputs, { interpreter: 'exact' })
+      const compiled = compile(net.right, { backend: 'wasm', mode: 'mode', outputs: ['output'] })
+      const logitsOut = E.isRight(compiled) ? compiled.right.run(inputs) : undefined  // right({ output })
+      console.log(mode, ensemble, exactly, logitsOut)
+    }
+    // ---- end of the verbatim part ----
+    const printed = console.lines[0] ?? []
+    expect(printed).toHaveLength(4)
+    for (const r of printed) expect(r !== undefined && E.isRight(r as E.Either<unknown, unknown>)).toBe(true)
   })
 
   it('math.md: the exact interpreter reproduces E[f(x)] and its derivative for a single unit', () => {

