@@ -4,6 +4,7 @@
  * directions (±1 → {0,1}: ∂L/∂W′ = ½(∂L/∂W + 1·∂L/∂b); {0,1} → ±1: ∂L/∂W = 2∂L/∂W′ − 1·∂L/∂b′;
  * biases unchanged). Layers that cannot be rewritten are clear errors (exit 2).
  */
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +12,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Checked, Network } from '../../src/dsl/node.js'
+import { encodeModel } from '../../src/dsl/codec.js'
 import { toZeroOne } from '../../src/interpreters/codings.js'
 import { exact } from '../../src/interpreters/exact/index.js'
 import type { Feed } from '../../src/interpreters/ndarray.js'
@@ -101,5 +103,18 @@ describe('sbnkit convert', () => {
     const bad = await sbnkit('convert', at('binary.json'), '--coding', 'ternary', '--out', at('never.json'))
     expect(bad.code).toBe(2)
     expect(bad.err.split('\n')[0]).toMatchInlineSnapshot(`"sbnkit convert: --coding expects zero-one or plus-minus, found "ternary""`)
+  })
+})
+
+describe('docs/model-format.md: the {0,1} example', () => {
+  it('is what `sbnkit convert mlp.json --coding zero-one` writes, byte for byte', async () => {
+    const doc = readFileSync(new URL('../../docs/model-format.md', import.meta.url), 'utf8')
+    const m = /<!-- example: convert mlp.json --coding zero-one -->\n```json\n([\s\S]*?)\n```/.exec(doc)
+    if (m === null) throw new Error('no {0,1} example in docs/model-format.md')
+    const mlp = await readModelFile(new URL('../fixtures/models/mlp.json', import.meta.url).pathname)
+    if (E.isLeft(mlp)) throw new Error('fixture')
+    const zo = toZeroOne(mlp.right)
+    if (E.isLeft(zo)) throw new Error('conversion')
+    expect(`${m[1]!}\n`).toBe(encodeModel(zo.right).json)
   })
 })
