@@ -22,9 +22,9 @@ import { drawRunError } from '../../src/interpreters/errors.js'
 import { exact } from '../../src/interpreters/exact/index.js'
 import { noiseFns } from '../../src/interpreters/noise.js'
 import type { SbnCase, SbnSpec } from '../laws/sbn.js'
-import { buildSbn } from '../laws/sbn.js'
+import { arbCase, buildSbn } from '../laws/sbn.js'
 import { affineRow, expectGradsClose, forceStates, unwrap } from './fixtures.js'
-import { arbTiny, expectation, netOf } from './tiny.js'
+import { arbTiny, bitsOf, expectation, netOf } from './tiny.js'
 
 // Σ of ≤ 2^10 products of probabilities and gradients of size ≤ ~50 in float64: rounding ≤ 1e-12.
 const TOL = 1e-9
@@ -64,6 +64,19 @@ describe('PSA: unbiased with one hidden layer', () => {
     fc.assert(fc.property(arbTiny({ families: ['logistic', 'normal', 'uniform', 'triangular'] }), (c) => {
       expectGradsClose(expectation(c, { key: key(0), estimator: psa(), latent: 'st-gd' }), exactGrad(c), TOL)
     }), { seed: 4401, numRuns: 40 })
+  })
+})
+
+describe('PSA on deeper chains: the head and the last hidden layer stay unbiased', () => {
+  it('law: with 2–3 hidden layers, E[ĝ] of the head and of the last layer = exact (1e-9)', () => {
+    // Real weights, logistic units (scale ≥ 0.5, |a| ≤ 8, so every state is forceable), ≤ 10 state bits.
+    const arb = arbCase({ maxLayers: 3, families: ['logistic'], maxWeightBits: 0 })
+      .filter((c) => c.spec.widths.length >= 2 && bitsOf(c.spec, c.feed['x']!.shape[0]!) <= 10)
+    fc.assert(fc.property(arb, (c) => {
+      const L = c.spec.widths.length
+      const names = ['head.W', 'head.b', `l${L}.W`, `l${L}.b`]
+      expectGradsClose(expectation(c, { key: key(0), estimator: psa(), latent: 'st-gd' }), exactGrad(c), TOL, names)
+    }), { seed: 4402, numRuns: 25 })
   })
 })
 
