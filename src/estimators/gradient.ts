@@ -27,8 +27,7 @@ import type { Estimator, LatentRule } from './estimator.js'
 import { isWholeNetwork, st } from './estimator.js'
 import type { BitSource } from './sites.js'
 import { backwardSite, forwardSite, isWeight, keyedSource, toMirror } from './sites.js'
-import { armLosses, mean, objectivePerExample, score } from './score.js'
-import { disarmSeed } from './disarm.js'
+import { armLosses, disarmSeed, mean, objectivePerExample, score } from './score.js'
 import { prepareWhole } from './whole.js'
 
 export interface GradientOptions {
