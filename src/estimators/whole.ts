@@ -28,6 +28,8 @@ export interface WholeOptions {
   readonly source?: BitSource
   readonly kernels?: Kernels
   readonly output?: string
+  /** Per-site overrides: refused, a whole-network estimator has no per-site rule to override. */
+  readonly sites?: Readonly<Record<string, Estimator>>
 }
 
 /** Checks the inputs once and builds the context of a whole-network estimator labelled `label`. */
@@ -45,6 +47,12 @@ export const wholeContext = (
     return E.left({
       _tag: 'Unsupported', interpreter: label, what: `Bernoulli weights drawn ${opts.weightSampling === 'mode' ? 'as their mode' : 'per example'}`,
       fix: 'whole-network estimators draw the weights once per pass (weightSampling: per-pass)',
+    })
+  const overridden = Object.keys(opts.sites ?? {})
+  if (overridden.length > 0)
+    return E.left({
+      _tag: 'Unsupported', interpreter: label, what: `per-site estimators (${overridden.join(', ')})`,
+      fix: `${label} treats every site of the network by its own rule; drop the per-site choice or use a per-site estimator (st, reinforce, arm, disarm, …) as the network's`,
     })
   const root: Node = opts.output === undefined ? loss : net.outputs[opts.output]!
   const order = topoOrder([root])

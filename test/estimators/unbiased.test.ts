@@ -72,11 +72,14 @@ describe('MuProp: E[ĝ] by exact enumeration of its randomness = exact gradient 
     }), { seed: 4303, numRuns: 12 })
   })
 
-  it('MuProp at a single site is a clear error (it treats the whole network)', () => {
+  it('MuProp at a single site, or per-site overrides under MuProp, are clear errors (it treats the whole network)', () => {
     const c = fc.sample(arbTiny(), { seed: 1, numRuns: 1 })[0]!
     const r = gradient(netOf(c), c.feed, { key: key(0), estimator: st(), sites: { 'l1.act': muprop() } })
     if (r._tag === 'Right') throw new Error('muprop accepted as a per-site estimator')
     expect(drawRunError(r.left)).toBe('gradient: muprop at a single site (l1.act) is not supported; muprop treats the whole network: pass it as the estimator of the network')
+    const o = gradient(netOf(c), c.feed, { key: key(0), estimator: muprop(), sites: { 'l1.act': st() } })
+    if (o._tag === 'Right') throw new Error('per-site override accepted')
+    expect(drawRunError(o.left)).toMatchInlineSnapshot(`"muprop: per-site estimators (l1.act) is not supported; muprop treats every site of the network by its own rule; drop the per-site choice or use a per-site estimator (st, reinforce, arm, disarm, …) as the network's"`)
   })
 })
 
