@@ -13,11 +13,12 @@ import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { key } from '../../src/dsl/random.js'
-import { exactGradient, psa } from '../../src/estimators/estimator.js'
+import { exactGradient, muprop, psa } from '../../src/estimators/estimator.js'
 import { gradient } from '../../src/estimators/gradient.js'
 import { drawPass } from '../../src/estimators/pass.js'
 import { psaChain, psaTerms } from '../../src/estimators/psa.js'
 import { wholeContext } from '../../src/estimators/whole.js'
+import { toZeroOne } from '../../src/interpreters/codings.js'
 import { drawRunError } from '../../src/interpreters/errors.js'
 import { exact } from '../../src/interpreters/exact/index.js'
 import { noiseFns } from '../../src/interpreters/noise.js'
@@ -242,6 +243,31 @@ describe('PSA on a two-layer chain: its expectation, computed exactly, pinned', 
         },
       }
     `)
+  })
+})
+
+describe('PSA and MuProp do not depend on the coding', () => {
+  // Both see the same pre-activations and losses in the {0,1} form, so per draw their gradients
+  // map by the chain rule of the re-parametrisation (up to the rounding of 2W and b − 1ᵀW).
+  it('law: per forced draw, the {0,1} gradient = ½(∂/∂W + 1·∂/∂b) and ∂/∂b of the ±1 one, for layers reading states', () => {
+    const arb = arbTiny({ maxLayers: 2, families: ['logistic', 'normal'] }).chain((c) => arbStates(c).map((s) => ({ c, s })))
+    fc.assert(fc.property(arb, ({ c, s }) => {
+      const pm = netOf(c)
+      const zo = toZeroOne(pm)
+      if (E.isLeft(zo)) throw new Error('conversion')
+      for (const estimator of [psa(), muprop()]) {
+        const opts = { key: key(0), estimator, latent: 'st-gd', source: forceStates(s) } as const
+        const g = unwrap(gradient(pm, c.feed, opts)).grad
+        const g01 = unwrap(gradient(zo.right, c.feed, opts)).grad
+        const L = c.spec.widths.length
+        for (const [W, b] of [...Array.from({ length: L - 1 }, (_, k) => [`l${k + 2}.W`, `l${k + 2}.b`] as const), ['head.W', 'head.b'] as const]) {
+          const units = g[b]!.length
+          g01[W]!.forEach((v, i) => expect(Math.abs(v - 0.5 * (g[W]![i]! + g[b]![i % units]!)), `${estimator.label} ${W}`).toBeLessThanOrEqual(1e-12))
+          g01[b]!.forEach((v, j) => expect(Math.abs(v - g[b]![j]!)).toBeLessThanOrEqual(1e-12))
+        }
+        g01['l1.W']!.forEach((v, i) => expect(Math.abs(v - g['l1.W']![i]!)).toBeLessThanOrEqual(1e-12))
+      }
+    }), { seed: 4421, numRuns: 30 })
   })
 })
 
