@@ -1,6 +1,8 @@
 /**
  * `sbnkit gradeval`: the gradient-accuracy protocol of MATH.md §7 on a model file and a data
- * file, or on the ready preset (`--preset`). Writes the JSON report and the SVG chart on request.
+ * file, or on the ready preset (`--preset`), optionally in the {0,1} coding (`--coding`) and along
+ * training (`--train E1,E2,…`). Prints a table, or the JSON report on stdout (`--json`); writes
+ * the JSON (`--out`) and the SVG chart (`--plot`) on request.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { parseArgs } from 'node:util'
@@ -17,10 +19,14 @@ import type { Estimator } from '../estimators/estimator.js'
 import { estimatorNames, parseEstimator } from '../estimators/estimator.js'
 import { gradeval } from '../estimators/analysis/gradeval.js'
 import { gradevalPreset } from '../estimators/analysis/preset.js'
-import { gradevalChart, gradevalJson, gradevalTable } from '../estimators/analysis/report.js'
+import { gradevalAlongChart, gradevalAlongTable, gradevalChart, gradevalJson, gradevalTable } from '../estimators/analysis/report.js'
+import { drawCodingError, toPlusMinus, toZeroOne } from '../interpreters/codings.js'
+import { gradevalAlong } from './gradevalTrain.js'
 import type { Command, Io } from './io.js'
 import { exitCode } from './io.js'
 import { progressBar } from './progress.js'
+
+const defaultEstimators = 'st,reinforce,arm,concrete:0.1,concrete:1,meanfield,identity,hardtanh'
 
 export const gradevalUsage = `usage: sbnkit gradeval (<model.json> --data <data.json> | --preset) [options]
 
@@ -29,16 +35,24 @@ Measures how well gradient estimators approximate the exact gradient (MATH.md §
 options:
   --data FILE        dataset file (sbnkit-data/1) for the model
   --preset           use the MATH.md §7 network (2 → 5 → 5 → 5 → 1) and its 200-point dataset
+  --coding C         plus-minus (default, the model as given) | zero-one: convert the model to the
+                     {0,1} coding first (layers read s = (x + 1)/2; per-layer numbers then refer
+                     to the {0,1} parameters, as in the papers that use that coding)
   --estimators LIST  comma-separated: ${estimatorNames}
-                     (default st,reinforce,arm,concrete:0.1,concrete:1,meanfield,identity,hardtanh)
+                     (default ${defaultEstimators})
   --draws N          full-batch draws per estimator (default 20000)
   --seed S           seed of the draws (default 0)
   --latent RULE      mirror | st-gd: convention for latent weight gradients (default mirror)
-  --json FILE        write the report as JSON
-  --plot FILE        write cosine-vs-M curves as SVG
+  --train EPOCHS     comma-separated epochs (0 = untrained): train the network and run the lab after
+                     each of them (see docs/estimators.md, "Along training")
+  --train-estimator NAME  estimator used for training (default reinforce:baseline)
+  --train-lr X       SGD learning rate (default 0.1)
+  --train-momentum X SGD momentum (default 0.9)
+  --train-batch N    minibatch size (default 10)
+  --json             print the JSON report on stdout (instead of the table)
+  --out FILE         write the JSON report to FILE (atomically)
+  --plot FILE        write cosine-vs-M curves as SVG (along training: the epochs side by side)
 `
-
-const defaultEstimators = 'st,reinforce,arm,concrete:0.1,concrete:1,meanfield,identity,hardtanh'
 
 const loadInputs = async (model: string | undefined, data: string | undefined, preset: boolean, io: Io): Promise<{ net: Checked<Network>; feed: Feed } | undefined> => {
   if (preset) {
@@ -66,6 +80,16 @@ const loadInputs = async (model: string | undefined, data: string | undefined, p
   return { net: net.right, feed: feed.right }
 }
 
+const fail = (io: Io, text: string): number => {
+  io.err(`gradeval: ${text}\n`)
+  return exitCode.badInput
+}
+
+const parseNumber = (text: string | undefined, fallback: number, ok: (x: number) => boolean): number | undefined => {
+  const x = text === undefined ? fallback : Number(text)
+  return Number.isFinite(x) && ok(x) ? x : undefined
+}
+
 export const gradevalCommand: Command = async (argv, io) => {
   let args
   try {
@@ -74,7 +98,9 @@ export const gradevalCommand: Command = async (argv, io) => {
       allowPositionals: true,
       options: {
         data: { type: 'string' }, preset: { type: 'boolean' }, estimators: { type: 'string' }, draws: { type: 'string' },
-        seed: { type: 'string' }, latent: { type: 'string' }, json: { type: 'string' }, plot: { type: 'string' }, help: { type: 'boolean' },
+        seed: { type: 'string' }, latent: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' }, plot: { type: 'string' },
+        coding: { type: 'string' }, train: { type: 'string' }, 'train-estimator': { type: 'string' }, 'train-lr': { type: 'string' },
+        'train-momentum': { type: 'string' }, 'train-batch': { type: 'string' }, help: { type: 'boolean' },
       },
     })
   } catch (e) {
@@ -83,38 +109,79 @@ export const gradevalCommand: Command = async (argv, io) => {
   }
   const o = args.values
   if (o.help === true) { io.out(gradevalUsage); return exitCode.ok }
-  const draws = Number(o.draws ?? 20000)
-  const seed = Number(o.seed ?? 0)
-  if (!(Number.isInteger(draws) && draws >= 1)) { io.err(`gradeval: --draws expects an integer ≥ 1, found ${o.draws}\n`); return exitCode.badInput }
-  if (!(Number.isInteger(seed) && seed >= 0)) { io.err(`gradeval: --seed expects a non-negative integer, found ${o.seed}\n`); return exitCode.badInput }
+  const draws = parseNumber(o.draws, 20000, (x) => Number.isInteger(x) && x >= 1)
+  if (draws === undefined) return fail(io, `--draws expects an integer ≥ 1, found ${o.draws}`)
+  const seed = parseNumber(o.seed, 0, (x) => Number.isInteger(x) && x >= 0)
+  if (seed === undefined) return fail(io, `--seed expects a non-negative integer, found ${o.seed}`)
   const latent = o.latent ?? 'mirror'
-  if (latent !== 'mirror' && latent !== 'st-gd') { io.err(`gradeval: --latent expects mirror or st-gd, found ${latent}\n`); return exitCode.badInput }
+  if (latent !== 'mirror' && latent !== 'st-gd') return fail(io, `--latent expects mirror or st-gd, found ${latent}`)
+  const coding = o.coding ?? 'plus-minus'
+  if (coding !== 'plus-minus' && coding !== 'zero-one') return fail(io, `--coding expects plus-minus or zero-one, found ${coding}`)
   const estimators: Estimator[] = []
   for (const name of (o.estimators ?? defaultEstimators).split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
     const est = parseEstimator(name)
-    if (est === undefined) { io.err(`gradeval: unknown estimator "${name}"; expected one of ${estimatorNames}\n`); return exitCode.badInput }
+    if (est === undefined) return fail(io, `unknown estimator "${name}"; expected one of ${estimatorNames}`)
     estimators.push(est)
   }
+  let epochs: number[] | undefined
+  if (o.train !== undefined) {
+    const parts = o.train.split(',').map((t) => Number(t.trim()))
+    if (parts.length === 0 || !parts.every((e) => Number.isInteger(e) && e >= 0) || parts.some((e, i) => i > 0 && e <= parts[i - 1]!))
+      return fail(io, `--train expects ascending non-negative integers separated by commas (epochs), found ${o.train}`)
+    epochs = parts
+  }
+  const trainEst = parseEstimator(o['train-estimator'] ?? 'reinforce:baseline')
+  if (trainEst === undefined) return fail(io, `--train-estimator: unknown estimator "${o['train-estimator']}"; expected one of ${estimatorNames}`)
+  const lr = parseNumber(o['train-lr'], 0.1, (x) => x > 0)
+  if (lr === undefined) return fail(io, `--train-lr expects a number > 0, found ${o['train-lr']}`)
+  const momentum = parseNumber(o['train-momentum'], 0.9, (x) => x >= 0 && x < 1)
+  if (momentum === undefined) return fail(io, `--train-momentum expects a number in [0, 1), found ${o['train-momentum']}`)
+  const batch = parseNumber(o['train-batch'], 10, (x) => Number.isInteger(x) && x >= 1)
+  if (batch === undefined) return fail(io, `--train-batch expects an integer ≥ 1, found ${o['train-batch']}`)
   const inputs = await loadInputs(args.positionals[0], o.data, o.preset === true, io)
   if (inputs === undefined) return exitCode.badInput
-  const bar = progressBar(io, 'gradeval', estimators.length * draws)
-  const report = gradeval(inputs.net, inputs.feed, {
-    estimators, draws, key: key(seed), latent,
-    onProgress: (e, done) => bar.tick(e * draws + done, estimators[e]!.label),
-    clock: () => performance.now() / 1000,
-  })
-  if (E.isLeft(report)) { io.err(`${drawRunError(report.left)}\n`); return exitCode.badInput }
-  bar.done()
-  io.out(`exact expected loss: ${report.right.exactLoss.toFixed(6)}  (${draws} draws per estimator, seed ${seed})\n\n`)
-  io.out(gradevalTable(report.right))
-  for (const [file, text] of [
-    [o.json, `${JSON.stringify(gradevalJson(report.right, { seed, latent, model: args.positionals[0] ?? 'preset' }), null, 1)}\n`],
-    [o.plot, gradevalChart(report.right)],
-  ] as const) {
+  const coded = coding === 'zero-one' ? toZeroOne(inputs.net) : toPlusMinus(inputs.net)
+  if (E.isLeft(coded)) return fail(io, drawCodingError(coded.left))
+  const net = coded.right
+  const meta = { seed, latent, coding, model: args.positionals[0] ?? 'preset' }
+  const lab = { estimators, draws, key: key(seed), latent, clock: () => performance.now() / 1000 } as const
+  let json: unknown
+  let table: string
+  let chart: string
+  if (epochs === undefined) {
+    const bar = progressBar(io, 'gradeval', estimators.length * draws)
+    const report = gradeval(net, inputs.feed, { ...lab, onProgress: (e, done) => bar.tick(e * draws + done, estimators[e]!.label) })
+    if (E.isLeft(report)) { io.err(`${drawRunError(report.left)}\n`); return exitCode.badInput }
+    bar.done()
+    json = gradevalJson(report.right, meta)
+    table = `exact expected loss: ${report.right.exactLoss.toFixed(6)}  (${draws} draws per estimator, seed ${seed}, ${coding} coding)\n\n${gradevalTable(report.right)}`
+    chart = gradevalChart(report.right)
+  } else {
+    const perLab = estimators.length * draws
+    const bar = progressBar(io, 'gradeval --train', epochs.length * perLab)
+    const along = await gradevalAlong(net, inputs.feed, {
+      epochs, estimator: trainEst, lr, momentum, batch, seed, lab,
+      onLab: (p, e, done) => bar.tick(p * perLab + e * draws + done, `epoch ${epochs![p]}: ${estimators[e]!.label}`),
+      onTrain: (epoch) => bar.tick(Math.min(epochs!.filter((x) => x <= epoch).length, epochs!.length) * perLab, `training, epoch ${epoch + 1}`),
+    })
+    if (E.isLeft(along)) return fail(io, along.left)
+    bar.done()
+    const training = { estimator: trainEst.label, optimizer: `sgd(momentum=${momentum})`, lr, batch, data: o.preset === true ? 'MATH.md §7, 200 points' : o.data ?? '' }
+    json = {
+      format: 'sbnkit-gradeval-along/1', ...meta, training,
+      epochs: along.right.map((p) => ({ epoch: p.epoch, ...(p.trainLoss === undefined ? {} : { trainLoss: p.trainLoss }), ...(gradevalJson(p.report) as object) })),
+    }
+    table = `trained with ${trainEst.label}, SGD (momentum ${momentum}), lr ${lr}, batch ${batch}; ${draws} draws per estimator, seed ${seed}, ${coding} coding\n\n${gradevalAlongTable(along.right)}`
+    chart = gradevalAlongChart(along.right)
+  }
+  const text = `${JSON.stringify(json, null, 1)}\n`
+  if (o.json === true) io.out(text)
+  else io.out(table)
+  for (const [file, content] of [[o.out, text], [o.plot, chart]] as const) {
     if (file === undefined) continue
-    const w = await writeFileAtomic(file, text)
+    const w = await writeFileAtomic(file, content)
     if (E.isLeft(w)) { io.err(`gradeval: ${drawModelErrors([w.left])}\n`); return exitCode.failed }
-    io.out(`wrote ${file}\n`)
+    ;(o.json === true ? io.err : io.out)(`wrote ${file}\n`)
   }
   return exitCode.ok
 }

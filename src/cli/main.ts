@@ -12,6 +12,7 @@ const commands: Readonly<Record<string, { readonly summary: string; readonly loa
   gradeval: { summary: 'measure gradient estimators against the exact gradient (MATH.md §7)', load: async () => (await import('./gradeval.js')).gradevalCommand },
   experiments: { summary: 'regenerate the recipe comparison of docs/experiments.md', load: async () => (await import('./experiments.js')).experiments },
   check: { summary: 'validate a model file and print its summary', load: async () => (await import('./check.js')).check },
+  convert: { summary: 'rewrite a model into the {0,1} or the ±1 coding of binary states', load: async () => (await import('./convert.js')).convert },
   exact: { summary: 'exact expected loss (and --grad gradient) of a model on a dataset', load: async () => (await import('./exact.js')).exactCommand },
   sample: { summary: 'Monte Carlo: mean loss ± stderr, mode and ensemble accuracy', load: async () => (await import('./sample.js')).sampleCommand },
   bench: { summary: 'throughput of the compiled interpreter on a model file', load: async () => (await import('./bench.js')).benchCommand },

@@ -24,10 +24,11 @@ import type { Evaluation } from '../interpreters/reference/forward.js'
 import type { Kernels } from '../interpreters/reference/ops.js'
 import { evaluate } from '../interpreters/reference/forward.js'
 import type { Estimator, LatentRule } from './estimator.js'
-import { st } from './estimator.js'
+import { isWholeNetwork, st } from './estimator.js'
 import type { BitSource } from './sites.js'
 import { backwardSite, forwardSite, isWeight, keyedSource, toMirror } from './sites.js'
-import { armLosses, mean, objectivePerExample, score } from './score.js'
+import { armLosses, disarmSeed, mean, objectivePerExample, score } from './score.js'
+import { prepareWhole } from './whole.js'
 
 export interface GradientOptions {
   readonly key: Key
@@ -87,6 +88,8 @@ export type PreparedGradient = (key: Key, baseline?: number) => GradientResult
 export const prepareGradient = (
   net: Checked<Network>, feed: Feed, opts: Omit<GradientOptions, 'key' | 'baseline'>,
 ): E.Either<RunError, PreparedGradient> => {
+  // PSA, MuProp and REINFORCE-LOO are procedures over the whole network (whole.ts).
+  if (opts.estimator !== undefined && opts.estimator.kind !== 'exact' && isWholeNetwork(opts.estimator)) return prepareWhole(net, feed, opts.estimator, opts)
   const lossE = lossOutput(net)
   if (E.isLeft(lossE)) return lossE
   const loss = lossE.right
@@ -101,8 +104,10 @@ export const prepareGradient = (
   const estimators = Object.fromEntries(sites.map((s) => [s.site, opts.estimator?.kind === 'exact' ? 'exact' : estOf(s).label]))
   for (const s of sites) {
     const k = estOf(s).kind
-    if (k === 'arm' && s.noise.family !== 'logistic')
-      return E.left({ _tag: 'Unsupported', interpreter: 'arm', what: `site ${s.site} with ${s.noise.family} noise`, fix: 'ARM needs logistic noise; use reinforce or st there' })
+    if ((k === 'arm' || k === 'disarm') && s.noise.family !== 'logistic')
+      return E.left({ _tag: 'Unsupported', interpreter: k, what: `site ${s.site} with ${s.noise.family} noise`, fix: `${k === 'arm' ? 'ARM' : 'DisARM'} needs logistic noise; use reinforce or st there` })
+    if (k !== 'exact' && isWholeNetwork(estOf(s)))
+      return E.left({ _tag: 'Unsupported', interpreter: 'gradient', what: `${estOf(s).label} at a single site (${s.site})`, fix: `${estOf(s).label} treats the whole network: pass it as the estimator of the network` })
     if (k === 'exact' && opts.estimator?.kind !== 'exact')
       return E.left({ _tag: 'Unsupported', interpreter: 'gradient', what: `the exact estimator at a single site (${s.site})`, fix: 'use exactGradient() as the estimator of the whole network' })
   }
@@ -163,6 +168,8 @@ export const prepareGradient = (
       if (est.kind === 'reinforce') {
         const sc = score(s, a, x)
         seed(s, Float64Array.from(sc, (v, i) => (isWeight(s) ? meanLoss - baseline : (ell[Math.floor(i / perUnit)]! - baseline) / batch) * v))
+      } else if (est.kind === 'disarm') {
+        seed(s, disarmSeed(s, a, x, uniforms.get(s)!, armLosses(net, feed, batch, root, ev, s, x, uniforms.get(s)!, passRule, key, k), batch))
       } else if (est.kind === 'arm') {
         const f = armLosses(net, feed, batch, root, ev, s, x, uniforms.get(s)!, passRule, key, k)
         const scale = s.noise.family === 'logistic' ? s.noise.scale : 1
@@ -181,7 +188,7 @@ export const prepareGradient = (
     const grads = backward(ev, [root], { loss: lossSeeds, at }, (node, a, x, g) =>
       skip(node) && isWeight(node)
         ? latent === 'mirror' ? g : backwardSite(estOf(node).kind === 'st' ? estOf(node) : st(), node, a, x, g, latent)
-        : backwardSite(estOf(node), node, a, x, g, latent),
+        : backwardSite(estOf(node), node, a, x, g, latent, uniforms.get(node)),
     order)
     const grad = zeroGrads(net)
     addParamGrads(grad, grads)

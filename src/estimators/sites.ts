@@ -45,9 +45,16 @@ export const forwardSite = (
     case 'st':
       return { x: est.forward === 'mode' ? signOf(a) : sampleWith(noise, a, bits) }
     case 'reinforce':
+    case 'reinforce-loo':
+    case 'psa':
+    case 'muprop':
     case 'exact':
       return { x: sampleWith(noise, a, bits) }
-    case 'arm': {
+    case 'gumbel-st':
+      // The hard sample is ST's (same bits, same states); the uniforms give Z for the backward.
+      return { x: sampleWith(noise, a, bits), u: Float64Array.from(bits, toUnit) }
+    case 'arm':
+    case 'disarm': {
       // b1 = [u > σ(−a)] (MATH.md §3); the forward pass continues with b1.
       const F = noiseFns(noise).cdf
       const u = Float64Array.from(bits, toUnit)
@@ -71,14 +78,29 @@ export const forwardSite = (
  * estimator's factor (2p_w(η) when matched).
  */
 export const backwardSite = (
-  est: Estimator, node: Binarize, a: NDArray, x: NDArray, g: NDArray, latent: LatentRule,
+  est: Estimator, node: Binarize, a: NDArray, x: NDArray, g: NDArray, latent: LatentRule, u?: Float64Array,
 ): NDArray | undefined => {
   const weight = isWeight(node)
   switch (est.kind) {
     case 'reinforce':
+    case 'reinforce-loo':
     case 'arm':
+    case 'disarm':
+    case 'psa':
+    case 'muprop':
     case 'exact':
       return undefined
+    case 'gumbel-st': {
+      // d/da tanh((a − Z)/(2τ)) = (1 − y²)/(2τ) at the relaxed value y of the drawn Z = F⁻¹(u).
+      if (u === undefined) return undefined
+      const t = est.temperature
+      const { sample } = noiseFns(node.noise)
+      const d = map(a, (v, i) => {
+        const y = Math.tanh((v - sample(u[i]!)) / (2 * t))
+        return ((1 - y * y) / (2 * t)) * g.data[i]!
+      })
+      return weight && latent === 'mirror' ? toMirror(node, a, d) : d
+    }
     case 'st': {
       // Under `st-gd` a weight site takes the estimator's own factor too (matched: 2p_w(η)), so a
       // mismatched label never hides a matched backward.

@@ -19,8 +19,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { key } from '../../src/dsl/random.js'
-import type { LatentRule } from '../../src/estimators/estimator.js'
-import { arm, exactGradient, reinforce } from '../../src/estimators/estimator.js'
+import type { Estimator, LatentRule } from '../../src/estimators/estimator.js'
+import { arm, disarm, exactGradient, reinforce } from '../../src/estimators/estimator.js'
 import { gradient } from '../../src/estimators/gradient.js'
 import type { BitSource } from '../../src/estimators/sites.js'
 import { drawRunError } from '../../src/interpreters/errors.js'
@@ -54,7 +54,7 @@ const boxes = (per: ReadonlyArray<ReadonlyArray<readonly [number, number]>>): Ar
  * E[ĝ] with ARM at the activation site `l1.act`: weight states (if any) enumerated with their
  * probabilities, ARM's uniforms integrated cell by cell given the weights.
  */
-const armExpectation = (c: SbnCase, latent: LatentRule): Grads => {
+const armExpectation = (c: SbnCase, latent: LatentRule, est: Estimator = arm()): Grads => {
   const net = netOf(c)
   const { spec, params, feed } = c
   const batch = feed['x']!.shape[0]!
@@ -70,7 +70,7 @@ const armExpectation = (c: SbnCase, latent: LatentRule): Grads => {
     for (const { volume, centre } of boxes(a.map((v) => intervals(F, v)))) {
       const bits = Uint32Array.from(centre, (u) => Math.floor(u * TWO32))
       const source: BitSource = (_pass, site) => (site === 'l1.act' ? bits : Uint32Array.from(w[site]!, bitsFor))
-      const opts = { key: key(0), estimator: arm(), weights: reinforce(), latent, source }
+      const opts = { key: key(0), estimator: est, weights: reinforce(), latent, source }
       addScaled(mean, unwrap(gradient(net, feed, opts)).grad, pw * volume)
       mass += pw * volume
     }
@@ -88,7 +88,7 @@ const armExpectation = (c: SbnCase, latent: LatentRule): Grads => {
  * both boxes and both fresh states, ĝ is a sum of terms affine in u₁ or in u₂, so the centre rule
  * stays exact.
  */
-const armTwoLayers = (c: SbnCase): Grads => {
+const armTwoLayers = (c: SbnCase, est: Estimator = arm()): Grads => {
   const net = netOf(c)
   const { spec, params, feed } = c
   const [m1, m2] = spec.widths as [number, number]
@@ -114,7 +114,7 @@ const armTwoLayers = (c: SbnCase): Grads => {
             if (!fresh.includes(id)) fresh.push(id)
             return Uint32Array.from(fresh.indexOf(id) === 0 ? s0 : s1, (x) => (x === 1 ? 0xffffffff : 0))
           }
-          addScaled(mean, unwrap(gradient(net, feed, { key: key(0), estimator: arm(), source })).grad, prob)
+          addScaled(mean, unwrap(gradient(net, feed, { key: key(0), estimator: est, source })).grad, prob)
         }
       }
     }
@@ -152,5 +152,36 @@ describe('ARM: E[ĝ] by exact integration of its uniforms = exact gradient (1e-9
     const r = gradient(netOf(c), c.feed, { key: key(0), estimator: arm() })
     if (r._tag === 'Right') throw new Error('ARM accepted a normal-noise site')
     expect(drawRunError(r.left)).toBe('arm: site l1.act with normal noise is not supported; ARM needs logistic noise; use reinforce or st there')
+  })
+})
+
+/**
+ * DisARM reads the same uniforms, pair and fresh passes as ARM; its estimate depends on u only
+ * through the pair (b1, b2), so it is constant on every cell and the same integration is exact.
+ */
+describe('DisARM: E[ĝ] by exact integration of its uniforms = exact gradient (1e-9)', () => {
+  it('law: one stochastic layer of 1–3 logistic units (any scale), 1–3 examples, real weights', () => {
+    const arb = arbTiny({ maxLayers: 1 }).filter((c) => c.spec.widths[0]! * c.feed['x']!.shape[0]! <= 6)
+    fc.assert(fc.property(arb, (c) => expectGradsClose(armExpectation(c, 'st-gd', disarm()), exactIn(c, 'st-gd'), TOL)), { seed: 4211, numRuns: 30 })
+  })
+
+  it('law: REINFORCE at Bernoulli weights, DisARM at the activations, both latent conventions', () => {
+    const arb = arbTiny({ maxLayers: 1, binaryWeights: true, maxBatch: 2, maxWidth: 2 })
+      .filter((c) => c.spec.binaryWeights[0] === true && c.spec.widths[0]! * c.feed['x']!.shape[0]! <= 4)
+    fc.assert(fc.property(arb, (c) => {
+      for (const latent of ['st-gd', 'mirror'] as const) expectGradsClose(armExpectation(c, latent, disarm()), exactIn(c, latent), TOL)
+    }), { seed: 4212, numRuns: 10 })
+  })
+
+  it('law: two stochastic layers (fresh downstream passes per layer), one example', () => {
+    const arb = arbTiny({ maxLayers: 2, maxBatch: 1 }).filter((c) => c.spec.widths.length === 2)
+    fc.assert(fc.property(arb, (c) => expectGradsClose(armTwoLayers(c, disarm()), exactIn(c, 'st-gd'), TOL)), { seed: 4213, numRuns: 12 })
+  })
+
+  it('DisARM at a non-logistic site is a clear error', () => {
+    const c = fc.sample(arbTiny({ families: ['normal'] }), { seed: 1, numRuns: 1 })[0]!
+    const r = gradient(netOf(c), c.feed, { key: key(0), estimator: disarm() })
+    if (r._tag === 'Right') throw new Error('DisARM accepted a normal-noise site')
+    expect(drawRunError(r.left)).toBe('disarm: site l1.act with normal noise is not supported; DisARM needs logistic noise; use reinforce or st there')
   })
 })

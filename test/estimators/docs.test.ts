@@ -14,7 +14,7 @@ import { input } from '../../src/dsl/primitives.js'
 import { key } from '../../src/dsl/random.js'
 import { typecheck } from '../../src/dsl/typecheck.js'
 import {
-  arm, concrete, deterministicSt, exactGradient, meanfield, mismatchedSt, parseEstimator, reinforce, st,
+  arm, concrete, deterministicSt, disarm, exactGradient, gumbelSt, meanfield, mismatchedSt, muprop, parseEstimator, psa, reinforce, st,
 } from '../../src/estimators/estimator.js'
 import { gradient } from '../../src/estimators/gradient.js'
 import type { BitSource } from '../../src/estimators/sites.js'
@@ -97,6 +97,24 @@ for (let s = 0; s < 8; s++) {
 // mean = [-0.08795465, 0.15474011, -0.05947191]: E[ST], not the exact [-0.10314194, 0.18997333, -0.05524827]
 // end
 
+// doc-example 6
+const newcomers = [psa(), muprop(), disarm(), gumbelSt(0.5), reinforce({ baseline: 'loo', samples: 4 })]
+const newLabels = newcomers.map((estimator) => {
+  const r = gradient(net, feed, { key: key(7), estimator })
+  return E.isRight(r) ? r.right.estimators['layer1.act'] : 'error'
+})
+// ['psa', 'muprop', 'disarm', 'gumbel-st:0.5', 'reinforce:loo:4']
+const psaMean = [0, 0, 0]
+for (let s = 0; s < 8; s++) {
+  const state = [0, 1, 2].map((j) => ((s >> j) & 1 ? 1 : -1))
+  const prob = state.reduce<number>((q, xj, j) => q * F(xj * a[j]!), 1)
+  const source: BitSource = () => Uint32Array.from(state, (xj) => (xj === 1 ? 0 : 0xffffffff))
+  const r = gradient(net, feed, { key: key(0), estimator: psa(), source })
+  if (E.isRight(r)) r.right.grad['layer1.b']!.forEach((g, j) => (psaMean[j]! += prob * g))
+}
+// psaMean = [-0.10314194, 0.18997333, -0.05524827]: with one hidden layer PSA is unbiased
+// end
+
 const near = (got: ArrayLike<number>, want: readonly number[], tol: number): void =>
   want.forEach((v, i) => expect(Math.abs(got[i]! - v)).toBeLessThanOrEqual(tol))
 
@@ -108,7 +126,7 @@ describe('docs/estimators.md', () => {
   const regions = [...self.matchAll(/^\/\/ doc-example \d+\n([\s\S]*?)^\/\/ end$/gm)].map((m) => body(m[1]!))
 
   it('every example of the page is a region of this file, verbatim and in order', () => {
-    expect(blocks).toHaveLength(5)
+    expect(blocks).toHaveLength(6)
     expect(blocks).toEqual(regions)
   })
 
@@ -148,5 +166,10 @@ describe('docs/estimators.md', () => {
 
   it('example 5: E[ST] by enumerating the 8 states', () => {
     near(mean, [-0.08795465, 0.15474011, -0.05947191], 5e-9)
+  })
+
+  it('example 6: the newer estimators\' labels, and E[PSA] = the exact gradient on one hidden layer', () => {
+    expect(newLabels).toEqual(['psa', 'muprop', 'disarm', 'gumbel-st:0.5', 'reinforce:loo:4'])
+    near(psaMean, [-0.10314194, 0.18997333, -0.05524827], 5e-9)
   })
 })

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import type { Noise } from '../../src/dsl/noise.js'
 import { key } from '../../src/dsl/random.js'
 import type { Estimator } from '../../src/estimators/estimator.js'
-import { concrete, meanfield } from '../../src/estimators/estimator.js'
+import { concrete, gumbelSt, meanfield, st } from '../../src/estimators/estimator.js'
 import { gradient } from '../../src/estimators/gradient.js'
 import { stFactor } from '../../src/interpreters/noise.js'
 import { buildSbn } from '../laws/sbn.js'
@@ -59,5 +59,22 @@ describe('relaxations are exact derivatives of their own forward pass (key fixed
     const mirror = unwrap(gradient(net, feed, { key: key(0), estimator: meanfield(), weights: meanfield(), latent: 'mirror' })).grad['l1.W']!
     const f = stFactor({ family: 'logistic', scale: 1 })
     mirror.forEach((g, i) => expect(Math.abs(g * f(params['l1.W']![i]!) - first.grad['l1.W']![i]!)).toBeLessThanOrEqual(1e-15))
+  })
+})
+
+describe('straight-through Gumbel-softmax: the hard sample forward, the relaxation backward', () => {
+  it('law: its forward states are ST\'s (same key), and under a head linear in x its hidden gradient is Concrete\'s at the same Z', () => {
+    const net = netWith({ family: 'logistic', scale: 1 }, params)
+    for (const t of [0.1, 0.5, 2])
+      for (let k = 0; k < 8; k++) {
+        const base = { key: key(k), weights: st(), latent: 'st-gd' } as const
+        const g = unwrap(gradient(net, feed, { ...base, estimator: gumbelSt(t) }))
+        expect(g.perExample).toEqual(unwrap(gradient(net, feed, { ...base, estimator: st() })).perExample)
+        // Differentiating the logits (linear in the states): ∂η/∂x does not depend on x, so the
+        // only difference from Concrete, the forward value, does not reach layer 1's gradient.
+        const lin = unwrap(gradient(net, feed, { ...base, estimator: gumbelSt(t), output: 'output' })).grad
+        const rel = unwrap(gradient(net, feed, { ...base, estimator: concrete(t), output: 'output' })).grad
+        for (const name of ['l1.W', 'l1.b']) lin[name]!.forEach((v, i) => expect(Math.abs(v - rel[name]![i]!)).toBeLessThanOrEqual(1e-15))
+      }
   })
 })

@@ -3,7 +3,10 @@
  * gradient, grouped into non-overlapping means of M draws; per parameter group (a layer's
  * weights and bias, concatenated) and per M, the mean and the 15 %/85 % quantiles of
  * cos(ĝ_M, g) over the groups, and the relative RMSE sqrt(mean ‖ĝ_M − g‖² / ‖g‖²), against the
- * exact gradient g. Also the bias ‖E[ĝ] − g‖/‖g‖ and the per-draw variance, from all N draws.
+ * exact gradient g. Also, from all N draws, per group: the mean gradient m with its standard error,
+ * the per-draw variance of each parameter, and the bias norm ‖m − g‖ with its standard error (delta
+ * method: sqrt(Σ_i d_i² v_i/N)/‖d‖, d = m − g) and the noise floor sqrt(Σ_i v_i/N), the value
+ * ‖m − g‖ takes on average for an unbiased estimator, so that bias can be tested, not eyeballed.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Network } from '../../dsl/node.js'
@@ -24,19 +27,31 @@ export interface LayerCurve {
   readonly relativeBias: number
   /** Mean over parameters of the per-draw variance. */
   readonly variance: number
+  /** Mean of the N draws per parameter (weights then bias, row-major), and its standard error sqrt(v_i/N). */
+  readonly mean: Float64Array
+  readonly stderr: Float64Array
+  /** Per-draw (sample) variance v_i of each parameter. */
+  readonly perDrawVariance: Float64Array
+  /** ‖m − g‖, its standard error, and the noise floor sqrt(Σ v_i/N) (E‖m − g‖² = ‖bias‖² + floor²). */
+  readonly biasNorm: number
+  readonly biasNormStderr: number
+  readonly noiseFloor: number
 }
 
 export interface EstimatorReport {
   readonly label: string
   readonly layers: Readonly<Record<string, LayerCurve>>
-  readonly seconds: number
 }
 
 export interface GradevalReport {
   readonly draws: number
   readonly exactLoss: number
   readonly groups: Readonly<Record<string, readonly string[]>>
+  /** The exact gradient per group (the truth the curves compare with). */
+  readonly exact: Readonly<Record<string, Float64Array>>
   readonly estimators: readonly EstimatorReport[]
+  /** Wall-clock seconds per estimator label, kept apart so the rest is reproducible bit for bit. */
+  readonly timing: Readonly<Record<string, number>>
 }
 
 export interface GradevalOptions {
@@ -92,14 +107,29 @@ const curve = (draws: Float64Array, n: number, truth: Float64Array): LayerCurve 
   }
   let bias2 = 0
   let variance = 0
+  let floor2 = 0
+  let spread = 0
+  const meanVec = new Float64Array(P)
+  const perDrawVariance = new Float64Array(P)
   for (let i = 0; i < P; i++) {
     const mu = prefix[n * P + i]! / n
-    bias2 += (mu - truth[i]!) ** 2
+    meanVec[i] = mu
+    const d = mu - truth[i]!
+    bias2 += d * d
     let v = 0
     for (let t = 0; t < n; t++) v += (draws[t * P + i]! - mu) ** 2
-    variance += v / Math.max(n - 1, 1) / P
+    const vi = v / Math.max(n - 1, 1)
+    perDrawVariance[i] = vi
+    variance += vi / P
+    floor2 += vi / n
+    spread += (d * d * vi) / n
   }
-  return { M: Ms, cosine: cos, relativeRmse: rrmse, relativeBias: Math.sqrt(bias2 / (g2 === 0 ? 1 : g2)), variance }
+  const biasNorm = Math.sqrt(bias2)
+  return {
+    M: Ms, cosine: cos, relativeRmse: rrmse, relativeBias: Math.sqrt(bias2 / (g2 === 0 ? 1 : g2)), variance,
+    mean: meanVec, stderr: perDrawVariance.map((v) => Math.sqrt(v / n)), perDrawVariance,
+    biasNorm, biasNormStderr: biasNorm === 0 ? Math.sqrt(floor2) : Math.sqrt(spread) / biasNorm, noiseFloor: Math.sqrt(floor2),
+  }
 }
 
 /** Runs the protocol for each estimator against the exact gradient of `net` on `feed`. */
@@ -113,6 +143,7 @@ export const gradeval = (net: Checked<Network>, feed: Feed, opts: GradevalOption
   const truth = Object.fromEntries(Object.entries(groups).map(([g, names]) => [g, concat(truthE.right.grad, names)]))
   const clock = opts.clock ?? (() => 0)
   const reports: EstimatorReport[] = []
+  const timing: Record<string, number> = {}
   for (const [e, est] of opts.estimators.entries()) {
     const start = clock()
     const store = Object.fromEntries(Object.entries(truth).map(([g, t]) => [g, new Float64Array(opts.draws * t.length)]))
@@ -137,7 +168,8 @@ export const gradeval = (net: Checked<Network>, feed: Feed, opts: GradevalOption
       }
     }
     const layers = Object.fromEntries(Object.entries(truth).map(([g, t]) => [g, curve(store[g]!, opts.draws, t)]))
-    reports.push({ label: est.label, layers, seconds: clock() - start })
+    reports.push({ label: est.label, layers })
+    timing[est.label] = clock() - start
   }
-  return E.right({ draws: opts.draws, exactLoss: truthE.right.loss, groups, estimators: reports })
+  return E.right({ draws: opts.draws, exactLoss: truthE.right.loss, groups, exact: truth, estimators: reports, timing })
 }
