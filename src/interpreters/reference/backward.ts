@@ -49,8 +49,8 @@ const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
     for (let i = 0; i < out.length; i++) out[i] = g.data[i]! * d(x.data[i]!)
     return [['arg', { shape: x.shape, data: out }]]
   },
-  Conv2d: (n, arg, __, g) => {
-    const r = spatial.conv2dBackward(arg('input'), arg('kernel'), g, n.stride, n.padding, n.padValue)
+  Conv2d: (n, arg, __, g, ev, needs) => {
+    const r = spatial.conv2dBackward(arg('input'), arg('kernel'), g, n.stride, n.padding, n.padValue, ev.kernels, ev.patches.get(n), needs('input'))
     return [['input', r.input], ['kernel', r.kernel]]
   },
   Pool: (n, arg, __, g, ev) => [['input', spatial.poolBackward(n.op, arg('input'), g, ev.argmax.get(n)!, n.window, n.stride)]],
