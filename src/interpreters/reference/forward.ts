@@ -57,8 +57,8 @@ const rulesFor = (ctx: ForwardContext, ev: {
   Param: (n) => ({ shape: concreteShape(n.type.shape, ctx.batch), data: ctx.net.params[n.name]! }),
   Const: (n) => scalar(n.value),
   MatMul: (_, { lhs, rhs }) => (ctx.kernels ?? ops.referenceKernels).matmul(lhs, rhs),
-  Add: (_, { lhs, rhs }) => ops.elementwise(lhs, rhs, (a, b) => a + b),
-  Mul: (_, { lhs, rhs }) => ops.elementwise(lhs, rhs, (a, b) => a * b),
+  Add: (_, { lhs, rhs }) => ops.add(lhs, rhs),
+  Mul: (_, { lhs, rhs }) => ops.mul(lhs, rhs),
   Unary: (n, { arg }) => ops.map(arg, ops.unaryFn[n.op]),
   Conv2d: (n, { input, kernel }) => {
     const cols = spatial.im2col(input.data, spatial.convGeometry(input, kernel, n.stride, n.padding), n.padValue)
