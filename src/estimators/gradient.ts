@@ -9,7 +9,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { Binarize, Checked, Loss, Network, Node } from '../dsl/node.js'
 import { concreteShape, sizeOf } from '../dsl/shape.js'
 import type { Key } from '../dsl/random.js'
-import { foldIn } from '../dsl/random.js'
+import { foldIn, siteKey } from '../dsl/random.js'
+import type { ProperNoise } from '../dsl/noise.js'
 import { topoOrder } from '../interpreters/algebra.js'
 import { bind } from '../interpreters/bind.js'
 import type { RunError } from '../interpreters/errors.js'
@@ -137,10 +138,17 @@ export const prepareGradient = (
   const weightMode = opts.weightSampling === 'mode'
   const order = topoOrder([root])
   const skip = (s: Binarize): boolean => s.noise.family === 'none' || (weightMode && isWeight(s))
+  // Sites whose forward pass is exactly the sampling rule on the keyed draws: the kernels' sampler may take them.
+  const fastSigns = opts.source === undefined ? opts.kernels?.signs : undefined
+  const samples = (s: Binarize): boolean => {
+    const e = estOf(s)
+    return !skip(s) && ((e.kind === 'st' && e.forward === 'sample') || e.kind === 'reinforce')
+  }
   return E.right((key, baseline = 0) => {
     // Forward: each site by its estimator; ARM keeps its uniforms.
     const uniforms = new Map<Binarize, Float64Array>()
     const passRule = (pass: Key) => (node: Binarize, a: NDArray): NDArray => {
+      if (fastSigns !== undefined && samples(node)) return { shape: a.shape, data: fastSigns(node.noise as ProperNoise, a.data, siteKey(pass, node.site)) }
       const r = forwardSite(estOf(node), node, a, source(pass, node.site, a.data.length), weightMode && isWeight(node))
       if (r.u !== undefined && pass === key) uniforms.set(node, r.u)
       return r.x

@@ -5,6 +5,8 @@
  */
 import type { NDArray } from '../ndarray.js'
 import type { LossOp, UnaryOp } from '../../dsl/node.js'
+import type { ProperNoise } from '../../dsl/noise.js'
+import type { Key } from '../../dsl/random.js'
 
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1)
 
@@ -20,6 +22,12 @@ export interface Kernels {
   readonly matmulNT: (a: NDArray, b: NDArray) => NDArray
   /** [m,k]ᵀ·[m,n] → [k,n] */
   readonly matmulTN: (a: NDArray, b: NDArray) => NDArray
+  /**
+   * Optional: the sampling rule x = +1 iff u < floor(F(a/s)·2³²) over `a`, with u the draws
+   * `fillBits(key, 0, ·)`; a replacement must give exactly those bits (the gradient interpreter
+   * uses it for sampled sites when no custom bit source is given).
+   */
+  readonly signs?: (noise: ProperNoise, a: Float64Array, key: Key) => Float64Array
 }
 
 /** [m,k] × [k,n] → [m,n] (i-k-j loop order: the inner loop is contiguous). */

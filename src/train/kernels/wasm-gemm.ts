@@ -18,6 +18,7 @@ import { defaultBlocking, gemmModule } from './emit-gemm.js'
 import type { Product, Strided } from './pack.js'
 import { bitWords, ceilTo, packBits, packBlock, packPanels, productNN, productNT, productTN, startsWithSigns } from './pack.js'
 import { relaxedProbe, simdProbe } from './simd.js'
+import { wasmSampler } from './sample-wasm.js'
 
 export interface WasmKernelOptions {
   /** Register blocking of the f32 micro-kernel (default: the measured best, `defaultBlocking`). */
@@ -148,7 +149,9 @@ export const wasmKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Ke
     }
     return { shape: [p.m, p.n], data: out }
   }
+  const signs = wasmSampler(WA)
   return E.right({
+    signs,
     matmul: (a, b) => run(productNN(a, b)),
     matmulNT: (a, b) => run(productNT(a, b)),
     matmulTN: (a, b) => run(productTN(a, b)),
