@@ -191,10 +191,21 @@ export const prepareGradient = (
         ? latent === 'mirror' ? g : backwardSite(estOf(node).kind === 'st' ? estOf(node) : st(), node, a, x, g, latent)
         : backwardSite(estOf(node), node, a, x, g, latent),
     order)
-    const grad = zeroGrads(net)
-    addParamGrads(grad, grads)
+    const grad = paramGradsOf(net, grads)
     return { loss: meanLoss, perExample: ell, grad, shapes, latent, estimators, batchStats: batchStatsOf(ev) }
   })
+}
+
+/** Each parameter's gradient (zeros where none reaches it), in `net.params` order: a copy per Param node, summed when a parameter appears twice. */
+const paramGradsOf = (net: Checked<Network>, grads: ReadonlyMap<Node, NDArray>): ParamGrads => {
+  const found = new Map<string, Float64Array>()
+  for (const [node, g] of grads) {
+    if (node._tag !== 'Param') continue
+    const prev = found.get(node.name)
+    if (prev === undefined) found.set(node.name, g.data.slice())
+    else for (let i = 0; i < prev.length; i++) prev[i]! += g.data[i]!
+  }
+  return Object.fromEntries(Object.entries(net.params).map(([name, v]) => [name, found.get(name) ?? new Float64Array(v.length)]))
 }
 
 const batchStatsOf = (ev: Evaluation): GradientResult['batchStats'] => {

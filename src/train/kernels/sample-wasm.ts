@@ -15,7 +15,7 @@ import type { Key } from '../../dsl/random.js'
 import { signsFromBits } from '../../interpreters/noise.js'
 import { fillRandom } from '../../interpreters/compiled/kernels-wasm/random.js'
 import type { Code, WasmFunction } from '../../interpreters/compiled/wasm/code.js'
-import { f64Load, f64Store, f64c, forLoop, func, get, i32Load, i32Store, i32c, i64c, ifElse, set } from '../../interpreters/compiled/wasm/code.js'
+import { f64Load, f64Store, f64c, forLoop, func, get, i32Load, i32Store, i32c, i64c, ifElse, set, when } from '../../interpreters/compiled/wasm/code.js'
 import { assemble } from '../../interpreters/compiled/wasm/module.js'
 import { op } from '../../interpreters/compiled/wasm/opcodes.js'
 import type { WasmApi, WasmMemory } from '../../interpreters/compiled/wasm/runtime.js'
@@ -48,8 +48,8 @@ const expNonPositive = (x: Code, t: number, n: number, f: number, e: number): Co
 ]
 
 /**
- * `logistic_signs(pre, u, out, ties, count, invScale) → tieCount`: out[i] = ±1 where decided,
- * and the undecided indices listed in `ties` (out[i] left 0). `pre` and `out` are f64 arrays,
+ * `logistic_signs(pre, u, out, ties, count, invScale) → tieCount`: out[i] = ±1 by the fast
+ * comparison, and the undecided indices listed in `ties` (their out[i] is then recomputed). `pre` and `out` are f64 arrays,
  * `u` and `ties` u32 arrays, all given as byte addresses.
  */
 const logisticSigns = (): WasmFunction =>
@@ -57,8 +57,7 @@ const logisticSigns = (): WasmFunction =>
     const i = local('i32'), nt = local('i32')
     const z = local('f64'), t = local('f64'), n = local('f64'), f = local('f64'), e = local('f64'), approx = local('f64'), ui = local('f64')
     const addr8 = (base: number): Code => [get(base), get(i), i32c(3), op.i32_shl, op.i32_add]
-    const store = (v: number): Code => f64Store(addr8(out!), f64c(v))
-    return [
+        return [
       set(nt, i32c(0)),
       forLoop(i, i32c(0), get(count!), 1, [
         set(z, [f64Load(addr8(pre!)), get(inv!), op.f64_mul]),
@@ -69,11 +68,11 @@ const logisticSigns = (): WasmFunction =>
           f64c(1), get(e), op.f64_add, F64_DIV, f64c(TWO32), op.f64_mul,
         ]),
         set(ui, [i32Load([get(u!), get(i), i32c(2), op.i32_shl, op.i32_add]), F64_CONVERT_I32_U]),
-        ifElse([get(ui), get(approx), f64c(MARGIN), op.f64_sub, op.f64_lt],
-          store(1),
-          ifElse([get(ui), get(approx), f64c(MARGIN), op.f64_add, op.f64_gt],
-            store(-1),
-            [store(0), i32Store([get(ties!), get(nt), i32c(2), op.i32_shl, op.i32_add], get(i)), set(nt, [get(nt), i32c(1), op.i32_add])])),
+        // Branch-free on the random outcome (a branch on it mispredicts half the time); the
+        // near-tie branch is rarely taken.
+        f64Store(addr8(out!), [f64c(1), f64c(-1), [get(ui), get(approx), op.f64_lt], op.select]),
+        when([get(ui), get(approx), op.f64_sub, F64_ABS, f64c(MARGIN), op.f64_le],
+          [i32Store([get(ties!), get(nt), i32c(2), op.i32_shl, op.i32_add], get(i)), set(nt, [get(nt), i32c(1), op.i32_add])]),
       ]),
       get(nt),
     ]
