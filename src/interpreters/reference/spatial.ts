@@ -39,10 +39,16 @@ export const im2col = (x: Float64Array, g: ConvGeom, padValue: number): Float64A
           const plane = (b * g.c + ic) * g.h
           for (let ky = 0; ky < g.kh; ky++) {
             const iy = oy * g.sh - g.ph + ky
+            const ix0 = ox * g.sw - g.pw
+            const x0 = (plane + iy) * g.w + ix0
+            if (iy >= 0 && iy < g.h && ix0 >= 0 && ix0 + g.kw <= g.w) {
+              // The whole kernel row lies inside the image (the common case): a plain copy.
+              for (let kx = 0; kx < g.kw; kx++) cols[at++] = x[x0 + kx]!
+              continue
+            }
             const rowInside = iy >= 0 && iy < g.h
-            const x0 = (plane + iy) * g.w + ox * g.sw - g.pw
             for (let kx = 0; kx < g.kw; kx++) {
-              const ix = ox * g.sw - g.pw + kx
+              const ix = ix0 + kx
               cols[at++] = rowInside && ix >= 0 && ix < g.w ? x[x0 + kx]! : padValue
             }
           }
@@ -70,31 +76,27 @@ const col2im = (gCols: Float64Array, g: ConvGeom, gx: Float64Array): void => {
         }
 }
 
-/** [n, o, ho·wo] (NCHW) from the product's [n·ho·wo, o], and back. */
+/** NCHW [n, o, ho·wo] from the product's [o, n·ho·wo] (whole ho·wo runs copied), and back. */
 const toNchw = (p: Float64Array, g: ConvGeom): Float64Array => {
   const hw = g.ho * g.wo
+  const rows = g.n * hw
   const out = new Float64Array(p.length)
   for (let b = 0; b < g.n; b++)
-    for (let s = 0; s < hw; s++) {
-      const src = (b * hw + s) * g.o
-      for (let oc = 0; oc < g.o; oc++) out[(b * g.o + oc) * hw + s] = p[src + oc]!
-    }
+    for (let oc = 0; oc < g.o; oc++) out.set(p.subarray(oc * rows + b * hw, oc * rows + (b + 1) * hw), (b * g.o + oc) * hw)
   return out
 }
 const fromNchw = (v: Float64Array, g: ConvGeom): Float64Array => {
   const hw = g.ho * g.wo
+  const rows = g.n * hw
   const out = new Float64Array(v.length)
   for (let b = 0; b < g.n; b++)
-    for (let oc = 0; oc < g.o; oc++) {
-      const src = (b * g.o + oc) * hw
-      for (let s = 0; s < hw; s++) out[(b * hw + s) * g.o + oc] = v[src + s]!
-    }
+    for (let oc = 0; oc < g.o; oc++) out.set(v.subarray((b * g.o + oc) * hw, (b * g.o + oc + 1) * hw), oc * rows + b * hw)
   return out
 }
 
 /**
  * out[b, oc, oy, ox] = Σ_{ic,ky,kx} k[oc, ic, ky, kx] · x[b, ic, oy·sh − ph + ky, ox·sw − pw + kx]
- * (padding cells read `padValue`), computed as patches · kernelᵀ by `kernels.matmulNT`; with the
+ * (padding cells read `padValue`), computed as kernel · patchesᵀ by `kernels.matmulNT`; with the
  * reference kernels each sum runs in (ic, ky, kx) order from 0. `cols`, when given, is
  * `im2col(x)` already built (the reverse rule reuses the forward pass's).
  */
@@ -105,13 +107,14 @@ export const conv2d = (
   const g = convGeom(x, k, stride, padding)
   const depth = g.c * g.kh * g.kw
   const patches = cols ?? im2col(x.data, g, padValue)
-  const p = kernels.matmulNT({ shape: [g.n * g.ho * g.wo, depth], data: patches }, { shape: [g.o, depth], data: k.data })
+  const p = kernels.matmulNT({ shape: [g.o, depth], data: k.data }, { shape: [g.n * g.ho * g.wo, depth], data: patches })
   return { shape: [g.n, g.o, g.ho, g.wo], data: toNchw(p.data, g) }
 }
 
 /**
  * Gradients of a convolution with respect to its input (unless `needInput` is false: then a
- * zero array) and kernel: gK = gᵀ·patches, gPatches = g·K folded back by `col2im`.
+ * zero array) and kernel: gK = g·patches, gPatches = gᵀ·K folded back by `col2im`, with g the
+ * output gradient as [o, n·ho·wo].
  */
 export const conv2dBackward = (
   x: NDArray, k: NDArray, gOut: NDArray, stride: readonly [number, number], padding: readonly [number, number], padValue: number,
@@ -120,11 +123,11 @@ export const conv2dBackward = (
   const g = convGeom(x, k, stride, padding)
   const depth = g.c * g.kh * g.kw
   const rows = g.n * g.ho * g.wo
-  const gRows: NDArray = { shape: [rows, g.o], data: fromNchw(gOut.data, g) }
+  const gOc: NDArray = { shape: [g.o, rows], data: fromNchw(gOut.data, g) }
   const patches = cols ?? im2col(x.data, g, padValue)
-  const gk = kernels.matmulTN(gRows, { shape: [rows, depth], data: patches })
+  const gk = kernels.matmul(gOc, { shape: [rows, depth], data: patches })
   const gx = new Float64Array(x.data.length)
-  if (needInput) col2im(kernels.matmul(gRows, { shape: [g.o, depth], data: k.data }).data, g, gx)
+  if (needInput) col2im(kernels.matmulTN(gOc, { shape: [g.o, depth], data: k.data }).data, g, gx)
   return { input: { shape: x.shape, data: gx }, kernel: { shape: k.shape, data: gk.data } }
 }
 
