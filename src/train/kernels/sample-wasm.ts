@@ -15,8 +15,9 @@ import type { Key } from '../../dsl/random.js'
 import { signsFromBits } from '../../interpreters/noise.js'
 import { fillRandom } from '../../interpreters/compiled/kernels-wasm/random.js'
 import type { Code, WasmFunction } from '../../interpreters/compiled/wasm/code.js'
-import { f64Load, f64Store, f64c, forLoop, func, get, i32Load, i32Store, i32c, i64c, ifElse, set, when } from '../../interpreters/compiled/wasm/code.js'
+import { f64c, forLoop, func, get, i32Store, i32c, set, simd, v128Load, v128Store, when } from '../../interpreters/compiled/wasm/code.js'
 import { assemble } from '../../interpreters/compiled/wasm/module.js'
+import type { SimdOp } from '../../interpreters/compiled/wasm/opcodes.js'
 import { op } from '../../interpreters/compiled/wasm/opcodes.js'
 import type { WasmApi, WasmMemory } from '../../interpreters/compiled/wasm/runtime.js'
 import type { SiteId } from '../../dsl/node.js'
@@ -25,54 +26,54 @@ const MARGIN = 4
 const TWO32 = 4294967296
 const PAGE = 65536
 
-// Opcodes outside the shared table (core MVP f64 ops).
-const F64_ABS = 0x99
-const F64_NEAREST = 0x9e
-const F64_DIV = 0xa3
-const F64_CONVERT_I32_U = 0xb8
-const I64_TRUNC_F64_S = 0xb0
 
-/** e^x for x ≤ 0 (0 below −700), as the JavaScript fast path computes it: 2ⁿ · e^f, |f| ≤ ln2/2. */
-const expNonPositive = (x: Code, t: number, n: number, f: number, e: number): Code => [
-  set(t, [x, f64c(Math.LOG2E), op.f64_mul]),
-  ifElse([get(t), f64c(-1000), op.f64_lt],
-    set(e, f64c(0)),
-    [
-      set(n, [get(t), F64_NEAREST]),
-      set(f, [get(t), get(n), op.f64_sub, f64c(Math.LN2), op.f64_mul]),
-      set(e, f64c(1 / 3628800)),
-      ...[1 / 362880, 1 / 40320, 1 / 5040, 1 / 720, 1 / 120, 1 / 24, 1 / 6, 0.5, 1, 1].map((c) => set(e, [get(e), get(f), op.f64_mul, f64c(c), op.f64_add])),
-      // × 2ⁿ through the exponent field (n ≥ −1000 stays normal).
-      set(e, [get(e), get(n), I64_TRUNC_F64_S, i64c(1023), op.i64_add, i64c(52), op.i64_shl, op.f64_reinterpret_i64, op.f64_mul]),
-    ]),
-]
+const EXP_COEFFS = [1 / 362880, 1 / 40320, 1 / 5040, 1 / 720, 1 / 120, 1 / 24, 1 / 6, 0.5, 1, 1]
+/** 2⁵² + 1023: adding an integer n ∈ [−1022, 1023] leaves n + 1023 in the low mantissa bits. */
+const EXP_MAGIC = 2 ** 52 + 1023
 
 /**
- * `logistic_signs(pre, u, out, ties, count, invScale) → tieCount`: out[i] = ±1 by the fast
- * comparison, and the undecided indices listed in `ties` (their out[i] is then recomputed). `pre` and `out` are f64 arrays,
- * `u` and `ties` u32 arrays, all given as byte addresses.
+ * `logistic_signs(pre, u, out, ties, pairs, invScale) → tieCount`, two units per iteration
+ * (f64x2): out[i] = +1 if u[i] < σ̃(pre[i]·invScale)·2³² else −1, and the index of every unit
+ * within MARGIN of its threshold listed in `ties` (JavaScript recomputes those exactly).
+ * σ̃ = 1/(1+e) for z ≥ 0 and e/(1+e) below, e = e^{−|z|} = 2ⁿ·e^f (|f| ≤ ln2/2, degree-10
+ * Horner; −|z|·log₂e clamped at −1000, where σ̃·2³² is 0 to far better than the margin). 2ⁿ is
+ * built in the exponent field: bits(n + 2⁵² + 1023) << 52. No branch depends on the random
+ * outcome (a branch on it mispredicts half the time); the near-tie branch is rarely taken.
+ * `pre`, `out` are f64 arrays, `u` and `ties` u32, by byte address; `pairs` = ⌈count/2⌉.
  */
 const logisticSigns = (): WasmFunction =>
-  func('logistic_signs', ['i32', 'i32', 'i32', 'i32', 'i32', 'f64'], ['i32'], ([pre, u, out, ties, count, inv], local) => {
-    const i = local('i32'), nt = local('i32')
-    const z = local('f64'), t = local('f64'), n = local('f64'), f = local('f64'), e = local('f64'), approx = local('f64'), ui = local('f64')
-    const addr8 = (base: number): Code => [get(base), get(i), i32c(3), op.i32_shl, op.i32_add]
-        return [
+  func('logistic_signs', ['i32', 'i32', 'i32', 'i32', 'i32', 'f64'], ['i32'], ([pre, u, out, ties, pairs, inv], local) => {
+    const i = local('i32'), nt = local('i32'), lane = local('i32')
+    const z = local('v128'), t = local('v128'), n = local('v128'), f = local('v128'), e = local('v128'), approx = local('v128'), uv = local('v128')
+    const invV = local('v128')
+    const splat = (v: number): Code => [f64c(v), simd('f64x2_splat')]
+    const bin = (name: SimdOp, x: Code, y: Code): Code => [x, y, simd(name)]
+    const at = (base: number, log2: number): Code => [get(base), get(i), i32c(log2), op.i32_shl, op.i32_add]
+    const addTie = (k: number): Code =>
+      when([get(t), simd('f64x2_extract_lane'), k, f64c(0), op.f64_ne], [
+        set(lane, [get(i), i32c(1), op.i32_shl, i32c(k), op.i32_add]),
+        i32Store([get(ties!), get(nt), i32c(2), op.i32_shl, op.i32_add], get(lane)),
+        set(nt, [get(nt), i32c(1), op.i32_add]),
+      ])
+    return [
       set(nt, i32c(0)),
-      forLoop(i, i32c(0), get(count!), 1, [
-        set(z, [f64Load(addr8(pre!)), get(inv!), op.f64_mul]),
-        expNonPositive([get(z), F64_ABS, op.f64_neg], t, n, f, e),
-        // σ(z) = 1/(1+e) for z ≥ 0 and e/(1+e) below, with e = e^{−|z|}.
-        set(approx, [
-          f64c(1), get(e), [get(z), f64c(0), op.f64_ge], op.select,
-          f64c(1), get(e), op.f64_add, F64_DIV, f64c(TWO32), op.f64_mul,
-        ]),
-        set(ui, [i32Load([get(u!), get(i), i32c(2), op.i32_shl, op.i32_add]), F64_CONVERT_I32_U]),
-        // Branch-free on the random outcome (a branch on it mispredicts half the time); the
-        // near-tie branch is rarely taken.
-        f64Store(addr8(out!), [f64c(1), f64c(-1), [get(ui), get(approx), op.f64_lt], op.select]),
-        when([get(ui), get(approx), op.f64_sub, F64_ABS, f64c(MARGIN), op.f64_le],
-          [i32Store([get(ties!), get(nt), i32c(2), op.i32_shl, op.i32_add], get(i)), set(nt, [get(nt), i32c(1), op.i32_add])]),
+      set(invV, [get(inv!), simd('f64x2_splat')]),
+      forLoop(i, i32c(0), get(pairs!), 1, [
+        set(z, bin('f64x2_mul', v128Load(at(pre!, 4)), get(invV))),
+        set(t, bin('f64x2_max', bin('f64x2_mul', [get(z), simd('f64x2_abs'), simd('f64x2_neg')], splat(Math.LOG2E)), splat(-1000))),
+        set(n, [get(t), simd('f64x2_nearest')]),
+        set(f, bin('f64x2_mul', bin('f64x2_sub', get(t), get(n)), splat(Math.LN2))),
+        set(e, splat(1 / 3628800)),
+        ...EXP_COEFFS.map((c) => set(e, bin('f64x2_add', bin('f64x2_mul', get(e), get(f)), splat(c)))),
+        set(e, bin('f64x2_mul', get(e), [bin('f64x2_add', get(n), splat(EXP_MAGIC)), i32c(52), simd('i64x2_shl')])),
+        set(approx, bin('f64x2_mul',
+          bin('f64x2_div', [splat(1), get(e), bin('f64x2_ge', get(z), splat(0)), simd('v128_bitselect')], bin('f64x2_add', splat(1), get(e))),
+          splat(TWO32))),
+        set(uv, [[get(u!), get(i), i32c(3), op.i32_shl, op.i32_add], simd('v128_load64_zero'), 3, 0, simd('f64x2_convert_low_i32x4_u')]),
+        v128Store(at(out!, 4), [splat(1), splat(-1), bin('f64x2_lt', get(uv), get(approx)), simd('v128_bitselect')]),
+        // Near-ties: |u − σ̃·2³²| ≤ MARGIN in either lane (t reused as the lane mask).
+        set(t, bin('f64x2_le', [bin('f64x2_sub', get(uv), get(approx)), simd('f64x2_abs')], splat(MARGIN))),
+        when([get(t), simd('v128_any_true')], [addTie(0), addTie(1)]),
       ]),
       get(nt),
     ]
@@ -103,24 +104,29 @@ export const wasmSampler = (WA: WasmApi): SampleSigns => {
     const n = a.length
     const out = new Float64Array(n)
     if (n === 0) return out
-    // Layout: u (n u32 + 32 slack for the 32-draw groups), ties (n u32), pre (n f64), out (n f64).
+    // Layout: u (n u32 + 32 slack for the 32-draw groups), ties, pre, out (rounded up to whole
+    // f64x2 pairs; the extra lane reads a zero pre-activation and its result is ignored).
+    const pairs = Math.ceil(n / 2)
     const uAt = 0
-    const tiesAt = Math.ceil(((n + 32) * 4) / 8) * 8
-    const preAt = tiesAt + Math.ceil((n * 4) / 8) * 8
-    const outAt = preAt + n * 8
-    ensure(outAt + n * 8)
+    const tiesAt = Math.ceil(((n + 32) * 4) / 16) * 16
+    const preAt = tiesAt + Math.ceil((2 * pairs * 4) / 16) * 16
+    const outAt = preAt + pairs * 16
+    ensure(outAt + pairs * 16)
     drawFn(n, uAt, key[0], key[1])
     const u = new Uint32Array(memory.buffer, uAt, n)
     if (noise.family !== 'logistic') {
       signsFromBits(u, a, 0, noise, out, 0, n)
       return out
     }
-    new Float64Array(memory.buffer, preAt, n).set(a)
-    const ties = signsFn(preAt, uAt, outAt, tiesAt, n, 1 / noise.scale)
+    const preV = new Float64Array(memory.buffer, preAt, 2 * pairs)
+    preV.set(a)
+    if (n % 2 === 1) preV[n] = 0
+    const ties = signsFn(preAt, uAt, outAt, tiesAt, pairs, 1 / noise.scale)
     out.set(new Float64Array(memory.buffer, outAt, n))
     const tie = new Uint32Array(memory.buffer, tiesAt, ties)
     for (let j = 0; j < ties; j++) {
       const i = tie[j]!
+      if (i >= n) continue
       signsFromBits(u.subarray(i, i + 1), a, i, noise, out, i, 1)
     }
     return out
