@@ -6,7 +6,7 @@
  * exact rule (`signsFromBits`) for every other family and for the rare near-ties.
  *
  * Logistic comparison: σ̃(z)·2³² from a degree-10 polynomial 2^f (relative error < 3·10⁻¹³, so
- * |σ̃·2³² − σ·2³²| < 0.01). If u is farther than MARGIN = 4 from it the answer is the exact
+ * |σ̃·2³² − σ·2³²| < 0.01; z = a·(1/s) instead of a/s moves it by far less). If u is farther than MARGIN = 4 from it the answer is the exact
  * rule's; otherwise the index goes to a tie list that JavaScript decides with `signsFromBits`.
  * The result is therefore bit-identical to the rule for every input, by construction.
  */
@@ -25,7 +25,6 @@ import type { SiteId } from '../../dsl/node.js'
 const MARGIN = 4
 const TWO32 = 4294967296
 const PAGE = 65536
-
 
 const EXP_COEFFS = [1 / 362880, 1 / 40320, 1 / 5040, 1 / 720, 1 / 120, 1 / 24, 1 / 6, 0.5, 1, 1]
 /** 2⁵² + 1023: adding an integer n ∈ [−1022, 1023] leaves n + 1023 in the low mantissa bits. */
@@ -86,8 +85,8 @@ type SignsFn = (pre: number, u: number, out: number, ties: number, count: number
 export type SampleSigns = (noise: ProperNoise, a: Float64Array, key: Key) => Float64Array
 
 /**
- * The WebAssembly sampler on its own memory (grown on demand), or undefined when the host has
- * no WebAssembly SIMD (Threefry runs on i32x4 lanes).
+ * The WebAssembly sampler on its own memory (grown on demand); the host must have WebAssembly
+ * SIMD (Threefry runs on i32x4 lanes), which `wasmKernels` checks before building it.
  */
 export const wasmSampler = (WA: WasmApi): SampleSigns => {
   const draw = fillRandom({ _tag: 'FillRandom', label: 'draws', out: 0, count: 1, perExample: true, site: 'training' as SiteId })
