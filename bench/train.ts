@@ -132,7 +132,7 @@ const timed = (k: Kernels, spent: { ms: number }): Kernels => {
     spent.ms += performance.now() - t0
     return r
   }
-  return { matmul: wrap(k.matmul), matmulNT: wrap(k.matmulNT), matmulTN: wrap(k.matmulTN) }
+  return { ...k, matmul: wrap(k.matmul), matmulNT: wrap(k.matmulNT), matmulTN: wrap(k.matmulTN) }
 }
 
 // --- the f32 micro-kernel alone, per register blocking --------------------------------------------
