@@ -1,5 +1,8 @@
 /**
- * `npx tsx bench/train.ts`: one training step of the issue-6 network — 784→512→512→10 MLP with
+ * `npm run bench:train -- --preset mlp:512,512 [--batch-norm] [--threads N] --json`: one JSON
+ * object with the milliseconds per step of a preset (see `trainStep.ts` and `presetMain`).
+ *
+ * Without `--preset`, `npx tsx bench/train.ts`: one training step of the issue-6 network — 784→512→512→10 MLP with
  * binary (Bernoulli ±1) weights and logistic binary activations, softmax cross-entropy, matched
  * ST, batch 64 — timed with each set of matrix-product kernels: `prepareGradient(…)(key)` plus
  * a plain SGD update θ ← θ − lr·g (fresh arrays, as the optimizers do). Contenders run in
@@ -16,6 +19,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
+import os from 'node:os'
 import { pathToFileURL } from 'node:url'
 import { mlp, softmaxCrossEntropy } from '../src/dsl/composites.js'
 import { initParams } from '../src/dsl/init.js'
@@ -31,6 +35,8 @@ import { gemmModule } from '../src/train/kernels/emit-gemm.js'
 import type { Blocking } from '../src/train/kernels/index.js'
 import { defaultBlocking, jsKernels, wasmKernels, wasmSupport } from '../src/train/kernels/index.js'
 import { ceilTo } from '../src/train/kernels/pack.js'
+import { trainingKernels } from '../src/train/kernels/index.js'
+import { STEP_BATCH, stepper } from './trainStep.js'
 
 export const BATCH = 64
 export const EPOCH_BATCHES = Math.ceil(60000 / BATCH)
@@ -126,7 +132,7 @@ const timed = (k: Kernels, spent: { ms: number }): Kernels => {
     spent.ms += performance.now() - t0
     return r
   }
-  return { matmul: wrap(k.matmul), matmulNT: wrap(k.matmulNT), matmulTN: wrap(k.matmulTN) }
+  return { ...k, matmul: wrap(k.matmul), matmulNT: wrap(k.matmulNT), matmulTN: wrap(k.matmulTN) }
 }
 
 // --- the f32 micro-kernel alone, per register blocking --------------------------------------------
@@ -180,8 +186,50 @@ export const contenders = (): Record<string, Kernels> => {
   return out
 }
 
+/**
+ * `--preset P [--batch-norm] [--threads N] [--rounds R] [--json]`: the step of `trainStep.ts`
+ * with the fast kernels, timed in `rounds` rounds after a warm-up; ONE JSON object on stdout
+ * (the interface the PyTorch runner reads), progress on stderr.
+ */
+const presetMain = (presetText: string): void => {
+  const rounds = Number(arg('--rounds') ?? 15)
+  const threads = Number(arg('--threads') ?? 1)
+  const batchNorm = process.argv.includes('--batch-norm')
+  const fail = (why: string): never => {
+    process.stderr.write(`bench:train: ${why}\n`)
+    process.exit(2)
+  }
+  if (!Number.isSafeInteger(rounds) || rounds < 1) fail(`--rounds: expected an integer ≥ 1, found ${arg('--rounds')}`)
+  if (!Number.isSafeInteger(threads) || threads < 1) fail(`--threads: expected an integer ≥ 1, found ${arg('--threads')}`)
+  // Multi-threaded steps are not built yet (docs/training.md, "Threads"): say so rather than time one thread under another name.
+  if (threads > 1) fail(`--threads: only 1 thread is implemented so far (the row-split worker design is in docs/training.md, "Threads"), found ${threads}`)
+  const kernels = trainingKernels()
+  const step = stepper({ preset: presetText, batchNorm, kernels })
+  if (E.isLeft(step)) return fail(`--preset: ${step.left}`)
+  const warm = 3
+  const samples: Sample[] = []
+  for (let r = 0; r < warm + rounds; r++) {
+    const t = timeOnce(step.right)
+    if (r >= warm) samples.push(t)
+    process.stderr.write(`\rbench:train ${presetText}${batchNorm ? ' + batch norm' : ''}, ${threads} thread${threads === 1 ? '' : 's'}: step ${r + 1}/${warm + rounds} ${t.wall.toFixed(1)} ms   `)
+  }
+  process.stderr.write('\n')
+  const wall = samples.map((s) => s.wall)
+  const cpu = samples.map((s) => s.cpu)
+  const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) })
+  const load = os.loadavg()
+  const result = {
+    preset: presetText, batchNorm, batch: STEP_BATCH, threads, rounds, input: 'random pixels j/255, 28×28',
+    msPerStep: stats(wall), cpuMsPerStep: stats(cpu), loadAverage: load[0], cores: os.cpus().length,
+  }
+  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(result)}\n`)
+  else console.log(`${presetText}${batchNorm ? ' + batch norm' : ''}, batch ${STEP_BATCH}, ${threads} thread(s): ${spread(wall)} ms per step (wall), CPU ${spread(cpu)}; load average ${load[0]!.toFixed(1)}`)
+}
+
 const main = async (): Promise<void> => {
   if (process.argv.includes('--sweep')) return sweep()
+  const presetText = arg('--preset')
+  if (presetText !== undefined) return presetMain(presetText)
   const rounds = Number(arg('--rounds') ?? 20)
   const only = arg('--only')
   let data = randomImages(BATCH * 50)

@@ -9,12 +9,13 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { Binarize, Checked, Loss, Network, Node } from '../dsl/node.js'
 import { concreteShape, sizeOf } from '../dsl/shape.js'
 import type { Key } from '../dsl/random.js'
-import { foldIn } from '../dsl/random.js'
+import { foldIn, siteKey } from '../dsl/random.js'
+import type { ProperNoise } from '../dsl/noise.js'
 import { topoOrder } from '../interpreters/algebra.js'
 import { bind } from '../interpreters/bind.js'
 import type { RunError } from '../interpreters/errors.js'
 import type { ParamGrads } from '../interpreters/exact/accumulate.js'
-import { addParamGrads, zeroGrads } from '../interpreters/exact/accumulate.js'
+import { zeroGrads } from '../interpreters/exact/accumulate.js'
 import { exact } from '../interpreters/exact/index.js'
 import { lossOutput } from '../interpreters/montecarlo/index.js'
 import type { Feed, NDArray } from '../interpreters/ndarray.js'
@@ -142,10 +143,17 @@ export const prepareGradient = (
   const weightMode = opts.weightSampling === 'mode'
   const order = topoOrder([root])
   const skip = (s: Binarize): boolean => s.noise.family === 'none' || (weightMode && isWeight(s))
+  // Sites whose forward pass is exactly the sampling rule on the keyed draws: the kernels' sampler may take them.
+  const fastSigns = opts.source === undefined ? opts.kernels?.signs : undefined
+  const samples = (s: Binarize): boolean => {
+    const e = estOf(s)
+    return !skip(s) && ((e.kind === 'st' && e.forward === 'sample') || e.kind === 'reinforce')
+  }
   return E.right((key, baseline = 0) => {
     // Forward: each site by its estimator; ARM keeps its uniforms.
     const uniforms = new Map<Binarize, Float64Array>()
     const passRule = (pass: Key) => (node: Binarize, a: NDArray): NDArray => {
+      if (fastSigns !== undefined && samples(node)) return { shape: a.shape, data: fastSigns(node.noise as ProperNoise, a.data, siteKey(pass, node.site)) }
       const r = forwardSite(estOf(node), node, a, source(pass, node.site, a.data.length), weightMode && isWeight(node))
       if (r.u !== undefined && pass === key) uniforms.set(node, r.u)
       return r.x
@@ -190,10 +198,21 @@ export const prepareGradient = (
         ? latent === 'mirror' ? g : backwardSite(estOf(node).kind === 'st' ? estOf(node) : st(), node, a, x, g, latent)
         : backwardSite(estOf(node), node, a, x, g, latent, uniforms.get(node)),
     order)
-    const grad = zeroGrads(net)
-    addParamGrads(grad, grads)
+    const grad = paramGradsOf(net, grads)
     return { loss: meanLoss, perExample: ell, grad, shapes, latent, estimators, batchStats: batchStatsOf(ev) }
   })
+}
+
+/** Each parameter's gradient (zeros where none reaches it), in `net.params` order: a copy per Param node, summed when a parameter appears twice. */
+const paramGradsOf = (net: Checked<Network>, grads: ReadonlyMap<Node, NDArray>): ParamGrads => {
+  const found = new Map<string, Float64Array>()
+  for (const [node, g] of grads) {
+    if (node._tag !== 'Param') continue
+    const prev = found.get(node.name)
+    if (prev === undefined) found.set(node.name, g.data.slice())
+    else for (let i = 0; i < prev.length; i++) prev[i]! += g.data[i]!
+  }
+  return Object.fromEntries(Object.entries(net.params).map(([name, v]) => [name, found.get(name) ?? new Float64Array(v.length)]))
 }
 
 const batchStatsOf = (ev: Evaluation): GradientResult['batchStats'] => {

@@ -25,7 +25,7 @@ type Vjp<K extends Tag> = (
   node: NodeOf<K>, arg: (role: string) => NDArray, out: NDArray, g: NDArray, ev: Evaluation, needs: (role: string) => boolean,
 ) => ReadonlyArray<readonly [string, NDArray]>
 
-const hadamard = (a: NDArray, b: NDArray): NDArray => ops.elementwise(a, b, (x, y) => x * y)
+const hadamard = ops.mul
 
 /** The vector–Jacobian rules; Loss and Binarize are seeded by the caller. */
 const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
@@ -49,8 +49,8 @@ const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
     for (let i = 0; i < out.length; i++) out[i] = g.data[i]! * d(x.data[i]!)
     return [['arg', { shape: x.shape, data: out }]]
   },
-  Conv2d: (n, arg, __, g) => {
-    const r = spatial.conv2dBackward(arg('input'), arg('kernel'), g, n.stride, n.padding, n.padValue)
+  Conv2d: (n, arg, __, g, ev, needs) => {
+    const r = spatial.conv2dBackward(arg('input'), arg('kernel'), g, n.stride, n.padding, n.padValue, ev.kernels, ev.patches.get(n), needs('input'))
     return [['input', r.input], ['kernel', r.kernel]]
   },
   Pool: (n, arg, __, g, ev) => [['input', spatial.poolBackward(n.op, arg('input'), g, ev.argmax.get(n)!, n.window, n.stride)]],
@@ -66,10 +66,24 @@ const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
   Loss: () => [],
 }
 
-const accumulate = (grads: Map<Node, NDArray>, node: Node, g: NDArray): void => {
+/**
+ * Adds `g` into node's gradient. A rule's result may alias another array (Add passes g through,
+ * Reshape reuses it), so the first gradient is kept by reference and copied only when a second
+ * one is added (into a fresh array: prev + g, the same sum as before); `owned` marks the copies.
+ */
+const accumulate = (grads: Map<Node, NDArray>, node: Node, g: NDArray, owned: Set<Node>): void => {
   const prev = grads.get(node)
-  if (prev === undefined) grads.set(node, { shape: g.shape, data: g.data.slice() })
-  else for (let i = 0; i < g.data.length; i++) prev.data[i]! += g.data[i]!
+  if (prev === undefined) { grads.set(node, g); return }
+  if (owned.has(node)) {
+    const P = prev.data
+    const G = g.data
+    for (let i = 0; i < G.length; i++) P[i]! += G[i]!
+    return
+  }
+  const sum = new Float64Array(g.data.length)
+  for (let i = 0; i < sum.length; i++) sum[i] = prev.data[i]! + g.data[i]!
+  grads.set(node, { shape: prev.shape, data: sum })
+  owned.add(node)
 }
 
 /**
@@ -81,20 +95,21 @@ export const backward = (
   order: readonly Node[] = topoOrder(roots, ev.cut),
 ): Map<Node, NDArray> => {
   const grads = new Map<Node, NDArray>()
-  for (const [node, g] of seeds.at ?? []) accumulate(grads, node, g)
+  const owned = new Set<Node>()
+  for (const [node, g] of seeds.at ?? []) accumulate(grads, node, g, owned)
   const value = (n: Node): NDArray => ev.values.get(n)!
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i]!
     if (node._tag === 'Loss') {
       const w = seeds.loss?.get(node)
-      if (w !== undefined) accumulate(grads, node.logits, ops.lossGrad(node.op, value(node.logits), value(node.target), w))
+      if (w !== undefined) accumulate(grads, node.logits, ops.lossGrad(node.op, value(node.logits), value(node.target), w), owned)
       continue
     }
     const g = grads.get(node)
     if (g === undefined || ev.cut.has(node)) continue
     if (node._tag === 'Binarize') {
       const gi = binarizeBackward(node, value(node.input), value(node), g)
-      if (gi !== undefined) accumulate(grads, node.input, gi)
+      if (gi !== undefined) accumulate(grads, node.input, gi, owned)
       continue
     }
     const kids = new Map(children(node))
@@ -104,7 +119,7 @@ export const backward = (
       return child !== undefined && child._tag !== 'Const' && child._tag !== 'Input'
     }
     for (const [role, gc] of rule(node as never, (r) => value(kids.get(r)!), value(node), g, ev, needs)) {
-      if (needs(role)) accumulate(grads, kids.get(role)!, gc)
+      if (needs(role)) accumulate(grads, kids.get(role)!, gc, owned)
     }
   }
   return grads

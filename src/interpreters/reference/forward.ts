@@ -22,6 +22,8 @@ export interface Evaluation {
   readonly lossPerExample: ReadonlyMap<Node, Float64Array>
   /** Winning input of each max-pool cell. */
   readonly argmax: ReadonlyMap<Node, Int32Array>
+  /** The patch matrix (`spatial.im2col`) of each convolution, for its reverse rule. */
+  readonly patches: ReadonlyMap<Node, Float64Array>
   /** Mean and variance used by each batch-norm node (batch statistics in training mode). */
   readonly bnStats: ReadonlyMap<Node, { readonly mean: NDArray; readonly variance: NDArray }>
   readonly batch: number
@@ -45,7 +47,7 @@ export interface ForwardContext {
 const scalar = (v: number): NDArray => ({ shape: [], data: Float64Array.of(v) })
 
 const rulesFor = (ctx: ForwardContext, ev: {
-  lossPerExample: Map<Node, Float64Array>; argmax: Map<Node, Int32Array>; bnStats: Map<Node, { mean: NDArray; variance: NDArray }>
+  lossPerExample: Map<Node, Float64Array>; argmax: Map<Node, Int32Array>; patches: Map<Node, Float64Array>; bnStats: Map<Node, { mean: NDArray; variance: NDArray }>
 }): Algebra<NDArray> => ({
   Input: (n) => {
     const v = ctx.feed[n.name]
@@ -55,10 +57,14 @@ const rulesFor = (ctx: ForwardContext, ev: {
   Param: (n) => ({ shape: concreteShape(n.type.shape, ctx.batch), data: ctx.net.params[n.name]! }),
   Const: (n) => scalar(n.value),
   MatMul: (_, { lhs, rhs }) => (ctx.kernels ?? ops.referenceKernels).matmul(lhs, rhs),
-  Add: (_, { lhs, rhs }) => ops.elementwise(lhs, rhs, (a, b) => a + b),
-  Mul: (_, { lhs, rhs }) => ops.elementwise(lhs, rhs, (a, b) => a * b),
+  Add: (_, { lhs, rhs }) => ops.add(lhs, rhs),
+  Mul: (_, { lhs, rhs }) => ops.mul(lhs, rhs),
   Unary: (n, { arg }) => ops.map(arg, ops.unaryFn[n.op]),
-  Conv2d: (n, { input, kernel }) => spatial.conv2d(input, kernel, n.stride, n.padding, n.padValue),
+  Conv2d: (n, { input, kernel }) => {
+    const cols = spatial.im2col(input.data, spatial.convGeometry(input, kernel, n.stride, n.padding), n.padValue)
+    ev.patches.set(n, cols)
+    return spatial.conv2d(input, kernel, n.stride, n.padding, n.padValue, ctx.kernels ?? ops.referenceKernels, cols)
+  },
   Pool: (n, { input }) => {
     const r = spatial.pool(n.op, input, n.window, n.stride)
     ev.argmax.set(n, r.argmax)
@@ -91,7 +97,7 @@ export const evaluate = (
   /** `topoOrder(roots, cut)`, when the caller evaluates the same graph many times. */
   order: readonly Node[] = topoOrder(roots, cut),
 ): Evaluation => {
-  const side = { lossPerExample: new Map<Node, Float64Array>(), argmax: new Map<Node, Int32Array>(), bnStats: new Map<Node, { mean: NDArray; variance: NDArray }>() }
+  const side = { lossPerExample: new Map<Node, Float64Array>(), argmax: new Map<Node, Int32Array>(), patches: new Map<Node, Float64Array>(), bnStats: new Map<Node, { mean: NDArray; variance: NDArray }>() }
   return { values: fold(rulesFor(ctx, side), roots, cut, order), ...side, batch: ctx.batch, cut, order, kernels: ctx.kernels ?? ops.referenceKernels }
 }
 

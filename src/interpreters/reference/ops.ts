@@ -5,6 +5,8 @@
  */
 import type { NDArray } from '../ndarray.js'
 import type { LossOp, UnaryOp } from '../../dsl/node.js'
+import type { ProperNoise } from '../../dsl/noise.js'
+import type { Key } from '../../dsl/random.js'
 
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1)
 
@@ -20,6 +22,12 @@ export interface Kernels {
   readonly matmulNT: (a: NDArray, b: NDArray) => NDArray
   /** [m,k]ᵀ·[m,n] → [k,n] */
   readonly matmulTN: (a: NDArray, b: NDArray) => NDArray
+  /**
+   * Optional: the sampling rule x = +1 iff u < floor(F(a/s)·2³²) over `a`, with u the draws
+   * `fillBits(key, 0, ·)`; a replacement must give exactly those bits (the gradient interpreter
+   * uses it for sampled sites when no custom bit source is given).
+   */
+  readonly signs?: (noise: ProperNoise, a: Float64Array, key: Key) => Float64Array
 }
 
 /** [m,k] × [k,n] → [m,n] (i-k-j loop order: the inner loop is contiguous). */
@@ -112,26 +120,48 @@ export const broadcastIndex = (s: readonly number[], out: readonly number[]): In
   return idx
 }
 
-/** How `b` broadcasts against `a` when it is a trailing block of a's shape (the common bias case). */
-const trailing = (a: readonly number[], b: readonly number[]): number | undefined => {
+/**
+ * How `b` broadcasts against `a` when it is one contiguous block of a's axes (1 elsewhere):
+ * a reads as [outer, mid, inner] and b as [mid], so b's value for a's flat index i is
+ * b[⌊i / inner⌋ mod mid]. Covers the bias of a dense layer ([n, o] + [o]: inner 1) and of a
+ * convolution ([n, o, h, w] + [o, 1, 1]). Undefined for any other pattern.
+ */
+interface Block { readonly outer: number; readonly mid: number; readonly inner: number }
+const blockOf = (a: readonly number[], b: readonly number[]): Block | undefined => {
   if (b.length > a.length) return undefined
-  for (let i = 1; i <= b.length; i++) if (b[b.length - i] !== a[a.length - i]) return undefined
-  return sizeOf(b)
+  const off = a.length - b.length
+  const dims = (i: number): number => (i < off ? 1 : b[i - off]!)
+  let lo = 0
+  while (lo < a.length && dims(lo) === 1) lo++
+  let hi = a.length
+  while (hi > lo && dims(hi - 1) === 1) hi--
+  for (let i = lo; i < hi; i++) if (dims(i) !== a[i]) return undefined
+  const prod = (from: number, to: number): number => { let p = 1; for (let i = from; i < to; i++) p *= a[i]!; return p }
+  return { outer: prod(0, lo), mid: prod(lo, hi), inner: prod(hi, a.length) }
+}
+
+/** out[i] = f(a[i], b[block index of i]) over a's flat order (`swap`: f(b…, a[i])). */
+const blockwise = (a: NDArray, b: NDArray, blk: Block, f: (x: number, y: number) => number, swap: boolean): NDArray => {
+  const out = new Float64Array(a.data.length)
+  const A = a.data
+  const B = b.data
+  for (let o = 0, i = 0; o < blk.outer; o++)
+    for (let m = 0; m < blk.mid; m++) {
+      const y = B[m]!
+      if (swap) for (let s = 0; s < blk.inner; s++, i++) out[i] = f(y, A[i]!)
+      else for (let s = 0; s < blk.inner; s++, i++) out[i] = f(A[i]!, y)
+    }
+  return { shape: a.shape, data: out }
 }
 
 export const elementwise = (a: NDArray, b: NDArray, f: (x: number, y: number) => number): NDArray => {
-  // Fast paths: b (or a) repeats as a trailing block; the general case uses index maps.
-  const tb = trailing(a.shape, b.shape)
-  if (tb !== undefined) {
-    const out = new Float64Array(a.data.length)
-    for (let i = 0, j = 0; i < out.length; i++, j = j + 1 === tb ? 0 : j + 1) out[i] = f(a.data[i]!, b.data[j]!)
-    return { shape: a.shape, data: out }
-  }
-  const ta = trailing(b.shape, a.shape)
-  if (ta !== undefined) {
-    const out = new Float64Array(b.data.length)
-    for (let i = 0, j = 0; i < out.length; i++, j = j + 1 === ta ? 0 : j + 1) out[i] = f(a.data[j]!, b.data[i]!)
-    return { shape: b.shape, data: out }
+  // Fast paths: b (or a) repeats as a block of the other's axes; the general case uses index maps.
+  if (a.data.length >= b.data.length) {
+    const blk = blockOf(a.shape, b.shape)
+    if (blk !== undefined) return blockwise(a, b, blk, f, false)
+  } else {
+    const blk = blockOf(b.shape, a.shape)
+    if (blk !== undefined) return blockwise(b, a, blk, f, true)
   }
   const shape = broadcastConcrete(a.shape, b.shape)
   const ia = broadcastIndex(a.shape, shape)
@@ -141,13 +171,53 @@ export const elementwise = (a: NDArray, b: NDArray, f: (x: number, y: number) =>
   return { shape, data: out }
 }
 
-/** Sums `g` (of the broadcast shape) back onto an operand of shape `s`. */
+/** a + b with broadcasting (its own loops: the hot Add of every layer's bias). */
+export const add = (a: NDArray, b: NDArray): NDArray => {
+  if (a.data.length === b.data.length && a.shape.length === b.shape.length) {
+    const out = new Float64Array(a.data.length)
+    for (let i = 0; i < out.length; i++) out[i] = a.data[i]! + b.data[i]!
+    return { shape: a.shape, data: out }
+  }
+  const big = a.data.length >= b.data.length
+  const blk = big ? blockOf(a.shape, b.shape) : blockOf(b.shape, a.shape)
+  if (blk === undefined) return elementwise(a, b, (x, y) => x + y)
+  const [l, r] = big ? [a, b] : [b, a]
+  const out = new Float64Array(l.data.length)
+  const L = l.data
+  const R = r.data
+  // Addition commutes exactly, so operand order does not matter here.
+  for (let o = 0, i = 0; o < blk.outer; o++)
+    for (let m = 0; m < blk.mid; m++) {
+      const y = R[m]!
+      for (let s = 0; s < blk.inner; s++, i++) out[i] = L[i]! + y
+    }
+  return { shape: l.shape, data: out }
+}
+
+/** a · b with broadcasting. */
+export const mul = (a: NDArray, b: NDArray): NDArray => {
+  if (a.data.length === b.data.length && a.shape.length === b.shape.length) {
+    const out = new Float64Array(a.data.length)
+    for (let i = 0; i < out.length; i++) out[i] = a.data[i]! * b.data[i]!
+    return { shape: a.shape, data: out }
+  }
+  return elementwise(a, b, (x, y) => x * y)
+}
+
+/** Sums `g` (of the broadcast shape) back onto an operand of shape `s`, in g's flat order. */
 export const unbroadcast = (g: NDArray, s: readonly number[]): NDArray => {
   const size = sizeOf(s)
   if (size === g.data.length) return { shape: s, data: g.data }
   const out = new Float64Array(size)
-  if (trailing(g.shape, s) !== undefined) {
-    for (let i = 0, j = 0; i < g.data.length; i++, j = j + 1 === size ? 0 : j + 1) out[j]! += g.data[i]!
+  const blk = blockOf(g.shape, s)
+  if (blk !== undefined) {
+    const G = g.data
+    for (let o = 0, i = 0; o < blk.outer; o++)
+      for (let m = 0; m < blk.mid; m++) {
+        let acc = out[m]!
+        for (let t = 0; t < blk.inner; t++, i++) acc += G[i]!
+        out[m] = acc
+      }
     return { shape: s, data: out }
   }
   const idx = broadcastIndex(s, g.shape)

@@ -5,8 +5,10 @@
  */
 import type { NDArray } from '../ndarray.js'
 import { windowOut } from '../../dsl/shape.js'
+import type { Kernels } from './ops.js'
+import { referenceKernels } from './ops.js'
 
-interface ConvGeom {
+export interface ConvGeom {
   readonly n: number; readonly c: number; readonly h: number; readonly w: number
   readonly o: number; readonly kh: number; readonly kw: number
   readonly ho: number; readonly wo: number
@@ -21,56 +23,116 @@ const convGeom = (x: NDArray, k: NDArray, stride: readonly [number, number], pad
   return { n, c, h, w, o, kh, kw, sh, sw, ph, pw, ho: windowOut(h, kh, sh, ph), wo: windowOut(w, kw, sw, pw) }
 }
 
-/** Visits every (output cell, kernel tap) pair; `xi` is −1 for a padding cell. */
-const eachTap = (
-  g: ConvGeom,
-  visit: (outIdx: number, kIdx: number, xi: number) => void,
-): void => {
+/**
+ * The patch matrix of a convolution ("im2col"): row (b, oy, ox), column (ic, ky, kx) holds the
+ * input under that kernel tap, or `padValue` for a padding cell. The convolution is then one
+ * matrix product with the kernel seen as [o, c·kh·kw], so it runs on the `Kernels` in use.
+ */
+export const im2col = (x: Float64Array, g: ConvGeom, padValue: number): Float64Array => {
+  const depth = g.c * g.kh * g.kw
+  const cols = new Float64Array(g.n * g.ho * g.wo * depth)
+  let at = 0
   for (let b = 0; b < g.n; b++)
-    for (let oc = 0; oc < g.o; oc++)
-      for (let oy = 0; oy < g.ho; oy++)
-        for (let ox = 0; ox < g.wo; ox++) {
-          const outIdx = ((b * g.o + oc) * g.ho + oy) * g.wo + ox
-          for (let ic = 0; ic < g.c; ic++)
-            for (let ky = 0; ky < g.kh; ky++) {
-              const iy = oy * g.sh - g.ph + ky
-              for (let kx = 0; kx < g.kw; kx++) {
-                const ix = ox * g.sw - g.pw + kx
-                const inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w
-                const xi = inside ? ((b * g.c + ic) * g.h + iy) * g.w + ix : -1
-                visit(outIdx, ((oc * g.c + ic) * g.kh + ky) * g.kw + kx, xi)
-              }
+    for (let oy = 0; oy < g.ho; oy++)
+      for (let ox = 0; ox < g.wo; ox++)
+        for (let ic = 0; ic < g.c; ic++) {
+          const plane = (b * g.c + ic) * g.h
+          for (let ky = 0; ky < g.kh; ky++) {
+            const iy = oy * g.sh - g.ph + ky
+            const ix0 = ox * g.sw - g.pw
+            const x0 = (plane + iy) * g.w + ix0
+            if (iy >= 0 && iy < g.h && ix0 >= 0 && ix0 + g.kw <= g.w) {
+              // The whole kernel row lies inside the image (the common case): a plain copy.
+              for (let kx = 0; kx < g.kw; kx++) cols[at++] = x[x0 + kx]!
+              continue
             }
+            const rowInside = iy >= 0 && iy < g.h
+            for (let kx = 0; kx < g.kw; kx++) {
+              const ix = ix0 + kx
+              cols[at++] = rowInside && ix >= 0 && ix < g.w ? x[x0 + kx]! : padValue
+            }
+          }
+        }
+  return cols
+}
+
+/** The reverse of `im2col`: adds each patch cell's gradient to its input cell (padding cells have none). */
+const col2im = (gCols: Float64Array, g: ConvGeom, gx: Float64Array): void => {
+  let at = 0
+  for (let b = 0; b < g.n; b++)
+    for (let oy = 0; oy < g.ho; oy++)
+      for (let ox = 0; ox < g.wo; ox++)
+        for (let ic = 0; ic < g.c; ic++) {
+          const plane = (b * g.c + ic) * g.h
+          for (let ky = 0; ky < g.kh; ky++) {
+            const iy = oy * g.sh - g.ph + ky
+            const rowInside = iy >= 0 && iy < g.h
+            const x0 = (plane + iy) * g.w + ox * g.sw - g.pw
+            for (let kx = 0; kx < g.kw; kx++, at++) {
+              const ix = ox * g.sw - g.pw + kx
+              if (rowInside && ix >= 0 && ix < g.w) gx[x0 + kx]! += gCols[at]!
+            }
+          }
         }
 }
 
-export const conv2d = (
-  x: NDArray, k: NDArray, stride: readonly [number, number], padding: readonly [number, number], padValue: number,
-): NDArray => {
-  const g = convGeom(x, k, stride, padding)
-  const out = new Float64Array(g.n * g.o * g.ho * g.wo)
-  eachTap(g, (oi, ki, xi) => {
-    out[oi]! += k.data[ki]! * (xi < 0 ? padValue : x.data[xi]!)
-  })
-  return { shape: [g.n, g.o, g.ho, g.wo], data: out }
+/** NCHW [n, o, ho·wo] from the product's [o, n·ho·wo] (whole ho·wo runs copied), and back. */
+const toNchw = (p: Float64Array, g: ConvGeom): Float64Array => {
+  const hw = g.ho * g.wo
+  const rows = g.n * hw
+  const out = new Float64Array(p.length)
+  for (let b = 0; b < g.n; b++)
+    for (let oc = 0; oc < g.o; oc++) out.set(p.subarray(oc * rows + b * hw, oc * rows + (b + 1) * hw), (b * g.o + oc) * hw)
+  return out
+}
+const fromNchw = (v: Float64Array, g: ConvGeom): Float64Array => {
+  const hw = g.ho * g.wo
+  const rows = g.n * hw
+  const out = new Float64Array(v.length)
+  for (let b = 0; b < g.n; b++)
+    for (let oc = 0; oc < g.o; oc++) out.set(v.subarray((b * g.o + oc) * hw, (b * g.o + oc + 1) * hw), oc * rows + b * hw)
+  return out
 }
 
-/** Gradients of a convolution with respect to its input and kernel. */
+/**
+ * out[b, oc, oy, ox] = Σ_{ic,ky,kx} k[oc, ic, ky, kx] · x[b, ic, oy·sh − ph + ky, ox·sw − pw + kx]
+ * (padding cells read `padValue`), computed as kernel · patchesᵀ by `kernels.matmulNT`; with the
+ * reference kernels each sum runs in (ic, ky, kx) order from 0. `cols`, when given, is
+ * `im2col(x)` already built (the reverse rule reuses the forward pass's).
+ */
+export const conv2d = (
+  x: NDArray, k: NDArray, stride: readonly [number, number], padding: readonly [number, number], padValue: number,
+  kernels: Kernels = referenceKernels, cols?: Float64Array,
+): NDArray => {
+  const g = convGeom(x, k, stride, padding)
+  const depth = g.c * g.kh * g.kw
+  const patches = cols ?? im2col(x.data, g, padValue)
+  const p = kernels.matmulNT({ shape: [g.o, depth], data: k.data }, { shape: [g.n * g.ho * g.wo, depth], data: patches })
+  return { shape: [g.n, g.o, g.ho, g.wo], data: toNchw(p.data, g) }
+}
+
+/**
+ * Gradients of a convolution with respect to its input (unless `needInput` is false: then a
+ * zero array) and kernel: gK = g·patches, gPatches = gᵀ·K folded back by `col2im`, with g the
+ * output gradient as [o, n·ho·wo].
+ */
 export const conv2dBackward = (
   x: NDArray, k: NDArray, gOut: NDArray, stride: readonly [number, number], padding: readonly [number, number], padValue: number,
+  kernels: Kernels = referenceKernels, cols?: Float64Array, needInput = true,
 ): { readonly input: NDArray; readonly kernel: NDArray } => {
   const g = convGeom(x, k, stride, padding)
+  const depth = g.c * g.kh * g.kw
+  const rows = g.n * g.ho * g.wo
+  const gOc: NDArray = { shape: [g.o, rows], data: fromNchw(gOut.data, g) }
+  const patches = cols ?? im2col(x.data, g, padValue)
+  const gk = kernels.matmul(gOc, { shape: [rows, depth], data: patches })
   const gx = new Float64Array(x.data.length)
-  const gk = new Float64Array(k.data.length)
-  eachTap(g, (oi, ki, xi) => {
-    const go = gOut.data[oi]!
-    if (xi >= 0) {
-      gx[xi]! += go * k.data[ki]!
-      gk[ki]! += go * x.data[xi]!
-    } else gk[ki]! += go * padValue
-  })
-  return { input: { shape: x.shape, data: gx }, kernel: { shape: k.shape, data: gk } }
+  if (needInput) col2im(kernels.matmulTN(gOc, { shape: [g.o, depth], data: k.data }).data, g, gx)
+  return { input: { shape: x.shape, data: gx }, kernel: { shape: k.shape, data: gk.data } }
 }
+
+/** The geometry of a convolution of `x` by `k` (exported for the reverse rule's patch cache). */
+export const convGeometry = convGeom
 
 /** Max or average pooling without padding; `argmax` records the winning input of each cell. */
 export const pool = (
@@ -120,35 +182,55 @@ export const poolBackward = (
   return { shape: x.shape, data: gx }
 }
 
-/** Layout of axis 1 (features/channels): value i belongs to channel (i / inner) % c. */
-const channelOf = (shape: readonly number[]): ((i: number) => number) => {
+/**
+ * Layout of axis 1 (features/channels) as [outer, c, inner]: value (b, ch, s) sits at
+ * (b·c + ch)·inner + s. The loops below visit values in flat order, so every per-channel sum
+ * runs over the same values in the same order as a flat loop would.
+ */
+const channelLayout = (shape: readonly number[]): { readonly outer: number; readonly c: number; readonly inner: number } => {
   const c = shape[1]!
   const inner = shape.length === 4 ? shape[2]! * shape[3]! : 1
-  return (i) => Math.floor(i / inner) % c
+  return { outer: shape[0]!, c, inner }
 }
 
 export interface BatchNormValues { readonly gamma: NDArray; readonly beta: NDArray; readonly mean: NDArray; readonly variance: NDArray }
 
 /** Per-channel mean and (biased) variance over the batch and spatial axes. */
 export const batchStats = (x: NDArray): { readonly mean: Float64Array; readonly variance: Float64Array } => {
-  const c = x.shape[1]!
-  const ch = channelOf(x.shape)
+  const { outer, c, inner } = channelLayout(x.shape)
   const count = x.data.length / c
+  const X = x.data
   const mean = new Float64Array(c)
   const variance = new Float64Array(c)
-  for (let i = 0; i < x.data.length; i++) mean[ch(i)]! += x.data[i]! / count
-  for (let i = 0; i < x.data.length; i++) variance[ch(i)]! += (x.data[i]! - mean[ch(i)]!) ** 2 / count
+  for (let b = 0, i = 0; b < outer; b++)
+    for (let k = 0; k < c; k++) {
+      let m = mean[k]!
+      for (let s = 0; s < inner; s++, i++) m += X[i]! / count
+      mean[k] = m
+    }
+  for (let b = 0, i = 0; b < outer; b++)
+    for (let k = 0; k < c; k++) {
+      const mk = mean[k]!
+      let v = variance[k]!
+      for (let s = 0; s < inner; s++, i++) v += (X[i]! - mk) ** 2 / count
+      variance[k] = v
+    }
   return { mean, variance }
 }
 
 /** y = γ (x − μ)/√(σ² + ε) + β with μ, σ² given (running statistics, or batch statistics). */
 export const batchNorm = (x: NDArray, p: BatchNormValues, eps: number): NDArray => {
-  const ch = channelOf(x.shape)
-  const out = new Float64Array(x.data.length)
-  for (let i = 0; i < out.length; i++) {
-    const c = ch(i)
-    out[i] = (p.gamma.data[c]! * (x.data[i]! - p.mean.data[c]!)) / Math.sqrt(p.variance.data[c]! + eps) + p.beta.data[c]!
-  }
+  const { outer, c, inner } = channelLayout(x.shape)
+  const X = x.data
+  const out = new Float64Array(X.length)
+  for (let b = 0, i = 0; b < outer; b++)
+    for (let k = 0; k < c; k++) {
+      const gamma = p.gamma.data[k]!
+      const mu = p.mean.data[k]!
+      const sd = Math.sqrt(p.variance.data[k]! + eps)
+      const beta = p.beta.data[k]!
+      for (let s = 0; s < inner; s++, i++) out[i] = (gamma * (X[i]! - mu)) / sd + beta
+    }
   return { shape: x.shape, data: out }
 }
 
@@ -159,29 +241,53 @@ export const batchNorm = (x: NDArray, p: BatchNormValues, eps: number): NDArray 
 export const batchNormBackward = (
   x: NDArray, p: BatchNormValues, eps: number, gOut: NDArray, batchStatistics: boolean,
 ): { readonly input: NDArray; readonly gamma: NDArray; readonly beta: NDArray } => {
-  const c = x.shape[1]!
-  const ch = channelOf(x.shape)
+  const { outer, c, inner } = channelLayout(x.shape)
   const count = x.data.length / c
+  const X = x.data
+  const G = gOut.data
   const gGamma = new Float64Array(c)
   const gBeta = new Float64Array(c)
   const sumG = new Float64Array(c)
   const sumGXhat = new Float64Array(c)
   const inv = Float64Array.from(p.variance.data, (v) => 1 / Math.sqrt(v + eps))
-  for (let i = 0; i < x.data.length; i++) {
-    const k = ch(i)
-    const xhat = (x.data[i]! - p.mean.data[k]!) * inv[k]!
-    gGamma[k]! += gOut.data[i]! * xhat
-    gBeta[k]! += gOut.data[i]!
-    sumG[k]! += gOut.data[i]! * p.gamma.data[k]!
-    sumGXhat[k]! += gOut.data[i]! * p.gamma.data[k]! * xhat
-  }
-  const gx = new Float64Array(x.data.length)
-  for (let i = 0; i < x.data.length; i++) {
-    const k = ch(i)
-    const gxhat = gOut.data[i]! * p.gamma.data[k]!
-    if (!batchStatistics) { gx[i] = gxhat * inv[k]!; continue }
-    const xhat = (x.data[i]! - p.mean.data[k]!) * inv[k]!
-    gx[i] = (inv[k]! / count) * (count * gxhat - sumG[k]! - xhat * sumGXhat[k]!)
-  }
+  for (let b = 0, i = 0; b < outer; b++)
+    for (let k = 0; k < c; k++) {
+      const mu = p.mean.data[k]!
+      const ik = inv[k]!
+      const gamma = p.gamma.data[k]!
+      let gg = gGamma[k]!
+      let gb = gBeta[k]!
+      let sg = sumG[k]!
+      let sgx = sumGXhat[k]!
+      for (let s = 0; s < inner; s++, i++) {
+        const xhat = (X[i]! - mu) * ik
+        const go = G[i]!
+        gg += go * xhat
+        gb += go
+        sg += go * gamma
+        sgx += go * gamma * xhat
+      }
+      gGamma[k] = gg
+      gBeta[k] = gb
+      sumG[k] = sg
+      sumGXhat[k] = sgx
+    }
+  const gx = new Float64Array(X.length)
+  for (let b = 0, i = 0; b < outer; b++)
+    for (let k = 0; k < c; k++) {
+      const mu = p.mean.data[k]!
+      const ik = inv[k]!
+      const gamma = p.gamma.data[k]!
+      const sg = sumG[k]!
+      const sgx = sumGXhat[k]!
+      if (!batchStatistics) {
+        for (let s = 0; s < inner; s++, i++) gx[i] = G[i]! * gamma * ik
+        continue
+      }
+      for (let s = 0; s < inner; s++, i++) {
+        const xhat = (X[i]! - mu) * ik
+        gx[i] = (ik / count) * (count * (G[i]! * gamma) - sg - xhat * sgx)
+      }
+    }
   return { input: { shape: x.shape, data: gx }, gamma: { shape: [c], data: gGamma }, beta: { shape: [c], data: gBeta } }
 }

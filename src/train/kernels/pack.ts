@@ -105,9 +105,10 @@ export const bitWords = (depth: number): number => ceilTo(Math.max(1, Math.ceil(
 const ONE_HI = 0x3ff00000
 
 /**
- * Packs the signs of a view as bits (1 for −1), row r at u32 index `at + 2·words·r`, bit p of
- * the row at word p >> 5, bit p & 31; padding bits are 0 in both operands, so they never
- * differ. Reads each float's two words (branchless: random signs would defeat a branch
+ * Packs the signs of a view as bits in the compiled back end's convention (layout.ts: a set bit
+ * is +1, bit p of a row at 32-bit word p >> 5, bit p & 31), row r at u32 index `at + 2·words·r`
+ * (rows of an even number of 64-bit words, which the kernel reads in pairs); padding bits are 0
+ * in both operands, so they never differ. Reads each float's two words (branchless: random signs would defeat a branch
  * predictor) and returns whether every value was exactly ±1; if not, the bits are meaningless.
  */
 export const packBits = (dst: Uint32Array, at: number, v: Strided, rows: number, depth: number, words: number): boolean => {
@@ -125,7 +126,7 @@ export const packBits = (dst: Uint32Array, at: number, v: Strided, rows: number,
         for (let t = 0, e = src + 2 * p0; t < end; t++, e += 2) {
           const hi = u[e + 1]!
           bad |= u[e]! | ((hi & 0x7fffffff) ^ ONE_HI)
-          word |= (hi >>> 31) << t
+          word |= (~hi >>> 31) << t
         }
         dst[row + k] = word
       }
@@ -144,7 +145,7 @@ export const packBits = (dst: Uint32Array, at: number, v: Strided, rows: number,
       for (let t = 0, e = 2 * (p0 * ds + r * rs); t < end; t++, e += 2 * ds) {
         const hi = u[e + 1]!
         bad |= u[e]! | ((hi & 0x7fffffff) ^ ONE_HI)
-        word |= (hi >>> 31) << t
+        word |= (~hi >>> 31) << t
       }
       dst[at + r * w32 + k] = word
     }

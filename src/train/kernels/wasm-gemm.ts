@@ -18,6 +18,7 @@ import { defaultBlocking, gemmModule } from './emit-gemm.js'
 import type { Product, Strided } from './pack.js'
 import { bitWords, ceilTo, packBits, packBlock, packPanels, productNN, productNT, productTN, startsWithSigns } from './pack.js'
 import { relaxedProbe, simdProbe } from './simd.js'
+import { wasmSampler } from './sample-wasm.js'
 
 export interface WasmKernelOptions {
   /** Register blocking of the f32 micro-kernel (default: the measured best, `defaultBlocking`). */
@@ -138,7 +139,12 @@ export const wasmKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Ke
     pack(p.a, p.m, p.k, mr, aAt, kpad, stage)
     pack(p.b, p.n, p.k, nr, bAt, kpad, stage)
     gemm(aAt * 4, bAt * 4, cAt * 4, mPanels, nPanels, kpad, ldc * 4)
-    for (let i = 0; i < p.m; i++) out.set(f32.subarray(cAt + i * ldc, cAt + i * ldc + p.n), i * p.n)
+    // One plain loop (a subarray per row costs more than the copy when rows are short).
+    const n = p.n
+    for (let i = 0, o = 0; i < p.m; i++) {
+      const src = cAt + i * ldc
+      for (let j = 0; j < n; j++, o++) out[o] = f32[src + j]!
+    }
   }
 
   const run = (p: Product): NDArray => {
@@ -148,7 +154,9 @@ export const wasmKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Ke
     }
     return { shape: [p.m, p.n], data: out }
   }
+  const signs = wasmSampler(WA)
   return E.right({
+    signs,
     matmul: (a, b) => run(productNN(a, b)),
     matmulNT: (a, b) => run(productNT(a, b)),
     matmulTN: (a, b) => run(productTN(a, b)),

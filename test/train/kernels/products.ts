@@ -7,7 +7,7 @@ import type { NDArray } from '../../../src/interpreters/ndarray.js'
 import type { Kernels } from '../../../src/interpreters/reference/ops.js'
 import { referenceKernels } from '../../../src/interpreters/reference/ops.js'
 
-export type Op = keyof Kernels
+export type Op = 'matmul' | 'matmulNT' | 'matmulTN'
 export const ops: readonly Op[] = ['matmul', 'matmulNT', 'matmulTN']
 
 /** Unit roundoff of single (2⁻²⁴) and double (2⁻⁵³) precision. */
