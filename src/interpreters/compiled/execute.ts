@@ -12,7 +12,7 @@ import type { Kernel } from './kernels.js'
 import { buffersOf, siteOf } from './kernels.js'
 import type { KernelFn } from './jitless.js'
 import type { Machine } from './machine.js'
-import type { Plan, Step, StepEnv } from './plan.js'
+import type { Plan, Step, StepEnv, Views } from './plan.js'
 
 /** Slack after every buffer: vector kernels may write past a buffer's end, at most 124 bytes (the
  * Threefry fill writes whole groups of 32 draws, kernels-wasm/random.ts). */
@@ -45,8 +45,20 @@ export const kernelsOf = (steps: readonly Step[]): Kernel[] =>
 export interface Executor {
   /** Places buffers for `rows` examples and copies the feed's inputs in. */
   readonly load: (feed: Feed, rows: number) => void
+  /** Places buffers for `rows` examples (and writes the static ones once), without any input. */
+  readonly prepare: (rows: number) => void
   /** Runs every step once with the given pass key (ignored by the mode network). */
   readonly pass: (key: Key | undefined) => void
+  /** Runs the given steps (the plan's, some replaced, see infer.ts) once with the pass key. */
+  readonly passSteps: (steps: readonly Step[], key: Key | undefined) => void
+  /** Runs a kernel of the machine that is not in the plan (an entry kernel) on the current rows. */
+  readonly call: (k: Kernel) => number | void
+  /** The byte address of a buffer for the current rows. */
+  readonly addr: (buffer: number) => number
+  /** The current views of the memory. */
+  readonly views: () => Views
+  /** The examples the buffers are placed for. */
+  readonly rows: () => number
   /** Copies output `i` out of the memory. */
   readonly output: (i: number) => NDArray
   /** Runs one kernel alone (for benchmarks), by its index in `kernelsOf(plan.steps)`. */
@@ -55,8 +67,8 @@ export interface Executor {
   readonly step: (index: number, key?: Key) => void
 }
 
-export const executor = (plan: Plan, machine: Machine): Executor => {
-  const all = kernelsOf(plan.steps)
+export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] = []): Executor => {
+  const all = [...kernelsOf(plan.steps), ...extra]
   const indexOf = new Map<Kernel, number>(all.map((k, i) => [k, i]))
   let rows = 0
   let addr: Int32Array = new Int32Array(0)
@@ -92,26 +104,36 @@ export const executor = (plan: Plan, machine: Machine): Executor => {
       else runSteps(call(fns, s.test, e) === 1 ? s.then : s.otherwise, fns, e)
     }
   }
+  const prepare = (n: number): void => {
+    if (n !== rows || !staticWritten) {
+      const placed = placeBuffers(plan, n)
+      machine.ensure(placed.total)
+      addr = placed.addr
+      rows = n
+    }
+    if (!staticWritten) {
+      const v = machine.views()
+      for (const b of plan.buffers) {
+        if (b.init === undefined) continue
+        if (b.init instanceof Float64Array) v.f64.set(b.init, addr[b.id]! / 8)
+        else v.i32.set(b.init, addr[b.id]! / 4)
+      }
+      staticWritten = true
+    }
+  }
   return {
     load: (feed, n) => {
-      if (n !== rows || !staticWritten) {
-        const placed = placeBuffers(plan, n)
-        machine.ensure(placed.total)
-        addr = placed.addr
-        rows = n
-      }
+      prepare(n)
       const v = machine.views()
-      if (!staticWritten) {
-        for (const b of plan.buffers) {
-          if (b.init === undefined) continue
-          if (b.init instanceof Float64Array) v.f64.set(b.init, addr[b.id]! / 8)
-          else v.i32.set(b.init, addr[b.id]! / 4)
-        }
-        staticWritten = true
-      }
       for (const slot of plan.inputs) v.f64.set(feed[slot.name]!.data, addr[slot.buffer]! / 8)
     },
+    prepare,
     pass: (key) => runSteps(plan.steps, machine.kernels(), env(key)),
+    passSteps: (steps, key) => runSteps(steps, machine.kernels(), env(key)),
+    call: (k) => call(machine.kernels(), k, env(undefined)),
+    addr: (b) => addr[b]!,
+    views: () => machine.views(),
+    rows: () => rows,
     output: (i) => {
       const slot = plan.outputs[i]!
       const shape = concreteShape(slot.shape, rows)

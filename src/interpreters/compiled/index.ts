@@ -16,9 +16,11 @@ import type { Key } from '../../dsl/random.js'
 import { topoOrder } from '../algebra.js'
 import { bind } from '../bind.js'
 import type { RunError } from '../errors.js'
-import { passKey } from '../montecarlo/rules.js'
 import type { Feed, NDArray } from '../ndarray.js'
-import { predictive } from '../reference/ops.js'
+import { entriesOf } from './entries.js'
+import type { Infer } from './infer.js'
+import { makeInfer } from './infer.js'
+import { makePasses } from './passes.js'
 import type { Executor } from './execute.js'
 import { executor, kernelsOf } from './execute.js'
 import { lower } from './lower.js'
@@ -32,6 +34,9 @@ export { drawCompileError } from './machine.js'
 export type { Plan, Step } from './plan.js'
 export type { Kernel } from './kernels.js'
 export { benchNetwork } from './bench.js'
+export type { Infer, InferInput, InferOptions, InferOutput, OutputForm, TypedValues } from './infer.js'
+export type { PackedBits } from './packed.js'
+export { packBits, unpackBits } from './packed.js'
 export type { BenchOptions, BenchReport, Spread } from './bench.js'
 
 export type CompiledMode = 'mode' | 'sample' | 'ensemble'
@@ -65,6 +70,12 @@ export interface Compiled {
    * distribution) when the network has a `loss` head.
    */
   readonly run: (feed: Feed, key?: Key) => E.Either<RunError, Readonly<Record<string, NDArray>>>
+  /**
+   * Runs the network on typed arrays (float32, int8 or uint8 values, or packed bits) with the
+   * outputs in the forms asked for (float64, float32, class indices, packed bits), optionally into
+   * caller buffers: the same bits as `run`, without float64 copies (infer.ts, docs/compiled.md).
+   */
+  readonly infer: Infer
   /** The executor, for benchmarks that time single kernels (see bench.ts). */
   readonly executor: Executor
   /** Multiply-accumulates of one example's pass (products and convolutions, counted densely). */
@@ -107,14 +118,13 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
   const plan = lower(lowered, { sampling: opts.mode !== 'mode', wordBits: wordBitsOf(opts.backend), eightBit: opts.backend === 'wasm' ? 'bytes' : 'planes' })
   const all = kernelsOf(plan.steps)
   const binaryInputs = [...new Set(topoOrder(Object.values(net.outputs)).flatMap((n) => (n._tag === 'Input' && n.type.dtype === 'binary' ? [n.name] : [])))]
+  const entries = entriesOf(plan, opts.backend === 'wasm')
   return E.map((machine: Parameters<typeof executor>[1]) => {
-    const ex = executor(plan, machine)
-    const names = plan.outputs.map((o) => o.name)
+    const ex = executor(plan, machine, entries.kernels)
+    const passes = makePasses({ plan, executor: ex, mode: opts.mode, samples, lossHead: extra && lossHead?._tag === 'Loss' ? lossHead : undefined })
     const run = (feed: Feed, key?: Key): E.Either<RunError, Readonly<Record<string, NDArray>>> => {
       const bound = bind(net, feed)
       if (E.isLeft(bound)) return bound
-      if (opts.mode !== 'mode' && plan.sites.length > 0 && key === undefined)
-        return E.left({ _tag: 'InvalidOption', option: 'key', expected: `a PRNG key for ${opts.mode} mode`, found: 'none' })
       // Binary inputs are packed as bits, which can only hold ±1 (the reference would multiply
       // any value it is given, so anything else cannot be reproduced).
       // v·v = 1 exactly for v = ±1 and for no other double (NaN included); one test instead of
@@ -133,35 +143,15 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
         if (!(err instanceof RangeError)) throw err
         return E.left({ _tag: 'Unsupported', interpreter: 'compiled', what: `a batch of ${bound.right.batch} (${err.message})`, fix: 'run the data in smaller batches' })
       }
-      const passes = opts.mode === 'ensemble' ? samples : 1
-      const sums: Float64Array[] = []
-      let pred: Float64Array | undefined
-      let last: NDArray[] = []
-      for (let j = 0; j < passes; j++) {
-        ex.pass(opts.mode === 'ensemble' && key !== undefined ? passKey(key, j) : key)
-        last = names.map((_, i) => ex.output(i))
-        if (opts.mode !== 'ensemble') break
-        last.forEach((o, i) => {
-          const s = (sums[i] ??= new Float64Array(o.data.length))
-          for (let t = 0; t < s.length; t++) s[t]! += o.data[t]! / samples
-        })
-        if (extra && lossHead?._tag === 'Loss') {
-          const p = predictive(lossHead.op, last[names.indexOf('#logits')]!)
-          pred ??= new Float64Array(p.data.length)
-          for (let t = 0; t < pred.length; t++) pred[t]! += p.data[t]! / samples
-        }
-      }
+      if (opts.mode !== 'mode' && plan.sites.length > 0 && key === undefined)
+        return E.left({ _tag: 'InvalidOption', option: 'key', expected: `a PRNG key for ${opts.mode} mode`, found: 'none' })
+      const ran = passes.run(plan.steps, key)
+      if (E.isLeft(ran)) return ran
       const result: Record<string, NDArray> = {}
-      names.forEach((name, i) => {
-        if (name === '#logits') return
-        result[name] = opts.mode === 'ensemble' ? { shape: last[i]!.shape, data: sums[i]! } : last[i]!
-      })
-      if (pred !== undefined && lossHead?._tag === 'Loss') {
-        const logits = last[names.indexOf('#logits')]!
-        result['predictive'] = { shape: lossHead.op === 'logistic-nll' ? [logits.shape[0]!] : logits.shape, data: pred }
-      }
+      for (const name of passes.names) result[name] = { shape: ran.right.shape(name), data: Float64Array.from(ran.right.values(name)) }
       return E.right(result)
     }
+    const infer = makeInfer({ net, plan, entries, executor: ex, passes, wordBits: wordBitsOf(opts.backend), ensemble: opts.mode === 'ensemble' })
     return {
       backend: opts.backend,
       mode: opts.mode,
@@ -170,9 +160,10 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
       describe: () => plan.steps.map(describeStep),
       artifact: machine.artifact,
       run,
+      infer,
       executor: ex,
       macsPerExample: macsOf(net),
       samples: opts.mode === 'ensemble' ? samples : 1,
     }
-  })(build(all, opts.backend))
+  })(build([...all, ...entries.kernels], opts.backend))
 }

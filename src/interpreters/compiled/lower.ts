@@ -69,7 +69,7 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
 
   const buffer = (name: string, kind: BufferKind, perExample: boolean, bytes: number, init?: Int32Array | Float64Array): number => {
     const id = buffers.length
-    buffers.push({ id, label: name, kind, perExample, bytes: align(bytes), ...(init === undefined ? {} : { init }) })
+    buffers.push({ id, label: name, kind, perExample, bytes: align(bytes), stride: bytes, ...(init === undefined ? {} : { init }) })
     return id
   }
 
@@ -98,7 +98,7 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     const kids = children(n).map(([, c]) => f64(c))
     const out: F64Loc = { buffer: buffer(`${label(n)} f64`, 'f64', n.type.shape[0] === 'batch', 8 * sizeOf(n.type.shape)), shape: n.type.shape }
     const run = genericStep(n, kids, out, opts.sampling)
-    if (run !== undefined) steps.push({ _tag: 'Generic', label: `${n._tag} ${label(n)}`, reason: why, run })
+    if (run !== undefined) steps.push({ _tag: 'Generic', label: `${n._tag} ${label(n)}`, reason: why, reads: kids.map((k) => k.buffer), run })
     if (n._tag === 'Binarize' && opts.sampling && isStochastic(n.noise)) sites.add(n.site)
     return out
   }
@@ -273,7 +273,7 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
       then: [{ _tag: 'Kernel', kernel: eight.product }],
       otherwise: [
         { _tag: 'Kernel', kernel: { _tag: 'RealDense', label: name, x: xf.buffer, w: wbuf, out: dot.buffer, k, n } },
-        { _tag: 'Generic', label: `epilogue ${name}`, reason: 'non-integer input: float64 sums, then the epilogue and binarize', run: epilogueStep(chain.units, dot, out, b.noise, b.site, opts.sampling, wb) },
+        { _tag: 'Generic', label: `epilogue ${name}`, reason: 'non-integer input: float64 sums, then the epilogue and binarize', reads: [dot.buffer], run: epilogueStep(chain.units, dot, out, b.noise, b.site, opts.sampling, wb) },
       ],
     })
     return loc
