@@ -47,8 +47,8 @@ export interface Entries {
   readonly kernels: readonly Kernel[]
 }
 
-/** How many steps (at any depth) and outputs use each buffer. */
-const usesOf = (plan: Plan): Map<number, number> => {
+/** How many of the steps (at any depth) and outputs use each buffer. */
+const usesOf = (steps: readonly Step[], outputs: Plan['outputs']): Map<number, number> => {
   const uses = new Map<number, number>()
   const use = (b: number): void => {
     uses.set(b, (uses.get(b) ?? 0) + 1)
@@ -64,21 +64,23 @@ const usesOf = (plan: Plan): Map<number, number> => {
       }
     }
   }
-  walk(plan.steps)
-  for (const o of plan.outputs) use(o.buffer)
+  walk(steps)
+  for (const o of outputs) use(o.buffer)
   return uses
 }
 
 /** The entries and exits of a plan (`bytes`: whether its 8-bit layers use the bytes layout). */
 export const entriesOf = (plan: Plan, bytes: boolean): Entries => {
-  const uses = usesOf(plan)
+  const uses = usesOf(plan.steps, plan.outputs)
   const bitsIn = new Map<string, BitsEntry>()
   const bytesIn = new Map<string, BytesEntry>()
   const exits = new Map<string, BitsExit>()
   const kernels: Kernel[] = []
   for (const slot of plan.inputs) {
-    if (uses.get(slot.buffer) !== 1) continue
     for (const s of plan.steps) {
+      // Entered here only if nothing else reads the input (the choice's own float64 branch aside).
+      const alone = uses.get(slot.buffer) === usesOf([s], []).get(slot.buffer)
+      if (!alone) continue
       if (s._tag === 'Kernel' && s.kernel._tag === 'PackSign' && s.kernel.src === slot.buffer && s.kernel.geometry.form === 'rows') {
         const { n } = s.kernel.geometry
         const make = (from: PackPm1['from']): PackPm1 => ({ _tag: 'PackPm1', label: `${slot.name} ${from}`, src: slot.buffer, dst: s.kernel._tag === 'PackSign' ? s.kernel.dst : -1, n, from })
