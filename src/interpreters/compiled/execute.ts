@@ -13,6 +13,8 @@ import { buffersOf, siteOf } from './kernels.js'
 import type { KernelFn } from './jitless.js'
 import type { Machine } from './machine.js'
 import type { Plan, Step, StepEnv, Views } from './plan.js'
+import type { ThreadPool } from './threads/pool.js'
+import { argsFor, callList, rowLocal, rowRanges } from './threads/split.js'
 
 /** Slack after every buffer: vector kernels may write past a buffer's end, at most 124 bytes (the
  * Threefry fill writes whole groups of 32 draws, kernels-wasm/random.ts). */
@@ -67,7 +69,13 @@ export interface Executor {
   readonly step: (index: number, key?: Key) => void
 }
 
-export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] = []): Executor => {
+/** Threads for the executor: a pool over the machine's shared memory, and how many threads in all. */
+export interface Parallel {
+  readonly pool: ThreadPool
+  readonly threads: number
+}
+
+export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] = [], parallel?: Parallel): Executor => {
   const all = [...kernelsOf(plan.steps), ...extra]
   const indexOf = new Map<Kernel, number>(all.map((k, i) => [k, i]))
   let rows = 0
@@ -97,12 +105,43 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
     }
     return fn(rows, ...args)
   }
+  // Kernels that can run on the pool: row-local ones the WebAssembly module exports.
+  const splittable = (k: Kernel): boolean => parallel !== undefined && rowLocal(k) && machine.how[indexOf.get(k)!] === 'wasm'
+  /** Runs consecutive row-local kernels with the batch split across the threads (threads/split.ts). */
+  const segment = (ks: readonly Kernel[], fns: readonly KernelFn[], e: StepEnv): void => {
+    const parts = Math.min(parallel?.threads ?? 1, rows)
+    if (parallel === undefined || parts < 2 || !parallel.pool.open()) {
+      for (const k of ks) call(fns, k, e)
+      return
+    }
+    const ranges = rowRanges(rows, parts)
+    const at = (b: number): number => addr[b]!
+    const lists = ranges.slice(1).map(([r0, r1]) => callList(ks.map((k) => ({ fn: indexOf.get(k)!, args: argsFor(k, plan.buffers, at, r0, r1) }))))
+    const [r0, r1] = ranges[0]!
+    parallel.pool.run(lists, () => {
+      for (const k of ks) {
+        const [n, ...args] = argsFor(k, plan.buffers, at, r0, r1)
+        fns[indexOf.get(k)!]!(n!, ...args)
+      }
+    })
+  }
   const runSteps = (steps: readonly Step[], fns: readonly KernelFn[], e: StepEnv): void => {
+    let run: Kernel[] = []
+    const flush = (): void => {
+      if (run.length > 0) segment(run, fns, e)
+      run = []
+    }
     for (const s of steps) {
+      if (s._tag === 'Kernel' && splittable(s.kernel)) {
+        run.push(s.kernel)
+        continue
+      }
+      flush()
       if (s._tag === 'Kernel') call(fns, s.kernel, e)
       else if (s._tag === 'Generic') s.run(e)
       else runSteps(call(fns, s.test, e) === 1 ? s.then : s.otherwise, fns, e)
     }
+    flush()
   }
   const prepare = (n: number): void => {
     if (n !== rows || !staticWritten) {

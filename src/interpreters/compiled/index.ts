@@ -21,6 +21,8 @@ import { entriesOf } from './entries.js'
 import type { Infer } from './infer.js'
 import { makeInfer } from './infer.js'
 import { makePasses } from './passes.js'
+import type { ThreadPool } from './threads/pool.js'
+import { startPool } from './threads/pool.js'
 import type { Executor } from './execute.js'
 import { executor, kernelsOf } from './execute.js'
 import { lower } from './lower.js'
@@ -51,6 +53,11 @@ export interface CompileOptions {
   readonly mode: CompiledMode
   /** Ensemble size (default 16). */
   readonly samples?: number
+  /**
+   * Threads to run on (default 1): batches are split across `threads − 1` worker threads and the
+   * calling one, over a shared memory (WebAssembly back end, Node ≥ 20.16), with the same bits.
+   */
+  readonly threads?: number
 }
 
 export interface Compiled {
@@ -82,6 +89,10 @@ export interface Compiled {
   readonly macsPerExample: number
   /** Passes per run (the ensemble size, else 1). */
   readonly samples: number
+  /** Threads a run uses (1: the calling thread only). */
+  readonly threads: number
+  /** Stops the worker threads (a no-op with one thread); the network cannot run afterwards. */
+  readonly close: () => void
 }
 
 /** MACs per example of every product and convolution reachable from the outputs. */
@@ -107,6 +118,11 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
     return E.left({ _tag: 'InvalidOption', option: 'backend', expected: "'wasm', 'js' or 'jitless'", found: String(opts.backend) })
   if (!['mode', 'sample', 'ensemble'].includes(opts.mode))
     return E.left({ _tag: 'InvalidOption', option: 'mode', expected: "'mode', 'sample' or 'ensemble'", found: String(opts.mode) })
+  const threads = opts.threads ?? 1
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64))
+    return E.left({ _tag: 'InvalidOption', option: 'threads', expected: 'an integer from 1 to 64', found: String(threads) })
+  if (threads > 1 && opts.backend !== 'wasm')
+    return E.left({ _tag: 'InvalidOption', option: 'threads', expected: "1 for backend '" + opts.backend + "' (threads need the wasm back end)", found: String(threads) })
   if (!(Number.isInteger(samples) && samples >= 1))
     return E.left({ _tag: 'InvalidOption', option: 'samples', expected: 'an integer ≥ 1', found: String(samples) })
   const lossHead = net.outputs['loss']
@@ -119,8 +135,15 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
   const all = kernelsOf(plan.steps)
   const binaryInputs = [...new Set(topoOrder(Object.values(net.outputs)).flatMap((n) => (n._tag === 'Input' && n.type.dtype === 'binary' ? [n.name] : [])))]
   const entries = entriesOf(plan, opts.backend === 'wasm')
-  return E.map((machine: Parameters<typeof executor>[1]) => {
-    const ex = executor(plan, machine, entries.kernels)
+  return E.chain((machine: Parameters<typeof executor>[1]): E.Either<CompileError, Compiled> => {
+    let pool: ThreadPool | undefined
+    if (threads > 1) {
+      if (machine.shared === undefined) throw new Error('our bug: a threaded machine without shared memory')
+      const started = startPool({ ...machine.shared, workers: threads - 1 })
+      if (E.isLeft(started)) return E.left({ _tag: 'ThreadsUnavailable', message: started.left })
+      pool = started.right
+    }
+    const ex = executor(plan, machine, entries.kernels, pool === undefined ? undefined : { pool, threads })
     const passes = makePasses({ plan, executor: ex, mode: opts.mode, samples, lossHead: extra && lossHead?._tag === 'Loss' ? lossHead : undefined })
     const run = (feed: Feed, key?: Key): E.Either<RunError, Readonly<Record<string, NDArray>>> => {
       const bound = bind(net, feed)
@@ -152,7 +175,7 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
       return E.right(result)
     }
     const infer = makeInfer({ net, plan, entries, executor: ex, passes, wordBits: wordBitsOf(opts.backend), ensemble: opts.mode === 'ensemble' })
-    return {
+    return E.right({
       backend: opts.backend,
       mode: opts.mode,
       plan,
@@ -164,6 +187,8 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
       executor: ex,
       macsPerExample: macsOf(net),
       samples: opts.mode === 'ensemble' ? samples : 1,
-    }
-  })(build([...all, ...entries.kernels], opts.backend))
+      threads,
+      close: () => pool?.close(),
+    })
+  })(build([...all, ...entries.kernels], opts.backend, threads > 1))
 }
