@@ -15,6 +15,7 @@ import type { Machine } from './machine.js'
 import type { Plan, Step, StepEnv, Views } from './plan.js'
 import type { ThreadPool } from './threads/pool.js'
 import { argsFor, callList, rowLocal, rowRanges } from './threads/split.js'
+import type { UnitPart } from './threads/units.js'
 
 /** Slack after every buffer: vector kernels may write past a buffer's end, at most 124 bytes (the
  * Threefry fill writes whole groups of 32 draws, kernels-wasm/random.ts). */
@@ -73,6 +74,8 @@ export interface Executor {
 export interface Parallel {
   readonly pool: ThreadPool
   readonly threads: number
+  /** Kernels split by units at batch 1 (threads/units.ts); their parts are among the extra kernels. */
+  readonly units: ReadonlyMap<Kernel, readonly UnitPart[]>
 }
 
 export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] = [], parallel?: Parallel): Executor => {
@@ -110,8 +113,26 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
   /** Runs consecutive row-local kernels with the batch split across the threads (threads/split.ts). */
   const segment = (ks: readonly Kernel[], fns: readonly KernelFn[], e: StepEnv): void => {
     const parts = Math.min(parallel?.threads ?? 1, rows)
-    if (parallel === undefined || parts < 2 || !parallel.pool.open()) {
+    if (parallel === undefined || !parallel.pool.open()) {
       for (const k of ks) call(fns, k, e)
+      return
+    }
+    if (parts < 2) {
+      // One example: large layers split by units, one after the other.
+      for (const k of ks) {
+        const split = parallel.units.get(k)
+        if (split === undefined) {
+          call(fns, k, e)
+          continue
+        }
+        const base = buffersOf(k).map((b) => addr[b]!)
+        const argsOf = (p: UnitPart): number[] => [rows, ...base.map((a, i) => a + p.offsets[i]!)]
+        parallel.pool.run(split.slice(1).map((p) => callList([{ fn: indexOf.get(p.kernel)!, args: argsOf(p) }])), () => {
+          const first = split[0]!
+          const [n, ...args] = argsOf(first)
+          fns[indexOf.get(first.kernel)!]!(n!, ...args)
+        })
+      }
       return
     }
     const ranges = rowRanges(rows, parts)

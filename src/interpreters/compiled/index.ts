@@ -18,11 +18,14 @@ import { bind } from '../bind.js'
 import type { RunError } from '../errors.js'
 import type { Feed, NDArray } from '../ndarray.js'
 import { entriesOf } from './entries.js'
+import type { Kernel } from './kernels.js'
 import type { Infer } from './infer.js'
 import { makeInfer } from './infer.js'
 import { makePasses } from './passes.js'
 import type { ThreadPool } from './threads/pool.js'
 import { startPool } from './threads/pool.js'
+import type { UnitPart } from './threads/units.js'
+import { unitParts } from './threads/units.js'
 import type { Executor } from './execute.js'
 import { executor, kernelsOf } from './execute.js'
 import { lower } from './lower.js'
@@ -135,6 +138,12 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
   const all = kernelsOf(plan.steps)
   const binaryInputs = [...new Set(topoOrder(Object.values(net.outputs)).flatMap((n) => (n._tag === 'Input' && n.type.dtype === 'binary' ? [n.name] : [])))]
   const entries = entriesOf(plan, opts.backend === 'wasm')
+  const units = new Map<Kernel, readonly UnitPart[]>()
+  if (threads > 1) for (const k of all) {
+    const parts = unitParts(k, threads)
+    if (parts !== undefined) units.set(k, parts)
+  }
+  const extraKernels = [...entries.kernels, ...[...units.values()].flatMap((ps) => ps.map((p) => p.kernel))]
   return E.chain((machine: Parameters<typeof executor>[1]): E.Either<CompileError, Compiled> => {
     let pool: ThreadPool | undefined
     if (threads > 1) {
@@ -143,7 +152,7 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
       if (E.isLeft(started)) return E.left({ _tag: 'ThreadsUnavailable', message: started.left })
       pool = started.right
     }
-    const ex = executor(plan, machine, entries.kernels, pool === undefined ? undefined : { pool, threads })
+    const ex = executor(plan, machine, extraKernels, pool === undefined ? undefined : { pool, threads, units })
     const passes = makePasses({ plan, executor: ex, mode: opts.mode, samples, lossHead: extra && lossHead?._tag === 'Loss' ? lossHead : undefined })
     const run = (feed: Feed, key?: Key): E.Either<RunError, Readonly<Record<string, NDArray>>> => {
       const bound = bind(net, feed)
@@ -180,7 +189,11 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
       mode: opts.mode,
       plan,
       kernels: all.map((k, i) => ({ kernel: `${k._tag} ${k.label}`, via: machine.how[i]! })),
-      describe: () => plan.steps.map(describeStep),
+      describe: () => [
+        ...plan.steps.map(describeStep),
+        ...(threads > 1 ? [`threads: ${threads} (batches split by rows)`] : []),
+        ...[...units].map(([k, ps]) => `threads: split by units at batch 1: ${k._tag} ${k.label} (${ps.length} parts)`),
+      ],
       artifact: machine.artifact,
       run,
       infer,
@@ -190,5 +203,5 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
       threads,
       close: () => pool?.close(),
     })
-  })(build([...all, ...entries.kernels], opts.backend, threads > 1))
+  })(build([...all, ...extraKernels], opts.backend, threads > 1))
 }

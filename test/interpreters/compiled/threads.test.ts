@@ -60,6 +60,15 @@ describe('compiled threads ≡ one thread', () => {
     )
   })
 
+  it('law: at batch 1, large layers split by units ≡ one thread (binary and 8-bit inputs)', () => {
+    const layer = (width: number, act: 'sign' | 'none') => ({ width, weightNoise: { family: 'none' as const }, bias: 'integer' as const, scale: 'none' as const, batchNorm: 'none' as const, unary: 'none' as const, act: act === 'sign' ? { family: 'none' as const } : { family: 'logistic' as const, scale: 1 } })
+    for (const [input, widths, threads] of [['binary', [700, 1030], 2], ['uint8', [1100, 513], 3], ['binary', [600], 2]] as const) {
+      const { net, feed } = build({ input, inputWidth: 333, layers: widths.map((w) => layer(w, 'sign')), head: 4, loss: false, batch: 1, seed: 11 })
+      expect(compiled(net, 'mode', threads).describe().filter((l) => l.startsWith('threads: split by units')).length, 'every layer is split').toBe(widths.length)
+      expectSameRuns(net, feed, 'mode', threads, `${input} ${widths.join('→')} on ${threads} threads`)
+    }
+  })
+
   it('after close(), the network still runs (on the calling thread), with the same bits', () => {
     const { net, feed } = build({ input: 'uint8', inputWidth: 50, layers: [{ width: 37, weightNoise: { family: 'none' }, bias: 'integer', scale: 'none', batchNorm: 'none', unary: 'none', act: { family: 'none' } }], head: 3, loss: false, batch: 4, seed: 5 })
     const c = compiled(net, 'mode', 2)
