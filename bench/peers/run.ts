@@ -26,6 +26,7 @@ import { kernelsOf } from '../../src/interpreters/compiled/execute.js'
 import { binaryFeed, compiled, denseNet, mnistMlp, pixelFeed, timedLayer } from '../layers.js'
 import type { Summary } from '../stats.js'
 import { fmt, range, summary } from '../stats.js'
+import { convPresetNet, ortConv } from './conv.js'
 import type { Ort, Peer, Tf } from './peers.js'
 import { checkClose, checkSigns, loadPeers, ortDense, ortMlp, tfDense, tfMlp } from './peers.js'
 
@@ -166,6 +167,31 @@ const mlpCase = async (layer: string, ort: Ort | undefined, tf: Tf | undefined):
   two.close()
 }
 
+/** The conv:16,32 preset on 8-bit pixels (issue 13's conv row), images per second vs onnxruntime float32. */
+const convCase = async (layer: string, ort: Ort | undefined): Promise<void> => {
+  progress(`${layer}: building`)
+  const batch = 64
+  const net = convPresetNet(16, 32)
+  const ours = compiled(net, 'wasm', 'mode')
+  const two = threaded(net, 2)
+  const px = pixelFeed(batch)['pixels']!.data
+  const want = must(ours.run({ x: { shape: [batch, 1, 28, 28], data: px } }), 'run')['output']!.data
+  const input = { x: { shape: [batch, 1, 28, 28], data: Uint8Array.from(px) } }
+  const logits = new Float32Array(batch * 10)
+  const runOne = (): unknown => ours.infer(input, { outputs: { output: 'float32' }, into: { output: logits } })
+  const runTwo = (): unknown => two.infer(input, { outputs: { output: 'float32' }, into: { output: logits } })
+  must(runOne() as E.Either<unknown, unknown>, 'infer')
+  checkClose(want, logits, 0, `${layer} sbnkit-run`)
+  const contenders: Record<string, () => unknown> = { 'sbnkit-run': runOne, 'sbnkit-run-2threads': runTwo }
+  for (const peer of ort === undefined ? [] : await ortConv(ort, net, batch, px, 16, 32, notes)) {
+    checkClose(want, await peer.output(), 1e-3, `${layer} ${peer.name}`)
+    contenders[peer.name] = peer.run
+  }
+  record(layer, batch * ours.macsPerExample, await roundsAsync(layer, contenders))
+  out(`  plan: ${ours.describe().join(' · ')}`)
+  two.close()
+}
+
 const ratio = (layer: string, a: string, b: string): Summary | undefined => {
   const x = times[layer]?.[a]
   const y = times[layer]?.[b]
@@ -183,6 +209,7 @@ const main = async (): Promise<void> => {
   await denseCase('256x1024x1024', 256, 1024, 1024, ort, tf)
   await denseCase('1x4096x4096', 1, 4096, 4096, ort, undefined)
   await mlpCase('mlp784-4096-4096-10', ort, tf)
+  await convCase('conv16-32', ort)
   const int8 = best('1x4096x4096', 'onnxruntime-u8s8', 'onnxruntime-s8s8')
   const targets: { measure: string; target: string; r: Summary | undefined; ok: (m: number) => boolean }[] = [
     { measure: 'run() end to end, 256×1024→1024, vs onnxruntime-node float32 (1 thread each)', target: '≥ 2.5×', r: ratio('256x1024x1024', 'onnxruntime-f32', 'sbnkit-run'), ok: (m) => m >= 2.5 },
@@ -190,6 +217,7 @@ const main = async (): Promise<void> => {
     { measure: `batch 1, 4096×4096, run() vs onnxruntime int8 (${int8}, the faster)`, target: '≥ 4×', r: ratio('1x4096x4096', int8, 'sbnkit-run'), ok: (m) => m >= 4 },
     { measure: 'two threads vs one, batch 256 MLP end to end', target: '≥ 1.8×', r: ratio('mlp784-4096-4096-10', 'sbnkit-run', 'sbnkit-run-2threads'), ok: (m) => m >= 1.8 },
     { measure: 'MLP end to end vs onnxruntime-node float32 (1 thread each)', target: '', r: ratio('mlp784-4096-4096-10', 'onnxruntime-f32', 'sbnkit-run'), ok: () => true },
+    { measure: 'conv:16,32 preset, images per second, run() vs onnxruntime-node float32 (batch 64, 1 thread each)', target: '≥ 2×', r: ratio('conv16-32', 'onnxruntime-f32', 'sbnkit-run'), ok: (m) => m >= 2 },
     { measure: 'kernel, 256×1024→1024, vs onnxruntime float32', target: '≥ 2×', r: ratio('256x1024x1024', 'onnxruntime-f32', 'sbnkit-kernel'), ok: (m) => m >= 2 },
     { measure: 'kernel, 256×1024→1024, vs tfjs-backend-wasm float32', target: '≥ 8×', r: ratio('256x1024x1024', 'tfjs-wasm-f32', 'sbnkit-kernel'), ok: (m) => m >= 8 },
   ]
