@@ -397,6 +397,15 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
       const fusedLoc = fuse(n)
       if (typeof fusedLoc !== 'string') return fusedLoc
     }
+    // sign(max-pool(a)) = max-pool(sign(a)), sign being non-decreasing: a deterministic binarize of
+    // a max-pool of a (biased) convolution is the OR-pool of the convolution's fused bits. Only
+    // for finite a (a convolution plus constants), where the pool's max and the OR agree.
+    const pooled = n._tag === 'Binarize' && (!opts.sampling || n.noise.family === 'none') && n.input._tag === 'Pool' && n.input.op === 'max' ? n.input : undefined
+    const inner = pooled?.input
+    if (n._tag === 'Binarize' && pooled !== undefined && inner !== undefined && inner.type.shape[0] === 'batch' && (inner._tag === 'Conv2d' || (inner._tag === 'Add' && inner.lhs._tag === 'Conv2d' && constant.get(inner.rhs) === true))) {
+      const before: Binarize = { ...n, input: inner, type: { ...n.type, shape: inner.type.shape }, label: `${label(n)} before ${label(pooled)}` }
+      return bits({ ...pooled, input: before, type: { ...pooled.type, dtype: 'binary' } })
+    }
     if (n._tag === 'Pool' && n.op === 'max' && n.input.type.dtype === 'binary' && n.input.type.shape[0] === 'batch') {
       const src = bits(n.input)
       if (src.geometry.form === 'spatial') {
