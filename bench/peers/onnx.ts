@@ -1,7 +1,8 @@
 /**
  * A minimal ONNX model writer (protobuf wire format by hand, no dependency): enough of
  * ModelProto / GraphProto / NodeProto / TensorProto / ValueInfoProto to express the peers' layers
- * sign(x·W + c) in float32 (MatMul, Add, Sign) and in int8 (MatMulInteger, Add, Sign).
+ * sign(x·W + c) in float32 (MatMul, Add, Sign) and in int8 (MatMulInteger, Add, Sign), chained into
+ * MLPs (Cast) and convolutional networks (Conv, MaxPool, Flatten), with integer attributes.
  * Field numbers are those of onnx/onnx.proto.
  */
 
@@ -35,10 +36,18 @@ export interface Initializer {
   readonly data: Float32Array | Uint8Array | Int8Array | Int32Array
 }
 
+/** A node attribute: an integer (`Cast` to, `Conv` group) or a list of integers (kernel_shape, pads, strides). */
+export interface Attribute {
+  readonly name: string
+  readonly int?: number
+  readonly ints?: readonly number[]
+}
+
 export interface OpNode {
   readonly op: string
   readonly inputs: readonly string[]
   readonly output: string
+  readonly attributes?: readonly Attribute[]
 }
 
 export interface GraphSpec {
@@ -61,9 +70,16 @@ const valueInfo = (v: GraphSpec['output']): Bytes => {
   return [...str(1, v.name), ...len(2, len(1, tensorType))]
 }
 
+// AttributeProto: name 1, i 3, ints 8, type 20 (INT = 2, INTS = 7).
+const attribute = (a: Attribute): Bytes =>
+  a.ints !== undefined
+    ? [...str(1, a.name), ...a.ints.flatMap((v) => int(8, v)), ...int(20, 7)]
+    : [...str(1, a.name), ...int(3, a.int ?? 0), ...int(20, 2)]
+
 /** The serialized ModelProto (IR version 8, default-domain opset 13). */
 export const onnxModel = (g: GraphSpec): Uint8Array => {
-  const nodes = g.nodes.flatMap((n, i) => len(1, [...n.inputs.flatMap((x) => str(1, x)), ...str(2, n.output), ...str(3, `n${i}`), ...str(4, n.op)]))
+  const nodes = g.nodes.flatMap((n, i) =>
+    len(1, [...n.inputs.flatMap((x) => str(1, x)), ...str(2, n.output), ...str(3, `n${i}`), ...str(4, n.op), ...(n.attributes ?? []).flatMap((a) => len(5, attribute(a)))]))
   const graph = [
     ...nodes,
     ...str(2, 'sbnkit-peer'),

@@ -17,9 +17,10 @@ import { readModelFile } from '../io/files.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
 
-export const benchUsage = `usage: sbnkit bench <model.json> [--backend wasm|js|jitless] [--mode mode|sample|ensemble] [--batch N] [--runs N] [--json]
+export const benchUsage = `usage: sbnkit bench <model.json> [--backend wasm|js|jitless] [--mode mode|sample|ensemble] [--batch N] [--runs N] [--threads N] [--json]
 
 Compiles the model and times whole forward passes on random inputs of its shapes.
+--threads N splits each batch across N threads (wasm back end; default 1).
 `
 
 /** Random inputs for every Input of the network: pixels k/255 for reals, valid labels otherwise. */
@@ -45,7 +46,7 @@ export const benchCommand: Command = async (argv, io) => {
   try {
     args = parseArgs({
       args: [...argv], allowPositionals: true,
-      options: { backend: { type: 'string' }, mode: { type: 'string' }, batch: { type: 'string' }, runs: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
+      options: { backend: { type: 'string' }, mode: { type: 'string' }, batch: { type: 'string' }, runs: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
     })
   } catch (e) {
     io.err(`bench: ${(e as Error).message}\n\n${benchUsage}`)
@@ -59,15 +60,18 @@ export const benchCommand: Command = async (argv, io) => {
   const mode = o.mode ?? 'mode'
   const batch = Number(o.batch ?? 256)
   const runs = Number(o.runs ?? 7)
+  const threads = Number(o.threads ?? 1)
   if (backend !== 'wasm' && backend !== 'js' && backend !== 'jitless') { io.err(`bench: --backend expects wasm, js or jitless, found ${backend}\n`); return exitCode.badInput }
   if (mode !== 'mode' && mode !== 'sample' && mode !== 'ensemble') { io.err(`bench: --mode expects mode, sample or ensemble, found ${mode}\n`); return exitCode.badInput }
   if (!(Number.isInteger(batch) && batch >= 1)) { io.err(`bench: --batch expects an integer ≥ 1, found ${o.batch}\n`); return exitCode.badInput }
   if (!(Number.isInteger(runs) && runs >= 1)) { io.err(`bench: --runs expects an integer ≥ 1, found ${o.runs}\n`); return exitCode.badInput }
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) { io.err(`bench: --threads expects an integer from 1 to 64, found ${o.threads}\n`); return exitCode.badInput }
   const net = await readModelFile(path)
   if (E.isLeft(net)) { io.err(`${drawModelErrors(net.left, path)}\n`); return exitCode.badInput }
-  const compiled = compile(net.right, { backend, mode })
-  if (E.isLeft(compiled)) { io.err(`bench: ${drawCompileError(compiled.left)}\n`); return exitCode.failed }
+  const compiled = compile(net.right, { backend, mode, threads })
+  if (E.isLeft(compiled)) { io.err(`bench: ${drawCompileError(compiled.left)}\n`); return compiled.left._tag === 'InvalidOption' ? exitCode.badInput : exitCode.failed }
   const report = benchNetwork(compiled.right, randomFeed(net.right, batch), { runs, key: key(0) })
+  compiled.right.close()
   if (E.isLeft(report)) { io.err(`bench: ${drawRunError(report.left)}\n`); return exitCode.failed }
   const r = report.right
   if (o.json === true) { io.out(`${JSON.stringify(r, null, 1)}\n`); return exitCode.ok }

@@ -23,4 +23,6 @@ export const jsRules: JsRules = {
   PoolOr: undefined,
   BinaryConv: binaryConvJs,
   FillRandom: undefined,
+  PackPm1: undefined,
+  StageBytes: undefined,
 }

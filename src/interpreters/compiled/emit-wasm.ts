@@ -12,6 +12,7 @@ import { binaryHead } from './kernels-wasm/head.js'
 import { packSign, realDense, unpack } from './kernels-wasm/pack.js'
 import { packPlanes } from './kernels-wasm/planes.js'
 import { fillRandom } from './kernels-wasm/random.js'
+import { packPm1, stageBytes } from './kernels-wasm/entry.js'
 
 export type WasmRules = { readonly [K in KernelTag]: ((k: KernelOf<K>) => WasmFunction) | undefined }
 
@@ -29,4 +30,6 @@ export const wasmRules: WasmRules = {
   PoolOr: poolOr,
   BinaryConv: binaryConv,
   FillRandom: fillRandom,
+  PackPm1: packPm1,
+  StageBytes: stageBytes,
 }

@@ -12,7 +12,10 @@ import type { Kernel } from './kernels.js'
 import { buffersOf, siteOf } from './kernels.js'
 import type { KernelFn } from './jitless.js'
 import type { Machine } from './machine.js'
-import type { Plan, Step, StepEnv } from './plan.js'
+import type { Plan, Step, StepEnv, Views } from './plan.js'
+import type { ThreadPool } from './threads/pool.js'
+import { argsFor, callList, rowLocal, rowRanges } from './threads/split.js'
+import type { UnitPart } from './threads/units.js'
 
 /** Slack after every buffer: vector kernels may write past a buffer's end, at most 124 bytes (the
  * Threefry fill writes whole groups of 32 draws, kernels-wasm/random.ts). */
@@ -45,8 +48,20 @@ export const kernelsOf = (steps: readonly Step[]): Kernel[] =>
 export interface Executor {
   /** Places buffers for `rows` examples and copies the feed's inputs in. */
   readonly load: (feed: Feed, rows: number) => void
+  /** Places buffers for `rows` examples (and writes the static ones once), without any input. */
+  readonly prepare: (rows: number) => void
   /** Runs every step once with the given pass key (ignored by the mode network). */
   readonly pass: (key: Key | undefined) => void
+  /** Runs the given steps (the plan's, some replaced, see infer.ts) once with the pass key. */
+  readonly passSteps: (steps: readonly Step[], key: Key | undefined) => void
+  /** Runs a kernel of the machine that is not in the plan (an entry kernel) on the current rows. */
+  readonly call: (k: Kernel) => number | void
+  /** The byte address of a buffer for the current rows. */
+  readonly addr: (buffer: number) => number
+  /** The current views of the memory. */
+  readonly views: () => Views
+  /** The examples the buffers are placed for. */
+  readonly rows: () => number
   /** Copies output `i` out of the memory. */
   readonly output: (i: number) => NDArray
   /** Runs one kernel alone (for benchmarks), by its index in `kernelsOf(plan.steps)`. */
@@ -55,8 +70,16 @@ export interface Executor {
   readonly step: (index: number, key?: Key) => void
 }
 
-export const executor = (plan: Plan, machine: Machine): Executor => {
-  const all = kernelsOf(plan.steps)
+/** Threads for the executor: a pool over the machine's shared memory, and how many threads in all. */
+export interface Parallel {
+  readonly pool: ThreadPool
+  readonly threads: number
+  /** Kernels split by units at batch 1 (threads/units.ts); their parts are among the extra kernels. */
+  readonly units: ReadonlyMap<Kernel, readonly UnitPart[]>
+}
+
+export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] = [], parallel?: Parallel): Executor => {
+  const all = [...kernelsOf(plan.steps), ...extra]
   const indexOf = new Map<Kernel, number>(all.map((k, i) => [k, i]))
   let rows = 0
   let addr: Int32Array = new Int32Array(0)
@@ -85,33 +108,92 @@ export const executor = (plan: Plan, machine: Machine): Executor => {
     }
     return fn(rows, ...args)
   }
+  // Kernels that can run on the pool: row-local ones the WebAssembly module exports.
+  const splittable = (k: Kernel): boolean => parallel !== undefined && rowLocal(k) && machine.how[indexOf.get(k)!] === 'wasm'
+  /** Runs consecutive row-local kernels with the batch split across the threads (threads/split.ts). */
+  const segment = (ks: readonly Kernel[], fns: readonly KernelFn[], e: StepEnv): void => {
+    const parts = Math.min(parallel?.threads ?? 1, rows)
+    if (parallel === undefined || !parallel.pool.open()) {
+      for (const k of ks) call(fns, k, e)
+      return
+    }
+    if (parts < 2) {
+      // One example: large layers split by units, one after the other.
+      for (const k of ks) {
+        const split = parallel.units.get(k)
+        if (split === undefined) {
+          call(fns, k, e)
+          continue
+        }
+        const base = buffersOf(k).map((b) => addr[b]!)
+        const argsOf = (p: UnitPart): number[] => [rows, ...base.map((a, i) => a + p.offsets[i]!)]
+        parallel.pool.run(split.slice(1).map((p) => callList([{ fn: indexOf.get(p.kernel)!, args: argsOf(p) }])), () => {
+          const first = split[0]!
+          const [n, ...args] = argsOf(first)
+          fns[indexOf.get(first.kernel)!]!(n!, ...args)
+        })
+      }
+      return
+    }
+    const ranges = rowRanges(rows, parts)
+    const at = (b: number): number => addr[b]!
+    const lists = ranges.slice(1).map(([r0, r1]) => callList(ks.map((k) => ({ fn: indexOf.get(k)!, args: argsFor(k, plan.buffers, at, r0, r1) }))))
+    const [r0, r1] = ranges[0]!
+    parallel.pool.run(lists, () => {
+      for (const k of ks) {
+        const [n, ...args] = argsFor(k, plan.buffers, at, r0, r1)
+        fns[indexOf.get(k)!]!(n!, ...args)
+      }
+    })
+  }
   const runSteps = (steps: readonly Step[], fns: readonly KernelFn[], e: StepEnv): void => {
+    let run: Kernel[] = []
+    const flush = (): void => {
+      if (run.length > 0) segment(run, fns, e)
+      run = []
+    }
     for (const s of steps) {
+      if (s._tag === 'Kernel' && splittable(s.kernel)) {
+        run.push(s.kernel)
+        continue
+      }
+      flush()
       if (s._tag === 'Kernel') call(fns, s.kernel, e)
       else if (s._tag === 'Generic') s.run(e)
       else runSteps(call(fns, s.test, e) === 1 ? s.then : s.otherwise, fns, e)
     }
+    flush()
+  }
+  const prepare = (n: number): void => {
+    if (n !== rows || !staticWritten) {
+      const placed = placeBuffers(plan, n)
+      machine.ensure(placed.total)
+      addr = placed.addr
+      rows = n
+    }
+    if (!staticWritten) {
+      const v = machine.views()
+      for (const b of plan.buffers) {
+        if (b.init === undefined) continue
+        if (b.init instanceof Float64Array) v.f64.set(b.init, addr[b.id]! / 8)
+        else v.i32.set(b.init, addr[b.id]! / 4)
+      }
+      staticWritten = true
+    }
   }
   return {
     load: (feed, n) => {
-      if (n !== rows || !staticWritten) {
-        const placed = placeBuffers(plan, n)
-        machine.ensure(placed.total)
-        addr = placed.addr
-        rows = n
-      }
+      prepare(n)
       const v = machine.views()
-      if (!staticWritten) {
-        for (const b of plan.buffers) {
-          if (b.init === undefined) continue
-          if (b.init instanceof Float64Array) v.f64.set(b.init, addr[b.id]! / 8)
-          else v.i32.set(b.init, addr[b.id]! / 4)
-        }
-        staticWritten = true
-      }
       for (const slot of plan.inputs) v.f64.set(feed[slot.name]!.data, addr[slot.buffer]! / 8)
     },
+    prepare,
     pass: (key) => runSteps(plan.steps, machine.kernels(), env(key)),
+    passSteps: (steps, key) => runSteps(steps, machine.kernels(), env(key)),
+    call: (k) => call(machine.kernels(), k, env(undefined)),
+    addr: (b) => addr[b]!,
+    views: () => machine.views(),
+    rows: () => rows,
     output: (i) => {
       const slot = plan.outputs[i]!
       const shape = concreteShape(slot.shape, rows)

@@ -16,10 +16,17 @@ import type { Key } from '../../dsl/random.js'
 import { topoOrder } from '../algebra.js'
 import { bind } from '../bind.js'
 import type { RunError } from '../errors.js'
-import { passKey } from '../montecarlo/rules.js'
 import type { Feed, NDArray } from '../ndarray.js'
 import { selectOutputs } from '../outputs.js'
-import { predictive } from '../reference/ops.js'
+import { entriesOf } from './entries.js'
+import type { Kernel } from './kernels.js'
+import type { Infer } from './infer.js'
+import { makeInfer } from './infer.js'
+import { makePasses } from './passes.js'
+import type { ThreadPool } from './threads/pool.js'
+import { startPool } from './threads/pool.js'
+import type { UnitPart } from './threads/units.js'
+import { unitParts } from './threads/units.js'
 import type { Executor } from './execute.js'
 import { executor, kernelsOf } from './execute.js'
 import { lower } from './lower.js'
@@ -33,6 +40,9 @@ export { drawCompileError } from './machine.js'
 export type { Plan, Step } from './plan.js'
 export type { Kernel } from './kernels.js'
 export { benchNetwork } from './bench.js'
+export type { Infer, InferInput, InferOptions, InferOutput, OutputForm, TypedValues } from './infer.js'
+export type { PackedBits } from './packed.js'
+export { packBits, unpackBits } from './packed.js'
 export type { BenchOptions, BenchReport, Spread } from './bench.js'
 
 export type CompiledMode = 'mode' | 'sample' | 'ensemble'
@@ -52,6 +62,11 @@ export interface CompileOptions {
    * `compile(net, { …, outputs: ['output'] }).run({ x })` predicts without labels.
    */
   readonly outputs?: readonly string[]
+  /**
+   * Threads to run on (default 1): batches are split across `threads − 1` worker threads and the
+   * calling one, over a shared memory (WebAssembly back end, Node ≥ 20.16), with the same bits.
+   */
+  readonly threads?: number
 }
 
 export interface Compiled {
@@ -71,12 +86,22 @@ export interface Compiled {
    * distribution) when the network has a `loss` head.
    */
   readonly run: (feed: Feed, key?: Key) => E.Either<RunError, Readonly<Record<string, NDArray>>>
+  /**
+   * Runs the network on typed arrays (float32, int8 or uint8 values, or packed bits) with the
+   * outputs in the forms asked for (float64, float32, class indices, packed bits), optionally into
+   * caller buffers: the same bits as `run`, without float64 copies (infer.ts, docs/compiled.md).
+   */
+  readonly infer: Infer
   /** The executor, for benchmarks that time single kernels (see bench.ts). */
   readonly executor: Executor
   /** Multiply-accumulates of one example's pass (products and convolutions, counted densely). */
   readonly macsPerExample: number
   /** Passes per run (the ensemble size, else 1). */
   readonly samples: number
+  /** Threads a run uses (1: the calling thread only). */
+  readonly threads: number
+  /** Stops the worker threads (a no-op with one thread); the network cannot run afterwards. */
+  readonly close: () => void
 }
 
 /** MACs per example of every product and convolution reachable from the outputs. */
@@ -110,6 +135,11 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
     return E.left({ _tag: 'InvalidOption', option: 'backend', expected: "'wasm', 'js' or 'jitless'", found: String(opts.backend) })
   if (!['mode', 'sample', 'ensemble'].includes(opts.mode))
     return E.left({ _tag: 'InvalidOption', option: 'mode', expected: "'mode', 'sample' or 'ensemble'", found: String(opts.mode) })
+  const threads = opts.threads ?? 1
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64))
+    return E.left({ _tag: 'InvalidOption', option: 'threads', expected: 'an integer from 1 to 64', found: String(threads) })
+  if (threads > 1 && opts.backend !== 'wasm')
+    return E.left({ _tag: 'InvalidOption', option: 'threads', expected: "1 for backend '" + opts.backend + "' (threads need the wasm back end)", found: String(threads) })
   if (!(Number.isInteger(samples) && samples >= 1))
     return E.left({ _tag: 'InvalidOption', option: 'samples', expected: 'an integer ≥ 1', found: String(samples) })
   const lossHead = net.outputs['loss']
@@ -121,14 +151,26 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
   const plan = lower(lowered, { sampling: opts.mode !== 'mode', wordBits: wordBitsOf(opts.backend), eightBit: opts.backend === 'wasm' ? 'bytes' : 'planes' })
   const all = kernelsOf(plan.steps)
   const binaryInputs = [...new Set(topoOrder(Object.values(net.outputs)).flatMap((n) => (n._tag === 'Input' && n.type.dtype === 'binary' ? [n.name] : [])))]
-  return E.map((machine: Parameters<typeof executor>[1]) => {
-    const ex = executor(plan, machine)
-    const names = plan.outputs.map((o) => o.name)
+  const entries = entriesOf(plan, opts.backend === 'wasm')
+  const units = new Map<Kernel, readonly UnitPart[]>()
+  if (threads > 1) for (const k of all) {
+    const parts = unitParts(k, threads)
+    if (parts !== undefined) units.set(k, parts)
+  }
+  const extraKernels = [...entries.kernels, ...[...units.values()].flatMap((ps) => ps.map((p) => p.kernel))]
+  return E.chain((machine: Parameters<typeof executor>[1]): E.Either<CompileError, Compiled> => {
+    let pool: ThreadPool | undefined
+    if (threads > 1) {
+      if (machine.shared === undefined) throw new Error('our bug: a threaded machine without shared memory')
+      const started = startPool({ ...machine.shared, workers: threads - 1 })
+      if (E.isLeft(started)) return E.left({ _tag: 'ThreadsUnavailable', message: started.left })
+      pool = started.right
+    }
+    const ex = executor(plan, machine, extraKernels, pool === undefined ? undefined : { pool, threads, units })
+    const passes = makePasses({ plan, executor: ex, mode: opts.mode, samples, lossHead: extra && lossHead?._tag === 'Loss' ? lossHead : undefined })
     const run = (feed: Feed, key?: Key): E.Either<RunError, Readonly<Record<string, NDArray>>> => {
       const bound = bind(net, feed)
       if (E.isLeft(bound)) return bound
-      if (opts.mode !== 'mode' && plan.sites.length > 0 && key === undefined)
-        return E.left({ _tag: 'InvalidOption', option: 'key', expected: `a PRNG key for ${opts.mode} mode`, found: 'none' })
       // Binary inputs are packed as bits, which can only hold ±1 (the reference would multiply
       // any value it is given, so anything else cannot be reproduced).
       // v·v = 1 exactly for v = ±1 and for no other double (NaN included); one test instead of
@@ -147,46 +189,33 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
         if (!(err instanceof RangeError)) throw err
         return E.left({ _tag: 'Unsupported', interpreter: 'compiled', what: `a batch of ${bound.right.batch} (${err.message})`, fix: 'run the data in smaller batches' })
       }
-      const passes = opts.mode === 'ensemble' ? samples : 1
-      const sums: Float64Array[] = []
-      let pred: Float64Array | undefined
-      let last: NDArray[] = []
-      for (let j = 0; j < passes; j++) {
-        ex.pass(opts.mode === 'ensemble' && key !== undefined ? passKey(key, j) : key)
-        last = names.map((_, i) => ex.output(i))
-        if (opts.mode !== 'ensemble') break
-        last.forEach((o, i) => {
-          const s = (sums[i] ??= new Float64Array(o.data.length))
-          for (let t = 0; t < s.length; t++) s[t]! += o.data[t]! / samples
-        })
-        if (extra && lossHead?._tag === 'Loss') {
-          const p = predictive(lossHead.op, last[names.indexOf('#logits')]!)
-          pred ??= new Float64Array(p.data.length)
-          for (let t = 0; t < pred.length; t++) pred[t]! += p.data[t]! / samples
-        }
-      }
+      if (opts.mode !== 'mode' && plan.sites.length > 0 && key === undefined)
+        return E.left({ _tag: 'InvalidOption', option: 'key', expected: `a PRNG key for ${opts.mode} mode`, found: 'none' })
+      const ran = passes.run(plan.steps, key)
+      if (E.isLeft(ran)) return ran
       const result: Record<string, NDArray> = {}
-      names.forEach((name, i) => {
-        if (name === '#logits') return
-        result[name] = opts.mode === 'ensemble' ? { shape: last[i]!.shape, data: sums[i]! } : last[i]!
-      })
-      if (pred !== undefined && lossHead?._tag === 'Loss') {
-        const logits = last[names.indexOf('#logits')]!
-        result['predictive'] = { shape: lossHead.op === 'logistic-nll' ? [logits.shape[0]!] : logits.shape, data: pred }
-      }
+      for (const name of passes.names) result[name] = { shape: ran.right.shape(name), data: Float64Array.from(ran.right.values(name)) }
       return E.right(result)
     }
-    return {
+    const infer = makeInfer({ net, plan, entries, executor: ex, passes, wordBits: wordBitsOf(opts.backend), ensemble: opts.mode === 'ensemble' })
+    return E.right({
       backend: opts.backend,
       mode: opts.mode,
       plan,
       kernels: all.map((k, i) => ({ kernel: `${k._tag} ${k.label}`, via: machine.how[i]! })),
-      describe: () => plan.steps.map(describeStep),
+      describe: () => [
+        ...plan.steps.map(describeStep),
+        ...(threads > 1 ? [`threads: ${threads} (batches split by rows)`] : []),
+        ...[...units].map(([k, ps]) => `threads: split by units at batch 1: ${k._tag} ${k.label} (${ps.length} parts)`),
+      ],
       artifact: machine.artifact,
       run,
+      infer,
       executor: ex,
       macsPerExample: macsOf(net),
       samples: opts.mode === 'ensemble' ? samples : 1,
-    }
-  })(build(all, opts.backend))
+      threads,
+      close: () => pool?.close(),
+    })
+  })(build([...all, ...extraKernels], opts.backend, threads > 1))
 }

@@ -11,6 +11,7 @@ import type { Epilogue, KernelOf, KernelTag } from './kernels.js'
 import { bytesPerExample, bytesRow, onesRow, planesBytes, planesSumOffset, rowWords32 } from './layout.js'
 import type { WordBits } from './layout.js'
 import type { Views } from './plan.js'
+import { packPm1Loop, stageBytesLoop } from './jitless-entry.js'
 
 /** A kernel bound to a memory: (rows, ...buffer addresses, ...scalars) → result (PackPlanes) or nothing. */
 export type KernelFn = (rows: number, ...args: number[]) => number | void
@@ -283,6 +284,8 @@ export const jitlessRules: JitlessRules = {
           }
     }
   },
+  PackPm1: packPm1Loop,
+  StageBytes: stageBytesLoop,
   FillRandom: (k) => (views) => (rows, out, k0, k1) => {
     const count = k.perExample ? rows * k.count : k.count
     fillBits(keyOfWords(k0!, k1!), 0, views.u32.subarray(out! / 4, out! / 4 + count))

@@ -24,6 +24,12 @@ export interface BufferSpec {
   readonly perExample: boolean
   /** Bytes per example (per-example buffers) or in total (static). A multiple of 16. */
   readonly bytes: number
+  /**
+   * The distance in bytes between consecutive examples as the kernels index them (`bytes` before
+   * alignment): example r of a per-example buffer starts at address + r·stride, which is how a
+   * batch is split into row ranges (threads/).
+   */
+  readonly stride: number
   /** Contents of a static buffer, written once when the network is instantiated. */
   readonly init?: Int32Array | Float64Array
 }
@@ -257,7 +263,35 @@ export interface PoolOr {
   readonly wo: number
 }
 
-export type Kernel = PoolOr | BinaryDense | RealDense | PackPlanes | PlaneDense | PackBytes | ByteDense | BinaryHead | PackSign | Unpack | FillRandom | PadBits | BinaryConv
+/**
+ * Entry kernels (the typed-array inputs of `infer`, see infer.ts): ±1 values staged in memory as
+ * int8 or float32 rows [rows, n] at `src` → packed rows at `dst` (what `PackSign` would write
+ * from the same values). Returns the flat index of the first value that is not ±1, or −1: the
+ * validation is the same single vectorised pass as the packing.
+ */
+export interface PackPm1 {
+  readonly _tag: 'PackPm1'
+  readonly label: string
+  readonly src: number
+  readonly dst: number
+  readonly n: number
+  readonly from: 'int8' | 'float32'
+}
+
+/**
+ * Entry kernel: uint8 values [rows, k] staged at `src` → the bytes layout of `PackBytes` (rows of
+ * `bytesRow(k)` bytes and the row's sum). Every uint8 is an integer in [0, 255], so nothing can
+ * fail: `ByteDense` follows unconditionally.
+ */
+export interface StageBytes {
+  readonly _tag: 'StageBytes'
+  readonly label: string
+  readonly src: number
+  readonly bytes: number
+  readonly k: number
+}
+
+export type Kernel = PackPm1 | StageBytes | PoolOr | BinaryDense | RealDense | PackPlanes | PlaneDense | PackBytes | ByteDense | BinaryHead | PackSign | Unpack | FillRandom | PadBits | BinaryConv
 
 export type KernelTag = Kernel['_tag']
 export type KernelOf<K extends KernelTag> = Extract<Kernel, { readonly _tag: K }>
@@ -287,6 +321,10 @@ export const buffersOf = (k: Kernel): number[] => {
       return [k.src, k.dst]
     case 'FillRandom':
       return [k.out]
+    case 'PackPm1':
+      return [k.src, k.dst]
+    case 'StageBytes':
+      return [k.src, k.bytes]
     case 'PadBits':
     case 'PoolOr':
       return [k.src, k.dst]

@@ -69,7 +69,7 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
 
   const buffer = (name: string, kind: BufferKind, perExample: boolean, bytes: number, init?: Int32Array | Float64Array): number => {
     const id = buffers.length
-    buffers.push({ id, label: name, kind, perExample, bytes: align(bytes), ...(init === undefined ? {} : { init }) })
+    buffers.push({ id, label: name, kind, perExample, bytes: align(bytes), stride: bytes, ...(init === undefined ? {} : { init }) })
     return id
   }
 
@@ -98,7 +98,7 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     const kids = children(n).map(([, c]) => f64(c))
     const out: F64Loc = { buffer: buffer(`${label(n)} f64`, 'f64', n.type.shape[0] === 'batch', 8 * sizeOf(n.type.shape)), shape: n.type.shape }
     const run = genericStep(n, kids, out, opts.sampling)
-    if (run !== undefined) steps.push({ _tag: 'Generic', label: `${n._tag} ${label(n)}`, reason: why, run })
+    if (run !== undefined) steps.push({ _tag: 'Generic', label: `${n._tag} ${label(n)}`, reason: why, reads: kids.map((k) => k.buffer), run })
     if (n._tag === 'Binarize' && opts.sampling && isStochastic(n.noise)) sites.add(n.site)
     return out
   }
@@ -273,7 +273,7 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
       then: [{ _tag: 'Kernel', kernel: eight.product }],
       otherwise: [
         { _tag: 'Kernel', kernel: { _tag: 'RealDense', label: name, x: xf.buffer, w: wbuf, out: dot.buffer, k, n } },
-        { _tag: 'Generic', label: `epilogue ${name}`, reason: 'non-integer input: float64 sums, then the epilogue and binarize', run: epilogueStep(chain.units, dot, out, b.noise, b.site, opts.sampling, wb) },
+        { _tag: 'Generic', label: `epilogue ${name}`, reason: 'non-integer input: float64 sums, then the epilogue and binarize', reads: [dot.buffer], run: epilogueStep(chain.units, dot, out, b.noise, b.site, opts.sampling, wb) },
       ],
     })
     return loc
@@ -396,6 +396,15 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     if (n._tag === 'Binarize') {
       const fusedLoc = fuse(n)
       if (typeof fusedLoc !== 'string') return fusedLoc
+    }
+    // sign(max-pool(a)) = max-pool(sign(a)), sign being non-decreasing: a deterministic binarize of
+    // a max-pool of a (biased) convolution is the OR-pool of the convolution's fused bits. Only
+    // for finite a (a convolution plus constants), where the pool's max and the OR agree.
+    const pooled = n._tag === 'Binarize' && (!opts.sampling || n.noise.family === 'none') && n.input._tag === 'Pool' && n.input.op === 'max' ? n.input : undefined
+    const inner = pooled?.input
+    if (n._tag === 'Binarize' && pooled !== undefined && inner !== undefined && inner.type.shape[0] === 'batch' && (inner._tag === 'Conv2d' || (inner._tag === 'Add' && inner.lhs._tag === 'Conv2d' && constant.get(inner.rhs) === true))) {
+      const before: Binarize = { ...n, input: inner, type: { ...n.type, shape: inner.type.shape }, label: `${label(n)} before ${label(pooled)}` }
+      return bits({ ...pooled, input: before, type: { ...pooled.type, dtype: 'binary' } })
     }
     if (n._tag === 'Pool' && n.op === 'max' && n.input.type.dtype === 'binary' && n.input.type.shape[0] === 'batch') {
       const src = bits(n.input)

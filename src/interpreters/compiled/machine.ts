@@ -21,8 +21,8 @@ import type { WordBits } from './layout.js'
 import type { Views } from './plan.js'
 import { viewsOf } from './plan.js'
 import type { WasmFunction } from './wasm/code.js'
-import { assemble } from './wasm/module.js'
-import type { WasmModule } from './wasm/runtime.js'
+import { SHARED_MAX_PAGES, assemble } from './wasm/module.js'
+import type { WasmMemory, WasmModule } from './wasm/runtime.js'
 import { wasmApi } from './wasm/runtime.js'
 
 export type BackendName = 'wasm' | 'js' | 'jitless'
@@ -31,6 +31,7 @@ export type BackendName = 'wasm' | 'js' | 'jitless'
 export type CompileError =
   | { readonly _tag: 'InvalidOption'; readonly option: string; readonly expected: string; readonly found: string }
   | { readonly _tag: 'WasmUnavailable'; readonly message: string }
+  | { readonly _tag: 'ThreadsUnavailable'; readonly message: string }
   | { readonly _tag: 'WasmBuildFailed'; readonly message: string; readonly module: Uint8Array }
   | { readonly _tag: 'JsBuildFailed'; readonly message: string; readonly source: string }
 
@@ -40,6 +41,8 @@ export const drawCompileError = (e: CompileError): string => {
       return `compile: option ${e.option} must be ${e.expected}, found ${e.found}`
     case 'WasmUnavailable':
       return `compile: WebAssembly is not available here (${e.message}); use backend 'js' or 'jitless'`
+    case 'ThreadsUnavailable':
+      return `compile: threads cannot start here (${e.message}); use threads: 1`
     case 'WasmBuildFailed':
       return `compile: the generated WebAssembly module (${e.module.length} bytes) was rejected: ${e.message}`
     case 'JsBuildFailed':
@@ -66,6 +69,8 @@ export interface Machine {
   /** Which implementation each kernel got. */
   readonly how: readonly BackendName[]
   readonly artifact: Artifact
+  /** For threads (threads/pool.ts): the module, its shared memory and the kernels' export names. */
+  readonly shared?: { readonly module: object; readonly memory: object; readonly exports: readonly string[] }
 }
 
 const PAGE = 65536
@@ -73,7 +78,7 @@ const PAGE = 65536
 const jitlessBind = (k: Kernel, wb: WordBits): Bind => (jitlessRules[k._tag] as (k: Kernel, wb: WordBits) => Bind)(k, wb)
 
 /** Builds the kernels for a back end. */
-export const build = (kernels: readonly Kernel[], backend: BackendName): E.Either<CompileError, Machine> => {
+export const build = (kernels: readonly Kernel[], backend: BackendName, shared = false): E.Either<CompileError, Machine> => {
   const wb = wordBitsOf(backend)
   if (backend === 'wasm') {
     const WA = wasmApi()
@@ -91,7 +96,7 @@ export const build = (kernels: readonly Kernel[], backend: BackendName): E.Eithe
     let bytes: Uint8Array
     let module: WasmModule
     try {
-      bytes = assemble(fns)
+      bytes = assemble(fns, 1, shared)
     } catch (err) {
       throw new Error(`our bug: assembling the module failed: ${String(err)}`)
     }
@@ -100,7 +105,12 @@ export const build = (kernels: readonly Kernel[], backend: BackendName): E.Eithe
     } catch (err) {
       return E.left({ _tag: 'WasmBuildFailed', message: String(err), module: bytes })
     }
-    const memory = new WA.Memory({ initial: 1 })
+    let memory: WasmMemory
+    try {
+      memory = shared ? new WA.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true }) : new WA.Memory({ initial: 1 })
+    } catch (err) {
+      return E.left({ _tag: 'WasmUnavailable', message: `no shared WebAssembly memory: ${String(err)}` })
+    }
     let exports: Readonly<Record<string, unknown>>
     try {
       exports = new WA.Instance(module, { env: { mem: memory } }).exports
@@ -116,6 +126,7 @@ export const build = (kernels: readonly Kernel[], backend: BackendName): E.Eithe
       ensure: (bytes) => {
         const need = Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE
         if (need > 0) {
+          if (shared && memory.buffer.byteLength / PAGE + need > SHARED_MAX_PAGES) throw new RangeError(`compiled: ${bytes} bytes exceed the shared memory's 2 GiB`)
           memory.grow(need)
           views = viewsOf(memory.buffer)
           bound = bindAll()
@@ -124,6 +135,7 @@ export const build = (kernels: readonly Kernel[], backend: BackendName): E.Eithe
       kernels: () => bound,
       how: slot.map((s) => (s >= 0 ? 'wasm' : 'jitless')),
       artifact: { kind: 'wasm', module: bytes },
+      ...(shared ? { shared: { module, memory, exports: kernels.map((_, i) => `k${i}`) } } : {}),
     })
   }
   let factory: ((i32: Int32Array, u32: Uint32Array, f64: Float64Array) => readonly (KernelFn | null)[]) | undefined

@@ -9,16 +9,20 @@ import type { BufferSpec, Kernel } from './kernels.js'
 
 /** Typed views of the linear memory (re-created when it grows). */
 export interface Views {
-  readonly buffer: ArrayBuffer
+  readonly buffer: ArrayBufferLike
   readonly u8: Uint8Array
+  readonly i8: Int8Array
+  readonly f32: Float32Array
   readonly i32: Int32Array
   readonly u32: Uint32Array
   readonly f64: Float64Array
 }
 
-export const viewsOf = (buffer: ArrayBuffer): Views => ({
+export const viewsOf = (buffer: ArrayBufferLike): Views => ({
   buffer,
   u8: new Uint8Array(buffer),
+  i8: new Int8Array(buffer),
+  f32: new Float32Array(buffer),
   i32: new Int32Array(buffer),
   u32: new Uint32Array(buffer),
   f64: new Float64Array(buffer),
@@ -38,7 +42,14 @@ export interface StepEnv {
 export type Step =
   | { readonly _tag: 'Kernel'; readonly kernel: Kernel }
   /** A fallback loop over float64 buffers, with the reason the node was not compiled further. */
-  | { readonly _tag: 'Generic'; readonly label: string; readonly reason: string; readonly run: (env: StepEnv) => void }
+  | {
+      readonly _tag: 'Generic'
+      readonly label: string
+      readonly reason: string
+      /** The buffers it reads (so a run can tell which steps an input feeds, infer.ts). */
+      readonly reads: readonly number[]
+      readonly run: (env: StepEnv) => void
+    }
   /** Runs `test` (a kernel returning 0 or 1), then the steps `then` if it returned 1, else `otherwise`. */
   | {
       readonly _tag: 'Choice'

@@ -46,6 +46,7 @@ export const packedDenseWeights = (emit: Emit, ws: WeightSource, name: string, k
   const draws = drawsOf(emit, ws, name, k * n)
   emit.step({
     _tag: 'Generic', label: `sample weights ${ws.site}`, reason: 'weights are drawn once per pass: compare and pack in JavaScript',
+    reads: [],
     run: (env) => {
       const u = env.views.u32.subarray(env.addr(draws) / 4, env.addr(draws) / 4 + k * n)
       const base = env.addr(id) / 4
@@ -72,6 +73,7 @@ export const packedConvWeights = (emit: Emit, ws: WeightSource, name: string, o:
   const draws = drawsOf(emit, ws, name, t.length)
   emit.step({
     _tag: 'Generic', label: `sample kernel ${ws.site}`, reason: 'weights are drawn once per pass: compare and pack in JavaScript',
+    reads: [],
     run: (env) => {
       const u = env.views.u32.subarray(env.addr(draws) / 4, env.addr(draws) / 4 + t.length)
       const base = env.addr(id) / 4

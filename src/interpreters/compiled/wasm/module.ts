@@ -32,8 +32,14 @@ const localDecls = (locals: WasmFunction['locals']): number[] => {
   return vec(groups)
 }
 
-/** The bytes of a module importing `env.mem` (at least `minPages` 64 KiB pages) and exporting `functions`. */
-export const assemble = (functions: readonly WasmFunction[], minPages = 1): Uint8Array => {
+/** Pages of a shared memory's declared maximum (2 GiB, what the kernels can address). */
+export const SHARED_MAX_PAGES = 32768
+
+/**
+ * The bytes of a module importing `env.mem` (at least `minPages` 64 KiB pages; `shared`: a
+ * shared memory of at most SHARED_MAX_PAGES, for threads) and exporting `functions`.
+ */
+export const assemble = (functions: readonly WasmFunction[], minPages = 1, shared = false): Uint8Array => {
   const sigs: string[] = []
   const types: number[][] = []
   const typeOf = functions.map((f) => {
@@ -46,7 +52,8 @@ export const assemble = (functions: readonly WasmFunction[], minPages = 1): Uint
     }
     return t
   })
-  const memoryImport = [...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(minPages)]
+  const limits = shared ? [0x03, ...uleb(minPages), ...uleb(SHARED_MAX_PAGES)] : [0x00, ...uleb(minPages)]
+  const memoryImport = [...name('env'), ...name('mem'), 0x02, ...limits]
   const bodies = functions.map((f) => {
     const body = cat(localDecls(f.locals), flat(f.body), [0x0b])
     return cat(uleb(body.length), body)

@@ -31,7 +31,7 @@ export const op = {
   // f64 comparisons
   f64_eq: 0x61, f64_ne: 0x62, f64_lt: 0x63, f64_gt: 0x64, f64_le: 0x65, f64_ge: 0x66,
   // i32 arithmetic
-  i32_popcnt: 0x69, i32_add: 0x6a, i32_sub: 0x6b, i32_mul: 0x6c, i32_and: 0x71, i32_or: 0x72,
+  i32_ctz: 0x68, i32_popcnt: 0x69, i32_add: 0x6a, i32_sub: 0x6b, i32_mul: 0x6c, i32_and: 0x71, i32_or: 0x72,
   i32_xor: 0x73, i32_shl: 0x74, i32_shr_s: 0x75, i32_shr_u: 0x76, i32_rotl: 0x77,
   // i64 arithmetic
   i64_popcnt: 0x7b, i64_add: 0x7c, i64_sub: 0x7d, i64_and: 0x83, i64_or: 0x84, i64_xor: 0x85,
@@ -50,6 +50,7 @@ export const i32_trunc_sat_f64_s = [0xfc, 0x02] as const
 export const simdOp = {
   v128_load: 0, v128_store: 11, v128_const: 12, i8x16_shuffle: 13,
   i32x4_splat: 17, i64x2_splat: 18, f64x2_splat: 20,
+  i8x16_eq: 35, f32x4_eq: 65,
   i32x4_extract_lane: 27, i64x2_extract_lane: 29,
   f64x2_lt: 73, f64x2_ge: 76,
   v128_not: 77, v128_and: 78, v128_andnot: 79, v128_or: 80, v128_xor: 81, v128_bitselect: 82,

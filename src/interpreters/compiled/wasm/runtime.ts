@@ -5,7 +5,7 @@
  */
 
 export interface WasmMemory {
-  readonly buffer: ArrayBuffer
+  readonly buffer: ArrayBufferLike
   grow(pages: number): number
 }
 export type WasmModule = object
@@ -16,7 +16,7 @@ export interface WasmInstance {
 export interface WasmApi {
   readonly Module: new (bytes: Uint8Array) => WasmModule
   readonly Instance: new (module: WasmModule, imports: Readonly<Record<string, Readonly<Record<string, unknown>>>>) => WasmInstance
-  readonly Memory: new (descriptor: { readonly initial: number; readonly maximum?: number }) => WasmMemory
+  readonly Memory: new (descriptor: { readonly initial: number; readonly maximum?: number; readonly shared?: boolean }) => WasmMemory
   readonly validate: (bytes: Uint8Array) => boolean
 }
 

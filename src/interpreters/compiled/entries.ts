@@ -1,0 +1,109 @@
+/**
+ * Where typed-array inputs can enter a plan, and packed outputs leave it, without float64.
+ *
+ * A binary input whose float64 buffer is read only by one `PackSign` can be packed straight from
+ * int8 or float32 ±1 (a `PackPm1` entry kernel, which also validates) or copied from packed bits;
+ * a real input read only by the 8-bit choice of a first layer (`PackBytes`) can be staged from
+ * uint8 pixels (`StageBytes`), which are always integers in [0, 255], so the choice is known to
+ * take its integer branch. A binary output written only by an `Unpack` can be copied out as bits.
+ * `stepsFor` then gives the plan's steps with those conversions removed; everything else runs as
+ * in `run`, so the results are the same bits.
+ */
+import type { Kernel, PackPm1, StageBytes } from './kernels.js'
+import { buffersOf } from './kernels.js'
+import type { Plan, Step } from './plan.js'
+
+export interface BitsEntry {
+  readonly input: string
+  /** The top-level `PackSign` step the entry replaces. */
+  readonly step: Step
+  readonly n: number
+  /** The packed buffer the entry writes (PackSign's destination). */
+  readonly dst: number
+  readonly int8: PackPm1
+  readonly float32: PackPm1
+}
+
+export interface BytesEntry {
+  readonly input: string
+  /** The top-level choice whose integer branch the entry selects. */
+  readonly step: Extract<Step, { readonly _tag: 'Choice' }>
+  readonly stage: StageBytes
+}
+
+export interface BitsExit {
+  readonly output: string
+  /** The top-level `Unpack` step that can be skipped. */
+  readonly step: Step
+  readonly src: number
+  readonly n: number
+}
+
+export interface Entries {
+  readonly bits: ReadonlyMap<string, BitsEntry>
+  readonly bytes: ReadonlyMap<string, BytesEntry>
+  readonly exits: ReadonlyMap<string, BitsExit>
+  /** The entry kernels, to be built after the plan's. */
+  readonly kernels: readonly Kernel[]
+}
+
+/** How many of the steps (at any depth) and outputs use each buffer. */
+const usesOf = (steps: readonly Step[], outputs: Plan['outputs']): Map<number, number> => {
+  const uses = new Map<number, number>()
+  const use = (b: number): void => {
+    uses.set(b, (uses.get(b) ?? 0) + 1)
+  }
+  const walk = (steps: readonly Step[]): void => {
+    for (const s of steps) {
+      if (s._tag === 'Kernel') buffersOf(s.kernel).forEach(use)
+      else if (s._tag === 'Generic') s.reads.forEach(use)
+      else {
+        buffersOf(s.test).forEach(use)
+        walk(s.then)
+        walk(s.otherwise)
+      }
+    }
+  }
+  walk(steps)
+  for (const o of outputs) use(o.buffer)
+  return uses
+}
+
+/** The entries and exits of a plan (`bytes`: whether its 8-bit layers use the bytes layout). */
+export const entriesOf = (plan: Plan, bytes: boolean): Entries => {
+  const uses = usesOf(plan.steps, plan.outputs)
+  const bitsIn = new Map<string, BitsEntry>()
+  const bytesIn = new Map<string, BytesEntry>()
+  const exits = new Map<string, BitsExit>()
+  const kernels: Kernel[] = []
+  for (const slot of plan.inputs) {
+    for (const s of plan.steps) {
+      // Entered here only if nothing else reads the input (the choice's own float64 branch aside).
+      const alone = uses.get(slot.buffer) === usesOf([s], []).get(slot.buffer)
+      if (!alone) continue
+      if (s._tag === 'Kernel' && s.kernel._tag === 'PackSign' && s.kernel.src === slot.buffer && s.kernel.geometry.form === 'rows') {
+        const { n } = s.kernel.geometry
+        const make = (from: PackPm1['from']): PackPm1 => ({ _tag: 'PackPm1', label: `${slot.name} ${from}`, src: slot.buffer, dst: s.kernel._tag === 'PackSign' ? s.kernel.dst : -1, n, from })
+        const entry: BitsEntry = { input: slot.name, step: s, n, dst: s.kernel.dst, int8: make('int8'), float32: make('float32') }
+        bitsIn.set(slot.name, entry)
+        kernels.push(entry.int8, entry.float32)
+      }
+      if (bytes && s._tag === 'Choice' && s.test._tag === 'PackBytes' && s.test.x === slot.buffer) {
+        const stage: StageBytes = { _tag: 'StageBytes', label: `${slot.name} uint8`, src: slot.buffer, bytes: s.test.bytes, k: s.test.k }
+        bytesIn.set(slot.name, { input: slot.name, step: s, stage })
+        kernels.push(stage)
+      }
+    }
+  }
+  for (const o of plan.outputs) {
+    if (uses.get(o.buffer) !== 2) continue
+    for (const s of plan.steps)
+      if (s._tag === 'Kernel' && s.kernel._tag === 'Unpack' && s.kernel.dst === o.buffer && s.kernel.geometry.form === 'rows')
+        exits.set(o.name, { output: o.name, step: s, src: s.kernel.src, n: s.kernel.geometry.n })
+  }
+  return { bits: bitsIn, bytes: bytesIn, exits, kernels }
+}
+
+/** The plan's steps with the given entries' conversions removed and the given exits' unpacking skipped. */
+export const stepsFor = (plan: Plan, skip: ReadonlySet<Step>, integer: ReadonlySet<Step>): readonly Step[] =>
+  plan.steps.flatMap((s) => (skip.has(s) ? [] : integer.has(s) && s._tag === 'Choice' ? s.then : [s]))

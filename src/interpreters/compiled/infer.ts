@@ -1,0 +1,257 @@
+/**
+ * `Compiled.infer`: a compiled network run on the typed arrays users have, with outputs in the
+ * form they ask for, at the speed of the kernels.
+ *
+ * Inputs: float64, float32, int8 or uint8 arrays (`{ shape, data }`), or packed bits
+ * (`{ form: 'bits', shape, data }`, see packed.ts). Where the plan allows (entries.ts), int8 and
+ * float32 ±1 are packed and validated by one vectorised kernel, uint8 pixels are staged as bytes,
+ * and packed bits are copied; otherwise the values are converted into the network's float64
+ * buffer in place (no copy on the caller's side) and checked as `run` checks them.
+ * Outputs: 'float64' (as `run`), 'float32', 'classes' (the arg-max of each row, first on ties) or
+ * 'bits' (a binary output, packed), fresh or written into caller buffers (`into`).
+ * The same bits as `run` in every mode: only conversions are replaced, never a computation.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type { Checked, Input, Network } from '../../dsl/node.js'
+import type { Key } from '../../dsl/random.js'
+import { bindShapes, checkLabels, firstNonFinite } from '../bind.js'
+import type { RunError } from '../errors.js'
+import type { BitsExit, Entries } from './entries.js'
+import { stepsFor } from './entries.js'
+import type { Executor } from './execute.js'
+import type { WordBits } from './layout.js'
+import { rowWords32 } from './layout.js'
+import type { PackedBits } from './packed.js'
+import { isPackedBits, packedRowWords } from './packed.js'
+import type { PassResult, Passes } from './passes.js'
+import type { Plan, Step } from './plan.js'
+
+export type TypedValues = Float64Array | Float32Array | Int8Array | Uint8Array
+export type InferInput = { readonly shape: readonly number[]; readonly data: TypedValues } | PackedBits
+export type OutputForm = 'float64' | 'float32' | 'classes' | 'bits'
+export type InferOutput =
+  | { readonly form: 'float64'; readonly shape: readonly number[]; readonly data: Float64Array }
+  | { readonly form: 'float32'; readonly shape: readonly number[]; readonly data: Float32Array }
+  | { readonly form: 'classes'; readonly shape: readonly number[]; readonly data: Int32Array }
+  | PackedBits
+
+export interface InferOptions {
+  /** The pass key (`sample`) or run key (`ensemble`); ignored by the mode network. */
+  readonly key?: Key
+  /** The outputs to return and their forms (default: every output as float64). */
+  readonly outputs?: Readonly<Record<string, OutputForm>>
+  /** Caller buffers to write outputs into (of the form's type and exact length). */
+  readonly into?: Readonly<Record<string, Float64Array | Float32Array | Int32Array>>
+}
+
+export type Infer = (inputs: Readonly<Record<string, InferInput>>, opts?: InferOptions) => E.Either<RunError, Readonly<Record<string, InferOutput>>>
+
+const bad = (what: string, fix: string): E.Either<RunError, never> => E.left({ _tag: 'Unsupported', interpreter: 'compiled', what, fix })
+
+/** The arg-max of each row of a [rows, c] array (the first maximum on ties). */
+const argmaxRows = (v: Float64Array, rows: number, c: number, out: Int32Array): void => {
+  for (let r = 0; r < rows; r++) {
+    let best = 0
+    for (let j = 1; j < c; j++) if (v[r * c + j]! > v[r * c + best]!) best = j
+    out[r] = best
+  }
+}
+
+export interface InferContext {
+  readonly net: Checked<Network>
+  readonly plan: Plan
+  readonly entries: Entries
+  readonly executor: Executor
+  readonly passes: Passes
+  readonly wordBits: WordBits
+  readonly ensemble: boolean
+}
+
+/** How an input entered the memory: through an entry (whose plan step is then replaced) or the general path. */
+type Entered =
+  | { readonly via: 'general' }
+  | { readonly via: 'bits'; readonly step: Step }
+  | { readonly via: 'bytes'; readonly step: Step }
+
+const notPm1 = (name: string, i: number, v: number): E.Either<RunError, never> => bad(`data.${name}[${i}] = ${v} for an input of dtype binary`, 'feed ±1 values, or declare the input real')
+
+/** Packed bits into a binary input: copied into the packed buffer of its entry, else unpacked to ±1. */
+const enterBits = (c: InferContext, inp: Input, x: PackedBits, rows: number, at: number): E.Either<RunError, Entered> => {
+  if (inp.type.dtype !== 'binary') return bad(`packed bits for input ${inp.name} of dtype ${inp.type.dtype}`, 'pass packed bits only to binary inputs')
+  const ex = c.executor
+  const v = ex.views()
+  const n = x.shape.slice(1).reduce((a, b) => a * b, 1)
+  const per = packedRowWords(n)
+  if (x.data.length !== rows * per) return bad(`data.${inp.name} has ${x.data.length} words, packed bits of shape [${x.shape.join(', ')}] need ${rows * per}`, 'pack the whole batch with packBits')
+  const tail = n % 32
+  if (tail !== 0) for (let r = 0; r < rows; r++) if (x.data[r * per + per - 1]! >>> tail !== 0) return bad(`data.${inp.name} row ${r} has bits set beyond its ${n} features`, 'keep padding bits zero (packBits does)')
+  const entry = c.entries.bits.get(inp.name)
+  if (entry === undefined) {
+    for (let i = 0; i < rows * n; i++) {
+      const r = Math.floor(i / n), j = i % n
+      v.f64[at / 8 + i] = (x.data[r * per + (j >>> 5)]! >>> (j & 31)) & 1 ? 1 : -1
+    }
+    return E.right({ via: 'general' })
+  }
+  const stride = rowWords32(n, c.wordBits)
+  const dst = ex.addr(entry.dst) / 4
+  if (stride === per) v.i32.set(x.data, dst)
+  else
+    for (let r = 0; r < rows; r++) {
+      v.i32.set(x.data.subarray(r * per, (r + 1) * per), dst + r * stride)
+      v.i32.fill(0, dst + r * stride + per, dst + (r + 1) * stride)
+    }
+  return E.right({ via: 'bits', step: entry.step })
+}
+
+/** A typed array into an input: an entry kernel where the plan has one for it, else float64 in place. */
+const enterValues = (c: InferContext, inp: Input, x: { readonly shape: readonly number[]; readonly data: TypedValues }, at: number): E.Either<RunError, Entered> => {
+  const ex = c.executor
+  const v = ex.views()
+  const data = x.data
+  const size = x.shape.reduce((a, b) => a * b, 1)
+  if (data.length !== size) return bad(`data.${inp.name} has ${data.length} values, shape [${x.shape.join(', ')}] needs ${size}`, 'pass data of the shape’s size')
+  if (inp.type.dtype === 'binary' && data instanceof Uint8Array) return bad(`a Uint8Array for input ${inp.name} of dtype binary (it cannot hold −1)`, 'pass ±1 as Int8Array, Float32Array or Float64Array, or packed bits')
+  const bits = c.entries.bits.get(inp.name)
+  if (bits !== undefined && (data instanceof Int8Array || data instanceof Float32Array)) {
+    v.u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at)
+    const i = ex.call(data instanceof Int8Array ? bits.int8 : bits.float32) as number
+    return i >= 0 ? notPm1(inp.name, i, data[i]!) : E.right({ via: 'bits', step: bits.step })
+  }
+  const bytes = c.entries.bytes.get(inp.name)
+  if (bytes !== undefined && data instanceof Uint8Array) {
+    v.u8.set(data, at)
+    ex.call(bytes.stage)
+    return E.right({ via: 'bytes', step: bytes.step })
+  }
+  // The general path: the values converted into the float64 buffer, checked as `run` checks them.
+  if (data instanceof Float64Array || data instanceof Float32Array) {
+    const i = firstNonFinite(data)
+    if (i >= 0) return E.left({ _tag: 'NonFiniteInput', name: inp.name, index: i, value: data[i]! })
+  }
+  if (inp.type.dtype === 'binary')
+    for (let i = 0; i < data.length; i++) {
+      const y = data[i]!
+      if (y * y !== 1) return notPm1(inp.name, i, y)
+    }
+  v.f64.set(data, at / 8)
+  return E.right({ via: 'general' })
+}
+
+/** The output `name` in `form`, into the caller's buffer when given. */
+const emit = (c: InferContext, name: string, form: OutputForm, ran: PassResult, exit: BitsExit | undefined, into: Float64Array | Float32Array | Int32Array | undefined): E.Either<RunError, InferOutput> => {
+  const ex = c.executor
+  const rows = ex.rows()
+  const shape = ran.shape(name)
+  const wrong = (type: string, length: number): E.Either<RunError, never> =>
+    E.left({ _tag: 'InvalidOption', option: `into.${name}`, expected: `a ${type} of ${length} elements`, found: into === undefined ? 'none' : `a ${into.constructor.name} of ${into.length}` })
+  if (form === 'bits') {
+    const n = shape.slice(1).reduce((a, b) => a * b, 1)
+    const per = packedRowWords(n)
+    if (into !== undefined && !(into instanceof Int32Array && into.length === rows * per)) return wrong('Int32Array', rows * per)
+    const out = (into as Int32Array | undefined) ?? new Int32Array(rows * per)
+    if (exit !== undefined) {
+      const stride = rowWords32(n, c.wordBits)
+      const src = ex.addr(exit.src) / 4
+      const i32 = ex.views().i32
+      if (stride === per) out.set(i32.subarray(src, src + rows * per))
+      else for (let r = 0; r < rows; r++) out.set(i32.subarray(src + r * stride, src + r * stride + per), r * per)
+    } else {
+      const values = ran.values(name)
+      out.fill(0)
+      for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) if (values[r * n + j]! >= 0) out[r * per + (j >>> 5)]! |= 1 << (j & 31)
+    }
+    return E.right({ form: 'bits', shape, data: out })
+  }
+  const values = ran.values(name)
+  if (form === 'float64') {
+    if (into !== undefined && !(into instanceof Float64Array && into.length === values.length)) return wrong('Float64Array', values.length)
+    const out = (into as Float64Array | undefined) ?? new Float64Array(values.length)
+    out.set(values)
+    return E.right({ form, shape, data: out })
+  }
+  if (form === 'float32') {
+    if (into !== undefined && !(into instanceof Float32Array && into.length === values.length)) return wrong('Float32Array', values.length)
+    const out = (into as Float32Array | undefined) ?? new Float32Array(values.length)
+    out.set(values)
+    return E.right({ form, shape, data: out })
+  }
+  if (shape.length !== 2) return E.left({ _tag: 'InvalidOption', option: `outputs.${name}`, expected: 'classes only for a [N, C] output', found: `shape [${shape.join(', ')}]` })
+  const [n, k] = shape as [number, number]
+  if (into !== undefined && !(into instanceof Int32Array && into.length === n)) return wrong('Int32Array', n)
+  const out = (into as Int32Array | undefined) ?? new Int32Array(n)
+  argmaxRows(values, n, k, out)
+  return E.right({ form, shape: [n], data: out })
+}
+
+export const makeInfer = (c: InferContext): Infer => {
+  const ex = c.executor
+  const outputDtype = new Map(Object.entries(c.net.outputs).map(([n, node]) => [n, node.type.dtype]))
+  const bufferOf = new Map(c.plan.outputs.map((o) => [o.name, o.buffer]))
+  const stepsCache = new Map<string, readonly Step[]>()
+  const roots = Object.values(c.net.outputs)
+
+  return (inputs, opts = {}) => {
+    const forms: Record<string, OutputForm> = { ...(opts.outputs ?? Object.fromEntries(c.passes.names.map((n) => [n, 'float64' as const]))) }
+    for (const [name, form] of Object.entries(forms)) {
+      if (!c.passes.names.includes(name)) return E.left({ _tag: 'MissingOutput', name, expected: `an output to return as ${form}`, available: c.passes.names })
+      if (!['float64', 'float32', 'classes', 'bits'].includes(form)) return E.left({ _tag: 'InvalidOption', option: `outputs.${name}`, expected: "'float64', 'float32', 'classes' or 'bits'", found: String(form) })
+      if (form === 'bits' && (c.ensemble || outputDtype.get(name) !== 'binary'))
+        return E.left({ _tag: 'InvalidOption', option: `outputs.${name}`, expected: c.ensemble ? 'a float form: ensemble outputs are means' : 'a float form or classes: the output is not binary', found: "'bits'" })
+    }
+    const bound = bindShapes(c.net, (name) => inputs[name]?.shape)
+    if (E.isLeft(bound)) return bound
+    const rows = bound.right.batch
+    try {
+      ex.prepare(rows)
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err
+      return bad(`a batch of ${rows} (${err.message})`, 'run the data in smaller batches')
+    }
+    // Inputs in; the plan's steps with the entries' conversions replaced (cached per signature).
+    const skip = new Set<Step>()
+    const integer = new Set<Step>()
+    let signature = ''
+    for (const inp of bound.right.inputs) {
+      const x = inputs[inp.name]!
+      const slot = c.plan.inputs.find((s) => s.name === inp.name)
+      if (slot === undefined) continue
+      const at = ex.addr(slot.buffer)
+      const entered = isPackedBits(x) ? enterBits(c, inp, x, rows, at) : enterValues(c, inp, x, at)
+      if (E.isLeft(entered)) return entered
+      if (entered.right.via === 'bits') skip.add(entered.right.step)
+      if (entered.right.via === 'bytes') integer.add(entered.right.step)
+      signature += `${entered.right.via}:${inp.name};`
+    }
+    const label = checkLabels(roots, (name) => {
+      const at = ex.addr(c.plan.inputs.find((s) => s.name === name)!.buffer) / 8
+      return ex.views().f64.subarray(at, at + inputs[name]!.shape.reduce((a, b) => a * b, 1))
+    })
+    if (label !== undefined) return E.left(label)
+    // Packed outputs leave from the kernel's bits when nothing else needs their unpacked values.
+    const exits = new Map<string, BitsExit>()
+    for (const [name, form] of Object.entries(forms)) {
+      const exit = c.entries.exits.get(name)
+      const shared = Object.entries(forms).some(([m, f]) => m !== name && f !== 'bits' && bufferOf.get(m) === bufferOf.get(name))
+      if (form === 'bits' && exit !== undefined && !shared) {
+        skip.add(exit.step)
+        exits.set(name, exit)
+        signature += `exit:${name};`
+      }
+    }
+    let steps = stepsCache.get(signature)
+    if (steps === undefined) {
+      steps = stepsFor(c.plan, skip, integer)
+      stepsCache.set(signature, steps)
+    }
+    const ran = c.passes.run(steps, opts.key)
+    if (E.isLeft(ran)) return ran
+    const result: Record<string, InferOutput> = {}
+    for (const [name, form] of Object.entries(forms)) {
+      const o = emit(c, name, form, ran.right, exits.get(name), opts.into?.[name])
+      if (E.isLeft(o)) return o
+      result[name] = o.right
+    }
+    return E.right(result)
+  }
+}

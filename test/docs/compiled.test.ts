@@ -1,0 +1,57 @@
+/**
+ * The examples of docs/compiled.md run here: the `// example: <name>` … `// end example` region
+ * below is, dedented, the body of the ```ts block after `<!-- example: <name> -->` in the doc, with
+ * the doc's imports checked against this file's (the convention of test/docs/dsl.test.ts).
+ */
+import { readFileSync } from 'node:fs'
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import { initParams, input, key, mlp, typecheck } from 'sbnkit/dsl'
+import { compile, packBits } from 'sbnkit/interpreters'
+import { describe, expect, it } from 'vitest'
+
+const doc = readFileSync(new URL('../../docs/compiled.md', import.meta.url), 'utf8')
+const self = readFileSync(new URL(import.meta.url), 'utf8')
+
+const docBlock = (name: string): string => {
+  const m = new RegExp(`<!-- example: ${name} -->\\n\`\`\`ts\\n([\\s\\S]*?)\\n\`\`\``).exec(doc)
+  if (m === null) throw new Error(`docs/compiled.md has no ts block for example ${name}`)
+  return m[1]!
+}
+const region = (name: string): string => {
+  const m = new RegExp(`\\n( *)// example: ${name}\\n([\\s\\S]*?)\\n *// end example`).exec(self)
+  if (m === null) throw new Error(`no region ${name}`)
+  const indent = m[1]!.length
+  return m[2]!.split('\n').map((l) => l.slice(indent)).join('\n')
+}
+const importsOf = (text: string): string[] =>
+  [...text.matchAll(/import (?:type )?\{([^}]*)\} from '([^']+)'/g)].flatMap((m) =>
+    m[1]!.split(',').map((n) => n.trim()).filter((n) => n !== '').map((n) => `${n} from ${m[2]!}`))
+
+describe('docs/compiled.md examples', () => {
+  it('example infer is the code tested here, with the same imports', () => {
+    const block = docBlock('infer')
+    const body = block.split('\n').filter((l) => !l.startsWith('import ')).join('\n').trim()
+    expect(body).toBe(region('infer').trim())
+    const mine = new Set(importsOf(self))
+    for (const i of importsOf(block).filter((i) => !i.startsWith('* as'))) expect(mine, i).toContain(i)
+  })
+
+  it('infer: uint8 pixels in, class indices into a reused buffer; packBits', () => {
+    // example: infer
+    const output = pipe(input('pixels', ['batch', 784]), mlp({ hidden: [256], outputs: 10, activation: { family: 'none' }, weightNoise: { family: 'none' } }))
+    const net = typecheck({ outputs: { output }, params: initParams({ output }, key(0)) })
+    if (E.isLeft(net)) throw new Error('typecheck')
+    const c = compile(net.right, { backend: 'wasm', mode: 'mode' })
+    if (E.isLeft(c)) throw new Error('compile')
+    const images = new Uint8Array(64 * 784) // 64 images, 8-bit pixels as they come
+    const classes = new Int32Array(64) // reused from call to call
+    const r = c.right.infer({ pixels: { shape: [64, 784], data: images } }, { outputs: { output: 'classes' }, into: { output: classes } })
+    // r: E.right({ output: { form: 'classes', shape: [64], data: classes } })
+    const bits = packBits([2, 3], Int8Array.of(1, -1, 1, -1, -1, 1)) // E.right({ form: 'bits', shape: [2, 3], data: Int32Array [5, 4] })
+    // end example
+    expect(E.isRight(r) && r.right['output']).toEqual({ form: 'classes', shape: [64], data: classes })
+    expect(E.isRight(r) && r.right['output']!.data).toBe(classes)
+    expect(E.isRight(bits) && Array.from(bits.right.data)).toEqual([5, 4])
+  })
+})
