@@ -127,7 +127,7 @@ export const deploy = (model: Checked<Network>, output = 'output'): E.Either<Exp
 /** A refusal deep in the walk, caught once by `deploy`. */
 class Refusal extends Error {
   constructor(readonly error: ExportError) {
-    super(error.where)
+    super(error._tag)
   }
 }
 const refuse = (n: Node, expected: string, found: string): never => {

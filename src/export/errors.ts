@@ -9,6 +9,8 @@ export type ExportError =
   | { readonly _tag: 'NotExportable'; readonly where: string; readonly expected: string; readonly found: string }
   /** A packed file that cannot be read: truncated, damaged, or of another format or version. */
   | { readonly _tag: 'BadPackedFile'; readonly where: string; readonly expected: string; readonly found: string }
+  /** A manifest field that does not decode: its JSON path and the decoder's message. */
+  | { readonly _tag: 'BadManifest'; readonly path: string; readonly message: string }
 
 /** An error about the network at `where` (a path of layer labels). */
 export const notExportable = (where: string, expected: string, found: string): ExportError =>
@@ -30,5 +32,7 @@ export const drawExportError = (e: ExportError, file?: string): string => {
       return `${prefix}cannot export ${e.where}: expected ${e.expected}, found ${e.found}`
     case 'BadPackedFile':
       return `${prefix}${e.where}: expected ${e.expected}, found ${e.found}`
+    case 'BadManifest':
+      return `${prefix}${e.path}: ${e.message}`
   }
 }

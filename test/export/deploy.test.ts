@@ -3,51 +3,14 @@
  * original mode network's outputs bit for bit, on the compiled interpreters' generated dense and
  * conv networks, on every back end.
  */
-import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { Checked, Network } from '../../src/dsl/node.js'
-import { drawAll } from '../../src/dsl/errors.js'
-import { compile, drawCompileError } from '../../src/interpreters/compiled/index.js'
 import type { BackendName } from '../../src/interpreters/compiled/index.js'
-import { drawRunError } from '../../src/interpreters/errors.js'
-import { forward } from '../../src/interpreters/montecarlo/index.js'
-import type { Feed, NDArray } from '../../src/interpreters/ndarray.js'
 import { withBatchNormMode } from '../../src/train/modes.js'
-import { deploy } from '../../src/export/deploy.js'
-import { drawExportError } from '../../src/export/errors.js'
-import { toNetwork } from '../../src/export/network.js'
 import { arbConvNet, arbNet, build, buildConv } from '../interpreters/compiled/nets.js'
+import { compiledOutput, expectBits, modeOutput, rebuilt } from './helpers.js'
 
 const backends: readonly BackendName[] = ['wasm', 'js', 'jitless']
-
-/** The reference mode network's output `name`. */
-export const modeOutput = (net: Checked<Network>, feed: Feed, name = 'output'): NDArray => {
-  const ev = forward(net, feed, { mode: 'mode' })
-  if (E.isLeft(ev)) throw new Error(drawRunError(ev.left))
-  return ev.right.values.get(net.outputs[name]!)!
-}
-
-export const compiledOutput = (net: Checked<Network>, feed: Feed, backend: BackendName, name = 'output'): NDArray => {
-  const c = compile(net, { backend, mode: 'mode' })
-  if (E.isLeft(c)) throw new Error(drawCompileError(c.left))
-  const r = c.right.run(feed)
-  if (E.isLeft(r)) throw new Error(drawRunError(r.left))
-  return r.right[name]!
-}
-
-export const rebuilt = (net: Checked<Network>, output = 'output'): Checked<Network> => {
-  const d = deploy(net, output)
-  if (E.isLeft(d)) throw new Error(drawExportError(d.left))
-  const n = toNetwork(d.right)
-  if (E.isLeft(n)) throw new Error(drawAll([n.left]))
-  return n.right
-}
-
-export const expectBits = (got: NDArray, want: NDArray, what: string): void => {
-  expect(got.shape, what).toEqual(want.shape)
-  if (!got.data.every((v, i) => Object.is(v, want.data[i]))) expect(Array.from(got.data), what).toEqual(Array.from(want.data))
-}
 
 describe('deploy', () => {
   it('deployed dense nets ≡ mode network (bit-exact, every back end)', () => {
