@@ -4,7 +4,7 @@
  * conv networks, on every back end.
  */
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, it } from 'vitest'
 import type { BackendName } from '../../src/interpreters/compiled/index.js'
 import { withBatchNormMode } from '../../src/train/modes.js'
 import { arbConvNet, arbNet, build, buildConv } from '../interpreters/compiled/nets.js'

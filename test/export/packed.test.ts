@@ -6,21 +6,16 @@
 import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { drawAll } from '../../src/dsl/errors.js'
 import type { Checked, Network } from '../../src/dsl/node.js'
-import { key } from '../../src/dsl/random.js'
-import { drawCompileError } from '../../src/interpreters/compiled/index.js'
 import type { BackendName } from '../../src/interpreters/compiled/index.js'
 import { drawRunError } from '../../src/interpreters/errors.js'
 import type { Feed, NDArray } from '../../src/interpreters/ndarray.js'
 import { summary } from '../../src/interpreters/summary.js'
 import { withBatchNormMode, withParams } from '../../src/train/modes.js'
-import { presetNetwork } from '../../src/train/presets.js'
-import type { Preset } from '../../src/train/presets.js'
 import { crc32, decodePacked, deploy, drawExportError, encodePacked, loadPacked, readPacked } from '../../src/export/index.js'
 import type { PackedOptions } from '../../src/export/index.js'
-import { arbConvNet, arbNet, build, buildConv, uniforms } from '../interpreters/compiled/nets.js'
-import { expectBits, modeOutput } from './helpers.js'
+import { arbConvNet, arbNet, build, buildConv } from '../interpreters/compiled/nets.js'
+import { expectBits, modeOutput, trainedPreset } from './helpers.js'
 
 const backends: readonly BackendName[] = ['wasm', 'js', 'jitless']
 
@@ -36,21 +31,6 @@ const loaded = (bytes: Uint8Array, feed: Feed, backend: BackendName): NDArray =>
   const r = c.right.run(feed)
   if (E.isLeft(r)) throw new Error(drawRunError(r.left))
   return r.right['output']!
-}
-
-/** A preset with random batch-norm statistics (negative scales too) and a feed of `batch` images. */
-export const trainedPreset = (p: Preset, inputShape: readonly number[], batch: number, seed: number): { net: Checked<Network>; feed: Feed } => {
-  const n = presetNetwork(p, { inputShape, classes: 10, batchNorm: true, key: key(seed) })
-  if (E.isLeft(n)) throw new Error(drawAll([n.left]))
-  const rnd = uniforms(seed)
-  const params = Object.fromEntries(Object.entries(n.right.params).map(([name, v]) => {
-    const f = name.endsWith('.var') ? () => 0.01 + 9 * rnd() : name.endsWith('.gamma') ? () => 4 * rnd() - 1 : name.endsWith('.mean') || name.endsWith('.beta') || name.endsWith('.b') ? () => 4 * rnd() - 2 : undefined
-    return [name, f === undefined ? v : Float64Array.from(v, f)]
-  }))
-  const size = inputShape.reduce((a, b) => a * b, 1)
-  const x = Float64Array.from({ length: batch * size }, () => Math.floor(256 * rnd()) / 255)
-  const y = new Float64Array(batch)
-  return { net: withParams(n.right, params), feed: { x: { shape: [batch, ...inputShape], data: x }, y: { shape: [batch], data: y } } }
 }
 
 describe('packed format', () => {
