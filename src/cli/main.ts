@@ -15,6 +15,7 @@ const commands: Readonly<Record<string, { readonly summary: string; readonly loa
   exact: { summary: 'exact expected loss (and --grad gradient) of a model on a dataset', load: async () => (await import('./exact.js')).exactCommand },
   sample: { summary: 'Monte Carlo: mean loss ± stderr, mode and ensemble accuracy', load: async () => (await import('./sample.js')).sampleCommand },
   bench: { summary: 'throughput of the compiled interpreter on a model file', load: async () => (await import('./bench.js')).benchCommand },
+  export: { summary: 'write a model as a packed 1-bit file or an ONNX graph', load: async () => (await import('./export.js')).exportCommand },
   train: { summary: 'train a model file or a preset on MNIST, Fashion-MNIST or a dataset file', load: async () => (await import('./train.js')).trainCommand },
 }
 
