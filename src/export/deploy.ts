@@ -206,7 +206,8 @@ const isBottom = (n: Node): boolean => n._tag === 'MatMul' || n._tag === 'Conv2d
 
 /** binarize(chain([maxPool(chain(] product [))])) as one SignDense or SignConv layer. */
 const signLayer = (b: Binarize, w: Walk): Layer[] => {
-  const label = b.input.label ?? nameOf(b)
+  // Named after the activation's site (`layer1.act` → `layer1`), else the pre-activation's label.
+  const label = b.site.endsWith('.act') ? b.site.slice(0, -'.act'.length) : b.input.label ?? nameOf(b)
   const upper = fusableChain(b.input, w.constOf, isBottom)
   if (typeof upper === 'string') return refuse(b.input, 'a product followed by bias, scale, batch norm or a monotone function', upper)
   let product = upper.product

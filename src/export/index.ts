@@ -12,3 +12,4 @@ export { encodePacked, packedFormat, packedMagic, packedVersion } from './packed
 export type { PackedOptions } from './packed.js'
 export { decodePacked, readPacked, loadPacked } from './unpack.js'
 export { crc32 } from './crc32.js'
+export { encodeOnnx, onnxOpset, onnxIrVersion } from './onnx.js'
