@@ -23,7 +23,7 @@ describe('deploy', () => {
         expectBits(modeOutput(copy, feed), want, 'reference')
         for (const b of backends) expectBits(compiledOutput(copy, feed, b), want, b)
       }),
-      { seed: 14, numRuns: 60 },
+      { seed: 14, numRuns: 25 },
     )
   })
 
@@ -36,7 +36,7 @@ describe('deploy', () => {
         expectBits(modeOutput(copy, feed), want, 'reference')
         for (const b of backends) expectBits(compiledOutput(copy, feed, b), want, b)
       }),
-      { seed: 14, numRuns: 40 },
+      { seed: 14, numRuns: 15 },
     )
   })
 })

@@ -117,11 +117,11 @@ describe('damaged packed files give clear errors', () => {
   })
   it('pins the messages', () => {
     expect(error(good.subarray(0, 10))).toMatchInlineSnapshot(`"m.sbn: the file: expected at least 16 bytes (an sbnkit-packed/1 header and checksum), found 10 bytes"`)
-    expect(error(good.subarray(0, good.length - 7))).toMatchInlineSnapshot(`"m.sbn: byte 809: expected the CRC-32 of the file's first 809 bytes, 0xc94b1cae (the file is damaged or truncated), found 0x1fbddf21"`)
+    expect(error(good.subarray(0, good.length - 7))).toMatchInlineSnapshot(`"m.sbn: byte 801: expected the CRC-32 of the file's first 801 bytes, 0x0b3db713 (the file is damaged or truncated), found 0x1fbddf21"`)
     expect(error(new TextEncoder().encode('PK\u0003\u0004 this is a zip file, not a model'))).toMatchInlineSnapshot(`"m.sbn: byte 0: expected the magic "SBNK" of an sbnkit-packed/1 file, found "PK\\u0003\\u0004""`)
     const flipped = good.slice()
     flipped[good.length - 20]! ^= 1
-    expect(error(flipped)).toMatchInlineSnapshot(`"m.sbn: byte 816: expected the CRC-32 of the file's first 816 bytes, 0x532a9b11 (the file is damaged or truncated), found 0xfd420a80"`)
+    expect(error(flipped)).toMatchInlineSnapshot(`"m.sbn: byte 808: expected the CRC-32 of the file's first 808 bytes, 0xcb8567be (the file is damaged or truncated), found 0x65edf62f"`)
     const v2 = good.slice()
     v2[4] = 2
     expect(error(resealed(v2))).toMatchInlineSnapshot(`"m.sbn: byte 4: expected format version 1, found version 2"`)
