@@ -6,7 +6,8 @@
  * product and its sign is folded into one comparison per unit (thresholds.ts); a max-pooling of
  * the pre-activations before the sign is kept as a max of the sums (exact, because the chain
  * below it is non-decreasing: max(fl(s + b)) = fl(max(s) + b)). The real head is kept as is.
- * Anything else is refused with the layer, what was expected and what was found.
+ * Anything else is refused with the layer, what was expected and what was found (an Either, as
+ * everywhere: the walk returns the first refusal).
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Binarize, Checked, LossOp, Network, Node } from '../dsl/node.js'
@@ -111,28 +112,21 @@ export const deploy = (model: Checked<Network>, output = 'output'): E.Either<Exp
   }
   const inputs = new Set<string>()
   const state = { input: undefined as DeployedInput | undefined }
-  try {
-    const layers = headOf(root, { constOf, state, inputs })
+  return E.map((layers: Layer[]): Deployed => {
     const loss = Object.values(net.outputs).find((n) => n._tag === 'Loss' && n.logits === root)
-    return E.right({ input: state.input!, layers, output, ...(loss?._tag === 'Loss' ? { loss: loss.op } : {}) })
-  } catch (err) {
-    if (err instanceof Refusal) return E.left(err.error)
-    throw err
-  }
+    return { input: state.input!, layers, output, ...(loss?._tag === 'Loss' ? { loss: loss.op } : {}) }
+  })(headOf(root, { constOf, state, inputs }))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Rules
 
-/** A refusal deep in the walk, caught once by `deploy`. */
-class Refusal extends Error {
-  constructor(readonly error: ExportError) {
-    super(error._tag)
-  }
-}
-const refuse = (n: Node, expected: string, found: string): never => {
-  throw new Refusal(notExportable(nameOf(n), expected, found))
-}
+type Layers = E.Either<ExportError, Layer[]>
+
+const refuse = (n: Node, expected: string, found: string): E.Either<ExportError, never> =>
+  E.left(notExportable(nameOf(n), expected, found))
+/** The layers below, then one more. */
+const then = (below: Layers, layer: Layer): Layers => E.map((ls: Layer[]) => [...ls, layer])(below)
 const nameOf = (n: Node): string => n.label ?? (n._tag === 'Binarize' ? `binarize ${n.site}` : n._tag)
 
 const inputMemo = new WeakMap<Node, boolean>()
@@ -152,7 +146,7 @@ interface Walk {
 }
 
 /** The head: [add(] matmul(binary x, W) [, b)]. */
-const headOf = (n: Node, w: Walk): Layer[] => {
+const headOf = (n: Node, w: Walk): Layers => {
   let product = n
   let bias: Float64Array | undefined
   if (n._tag === 'Add') {
@@ -169,43 +163,42 @@ const headOf = (n: Node, w: Walk): Layer[] => {
   const weights = w.constOf(product.rhs)
   if (weights === undefined) return refuse(product, 'constant head weights', 'weights that depend on the data')
   const [k, units] = product.rhs.type.shape as [number, number]
-  const below = binaryOf(product.lhs, w, 'the head')
   const head: Layer = { _tag: 'Linear', label: nameOf(n), k, n: units, weights, binaryWeights: product.rhs.type.dtype === 'binary', ...(bias === undefined ? {} : { bias }) }
-  return [...below, head]
+  return then(binaryOf(product.lhs, w, 'the head'), head)
 }
 
 /** The layers that compute a binary (±1) tensor. */
-const binaryOf = (n: Node, w: Walk, user: string): Layer[] => {
+const binaryOf = (n: Node, w: Walk, user: string): Layers => {
   if (n.type.dtype !== 'binary') return refuse(n, `a ±1 input to ${user} (a binarized layer or a binary input)`, `a ${n.type.dtype} tensor`)
-  if (n._tag === 'Input') return [...inputOf(n, w)]
+  if (n._tag === 'Input') return inputOf(n, w)
   if (n._tag === 'Reshape') {
     const s = n.input.type.shape
-    if (s.length === 4 && n.type.shape.length === 2) return [...binaryOf(n.input, w, nameOf(n)), { _tag: 'Flatten', label: nameOf(n) }]
+    if (s.length === 4 && n.type.shape.length === 2) return then(binaryOf(n.input, w, nameOf(n)), { _tag: 'Flatten', label: nameOf(n) })
     return refuse(n, 'a flatten [batch, C, H, W] → [batch, C·H·W]', `a reshape to [${n.type.shape.join(', ')}]`)
   }
   if (n._tag === 'Pool' && n.op === 'max')
-    return [...binaryOf(n.input, w, nameOf(n)), { _tag: 'MaxPool', label: nameOf(n), window: n.window, stride: n.stride }]
+    return then(binaryOf(n.input, w, nameOf(n)), { _tag: 'MaxPool', label: nameOf(n), window: n.window, stride: n.stride })
   if (n._tag === 'Binarize' && n.input._tag === 'Input' && n.input.type.dtype === 'real')
-    return [...inputOf(n.input, w), { _tag: 'Sign', label: nameOf(n) }]
+    return then(inputOf(n.input, w), { _tag: 'Sign', label: nameOf(n) })
   if (n._tag === 'Binarize' && n.type.shape[0] === 'batch') return signLayer(n, w)
   return refuse(n, `a binarized layer, a max-pooling or a flatten before ${user}`, n._tag)
 }
 
 /** The one data input; a second, differently named input is refused. */
-const inputOf = (n: Node, w: Walk): Layer[] => {
+const inputOf = (n: Node, w: Walk): Layers => {
   if (n._tag !== 'Input') return refuse(n, 'the data input', n._tag)
   const [batch, ...shape] = n.type.shape
   if (batch !== 'batch' || n.type.dtype === 'index') return refuse(n, 'a per-example real or binary input', `shape [${n.type.shape.join(', ')}] of dtype ${n.type.dtype}`)
   w.inputs.add(n.name)
   if (w.inputs.size > 1) return refuse(n, 'one data input', `inputs ${[...w.inputs].map((s) => `"${s}"`).join(', ')}`)
   w.state.input = { name: n.name, shape: shape as number[], dtype: n.type.dtype }
-  return []
+  return E.right([])
 }
 
 const isBottom = (n: Node): boolean => n._tag === 'MatMul' || n._tag === 'Conv2d' || (n._tag === 'Pool' && n.op === 'max')
 
 /** binarize(chain([maxPool(chain(] product [))])) as one SignDense or SignConv layer. */
-const signLayer = (b: Binarize, w: Walk): Layer[] => {
+const signLayer = (b: Binarize, w: Walk): Layers => {
   // Named after the activation's site (`layer1.act` → `layer1`), else the pre-activation's label.
   const label = b.site.endsWith('.act') ? b.site.slice(0, -'.act'.length) : b.input.label ?? nameOf(b)
   const upper = fusableChain(b.input, w.constOf, isBottom)
@@ -218,9 +211,8 @@ const signLayer = (b: Binarize, w: Walk): Layer[] => {
     if (typeof lower === 'string') return refuse(product.input, 'a product followed by bias, scale, batch norm or a monotone function', lower)
     pool = { window: product.window, stride: product.stride }
     const inner = lower.units
-    inner.forEach((f, j) => {
-      if (f(-Number.MAX_VALUE) > f(Number.MAX_VALUE)) refuse(product, 'a non-decreasing chain between the product and max-pooling', `a decreasing one at unit ${j}`)
-    })
+    const down = inner.findIndex((f) => f(-Number.MAX_VALUE) > f(Number.MAX_VALUE))
+    if (down >= 0) return refuse(product, 'a non-decreasing chain between the product and max-pooling', `a decreasing one at unit ${down}`)
     const outer = units
     units = outer.map((f, j) => (s: number) => f(inner[j]!(s)))
     product = lower.product
@@ -228,30 +220,32 @@ const signLayer = (b: Binarize, w: Walk): Layer[] => {
   if (product._tag === 'MatMul') {
     if (pool !== undefined) return refuse(product, 'a convolution under max-pooling', 'a matrix product')
     const weights = binaryWeights(product.rhs, w)
+    if (E.isLeft(weights)) return weights
     const [k, n] = product.rhs.type.shape as [number, number]
     const x = product.lhs
     const below = x.type.dtype === 'binary' ? binaryOf(x, w, label) : inputOf(x, w)
     const fold = x.type.dtype === 'binary' ? foldInteger(units, k) : foldReal(units)
-    return [...below, { _tag: 'SignDense', label, k, n, weights, fold }]
+    return then(below, { _tag: 'SignDense', label, k, n, weights: weights.right, fold })
   }
   if (product._tag !== 'Conv2d') return refuse(product, 'a matrix product or a convolution', product._tag)
   const weights = binaryWeights(product.kernel, w)
+  if (E.isLeft(weights)) return weights
   const [o, c, kh, kw] = product.kernel.type.shape as [number, number, number, number]
   const x = product.input
   const integer = x.type.dtype === 'binary' && [1, 0, -1].includes(product.padValue)
   const below = x.type.dtype === 'binary' ? binaryOf(x, w, label) : inputOf(x, w)
   const fold = integer ? foldInteger(units, c * kh * kw) : foldReal(units)
-  return [...below, {
+  return then(below, {
     _tag: 'SignConv', label, c, o, kh, kw, stride: product.stride, padding: product.padding, padValue: product.padValue,
-    ...(pool === undefined ? {} : { pool }), weights, fold,
-  }]
+    ...(pool === undefined ? {} : { pool }), weights: weights.right, fold,
+  })
 }
 
 /** The ±1 values of a layer's binary weights (the mode network's sign of η). */
-const binaryWeights = (n: Node, w: Walk): Float64Array => {
+const binaryWeights = (n: Node, w: Walk): E.Either<ExportError, Float64Array> => {
   const v = w.constOf(n)
   if (n.type.dtype !== 'binary' || v === undefined)
     return refuse(n, 'binary weights (a binarized parameter)', v === undefined ? 'weights that depend on the data' : 'real weights')
   if (v.length !== sizeOf(n.type.shape)) return refuse(n, `${sizeOf(n.type.shape)} weights`, `${v.length}`)
-  return v
+  return E.right(v)
 }

@@ -4,7 +4,10 @@
  * conv networks, on every back end.
  */
 import fc from 'fast-check'
-import { describe, it } from 'vitest'
+import * as E from 'fp-ts/lib/Either.js'
+import { describe, expect, it } from 'vitest'
+import { deploy } from '../../src/export/deploy.js'
+import { drawExportError } from '../../src/export/errors.js'
 import type { BackendName } from '../../src/interpreters/compiled/index.js'
 import { withBatchNormMode } from '../../src/train/modes.js'
 import { arbConvNet, arbNet, build, buildConv } from '../interpreters/compiled/nets.js'
@@ -38,5 +41,20 @@ describe('deploy', () => {
       }),
       { seed: 14, numRuns: 15 },
     )
+  })
+})
+
+describe('deploy refuses what it cannot express', () => {
+  const refusal = (spec: Parameters<typeof build>[0]): string => {
+    const d = deploy(withBatchNormMode(build(spec).net, 'inference'))
+    return E.isLeft(d) ? drawExportError(d.left, 'model.json') : 'exported'
+  }
+  const layer = { width: 3, weightNoise: { family: 'none' }, bias: 'none', scale: 'none', batchNorm: 'none', unary: 'none', act: { family: 'none' } } as const
+  const spec = { input: 'real', inputWidth: 2, layers: [layer], head: 2, loss: false, batch: 1, seed: 3 } as const
+
+  it('pins the messages', () => {
+    expect(refusal(spec)).toBe('exported')
+    expect(refusal({ ...spec, layers: [{ ...layer, unary: 'abs' }] })).toMatchInlineSnapshot(`"model.json: cannot export Unary: expected a product followed by bias, scale, batch norm or a monotone function, found abs is not monotone"`)
+    expect(refusal({ ...spec, head: 0 })).toMatchInlineSnapshot(`"model.json: cannot export output "output": expected an output of that name, found outputs "hidden""`)
   })
 })
