@@ -8,7 +8,7 @@ export default defineConfig({
     // Docs examples import the package by name; in the repository that is the source tree.
     alias: [
       { find: /^sbnkit$/, replacement: src('index.ts') },
-      { find: /^sbnkit\/(dsl|interpreters|estimators|data|train|node)$/, replacement: src('$1/index.ts') },
+      { find: /^sbnkit\/(dsl|interpreters|estimators|data|train|node|export)$/, replacement: src('$1/index.ts') },
     ],
   },
   test: {

@@ -18,6 +18,7 @@ const commands: Readonly<Record<string, { readonly summary: string; readonly loa
   bench: { summary: 'throughput of the compiled interpreter on a model file', load: async () => (await import('./bench.js')).benchCommand },
   predict: { summary: 'predictions of a model on inputs without labels', load: async () => (await import('./predict.js')).predictCommand },
   eval: { summary: 'loss and accuracy of a model on MNIST, Fashion-MNIST or a dataset file', load: async () => (await import('./eval.js')).evalCommand },
+  export: { summary: 'write a model as a packed 1-bit file or an ONNX graph', load: async () => (await import('./export.js')).exportCommand },
   train: { summary: 'train a model file or a preset on MNIST, Fashion-MNIST or a dataset file', load: async () => (await import('./train.js')).trainCommand },
 }
 

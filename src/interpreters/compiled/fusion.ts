@@ -56,16 +56,20 @@ const bnOp = (n: BatchNorm, constOf: ConstOf): ChainOp | undefined => {
   return (u, x) => (g[u]! * (x - m[u]!)) / Math.sqrt(v[u]! + n.eps) + b[u]!
 }
 
+/** The default bottom of a chain: a product. */
+const isProduct = (n: Node): boolean => n._tag === 'MatMul' || n._tag === 'Conv2d'
+
 /**
  * Walks down from a binarize's input through fusable ops to a product. `rank` and `axis`
  * describe the output (2 and 1 for dense [batch, N], 4 and 1 for NCHW convolutions).
- * Returns the chain, or the reason it stops.
+ * Returns the chain, or the reason it stops. `isBottom` may stop the walk at other nodes too
+ * (the exporter stops at max-pooling, see src/export/deploy.ts).
  */
-export const fusableChain = (top: Node, constOf: ConstOf): Chain | string => {
+export const fusableChain = (top: Node, constOf: ConstOf, isBottom: (n: Node) => boolean = isProduct): Chain | string => {
   const ops: ChainOp[] = []
   let n = top
   for (;;) {
-    if (n._tag === 'MatMul' || n._tag === 'Conv2d') break
+    if (isBottom(n)) break
     const rank = n.type.shape.length
     const units = n.type.shape[1]
     if (typeof units !== 'number' || n.type.shape[0] !== 'batch') return `${n._tag} has no per-example unit axis`

@@ -1,0 +1,70 @@
+/**
+ * `npm run demo`: bundles the live page (demo/main.ts and its worker demo/worker.ts) with esbuild
+ * into demo/dist/, a static folder any web server can serve (a module worker does not start from
+ * file://). `npm run demo -- --serve [PORT]` then serves it on http://localhost:PORT/ (default
+ * 8123) until interrupted.
+ */
+import { copyFile, mkdir, readFile, stat } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import { dirname, extname, join, normalize } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+
+const here = dirname(fileURLToPath(import.meta.url))
+export const distDir = join(here, 'dist')
+
+/** Builds demo/dist/: index.html, main.js, worker.js (and source maps). */
+export const buildDemo = async (): Promise<void> => {
+  await mkdir(distDir, { recursive: true })
+  await build({
+    entryPoints: { main: join(here, 'main.ts'), worker: join(here, 'worker.ts') },
+    outdir: distDir,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    sourcemap: true,
+    minify: true,
+    logLevel: 'warning',
+    // src/data/errors.ts re-exports a helper of src/io/atomic.ts (Node's fs): unused here, so
+    // tree-shaken, but esbuild must still resolve its imports. `assertPortable` checks below
+    // that no node: import survives in the bundle.
+    external: ['node:*'],
+  })
+  for (const file of ['main.js', 'worker.js']) {
+    const text = await readFile(join(distDir, file), 'utf8')
+    const found = text.match(/["']node:[a-z/]+["']/)
+    if (found !== null) throw new Error(`demo/dist/${file} imports ${found[0]}: a Node built-in reached the browser bundle`)
+  }
+  await copyFile(join(here, 'index.html'), join(distDir, 'index.html'))
+}
+
+const types: Readonly<Record<string, string>> = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json', '.wasm': 'application/wasm' }
+
+/** Serves demo/dist/ on `port` (0: any free port); resolves with the port once listening. */
+export const serveDemo = (port: number): Promise<{ readonly port: number; readonly close: () => void }> =>
+  new Promise((resolve) => {
+    const server = createServer((req, res) => {
+      const path = normalize(join(distDir, decodeURIComponent((req.url ?? '/').split('?')[0]!)))
+      const file = path.endsWith('/') || path === distDir ? join(path, 'index.html') : path
+      if (!file.startsWith(distDir)) return void res.writeHead(403).end()
+      void stat(file)
+        .then(() => readFile(file))
+        .then((body) => res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(body))
+        .catch(() => res.writeHead(404).end('not found'))
+    })
+    server.listen(port, '127.0.0.1', () => {
+      const address = server.address()
+      resolve({ port: typeof address === 'object' && address !== null ? address.port : port, close: () => server.close() })
+    })
+  })
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await buildDemo()
+  process.stderr.write(`built ${distDir}\n`)
+  const at = process.argv.indexOf('--serve')
+  if (at >= 0) {
+    const s = await serveDemo(Number(process.argv[at + 1] ?? 8123))
+    process.stderr.write(`serving the demo on http://localhost:${s.port}/ (Ctrl-C stops)\n`)
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * Export: a trained network's mode network as a packed 1-bit file (`sbnkit-packed/1`, read back
+ * by `readPacked` / `loadPacked` in Node and in the browser) or as a standard ONNX graph.
+ * See docs/export.md.
+ */
+export { deploy } from './deploy.js'
+export type { Deployed, DeployedInput, Layer, Window } from './deploy.js'
+export { drawExportError } from './errors.js'
+export type { ExportError } from './errors.js'
+export { toNetwork } from './network.js'
+export { encodePacked, packedFormat, packedMagic, packedVersion } from './packed.js'
+export type { PackedOptions } from './packed.js'
+export { decodePacked, readPacked, loadPacked } from './unpack.js'
+export { crc32 } from './crc32.js'
+export { encodeOnnx, onnxOpset, onnxIrVersion } from './onnx.js'
