@@ -48,8 +48,14 @@ export interface TrainConfig {
   readonly logEvery?: number
   /** Matrix-product kernels of the passes, with a name for checkpoints (default: reference). */
   readonly kernels?: { readonly name: string; readonly kernels: Kernels }
-  /** Rows per evaluation pass (default 1000; the result does not depend on it). */
+  /** Rows per evaluation pass of the reference path (default 1000; the result does not depend on it). */
   readonly evalChunk?: number
+  /**
+   * Who evaluates validation and test sets: the compiled interpreter (default, bit-identical to
+   * the reference path with the reference kernels, falling back to it where it cannot serve) or
+   * the reference interpreter with the training kernels.
+   */
+  readonly evaluation?: 'compiled' | 'reference'
 }
 
 export interface TrainData {
@@ -121,6 +127,8 @@ export const fingerprint = (c: TrainConfig): Readonly<Record<string, string | nu
   patience: c.patience ?? 'none',
   select: c.select ?? 'mode',
   kernels: c.kernels?.name ?? 'reference',
+  // Only a non-default evaluation is recorded, so checkpoints made before the option existed still resume.
+  ...(c.evaluation === 'reference' ? { evaluation: 'reference' } : {}),
 })
 
 /** Settings a resumed run may change: more epochs extend a finished run. */

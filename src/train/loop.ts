@@ -86,6 +86,8 @@ export interface TrainHooks {
   readonly shouldStop?: () => boolean
   /** Milliseconds, for the `seconds` of epoch records only (default performance.now). */
   readonly clock?: () => number
+  /** One-line notes for the user's log, each said once (an evaluation falling back to the reference interpreter). */
+  readonly onNote?: (message: string) => void
 }
 
 export type TrainError =
@@ -221,9 +223,15 @@ export const train = async (
   let state = resume === undefined ? initialState(routing, net, config) : { ...resume, optimizer: resume.optimizer.map(copyState) }
   const params = copyTensors(net.params)
   const snapshot = (): TrainerState => ({ ...state, optimizer: state.optimizer.map(copyState) })
+  const noted = new Set<string>()
+  const onNote = (m: string): void => {
+    if (!noted.has(m)) hooks.onNote?.(m)
+    noted.add(m)
+  }
   const evaluate = (set: Dataset, k: Key, p: Tensors): E.Either<RunError, Evaluation> =>
     evaluateSet(withParams(evalNet, p), set, {
       members: config.ensemble, key: k, ...(config.evalChunk === undefined ? {} : { chunk: config.evalChunk }), ...(kernels === undefined ? {} : { kernels }),
+      ...(config.evaluation === undefined ? {} : { interpreter: config.evaluation }), onNote,
     })
   const save = async (best: boolean): Promise<TrainError | undefined> => {
     if (hooks.checkpoint === undefined) return undefined

@@ -1,0 +1,74 @@
+/**
+ * Evaluation through the compiled interpreter (`compile`, src/interpreters/compiled): the logits
+ * of the mode network and of sampled networks, computed by bit-packed kernels instead of the
+ * reference float64 loops, with exactly the reference's values (the compiled interpreter is
+ * bit-identical to it, and shares the sampling rule and the Threefry keys with the Monte Carlo
+ * interpreter), so `evaluate.ts` scores them with the same code and gets the same bits.
+ *
+ * Where the compiled path cannot serve, the caller falls back to the reference path and is told
+ * why:
+ * - the compiler fails (no WebAssembly here, a rejected module): both predictors;
+ * - a sampled pass draws its activations by index within one run, so the ensemble is compiled
+ *   only when the whole set fits in one run (`ENSEMBLE_BYTES` of per-example buffers); a chunked
+ *   sampled run would need the draws of rows start.. of a larger batch, which the compiled
+ *   kernels do not take yet.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type { Checked, Loss, Network } from '../dsl/node.js'
+import { draw as drawDslError } from '../dsl/errors.js'
+import { typecheck } from '../dsl/typecheck.js'
+import type { Key } from '../dsl/random.js'
+import type { Compiled } from '../interpreters/compiled/index.js'
+import { compile, drawCompileError } from '../interpreters/compiled/index.js'
+import type { RunError } from '../interpreters/errors.js'
+import type { Feed, NDArray } from '../interpreters/ndarray.js'
+
+// ---------------------------------------------------------------------------------------------
+// Model
+
+/** Rows per compiled mode run (any size gives the same bits; this one keeps the memory near 64 MB for the conv preset). */
+export const COMPILED_CHUNK = 512
+
+/** Default memory a one-run compiled ensemble may take (beyond it: the reference path). */
+export const ENSEMBLE_BYTES = 256 * 2 ** 20
+
+/** A compiled program computing a loss head's logits, in one mode. */
+export interface LogitsProgram {
+  /** The logits of these rows (a sampled pass with `key` in sample mode). */
+  readonly logits: (feed: Feed, key?: Key) => E.Either<RunError, NDArray>
+  /** Bytes of per-example buffers per row. */
+  readonly bytesPerRow: number
+}
+
+// ---------------------------------------------------------------------------------------------
+// Constructors
+
+/** The network whose one output is the loss head's logits (so the compiled plan computes nothing else). */
+const logitsNetwork = (net: Checked<Network>, l: Loss): E.Either<string, Checked<Network>> =>
+  E.mapLeft(drawDslError)(typecheck({ outputs: { logits: l.logits }, params: net.params }))
+
+const bytesPerRow = (c: Compiled): number =>
+  c.plan.buffers.reduce((sum, b) => (b.perExample ? sum + b.bytes : sum), 0)
+
+/**
+ * The logits of `l` computed by the compiled interpreter (WebAssembly back end) in `mode`, or
+ * why it cannot be built.
+ * @example compiledLogits(net, l, 'mode') // right({ logits, bytesPerRow }) | left('compile: WebAssembly is not available here …')
+ */
+export const compiledLogits = (net: Checked<Network>, l: Loss, mode: 'mode' | 'sample'): E.Either<string, LogitsProgram> => {
+  const sub = logitsNetwork(net, l)
+  if (E.isLeft(sub)) return sub
+  const c = compile(sub.right, { backend: 'wasm', mode })
+  if (E.isLeft(c)) return E.left(drawCompileError(c.left))
+  const program = c.right
+  return E.right({
+    logits: (feed, key) => E.map((out: Readonly<Record<string, NDArray>>) => out['logits']!)(program.run(feed, key)),
+    bytesPerRow: bytesPerRow(program),
+  })
+}
+
+/**
+ * Whether a one-run compiled ensemble over `rows` examples stays within `budget` bytes.
+ * @example fitsOneRun(program, 10_000, ENSEMBLE_BYTES) // true for a 784→512→512→10 MLP (about 12 kB a row)
+ */
+export const fitsOneRun = (p: LogitsProgram, rows: number, budget: number): boolean => p.bytesPerRow * rows <= budget
