@@ -26,8 +26,8 @@ import type { Feed, NDArray } from '../interpreters/ndarray.js'
 // ---------------------------------------------------------------------------------------------
 // Model
 
-/** Rows per compiled mode run (any size gives the same bits; this one keeps the memory near 64 MB for the conv preset). */
-export const COMPILED_CHUNK = 512
+/** Rows per compiled mode run (any size gives the same bits; the conv preset takes 386 kB a row, so about 50 MB). */
+export const COMPILED_CHUNK = 128
 
 /** Default memory a one-run compiled ensemble may take (beyond it: the reference path). */
 export const ENSEMBLE_BYTES = 256 * 2 ** 20
@@ -69,6 +69,6 @@ export const compiledLogits = (net: Checked<Network>, l: Loss, mode: 'mode' | 's
 
 /**
  * Whether a one-run compiled ensemble over `rows` examples stays within `budget` bytes.
- * @example fitsOneRun(program, 10_000, ENSEMBLE_BYTES) // true for a 784→512→512→10 MLP (about 12 kB a row)
+ * @example fitsOneRun(program, 10_000, ENSEMBLE_BYTES) // true for a 784→512→512→10 MLP (about 16 kB a row)
  */
 export const fitsOneRun = (p: LogitsProgram, rows: number, budget: number): boolean => p.bytesPerRow * rows <= budget
