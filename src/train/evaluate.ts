@@ -22,6 +22,7 @@ import { toFeedRows } from '../data/images.js'
 import { isWeight } from '../estimators/sites.js'
 import { bind } from '../interpreters/bind.js'
 import type { RunError } from '../interpreters/errors.js'
+import { drawRunError } from '../interpreters/errors.js'
 import { lossOutput, modeRule, passKey } from '../interpreters/montecarlo/index.js'
 import type { Feed, NDArray } from '../interpreters/ndarray.js'
 import { batchSize, gatherFeed, sliceFeed } from '../interpreters/ndarray.js'
@@ -173,10 +174,25 @@ export const evaluateSet = (net: Checked<Network>, data: Dataset, opts: Evaluate
   const l = lossE.right
   if (data.size === 0) return E.left({ _tag: 'EmptyData' })
   const chunk = opts.chunk ?? 1000
+  const noted = new Set<string>()
+  const note = (m: string): void => {
+    if (!noted.has(m)) opts.onNote?.(m)
+    noted.add(m)
+  }
   const labelName = l.target._tag === 'Input' ? l.target.name : ''
   const labelsOf = (feed: Feed, rows: number): NDArray => feed[labelName] ?? { shape: [rows], data: new Float64Array(rows) }
   const reference = (feed: Feed, rows: number, rule: BinarizeRule) =>
     evaluate({ net, feed, batch: rows, binarize: rule, ...(opts.kernels === undefined ? {} : { kernels: opts.kernels }) }, [l])
+  /**
+   * A compiled run's logits, or undefined when the compiled interpreter refuses these rows
+   * (`Unsupported`: a binary input holding a value other than ±1, which its bits cannot hold);
+   * the caller then runs them on the reference path, which computes the same network.
+   */
+  const compiledOr = (out: E.Either<RunError, NDArray>, which: string): E.Either<RunError, NDArray> | undefined => {
+    if (E.isRight(out) || out.left._tag !== 'Unsupported') return out
+    note(`evaluation: some rows of the ${which} run on the reference interpreter (${drawRunError(out.left)})`)
+    return undefined
+  }
   /** Visits every chunk of `size` rows (bound to the network first); stops at the first error. */
   const chunks = (size: number, visit: (feed: Feed, start: number, rows: number) => E.Either<RunError, void>): E.Either<RunError, void> => {
     for (let start = 0; start < data.size; start += size) {
@@ -202,10 +218,16 @@ export const evaluateSet = (net: Checked<Network>, data: Dataset, opts: Evaluate
       logits = ev.values.get(l.logits)!
       losses = ev.lossPerExample.get(l)!
     } else {
-      const out = modeSource.program.logits(feed)
-      if (E.isLeft(out)) return out
-      logits = out.right
-      losses = lossPerExample(l.op, logits, labels)
+      const out = compiledOr(modeSource.program.logits(feed), 'mode')
+      if (out === undefined) {
+        const ev = reference(feed, rows, modeRule)
+        logits = ev.values.get(l.logits)!
+        losses = ev.lossPerExample.get(l)!
+      } else {
+        if (E.isLeft(out)) return out
+        logits = out.right
+        losses = lossPerExample(l.op, logits, labels)
+      }
     }
     for (const v of losses) modeLoss += v
     scoreInto(l, predictive(l.op, logits), labels, mode)
@@ -221,9 +243,9 @@ export const evaluateSet = (net: Checked<Network>, data: Dataset, opts: Evaluate
     for (let j = 0; j < opts.members; j++) {
       const pass = passKey(opts.key, j)
       let logits: NDArray
-      if (ensSource === undefined) logits = reference(feed, rows, chunkRule(pass, start, rows)).values.get(l.logits)!
+      const out = ensSource === undefined ? undefined : compiledOr(ensSource.program.logits(feed, pass), 'ensemble')
+      if (out === undefined) logits = reference(feed, rows, chunkRule(pass, start, rows)).values.get(l.logits)!
       else {
-        const out = ensSource.program.logits(feed, pass)
         if (E.isLeft(out)) return out
         logits = out.right
       }

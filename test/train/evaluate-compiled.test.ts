@@ -6,7 +6,11 @@
 import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { dense, softmaxCrossEntropy } from '../../src/dsl/composites.js'
+import { initParams } from '../../src/dsl/init.js'
 import type { Checked, Network } from '../../src/dsl/node.js'
+import { input } from '../../src/dsl/primitives.js'
+import { typecheck } from '../../src/dsl/typecheck.js'
 import { key } from '../../src/dsl/random.js'
 import type { Feed } from '../../src/interpreters/ndarray.js'
 import { uniforms } from '../interpreters/compiled/nets.js'
@@ -81,6 +85,18 @@ describe('evaluation through the compiled interpreter', () => {
     expect(notes[0]).toMatch(/^evaluation: the ensemble runs on the reference interpreter \(11 examples need 1 MB in one compiled run, over its 1 MB; /)
     const reference = right(evaluateSet(net, feedDataset(feed), { ...opts, interpreter: 'reference' }))
     expect(bits(small)).toEqual(bits(reference))
+  })
+
+  it('rows the compiled interpreter refuses (a binary input that is not ±1) run on the reference path, with a note', () => {
+    const x = input('x', ['batch', 3], 'binary')
+    const logits = dense(2, { name: 'head' })(x)
+    const outputs = { loss: softmaxCrossEntropy(input('y', ['batch'], 'index'))(logits), output: logits }
+    const net = right(typecheck({ outputs, params: initParams(outputs, key(2)) }))
+    const feed = { x: { shape: [2, 3], data: Float64Array.of(1, -1, 0.5, -1, 1, 1) }, y: { shape: [2], data: Float64Array.of(0, 1) } }
+    const notes: string[] = []
+    const ev = right(evaluateSet(net, feedDataset(feed), { members: 2, key: key(0), onNote: (m) => notes.push(m) }))
+    expect(notes.map((m) => m.replace(/ run on .*/, ''))).toEqual(['evaluation: some rows of the mode', 'evaluation: some rows of the ensemble'])
+    expect(bits(ev)).toEqual(bits(right(evaluateSet(net, feedDataset(feed), { members: 2, key: key(0), interpreter: 'reference' }))))
   })
 
   it('errors stay values on the compiled path: a feed of the wrong shape', () => {
