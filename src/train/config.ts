@@ -13,7 +13,7 @@ import type { RunError } from '../interpreters/errors.js'
 import type { Kernels } from '../interpreters/reference/ops.js'
 import { referenceKernels } from '../interpreters/reference/ops.js'
 import { fastKernels } from './kernels/index.js'
-import type { Dataset } from './evaluate.js'
+import type { Dataset, EvaluationInterpreter } from './evaluate.js'
 import type { Optimizer } from './optimizers.js'
 import type { Recipe } from './recipes.js'
 import type { Schedule } from './schedules.js'
@@ -58,11 +58,12 @@ export interface TrainConfig {
   /** Rows per evaluation pass of the reference path (default 1000; the result does not depend on it). */
   readonly evalChunk?: number
   /**
-   * Who evaluates validation and test sets: the compiled interpreter (default, bit-identical to
-   * the reference path with the reference kernels, falling back to it where it cannot serve) or
-   * the reference interpreter with the training kernels.
+   * Who evaluates validation and test sets: `auto` (default: the compiled interpreter, unless it
+   * would multiply real inputs in float64, see `evaluateSet`), `compiled` (bit-identical to the
+   * reference path with the reference kernels, falling back to it where it cannot serve) or
+   * `reference` (the reference interpreter with the training kernels).
    */
-  readonly evaluation?: 'compiled' | 'reference'
+  readonly evaluation?: EvaluationInterpreter
 }
 
 /** Matrix-product kernels with the name checkpoints record (`fast`, `reference`, …). */
@@ -172,7 +173,7 @@ export const fingerprint = (c: TrainConfig): Readonly<Record<string, string | nu
   select: c.select ?? 'mode',
   kernels: kernelsOf(c).name,
   // Only a non-default evaluation is recorded, so checkpoints made before the option existed still resume.
-  ...(c.evaluation === 'reference' ? { evaluation: 'reference' } : {}),
+  ...(c.evaluation === undefined || c.evaluation === 'auto' ? {} : { evaluation: c.evaluation }),
 })
 
 /** Settings a resumed run may change: more epochs extend a finished run. */

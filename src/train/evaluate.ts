@@ -9,9 +9,10 @@
  * whole set. So the result does not depend on the chunk size and equals `monteCarlo`'s mode and
  * ensemble on the same key.
  *
- * By default the logits come from the compiled interpreter (evaluate-compiled.ts), bit-identical
- * to the reference path with the reference kernels; the reference path (`interpreter:
- * 'reference'`) serves where the compiled one cannot, and `onNote` is told why.
+ * The logits come from the compiled interpreter (evaluate-compiled.ts), bit-identical to the
+ * reference path with the reference kernels, unless it cannot serve or (`interpreter: 'auto'`,
+ * the default) would be slower than the reference path with the training kernels; `onNote` is
+ * told when it cannot serve.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Loss, Network } from '../dsl/node.js'
@@ -60,6 +61,8 @@ export interface Evaluation {
   readonly ensemble: Score & { readonly members: number }
 }
 
+export type EvaluationInterpreter = 'auto' | 'compiled' | 'reference'
+
 export interface EvaluateOptions {
   /** Ensemble size K ≥ 1. */
   readonly members: number
@@ -69,10 +72,12 @@ export interface EvaluateOptions {
   /** Matrix-product kernels of the reference path (default: the reference loops). */
   readonly kernels?: Kernels
   /**
-   * Who computes the logits: the compiled interpreter (default; bit-identical to the reference
-   * path with the reference kernels) or the reference interpreter.
+   * Who computes the logits: the compiled interpreter (bit-identical to the reference path with
+   * the reference kernels), the reference interpreter, or `auto` (default): compiled unless its
+   * plan would multiply real data in float64 (an MLP's first layer on scaled pixels), where the
+   * reference path with `kernels` is faster.
    */
-  readonly interpreter?: 'compiled' | 'reference'
+  readonly interpreter?: EvaluationInterpreter
   /**
    * Memory a compiled ensemble may take in its one run over the whole set (default 256 MB; a
    * larger set's ensemble runs on the reference path).
@@ -153,6 +158,8 @@ const compiledSource = (net: Checked<Network>, l: Loss, data: Dataset, which: 'm
     opts.onNote?.(`evaluation: the ${which} runs on the reference interpreter (${program.left})`)
     return undefined
   }
+  // A choice, not a failure: no note (docs/training.md, Evaluation, says when it is made).
+  if (opts.interpreter !== 'compiled' && program.right.floatProducts) return undefined
   if (which === 'mode') return { program: program.right, chunk: COMPILED_CHUNK }
   const budget = opts.compiledBytes ?? ENSEMBLE_BYTES
   if (fitsOneRun(program.right, data.size, budget)) return { program: program.right, chunk: data.size }

@@ -16,6 +16,7 @@ import type { Feed } from '../../src/interpreters/ndarray.js'
 import { uniforms } from '../interpreters/compiled/nets.js'
 import type { Evaluation } from '../../src/train/evaluate.js'
 import { evaluateSet, feedDataset } from '../../src/train/evaluate.js'
+import { compiledLogits } from '../../src/train/evaluate-compiled.js'
 import { withParams } from '../../src/train/modes.js'
 import type { Preset } from '../../src/train/presets.js'
 import { presetNetwork } from '../../src/train/presets.js'
@@ -69,7 +70,7 @@ describe('evaluation through the compiled interpreter', () => {
       const { net, feed } = build(c)
       const notes: string[] = []
       const opts = { members: c.members, key: key(c.seed + 1), chunk: c.chunk }
-      const compiled = right(evaluateSet(net, feedDataset(feed), { ...opts, onNote: (m) => notes.push(m) }))
+      const compiled = right(evaluateSet(net, feedDataset(feed), { ...opts, interpreter: 'compiled', onNote: (m) => notes.push(m) }))
       const reference = right(evaluateSet(net, feedDataset(feed), { ...opts, interpreter: 'reference' }))
       expect(notes).toEqual([])
       bits(compiled).forEach((v, i) => expect(Object.is(v, bits(reference)[i]), `${i}: ${v} vs ${bits(reference)[i]}`).toBe(true))
@@ -80,7 +81,7 @@ describe('evaluation through the compiled interpreter', () => {
     const { net, feed } = build({ preset: { kind: 'mlp', hidden: [9, 5] }, inputShape: [7], classes: 3, rows: 11, chunk: 4, members: 3, seed: 5 })
     const notes: string[] = []
     const opts = { members: 3, key: key(1), chunk: 4 }
-    const small = right(evaluateSet(net, feedDataset(feed), { ...opts, compiledBytes: 64, onNote: (m) => notes.push(m) }))
+    const small = right(evaluateSet(net, feedDataset(feed), { ...opts, interpreter: 'compiled', compiledBytes: 64, onNote: (m) => notes.push(m) }))
     expect(notes).toHaveLength(1)
     expect(notes[0]).toMatch(/^evaluation: the ensemble runs on the reference interpreter \(11 examples need 1 MB in one compiled run, over its 1 MB; /)
     const reference = right(evaluateSet(net, feedDataset(feed), { ...opts, interpreter: 'reference' }))
@@ -94,9 +95,26 @@ describe('evaluation through the compiled interpreter', () => {
     const net = right(typecheck({ outputs, params: initParams(outputs, key(2)) }))
     const feed = { x: { shape: [2, 3], data: Float64Array.of(1, -1, 0.5, -1, 1, 1) }, y: { shape: [2], data: Float64Array.of(0, 1) } }
     const notes: string[] = []
-    const ev = right(evaluateSet(net, feedDataset(feed), { members: 2, key: key(0), onNote: (m) => notes.push(m) }))
+    const ev = right(evaluateSet(net, feedDataset(feed), { members: 2, key: key(0), interpreter: 'compiled', onNote: (m) => notes.push(m) }))
     expect(notes.map((m) => m.replace(/ run on .*/, ''))).toEqual(['evaluation: some rows of the mode', 'evaluation: some rows of the ensemble'])
     expect(bits(ev)).toEqual(bits(right(evaluateSet(net, feedDataset(feed), { members: 2, key: key(0), interpreter: 'reference' }))))
+  })
+
+  it("'auto' compiles a conv preset, and leaves an MLP on real inputs to the reference path (a choice: no note)", () => {
+    const conv = build({ preset: { kind: 'conv', channels: [3, 4] }, inputShape: [1, 9, 9], classes: 3, rows: 4, chunk: 4, members: 1, seed: 3 })
+    const mlpCase = build({ preset: { kind: 'mlp', hidden: [5] }, inputShape: [6], classes: 3, rows: 4, chunk: 4, members: 1, seed: 4 })
+    const notes: string[] = []
+    right(evaluateSet(conv.net, feedDataset(conv.feed), { members: 1, key: key(0), onNote: (m) => notes.push(m) }))
+    expect(notes).toEqual([])
+    const auto = right(evaluateSet(mlpCase.net, feedDataset(mlpCase.feed), { members: 1, key: key(0), onNote: (m) => notes.push(m) }))
+    expect(notes).toEqual([])
+    expect(bits(auto)).toEqual(bits(right(evaluateSet(mlpCase.net, feedDataset(mlpCase.feed), { members: 1, key: key(0), interpreter: 'reference' }))))
+    const floats = (n: typeof conv.net, m: 'mode' | 'sample'): boolean => {
+      const l = n.outputs['loss']
+      if (l?._tag !== 'Loss') throw new Error('a loss head')
+      return right(compiledLogits(n, l, m)).floatProducts
+    }
+    expect([floats(conv.net, 'mode'), floats(conv.net, 'sample'), floats(mlpCase.net, 'mode'), floats(mlpCase.net, 'sample')]).toEqual([false, false, true, true])
   })
 
   it('errors stay values on the compiled path: a feed of the wrong shape', () => {

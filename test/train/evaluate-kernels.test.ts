@@ -30,7 +30,7 @@ describe('train() kernels and evaluation', () => {
 
   it('evaluates on the compiled interpreter: same scores as the reference evaluation with the reference kernels, no note', async () => {
     const notes: string[] = []
-    const compiled = right(await train(tinyNet(), tinyData(), tinyConfig({ epochs: 2, kernels: referenceKernelChoice }), { onNote: (m) => notes.push(m) }))
+    const compiled = right(await train(tinyNet(), tinyData(), tinyConfig({ epochs: 2, kernels: referenceKernelChoice, evaluation: 'compiled' }), { onNote: (m) => notes.push(m) }))
     const reference = right(await train(tinyNet(), tinyData(), tinyConfig({ epochs: 2, kernels: referenceKernelChoice, evaluation: 'reference' })))
     expect(notes).toEqual([])
     expect(compiled.state.history.map((h) => h.validation)).toEqual(reference.state.history.map((h) => h.validation))
