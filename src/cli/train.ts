@@ -333,6 +333,7 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
         return w
       },
       shouldStop: () => interrupted,
+      onNote: (m) => io.err(`sbnkit train: ${m}\n`),
     }, restored?.state).finally(unsubscribe)
     const pointer = join(dir, POINTER)
     if (E.isLeft(result)) {

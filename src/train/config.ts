@@ -4,13 +4,16 @@
  * trajectory, stored in checkpoints so that a resume under different settings is refused rather
  * than silently producing a run that is neither the old one nor a fresh one.
  */
+import * as E from 'fp-ts/lib/Either.js'
 import { topoOrder } from '../interpreters/algebra.js'
 import type { Checked, Network } from '../dsl/node.js'
 import { seedKey } from '../dsl/random.js'
 import type { Estimator } from '../estimators/estimator.js'
 import type { RunError } from '../interpreters/errors.js'
 import type { Kernels } from '../interpreters/reference/ops.js'
-import type { Dataset } from './evaluate.js'
+import { referenceKernels } from '../interpreters/reference/ops.js'
+import { fastKernels } from './kernels/index.js'
+import type { Dataset, EvaluationInterpreter } from './evaluate.js'
 import type { Optimizer } from './optimizers.js'
 import type { Recipe } from './recipes.js'
 import type { Schedule } from './schedules.js'
@@ -46,10 +49,27 @@ export interface TrainConfig {
   readonly select?: 'mode' | 'ensemble'
   /** A step record every this many optimizer steps (0: none). */
   readonly logEvery?: number
-  /** Matrix-product kernels of the passes, with a name for checkpoints (default: reference). */
-  readonly kernels?: { readonly name: string; readonly kernels: Kernels }
-  /** Rows per evaluation pass (default 1000; the result does not depend on it). */
+  /**
+   * Matrix-product kernels of the passes, with a name for checkpoints. Default: `defaultKernels()`,
+   * the fast WebAssembly kernels where the host has them (as `sbnkit train`), else the reference
+   * loops; `referenceKernelChoice` asks for the reference float64 loops explicitly.
+   */
+  readonly kernels?: KernelChoice
+  /** Rows per evaluation pass of the reference path (default 1000; the result does not depend on it). */
   readonly evalChunk?: number
+  /**
+   * Who evaluates validation and test sets: `auto` (default: the compiled interpreter, unless it
+   * would multiply real inputs in float64, see `evaluateSet`), `compiled` (bit-identical to the
+   * reference path with the reference kernels, falling back to it where it cannot serve) or
+   * `reference` (the reference interpreter with the training kernels).
+   */
+  readonly evaluation?: EvaluationInterpreter
+}
+
+/** Matrix-product kernels with the name checkpoints record (`fast`, `reference`, …). */
+export interface KernelChoice {
+  readonly name: string
+  readonly kernels: Kernels
 }
 
 export interface TrainData {
@@ -62,6 +82,37 @@ export interface TrainData {
 export type ConfigError =
   | { readonly _tag: 'InvalidConfig'; readonly option: string; readonly expected: string; readonly found: string }
   | { readonly _tag: 'Run'; readonly error: RunError }
+
+// ---------------------------------------------------------------------------------------------
+// Constructors
+
+/**
+ * The reference float64 loops, asked for explicitly (`{ ...config, kernels: referenceKernelChoice }`).
+ * @example train(net, data, { ...config, kernels: referenceKernelChoice })
+ */
+export const referenceKernelChoice: KernelChoice = { name: 'reference', kernels: referenceKernels }
+
+let fastChoice: KernelChoice | undefined
+
+/**
+ * The kernels `train()` uses when the configuration names none: the fast WebAssembly SIMD
+ * kernels (`fastKernels()`, as `sbnkit train --kernels fast`) where the host validates them,
+ * else the reference loops. Built once per process (the modules are compiled on first use).
+ * @example kernelsOf(config).name // 'fast' on Node ≥ 20
+ */
+export const defaultKernels = (): KernelChoice => {
+  if (fastChoice === undefined) {
+    const fast = fastKernels()
+    fastChoice = E.isRight(fast) ? { name: 'fast', kernels: fast.right } : referenceKernelChoice
+  }
+  return fastChoice
+}
+
+/**
+ * The kernels a configuration trains with: its own, else `defaultKernels()`.
+ * @example kernelsOf({ ...config, kernels: referenceKernelChoice }).name // 'reference'
+ */
+export const kernelsOf = (c: Pick<TrainConfig, 'kernels'>): KernelChoice => c.kernels ?? defaultKernels()
 
 // ---------------------------------------------------------------------------------------------
 // Rules
@@ -120,7 +171,9 @@ export const fingerprint = (c: TrainConfig): Readonly<Record<string, string | nu
   ensemble: c.ensemble,
   patience: c.patience ?? 'none',
   select: c.select ?? 'mode',
-  kernels: c.kernels?.name ?? 'reference',
+  kernels: kernelsOf(c).name,
+  // Only a non-default evaluation is recorded, so checkpoints made before the option existed still resume.
+  ...(c.evaluation === undefined || c.evaluation === 'auto' ? {} : { evaluation: c.evaluation }),
 })
 
 /** Settings a resumed run may change: more epochs extend a finished run. */

@@ -8,6 +8,11 @@
  * e·(units per example) + i of its site key, exactly as the Monte Carlo interpreter does on the
  * whole set. So the result does not depend on the chunk size and equals `monteCarlo`'s mode and
  * ensemble on the same key.
+ *
+ * The logits come from the compiled interpreter (evaluate-compiled.ts), bit-identical to the
+ * reference path with the reference kernels, unless it cannot serve or (`interpreter: 'auto'`,
+ * the default) would be slower than the reference path with the training kernels; `onNote` is
+ * told when it cannot serve.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Loss, Network } from '../dsl/node.js'
@@ -18,6 +23,7 @@ import { toFeedRows } from '../data/images.js'
 import { isWeight } from '../estimators/sites.js'
 import { bind } from '../interpreters/bind.js'
 import type { RunError } from '../interpreters/errors.js'
+import { drawRunError } from '../interpreters/errors.js'
 import { lossOutput, modeRule, passKey } from '../interpreters/montecarlo/index.js'
 import type { Feed, NDArray } from '../interpreters/ndarray.js'
 import { batchSize, gatherFeed, sliceFeed } from '../interpreters/ndarray.js'
@@ -25,7 +31,9 @@ import { signsInto } from '../interpreters/noise.js'
 import type { BinarizeRule } from '../interpreters/reference/forward.js'
 import { evaluate } from '../interpreters/reference/forward.js'
 import type { Kernels } from '../interpreters/reference/ops.js'
-import { predictive } from '../interpreters/reference/ops.js'
+import { lossPerExample, predictive } from '../interpreters/reference/ops.js'
+import type { LogitsProgram } from './evaluate-compiled.js'
+import { COMPILED_CHUNK, ENSEMBLE_BYTES, compiledLogits, fitsOneRun } from './evaluate-compiled.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -53,13 +61,30 @@ export interface Evaluation {
   readonly ensemble: Score & { readonly members: number }
 }
 
+export type EvaluationInterpreter = 'auto' | 'compiled' | 'reference'
+
 export interface EvaluateOptions {
   /** Ensemble size K ≥ 1. */
   readonly members: number
   readonly key: Key
-  /** Rows per forward pass (default 1000); the result does not depend on it. */
+  /** Rows per forward pass of the reference path (default 1000); the result does not depend on it. */
   readonly chunk?: number
+  /** Matrix-product kernels of the reference path (default: the reference loops). */
   readonly kernels?: Kernels
+  /**
+   * Who computes the logits: the compiled interpreter (bit-identical to the reference path with
+   * the reference kernels), the reference interpreter, or `auto` (default): compiled unless its
+   * plan would multiply real data in float64 (an MLP's first layer on scaled pixels), where the
+   * reference path with `kernels` is faster.
+   */
+  readonly interpreter?: EvaluationInterpreter
+  /**
+   * Memory a compiled ensemble may take in its one run over the whole set (default 256 MB; a
+   * larger set's ensemble runs on the reference path).
+   */
+  readonly compiledBytes?: number
+  /** Told, in one sentence, when a predictor falls back from the compiled to the reference path. */
+  readonly onNote?: (message: string) => void
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -118,6 +143,31 @@ const scoreInto = (l: Loss, probs: NDArray, labels: NDArray, sums: { nll: number
   }
 }
 
+/** Where the logits of one predictor come from: a compiled program (with its rows per run) or the reference path. */
+type Source = { readonly program: LogitsProgram; readonly chunk: number } | undefined
+
+/** The compiled source of one predictor, or undefined (after a note) when the reference path must serve. */
+const compiledSource = (net: Checked<Network>, l: Loss, data: Dataset, which: 'mode' | 'ensemble', opts: EvaluateOptions): Source => {
+  if (opts.interpreter === 'reference') return undefined
+  if (l.target._tag !== 'Input') {
+    opts.onNote?.(`evaluation: the ${which} runs on the reference interpreter (the loss target is a ${l.target._tag} node, not an input)`)
+    return undefined
+  }
+  const program = compiledLogits(net, l, which === 'mode' ? 'mode' : 'sample')
+  if (E.isLeft(program)) {
+    opts.onNote?.(`evaluation: the ${which} runs on the reference interpreter (${program.left})`)
+    return undefined
+  }
+  // A choice, not a failure: no note (docs/training.md, Evaluation, says when it is made).
+  if (opts.interpreter !== 'compiled' && program.right.floatProducts) return undefined
+  if (which === 'mode') return { program: program.right, chunk: COMPILED_CHUNK }
+  const budget = opts.compiledBytes ?? ENSEMBLE_BYTES
+  if (fitsOneRun(program.right, data.size, budget)) return { program: program.right, chunk: data.size }
+  const mb = (bytes: number): string => `${Math.ceil(bytes / 2 ** 20)} MB`
+  opts.onNote?.(`evaluation: the ensemble runs on the reference interpreter (${data.size} examples need ${mb(program.right.bytesPerRow * data.size)} in one compiled run, over its ${mb(budget)}; compiled sampled runs cannot yet be chunked)`)
+  return undefined
+}
+
 /**
  * The mode network and a K-member ensemble on every row of `data`. Sample j uses the pass key
  * `passKey(opts.key, j)`, as `monteCarlo` does.
@@ -131,30 +181,90 @@ export const evaluateSet = (net: Checked<Network>, data: Dataset, opts: Evaluate
   const l = lossE.right
   if (data.size === 0) return E.left({ _tag: 'EmptyData' })
   const chunk = opts.chunk ?? 1000
+  const noted = new Set<string>()
+  const note = (m: string): void => {
+    if (!noted.has(m)) opts.onNote?.(m)
+    noted.add(m)
+  }
+  const labelName = l.target._tag === 'Input' ? l.target.name : ''
+  const labelsOf = (feed: Feed, rows: number): NDArray => feed[labelName] ?? { shape: [rows], data: new Float64Array(rows) }
+  const reference = (feed: Feed, rows: number, rule: BinarizeRule) =>
+    evaluate({ net, feed, batch: rows, binarize: rule, ...(opts.kernels === undefined ? {} : { kernels: opts.kernels }) }, [l])
+  /**
+   * A compiled run's logits, or undefined when the compiled interpreter refuses these rows
+   * (`Unsupported`: a binary input holding a value other than ±1, which its bits cannot hold);
+   * the caller then runs them on the reference path, which computes the same network.
+   */
+  const compiledOr = (out: E.Either<RunError, NDArray>, which: string): E.Either<RunError, NDArray> | undefined => {
+    if (E.isRight(out) || out.left._tag !== 'Unsupported') return out
+    note(`evaluation: some rows of the ${which} run on the reference interpreter (${drawRunError(out.left)})`)
+    return undefined
+  }
+  /** Visits every chunk of `size` rows (bound to the network first); stops at the first error. */
+  const chunks = (size: number, visit: (feed: Feed, start: number, rows: number) => E.Either<RunError, void>): E.Either<RunError, void> => {
+    for (let start = 0; start < data.size; start += size) {
+      const end = Math.min(data.size, start + size)
+      const feed = data.slice(start, end)
+      const bound = bind(net, feed, [l])
+      if (E.isLeft(bound)) return bound
+      const r = visit(feed, start, end - start)
+      if (E.isLeft(r)) return r
+    }
+    return E.right(undefined)
+  }
+
   const mode = { nll: 0, correct: 0 }
-  const ens = { nll: 0, correct: 0 }
   let modeLoss = 0
-  for (let start = 0; start < data.size; start += chunk) {
-    const end = Math.min(data.size, start + chunk)
-    const feed = data.slice(start, end)
-    const bound = bind(net, feed, [l])
-    if (E.isLeft(bound)) return bound
-    const rows = end - start
-    const labelName = l.target._tag === 'Input' ? l.target.name : ''
-    const labels = feed[labelName] ?? { shape: [rows], data: new Float64Array(rows) }
-    const run = (rule: BinarizeRule) =>
-      evaluate({ net, feed, batch: rows, binarize: rule, ...(opts.kernels === undefined ? {} : { kernels: opts.kernels }) }, [l])
-    const modeEv = run(modeRule)
-    for (const v of modeEv.lossPerExample.get(l)!) modeLoss += v
-    scoreInto(l, predictive(l.op, modeEv.values.get(l.logits)!), labels, mode)
+  const modeSource = compiledSource(net, l, data, 'mode', opts)
+  const modeDone = chunks(modeSource?.chunk ?? chunk, (feed, _, rows) => {
+    const labels = labelsOf(feed, rows)
+    let logits: NDArray
+    let losses: Float64Array
+    if (modeSource === undefined) {
+      const ev = reference(feed, rows, modeRule)
+      logits = ev.values.get(l.logits)!
+      losses = ev.lossPerExample.get(l)!
+    } else {
+      const out = compiledOr(modeSource.program.logits(feed), 'mode')
+      if (out === undefined) {
+        const ev = reference(feed, rows, modeRule)
+        logits = ev.values.get(l.logits)!
+        losses = ev.lossPerExample.get(l)!
+      } else {
+        if (E.isLeft(out)) return out
+        logits = out.right
+        losses = lossPerExample(l.op, logits, labels)
+      }
+    }
+    for (const v of losses) modeLoss += v
+    scoreInto(l, predictive(l.op, logits), labels, mode)
+    return E.right(undefined)
+  })
+  if (E.isLeft(modeDone)) return modeDone
+
+  const ens = { nll: 0, correct: 0 }
+  const ensSource = compiledSource(net, l, data, 'ensemble', opts)
+  const ensDone = chunks(ensSource?.chunk ?? chunk, (feed, start, rows) => {
     let sum: Float64Array | undefined
+    let shape: readonly number[] = []
     for (let j = 0; j < opts.members; j++) {
-      const p = predictive(l.op, run(chunkRule(passKey(opts.key, j), start, rows)).values.get(l.logits)!)
+      const pass = passKey(opts.key, j)
+      let logits: NDArray
+      const out = ensSource === undefined ? undefined : compiledOr(ensSource.program.logits(feed, pass), 'ensemble')
+      if (out === undefined) logits = reference(feed, rows, chunkRule(pass, start, rows)).values.get(l.logits)!
+      else {
+        if (E.isLeft(out)) return out
+        logits = out.right
+      }
+      const p = predictive(l.op, logits)
+      shape = l.op === 'logistic-nll' ? [rows] : logits.shape
       sum ??= new Float64Array(p.data.length)
       for (let i = 0; i < sum.length; i++) sum[i]! += p.data[i]! / opts.members
     }
-    scoreInto(l, { shape: l.op === 'logistic-nll' ? [rows] : modeEv.values.get(l.logits)!.shape, data: sum! }, labels, ens)
-  }
+    scoreInto(l, { shape, data: sum! }, labelsOf(feed, rows), ens)
+    return E.right(undefined)
+  })
+  if (E.isLeft(ensDone)) return ensDone
   const n = data.size
   return E.right({
     examples: n,

@@ -22,7 +22,7 @@ import type { Dataset, Evaluation } from './evaluate.js'
 import { evaluateSet } from './evaluate.js'
 import type { EpochRecord, LogRecord } from './log.js'
 import type { ConfigError, TrainConfig, TrainData } from './config.js'
-import { checkConfig, fingerprint, resumeMismatches } from './config.js'
+import { checkConfig, fingerprint, kernelsOf, resumeMismatches } from './config.js'
 import { withBatchNormMode, withParams } from './modes.js'
 import type { OptimizerState, Tensors } from './optimizers.js'
 import type { Routing, RoutingError } from './routing.js'
@@ -87,6 +87,8 @@ export interface TrainHooks {
   readonly shouldStop?: () => boolean
   /** Milliseconds, for the `seconds` of epoch records only (default performance.now). */
   readonly clock?: () => number
+  /** One-line notes for the user's log, each said once (an evaluation falling back to the reference interpreter). */
+  readonly onNote?: (message: string) => void
 }
 
 export type TrainError =
@@ -208,20 +210,26 @@ export const train = async (
   const schedule = withTotal(config.schedule, config.epochs)
   const n = data.train.size
   const steps = Math.ceil(n / config.batchSize)
-  const kernels = config.kernels?.kernels
+  const kernels = kernelsOf(config).kernels
   const gradOpts = {
     estimator: config.estimator, weights: config.weightEstimator, sites: config.sites ?? {},
     latent: config.recipe.latent, weightSampling: config.recipe.weightSampling,
-    ...(kernels === undefined ? {} : { kernels }),
+    kernels,
   }
   const baselined = usesBaseline(config)
   // The loop steps its own buffers in place (no allocation per step) and hands out copies.
   let state = resume === undefined ? initialState(routing, net, config) : { ...resume, optimizer: resume.optimizer.map(copyState) }
   const params = copyTensors(net.params)
   const snapshot = (): TrainerState => ({ ...state, optimizer: state.optimizer.map(copyState) })
+  const noted = new Set<string>()
+  const onNote = (m: string): void => {
+    if (!noted.has(m)) hooks.onNote?.(m)
+    noted.add(m)
+  }
   const evaluate = (set: Dataset, k: Key, p: Tensors): E.Either<RunError, Evaluation> =>
     evaluateSet(withParams(evalNet, p), set, {
-      members: config.ensemble, key: k, ...(config.evalChunk === undefined ? {} : { chunk: config.evalChunk }), ...(kernels === undefined ? {} : { kernels }),
+      members: config.ensemble, key: k, ...(config.evalChunk === undefined ? {} : { chunk: config.evalChunk }), kernels,
+      ...(config.evaluation === undefined ? {} : { interpreter: config.evaluation }), onNote,
     })
   const save = async (best: boolean): Promise<TrainError | undefined> => {
     if (hooks.checkpoint === undefined) return undefined

@@ -11,7 +11,8 @@ import { concreteShape } from '../../dsl/shape.js'
 import type { NDArray } from '../ndarray.js'
 import { signsInto } from '../noise.js'
 import { elementwise, lossPerExample, map, matmul, unaryFn } from '../reference/ops.js'
-import { batchNorm, batchStats, conv2d, pool } from '../reference/spatial.js'
+import { batchStats } from '../reference/spatial.js'
+import { addInto, batchNormInto, conv2dInto, poolInto } from './float-steps.js'
 import type { UnitFn } from './epilogue.js'
 import type { StepEnv } from './plan.js'
 import { packRows } from './layout.js'
@@ -54,7 +55,7 @@ export const genericStep = (
     case 'MatMul':
       return (env) => write(env, out, matmul(arg(env, 0), arg(env, 1)).data)
     case 'Add':
-      return (env) => write(env, out, elementwise(arg(env, 0), arg(env, 1), (a, b) => a + b).data)
+      return (env) => addInto(arg(env, 0), arg(env, 1), read(env, out).data)
     case 'Mul':
       return (env) => write(env, out, elementwise(arg(env, 0), arg(env, 1), (a, b) => a * b).data)
     case 'Unary': {
@@ -62,16 +63,16 @@ export const genericStep = (
       return (env) => write(env, out, map(arg(env, 0), f).data)
     }
     case 'Conv2d':
-      return (env) => write(env, out, conv2d(arg(env, 0), arg(env, 1), node.stride, node.padding, node.padValue).data)
+      return (env) => conv2dInto(arg(env, 0), arg(env, 1), node.stride, node.padding, node.padValue, read(env, out).data)
     case 'Pool':
-      return (env) => write(env, out, pool(node.op, arg(env, 0), node.window, node.stride).out.data)
+      return (env) => poolInto(node.op, arg(env, 0), node.window, node.stride, read(env, out).data)
     case 'BatchNorm':
       return (env) => {
         const x = arg(env, 0)
         const c = [x.shape[1]!]
         const stats = node.mode === 'train' ? batchStats(x) : { mean: arg(env, 3).data, variance: arg(env, 4).data }
         const p = { gamma: arg(env, 1), beta: arg(env, 2), mean: { shape: c, data: stats.mean }, variance: { shape: c, data: stats.variance } }
-        write(env, out, batchNorm(x, p, node.eps).data)
+        batchNormInto(x, p, node.eps, read(env, out).data)
       }
     case 'Binarize':
       return binarizeStep(node.noise, node.site, kids[0]!, out, sampling)
