@@ -1,8 +1,8 @@
 /**
  * sbnkit/train (portable: bundles for the browser): optimizers and weight recipes, routing,
  * schedules, the training loop with its evaluation, presets and logs, and the fast training
- * kernels (`trainingKernels()`: WebAssembly SIMD where the host has it; pass them in the config's
- * `kernels`). Checkpoints in a directory are in `sbnkit/node`.
+ * kernels (`trainingKernels()`: WebAssembly SIMD where the host has it; `train()` uses them by
+ * default, `referenceKernelChoice` asks for the float64 reference loops). Checkpoints in a directory are in `sbnkit/node`.
  */
 export * from './optimizers.js'
 export { bop } from './optim/bop.js'
