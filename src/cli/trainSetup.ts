@@ -7,8 +7,8 @@ import { resolve } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { drawDataError, drawDataErrors } from '../data/errors.js'
 import { readDataFile } from '../data/file.js'
-import type { LoadedSplits } from '../data/loaders.js'
-import { loadSplits } from '../data/loaders.js'
+import type { DatasetName, LoadedSplits } from '../data/loaders.js'
+import { datasetNames, loadSplits } from '../data/loaders.js'
 import { permutation } from '../data/prng.js'
 import { drawAll } from '../dsl/errors.js'
 import type { Checked, Input, Network } from '../dsl/node.js'
@@ -39,6 +39,8 @@ export interface Settings {
   readonly model?: string
   readonly preset?: string
   readonly dataset: string
+  /** The directory of a dataset read from files the user downloaded (`cifar10`). */
+  readonly dataDir?: string
   readonly validation?: string
   readonly test?: string
   readonly limit?: number
@@ -81,6 +83,9 @@ export const defaults = (recipeName: RecipeName): Omit<Settings, 'dataset'> => (
 
 type Layout = 'flat' | 'nchw'
 
+/** Whether `--dataset` names a known dataset (`mnist`, `cifar10`, …) rather than a file. */
+export const isNamedDataset = (d: string): d is DatasetName => (datasetNames as readonly string[]).includes(d)
+
 /** The training rows used under `--limit N`: the first N of a fixed permutation, sorted. */
 export const limitRows = (size: number, limit: number): Uint32Array =>
   Uint32Array.from(permutation(size, siteKey(key(0), 'train:limit')).subarray(0, Math.min(size, limit))).sort()
@@ -105,13 +110,14 @@ interface LoadedData {
 /** Loads the dataset named by the settings, with images as `layout` asks. */
 export const loadData = async (s: Settings, layout: Layout, cacheDir: string | false): Promise<E.Either<string, LoadedData>> => {
   const limited = (d: Dataset): Dataset => (s.limit === undefined || s.limit >= d.size ? d : subsetOf(d, limitRows(d.size, s.limit)))
-  if (s.dataset === 'mnist' || s.dataset === 'fashion-mnist') {
-    const r = await loadSplits(s.dataset, { cacheDir })
+  if (isNamedDataset(s.dataset)) {
+    const r = await loadSplits(s.dataset, { cacheDir, ...(s.dataDir === undefined ? {} : { dataDir: s.dataDir }) })
     if (E.isLeft(r)) return E.left(drawDataError(r.left))
     const sp: LoadedSplits = r.right
     const opts = { scale: 'pm1', layout } as const
     const data = { train: limited(imageDataset(sp.train, opts)), validation: imageDataset(sp.validation, opts), test: imageDataset(sp.test, opts) }
-    const inputShape = layout === 'flat' ? [sp.train.rows * sp.train.cols] : [1, sp.train.rows, sp.train.cols]
+    const channels = sp.train.channels ?? 1
+    const inputShape = layout === 'flat' ? [channels * sp.train.rows * sp.train.cols] : [channels, sp.train.rows, sp.train.cols]
     return E.right({ data, inputShape, classes: sp.train.classes, description: `${sp.source}: ${data.train.size} training images (${sp.rule})` })
   }
   const feeds: Array<[keyof TrainData, string | undefined]> = [['train', s.dataset], ['validation', s.validation], ['test', s.test]]
@@ -215,9 +221,10 @@ export const buildConfig = (s: Settings): E.Either<string, { config: TrainConfig
 /** Absolute paths for the file settings (a resumed run may start in another directory). */
 export const absolutePaths = (s: Settings): Settings => {
   const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(p))
-  const isFile = s.dataset !== 'mnist' && s.dataset !== 'fashion-mnist'
+  const isFile = !isNamedDataset(s.dataset)
   return {
     ...s,
+    ...(s.dataDir === undefined ? {} : { dataDir: resolve(s.dataDir) }),
     ...(isFile ? { dataset: resolve(s.dataset) } : {}),
     ...(s.model === undefined ? {} : { model: abs(s.model)! }),
     ...(s.validation === undefined ? {} : { validation: abs(s.validation)! }),
