@@ -47,6 +47,7 @@ checkpoint; at the end it evaluates on test and writes DIR/model.json (docs/trai
 data and network:
   --dataset D           mnist (full, 60 000/10 000) | mnist-subset | fashion-mnist | cifar10 | FILE.json (sbnkit-data/1 with x and class labels y)
   --data-dir DIR        where cifar10's binary files are (cifar-10-batches-bin; see docs/datasets.md)
+  --augment A           none | crop:P,flip (random crop after padding P pixels, horizontal flip)
   --validation FILE     validation set for a FILE dataset (mnist and fashion-mnist have their split)
   --test FILE           test set for a FILE dataset
   --limit N             use only N training examples (a fixed subset): quick runs
@@ -115,7 +116,7 @@ export const processDeps: TrainDeps = {
 }
 
 const options = {
-  model: { type: 'string' }, preset: { type: 'string' }, dataset: { type: 'string' }, 'data-dir': { type: 'string' }, validation: { type: 'string' },
+  model: { type: 'string' }, preset: { type: 'string' }, dataset: { type: 'string' }, 'data-dir': { type: 'string' }, augment: { type: 'string' }, validation: { type: 'string' },
   test: { type: 'string' }, limit: { type: 'string' }, 'batch-norm': { type: 'boolean' }, estimator: { type: 'string' },
   'weight-estimator': { type: 'string' }, site: { type: 'string', multiple: true }, recipe: { type: 'string' },
   optimizer: { type: 'string' }, momentum: { type: 'string' }, lr: { type: 'string' }, schedule: { type: 'string' },
@@ -145,7 +146,7 @@ const oneOf = <T extends string>(flag: string, s: string, allowed: readonly T[])
 const flagSettings = (o: Values): E.Either<string, Partial<Settings>> => {
   const out: Record<string, unknown> = {}
   const checks: Array<[string | undefined, keyof Settings, (s: string) => E.Either<string, unknown>]> = [
-    [o.model, 'model', E.right], [o.preset, 'preset', E.right], [o.dataset, 'dataset', E.right], [o['data-dir'], 'dataDir', E.right],
+    [o.model, 'model', E.right], [o.preset, 'preset', E.right], [o.dataset, 'dataset', E.right], [o['data-dir'], 'dataDir', E.right], [o.augment, 'augment', E.right],
     [o.validation, 'validation', E.right], [o.test, 'test', E.right], [o.limit, 'limit', (s) => whole('limit', s, 1)],
     [o.estimator, 'estimator', E.right], [o['weight-estimator'], 'weightEstimator', E.right],
     [o.recipe, 'recipe', (s) => E.mapLeft((e: string) => `--${e}`)(parseRecipeName(s))],

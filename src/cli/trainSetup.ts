@@ -9,6 +9,7 @@ import { drawDataError, drawDataErrors } from '../data/errors.js'
 import { readDataFile } from '../data/file.js'
 import type { DatasetName, LoadedSplits } from '../data/loaders.js'
 import { datasetNames, loadSplits } from '../data/loaders.js'
+import { augmentedDataset, noAugmentation, parseAugmentation, showAugmentation } from '../data/augment.js'
 import { permutation } from '../data/prng.js'
 import { drawAll } from '../dsl/errors.js'
 import type { Checked, Input, Network } from '../dsl/node.js'
@@ -41,6 +42,8 @@ export interface Settings {
   readonly dataset: string
   /** The directory of a dataset read from files the user downloaded (`cifar10`). */
   readonly dataDir?: string
+  /** Augmentation of training images (`crop:4,flip`; see src/data/augment.ts). */
+  readonly augment?: string
   readonly validation?: string
   readonly test?: string
   readonly limit?: number
@@ -92,7 +95,7 @@ export const limitRows = (size: number, limit: number): Uint32Array =>
 
 const subsetOf = (d: Dataset, rows: Uint32Array): Dataset => ({
   size: rows.length,
-  rows: (indices) => d.rows(Array.from(indices, (i) => rows[i]!)),
+  rows: (indices, k) => d.rows(Array.from(indices, (i) => rows[i]!), k),
   slice: (start, end) => d.rows(rows.subarray(start, end)),
 })
 
@@ -115,10 +118,14 @@ export const loadData = async (s: Settings, layout: Layout, cacheDir: string | f
     if (E.isLeft(r)) return E.left(drawDataError(r.left))
     const sp: LoadedSplits = r.right
     const opts = { scale: 'pm1', layout } as const
-    const data = { train: limited(imageDataset(sp.train, opts)), validation: imageDataset(sp.validation, opts), test: imageDataset(sp.test, opts) }
+    const aug = parseAugmentation(s.augment ?? 'none')
+    if (E.isLeft(aug)) return E.left(`--augment: ${aug.left}`)
+    const train = aug.right === noAugmentation ? imageDataset(sp.train, opts) : augmentedDataset(sp.train, opts, aug.right)
+    const data = { train: limited(train), validation: imageDataset(sp.validation, opts), test: imageDataset(sp.test, opts) }
     const channels = sp.train.channels ?? 1
     const inputShape = layout === 'flat' ? [channels * sp.train.rows * sp.train.cols] : [channels, sp.train.rows, sp.train.cols]
-    return E.right({ data, inputShape, classes: sp.train.classes, description: `${sp.source}: ${data.train.size} training images (${sp.rule})` })
+    const augmented = aug.right === noAugmentation ? '' : `, augmented ${showAugmentation(aug.right)}`
+    return E.right({ data, inputShape, classes: sp.train.classes, description: `${sp.source}: ${data.train.size} training images${augmented} (${sp.rule})` })
   }
   const feeds: Array<[keyof TrainData, string | undefined]> = [['train', s.dataset], ['validation', s.validation], ['test', s.test]]
   const data: Partial<Record<keyof TrainData, Dataset>> = {}
@@ -159,8 +166,8 @@ const estimatorOf = (name: string, flag: string): E.Either<string, Estimator> =>
 export const buildPreset = (s: Settings, d: Pick<LoadedData, 'inputShape' | 'classes'>): E.Either<string, { net: Checked<Network>; description: string }> => {
   const p = parsePreset(s.preset ?? '')
   if (E.isLeft(p)) return E.left(`--preset: ${p.left}`)
-  if (p.right.kind === 'conv' && d.inputShape.length !== 3)
-    return E.left(`--preset conv needs images x of shape [N, channels, rows, cols], found per-example shape [${d.inputShape.join(', ')}]`)
+  if (p.right.kind !== 'mlp' && d.inputShape.length !== 3)
+    return E.left(`--preset ${s.preset ?? ''} needs images x of shape [N, channels, rows, cols], found per-example shape [${d.inputShape.join(', ')}]`)
   const r = recipe(s.recipe, s.optimizer)
   const weightNoise = E.isRight(r) ? r.right.weightNoise : undefined
   const net = presetNetwork(p.right, {
