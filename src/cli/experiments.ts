@@ -42,7 +42,7 @@ const slug = (id: string): string => id.replaceAll('/', '-')
 export const resultsTable = (plan: ExperimentPlan, results: readonly RunResult[]): string => {
   const head = ['dataset', 'network', 'recipe', 'budget per run', 'mode, BN re-estimated', 'mode, training BN', 'ensemble of 16', 'seeds']
   const body = rows
-    .filter((r) => plan.rows.includes(r.id))
+    .filter((r) => plan.rows.includes(r.id) || results.some((x) => x.row === r.id))
     .map((r) => {
       const rs = results.filter((x) => x.row === r.id)
       const first = rs[0]
