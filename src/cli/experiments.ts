@@ -70,8 +70,9 @@ export const curveChart = (spec: RowSpec, results: readonly RunResult[]): string
 
 /** The CIFAR-10 projection as a sentence. */
 export const cifarLine = (c: CifarProjection): string =>
-  `${c.preset}: one training step at batch ${c.batch} took ${c.stepSeconds.toFixed(1)} s (${c.data}); ` +
-  `an epoch of ${c.trainImages} images is projected at ${(c.epochSeconds / 3600).toFixed(1)} h on one thread.`
+  `${c.preset}: one training step at batch ${c.batch} took ${c.stepCpuSeconds.toFixed(1)} s of CPU time ` +
+  `(${c.stepSeconds.toFixed(1)} s wall, on a shared machine; ${c.data}); an epoch of ${c.trainImages} images is projected at ` +
+  `${(c.epochSeconds / 3600).toFixed(1)} h of one core (${(c.epochSeconds / 3600 / 24).toFixed(1)} days).`
 
 export const experimentsUsage = `usage: sbnkit experiments [options]
 
