@@ -48,6 +48,7 @@ export const startUsage = `usage: npm start [-- --epochs N --draws N --out DIR]
 The main job: train a binary MLP on full MNIST, evaluate it on the 10 000 official test images,
 measure gradient estimators, write report/.
   --epochs N   training epochs (default ${START_EPOCHS})
+  --limit N    train on N of the 55 000 training images (a quick check; default all)
   --anneal S   final noise scale of the annealing, in (0, 1]; 1 turns it off (default ${START_ANNEAL})
   --draws N    gradeval draws per estimator (default 2000)
   --out DIR    report directory (default report)
@@ -62,7 +63,7 @@ const TEST_MEMBERS = 16
 export const start: Command = async (argv, io) => {
   let args
   try {
-    args = parseArgs({ args: [...argv], options: { epochs: { type: 'string' }, anneal: { type: 'string' }, draws: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' } } })
+    args = parseArgs({ args: [...argv], options: { epochs: { type: 'string' }, anneal: { type: 'string' }, limit: { type: 'string' }, draws: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' } } })
   } catch (e) {
     io.err(`start: ${(e as Error).message}\n\n${startUsage}`)
     return exitCode.badInput
@@ -70,10 +71,15 @@ export const start: Command = async (argv, io) => {
   if (args.values.help === true) { io.out(startUsage); return exitCode.ok }
   const epochs = Number(args.values.epochs ?? START_EPOCHS)
   const anneal = Number(args.values.anneal ?? START_ANNEAL)
+  const limit = args.values.limit === undefined ? undefined : Number(args.values.limit)
   const draws = Number(args.values.draws ?? 2000)
   const out = args.values.out ?? 'report'
   if (!(Number.isInteger(epochs) && epochs >= 1) || !(Number.isInteger(draws) && draws >= 1)) {
     io.err(`start: --epochs and --draws expect integers ≥ 1\n`)
+    return exitCode.badInput
+  }
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) {
+    io.err(`start: --limit expects an integer ≥ 1, found ${JSON.stringify(args.values.limit)}\n`)
     return exitCode.badInput
   }
   if (!(anneal > 0 && anneal <= 1)) {
@@ -86,6 +92,7 @@ export const start: Command = async (argv, io) => {
   const s: Settings = {
     ...defaults('md'), dataset: 'mnist', preset: 'mlp:256,256', batchNorm: true, estimator: 'st', recipe: 'md',
     optimizer: 'adam', lr: 0.1, schedule: 'cosine', epochs, batch: 64, seed: 0, ensemble: CURVE_MEMBERS, logEvery: 0,
+    ...(limit === undefined ? {} : { limit }),
   }
   const data = await loadData(s, 'flat', join('.cache', 'sbnkit'))
   if (E.isLeft(data)) { io.err(`start: ${data.left}\n`); return exitCode.failed }
