@@ -176,7 +176,7 @@ export const start: Command = async (argv, io) => {
     `${preset.right.description}, trained on ${data.right.description}: matched straight-through`,
     `gradients (logistic noise, backward factor 2p(a)), mirror descent on the latent weights (Adam),`,
     `learning rate ${s.lr} with a cosine schedule, ${epochs} epochs of batch ${s.batch}${annealed};`,
-    `training took ${trainSeconds.toFixed(0)} s. Test set: the ${test.right.examples} official MNIST test images.`,
+    `training and evaluation took ${trainSeconds.toFixed(0)} s. Test set: the ${test.right.examples} official MNIST test images.`,
     '',
     '| predictor | test accuracy | test loss |',
     '|---|---:|---:|',
