@@ -80,7 +80,7 @@ Trains every row of docs/experiments.md for each seed and writes the results (re
 
 options:
   --rows LIST            default all: ${rows.map((r) => r.id).join(',')} (none: only --cifar)
-  --seeds LIST           default 0,1,2
+  --seeds LIST           default 0,1,2 (none: train nothing, rewrite the table and plots from experiments.json)
   --epochs-mnist N       default 3
   --epochs-fashion N     default 3
   --lr X                 Adam learning rate with a cosine schedule (default 0.1)
@@ -112,7 +112,7 @@ export const experiments: Command = async (argv, io) => {
   const unknown = chosen.filter((id) => !rows.some((r) => r.id === id))
   const plan: ExperimentPlan = {
     rows: chosen,
-    seeds: (o.seeds ?? '0,1,2').split(',').map(Number),
+    seeds: o.seeds === 'none' ? [] : (o.seeds ?? '0,1,2').split(',').map(Number),
     epochs: { mnist: Number(o['epochs-mnist'] ?? 3), 'fashion-mnist': Number(o['epochs-fashion'] ?? 3) },
     lr: Number(o.lr ?? 0.1),
   }
