@@ -45,7 +45,9 @@ epoch it evaluates the mode network and a K-sample ensemble on validation, logs,
 checkpoint; at the end it evaluates on test and writes DIR/model.json (docs/training.md).
 
 data and network:
-  --dataset D           mnist | fashion-mnist | FILE.json (sbnkit-data/1 with x and class labels y)
+  --dataset D           mnist (full, 60 000/10 000) | mnist-subset | fashion-mnist | cifar10 | FILE.json (sbnkit-data/1 with x and class labels y)
+  --data-dir DIR        where cifar10's binary files are (cifar-10-batches-bin; see docs/datasets.md)
+  --augment A           none | crop:P,flip (random crop after padding P pixels, horizontal flip)
   --validation FILE     validation set for a FILE dataset (mnist and fashion-mnist have their split)
   --test FILE           test set for a FILE dataset
   --limit N             use only N training examples (a fixed subset): quick runs
@@ -114,7 +116,7 @@ export const processDeps: TrainDeps = {
 }
 
 const options = {
-  model: { type: 'string' }, preset: { type: 'string' }, dataset: { type: 'string' }, validation: { type: 'string' },
+  model: { type: 'string' }, preset: { type: 'string' }, dataset: { type: 'string' }, 'data-dir': { type: 'string' }, augment: { type: 'string' }, validation: { type: 'string' },
   test: { type: 'string' }, limit: { type: 'string' }, 'batch-norm': { type: 'boolean' }, estimator: { type: 'string' },
   'weight-estimator': { type: 'string' }, site: { type: 'string', multiple: true }, recipe: { type: 'string' },
   optimizer: { type: 'string' }, momentum: { type: 'string' }, lr: { type: 'string' }, schedule: { type: 'string' },
@@ -144,7 +146,7 @@ const oneOf = <T extends string>(flag: string, s: string, allowed: readonly T[])
 const flagSettings = (o: Values): E.Either<string, Partial<Settings>> => {
   const out: Record<string, unknown> = {}
   const checks: Array<[string | undefined, keyof Settings, (s: string) => E.Either<string, unknown>]> = [
-    [o.model, 'model', E.right], [o.preset, 'preset', E.right], [o.dataset, 'dataset', E.right],
+    [o.model, 'model', E.right], [o.preset, 'preset', E.right], [o.dataset, 'dataset', E.right], [o['data-dir'], 'dataDir', E.right], [o.augment, 'augment', E.right],
     [o.validation, 'validation', E.right], [o.test, 'test', E.right], [o.limit, 'limit', (s) => whole('limit', s, 1)],
     [o.estimator, 'estimator', E.right], [o['weight-estimator'], 'weightEstimator', E.right],
     [o.recipe, 'recipe', (s) => E.mapLeft((e: string) => `--${e}`)(parseRecipeName(s))],
@@ -175,7 +177,7 @@ const flagSettings = (o: Values): E.Either<string, Partial<Settings>> => {
 /** Settings of a new run: defaults under the flags; a model or a preset, a dataset. */
 const newSettings = (f: Partial<Settings>): E.Either<string, Settings> => {
   if ((f.model === undefined) === (f.preset === undefined)) return E.left('expected exactly one of --model FILE and --preset mlp:W1,W2,…|conv')
-  if (f.dataset === undefined) return E.left('expected --dataset mnist|fashion-mnist|FILE.json')
+  if (f.dataset === undefined) return E.left('expected --dataset mnist|mnist-subset|fashion-mnist|cifar10|FILE.json')
   return E.right(absolutePaths({ ...defaults(f.recipe ?? 'md'), ...f, dataset: f.dataset }))
 }
 

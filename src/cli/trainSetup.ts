@@ -7,8 +7,9 @@ import { resolve } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { drawDataError, drawDataErrors } from '../data/errors.js'
 import { readDataFile } from '../data/file.js'
-import type { LoadedSplits } from '../data/loaders.js'
-import { loadSplits } from '../data/loaders.js'
+import type { DatasetName, LoadedSplits } from '../data/loaders.js'
+import { datasetNames, loadSplits } from '../data/loaders.js'
+import { augmentedDataset, noAugmentation, parseAugmentation, showAugmentation } from '../data/augment.js'
 import { permutation } from '../data/prng.js'
 import { drawAll } from '../dsl/errors.js'
 import type { Checked, Input, Network } from '../dsl/node.js'
@@ -39,6 +40,10 @@ export interface Settings {
   readonly model?: string
   readonly preset?: string
   readonly dataset: string
+  /** The directory of a dataset read from files the user downloaded (`cifar10`). */
+  readonly dataDir?: string
+  /** Augmentation of training images (`crop:4,flip`; see src/data/augment.ts). */
+  readonly augment?: string
   readonly validation?: string
   readonly test?: string
   readonly limit?: number
@@ -81,13 +86,16 @@ export const defaults = (recipeName: RecipeName): Omit<Settings, 'dataset'> => (
 
 type Layout = 'flat' | 'nchw'
 
+/** Whether `--dataset` names a known dataset (`mnist`, `cifar10`, …) rather than a file. */
+export const isNamedDataset = (d: string): d is DatasetName => (datasetNames as readonly string[]).includes(d)
+
 /** The training rows used under `--limit N`: the first N of a fixed permutation, sorted. */
 export const limitRows = (size: number, limit: number): Uint32Array =>
   Uint32Array.from(permutation(size, siteKey(key(0), 'train:limit')).subarray(0, Math.min(size, limit))).sort()
 
 const subsetOf = (d: Dataset, rows: Uint32Array): Dataset => ({
   size: rows.length,
-  rows: (indices) => d.rows(Array.from(indices, (i) => rows[i]!)),
+  rows: (indices, k) => d.rows(Array.from(indices, (i) => rows[i]!), k),
   slice: (start, end) => d.rows(rows.subarray(start, end)),
 })
 
@@ -105,14 +113,19 @@ interface LoadedData {
 /** Loads the dataset named by the settings, with images as `layout` asks. */
 export const loadData = async (s: Settings, layout: Layout, cacheDir: string | false): Promise<E.Either<string, LoadedData>> => {
   const limited = (d: Dataset): Dataset => (s.limit === undefined || s.limit >= d.size ? d : subsetOf(d, limitRows(d.size, s.limit)))
-  if (s.dataset === 'mnist' || s.dataset === 'fashion-mnist') {
-    const r = await loadSplits(s.dataset, { cacheDir })
+  if (isNamedDataset(s.dataset)) {
+    const r = await loadSplits(s.dataset, { cacheDir, ...(s.dataDir === undefined ? {} : { dataDir: s.dataDir }) })
     if (E.isLeft(r)) return E.left(drawDataError(r.left))
     const sp: LoadedSplits = r.right
     const opts = { scale: 'pm1', layout } as const
-    const data = { train: limited(imageDataset(sp.train, opts)), validation: imageDataset(sp.validation, opts), test: imageDataset(sp.test, opts) }
-    const inputShape = layout === 'flat' ? [sp.train.rows * sp.train.cols] : [1, sp.train.rows, sp.train.cols]
-    return E.right({ data, inputShape, classes: sp.train.classes, description: `${sp.source}: ${data.train.size} training images (${sp.rule})` })
+    const aug = parseAugmentation(s.augment ?? 'none')
+    if (E.isLeft(aug)) return E.left(`--augment: ${aug.left}`)
+    const train = aug.right === noAugmentation ? imageDataset(sp.train, opts) : augmentedDataset(sp.train, opts, aug.right)
+    const data = { train: limited(train), validation: imageDataset(sp.validation, opts), test: imageDataset(sp.test, opts) }
+    const channels = sp.train.channels ?? 1
+    const inputShape = layout === 'flat' ? [channels * sp.train.rows * sp.train.cols] : [channels, sp.train.rows, sp.train.cols]
+    const augmented = aug.right === noAugmentation ? '' : `, augmented ${showAugmentation(aug.right)}`
+    return E.right({ data, inputShape, classes: sp.train.classes, description: `${sp.source}: ${data.train.size} training images${augmented} (${sp.rule})` })
   }
   const feeds: Array<[keyof TrainData, string | undefined]> = [['train', s.dataset], ['validation', s.validation], ['test', s.test]]
   const data: Partial<Record<keyof TrainData, Dataset>> = {}
@@ -153,8 +166,8 @@ const estimatorOf = (name: string, flag: string): E.Either<string, Estimator> =>
 export const buildPreset = (s: Settings, d: Pick<LoadedData, 'inputShape' | 'classes'>): E.Either<string, { net: Checked<Network>; description: string }> => {
   const p = parsePreset(s.preset ?? '')
   if (E.isLeft(p)) return E.left(`--preset: ${p.left}`)
-  if (p.right.kind === 'conv' && d.inputShape.length !== 3)
-    return E.left(`--preset conv needs images x of shape [N, channels, rows, cols], found per-example shape [${d.inputShape.join(', ')}]`)
+  if (p.right.kind !== 'mlp' && d.inputShape.length !== 3)
+    return E.left(`--preset ${s.preset ?? ''} needs images x of shape [N, channels, rows, cols], found per-example shape [${d.inputShape.join(', ')}]`)
   const r = recipe(s.recipe, s.optimizer)
   const weightNoise = E.isRight(r) ? r.right.weightNoise : undefined
   const net = presetNetwork(p.right, {
@@ -215,9 +228,10 @@ export const buildConfig = (s: Settings): E.Either<string, { config: TrainConfig
 /** Absolute paths for the file settings (a resumed run may start in another directory). */
 export const absolutePaths = (s: Settings): Settings => {
   const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(p))
-  const isFile = s.dataset !== 'mnist' && s.dataset !== 'fashion-mnist'
+  const isFile = !isNamedDataset(s.dataset)
   return {
     ...s,
+    ...(s.dataDir === undefined ? {} : { dataDir: resolve(s.dataDir) }),
     ...(isFile ? { dataset: resolve(s.dataset) } : {}),
     ...(s.model === undefined ? {} : { model: abs(s.model)! }),
     ...(s.validation === undefined ? {} : { validation: abs(s.validation)! }),

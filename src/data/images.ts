@@ -6,15 +6,17 @@
  */
 import type { Feed } from '../interpreters/ndarray.js'
 
-/** `count` greyscale images of `rows × cols` pixels with class labels. */
+/** `count` images of `channels × rows × cols` pixels (greyscale unless said) with class labels. */
 export interface ImageSet {
   /** The source and part (`mnist`, `fashion-mnist/train`). */
   readonly name: string
   readonly count: number
+  /** Colour planes per image (default 1; 3 for CIFAR-10's red, green, blue planes). */
+  readonly channels?: number
   readonly rows: number
   readonly cols: number
   readonly classes: number
-  /** count · rows · cols grey levels 0..255, image-major then row-major. */
+  /** count · channels · rows · cols levels 0..255, image-major, then plane, then row-major. */
   readonly pixels: Uint8Array
   /** count class indices 0..classes−1. */
   readonly labels: Uint8Array
@@ -25,7 +27,7 @@ export interface ImageSet {
  * @example subset(images, [0, 5, 7]).count // 3
  */
 export const subset = (images: ImageSet, indices: ArrayLike<number>, name: string = images.name): ImageSet => {
-  const size = images.rows * images.cols
+  const size = imageSize(images)
   const pixels = new Uint8Array(indices.length * size)
   const labels = new Uint8Array(indices.length)
   for (let i = 0; i < indices.length; i++) {
@@ -35,6 +37,9 @@ export const subset = (images: ImageSet, indices: ArrayLike<number>, name: strin
   }
   return { ...images, name, count: indices.length, pixels, labels }
 }
+
+/** Bytes per image: channels · rows · cols. */
+export const imageSize = (images: Pick<ImageSet, 'channels' | 'rows' | 'cols'>): number => (images.channels ?? 1) * images.rows * images.cols
 
 /** How many images of each class. */
 export const classCounts = (images: ImageSet): number[] => {
@@ -46,7 +51,7 @@ export const classCounts = (images: ImageSet): number[] => {
 export interface FeedOptions {
   /** `01`: x = p/255 ∈ [0, 1]; `pm1`: x = 2p/255 − 1 ∈ [−1, 1] (p the grey level 0..255). */
   readonly scale: '01' | 'pm1'
-  /** `flat` (default): x of shape [n, rows·cols]; `nchw`: [n, 1, rows, cols] for conv nets. */
+  /** `flat` (default): x of shape [n, channels·rows·cols]; `nchw`: [n, channels, rows, cols] for conv nets. */
   readonly layout?: 'flat' | 'nchw'
   /** Input names (default `x` and `y`). */
   readonly inputName?: string
@@ -59,7 +64,7 @@ export interface FeedOptions {
  * @example toFeedRows(train, [3, 1, 4], { scale: 'pm1' }).x.shape // [3, 784]
  */
 export const toFeedRows = (images: ImageSet, rows: ArrayLike<number>, options: FeedOptions): Feed => {
-  const size = images.rows * images.cols
+  const size = imageSize(images)
   const n = rows.length
   // A lookup table keeps the conversion exact and identical for every pixel with the same level.
   const table = new Float64Array(256)
@@ -72,7 +77,7 @@ export const toFeedRows = (images: ImageSet, rows: ArrayLike<number>, options: F
     for (let j = 0; j < size; j++) x[i * size + j] = table[src[j]!]!
     y[i] = images.labels[k]!
   }
-  const shape = options.layout === 'nchw' ? [n, 1, images.rows, images.cols] : [n, size]
+  const shape = options.layout === 'nchw' ? [n, images.channels ?? 1, images.rows, images.cols] : [n, size]
   return {
     [options.inputName ?? 'x']: { shape, data: x },
     [options.labelName ?? 'y']: { shape: [n], data: y },

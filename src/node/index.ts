@@ -21,4 +21,7 @@ export type { FoundPackage, PackageImages, PackageSpec } from '../data/packages.
 export { CACHE_MAGIC, CACHE_VERSION, cacheFileName, crc32, decodeCache, encodeCache, readCache, writeCache } from '../data/cache.js'
 export type { CacheRead } from '../data/cache.js'
 export * from '../data/loaders.js'
+export { md5Hex, mnistDataPackage, readIdxPackage } from '../data/idxPackage.js'
+export type { IdxFileSpec, IdxPackageSpec } from '../data/idxPackage.js'
+export * from '../data/cifar.js'
 export * from '../train/checkpoint.js'

@@ -41,8 +41,11 @@ import { COMPILED_CHUNK, ENSEMBLE_BYTES, compiledLogits, fitsOneRun } from './ev
 /** Examples addressable by row: a feed in memory, or images converted one minibatch at a time. */
 export interface Dataset {
   readonly size: number
-  /** The feed of these rows, in this order. */
-  readonly rows: (indices: ArrayLike<number>) => Feed
+  /**
+   * The feed of these rows, in this order. The training loop passes its step key: a dataset with
+   * augmentation (src/data/augment.ts) derives its draws from it; others ignore it.
+   */
+  readonly rows: (indices: ArrayLike<number>, key?: Key) => Feed
   /** The feed of rows [start, end). */
   readonly slice: (start: number, end: number) => Feed
 }

@@ -249,7 +249,8 @@ export const train = async (
         return E.right(finish('interrupted'))
       }
       const where = { epoch: state.epoch, step: k, globalStep: state.globalStep }
-      const feed = data.train.rows(perm.subarray(k * config.batchSize, Math.min(n, (k + 1) * config.batchSize)))
+      // The step key also seeds data augmentation, so a resumed run augments identically.
+      const feed = data.train.rows(perm.subarray(k * config.batchSize, Math.min(n, (k + 1) * config.batchSize)), foldIn(keys.step, state.globalStep))
       const prepared = prepareGradient(withParams(trainNet, params), feed, gradOpts)
       if (E.isLeft(prepared)) return E.left({ _tag: 'Run', error: prepared.left })
       const r = prepared.right(foldIn(keys.step, state.globalStep), baselined ? state.baseline : 0)

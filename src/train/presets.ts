@@ -1,6 +1,9 @@
 /**
- * Ready-made networks for `sbnkit train --preset`: a binary MLP of given widths and a small
- * binary convolutional net for 28×28 images. Both follow MATH.md §1: the input is real, every
+ * Ready-made networks for `sbnkit train --preset`: a binary MLP of given widths, a small binary
+ * convolutional net for 28×28 images, and VGG-style binary nets: BinaryNet's VGG-small for
+ * 3×32×32 images (`vgg-small[:M]`, 2×128C3–MP–2×256C3–MP–2×512C3–MP–2×1024FC–10) and a
+ * stronger net for 28×28 images (`vgg-mnist[:M]`, 2×32C3–MP–2×64C3–MP–512FC–10), each with a
+ * width multiplier M scaling every channel and unit count. All follow MATH.md §1: the input is real, every
  * hidden layer has Bernoulli ±1 weights and stochastic ±1 activations, and the head is a real
  * linear map under softmax cross-entropy. Inputs are `x` (the features) and `y` (class indices);
  * outputs are `loss` and `output` (the logits).
@@ -25,6 +28,11 @@ export type Preset =
   | { readonly kind: 'mlp'; readonly hidden: readonly number[] }
   /** conv(c1, 3×3, pad 1) → max-pool 2 → binary; conv(c2, 3×3) → max-pool 2 → binary; real head. */
   | { readonly kind: 'conv'; readonly channels: readonly [number, number] }
+  /**
+   * Stages of two binary 3×3 convolutions (padding 1) each followed by a 2×2 max-pool, then
+   * binary fully connected layers, then the real head (`vgg-small`, `vgg-mnist` scaled by M).
+   */
+  | { readonly kind: 'vgg'; readonly name: string; readonly stages: readonly number[]; readonly fc: readonly number[] }
 
 export interface PresetOptions {
   /** Per-example input shape: [784] for an MLP on flat images; [1, 28, 28] for the conv net. */
@@ -43,6 +51,22 @@ export interface PresetOptions {
 /** The default conv channels. */
 export const defaultConvChannels = [16, 32] as const
 
+/** The VGG-style families at width multiplier 1: channels per stage and fully connected units. */
+export const vggFamilies = {
+  'vgg-small': { stages: [128, 256, 512], fc: [1024, 1024] },
+  'vgg-mnist': { stages: [32, 64], fc: [512] },
+} as const
+
+/**
+ * A VGG-style preset at width multiplier `m` (every count rounded, at least 1).
+ * @example vggPreset('vgg-small', 0.25) // { kind: 'vgg', name: 'vgg-small:0.25', stages: [32, 64, 128], fc: [256, 256] }
+ */
+export const vggPreset = (family: keyof typeof vggFamilies, m = 1): Extract<Preset, { kind: 'vgg' }> => {
+  const scale = (n: number): number => Math.max(1, Math.round(n * m))
+  const f = vggFamilies[family]
+  return { kind: 'vgg', name: m === 1 ? family : `${family}:${m}`, stages: f.stages.map(scale), fc: f.fc.map(scale) }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Constructors
 
@@ -58,8 +82,12 @@ const widths = (s: string): number[] | undefined => {
  */
 export const parsePreset = (s: string): E.Either<string, Preset> => {
   const [kind, arg, ...rest] = s.split(':')
-  const bad = E.left(`expected mlp:W1,W2,… (hidden widths ≥ 1) or conv[:C1,C2], found "${s}"`)
+  const bad = E.left(`expected mlp:W1,W2,… (hidden widths ≥ 1), conv[:C1,C2], vgg-small[:M] or vgg-mnist[:M] (M a width multiplier > 0), found "${s}"`)
   if (rest.length > 0) return bad
+  if (kind === 'vgg-small' || kind === 'vgg-mnist') {
+    const m = arg === undefined ? 1 : /^(\d+\.?\d*|\.\d+)$/.test(arg) ? Number(arg) : NaN
+    return m > 0 && m <= 64 ? E.right(vggPreset(kind, m)) : bad
+  }
   if (kind === 'mlp') {
     const hidden = arg === undefined ? undefined : widths(arg)
     return hidden === undefined ? bad : E.right({ kind: 'mlp', hidden })
@@ -79,7 +107,9 @@ export const presetLayout = (p: Preset): 'flat' | 'nchw' => (p.kind === 'mlp' ? 
 export const describePreset = (p: Preset, o: Pick<PresetOptions, 'inputShape' | 'classes'>): string =>
   p.kind === 'mlp'
     ? `mlp ${[o.inputShape.reduce((a, b) => a * b, 1), ...p.hidden, o.classes].join('→')}`
-    : `conv ${o.inputShape.join('×')} → ${p.channels[0]} → ${p.channels[1]} channels → ${o.classes}`
+    : p.kind === 'conv'
+      ? `conv ${o.inputShape.join('×')} → ${p.channels[0]} → ${p.channels[1]} channels → ${o.classes}`
+      : `${p.name} ${o.inputShape.join('×')} → ${p.stages.map((c) => `2×${c}C3–MP`).join('–')}–${p.fc.map((u) => `${u}FC`).join('–')}–${o.classes}`
 
 const mlpLogits = (p: Extract<Preset, { kind: 'mlp' }>, o: PresetOptions, x: Node): Node =>
   mlp({
@@ -104,6 +134,32 @@ const convLogits = (p: Extract<Preset, { kind: 'conv' }>, o: PresetOptions, x: N
   return dense(o.classes, { name: 'head' })(flatten()(h))
 }
 
+const vggLogits = (p: Extract<Preset, { kind: 'vgg' }>, o: PresetOptions, x: Node): Node => {
+  const weightOpts = { weights: 'binary' as const, ...(o.weightNoise === undefined ? {} : { noise: o.weightNoise }) }
+  const act = (h: Node, name: string): Node => {
+    const pre = o.batchNorm === true ? batchNorm({ name: `${name}.bn`, mode: 'inference' })(h) : h
+    return binarize(pre, o.activation ?? logistic(1), `${name}.act`)
+  }
+  // The first convolution reads the real image (padded with 0); later ones read ±1 activations,
+  // padded with −1 so that their inputs stay binary (a bit-packed deployment needs no third value).
+  let h = x
+  let layer = 0
+  for (const channels of p.stages) {
+    for (const second of [false, true]) {
+      const name = `conv${++layer}`
+      const c = conv(channels, 3, { name, padding: 1, padValue: layer === 1 ? 0 : -1, ...weightOpts })(h)
+      // Pool the real pre-activations, then binarize: one draw per pooled unit.
+      h = act(second ? maxPool(2)(c) : c, name)
+    }
+  }
+  h = flatten()(h)
+  p.fc.forEach((units, i) => {
+    const name = `fc${i + 1}`
+    h = act(dense(units, { name, ...weightOpts })(h), name)
+  })
+  return dense(o.classes, { name: 'head' })(h)
+}
+
 /**
  * A preset network with initial parameters drawn from `o.key`, checked.
  * @example
@@ -112,7 +168,7 @@ const convLogits = (p: Extract<Preset, { kind: 'conv' }>, o: PresetOptions, x: N
 export const presetNetwork = (p: Preset, o: PresetOptions): E.Either<DslError, Checked<Network>> => {
   const x = input('x', ['batch', ...o.inputShape])
   const y = input('y', ['batch'], 'index')
-  const logits = p.kind === 'mlp' ? mlpLogits(p, o, x) : convLogits(p, o, x)
+  const logits = p.kind === 'mlp' ? mlpLogits(p, o, x) : p.kind === 'conv' ? convLogits(p, o, x) : vggLogits(p, o, x)
   const outputs = { loss: softmaxCrossEntropy(y)(logits), output: logits }
   return typecheck({ outputs, params: initParams(outputs, o.key) })
 }

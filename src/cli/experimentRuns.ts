@@ -1,0 +1,188 @@
+/**
+ * The runs of `sbnkit experiments` (docs/experiments.md): which networks, recipes and budgets
+ * make up the table, and one run of a row: train (with the noise annealed when the row says so),
+ * then evaluate on the official test set the mode network with its training batch-norm statistics,
+ * the mode network with them re-estimated under itself (`recalibrateMode`, the deployable
+ * network) and the 16-member ensemble. Also the CIFAR-10 projection: one measured training step
+ * of the VGG-small preset, scaled to an epoch.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { augmentedDataset } from '../data/augment.js'
+import { encodeCifarRecords } from '../data/cifar.js'
+import { drawAll } from '../dsl/errors.js'
+import type { DslError } from '../dsl/errors.js'
+import type { Checked, Network } from '../dsl/node.js'
+import { logistic, uniform } from '../dsl/noise.js'
+import { foldIn, key, siteKey } from '../dsl/random.js'
+import { drawRunError } from '../interpreters/errors.js'
+import { referenceKernels } from '../interpreters/reference/ops.js'
+import { trainAnnealed } from '../train/anneal.js'
+import { recalibrateMode } from '../train/calibrate.js'
+import { evaluateSet, imageDataset } from '../train/evaluate.js'
+import { drawTrainError, train } from '../train/loop.js'
+import { parsePreset, presetNetwork, vggPreset } from '../train/presets.js'
+import type { RecipeName } from '../train/recipes.js'
+import { drawRoutingError } from '../train/routing.js'
+import type { Io } from './io.js'
+import { progressBar } from './progress.js'
+import type { Settings } from './trainSetup.js'
+import { buildConfig, defaults, loadData } from './trainSetup.js'
+
+// ---------------------------------------------------------------------------------------------
+// Model
+
+export interface RowSpec {
+  readonly id: string
+  readonly label: string
+  readonly dataset: 'mnist' | 'fashion-mnist'
+  readonly preset: string
+  readonly settings: Partial<Settings> & { readonly recipe: RecipeName }
+  /** Final noise scale of the annealing (1: none). */
+  readonly anneal: number
+}
+
+const mdSt = { recipe: 'md', estimator: 'st' } as const
+const bnn = { recipe: 'bnn', estimator: 'det:hardtanh', weightSampling: 'mode' } as const
+
+/** The rows of the table, in order. */
+export const rows: readonly RowSpec[] = (['mnist', 'fashion-mnist'] as const).flatMap((dataset) => [
+  { id: `${dataset}/mlp/st-md`, label: 'matched ST + mirror descent', dataset, preset: 'mlp:256,256', settings: mdSt, anneal: 1 },
+  { id: `${dataset}/mlp/st-md-anneal`, label: 'matched ST + mirror descent, noise annealed 1 → 0.25', dataset, preset: 'mlp:256,256', settings: mdSt, anneal: 0.25 },
+  { id: `${dataset}/mlp/bnn`, label: 'BNN: deterministic hardtanh ST + clipping', dataset, preset: 'mlp:256,256', settings: bnn, anneal: 1 },
+  ...(dataset === 'fashion-mnist'
+    ? [
+        { id: `${dataset}/conv/st-md-anneal`, label: 'matched ST + mirror descent, noise annealed 1 → 0.25', dataset, preset: 'vgg-mnist:0.5', settings: mdSt, anneal: 0.25 },
+        { id: `${dataset}/conv/bnn`, label: 'BNN: deterministic hardtanh ST + clipping', dataset, preset: 'vgg-mnist:0.5', settings: bnn, anneal: 1 },
+      ]
+    : []),
+])
+
+export interface RunResult {
+  readonly row: string
+  readonly seed: number
+  readonly epochs: number
+  readonly steps: number
+  readonly trainExamples: number
+  readonly testExamples: number
+  /** The mode network with the batch-norm statistics of training. */
+  readonly testMode: number
+  /** The mode network with batch-norm statistics re-estimated under itself (2000 training images). */
+  readonly testModeRecalibrated: number
+  readonly testEnsemble: number
+  readonly seconds: number
+  readonly curve: readonly { readonly epoch: number; readonly trainLoss: number; readonly valMode: number; readonly valEnsemble: number }[]
+}
+
+export interface CifarProjection {
+  readonly preset: string
+  readonly batch: number
+  /** Wall time of the step; on a shared machine this includes waiting for a core. */
+  readonly stepSeconds: number
+  /** CPU time of the step (user + system of this process): what it costs on one free core. */
+  readonly stepCpuSeconds: number
+  readonly trainImages: number
+  readonly epochSeconds: number
+  readonly data: string
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules
+
+/**
+ * Trains and evaluates one row with one seed: batch 64, Adam at lr on a cosine schedule, 16-member ensemble.
+ * @example await runRow(rows[0]!, 0, 3, 0.1, io, '.cache/sbnkit') // right({ testModeRecalibrated: 0.95…, … })
+ */
+export const runRow = async (spec: RowSpec, seed: number, epochs: number, lr: number, io: Io, cacheDir: string | false): Promise<E.Either<string, RunResult>> => {
+  const s: Settings = {
+    ...defaults(spec.settings.recipe), dataset: spec.dataset, preset: spec.preset, batchNorm: true, lr, schedule: 'cosine',
+    epochs, seed, logEvery: 0, ensemble: 16, ...spec.settings,
+  }
+  const p = parsePreset(spec.preset)
+  if (E.isLeft(p)) return p
+  const loaded = await loadData(s, p.right.kind === 'mlp' ? 'flat' : 'nchw', cacheDir)
+  if (E.isLeft(loaded)) return loaded
+  const cfg = buildConfig(s)
+  if (E.isLeft(cfg)) return cfg
+  const isBnn = spec.settings.recipe === 'bnn'
+  // The BNN recipe's uniform noises are not annealed (its passes are deterministic anyway).
+  const build = (scale: number): E.Either<string, Checked<Network>> =>
+    E.mapLeft((e: DslError) => drawAll([e]))(presetNetwork(p.right, {
+      inputShape: loaded.right.inputShape, classes: loaded.right.classes, batchNorm: true, key: siteKey(key(seed), 'train:init'),
+      activation: isBnn ? uniform(1) : logistic(scale), weightNoise: isBnn ? uniform(1) : logistic(scale),
+    }))
+  const steps = Math.ceil(loaded.right.data.train.size / s.batch)
+  const bar = progressBar(io, `${spec.id} seed ${seed}`, epochs * steps)
+  const t0 = performance.now()
+  const r = await trainAnnealed(build, loaded.right.data, cfg.right.config, { final: spec.anneal }, {
+    onStep: (st) => bar.tick(st.globalStep, `loss ${st.loss.toFixed(3)}`),
+  })
+  if (E.isLeft(r)) return E.left(r.left._tag === 'Build' ? r.left.message : drawTrainError(r.left, drawRunError, drawRoutingError))
+  bar.done()
+  const seconds = (performance.now() - t0) / 1000
+  const test = loaded.right.data.test
+  if (test === undefined) return E.left('the dataset has no test split')
+  const kernels = cfg.right.config.kernels?.kernels ?? referenceKernels
+  // A cosine schedule ends at rate 0, so the last parameters are the trained model.
+  const evalKey = foldIn(key(seed), 0x7e57)
+  const plain = evaluateSet(r.right.last, test, { members: 16, key: evalKey, kernels })
+  if (E.isLeft(plain)) return E.left(drawRunError(plain.left))
+  const cal = recalibrateMode(r.right.last, loaded.right.data.train.slice(0, Math.min(2000, loaded.right.data.train.size)), { kernels })
+  if (E.isLeft(cal)) return E.left(drawRunError(cal.left))
+  const calTest = evaluateSet(cal.right, test, { members: 1, key: evalKey, kernels })
+  if (E.isLeft(calTest)) return E.left(drawRunError(calTest.left))
+  return E.right({
+    row: spec.id, seed, epochs, steps, trainExamples: loaded.right.data.train.size, testExamples: plain.right.examples,
+    testMode: plain.right.mode.accuracy, testModeRecalibrated: calTest.right.mode.accuracy, testEnsemble: plain.right.ensemble.accuracy, seconds,
+    curve: r.right.state.history.map((h) => ({
+      epoch: h.epoch, trainLoss: h.trainLoss, valMode: h.validation?.mode.accuracy ?? Number.NaN, valEnsemble: h.validation?.ensemble.accuracy ?? Number.NaN,
+    })),
+  })
+}
+
+/**
+ * Measures one training step of `vgg-small:width` at `batch` (crop + flip augmentation, matched ST
+ * + mirror descent) on CIFAR-10 from `dataDir`, or on random images in its exact format when no
+ * directory is given, then evaluates the test images; projects an epoch of 45 000 images from
+ * the step's CPU time (its wall time on a shared machine includes waiting for a core).
+ */
+export const cifarProjection = async (width: number, batch: number, dataDir: string | undefined, io: Io): Promise<E.Either<string, CifarProjection>> => {
+  const preset = vggPreset('vgg-small', width)
+  const opts = { scale: 'pm1', layout: 'nchw' } as const
+  let trainSet
+  let testSet
+  let data: string
+  if (dataDir !== undefined) {
+    const loaded = await loadData({ ...defaults('md'), dataset: 'cifar10', dataDir, augment: 'crop:4,flip' }, 'nchw', false)
+    if (E.isLeft(loaded)) return loaded
+    trainSet = loaded.right.data.train
+    testSet = loaded.right.data.test!
+    data = loaded.right.description
+  } else {
+    // Random bytes in the binary format, through the same reader path as real files.
+    const n = batch * 2
+    const labels = Array.from({ length: n }, (_, i) => i % 10)
+    const bytes = encodeCifarRecords(labels, Uint8Array.from({ length: n * 3072 }, (_, i) => (i * 2654435761) >>> 24))
+    const images = { name: 'cifar10-synthetic', count: n, channels: 3, rows: 32, cols: 32, classes: 10, pixels: new Uint8Array(n * 3072), labels: Uint8Array.from(labels) }
+    for (let r = 0; r < n; r++) images.pixels.set(bytes.subarray(r * 3073 + 1, (r + 1) * 3073), r * 3072)
+    trainSet = augmentedDataset(images, opts, { pad: 4, flip: true })
+    testSet = imageDataset(images, opts)
+    data = `${n} random images in the CIFAR-10 binary format (no data directory given)`
+  }
+  const net = presetNetwork(preset, { inputShape: [3, 32, 32], classes: 10, batchNorm: true, key: key(0) })
+  if (E.isLeft(net)) return E.left(drawAll([net.left]))
+  const cfg = buildConfig({ ...defaults('md'), dataset: 'cifar10', lr: 0.01, epochs: 1, batch, ensemble: 2, logEvery: 0 })
+  if (E.isLeft(cfg)) return cfg
+  // One step: a training set of exactly one batch.
+  const one = { size: batch, rows: trainSet.rows, slice: trainSet.slice }
+  io.err(`cifar10: one training step of ${preset.name} at batch ${batch}…\n`)
+  const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
+  const r = await train(net.right, { train: one }, cfg.right.config)
+  const stepSeconds = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  const stepCpuSeconds = (cpu.user + cpu.system) / 1e6
+  if (E.isLeft(r)) return E.left(drawTrainError(r.left, drawRunError, drawRoutingError))
+  const ev = evaluateSet(r.right.last, { ...testSet, size: Math.min(testSet.size, batch) }, { members: 2, key: key(1), kernels: cfg.right.config.kernels?.kernels ?? referenceKernels })
+  if (E.isLeft(ev)) return E.left(drawRunError(ev.left))
+  return E.right({ preset: preset.name, batch, stepSeconds, stepCpuSeconds, trainImages: 45000, epochSeconds: (stepCpuSeconds * 45000) / batch, data })
+}
