@@ -367,8 +367,7 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
     io.out(`wrote ${modelPath} (${which}); checkpoint ${pointer}; log ${logPath}\n`)
     return exitCode.ok
   } catch (err) {
-    io.err(`sbnkit train: internal error (a bug in sbnkit; please report it): ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
-    return exitCode.failed
+    throw err // reported by the CLI's one boundary (boundary.ts): one line, the stack only with --debug
   }
 }
 

@@ -3,12 +3,14 @@
  * if that fails, `describeJsonError` locates the first syntax error by line and column, with
  * hints for truncated files and NaN/Infinity. The parsed value is then decoded by `decodeData`.
  */
-import { readFile } from 'node:fs/promises'
 import * as E from 'fp-ts/lib/Either.js'
+import type { Budget } from '../interpreters/budget.js'
+import { defaultBudget } from '../interpreters/budget.js'
+import { jsonExpansion } from '../io/files.js'
+import { readBounded, utf8Text } from '../io/read.js'
 import type { Feed } from '../interpreters/ndarray.js'
 import { writeFileAtomic } from './atomic.js'
 import type { DataError } from './errors.js'
-import { fsReason } from './errors.js'
 import type { EncodeOptions } from './format.js'
 import { decodeData, encodeData } from './format.js'
 import { describeJsonError } from './jsonSyntax.js'
@@ -28,7 +30,8 @@ export const parseJson = (text: string, file: string): E.Either<DataError, unkno
 
 /** Decodes dataset-file text (see `docs/data-format.md`); errors name `file`. */
 export const parseDataText = (text: string, file: string): E.Either<DataError[], Feed> => {
-  const json = parseJson(text, file)
+  // A byte-order mark is not part of the JSON (editors on Windows write one).
+  const json = parseJson(text.startsWith('\uFEFF') ? text.slice(1) : text, file)
   return E.isLeft(json) ? E.left([json.left]) : decodeData(json.right, file)
 }
 
@@ -36,14 +39,13 @@ export const parseDataText = (text: string, file: string): E.Either<DataError[],
  * Reads a dataset file into a `Feed`, or every problem found, each naming the file and a JSON path.
  * @example const feed = await readDataFile('data.json') // right({ x: …, y: … }) or left([…])
  */
-export const readDataFile = async (path: string): Promise<E.Either<DataError[], Feed>> => {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    return E.left([{ _tag: 'FileUnreadable', file: path, reason: fsReason(err) }])
-  }
-  return parseDataText(text, path)
+export const readDataFile = async (path: string, opts: { readonly budget?: Budget } = {}): Promise<E.Either<DataError[], Feed>> => {
+  // A regular file only (no FIFO, no device), its size bounded by the budget before reading.
+  const bytes = await readBounded(path, Math.floor((opts.budget ?? defaultBudget).maxBytes / jsonExpansion))
+  if (E.isLeft(bytes)) return E.left([{ _tag: 'FileUnreadable', file: path, reason: bytes.left.replace(/^cannot read the file \((.*)\)$/s, '$1').replace(/^is /, 'it is ') }])
+  const text = utf8Text(bytes.right)
+  if (E.isLeft(text)) return E.left([{ _tag: 'FileUnreadable', file: path, reason: text.left.replace(/^is /, 'it is ') }])
+  return parseDataText(text.right, path)
 }
 
 /**
