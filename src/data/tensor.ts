@@ -38,6 +38,9 @@ export interface FlatArrayJson {
   readonly values: readonly number[]
 }
 
+/** The most dimensions an array may have (far beyond any network; a deeper nesting is an error). */
+export const MAX_RANK = 32
+
 /** How many problems are listed per array before the rest are only counted. */
 export const MAX_ERRORS_PER_ARRAY = 10
 
@@ -74,6 +77,12 @@ const decodeNested = (u: readonly unknown[], prefix: string, problems: Problems)
       return undefined
     }
     shape.push(v.length)
+    if (shape.length > MAX_RANK) {
+      let depth = shape.length
+      for (let w: unknown = v[0]; Array.isArray(w); w = w[0]) depth++
+      problems.add([], u, `expected at most ${MAX_RANK} nested levels (dimensions), found ${depth}`)
+      return undefined
+    }
   }
   // The reference for a row at depth d is the all-zero path of that depth ("row 0" at depth 1).
   const reference = (d: number): string =>
@@ -142,6 +151,8 @@ const decodeFlat = (u: Readonly<Record<string, unknown>>, problems: Problems): N
     problems.add(['shape'], shape, shape === undefined ? `missing (expected ${expected})` : `expected ${expected}, found ${describeValue(shape)}`)
   } else if (shape.length === 0) {
     problems.add(['shape'], shape, 'expected at least one size (the number of rows), found []')
+  } else if (shape.length > MAX_RANK) {
+    problems.add(['shape'], shape, `expected at most ${MAX_RANK} sizes (dimensions), found ${shape.length}`)
   } else {
     shape.forEach((s: unknown, i) => {
       if (typeof s !== 'number' || !Number.isInteger(s) || s < 0) {
