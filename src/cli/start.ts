@@ -25,6 +25,7 @@ import { summary, renderSummary } from '../interpreters/summary.js'
 import { writeFileAtomic } from '../io/files.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
+import { standardCacheDir } from '../data/cache.js'
 import { progressBar } from './progress.js'
 import type { Settings } from './trainSetup.js'
 import { buildConfig, buildPreset, defaults, loadData } from './trainSetup.js'
@@ -62,7 +63,7 @@ export const start: Command = async (argv, io) => {
     ...defaults('md'), dataset: 'mnist', preset: 'mlp:256,256', batchNorm: true, estimator: 'st', recipe: 'md',
     optimizer: 'adam', lr: 0.1, schedule: 'cosine', epochs, batch: 64, seed: 0, ensemble: 16, logEvery: 0,
   }
-  const data = await loadData(s, 'flat', join('.cache', 'sbnkit'))
+  const data = await loadData(s, 'flat', standardCacheDir())
   if (E.isLeft(data)) { io.err(`start: ${data.left}\n`); return exitCode.failed }
   const preset = buildPreset(s, data.right)
   if (E.isLeft(preset)) { io.err(`start: ${preset.left}\n`); return exitCode.failed }

@@ -26,7 +26,7 @@ import { drawTrainError, train } from '../train/loop.js'
 import { parseRecipeName } from '../train/recipes.js'
 import { drawRoutingError } from '../train/routing.js'
 import { estimatorNames } from '../estimators/estimator.js'
-import { defaultCacheDir } from '../data/loaders.js'
+import { standardCacheDir } from '../data/cache.js'
 import { readModelFile, readText, writeFileAtomic, writeModelFile } from '../io/files.js'
 import type { Command, Io } from './io.js'
 import { exitCode } from './io.js'
@@ -110,7 +110,7 @@ export const processDeps: TrainDeps = {
     }
   },
   checkpointIo: fileIo,
-  cacheDir: () => defaultCacheDir(),
+  cacheDir: () => standardCacheDir(),
 }
 
 const options = {
