@@ -21,6 +21,7 @@ import { gradevalChart, gradevalJson, gradevalTable } from '../estimators/analys
 import type { Command, Io } from './io.js'
 import { exitCode } from './io.js'
 import { progressBar } from './progress.js'
+import { jsonText } from './json.js'
 
 export const gradevalUsage = `usage: sbnkit gradeval (<model.json> --data <data.json> | --preset) [options]
 
@@ -108,7 +109,7 @@ export const gradevalCommand: Command = async (argv, io) => {
   io.out(`exact expected loss: ${report.right.exactLoss.toFixed(6)}  (${draws} draws per estimator, seed ${seed})\n\n`)
   io.out(gradevalTable(report.right))
   for (const [file, text] of [
-    [o.json, `${JSON.stringify(gradevalJson(report.right, { seed, latent, model: args.positionals[0] ?? 'preset' }), null, 1)}\n`],
+    [o.json, jsonText(io, gradevalJson(report.right, { seed, latent, model: args.positionals[0] ?? 'preset' }))],
     [o.plot, gradevalChart(report.right)],
   ] as const) {
     if (file === undefined) continue
