@@ -96,6 +96,8 @@ export const gradevalCommand: Command = async (argv, io) => {
     if (est === undefined) { io.err(`gradeval: unknown estimator "${name}"; expected one of ${estimatorNames}\n`); return exitCode.badInput }
     estimators.push(est)
   }
+  if (estimators.length === 0) { io.err(`gradeval: --estimators expects at least one estimator (${estimatorNames}), found ${JSON.stringify(o.estimators)}\n\n${gradevalUsage}`); return exitCode.badInput }
+  if (args.positionals.length > 1 || (o.preset === true && args.positionals.length > 0)) { io.err(`gradeval: expected one model file or --preset, found ${args.positionals.length} arguments${o.preset === true ? ' and --preset' : ''}\n\n${gradevalUsage}`); return exitCode.badInput }
   const inputs = await loadInputs(args.positionals[0], o.data, o.preset === true, io)
   if (inputs === undefined) return exitCode.badInput
   const bar = progressBar(io, 'gradeval', estimators.length * draws)
