@@ -47,22 +47,6 @@ const locate = (l: Located, nodes: DecodedNodes): string => {
   return index === undefined ? '' : at('nodes', index)
 }
 
-/** A batch norm's running variance is a variance: a negative value would make every output n/a. */
-const negativeVariances = (nodes: DecodedNodes, params: Readonly<Record<string, Float64Array>>): ModelError[] => {
-  const errors: ModelError[] = []
-  const seen = new Set<string>()
-  for (const n of nodes.byId.values()) {
-    if (n._tag !== 'BatchNorm' || n.runningVar._tag !== 'Param' || seen.has(n.runningVar.name)) continue
-    const name = n.runningVar.name
-    seen.add(name)
-    const values = Object.hasOwn(params, name) ? params[name] : undefined
-    const bad = values === undefined ? -1 : values.findIndex((v) => v < 0)
-    if (values !== undefined && bad >= 0)
-      errors.push(structure(at(at('params', name), 'values'), `the running variance of a batch norm holds ${values[bad]} at index ${bad}; expected numbers ≥ 0`))
-  }
-  return errors
-}
-
 /**
  * Decodes a parsed model file into a checked network, or every error found: all structural
  * errors of the JSON (each at its JSON path), or else the first network error of `typecheck`.
@@ -80,7 +64,6 @@ export const decodeModel = (json: unknown, side?: SideLookup): E.Either<ModelErr
   if (E.isLeft(nodes)) errors.push(...nodes.left)
   const params = decodeParams(json.params, json.sideFiles, side, E.isRight(nodes) ? nodes.right : undefined)
   if (E.isLeft(params)) errors.push(...params.left)
-  if (E.isRight(nodes) && E.isRight(params)) errors.push(...negativeVariances(nodes.right, params.right))
   if (errors.length > 0 || E.isLeft(nodes) || E.isLeft(params)) return E.left(errors)
   const decoded = nodes.right
   return E.mapLeft((l: Located): ModelError[] => [{ _tag: 'Network', path: locate(l, decoded), error: l.error }])(
