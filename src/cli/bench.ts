@@ -14,13 +14,27 @@ import { benchNetwork, compile } from '../interpreters/compiled/index.js'
 import { drawRunError } from '../interpreters/errors.js'
 import type { Feed } from '../interpreters/ndarray.js'
 import { readModelFile } from '../io/files.js'
+import { evaluationBytes, fits } from '../interpreters/budget.js'
+import { budgetOf, wholeNumber } from './args.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
 
 export const benchUsage = `usage: sbnkit bench <model.json> [--backend wasm|js|jitless] [--mode mode|sample|ensemble] [--batch N] [--runs N] [--threads N] [--json]
 
-Compiles the model and times whole forward passes on random inputs of its shapes.
---threads N splits each batch across N threads (wasm back end; default 1).
+Compiles the model and times whole forward passes on random inputs of its shapes (pixels k/255
+for real inputs, valid labels for label inputs), and prints the time per run, examples per
+second, GMAC/s and the share of each step of the compiled plan.
+
+options:
+  --backend B   wasm (default), js or jitless
+  --mode M      mode (default: the deterministic mode network), sample or ensemble
+  --batch N     examples per pass (default 256; bounded by --max-memory)
+  --runs N      timed passes (default 7); the median is reported
+  --threads N   split each batch across N threads (wasm back end; default 1)
+  --json        print the report as JSON
+  -h, --help    print this help
+
+exit status: 0 ok; 1 the model cannot be compiled or run; 2 a bad model file or flag.
 `
 
 /** Random inputs for every Input of the network: pixels k/255 for reals, valid labels otherwise. */
@@ -54,23 +68,27 @@ export const benchCommand: Command = async (argv, io) => {
   }
   const o = args.values
   if (o.help === true) { io.out(benchUsage); return exitCode.ok }
-  const path = args.positionals[0]
-  if (path === undefined) { io.err(`bench: expected a model file\n\n${benchUsage}`); return exitCode.badInput }
+  const [path, ...extra] = args.positionals
+  if (path === undefined || extra.length > 0) { io.err(`bench: expected one model file, found ${args.positionals.length} arguments\n\n${benchUsage}`); return exitCode.badInput }
   const backend = o.backend ?? 'wasm'
   const mode = o.mode ?? 'mode'
-  const batch = Number(o.batch ?? 256)
-  const runs = Number(o.runs ?? 7)
-  const threads = Number(o.threads ?? 1)
-  if (backend !== 'wasm' && backend !== 'js' && backend !== 'jitless') { io.err(`bench: --backend expects wasm, js or jitless, found ${backend}\n`); return exitCode.badInput }
-  if (mode !== 'mode' && mode !== 'sample' && mode !== 'ensemble') { io.err(`bench: --mode expects mode, sample or ensemble, found ${mode}\n`); return exitCode.badInput }
-  if (!(Number.isInteger(batch) && batch >= 1)) { io.err(`bench: --batch expects an integer ≥ 1, found ${o.batch}\n`); return exitCode.badInput }
-  if (!(Number.isInteger(runs) && runs >= 1)) { io.err(`bench: --runs expects an integer ≥ 1, found ${o.runs}\n`); return exitCode.badInput }
-  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) { io.err(`bench: --threads expects an integer from 1 to 64, found ${o.threads}\n`); return exitCode.badInput }
-  const net = await readModelFile(path)
+  const batch = wholeNumber('--batch', o.batch ?? '256', 1)
+  const runs = wholeNumber('--runs', o.runs ?? '7', 1, 1_000_000)
+  const threads = wholeNumber('--threads', o.threads ?? '1', 1, 64)
+  if (backend !== 'wasm' && backend !== 'js' && backend !== 'jitless') { io.err(`bench: --backend expects wasm, js or jitless, found ${JSON.stringify(backend)}\n\n${benchUsage}`); return exitCode.badInput }
+  if (mode !== 'mode' && mode !== 'sample' && mode !== 'ensemble') { io.err(`bench: --mode expects mode, sample or ensemble, found ${JSON.stringify(mode)}\n\n${benchUsage}`); return exitCode.badInput }
+  if (E.isLeft(batch)) { io.err(`bench: ${batch.left}\n\n${benchUsage}`); return exitCode.badInput }
+  if (E.isLeft(runs)) { io.err(`bench: ${runs.left}\n\n${benchUsage}`); return exitCode.badInput }
+  if (E.isLeft(threads)) { io.err(`bench: ${threads.left}\n\n${benchUsage}`); return exitCode.badInput }
+  const budget = budgetOf(io)
+  const net = await readModelFile(path, { budget })
   if (E.isLeft(net)) { io.err(`${drawModelErrors(net.left, path)}\n`); return exitCode.badInput }
-  const compiled = compile(net.right, { backend, mode, threads })
+  // Inputs and every value of a pass on --batch examples, before anything of that size exists.
+  const room = fits(budget, evaluationBytes(net.right, batch.right), `--batch ${batch.right} (the network on ${batch.right} examples)`)
+  if (E.isLeft(room)) { io.err(`bench: ${room.left}\n`); return exitCode.badInput }
+  const compiled = compile(net.right, { backend, mode, threads: threads.right })
   if (E.isLeft(compiled)) { io.err(`bench: ${drawCompileError(compiled.left)}\n`); return compiled.left._tag === 'InvalidOption' ? exitCode.badInput : exitCode.failed }
-  const report = benchNetwork(compiled.right, randomFeed(net.right, batch), { runs, key: key(0) })
+  const report = benchNetwork(compiled.right, randomFeed(net.right, batch.right), { runs: runs.right, key: key(0) })
   compiled.right.close()
   if (E.isLeft(report)) { io.err(`bench: ${drawRunError(report.left)}\n`); return exitCode.failed }
   const r = report.right

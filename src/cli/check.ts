@@ -9,6 +9,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { drawModelErrors, formatVersion } from '../dsl/codec.js'
 import { renderSummary, summary, summaryJson } from '../interpreters/summary.js'
 import { readModelFile } from '../io/files.js'
+import { budgetOf } from './args.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
 
@@ -49,19 +50,14 @@ export const check: Command = async (argv, io) => {
     io.err(`sbnkit check: expected one model file, found ${parsed.positionals.length} arguments\n\n${checkUsage}`)
     return exitCode.badInput
   }
-  try {
-    const net = await readModelFile(path)
-    if (E.isLeft(net)) {
-      io.err(`${drawModelErrors(net.left, path)}\n`)
-      return exitCode.badInput
-    }
-    const s = summary(net.right)
-    if (parsed.values.json) io.out(`${JSON.stringify(summaryJson(s), null, 2)}\n`)
-    else io.out(`${path}: a valid ${formatVersion} model\n\n${renderSummary(s)}\n`)
-    return exitCode.ok
-  } catch (err) {
-    // Only our own bugs get here; say so in one line instead of a stack trace.
-    io.err(`sbnkit check: internal error (a bug in sbnkit; please report it): ${err instanceof Error ? err.message : String(err)}\n`)
-    return exitCode.failed
+  // A thrown error is our bug: the CLI's boundary (main.ts) reports it in one line.
+  const net = await readModelFile(path, { budget: budgetOf(io) })
+  if (E.isLeft(net)) {
+    io.err(`${drawModelErrors(net.left, path)}\n`)
+    return exitCode.badInput
   }
+  const s = summary(net.right)
+  if (parsed.values.json) io.out(`${JSON.stringify(summaryJson(s), null, 2)}\n`)
+  else io.out(`${path}: a valid ${formatVersion} model\n\n${renderSummary(s)}\n`)
+  return exitCode.ok
 }

@@ -21,6 +21,9 @@ import { drawRunError } from '../interpreters/errors.js'
 import { defaultBudget, exact } from '../interpreters/exact/index.js'
 import type { Feed } from '../interpreters/ndarray.js'
 import { readModelFile } from '../io/files.js'
+import { evaluationBytes, fits } from '../interpreters/budget.js'
+import { structure } from '../interpreters/exact/sites.js'
+import { budgetOf, wholeNumber } from './args.js'
 import type { Command, Io } from './io.js'
 import { exitCode } from './io.js'
 
@@ -50,16 +53,28 @@ export const usageError = (io: Io, command: string, message: string, usage: stri
   return exitCode.badInput
 }
 
-/** Reads a model file and a data file; on failure writes every error on stderr. */
-export const readInputs = async (io: Io, modelPath: string, dataPath: string): Promise<{ readonly net: Checked<Network>; readonly feed: Feed } | undefined> => {
-  const net = await readModelFile(modelPath)
+/**
+ * Reads a model file and a data file, each within the memory budget, and checks that one
+ * evaluation of the network on the data's rows (times `rowsFactor`) fits the budget too; on
+ * failure writes every error on stderr.
+ */
+export const readInputs = async (io: Io, modelPath: string, dataPath: string, rowsPerExample: (net: Checked<Network>) => number = () => 1): Promise<{ readonly net: Checked<Network>; readonly feed: Feed } | undefined> => {
+  const budget = budgetOf(io)
+  const net = await readModelFile(modelPath, { budget })
   if (E.isLeft(net)) {
     io.err(`${drawModelErrors(net.left, modelPath)}\n`)
     return undefined
   }
-  const feed = await readDataFile(dataPath)
+  const feed = await readDataFile(dataPath, { budget })
   if (E.isLeft(feed)) {
     io.err(`${drawDataErrors(feed.left)}\n`)
+    return undefined
+  }
+  const rows = Object.values(feed.right)[0]?.shape[0] ?? 0
+  const rowsFactor = rowsPerExample(net.right)
+  const room = fits(budget, evaluationBytes(net.right, rows * rowsFactor), `${modelPath}: the network on ${rows} examples${rowsFactor === 1 ? '' : ` × ${rowsFactor} states`}`)
+  if (E.isLeft(room)) {
+    io.err(`${room.left}\n`)
     return undefined
   }
   return { net: net.right, feed: feed.right }
@@ -74,15 +89,11 @@ export const reportRunError = (io: Io, e: RunError, files: { readonly model: str
   return e._tag === 'EnumerationTooLarge' ? exitCode.failed : exitCode.badInput
 }
 
-/** Runs a command body, turning a thrown error (our bug) into one line and exit code 1. */
-export const guarded = async (io: Io, command: string, body: () => Promise<number>): Promise<number> => {
-  try {
-    return await body()
-  } catch (err) {
-    io.err(`sbnkit ${command}: internal error (a bug in sbnkit; please report it): ${err instanceof Error ? err.message : String(err)}\n`)
-    return exitCode.failed
-  }
-}
+/**
+ * Runs a command body. A thrown error goes to the CLI's one boundary (`boundary.ts`, around every
+ * command in `main`), which sorts user-caused failures (exit 2) from our bugs (exit 1).
+ */
+export const guarded = async (_io: Io, _command: string, body: () => Promise<number>): Promise<number> => body()
 
 // ---------------------------------------------------------------------------------------------
 
@@ -93,6 +104,17 @@ const options = {
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const
+
+/**
+ * How many network rows per example the exact interpreter evaluates at once: 2^units of the
+ * widest stochastic activation layer (layer messages evaluate every state of a layer together).
+ */
+const enumerationRows = (net: Checked<Network>): number => {
+  const loss = net.outputs['loss']
+  if (loss?._tag !== 'Loss') return 1
+  const widest = Math.max(0, ...structure(loss).activations.map((s) => s.units))
+  return widest <= 30 ? 2 ** widest : 1
+}
 
 const shapes = (net: Checked<Network>): Map<string, readonly (number | 'batch')[]> =>
   new Map(topoOrder(Object.values(net.outputs)).filter((n): n is Param => n._tag === 'Param').map((p) => [p.name, p.type.shape]))
@@ -116,12 +138,12 @@ export const exactCommand: Command = async (argv, io) => {
   if (model === undefined || extra.length > 0)
     return usageError(io, 'exact', `expected one model file, found ${parsed.positionals.length} arguments`, exactUsage)
   if (o.data === undefined) return usageError(io, 'exact', 'expected --data <data.json>', exactUsage)
-  const budget = o.budget === undefined ? defaultBudget : Number(o.budget)
-  if (!(Number.isSafeInteger(budget) && budget >= 1))
-    return usageError(io, 'exact', `--budget expects a whole number of joint states ≥ 1, found "${o.budget}"`, exactUsage)
+  const parsedBudget = o.budget === undefined ? E.right(defaultBudget) : wholeNumber('--budget', o.budget, 1)
+  if (E.isLeft(parsedBudget)) return usageError(io, 'exact', `${parsedBudget.left} (joint states)`, exactUsage)
+  const budget = parsedBudget.right
   const data = o.data
   return guarded(io, 'exact', async () => {
-    const inputs = await readInputs(io, model, data)
+    const inputs = await readInputs(io, model, data, enumerationRows)
     if (inputs === undefined) return exitCode.badInput
     const r = exact(inputs.net, inputs.feed, { grad: o.grad, budget })
     if (E.isLeft(r)) return reportRunError(io, r.left, { model, data })

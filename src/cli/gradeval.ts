@@ -25,6 +25,7 @@ import { gradevalAlong } from './gradevalTrain.js'
 import type { Command, Io } from './io.js'
 import { exitCode } from './io.js'
 import { progressBar } from './progress.js'
+import { jsonText } from './json.js'
 
 const defaultEstimators = 'st,reinforce,arm,concrete:0.1,concrete:1,meanfield,identity,hardtanh'
 
@@ -138,6 +139,8 @@ export const gradevalCommand: Command = async (argv, io) => {
   if (momentum === undefined) return fail(io, `--train-momentum expects a number in [0, 1), found ${o['train-momentum']}`)
   const batch = parseNumber(o['train-batch'], 10, (x) => Number.isInteger(x) && x >= 1)
   if (batch === undefined) return fail(io, `--train-batch expects an integer ≥ 1, found ${o['train-batch']}`)
+  if (estimators.length === 0) { io.err(`gradeval: --estimators expects at least one estimator (${estimatorNames}), found ${JSON.stringify(o.estimators)}\n\n${gradevalUsage}`); return exitCode.badInput }
+  if (args.positionals.length > 1 || (o.preset === true && args.positionals.length > 0)) { io.err(`gradeval: expected one model file or --preset, found ${args.positionals.length} arguments${o.preset === true ? ' and --preset' : ''}\n\n${gradevalUsage}`); return exitCode.badInput }
   const inputs = await loadInputs(args.positionals[0], o.data, o.preset === true, io)
   if (inputs === undefined) return exitCode.badInput
   const coded = coding === 'zero-one' ? toZeroOne(inputs.net) : toPlusMinus(inputs.net)
@@ -174,7 +177,7 @@ export const gradevalCommand: Command = async (argv, io) => {
     table = `trained with ${trainEst.label}, SGD (momentum ${momentum}), lr ${lr}, batch ${batch}; ${draws} draws per estimator, seed ${seed}, ${coding} coding\n\n${gradevalAlongTable(along.right)}`
     chart = gradevalAlongChart(along.right)
   }
-  const text = `${JSON.stringify(json, null, 1)}\n`
+  const text = jsonText(io, json)
   if (o.json === true) io.out(text)
   else io.out(table)
   for (const [file, content] of [[o.out, text], [o.plot, chart]] as const) {

@@ -3,11 +3,17 @@
  * `main(argv, io)` writes only through `io` and returns the exit code (0 ok, 1 failure while
  * running, 2 bad input: a malformed model or data file, a bad flag).
  */
+import type { Budget } from '../interpreters/budget.js'
+
 export interface Io {
   readonly out: (text: string) => void
   readonly err: (text: string) => void
   /** Whether stderr is a terminal (progress bars redraw in place only then). */
   readonly errIsTTY: boolean
+  /** The memory limit (`--max-memory`); absent: a fraction of the machine's memory (`budgetOf`). */
+  readonly budget?: Budget
+  /** False under `--no-timing`: JSON results leave out wall-clock fields, so they are byte-reproducible. */
+  readonly timing?: boolean
 }
 
 export const processIo: Io = {

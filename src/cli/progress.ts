@@ -1,6 +1,6 @@
 /**
  * A progress bar on stderr: redrawn in place on a terminal, a line every 10 % otherwise (logs
- * stay readable in CI). Purely an output concern: it holds only its own counters.
+ * stay readable in CI), the last one, at 100 %, written once by `done`. Purely an output concern: it holds only its own counters.
  */
 import type { Io } from './io.js'
 
@@ -29,8 +29,9 @@ export const progressBar = (io: Io, label: string, total: number, clock: () => n
         lastDraw = now
         io.err(`\r${line(done, info)}\x1b[K`)
       } else {
+        // The 100 % line is written once, by `done` (with its final info).
         const decile = Math.floor((10 * done) / Math.max(total, 1))
-        if (decile === lastDecile) return
+        if (decile === lastDecile || done >= total) return
         lastDecile = decile
         io.err(`${line(done, info)}\n`)
       }

@@ -14,6 +14,7 @@ import { monteCarlo } from '../interpreters/montecarlo/index.js'
 import { guarded, readInputs, reportRunError, usageError } from './exact.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
+import { budgetOf, seedValue, sizedCount, wholeNumber } from './args.js'
 
 export const sampleUsage = `usage: sbnkit sample <model.json> --data <data.json> --samples N --seed S [--ensemble K] [--json]
 
@@ -43,13 +44,6 @@ const options = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const
 
-/** A whole number ≥ min parsed from a flag, or undefined. */
-const wholeNumber = (s: string | undefined, min: number): number | undefined => {
-  if (s === undefined || s.trim() === '') return undefined
-  const n = Number(s)
-  return Number.isSafeInteger(n) && n >= min ? n : undefined
-}
-
 /** JSON has no NaN: a value that does not exist (accuracy of a squared loss, stderr of 1 sample) is null. */
 const num = (v: number): number | null => (Number.isFinite(v) ? v : null)
 const fmt = (v: number, digits = 6): string => (Number.isFinite(v) ? v.toPrecision(digits) : 'n/a')
@@ -72,34 +66,38 @@ export const sampleCommand: Command = async (argv, io) => {
   if (model === undefined || extra.length > 0)
     return usageError(io, 'sample', `expected one model file, found ${parsed.positionals.length} arguments`, sampleUsage)
   if (o.data === undefined) return usageError(io, 'sample', 'expected --data <data.json>', sampleUsage)
-  const samples = wholeNumber(o.samples, 1)
-  if (samples === undefined)
-    return usageError(io, 'sample', o.samples === undefined ? 'expected --samples N' : `--samples expects a whole number ≥ 1, found "${o.samples}"`, sampleUsage)
+  if (o.samples === undefined) return usageError(io, 'sample', 'expected --samples N', sampleUsage)
+  // Each sampled pass keeps one loss per example: --samples is bounded by the budget in the run.
+  const samples = wholeNumber('--samples', o.samples, 1)
+  if (E.isLeft(samples)) return usageError(io, 'sample', samples.left, sampleUsage)
   if (o.seed === undefined) return usageError(io, 'sample', 'expected --seed S (the same seed gives the same result)', sampleUsage)
-  const seed = seedKey(o.seed.trim() === '' ? Number.NaN : Number(o.seed))
-  if (E.isLeft(seed)) return usageError(io, 'sample', `--seed: ${seed.left.replace(/found .*$/, `found "${o.seed}"`)}`, sampleUsage)
-  const ensemble = o.ensemble === undefined ? Math.min(samples, 16) : wholeNumber(o.ensemble, 1)
-  if (ensemble === undefined || ensemble > samples)
-    return usageError(io, 'sample', `--ensemble expects a whole number in 1..${samples} (at most --samples), found "${o.ensemble}"`, sampleUsage)
+  const seedNumber = seedValue('--seed', o.seed)
+  if (E.isLeft(seedNumber)) return usageError(io, 'sample', seedNumber.left, sampleUsage)
+  const seed = seedKey(seedNumber.right)
+  if (E.isLeft(seed)) return usageError(io, 'sample', `--seed: ${seed.left}`, sampleUsage)
+  const ensemble = o.ensemble === undefined ? E.right(Math.min(samples.right, 16)) : wholeNumber('--ensemble', o.ensemble, 1, samples.right)
+  if (E.isLeft(ensemble)) return usageError(io, 'sample', `${ensemble.left} (at most --samples)`, sampleUsage)
   const data = o.data
   return guarded(io, 'sample', async () => {
     const inputs = await readInputs(io, model, data)
     if (inputs === undefined) return exitCode.badInput
-    const r = monteCarlo(inputs.net, inputs.feed, { samples, key: seed.right, ensemble })
+    const examples = Object.values(inputs.feed)[0]?.shape[0] ?? 0
+    const room = sizedCount(budgetOf(io), '--samples', samples.right, 8 * Math.max(1, examples))
+    if (E.isLeft(room)) return usageError(io, 'sample', room.left, sampleUsage)
+    const r = monteCarlo(inputs.net, inputs.feed, { samples: samples.right, key: seed.right, ensemble: ensemble.right })
     if (E.isLeft(r)) return reportRunError(io, r.left, { model, data })
     const m = r.right
     if (o.json) {
       io.out(`${JSON.stringify({
-        samples, seed: Number(o.seed), mean: m.mean, stderr: num(m.stderr),
+        samples: samples.right, seed: seedNumber.right, mean: m.mean, stderr: num(m.stderr),
         mode: { loss: m.mode.loss, accuracy: num(m.mode.accuracy) },
         ensemble: { members: m.ensemble.members, loss: m.ensemble.loss, accuracy: num(m.ensemble.accuracy) },
         sampleAccuracy: num(m.sampleAccuracy),
       }, null, 1)}\n`)
       return exitCode.ok
     }
-    const examples = Object.values(inputs.feed)[0]?.shape[0] ?? 0
     io.out([
-      `Monte Carlo: ${samples} sampled ${samples === 1 ? 'pass' : 'passes'} (seed ${o.seed}) on ${examples} examples`,
+      `Monte Carlo: ${samples.right} sampled ${samples.right === 1 ? 'pass' : 'passes'} (seed ${seedNumber.right}) on ${examples} examples`,
       `  mean loss        ${fmt(m.mean)} ± ${fmt(m.stderr, 2)} (standard error)`,
       `  mode network     loss ${fmt(m.mode.loss)}, accuracy ${pct(m.mode.accuracy)}`,
       `  ensemble of ${String(m.ensemble.members).padEnd(3)}  loss ${fmt(m.ensemble.loss)}, accuracy ${pct(m.ensemble.accuracy)}`,

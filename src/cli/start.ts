@@ -35,6 +35,7 @@ import { summary, renderSummary } from '../interpreters/summary.js'
 import { writeFileAtomic } from '../io/files.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
+import { standardCacheDir } from '../data/cache.js'
 import { progressBar } from './progress.js'
 import type { Settings } from './trainSetup.js'
 import { buildConfig, buildPreset, defaults, loadData } from './trainSetup.js'
@@ -94,7 +95,7 @@ export const start: Command = async (argv, io) => {
     optimizer: 'adam', lr: 0.1, schedule: 'cosine', epochs, batch: 64, seed: 0, ensemble: CURVE_MEMBERS, logEvery: 0,
     ...(limit === undefined ? {} : { limit }),
   }
-  const data = await loadData(s, 'flat', join('.cache', 'sbnkit'))
+  const data = await loadData(s, 'flat', standardCacheDir())
   if (E.isLeft(data)) { io.err(`start: ${data.left}\n`); return exitCode.failed }
   const preset = buildPreset(s, data.right)
   if (E.isLeft(preset)) { io.err(`start: ${preset.left}\n`); return exitCode.failed }

@@ -26,12 +26,13 @@ import { drawTrainError, train } from '../train/loop.js'
 import { parseRecipeName } from '../train/recipes.js'
 import { drawRoutingError } from '../train/routing.js'
 import { estimatorNames } from '../estimators/estimator.js'
-import { defaultCacheDir } from '../data/loaders.js'
+import { standardCacheDir } from '../data/cache.js'
 import { readModelFile, readText, writeFileAtomic, writeModelFile } from '../io/files.js'
 import type { Command, Io } from './io.js'
 import { exitCode } from './io.js'
 import type { Progress } from './progress.js'
 import { progressBar } from './progress.js'
+import { jsonText } from './json.js'
 import { usageError } from './exact.js'
 import type { Settings } from './trainSetup.js'
 import { absolutePaths, buildConfig, buildPreset, defaults, loadData, modelLayout, presetLayoutOf, RUN_FORMAT } from './trainSetup.js'
@@ -112,7 +113,7 @@ export const processDeps: TrainDeps = {
     }
   },
   checkpointIo: fileIo,
-  cacheDir: () => defaultCacheDir(),
+  cacheDir: () => standardCacheDir(),
 }
 
 const options = {
@@ -292,6 +293,7 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
     const have = weightNoises(net)
     if (want !== undefined && have.some((n) => n !== showNoise(want)))
       notes.push(`note: recipe ${settings.recipe} expects ${showNoise(want)} weight noise; the model's weight sites use ${have.join(', ')}`)
+    if (settings.lr > 10) notes.push(`note: --lr ${settings.lr} is far above the usual range (0.0001 to 1); real parameters will likely explode (training stops when the loss does)`)
     for (const n of notes) io.err(`${n}\n`)
 
     // The run directory: settings (new runs), the log (cut back to the checkpoint on resume).
@@ -342,7 +344,10 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
       const e = result.left
       const failed = e._tag === 'Diverged' || e._tag === 'CheckpointFailed'
       io.err(`sbnkit train: ${drawTrainError(e, drawRunError, drawRoutingError)}\n`)
-      if (failed && lastSaved !== undefined)
+      // Resuming replays the run's settings, so after a divergence it would diverge again.
+      if (e._tag === 'Diverged')
+        io.err(`sbnkit train: resuming would replay the same settings; start a new run with a smaller learning rate (say --lr ${settings.lr / 10})${lastSaved === undefined ? '' : ` (the last good checkpoint is ${pointer}, ${where(lastSaved)})`}\n`)
+      else if (failed && lastSaved !== undefined)
         io.err(`sbnkit train: the last good checkpoint is ${pointer} (${where(lastSaved)}); continue with sbnkit train --resume ${pointer}\n`)
       return failed ? exitCode.failed : exitCode.badInput
     }
@@ -354,15 +359,15 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
     const modelPath = join(dir, 'model.json')
     const w = await writeModelFile(modelPath, r.net, { sideFile: 'model.bin' })
     if (E.isLeft(w)) {
-      io.err(`sbnkit train: ${drawModelErrors(w.left)}; the checkpoint ${pointer} is intact\n`)
+      io.err(`sbnkit train: ${drawModelErrors(w.left)}; the checkpoint ${pointer} is left as it was\n`)
       return exitCode.failed
     }
     const which = r.parameters === 'best' ? `best parameters on validation, epoch ${r.state.best?.epoch}` : 'last parameters'
     if (o.json) {
-      io.out(`${JSON.stringify({
+      io.out(jsonText(io, {
         outcome: r.outcome, epochs: r.state.epoch, steps: r.state.globalStep, parameters: r.parameters, bestEpoch: r.state.best?.epoch ?? null,
         history: r.state.history, test: r.test ?? null, model: modelPath, checkpoint: pointer, log: logPath,
-      }, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1)}\n`)
+      }))
       return exitCode.ok
     }
     if (r.outcome === 'early-stopped') io.out(`early stop: no better validation accuracy for ${settings.patience} epochs\n`)
@@ -370,8 +375,7 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
     io.out(`wrote ${modelPath} (${which}); checkpoint ${pointer}; log ${logPath}\n`)
     return exitCode.ok
   } catch (err) {
-    io.err(`sbnkit train: internal error (a bug in sbnkit; please report it): ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
-    return exitCode.failed
+    throw err // reported by the CLI's one boundary (boundary.ts): one line, the stack only with --debug
   }
 }
 

@@ -14,6 +14,8 @@
  * or stale file is reported with the reason and rebuilt by the loader. Writes are atomic.
  */
 import { readFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { writeFileAtomic } from './atomic.js'
 import type { DataError } from './errors.js'
@@ -34,6 +36,15 @@ const CRC_TABLE = ((): Uint32Array => {
   }
   return table
 })()
+
+/**
+ * Where the CLI keeps the cache, in the user's standard place rather than whatever directory
+ * the command runs in: `$SBNKIT_CACHE` if set, else `$XDG_CACHE_HOME/sbnkit`, else
+ * `~/.cache/sbnkit` (the XDG default).
+ * @example standardCacheDir({ XDG_CACHE_HOME: '/c' }, '/home/u') // '/c/sbnkit'
+ */
+export const standardCacheDir = (env: Readonly<Record<string, string | undefined>> = process.env, home: string = homedir()): string =>
+  env['SBNKIT_CACHE'] || join(env['XDG_CACHE_HOME'] || join(home, '.cache'), 'sbnkit')
 
 /**
  * CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as used by zip and PNG. Passing the CRC of

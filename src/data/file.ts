@@ -2,12 +2,14 @@
  * Reading and writing dataset files (`--data data.json`), Node only (`sbnkit/node`): the text is
  * decoded by the portable `parseDataText` (src/data/parse.ts), which locates JSON syntax errors.
  */
-import { readFile } from 'node:fs/promises'
 import * as E from 'fp-ts/lib/Either.js'
+import type { Budget } from '../interpreters/budget.js'
+import { defaultBudget } from '../interpreters/budget.js'
+import { jsonExpansion } from '../io/files.js'
+import { readBounded, utf8Text } from '../io/read.js'
 import type { Feed } from '../interpreters/ndarray.js'
 import { writeFileAtomic } from './atomic.js'
 import type { DataError } from './errors.js'
-import { fsReason } from './errors.js'
 import type { EncodeOptions } from './format.js'
 import { encodeData } from './format.js'
 import { parseDataText } from './parse.js'
@@ -18,14 +20,13 @@ export { parseDataText, parseJson } from './parse.js'
  * Reads a dataset file into a `Feed`, or every problem found, each naming the file and a JSON path.
  * @example const feed = await readDataFile('data.json') // right({ x: …, y: … }) or left([…])
  */
-export const readDataFile = async (path: string): Promise<E.Either<DataError[], Feed>> => {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    return E.left([{ _tag: 'FileUnreadable', file: path, reason: fsReason(err) }])
-  }
-  return parseDataText(text, path)
+export const readDataFile = async (path: string, opts: { readonly budget?: Budget } = {}): Promise<E.Either<DataError[], Feed>> => {
+  // A regular file only (no FIFO, no device), its size bounded by the budget before reading.
+  const bytes = await readBounded(path, Math.floor((opts.budget ?? defaultBudget).maxBytes / jsonExpansion))
+  if (E.isLeft(bytes)) return E.left([{ _tag: 'FileUnreadable', file: path, reason: bytes.left.replace(/^cannot read the file \((.*)\)$/s, '$1').replace(/^is /, 'it is ') }])
+  const text = utf8Text(bytes.right)
+  if (E.isLeft(text)) return E.left([{ _tag: 'FileUnreadable', file: path, reason: text.left.replace(/^is /, 'it is ') }])
+  return parseDataText(text.right, path)
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Locating a JSON syntax error. `JSON.parse` is fast but its messages change between Node
  * versions and quote whole (possibly huge) inputs, so when it fails we re-scan the text with this
- * small recursive-descent recogniser, which stops at the first error and describes it in our own
+ * small recogniser (iterative: an explicit stack of open containers), which stops at the first error and describes it in our own
  * words with a line and column: `line 3, column 9: expected "," or "]", found "2"`. It is only run
  * on text that already failed to parse, so it is written for clarity, not speed.
  */
@@ -82,56 +82,55 @@ const scan = (text: string): void => {
       } else i++
     }
   }
-  const value = (within: string): void => {
+  // Containers are kept on an explicit stack, not the call stack: the nesting depth comes from
+  // the file (a truncated file 100 000 arrays deep is described like any other).
+  const key = (): void => {
     ws()
-    const c = text[i]
-    if (c === '{') object()
-    else if (c === '[') array()
-    else if (c === '"') string()
-    else if (text.startsWith('-Infinity', i)) fail('a value', within)
-    else if (c === '-' || isDigit(c)) number()
-    else if (c === 't') literal('true')
-    else if (c === 'f') literal('false')
-    else if (c === 'n') literal('null')
-    else fail('a value', within)
+    if (text[i] !== '"') fail('a field name in double quotes', 'an object')
+    string()
     ws()
-  }
-  const array = (): void => {
+    if (text[i] !== ':') fail('":"', 'an object')
     i++
-    ws()
-    if (text[i] === ']') {
-      i++
-      return
-    }
-    for (;;) {
-      value('an array')
-      if (text[i] === ',') i++
-      else if (text[i] === ']') {
-        i++
-        return
-      } else fail('"," or "]"', 'an array')
-    }
   }
-  const object = (): void => {
-    i++
-    ws()
-    if (text[i] === '}') {
-      i++
-      return
-    }
+  const value = (outer: string): void => {
+    const open: Array<'array' | 'object'> = []
     for (;;) {
+      // At the start of a value.
       ws()
-      if (text[i] !== '"') fail('a field name in double quotes', 'an object')
-      string()
-      ws()
-      if (text[i] !== ':') fail('":"', 'an object')
-      i++
-      value('an object')
-      if (text[i] === ',') i++
-      else if (text[i] === '}') {
+      const within = open.length === 0 ? outer : `an ${open[open.length - 1]!}`
+      const c = text[i]
+      if (c === '{' || c === '[') {
         i++
-        return
-      } else fail('"," or "}"', 'an object')
+        ws()
+        const close = c === '{' ? '}' : ']'
+        if (text[i] !== close) {
+          open.push(c === '{' ? 'object' : 'array')
+          if (c === '{') key()
+          continue
+        }
+        i++
+      } else if (c === '"') string()
+      else if (text.startsWith('-Infinity', i)) fail('a value', within)
+      else if (c === '-' || isDigit(c)) number()
+      else if (c === 't') literal('true')
+      else if (c === 'f') literal('false')
+      else if (c === 'n') literal('null')
+      else fail('a value', within)
+      // After a complete value: close containers until one continues with ",".
+      for (;;) {
+        ws()
+        const top = open[open.length - 1]
+        if (top === undefined) return
+        const close = top === 'object' ? '}' : ']'
+        if (text[i] === ',') {
+          i++
+          if (top === 'object') key()
+          break
+        }
+        if (text[i] !== close) fail(`"," or "${close}"`, `an ${top}`)
+        i++
+        open.pop()
+      }
     }
   }
   if (text.trim() === '') throw new SyntaxStop(0, 'the text is empty (expected a JSON object)')

@@ -25,6 +25,7 @@ export const parseJson = (text: string, file: string): E.Either<DataError, unkno
 
 /** Decodes dataset-file text (see `docs/data-format.md`); errors name `file`. */
 export const parseDataText = (text: string, file: string): E.Either<DataError[], Feed> => {
-  const json = parseJson(text, file)
+  // A byte-order mark is not part of the JSON (editors on Windows write one).
+  const json = parseJson(text.startsWith('\uFEFF') ? text.slice(1) : text, file)
   return E.isLeft(json) ? E.left([json.left]) : decodeData(json.right, file)
 }

@@ -38,6 +38,9 @@ export interface FlatArrayJson {
   readonly values: readonly number[]
 }
 
+/** The most dimensions an array may have (far beyond any network; a deeper nesting is an error). */
+export const MAX_RANK = 32
+
 /** How many problems are listed per array before the rest are only counted. */
 export const MAX_ERRORS_PER_ARRAY = 10
 
@@ -74,43 +77,66 @@ const decodeNested = (u: readonly unknown[], prefix: string, problems: Problems)
       return undefined
     }
     shape.push(v.length)
+    if (shape.length > MAX_RANK) {
+      let depth = shape.length
+      for (let w: unknown = v[0]; Array.isArray(w); w = w[0]) depth++
+      problems.add([], u, `expected at most ${MAX_RANK} nested levels (dimensions), found ${depth}`)
+      return undefined
+    }
   }
-  const data = new Float64Array(sizeOfShape(shape))
-  let offset = 0
   // The reference for a row at depth d is the all-zero path of that depth ("row 0" at depth 1).
   const reference = (d: number): string =>
     d === 1 ? 'row 0' : joinPath([prefix, ...Array.from({ length: d }, () => indexSegment(0))])
-  // The index path of the element being read; turned into segments only when there is a problem.
-  const at: number[] = []
-  const here = (): string[] => at.map(indexSegment)
-  const walk = (v: unknown, d: number): void => {
-    const n = shape[d]!
-    if (!Array.isArray(v) || v.length !== n) {
-      const per = d === 1 ? ' per row' : ''
-      const found = Array.isArray(v) ? String(v.length) : describeValue(v)
-      const what = Array.isArray(v) ? `${n} values${per}` : `${d === 1 ? 'a row' : 'an array'} of ${n} values`
-      problems.add(here(), v, `expected ${what} like ${reference(d)}, found ${found}`)
-      offset += sizeOfShape(shape.slice(d))
-      return
-    }
-    if (d === shape.length - 1) {
+  // Two passes over the same walk: the first checks every row against the shape (it visits only
+  // what the file holds, so a shape claimed by the first elements allocates nothing), the second
+  // copies the values. Iterative: the depth comes from the file.
+  const walk = (data: Float64Array | undefined): void => {
+    const at: number[] = []
+    const here = (): string[] => at.map(indexSegment)
+    // One frame per open array; at[k] is the index being read in frame k.
+    const frames: Array<{ readonly v: readonly unknown[]; i: number }> = []
+    let offset = 0
+    const enter = (v: unknown, d: number): void => {
+      const n = shape[d]!
+      if (!Array.isArray(v) || v.length !== n) {
+        const per = d === 1 ? ' per row' : ''
+        const found = Array.isArray(v) ? String(v.length) : describeValue(v)
+        const what = Array.isArray(v) ? `${n} values${per}` : `${d === 1 ? 'a row' : 'an array'} of ${n} values`
+        problems.add(here(), v, `expected ${what} like ${reference(d)}, found ${found}`)
+        offset += sizeOfShape(shape.slice(d))
+        return
+      }
+      if (d < shape.length - 1) {
+        frames.push({ v, i: 0 })
+        at.push(0)
+        return
+      }
       // The innermost level, a plain loop: this is where almost all the values are.
       for (let i = 0; i < n; i++) {
         const x: unknown = v[i]
-        if (isFiniteNumber(x)) data[offset] = x
-        else problems.addLazy(() => ({ at: [...here(), indexSegment(i)], value: x, message: `expected a finite number, found ${describeValue(x)}` }))
+        if (isFiniteNumber(x)) {
+          if (data !== undefined) data[offset] = x
+        } else problems.addLazy(() => ({ at: [...here(), indexSegment(i)], value: x, message: `expected a finite number, found ${describeValue(x)}` }))
         offset++
       }
-      return
     }
-    for (let i = 0; i < n; i++) {
-      at.push(i)
-      walk(v[i], d + 1)
-      at.pop()
+    enter(u, 0)
+    while (frames.length > 0) {
+      const top = frames[frames.length - 1]!
+      if (top.i === top.v.length) {
+        frames.pop()
+        at.pop()
+        continue
+      }
+      at[at.length - 1] = top.i
+      enter(top.v[top.i++], frames.length)
     }
   }
-  walk(u, 0)
-  return problems.list.length === 0 ? { shape, data } : undefined
+  walk(undefined)
+  if (problems.list.length > 0) return undefined
+  const data = new Float64Array(sizeOfShape(shape))
+  walk(data)
+  return { shape, data }
 }
 
 /** Decodes the flat form `{ shape, values }`. */
@@ -125,6 +151,8 @@ const decodeFlat = (u: Readonly<Record<string, unknown>>, problems: Problems): N
     problems.add(['shape'], shape, shape === undefined ? `missing (expected ${expected})` : `expected ${expected}, found ${describeValue(shape)}`)
   } else if (shape.length === 0) {
     problems.add(['shape'], shape, 'expected at least one size (the number of rows), found []')
+  } else if (shape.length > MAX_RANK) {
+    problems.add(['shape'], shape, `expected at most ${MAX_RANK} sizes (dimensions), found ${shape.length}`)
   } else {
     shape.forEach((s: unknown, i) => {
       if (typeof s !== 'number' || !Number.isInteger(s) || s < 0) {

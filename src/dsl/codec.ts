@@ -11,9 +11,9 @@
  * const again = decodeModel(JSON.parse(json)) // Either<ModelError[], Checked<Network>>
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { DslError } from './errors.js'
-import type { Checked, Network, Node } from './node.js'
-import { nodePaths, typecheck } from './typecheck.js'
+import type { Checked, Network } from './node.js'
+import type { Located } from './typecheck.js'
+import { typecheckLocated } from './typecheck.js'
 import type { ModelError } from './codec/errors.js'
 import { at, show, structure } from './codec/errors.js'
 import { formatVersion } from './codec/encode.js'
@@ -42,12 +42,9 @@ const checkFormat = (format: unknown): ModelError | undefined => {
 }
 
 /** The JSON path of the node a typecheck error concerns (`nodes[3]`), or '' for whole-network errors. */
-const locate = (error: DslError, nodes: DecodedNodes): string => {
-  if (!('path' in error)) return ''
-  const key = error.path.join(' > ')
-  for (const [node, path] of nodePaths(nodes.outputs) as Map<Node, readonly string[]>)
-    if (path.join(' > ') === key) return at('nodes', nodes.where.get(node)?.index ?? -1)
-  return ''
+const locate = (l: Located, nodes: DecodedNodes): string => {
+  const index = l.node === undefined || !('path' in l.error) ? undefined : nodes.where.get(l.node)?.index
+  return index === undefined ? '' : at('nodes', index)
 }
 
 /**
@@ -69,7 +66,7 @@ export const decodeModel = (json: unknown, side?: SideLookup): E.Either<ModelErr
   if (E.isLeft(params)) errors.push(...params.left)
   if (errors.length > 0 || E.isLeft(nodes) || E.isLeft(params)) return E.left(errors)
   const decoded = nodes.right
-  return E.mapLeft((error: DslError): ModelError[] => [{ _tag: 'Network', path: locate(error, decoded), error }])(
-    typecheck({ outputs: decoded.outputs, params: params.right }),
+  return E.mapLeft((l: Located): ModelError[] => [{ _tag: 'Network', path: locate(l, decoded), error: l.error }])(
+    typecheckLocated({ outputs: decoded.outputs, params: params.right }),
   )
 }

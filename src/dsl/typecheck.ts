@@ -148,13 +148,23 @@ export const pathFinder = (outputs: Network['outputs']): ((node: Node) => Path) 
     for (const [role, child] of children(node))
       if (!parent.has(child)) { parent.set(child, { from: node, step: child.label ?? role }); queue.push(child) }
   }
+  // Iterative: the chain of first parents is as long as the network is deep.
   const pathOf = (node: Node): Path => {
-    const link = parent.get(node)
-    if (link === undefined) return []
-    if (link.from === undefined) return [link.step]
-    const up = pathOf(link.from)
-    const base = up.length > 1 && link.from.label !== undefined ? [...up.slice(0, -1), link.from.label] : up
-    return [...base, link.step]
+    const up: Array<{ readonly node: Node; readonly step: string }> = []
+    for (let n: Node | undefined = node; n !== undefined; ) {
+      const link = parent.get(n)
+      if (link === undefined) break
+      up.push({ node: n, step: link.step })
+      n = link.from
+    }
+    const path: string[] = []
+    for (let i = up.length - 1; i >= 0; i--) {
+      // A labelled node names its own step; its children's steps follow that label.
+      const label = up[i + 1]?.node.label
+      if (path.length > 1 && label !== undefined) path[path.length - 1] = label
+      path.push(up[i]!.step)
+    }
+    return path
   }
   return pathOf
 }
@@ -177,10 +187,24 @@ export const nodePaths = (outputs: Network['outputs']): Map<Node, Path> => {
 
 const sameType = (a: TensorType, b: TensorType): boolean => a.dtype === b.dtype && showShape(a.shape) === showShape(b.shape)
 
+/** A typecheck failure with the node it concerns (none for whole-network errors). */
+export interface Located {
+  readonly error: DslError
+  readonly node: Node | undefined
+}
+
 /** Validates a network; the only way to obtain `Checked<Network>`. */
-export const typecheck = <N extends Network>(net: N): E.Either<DslError, Checked<N>> => {
+export const typecheck = <N extends Network>(net: N): E.Either<DslError, Checked<N>> =>
+  E.mapLeft((l: Located) => l.error)(typecheckLocated(net))
+
+/**
+ * `typecheck`, with the failing node beside the error, so a decoder can point at the node's
+ * place in its file without comparing paths (linear in the network).
+ */
+export const typecheckLocated = <N extends Network>(net: N): E.Either<Located, Checked<N>> => {
+  const fail = (error: DslError, node?: Node): E.Either<Located, never> => E.left({ error, node })
   const roots = Object.values(net.outputs)
-  if (roots.length === 0) return E.left({ _tag: 'NoOutputs' })
+  if (roots.length === 0) return fail({ _tag: 'NoOutputs' })
   const at = pathFinder(net.outputs)
   const types = new Map<Node, Typed>()
   const names = { input: new Map<string, Node>(), parameter: new Map<string, Node>(), site: new Map<string, Node>() }
@@ -195,12 +219,12 @@ export const typecheck = <N extends Network>(net: N): E.Either<DslError, Checked
     if (childFailed) throw new Error('unreachable: a failed child returns before its parent')
     const rule = typeRules[node._tag] as (n: Node, a: Record<string, Typed>) => Typed
     const derived = rule(node, args)
-    if (E.isLeft(derived)) return E.left({ ...derived.left, path: at(node) } as DslError)
+    if (E.isLeft(derived)) return fail({ ...derived.left, path: at(node) } as DslError, node)
     if (!sameType(derived.right, node.type)) {
-      return E.left({
+      return fail({
         _tag: 'ShapeMismatch', op: node._tag, path: at(node),
         message: `stored type ${node.type.dtype}${showShape(node.type.shape)} differs from derived ${derived.right.dtype}${showShape(derived.right.shape)}`,
-      })
+      }, node)
     }
     types.set(node, derived)
     const named: readonly ['input' | 'parameter' | 'site', string] | undefined =
@@ -213,19 +237,19 @@ export const typecheck = <N extends Network>(net: N): E.Either<DslError, Checked
       // parallel layers that got the same derived name are never silently tied.
       const tied = first !== undefined && kind === 'input' && sameType(first.type, node.type)
       if (first !== undefined && first !== node && !tied)
-        return E.left({ _tag: 'DuplicateName', kind, name, path: at(node), firstAt: at(first) })
+        return fail({ _tag: 'DuplicateName', kind, name, path: at(node), firstAt: at(first) }, node)
       if (first === undefined) names[kind].set(name, node)
     }
   }
   for (const [name, node] of names.parameter) {
-    const values = net.params[name]
-    if (values === undefined) return E.left({ _tag: 'Unbound', kind: 'parameter', name, path: at(node) })
+    const values = Object.hasOwn(net.params, name) ? net.params[name] : undefined
+    if (values === undefined) return fail({ _tag: 'Unbound', kind: 'parameter', name, path: at(node) }, node)
     const expected = sizeOf(node.type.shape)
     if (values.length !== expected)
-      return E.left({ _tag: 'ParamSizeMismatch', name, path: at(node), shape: node.type.shape as number[], expected, found: values.length })
+      return fail({ _tag: 'ParamSizeMismatch', name, path: at(node), shape: node.type.shape as number[], expected, found: values.length }, node)
     const bad = values.findIndex((v) => !Number.isFinite(v))
-    if (bad >= 0) return E.left({ _tag: 'NonFiniteParameter', name, index: bad, value: values[bad]! })
+    if (bad >= 0) return fail({ _tag: 'NonFiniteParameter', name, index: bad, value: values[bad]! }, node)
   }
-  for (const name of Object.keys(net.params)) if (!names.parameter.has(name)) return E.left({ _tag: 'UnusedParameter', name })
+  for (const name of Object.keys(net.params)) if (!names.parameter.has(name)) return fail({ _tag: 'UnusedParameter', name })
   return E.right(net as Checked<N>)
 }

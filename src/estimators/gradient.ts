@@ -101,7 +101,8 @@ export const prepareGradient = (
     return E.left({ _tag: 'MissingOutput', name: opts.output, expected: 'the output to differentiate', available: Object.keys(net.outputs) })
   const root: Node = opts.output === undefined ? loss : net.outputs[opts.output]!
   const sites = sitesOf(root)
-  const estOf = (s: Binarize): Estimator => opts.sites?.[s.site] ?? (isWeight(s) ? opts.weights : opts.estimator) ?? st()
+  // Own keys only: a site named "__proto__" or "constructor" is an ordinary site id.
+  const estOf = (s: Binarize): Estimator => (opts.sites !== undefined && Object.hasOwn(opts.sites, s.site) ? opts.sites[s.site] : undefined) ?? (isWeight(s) ? opts.weights : opts.estimator) ?? st()
   const estimators = Object.fromEntries(sites.map((s) => [s.site, opts.estimator?.kind === 'exact' ? 'exact' : estOf(s).label]))
   for (const s of sites) {
     const k = estOf(s).kind

@@ -285,6 +285,8 @@ export const train = async (
       ...(v === undefined ? {} : { validation: v }), ...(best === undefined ? {} : { bestEpoch: best.epoch }),
       seconds: (clock() - started) / 1000,
     }
+    const exploding = explodingLoss(state.history, record.trainLoss)
+    if (exploding !== undefined) return E.left({ _tag: 'Diverged', epoch: state.epoch, step: steps - 1, globalStep: state.globalStep - 1, what: exploding })
     state = {
       ...state, epoch, step: 0, epochLoss: 0, sinceBest: v === undefined ? 0 : improved ? 0 : state.sinceBest + 1,
       history: [...state.history, record], ...(best === undefined ? {} : { best }),
@@ -309,6 +311,22 @@ export const train = async (
   }
 }
 
+/** How many times the first epoch's training loss an epoch's may reach before training is called diverged. */
+export const explodingFactor = 100
+
+/**
+ * Divergence with a finite loss: an epoch whose training loss is above `explodingFactor` times
+ * the first epoch's and above the previous epoch's (still growing). Undefined while it is not.
+ */
+export const explodingLoss = (history: readonly EpochRecord[], trainLoss: number): string | undefined => {
+  const first = history[0]?.trainLoss
+  const previous = history[history.length - 1]?.trainLoss
+  if (first === undefined || previous === undefined || !(first > 0)) return undefined
+  return trainLoss > explodingFactor * first && trainLoss > previous
+    ? `the training loss ${trainLoss.toPrecision(4)} is over ${explodingFactor} × the first epoch's (${first.toPrecision(4)}) and still growing`
+    : undefined
+}
+
 /**
  * One line per error: what happened and where.
  * @example drawTrainError(e, drawRunError, drawRoutingError) // 'training diverged at epoch 2, step 5 (…): the minibatch loss is NaN; …'
@@ -324,7 +342,7 @@ export const drawTrainError = (e: TrainError, drawRun: (r: RunError) => string, 
     case 'Diverged':
       return `training diverged at epoch ${e.epoch + 1}, step ${e.step + 1} (optimizer step ${e.globalStep + 1} of the run): ${e.what}; nothing was written for this step (try a smaller learning rate)`
     case 'CheckpointFailed':
-      return `cannot write the checkpoint after epoch ${e.epoch}${e.step > 0 ? `, step ${e.step}` : ''}: ${e.message}; the previous checkpoint is intact`
+      return `cannot write the checkpoint after epoch ${e.epoch}${e.step > 0 ? `, step ${e.step}` : ''}: ${e.message}; any earlier checkpoint is left as it was`
     case 'ResumeMismatch':
       return `cannot resume: the checkpoint was made with other settings (${e.fields.map(([f, saved, given]) => `${f}: checkpoint ${saved}, now ${given}`).join('; ')}); resume with the checkpoint's settings`
   }

@@ -54,7 +54,7 @@ export const paramKinds = (net: Checked<Network>): Readonly<Record<string, Param
   const order = topoOrder(Object.values(net.outputs))
   const binarized = new Set<string>()
   for (const n of order) if (n._tag === 'Binarize') for (const p of paramsUnderReshapes(n.input)) binarized.add(p.name)
-  const kinds: Record<string, ParamKind> = {}
+  const kinds: Record<string, ParamKind> = Object.create(null) as Record<string, ParamKind> // names are data ("constructor")
   for (const n of order) {
     if (n._tag !== 'Param') continue
     const kind: ParamKind = !n.trainable ? 'state' : binarized.has(n.name) ? 'latent' : 'real'
@@ -72,7 +72,7 @@ export const route = (net: Checked<Network>, rules: readonly Rule[]): E.Either<R
   const kinds = paramKinds(net)
   const names = Object.keys(kinds)
   const trainable = names.filter((n) => kinds[n] !== 'state')
-  const assignment: Record<string, number> = {}
+  const assignment: Record<string, number> = Object.create(null) as Record<string, number> // names are data ("constructor")
   for (const [i, rule] of rules.entries()) {
     const label = ruleLabel(rule)
     const m = rule.match

@@ -73,7 +73,7 @@ describe('sbnkit check: valid models', () => {
     expect(two.code).toBe(2)
     const flag = await sbnkit('check', '--jsn', 'a.json')
     expect(flag.code).toBe(2)
-    expect(flag.err.split('\n')[0]).toMatchInlineSnapshot(`"sbnkit check: Unknown option '--jsn'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- "--jsn""`)
+    expect(flag.err.split('\n')[0]).toMatchInlineSnapshot(`"sbnkit check: unknown option --jsn; did you mean "--json"?"`)
   })
 })
 
@@ -84,7 +84,7 @@ describe('sbnkit check: bad model files give clear errors and exit 2, never a st
       "
     `)
     expect(await rejects('.')).toMatchInlineSnapshot(`
-      "<fixtures>/bad: is a directory; expected a JSON model file
+      "<fixtures>/bad: is a directory, not a regular file; expected a JSON model file
       "
     `)
     expect(await rejects('empty.json')).toMatchInlineSnapshot(`

@@ -121,7 +121,7 @@ describe('train', () => {
   it('a checkpoint that cannot be written stops the run with its reason', async () => {
     const r = await train(tinyNet(), tinyData(), tinyConfig(), { checkpoint: async () => E.left('runs/ckpt-000001.json: cannot write the file (no space left on the device)') })
     expect(E.isLeft(r) && draw(r.left)).toBe(
-      'cannot write the checkpoint after epoch 1: runs/ckpt-000001.json: cannot write the file (no space left on the device); the previous checkpoint is intact',
+      'cannot write the checkpoint after epoch 1: runs/ckpt-000001.json: cannot write the file (no space left on the device); any earlier checkpoint is left as it was',
     )
   })
 

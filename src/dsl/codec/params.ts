@@ -6,7 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Node, Param } from '../node.js'
-import { nodePaths } from '../typecheck.js'
+import { pathFinder } from '../typecheck.js'
 import { showShape, sizeOf } from '../shape.js'
 import type { ModelError } from './errors.js'
 import { at, report, show, structure } from './errors.js'
@@ -122,10 +122,10 @@ export const decodeParams = (
 
   // Param nodes nobody gave values to, reported at their node with typecheck's sentence.
   if (nodes !== undefined) {
-    const paths = nodePaths(nodes.outputs)
+    const pathOf = pathFinder(nodes.outputs)
     for (const [name, node] of paramNodes)
       if (!Object.hasOwn(raw, name))
-        errors.push({ _tag: 'Network', path: at('nodes', nodes.where.get(node)?.index ?? -1), error: { _tag: 'Unbound', kind: 'parameter', name, path: paths.get(node) ?? [] } })
+        errors.push({ _tag: 'Network', path: at('nodes', nodes.where.get(node)?.index ?? -1), error: { _tag: 'Unbound', kind: 'parameter', name, path: pathOf(node) } })
   }
   return errors.length > 0 ? E.left(errors) : E.right(Object.fromEntries(values))
 }

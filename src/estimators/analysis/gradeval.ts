@@ -67,7 +67,7 @@ export interface GradevalOptions {
 
 /** Parameter groups: `layer1.W` and `layer1.b` form `layer1` (trainable parameters only). */
 export const parameterGroups = (net: Checked<Network>): Record<string, string[]> => {
-  const groups: Record<string, string[]> = {}
+  const groups: Record<string, string[]> = Object.create(null) as Record<string, string[]> // names are data: "constructor" is a group
   for (const name of Object.keys(net.params).sort()) {
     const dot = name.lastIndexOf('.')
     const g = dot > 0 ? name.slice(0, dot) : name

@@ -9,8 +9,8 @@ const list = (v: Float64Array): number[] => Array.from(v)
 /**
  * The JSON document of `sbnkit gradeval --json`: per estimator and parameter group, the curves
  * per M, the mean gradient with its standard error, the per-draw variance, and the bias norm with
- * its standard error and noise floor; the exact gradient per group; wall-clock seconds only in
- * `timing` (everything else is a function of the inputs and the seed).
+ * its standard error and noise floor; the exact gradient per group; wall-clock `seconds`, which the
+ * CLI moves under `timing` (everything else is a function of the inputs and the seed).
  */
 export const gradevalJson = (r: GradevalReport, meta: Readonly<Record<string, unknown>> = {}): unknown => ({
   format: 'sbnkit-gradeval/2',
@@ -40,7 +40,8 @@ export const gradevalJson = (r: GradevalReport, meta: Readonly<Record<string, un
       ) },
     ]),
   ),
-  timing: { seconds: r.timing },
+  // Wall-clock seconds per estimator: the CLI files them under `timing` (src/cli/json.ts).
+  seconds: r.timing,
 })
 
 const pick = (M: readonly number[], want: number): number => {

@@ -429,11 +429,33 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     return { buffer: dst, geometry, width: geometry.form === 'rows' ? geometry.n : geometry.c }
   }
 
+  // The lowering recurses from a node into its operands. In a network deeper than `deepLowering`
+  // levels, every node is lowered first in topological order (float64, and bits for binary
+  // nodes), so each call finds its operands done and the stack stays shallow; the plan may then
+  // hold a few steps nobody reads. Shallower networks keep the on-demand plan unchanged.
+  if (depthOf(order) > deepLowering) for (const n of order) if (n.type.dtype === 'binary') { f64(n); bits(n) } else f64(n)
+
   const outputs: OutputSlot[] = Object.entries(net.outputs).map(([name, node]) => {
     const loc = f64(node)
     return { name, buffer: loc.buffer, shape: node.type.shape }
   })
   return { buffers, steps, inputs, outputs, sites: [...sites] }
+}
+
+/** Levels beyond which `lower` lowers every node in order instead of recursing on demand. */
+const deepLowering = 2000
+
+/** The longest chain of operands in a topologically ordered network. */
+const depthOf = (order: readonly Node[]): number => {
+  const depth = new Map<Node, number>()
+  let most = 0
+  for (const n of order) {
+    let d = 0
+    for (const [, c] of children(n)) d = Math.max(d, (depth.get(c) ?? 0) + 1)
+    depth.set(n, d)
+    most = Math.max(most, d)
+  }
+  return most
 }
 
 export type { Kernel }

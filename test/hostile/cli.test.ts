@@ -1,0 +1,169 @@
+/**
+ * Hostile command lines: every count at absurd values, strict numbers, prototype names, control
+ * characters, the one error boundary, and the CLI's help (did-you-mean, --version, help <cmd>).
+ */
+import { writeFileSync } from 'node:fs'
+import fc from 'fast-check'
+import { afterAll, describe, expect, it } from 'vitest'
+import { escapeControls, reportThrown, shortError } from '../../src/cli/boundary.js'
+import { memoryIo } from '../../src/cli/io.js'
+import { jsonText, splitTiming } from '../../src/cli/json.js'
+import { closest } from '../../src/cli/suggest.js'
+import { parseBytes, showBytes } from '../../src/interpreters/budget.js'
+import { explodingLoss } from '../../src/train/loop.js'
+import { sbnkit, tempFolder, tinyData, tinyModel } from './fixtures.js'
+
+const t = tempFolder()
+afterAll(() => t.remove())
+writeFileSync(t.at('tiny.json'), tinyModel())
+writeFileSync(t.at('data.json'), tinyData())
+const model = t.at('tiny.json')
+const data = t.at('data.json')
+
+/** Absurd values for a count: not decimal, padded, fractional, negative, huge, empty. */
+const absurd = fc.oneof(
+  fc.constantFrom('0x10', ' 7 ', '7 ', '1e9', '1e400', '-1', '+3', '1.5', '', 'NaN', 'Infinity', '9007199254740993', '１２'),
+  fc.string({ maxLength: 6 }).filter((s) => !/^(0|[1-9]\d{0,5})$/.test(s)),
+)
+
+describe('every CLI count at absurd values: exit 2 naming the flag, nothing written', () => {
+  const commands: ReadonlyArray<readonly [string, (v: string) => string[]]> = [
+    ['--samples', (v) => ['sample', model, '--data', data, '--samples', v, '--seed', '1']],
+    ['--seed', (v) => ['sample', model, '--data', data, '--samples', '4', '--seed', v]],
+    ['--ensemble', (v) => ['sample', model, '--data', data, '--samples', '4', '--seed', '1', '--ensemble', v]],
+    ['--budget', (v) => ['exact', model, '--data', data, '--budget', v]],
+    ['--batch', (v) => ['bench', model, '--batch', v]],
+    ['--runs', (v) => ['bench', model, '--runs', v]],
+  ]
+  it('law: a count that is not plain decimal digits in range is refused (exit 2, flag named)', async () => {
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...commands), absurd, async ([flag, argv], v) => {
+      const before = t.listing()
+      const r = await sbnkit(...argv(v))
+      expect(r.code, `${flag} ${JSON.stringify(v)}: ${r.err}`).toBe(2)
+      expect(r.err).toContain(flag)
+      expect(r.out).toBe('')
+      expect(t.listing()).toBe(before)
+    }), { seed: 15, numRuns: 60 })
+  }, 120_000)
+
+  it('huge counts in decimal digits meet the memory budget before any allocation', async () => {
+    const r = await sbnkit('bench', model, '--batch', '1000000000', '--max-memory', '4GB')
+    expect(r.code).toBe(2)
+    expect(r.err).toBe('sbnkit bench: --batch 1000000000 (the network on 1000000000 examples) would need 32 GB; the limit is 4 GB (change it with --max-memory)\n')
+    const s = await sbnkit('sample', model, '--data', data, '--samples', '9007199254740991', '--seed', '1', '--max-memory', '4GB')
+    expect(s.code).toBe(2)
+    expect(s.err.split('\n')[0]).toBe('sbnkit sample: --samples 9007199254740991 would need 216 PB; the limit is 4 GB (change it with --max-memory)')
+    expect((await sbnkit('check', model, '--max-memory', 'lots')).err).toBe('sbnkit: --max-memory expects a size such as 4GB, 512MB or a number of bytes, found "lots"\n')
+  })
+
+  it('strict numbers: --seed 0x10 and " 7 " are refused, never reinterpreted', async () => {
+    expect((await sbnkit('sample', model, '--data', data, '--samples', '4', '--seed', '0x10')).err.split('\n')[0])
+      .toBe('sbnkit sample: --seed expects a whole number ≥ 0 in decimal digits, found "0x10"')
+    expect((await sbnkit('sample', model, '--data', data, '--samples', ' 7 ', '--seed', '1')).err.split('\n')[0])
+      .toBe('sbnkit sample: --samples expects a whole number ≥ 1 in decimal digits, found " 7 "')
+  })
+
+  it('extra positionals are refused', async () => {
+    expect((await sbnkit('bench', model, model)).err).toBe('sbnkit bench: expected one model file, found 2 arguments\n(see sbnkit bench --help)\n')
+  })
+})
+
+describe('names are data: prototype keys are ordinary names', () => {
+  it('an input "__proto__", a parameter "constructor", a site "__proto__" run like any other', async () => {
+    for (const [name, m, d] of [
+      ['input', tinyModel({ input: '__proto__' }), tinyData('__proto__')],
+      ['param', tinyModel({ param: 'constructor' }), tinyData()],
+      ['site', tinyModel({ site: '__proto__' }), tinyData()],
+    ] as const) {
+      writeFileSync(t.at(`${name}.json`), m)
+      writeFileSync(t.at(`${name}-data.json`), d)
+      const e = await sbnkit('exact', t.at(`${name}.json`), '--data', t.at(`${name}-data.json`), '--grad', '--json')
+      expect(e.code, e.err).toBe(0)
+      expect(JSON.parse(e.out).loss).toBeCloseTo(1.1307, 3)
+      const g = await sbnkit('gradeval', t.at(`${name}.json`), '--data', t.at(`${name}-data.json`), '--draws', '20', '--estimators', 'st')
+      expect(g.code, g.err).toBe(0)
+    }
+  }, 60_000)
+})
+
+describe('control characters are escaped in every message and table', () => {
+  it('a parameter name with ESC and BEL reaches the terminal escaped', async () => {
+    writeFileSync(t.at('ctl.json'), tinyModel({ param: 'W\u001b]0;owned\u0007', label: 'lab\u001b[31m' }))
+    const r = await sbnkit('check', t.at('ctl.json'))
+    expect(r.code, r.err).toBe(0)
+    expect(r.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/)
+    expect(r.out).toContain('\\u001b')
+  })
+  it('law: escaped text holds no control character but tab and newline', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => {
+      expect(escapeControls(`x${s}`)).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/)
+    }), { seed: 15 })
+  })
+})
+
+describe('one error boundary', () => {
+  it('user-caused file-system failures are exit 2, our bugs exit 1 with the stack only under --debug', () => {
+    const io = memoryIo()
+    const enotdir = Object.assign(new Error('ENOTDIR: not a directory, mkdir'), { code: 'ENOTDIR', syscall: 'mkdir', path: '/tmp/file/run' })
+    expect(reportThrown(io, 'train', enotdir, false)).toBe(2)
+    expect(reportThrown(io, 'train', new RangeError('Array buffer allocation failed'), false)).toBe(2)
+    expect(reportThrown(io, 'train', new TypeError('x is undefined'), false)).toBe(1)
+    expect(io.stderr()).toMatchInlineSnapshot(`
+      "sbnkit train: /tmp/file/run: cannot mkdir (a part of the path is a file, not a folder)
+      sbnkit train: the input asks for more memory than this machine can give (Array buffer allocation failed); use smaller sizes or counts
+      sbnkit train: internal error, please report (a bug in sbnkit, not in your input): x is undefined
+      (run with --debug for the stack trace)
+      "
+    `)
+    const debug = memoryIo()
+    reportThrown(debug, 'train', new TypeError('x is undefined'), true)
+    expect(debug.stderr()).toMatch(/\n\s+at /)
+  })
+
+  it('train --out at a file or under a file: exit 2, one line, the file untouched', async () => {
+    writeFileSync(t.at('train.json'), JSON.stringify({ format: 'sbnkit-data/1', inputs: { x: [[1, 2], [2, 1], [0, 1], [1, 0]], y: [0, 1, 0, 1] } }))
+    writeFileSync(t.at('a-file'), 'keep')
+    const before = t.listing()
+    const r = await sbnkit('train', '--preset', 'mlp:4', '--dataset', t.at('train.json'), '--out', t.at('a-file', 'run'), '--epochs', '1')
+    expect(r.code, r.err).toBe(2)
+    expect(r.err).toMatch(/a-file\/run: cannot mkdir \(a part of the path is a file, not a folder\)\n$/)
+    expect(t.listing()).toBe(before)
+  }, 30_000)
+
+  it('usage errors are short, with one prefix and a pointer to the help', () => {
+    expect(shortError('bench', 'bench: --runs expects x\n\nusage: sbnkit bench <model.json> [--runs N]\n')).toBe('sbnkit bench: --runs expects x\n(see sbnkit bench --help)\n')
+  })
+})
+
+describe('the CLI helps', () => {
+  it('--version, help <command>, did-you-mean for commands and flags', async () => {
+    expect((await sbnkit('--version')).out).toMatch(/^sbnkit \d+\.\d+\.\d+\n$/)
+    const help = await sbnkit('help', 'sample')
+    expect(help.code).toBe(0)
+    expect(help.out).toMatch(/^usage: sbnkit sample /)
+    const trian = await sbnkit('trian')
+    expect(trian.code).toBe(2)
+    expect(trian.err).toBe('sbnkit: unknown command "trian"; did you mean "train"?\n(see sbnkit --help for the commands)\n')
+    const flag = await sbnkit('sample', model, '--data', data, '--sample', '4', '--seed', '1')
+    expect(flag.err).toBe('sbnkit sample: unknown option --sample; did you mean "--samples"?\n(see sbnkit sample --help)\n')
+    expect(closest('xyzzy', ['train', 'sample'])).toBeUndefined()
+  })
+})
+
+describe('results and runs', () => {
+  it('JSON results keep wall-clock fields apart; --no-timing drops them', () => {
+    const value = { loss: 0.5, history: [{ loss: 0.6, seconds: 1.25 }] }
+    expect(splitTiming(value)).toEqual({ result: { loss: 0.5, history: [{ loss: 0.6 }] }, timing: { history: [{ seconds: 1.25 }] } })
+    expect(jsonText({ timing: false }, value, 0)).toBe('{"loss":0.5,"history":[{"loss":0.6}]}\n')
+  })
+  it('divergence with a finite loss: over 100 × the first epoch\'s and growing', () => {
+    const epochs = [2.3, 5, 400].map((trainLoss, i) => ({ type: 'epoch' as const, epoch: i + 1, step: 0, trainLoss, lr: 1, seconds: 0 }))
+    expect(explodingLoss(epochs.slice(0, 1), 3)).toBeUndefined()
+    expect(explodingLoss(epochs, 1e31)).toBe("the training loss 1.000e+31 is over 100 × the first epoch's (2.300) and still growing")
+    expect(explodingLoss(epochs, 300)).toBeUndefined()
+  })
+  it('sizes are read and shown in decimal units', () => {
+    expect([parseBytes('4GB'), parseBytes('512 MB'), parseBytes('1.5g'), parseBytes('2e9'), parseBytes('0x10')]).toEqual([4e9, 512e6, 1.5e9, 2e9, undefined])
+    expect([showBytes(512), showBytes(12.8e9), showBytes(38.4e9)]).toEqual(['512 B', '12.8 GB', '38.4 GB'])
+  })
+})

@@ -1,0 +1,100 @@
+/**
+ * Generated hostile fixtures: deep and wide model files, deep and truncated data files, shape
+ * claims, side-file links, and a temporary folder per test that must be left as it was.
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { memoryIo } from '../../src/cli/io.js'
+import { main } from '../../src/cli/main.js'
+
+/** A model file: an input, a chain of `n` negations, and (with `loss`) a logistic-NLL head. */
+export const chainModel = (n: number, loss = true): string => {
+  const nodes: unknown[] = [{ id: 'x', op: 'Input', name: 'x', shape: ['batch', 1], dtype: 'real' }]
+  for (let i = 0; i < n; i++) nodes.push({ id: `n${i}`, op: 'Unary', fn: 'neg', arg: i === 0 ? 'x' : `n${i - 1}` })
+  const last = n === 0 ? 'x' : `n${n - 1}`
+  if (loss) {
+    nodes.push({ id: 'y', op: 'Input', name: 'y', shape: ['batch', 1], dtype: 'binary' })
+    nodes.push({ id: 'L', op: 'Loss', fn: 'logistic-nll', logits: last, target: 'y' })
+  }
+  return JSON.stringify({ format: 'sbnkit-model/1', nodes, outputs: loss ? { output: last, loss: 'L' } : { output: last }, params: {} })
+}
+
+/** The tiny model of the CLI tests (x [batch, 2] real, y [batch, 1] ±1), with names to replace. */
+export const tinyModel = (o: { input?: string; param?: string; site?: string; label?: string } = {}): string => JSON.stringify({
+  format: 'sbnkit-model/1',
+  nodes: [
+    { id: 'x', op: 'Input', name: o.input ?? 'x', shape: ['batch', 2], dtype: 'real' },
+    { id: 'W', op: 'Param', name: o.param ?? 'W', shape: [2, 1], init: { kind: 'glorot' }, trainable: true },
+    { id: 'Wb', op: 'Binarize', input: 'W', noise: 'logistic(1)', site: o.site ?? 'W', ...(o.label === undefined ? {} : { label: o.label }) },
+    { id: 'h', op: 'MatMul', lhs: 'x', rhs: 'Wb' },
+    { id: 'y', op: 'Input', name: 'y', shape: ['batch', 1], dtype: 'binary' },
+    { id: 'L', op: 'Loss', fn: 'logistic-nll', logits: 'h', target: 'y' },
+  ],
+  outputs: { output: 'h', loss: 'L' },
+  params: { [o.param ?? 'W']: { shape: [2, 1], values: [0.5, -0.25] } },
+})
+
+/** Data for the tiny model, with the input's name replaceable. */
+export const tinyData = (input = 'x'): string =>
+  JSON.stringify({ format: 'sbnkit-data/1', inputs: { [input]: [[1, 2], [2, -1], [0.5, 0.5]], y: [[1], [-1], [1]] } })
+
+/** A side-file model: W in `side.bin` (16 bytes). */
+export const sideModel = (file = 'side.bin'): string => JSON.stringify({
+  format: 'sbnkit-model/1',
+  nodes: JSON.parse(tinyModel()).nodes,
+  outputs: { output: 'h', loss: 'L' },
+  params: { W: { shape: [2, 1], file, offset: 0, encoding: 'float64le' } },
+  sideFiles: { [file]: { bytes: 16 } },
+})
+
+/** A conv model whose padding of 20 000 claims a 40 004 × 40 004 output from a 4 × 4 input. */
+export const paddedConvModel = (): string => JSON.stringify({
+  format: 'sbnkit-model/1',
+  nodes: [
+    { id: 'x', op: 'Input', name: 'x', shape: ['batch', 1, 4, 4], dtype: 'real' },
+    { id: 'K', op: 'Param', name: 'K', shape: [1, 1, 3, 3], init: { kind: 'glorot' }, trainable: true },
+    { id: 'c', op: 'Conv2d', input: 'x', kernel: 'K', stride: [1, 1], padding: [20000, 20000], padValue: 0 },
+    { id: 'f', op: 'Reshape', input: 'c', shape: ['batch', 40002 * 40002] },
+    { id: 'y', op: 'Input', name: 'y', shape: ['batch', 40002 * 40002], dtype: 'real' },
+    { id: 'L', op: 'Loss', fn: 'squared', logits: 'f', target: 'y' },
+  ],
+  outputs: { output: 'f', loss: 'L' },
+  params: { K: { shape: [1, 1, 3, 3], values: [1, 1, 1, 1, 1, 1, 1, 1, 1] } },
+})
+
+/** Nested data `depth` arrays deep around one number (or cut off after the opening brackets). */
+export const deepData = (depth: number, truncated = false): string =>
+  `{"format":"sbnkit-data/1","inputs":{"x":${'['.repeat(depth)}${truncated ? '' : `1${']'.repeat(depth)}}}`}`
+
+/**
+ * A shape claim: 30 levels whose first elements have length 2 (a claimed 2^30 values), the
+ * second element at each level empty: about 200 bytes.
+ */
+export const shapeClaim = (depth = 30): string => {
+  let v = '[1,1]'
+  for (let d = 1; d < depth; d++) v = `[${v},[]]`
+  return `{"format":"sbnkit-data/1","inputs":{"x":${v}}}`
+}
+
+/** A fresh temporary folder. */
+export const tempFolder = (): { readonly dir: string; readonly at: (...p: string[]) => string; readonly listing: () => string; readonly remove: () => void } => {
+  const dir = mkdtempSync(join(tmpdir(), 'sbnkit-hostile-'))
+  const listing = (): string => readdirSync(dir, { recursive: true }).map(String).sort()
+    .map((f) => { const s = statSync(join(dir, f), { throwIfNoEntry: false }); return `${f}:${s?.isFile() === true ? s.size : '-'}` }).join('\n')
+  return { dir, at: (...p) => join(dir, ...p), listing, remove: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** Heap and array-buffer bytes in use now. */
+export const memoryNow = (): number => {
+  const m = process.memoryUsage()
+  return m.heapUsed + m.arrayBuffers
+}
+
+/** Runs `sbnkit …` in process: exit code, output, and the growth of memory in use meanwhile. */
+export const sbnkit = async (...argv: string[]): Promise<{ readonly code: number; readonly out: string; readonly err: string; readonly grew: number }> => {
+  const io = memoryIo()
+  const before = memoryNow()
+  const code = await main(argv, io)
+  return { code, out: io.stdout(), err: io.stderr(), grew: memoryNow() - before }
+}
