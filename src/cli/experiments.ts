@@ -11,6 +11,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { standardCacheDir } from '../data/cache.js'
 import { parseArgs } from 'node:util'
 import { writeFileAtomic } from '../io/files.js'
 import { lineChart } from '../plot/svg.js'
@@ -148,7 +149,7 @@ export const experiments: Command = async (argv, io) => {
   for (const spec of rows.filter((r) => chosen.includes(r.id)))
     for (const seed of plan.seeds) {
       if (results.some((r) => r.row === spec.id && r.seed === seed)) continue
-      const r = await runRow(spec, seed, plan.epochs[spec.dataset] ?? 3, plan.lr, io, join('.cache', 'sbnkit'))
+      const r = await runRow(spec, seed, plan.epochs[spec.dataset] ?? 3, plan.lr, io, standardCacheDir())
       if (E.isLeft(r)) { io.err(`experiments: ${spec.id} seed ${seed}: ${r.left}\n`); return exitCode.failed }
       results = [...results, r.right]
       const x = r.right
