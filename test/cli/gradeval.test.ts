@@ -92,12 +92,12 @@ describe('sbnkit gradeval --json', () => {
     expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2])
     expect(runs.map((r) => r.err.split(';')[0])).toMatchInlineSnapshot(`
       [
-        "gradeval: --train expects ascending non-negative integers separated by commas (epochs), found 5,2
+        "sbnkit gradeval: --train expects ascending non-negative integers separated by commas (epochs), found 5,2
       ",
-        "gradeval: --coding expects plus-minus or zero-one, found ternary
+        "sbnkit gradeval: --coding expects plus-minus or zero-one, found ternary
       ",
-        "gradeval: unknown estimator "gumbel-st:0"",
-        "gradeval: unknown estimator "reinforce:loo:1"",
+        "sbnkit gradeval: unknown estimator "gumbel-st:0"",
+        "sbnkit gradeval: unknown estimator "reinforce:loo:1"",
       ]
     `)
   })

