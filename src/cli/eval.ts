@@ -16,6 +16,7 @@ import { drawDataError, drawDataErrors } from '../data/errors.js'
 import { readDataFile } from '../data/file.js'
 import { standardCacheDir } from '../data/cache.js'
 import { datasetNames, loadSplits } from '../data/loaders.js'
+import { didYouMean } from './suggest.js'
 import { isNamedDataset } from './trainSetup.js'
 import { drawModelErrors } from '../dsl/codec.js'
 import type { Input } from '../dsl/node.js'
@@ -82,7 +83,7 @@ const loadDataset = async (dataset: string, split: SplitName, nchw: boolean, dat
   }
   // A name that is neither a dataset nor a file is a misspelt dataset more often than a lost file.
   if (!(await stat(dataset).then(() => true, () => false)))
-    return E.left(`sbnkit eval: --dataset expects ${datasetNames.join(', ')} or a dataset file, found "${dataset}" (no such file)`)
+    return E.left(`sbnkit eval: --dataset expects ${datasetNames.join(', ')} or a dataset file, found "${dataset}" (no such file)${didYouMean(dataset, datasetNames)}`)
   const feed = await readDataFile(dataset)
   return E.isLeft(feed) ? E.left(drawDataErrors(feed.left)) : E.right({ data: feedDataset(feed.right), what: dataset })
 }

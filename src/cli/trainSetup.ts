@@ -3,7 +3,8 @@
  * configuration. Settings are plain JSON (stored as `DIR/run.json`, so `--resume` needs no
  * flags); every value a user can get wrong is checked here and reported as one line.
  */
-import { resolve } from 'node:path'
+import { stat } from 'node:fs/promises'
+import { relative, resolve } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { drawDataError, drawDataErrors } from '../data/errors.js'
 import { readDataFile } from '../data/file.js'
@@ -29,6 +30,7 @@ import { describePreset, parsePreset, presetLayout, presetNetwork } from '../tra
 import type { BaseName, RecipeName } from '../train/recipes.js'
 import { baseOptimizer, recipe } from '../train/recipes.js'
 import { parseSchedule } from '../train/schedules.js'
+import { didYouMean } from './suggest.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -126,6 +128,12 @@ export const loadData = async (s: Settings, layout: Layout, cacheDir: string | f
     const inputShape = layout === 'flat' ? [channels * sp.train.rows * sp.train.cols] : [channels, sp.train.rows, sp.train.cols]
     const augmented = aug.right === noAugmentation ? '' : `, augmented ${showAugmentation(aug.right)}`
     return E.right({ data, inputShape, classes: sp.train.classes, description: `${sp.source}: ${data.train.size} training images${augmented} (${sp.rule})` })
+  }
+  // A bare word that is neither a dataset nor a file is a misspelt dataset name (`mnst`); a path
+  // that does not exist keeps the file error below. The settings hold absolute paths.
+  const shown = relative(process.cwd(), s.dataset)
+  if (/^[\w-]+$/.test(shown) && !(await stat(s.dataset).then(() => true, () => false))) {
+    return E.left(`--dataset expects ${datasetNames.join(', ')} or a dataset file, found "${shown}" (no such file)${didYouMean(shown, datasetNames)}`)
   }
   const feeds: Array<[keyof TrainData, string | undefined]> = [['train', s.dataset], ['validation', s.validation], ['test', s.test]]
   const data: Partial<Record<keyof TrainData, Dataset>> = {}
