@@ -11,7 +11,25 @@ import { renderSummary, summary } from '../interpreters/summary.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
 
-export const demo: Command = async (_argv, io) => {
+export const demoUsage = `usage: sbnkit demo
+
+Builds the 784 → 512 → 512 → 10 SBN of the README (binary weights, logistic binary activations,
+a real softmax head) with seeded parameters, typechecks it and prints its summary: parameters,
+memory in bits, binary and real MACs, stochastic sites (docs/inspect.md). It reads and writes no
+file. The live page that trains a network in the browser is \`npm run demo\` (README, "Browser").
+
+exit status: 0 ok; 2 an unknown argument.
+`
+
+export const demo: Command = async (argv, io) => {
+  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
+    io.out(demoUsage)
+    return exitCode.ok
+  }
+  if (argv.length > 0) {
+    io.err(`demo: expected no arguments, found ${JSON.stringify(argv[0])}\n\n${demoUsage}`)
+    return exitCode.badInput
+  }
   const x = input('x', ['batch', 784])
   const y = input('y', ['batch'], 'index')
   const logits = pipe(x, mlp({ hidden: [512, 512], outputs: 10 }))
