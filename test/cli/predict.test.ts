@@ -154,7 +154,7 @@ describe('sbnkit eval', () => {
         "sbnkit eval: --split expects test, validation or train, found "dev"",
         "sbnkit eval: --ensemble expects a whole number ≥ 1, found "many"",
         "<tmp>/inputs.json: data.y: expected an array of shape [N] for input "y" of the network, found no such array",
-        "sbnkit eval: --dataset expects mnist, mnist-subset, fashion-mnist, cifar10 or a dataset file, found "mnst" (no such file)",
+        "sbnkit eval: --dataset expects mnist, mnist-subset, fashion-mnist, cifar10 or a dataset file, found "mnst" (no such file); did you mean "mnist"?",
         "mnist: data.x: expected shape [1000, 2] to match input "x" of the network, found [1000, 784]",
       ]
     `)
