@@ -21,21 +21,12 @@ import { writeFileAtomic } from './atomic.js'
 import type { DataError } from './errors.js'
 import { fsReason } from './errors.js'
 import type { ImageSet } from './images.js'
+import { crc32 } from '../io/crc32.js'
 
 export const CACHE_MAGIC = 'SBNKDATA'
 export const CACHE_VERSION = 1
 export const HEADER_BYTES = 64
 const TAG_BYTES = 32
-
-const CRC_TABLE = ((): Uint32Array => {
-  const table = new Uint32Array(256)
-  for (let n = 0; n < 256; n++) {
-    let c = n
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
-    table[n] = c >>> 0
-  }
-  return table
-})()
 
 /**
  * Where the CLI keeps the cache, in the user's standard place rather than whatever directory
@@ -45,17 +36,6 @@ const CRC_TABLE = ((): Uint32Array => {
  */
 export const standardCacheDir = (env: Readonly<Record<string, string | undefined>> = process.env, home: string = homedir()): string =>
   env['SBNKIT_CACHE'] || join(env['XDG_CACHE_HOME'] || join(home, '.cache'), 'sbnkit')
-
-/**
- * CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as used by zip and PNG. Passing the CRC of
- * earlier bytes as `previous` continues it: crc32(b, crc32(a)) = crc32(a ++ b).
- * @example crc32(new TextEncoder().encode('123456789')) // 0xcbf43926
- */
-export const crc32 = (bytes: Uint8Array, previous = 0): number => {
-  let c = (previous ^ 0xffffffff) >>> 0
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8)
-  return (c ^ 0xffffffff) >>> 0
-}
 
 /** The checksum of a cache file: every byte except the checksum field itself (28–31). */
 const fileChecksum = (bytes: Uint8Array): number => crc32(bytes.subarray(32), crc32(bytes.subarray(0, 28)))

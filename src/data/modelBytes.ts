@@ -12,6 +12,7 @@ import type { EncodeOptions, ModelError } from '../dsl/codec.js'
 import { decodeModel, encodeModel } from '../dsl/codec.js'
 import type { Checked, Network } from '../dsl/node.js'
 import { describeJsonError } from './jsonSyntax.js'
+import { firstInvalidByte } from '../io/utf8.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -81,24 +82,3 @@ const decodeUtf8 = (bytes: Uint8Array, file: string, what: string): E.Either<Mod
   return E.right(text)
 }
 
-/** The offset of the first byte that makes `bytes` invalid UTF-8 (bytes must be invalid). */
-const firstInvalidByte = (bytes: Uint8Array): number => {
-  // A prefix fails to decode in streaming mode exactly when it holds an invalid sequence, so the
-  // shortest failing prefix ends at the offending byte.
-  const fails = (k: number): boolean => {
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, k), { stream: true })
-      return false
-    } catch {
-      return true
-    }
-  }
-  let lo = 0
-  let hi = bytes.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (fails(mid)) hi = mid
-    else lo = mid + 1
-  }
-  return Math.max(0, lo - 1)
-}

@@ -17,7 +17,7 @@
  * Encoding and decoding are portable (no Node built-ins), so a page can load a model from bytes.
  */
 import { packConvWeights, packDenseWeights } from '../interpreters/compiled/layout.js'
-import { crc32 } from './crc32.js'
+import { crc32 } from '../io/crc32.js'
 import type { Deployed } from './deploy.js'
 import type { BitsRef, LayerRecord, Manifest, NumbersRef } from './manifest.js'
 import { dtypeBytes, packedFormat } from './manifest.js'

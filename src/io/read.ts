@@ -19,6 +19,7 @@ import { isAbsolute, join, relative } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { showBytes } from '../interpreters/budget.js'
 import { fsReason } from './atomic.js'
+import { firstInvalidByte } from './utf8.js'
 
 /** What kind of thing a non-regular file is, for the message. */
 const kindOf = (s: Stats): string =>
@@ -63,28 +64,6 @@ export const readBounded = async (path: string, limit: number): Promise<E.Either
   } finally {
     await handle.close()
   }
-}
-
-/** The offset of the first byte that makes `bytes` invalid UTF-8 (bytes must be invalid). */
-const firstInvalidByte = (bytes: Uint8Array): number => {
-  // Decoding a prefix in streaming mode fails exactly when the prefix holds an invalid sequence,
-  // so the shortest failing prefix ends at the offending byte (a binary search: O(n log n)).
-  const fails = (k: number): boolean => {
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, k), { stream: true })
-      return false
-    } catch {
-      return true
-    }
-  }
-  let lo = 0
-  let hi = bytes.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (fails(mid)) hi = mid
-    else lo = mid + 1
-  }
-  return Math.max(0, lo - 1)
 }
 
 /**
