@@ -15,7 +15,7 @@ import { bitOf, wordOf } from './layout.js'
 
 export interface PackedBits {
   readonly form: 'bits'
-  /** [N, n]: N examples of n binary features. */
+  /** The shape `[N, n]`: N examples of n binary features. */
   readonly shape: readonly number[]
   readonly data: Int32Array
 }
