@@ -24,28 +24,28 @@ const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> => typeof 
 export const splitTiming = (value: unknown, isTiming: (key: string) => boolean = (k) => timingKeys.has(k)): { readonly result: unknown; readonly timing: unknown } => {
   if (Array.isArray(value)) {
     const parts = value.map((v) => splitTiming(v, isTiming))
-    const any = parts.some((p) => p.timing !== undefined)
-    return { result: parts.map((p) => p.result), timing: any ? parts.map((p) => p.timing ?? null) : undefined }
+    const timed = parts.some((p) => p.timing !== undefined)
+    return { result: parts.map((p) => p.result), timing: timed ? parts.map((p) => p.timing ?? null) : undefined }
   }
   if (!isRecord(value)) return { result: value, timing: undefined }
   // Null-prototype records: a key named "__proto__" in a result is an ordinary key.
   const result: Record<string, unknown> = Object.create(null) as Record<string, unknown>
   const timing: Record<string, unknown> = Object.create(null) as Record<string, unknown>
-  let any = false
+  let timed = false
   for (const [k, v] of Object.entries(value)) {
     if (isTiming(k)) {
       timing[k] = v
-      any = true
+      timed = true
       continue
     }
     const part = splitTiming(v, isTiming)
     result[k] = part.result
     if (part.timing !== undefined) {
       timing[k] = part.timing
-      any = true
+      timed = true
     }
   }
-  return { result, timing: any ? timing : undefined }
+  return { result, timing: timed ? timing : undefined }
 }
 
 /** Non-finite numbers are not JSON: written as null. */

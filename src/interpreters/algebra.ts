@@ -71,3 +71,20 @@ export const fold = <R>(
 
 /** Runs an algebra and returns the value of one root. */
 export const foldOne = <R>(algebra: Algebra<R>, root: Node): R => fold(algebra, [root]).get(root) as R
+
+/**
+ * The longest chain of operands in a topologically ordered network (0 for leaves alone), in one
+ * pass without recursion, so it is safe on networks of any depth.
+ * @example depthOf(topoOrder([pipe(x, dense(3), dense(2))])) // the number of operand links on the longest path
+ */
+export const depthOf = (order: readonly Node[]): number => {
+  const depth = new Map<Node, number>()
+  let most = 0
+  for (const n of order) {
+    let d = 0
+    for (const [, c] of children(n)) d = Math.max(d, (depth.get(c) ?? 0) + 1)
+    depth.set(n, d)
+    most = Math.max(most, d)
+  }
+  return most
+}

@@ -18,7 +18,7 @@ import type { Binarize, Checked, Conv2d, Network, Node, SiteId } from '../../dsl
 import { children } from '../../dsl/node.js'
 import { isStochastic } from '../../dsl/noise.js'
 import { sizeOf } from '../../dsl/shape.js'
-import { topoOrder } from '../algebra.js'
+import { depthOf, topoOrder } from '../algebra.js'
 import { modeRule } from '../montecarlo/rules.js'
 import { evaluate } from '../reference/forward.js'
 import type { SampleTables, SignTables } from './epilogue.js'
@@ -444,18 +444,5 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
 
 /** Levels beyond which `lower` lowers every node in order instead of recursing on demand. */
 const deepLowering = 2000
-
-/** The longest chain of operands in a topologically ordered network. */
-const depthOf = (order: readonly Node[]): number => {
-  const depth = new Map<Node, number>()
-  let most = 0
-  for (const n of order) {
-    let d = 0
-    for (const [, c] of children(n)) d = Math.max(d, (depth.get(c) ?? 0) + 1)
-    depth.set(n, d)
-    most = Math.max(most, d)
-  }
-  return most
-}
 
 export type { Kernel }
