@@ -20,7 +20,7 @@ import { basename, dirname, join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { readModelFile, readText, writeFileAtomic } from '../io/files.js'
 import { drawModelError, drawModelErrors, encodeModel } from '../dsl/codec.js'
-import type { Checked, Network } from '../dsl/node.js'
+import type { Checked, Network, ParamValues } from '../dsl/node.js'
 import type { EpochRecord } from './log.js'
 import type { Checkpoint, TrainerState } from './loop.js'
 import type { EncodedState, OptimizerState } from './optimizers.js'
@@ -165,6 +165,34 @@ const decodeTrainer = (u: unknown, file: string): E.Either<string, StateJson['tr
   return E.right(u as unknown as StateJson['trainer'])
 }
 
+/** Checks the epoch records of a state file (they feed the curves and early stopping on resume). */
+const decodeHistory = (u: unknown, file: string): E.Either<string, EpochRecord[]> => {
+  if (!Array.isArray(u)) return E.left(`${file}: history: expected an array of epoch records, found ${typeof u}`)
+  for (const [i, r] of u.entries()) {
+    const at = `${file}: history[${i}]`
+    if (!isObject(r) || r['type'] !== 'epoch') return E.left(`${at}: expected an epoch record { "type": "epoch", … }, found ${JSON.stringify(r)?.slice(0, 60)}`)
+    for (const k of ['epoch', 'step'] as const) if (!isCount(r[k])) return E.left(`${at}.${k}: expected a whole number ≥ 0, found ${JSON.stringify(r[k])}`)
+    for (const k of ['trainLoss', 'lr', 'seconds'] as const) if (typeof r[k] !== 'number') return E.left(`${at}.${k}: expected a number, found ${JSON.stringify(r[k])}`)
+    if (r['bestEpoch'] !== undefined && !isCount(r['bestEpoch'])) return E.left(`${at}.bestEpoch: expected a whole number ≥ 0, found ${JSON.stringify(r['bestEpoch'])}`)
+    const v = r['validation']
+    if (v !== undefined && !(isObject(v) && isCount(v['examples']) && isObject(v['mode']) && isObject(v['ensemble'])))
+      return E.left(`${at}.validation: expected { "examples", "mode", "ensemble" }, found ${JSON.stringify(v)?.slice(0, 60)}`)
+  }
+  return E.right(u as EpochRecord[])
+}
+
+/** Every optimizer slot belongs to a parameter of the model and has its number of values. */
+const checkSlots = (optimizer: readonly OptimizerState[], params: ParamValues, file: string): E.Either<string, void> => {
+  for (const [i, o] of optimizer.entries())
+    for (const [name, list] of Object.entries(o.slots)) {
+      const p = Object.hasOwn(params, name) ? params[name] : undefined
+      if (p === undefined) return E.left(`${file}: optimizer[${i}].slots: names "${name}", which is no parameter of the model`)
+      for (const [j, slot] of list.entries())
+        if (slot.length !== p.length) return E.left(`${file}: optimizer[${i}].slots.${name}[${j}]: expected ${p.length} values (the parameter's size), found ${slot.length}`)
+    }
+  return E.right(undefined)
+}
+
 /**
  * Reads the checkpoint a pointer file names (`DIR/checkpoint`, or `DIR` itself), with the best
  * parameters if the state names them. Every failure is one line naming the file.
@@ -196,12 +224,16 @@ export const readCheckpoint = async (path: string): Promise<E.Either<string, Res
     if (E.isLeft(d)) return E.left(`${statePath}: ${d.left}`)
     optimizer.push(d.right)
   }
-  if (!Array.isArray(s['history']) || !isObject(s['config'])) return E.left(`${statePath}: expected "history" (an array) and "config" (an object)`)
+  const history = decodeHistory(s['history'], statePath)
+  if (E.isLeft(history)) return history
+  if (!isObject(s['config'])) return E.left(`${statePath}: expected "config" (an object)`)
   const modelPath = join(dir, basename(p['model']))
   const net = await readModelFile(modelPath)
   if (E.isLeft(net)) return E.left(drawModelErrors(net.left, modelPath))
+  const slots = checkSlots(optimizer, net.right.params, statePath)
+  if (E.isLeft(slots)) return slots
   const state: TrainerState = {
-    ...trainer.right, optimizer, history: s['history'] as EpochRecord[], config: s['config'] as Record<string, string | number>,
+    ...trainer.right, optimizer, history: history.right, config: s['config'] as Record<string, string | number>,
   }
   const best = s['best']
   if (best === null || best === undefined) return E.right({ net: net.right, state, generation, dir })

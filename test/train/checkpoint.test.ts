@@ -4,7 +4,7 @@
  * current, old generations are removed except the best, and unreadable checkpoints are errors
  * naming the file.
  */
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
@@ -146,5 +146,27 @@ describe('checkpoints', () => {
     expect(strip(await readCheckpoint(dir))).toBe('<dir>/ckpt-000001.state.json: belongs to generation 1, but <dir>/checkpoint names generation 7')
     await writeFile(join(dir, 'ckpt-000001.state.json'), '{"format": "sbnkit-train-state/1", "generation": 7, "model": "ckpt-000001.json", "trainer": {"epoch": -1}}')
     expect(strip(await readCheckpoint(dir))).toBe('<dir>/ckpt-000001.state.json: trainer.epoch: expected a whole number ≥ 0, found -1')
+  })
+
+  it('a tampered state is refused: garbage history, a truncated optimizer slot, a slot of no parameter', async () => {
+    await run(1)
+    const strip = (e: E.Either<string, unknown>): string => (E.isLeft(e) ? e.left.replaceAll(dir, '<dir>') : 'right')
+    const statePath = join(dir, 'ckpt-000001.state.json')
+    const good = JSON.parse(await readFile(statePath, 'utf8')) as { history: unknown[]; optimizer: { slots: Record<string, string[]> }[] }
+    expect(strip(await readCheckpoint(dir))).toBe('right')
+    const tamper = async (edit: (s: typeof good) => void): Promise<string> => {
+      const s = structuredClone(good)
+      edit(s)
+      await writeFile(statePath, JSON.stringify(s))
+      return strip(await readCheckpoint(dir))
+    }
+    expect(await tamper((s) => { s.history = [42] })).toBe('<dir>/ckpt-000001.state.json: history[0]: expected an epoch record { "type": "epoch", … }, found 42')
+    expect(await tamper((s) => { s.history = [{ type: 'epoch', epoch: 1, step: 'x' }] })).toBe('<dir>/ckpt-000001.state.json: history[0].step: expected a whole number ≥ 0, found "x"')
+    const [name, slots] = Object.entries(good.optimizer[0]!.slots)[0]!
+    // One float64 fewer in the first slot of the first parameter (still valid base64 of float64s).
+    const shorter = Buffer.from(slots[0]!, 'base64').subarray(8).toString('base64')
+    expect(await tamper((s) => { s.optimizer[0]!.slots[name]![0] = shorter }))
+      .toMatch(new RegExp(`^<dir>/ckpt-000001.state.json: optimizer\\[0\\].slots.${name.replace('.', '\\.')}\\[0\\]: expected (\\d+) values \\(the parameter's size\\), found \\d+$`))
+    expect(await tamper((s) => { s.optimizer[0]!.slots['ghost.W'] = slots })).toBe('<dir>/ckpt-000001.state.json: optimizer[0].slots: names "ghost.W", which is no parameter of the model')
   })
 })
