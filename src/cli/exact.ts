@@ -145,7 +145,7 @@ export const exactCommand: Command = async (argv, io) => {
   return guarded(io, 'exact', async () => {
     const inputs = await readInputs(io, model, data, enumerationRows)
     if (inputs === undefined) return exitCode.badInput
-    const r = exact(inputs.net, inputs.feed, { grad: o.grad, budget })
+    const r = exact(inputs.net, inputs.feed, { grad: o.grad, budget, memory: budgetOf(io) })
     if (E.isLeft(r)) return reportRunError(io, r.left, { model, data })
     const { loss, grad, method, states, perExample } = r.right
     if (o.json) {

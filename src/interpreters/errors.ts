@@ -2,6 +2,7 @@
  * Errors of running a checked network on data: values with one renderer, like `DslError`.
  * Each names where (the input or site), what was expected and what was found.
  */
+import { showBytes } from './budget.js'
 
 export type RunError =
   | { readonly _tag: 'EmptyData' }
@@ -17,6 +18,8 @@ export type RunError =
       readonly states: number
       readonly budget: number
     }
+  /** A computation would allocate more memory than its budget (`interpreters/budget.ts`). */
+  | { readonly _tag: 'MemoryTooLarge'; readonly what: string; readonly bytes: number; readonly limit: number }
   | { readonly _tag: 'Unsupported'; readonly interpreter: string; readonly what: string; readonly fix: string }
   | { readonly _tag: 'InvalidOption'; readonly option: string; readonly expected: string; readonly found: string }
 
@@ -44,6 +47,8 @@ export const drawRunError = (e: RunError): string => {
         ? `exact: enumeration needs ${big(e.states)} joint states, over the budget of ${big(e.budget)} (stochastic sites: ${sites}); use the Monte Carlo interpreter, a smaller network, or raise the budget`
         : `exact: enumeration needs ${big(e.states)} joint states and a site (or the weights together) of more than 30 binary units, which cannot be enumerated (stochastic sites: ${sites}); use the Monte Carlo interpreter or a smaller network`
     }
+    case 'MemoryTooLarge':
+      return `${e.what} would need ${showBytes(e.bytes)}; the limit is ${showBytes(e.limit)} (a smaller batch or network, or a larger memory budget)`
     case 'Unsupported':
       return `${e.interpreter}: ${e.what} is not supported; ${e.fix}`
     case 'InvalidOption':

@@ -13,6 +13,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Binarize, Checked, Loss, Network, Node } from '../../dsl/node.js'
 import { topoOrder } from '../algebra.js'
+import type { Budget } from '../budget.js'
+import { defaultBudget as defaultMemory, evaluationBytes } from '../budget.js'
 import { bind } from '../bind.js'
 import type { RunError } from '../errors.js'
 import { lossOutput } from '../montecarlo/index.js'
@@ -37,6 +39,11 @@ export interface ExactOptions {
   readonly budget?: number
   /** `auto` uses layer messages for chains and enumeration otherwise. */
   readonly method?: 'auto' | 'chain' | 'enumeration'
+  /**
+   * The memory the evaluation may take (default 2 GB): every value of the network on each
+   * example times the states of its widest stochastic layer, checked before anything is allocated.
+   */
+  readonly memory?: Budget
 }
 
 export interface ExactResult {
@@ -101,6 +108,12 @@ export const exact = (net: Checked<Network>, feed: Feed, opts: ExactOptions = {}
   const widest = Math.max(W, ...A)
   if (states > budget || widest > 30)
     return E.left({ _tag: 'EnumerationTooLarge', sites: siteList([...st.weights, ...st.activations]), states, budget })
+  // Layer messages and enumeration evaluate the network on every state of a layer at once.
+  const layerStates = 2 ** Math.max(0, ...A)
+  const bytes = evaluationBytes(net, batch * layerStates)
+  const limit = (opts.memory ?? defaultMemory).maxBytes
+  if (bytes > limit)
+    return E.left({ _tag: 'MemoryTooLarge', what: `exact: the network on ${batch} examples × ${layerStates} states`, bytes, limit })
   const grads = opts.grad === true ? zeroGrads(net) : undefined
   const wf = weightFactors(net, st.weights)
   const wSeeds = st.weights.map((s) => new Float64Array(s.units))

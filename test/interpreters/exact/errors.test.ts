@@ -99,4 +99,11 @@ describe('exact interpreter: bad inputs are clear RunErrors', () => {
     const net = checked({ outputs: { output: logits, loss }, params })
     expect(failure(exact(net, feed([[0, 1], [1, 0]], [0, 1])))).toMatchInlineSnapshot(`"exact: batch normalisation in training mode (batch statistics couple the examples) is not supported; set the BatchNorm nodes to inference mode"`)
   })
+
+  it('memory: an evaluation over its budget is refused before anything is allocated', () => {
+    const net = softmaxNet([4])
+    const data = feed([[0, 1], [1, 0]], [0, 1])
+    expect(E.isRight(exact(net, data))).toBe(true)
+    expect(failure(exact(net, data, { memory: { maxBytes: 100 } }))).toMatchInlineSnapshot(`"exact: the network on 2 examples × 16 states would need 5.6 kB; the limit is 100 B (a smaller batch or network, or a larger memory budget)"`)
+  })
 })
