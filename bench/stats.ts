@@ -34,3 +34,14 @@ export const fmt = (x: number, digits = 2): string =>
   Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(digits)
 
 export const range = (s: Summary, digits = 2): string => `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`
+
+/** Uniform numbers in [0, 1) from a seeded xorshift32 (the benchmarks' random pixels and labels). */
+export const xorshift = (seed: number): (() => number) => {
+  let s = seed >>> 0 || 1
+  return () => {
+    s ^= s << 13
+    s ^= s >>> 17
+    s ^= s << 5
+    return (s >>> 0) / 2 ** 32
+  }
+}

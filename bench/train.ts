@@ -37,6 +37,7 @@ import { defaultBlocking, jsKernels, wasmKernels, wasmSupport } from '../src/tra
 import { ceilTo } from '../src/train/kernels/pack.js'
 import { trainingKernels } from '../src/train/kernels/index.js'
 import { STEP_BATCH, stepper } from './trainStep.js'
+import { xorshift } from './stats.js'
 
 export const BATCH = 64
 export const EPOCH_BATCHES = Math.ceil(60000 / BATCH)
@@ -57,13 +58,7 @@ export const issueNet = (seed = 0): Checked<Network> => {
 
 /** `n` examples of Fashion-MNIST's shape: pixels j/255 (xorshift, seeded) and labels 0–9. */
 export const randomImages = (n: number, seed = 1): { readonly x: Float64Array; readonly y: Float64Array } => {
-  let s = seed >>> 0 || 1
-  const next = (): number => {
-    s ^= s << 13
-    s ^= s >>> 17
-    s ^= s << 5
-    return (s >>> 0) / 2 ** 32
-  }
+  const next = xorshift(seed)
   return { x: Float64Array.from({ length: n * 784 }, () => Math.floor(next() * 256) / 255), y: Float64Array.from({ length: n }, () => Math.floor(next() * 10)) }
 }
 

@@ -16,6 +16,7 @@ import { sgd } from '../src/train/optimizers.js'
 import type { Preset } from '../src/train/presets.js'
 import { parsePreset, presetNetwork } from '../src/train/presets.js'
 import { withBatchNormMode } from '../src/train/modes.js'
+import { xorshift } from './stats.js'
 
 export const STEP_BATCH = 64
 const LR = 0.01
@@ -40,13 +41,7 @@ export const stepNetwork = (presetText: string, batchNorm: boolean, seed = 0): E
 
 /** `count` batches of random pixels j/255 (xorshift, seeded) with labels 0–9, in the preset's layout. */
 export const randomBatches = (preset: Preset, batch: number, count: number, seed = 1): Feed[] => {
-  let s = seed >>> 0 || 1
-  const next = (): number => {
-    s ^= s << 13
-    s ^= s >>> 17
-    s ^= s << 5
-    return (s >>> 0) / 2 ** 32
-  }
+  const next = xorshift(seed)
   const shape = preset.kind === 'mlp' ? [batch, 784] : [batch, 1, 28, 28]
   return Array.from({ length: count }, () => ({
     x: { shape, data: Float64Array.from({ length: batch * 784 }, () => Math.floor(next() * 256) / 255) },

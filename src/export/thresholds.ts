@@ -19,6 +19,7 @@
  * by bisection over [−K, K]; float ones by bisection over the ordered finite doubles.
  */
 import type { UnitFn } from '../interpreters/compiled/epilogue.js'
+import { firstTrue } from '../interpreters/compiled/epilogue.js'
 
 /** The folded comparison of every unit of a layer. */
 export interface Folded {
@@ -29,18 +30,6 @@ export interface Folded {
 }
 
 const positive = (a: UnitFn, s: number): boolean => a(s) >= 0
-
-/** The first integer d in [lo, hi] with pred(d) (pred monotone false→true), or hi + 1. */
-const firstTrueInt = (lo: number, hi: number, pred: (d: number) => boolean): number => {
-  let a = lo
-  let b = hi + 1
-  while (a < b) {
-    const m = Math.floor((a + b) / 2)
-    if (pred(m)) b = m
-    else a = m + 1
-  }
-  return a
-}
 
 // The finite doubles in order: ordinal(x) is monotone, −0 and +0 share ordinal 0.
 const f64 = new Float64Array(1)
@@ -80,10 +69,10 @@ export const foldInteger = (units: readonly UnitFn[], k: number): Folded => {
       bias[j] = atMin ? 1 : -1
     } else if (atMax) {
       direction[j] = 1
-      bias[j] = -firstTrueInt(-k, k, (d) => positive(a, d))
+      bias[j] = -firstTrue(-k, k, (d) => positive(a, d))
     } else {
       direction[j] = -1
-      bias[j] = firstTrueInt(-k, k, (d) => !positive(a, d)) - 1
+      bias[j] = firstTrue(-k, k, (d) => !positive(a, d)) - 1
     }
   })
   return { direction, bias, integer: true }

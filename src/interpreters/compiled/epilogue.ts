@@ -51,7 +51,7 @@ export const TABLE_LIMIT = 1 << 24
 const TWO32 = 4294967296
 
 /** The first integer d in [lo, hi] with pred(d) (pred monotone false→true), or hi + 1. */
-const firstTrue = (lo: number, hi: number, pred: (d: number) => boolean): number => {
+export const firstTrue = (lo: number, hi: number, pred: (d: number) => boolean): number => {
   let a = lo
   let b = hi + 1
   while (a < b) {
