@@ -10,7 +10,7 @@
  * input) are reported by `typecheck` as a duplicate, never silently tied; pass `name` to keep them
  * apart, and reuse one `param` node to share weights.
  */
-import { topoOrder } from '../interpreters/algebra.js'
+import { topoOrder } from './fold.js'
 import type { Init, Node, Shape, Tag } from './node.js'
 import type { Noise } from './noise.js'
 import { logistic } from './noise.js'

@@ -10,7 +10,7 @@ import type { Init, Network, Node, Param, Shape } from './node.js'
 import type { Key } from './random.js'
 import { fillUnit, siteKey } from './random.js'
 import { sizeOf } from './shape.js'
-import { topoOrder } from '../interpreters/algebra.js'
+import { topoOrder } from './fold.js'
 import { noiseFns } from '../interpreters/noise.js'
 import { normal } from './noise.js'
 

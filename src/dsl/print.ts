@@ -18,8 +18,8 @@
  * Every static attribute is shown, so two networks print alike only if they are the same
  * network (parameter values aside: they are data, not structure).
  */
-import type { Algebra } from '../interpreters/algebra.js'
-import { topoOrder } from '../interpreters/algebra.js'
+import type { Algebra } from './fold.js'
+import { topoOrder } from './fold.js'
 import type { Init, Network, Node, Shape, TensorType } from './node.js'
 import { children } from './node.js'
 import { showNoise } from './noise.js'

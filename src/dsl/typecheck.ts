@@ -5,8 +5,8 @@
  * values of the right size. It returns the first error found, with the path of the node.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { Algebra } from '../interpreters/algebra.js'
-import { topoOrder } from '../interpreters/algebra.js'
+import type { Algebra } from './fold.js'
+import { topoOrder } from './fold.js'
 import type { DslError, Path } from './errors.js'
 import type { Checked, DType, Init, Network, Node, TensorType } from './node.js'
 import { children } from './node.js'

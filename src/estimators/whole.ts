@@ -7,7 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Binarize, Checked, Network, Node } from '../dsl/node.js'
 import { concreteShape } from '../dsl/shape.js'
-import { topoOrder } from '../interpreters/algebra.js'
+import { topoOrder } from '../dsl/fold.js'
 import { bind } from '../interpreters/bind.js'
 import type { RunError } from '../interpreters/errors.js'
 import { lossOutput } from '../interpreters/montecarlo/index.js'

@@ -10,7 +10,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Network, Node } from '../dsl/node.js'
-import { topoOrder } from './algebra.js'
+import { topoOrder } from '../dsl/fold.js'
 
 /** The most bytes a computation may ask for. */
 export interface Budget {

@@ -23,7 +23,7 @@ import { children } from '../dsl/node.js'
 import { add, constant, mul } from '../dsl/primitives.js'
 import { hasBatch } from '../dsl/shape.js'
 import { nodePaths, typecheck } from '../dsl/typecheck.js'
-import { topoOrder } from './algebra.js'
+import { topoOrder } from '../dsl/fold.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model

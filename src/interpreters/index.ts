@@ -2,7 +2,7 @@
  * sbnkit/interpreters: the fold, the reference, exact, Monte Carlo, compiled and summary
  * interpreters, output selection and label-free prediction (`selectOutputs`, `predict`).
  */
-export * from './algebra.js'
+export * from '../dsl/fold.js'
 export * from './ndarray.js'
 export * from './errors.js'
 export * from './bind.js'

@@ -13,7 +13,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { InternalError, draw } from '../dsl/errors.js'
 import type { Checked, Input, Loss, Network, Node } from '../dsl/node.js'
 import { typecheck } from '../dsl/typecheck.js'
-import { topoOrder } from './algebra.js'
+import { topoOrder } from '../dsl/fold.js'
 import type { RunError } from './errors.js'
 
 // ---------------------------------------------------------------------------------------------

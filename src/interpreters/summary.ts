@@ -14,7 +14,7 @@ import type { Checked, Network, Node, NodeOf, Param, Tag } from '../dsl/node.js'
 import { children } from '../dsl/node.js'
 import { isStochastic } from '../dsl/noise.js'
 import { hasBatch, showShape, sizeOf } from '../dsl/shape.js'
-import { topoOrder } from './algebra.js'
+import { topoOrder } from '../dsl/fold.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model

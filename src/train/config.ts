@@ -5,7 +5,7 @@
  * than silently producing a run that is neither the old one nor a fresh one.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { topoOrder } from '../interpreters/algebra.js'
+import { topoOrder } from '../dsl/fold.js'
 import type { Checked, Network } from '../dsl/node.js'
 import { seedKey } from '../dsl/random.js'
 import type { Estimator } from '../estimators/estimator.js'

@@ -8,7 +8,7 @@
  */
 import type { BatchNorm, Checked, Network, Node, ParamValues } from '../dsl/node.js'
 import { children } from '../dsl/node.js'
-import { topoOrder } from '../interpreters/algebra.js'
+import { topoOrder } from '../dsl/fold.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model

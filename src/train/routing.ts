@@ -11,7 +11,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Network, Node, Param } from '../dsl/node.js'
-import { topoOrder } from '../interpreters/algebra.js'
+import { topoOrder } from '../dsl/fold.js'
 import type { Optimizer, OptimizerState, Tensors } from './optimizers.js'
 
 // ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import { logistic, none, uniform } from '../../src/dsl/noise.js'
 import { input } from '../../src/dsl/primitives.js'
 import { sizeOf } from '../../src/dsl/shape.js'
 import { typecheck } from '../../src/dsl/typecheck.js'
-import { topoOrder } from '../../src/interpreters/algebra.js'
+import { topoOrder } from '../../src/dsl/fold.js'
 
 const nodes = (...roots: Node[]): Node[] => topoOrder(roots)
 /** name → shape of every parameter below the roots. */

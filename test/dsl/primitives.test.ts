@@ -15,7 +15,7 @@ import {
 } from '../../src/dsl/primitives.js'
 import { sizeOf } from '../../src/dsl/shape.js'
 import { typecheck } from '../../src/dsl/typecheck.js'
-import { topoOrder } from '../../src/interpreters/algebra.js'
+import { topoOrder } from '../../src/dsl/fold.js'
 
 const zeros = (outputs: Network['outputs']): Network['params'] =>
   Object.fromEntries(

@@ -12,7 +12,7 @@ import { binarize, constant, input, mul, param } from '../../src/dsl/primitives.
 import { print, showType } from '../../src/dsl/print.js'
 import { sizeOf } from '../../src/dsl/shape.js'
 import { typecheck } from '../../src/dsl/typecheck.js'
-import { topoOrder } from '../../src/interpreters/algebra.js'
+import { topoOrder } from '../../src/dsl/fold.js'
 import { smallMlp } from '../fixtures/small.js'
 
 /** Zero-filled values for every parameter (the printer ignores values; typecheck needs them). */

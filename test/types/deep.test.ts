@@ -14,7 +14,7 @@ import { input } from '../../src/dsl/primitives.js'
 import type { Tensor } from '../../src/dsl/primitives.js'
 import { sizeOf } from '../../src/dsl/shape.js'
 import { typecheck } from '../../src/dsl/typecheck.js'
-import { topoOrder } from '../../src/interpreters/algebra.js'
+import { topoOrder } from '../../src/dsl/fold.js'
 import { assertType } from './equal.js'
 import type { Equal } from './equal.js'
 

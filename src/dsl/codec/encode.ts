@@ -5,7 +5,7 @@
  */
 import type { Checked, Init, Network, Node, NodeOf, Tag } from '../node.js'
 import { showNoise } from '../noise.js'
-import { topoOrder } from '../../interpreters/algebra.js'
+import { topoOrder } from '../fold.js'
 import { fileName } from './schema.js'
 import type { Json } from './text.js'
 import { bytesPerValue, fnv1a32, inline, valuesText, writeFloat64le } from './text.js'

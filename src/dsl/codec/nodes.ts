@@ -11,7 +11,7 @@ import { childRoles, tags } from '../node.js'
 import {
   add, batchNormalization, binarize, constant, conv2d, input, labelled, loss, matmul, mul, param, pool, reshape, unary,
 } from '../primitives.js'
-import { topoOrder } from '../../interpreters/algebra.js'
+import { topoOrder } from '../fold.js'
 import type { ModelError } from './errors.js'
 import { at, report, show, structure } from './errors.js'
 import type { NodeRecord } from './schema.js'

@@ -13,7 +13,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Network } from '../../dsl/node.js'
 import type { Key } from '../../dsl/random.js'
-import { topoOrder } from '../algebra.js'
+import { topoOrder } from '../../dsl/fold.js'
 import { bind } from '../bind.js'
 import type { RunError } from '../errors.js'
 import type { Feed, NDArray } from '../ndarray.js'

@@ -18,7 +18,7 @@ import type { Binarize, Checked, Conv2d, Network, Node, SiteId } from '../../dsl
 import { children } from '../../dsl/node.js'
 import { isStochastic } from '../../dsl/noise.js'
 import { sizeOf } from '../../dsl/shape.js'
-import { depthOf, topoOrder } from '../algebra.js'
+import { depthOf, topoOrder } from '../../dsl/fold.js'
 import { modeRule } from '../montecarlo/rules.js'
 import { evaluate } from '../reference/forward.js'
 import type { SampleTables, SignTables } from './epilogue.js'

@@ -12,7 +12,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Binarize, Checked, Loss, Network, Node } from '../../dsl/node.js'
-import { topoOrder } from '../algebra.js'
+import { topoOrder } from '../../dsl/fold.js'
 import type { Budget } from '../budget.js'
 import { defaultBudget as defaultMemory, evaluationBytes } from '../budget.js'
 import { bind } from '../bind.js'

@@ -9,7 +9,7 @@ import type { Binarize, Input, Loss, Node } from '../../dsl/node.js'
 import { children } from '../../dsl/node.js'
 import { isStochastic } from '../../dsl/noise.js'
 import { hasBatch, sizeOf } from '../../dsl/shape.js'
-import { topoOrder } from '../algebra.js'
+import { topoOrder } from '../../dsl/fold.js'
 
 export interface Site {
   readonly node: Binarize

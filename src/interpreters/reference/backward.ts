@@ -5,7 +5,7 @@
  */
 import type { Binarize, Node, Tag, NodeOf } from '../../dsl/node.js'
 import { children } from '../../dsl/node.js'
-import { topoOrder } from '../algebra.js'
+import { topoOrder } from '../../dsl/fold.js'
 import type { NDArray } from '../ndarray.js'
 import type { Evaluation } from './forward.js'
 import * as ops from './ops.js'

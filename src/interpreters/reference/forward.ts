@@ -5,8 +5,8 @@
  * gradient interpreters share every other rule.
  */
 import type { Binarize, Checked, Network, Node } from '../../dsl/node.js'
-import type { Algebra } from '../algebra.js'
-import { fold, topoOrder } from '../algebra.js'
+import type { Algebra } from '../../dsl/fold.js'
+import { fold, topoOrder } from '../../dsl/fold.js'
 import type { Feed, NDArray } from '../ndarray.js'
 import { concreteShape } from '../../dsl/shape.js'
 import * as ops from './ops.js'

@@ -4,8 +4,8 @@
  * The fold is memoised on node identity: a shared node is evaluated once, so it is one value
  * and, for a random node, one random variable.
  */
-import type { ChildRole, Node, NodeOf, Tag } from '../dsl/node.js'
-import { children } from '../dsl/node.js'
+import type { ChildRole, Node, NodeOf, Tag } from './node.js'
+import { children } from './node.js'
 
 /** The evaluated children of a node of tag K, by role. */
 export type Args<K extends Tag, R> = { readonly [r in ChildRole<K>]: R }
