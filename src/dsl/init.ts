@@ -11,7 +11,7 @@ import type { Key } from './random.js'
 import { fillUnit, siteKey } from './random.js'
 import { sizeOf } from './shape.js'
 import { topoOrder } from './fold.js'
-import { noiseFns } from '../interpreters/noise.js'
+import { noiseFns } from './distributions.js'
 import { normal } from './noise.js'
 
 // ---------------------------------------------------------------------------------------------

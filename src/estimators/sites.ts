@@ -10,7 +10,8 @@ import { hasBatch } from '../dsl/shape.js'
 import type { Key } from '../dsl/random.js'
 import { fillBits, siteKey, toUnit } from '../dsl/random.js'
 import type { NDArray } from '../interpreters/ndarray.js'
-import { noiseFns, signsFromBits, stFactor, stFactorTimes } from '../interpreters/noise.js'
+import { noiseFns, stFactor, stFactorTimes } from '../dsl/distributions.js'
+import { signsFromBits } from '../interpreters/reference/sampling.js'
 import type { Estimator, LatentRule } from './estimator.js'
 
 /** Where the draws of one site in one pass come from: `count` uint32 values. */

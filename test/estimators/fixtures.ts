@@ -14,7 +14,7 @@ import { input } from '../../src/dsl/primitives.js'
 import type { Feed } from '../../src/interpreters/ndarray.js'
 import type { RunError } from '../../src/interpreters/errors.js'
 import { drawRunError } from '../../src/interpreters/errors.js'
-import { noiseFns } from '../../src/interpreters/noise.js'
+import { noiseFns } from '../../src/dsl/distributions.js'
 import type { BitSource } from '../../src/estimators/sites.js'
 import { checked } from '../interpreters/fixtures.js'
 

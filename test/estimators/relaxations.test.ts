@@ -11,7 +11,7 @@ import { key } from '../../src/dsl/random.js'
 import type { Estimator } from '../../src/estimators/estimator.js'
 import { concrete, gumbelSt, meanfield, st } from '../../src/estimators/estimator.js'
 import { gradient } from '../../src/estimators/gradient.js'
-import { stFactor } from '../../src/interpreters/noise.js'
+import { stFactor } from '../../src/dsl/distributions.js'
 import { buildSbn } from '../laws/sbn.js'
 import { unwrap } from './fixtures.js'
 

@@ -19,7 +19,7 @@ import { key } from '../../src/dsl/random.js'
 import { st } from '../../src/estimators/estimator.js'
 import { gradient } from '../../src/estimators/gradient.js'
 import { exact } from '../../src/interpreters/exact/index.js'
-import { noiseFns } from '../../src/interpreters/noise.js'
+import { noiseFns } from '../../src/dsl/distributions.js'
 import { checked } from '../interpreters/fixtures.js'
 import type { Grads } from './fixtures.js'
 import {

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { logistic, normal, uniform } from '../../src/dsl/noise.js'
-import { noiseFns, signsFromBits, threshold } from '../../src/interpreters/noise.js'
+import { noiseFns } from '../../src/dsl/distributions.js'
+import { signsFromBits, threshold } from '../../src/interpreters/reference/sampling.js'
 
 // The reference rule, written directly from its definition.
 const exactRule = (u: number, a: number, scale: number): number => (u < threshold(noiseFns(logistic(scale)).cdf(a)) ? 1 : -1)

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest'
 import type { Noise, ProperNoise } from '../../src/dsl/noise.js'
 import { logistic, none, normal, triangular, uniform } from '../../src/dsl/noise.js'
 import { bits, key, siteKey } from '../../src/dsl/random.js'
-import { noiseFns, signFromBits, signsInto, stFactor, threshold } from '../../src/interpreters/noise.js'
+import { noiseFns, stFactor } from '../../src/dsl/distributions.js'
+import { signFromBits, signsInto, threshold } from '../../src/interpreters/reference/sampling.js'
 
 const EPS = Number.EPSILON
 const families = (s: number): readonly ProperNoise[] =>

@@ -8,7 +8,7 @@
  * with a_k = W_k h_{k−1} + b_k (h₀ = x), η = W_head h_K + b_head (+ W_skip h₁). Weight matrices
  * are read in the parameters' row-major [in, out] order.
  */
-import { noiseFns } from '../../src/interpreters/noise.js'
+import { noiseFns } from '../../src/dsl/distributions.js'
 import type { SbnCase } from './sbn.js'
 
 export interface BruteResult {

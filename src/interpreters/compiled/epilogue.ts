@@ -17,7 +17,8 @@
  * layer falls back to writing the dot product and sampling in a generic loop.
  */
 import type { Noise } from '../../dsl/noise.js'
-import { noiseFns, threshold } from '../noise.js'
+import { noiseFns } from '../../dsl/distributions.js'
+import { threshold } from '../reference/sampling.js'
 
 /** The pre-activation of one unit as a function of the exact dot product. */
 export type UnitFn = (dot: number) => number

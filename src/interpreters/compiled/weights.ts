@@ -7,7 +7,8 @@
  */
 import type { SiteId } from '../../dsl/node.js'
 import type { ProperNoise } from '../../dsl/noise.js'
-import { noiseFns, threshold } from '../noise.js'
+import { noiseFns } from '../../dsl/distributions.js'
+import { threshold } from '../reference/sampling.js'
 import type { BufferKind } from './kernels.js'
 import { bitOf, packConvWeights, packDenseWeights, rowBytes, rowWords32, wordOf } from './layout.js'
 import type { WordBits } from './layout.js'

@@ -2,7 +2,7 @@
 import type { Binarize, Checked, Network, Node } from '../../dsl/node.js'
 import type { NDArray } from '../ndarray.js'
 import type { BinarizeRule } from '../reference/forward.js'
-import { modeRule } from '../montecarlo/rules.js'
+import { modeRule } from '../reference/sampling.js'
 
 /** Gradients by parameter name, zero-initialised for every parameter of the network. */
 export type ParamGrads = Record<string, Float64Array>

@@ -3,7 +3,7 @@
  * State s ∈ [0, 2ⁿ) gives unit j the value +1 when bit j of s is set, −1 otherwise.
  */
 import type { Noise } from '../../dsl/noise.js'
-import { noiseFns } from '../noise.js'
+import { noiseFns } from '../../dsl/distributions.js'
 
 /** All 2ⁿ states as a [2ⁿ, n] row-major ±1 matrix. */
 export const allStates = (n: number): Float64Array => {

@@ -14,7 +14,7 @@ import type { Feed, NDArray } from '../ndarray.js'
 import type { BinarizeRule, Evaluation } from '../reference/forward.js'
 import { evaluate } from '../reference/forward.js'
 import { predictive } from '../reference/ops.js'
-import { modeRule, passKey, sampleRule } from './rules.js'
+import { modeRule, passKey, sampleRule } from '../reference/sampling.js'
 
 export { modeRule, passKey, sampleRule }
 

@@ -12,7 +12,7 @@
  */
 import type { ProperNoise } from '../../dsl/noise.js'
 import type { Key } from '../../dsl/random.js'
-import { signsFromBits } from '../../interpreters/noise.js'
+import { signsFromBits } from '../../interpreters/reference/sampling.js'
 import { fillRandom } from '../../interpreters/compiled/kernels-wasm/random.js'
 import type { Code, WasmFunction } from '../../interpreters/compiled/wasm/code.js'
 import { f64c, forLoop, func, get, i32Store, i32c, set, simd, v128Load, v128Store, when } from '../../interpreters/compiled/wasm/code.js'

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Noise } from '../../../src/dsl/noise.js'
-import { noiseFns, threshold } from '../../../src/interpreters/noise.js'
+import { noiseFns } from '../../../src/dsl/distributions.js'
+import { threshold } from '../../../src/interpreters/reference/sampling.js'
 import { sampleTables, signTables } from '../../../src/interpreters/compiled/epilogue.js'
 import type { UnitFn } from '../../../src/interpreters/compiled/epilogue.js'
 

@@ -11,7 +11,8 @@ import type { ProperNoise } from '../../../src/dsl/noise.js'
 import { noiseFamilies } from '../../../src/dsl/noise.js'
 import type { Key } from '../../../src/dsl/random.js'
 import { fillBits, key, siteKey } from '../../../src/dsl/random.js'
-import { noiseFns, signsInto, threshold } from '../../../src/interpreters/noise.js'
+import { noiseFns } from '../../../src/dsl/distributions.js'
+import { signsInto, threshold } from '../../../src/interpreters/reference/sampling.js'
 import { wasmKernels } from '../../../src/train/kernels/wasm-gemm.js'
 
 const kernels = wasmKernels()

@@ -1,21 +1,13 @@
 /**
- * The numerical functions of each noise family of MATH.md §2, and the sampling rule.
+ * The numerical functions of each noise family of MATH.md §2: what a `Noise` value of the IR means.
  *
- * A unit is x = sign(a − Z), so P(x = +1 | a) = F(a). The sampling rule, used by every interpreter
- * that samples and reproduced bit for bit by the compiled one, is defined once here:
- *
- *     x = +1  iff  u < T(F(a)),   T(F) = floor(F · 2^32) in float64,
- *
- * with u the uint32 draw `bits(siteKey, index)`. For noise `none`, x = +1 iff a ≥ 0 and no draw is
- * used. P(x = +1) = T / 2^32, within 2^−32 of F(a); F = 1 gives T = 2^32 > every u, so a unit whose
- * noise cannot reach it is deterministic. See docs/random.md.
- *
- * Every family has a scale s: F_s(a) = F(a / s), p_s(a) = p(a / s) / s, F_s^−1(p) = s · F^−1(p).
- * Lower tails are accurate to a relative error (use `cdf(−a)` for P(x = −1), not `1 − cdf(a)`).
+ * A unit is x = sign(a − Z), so P(x = +1 | a) = F(a). Every family has a scale s:
+ * F_s(a) = F(a / s), p_s(a) = p(a / s) / s, F_s^−1(p) = s · F^−1(p). Lower tails are accurate to a
+ * relative error (use `cdf(−a)` for P(x = −1), not `1 − cdf(a)`). The sampling rule that turns
+ * F(a) and a uint32 draw into a sign lives with the interpreters' core
+ * (`interpreters/reference/sampling.ts`).
  */
-import type { Noise, NoiseFamily } from '../dsl/noise.js'
-import type { Key } from '../dsl/random.js'
-import { fillBits } from '../dsl/random.js'
+import type { Noise, NoiseFamily } from './noise.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -202,9 +194,12 @@ const noneFns: NoiseFns = {
 export const noiseFns = (n: Noise): NoiseFns => (n.family === 'none' ? noneFns : scaled(standards[n.family], n.scale))
 
 /**
- * The matched straight-through factor 2·p(a), the derivative of the proxy 2F(a) − 1; 1 for `none`.
- * @example stFactor(uniform(1))(0.3) // 1
+ * The unit-scale cdf F(z) of a proper family (the sampling rule evaluates F(a / s) with it, so that
+ * no closure is built per unit).
+ * @example standardCdf('logistic')(0) // 0.5
  */
+export const standardCdf = (f: NoiseFamily): ((z: number) => number) => standards[f].cdf
+
 /**
  * The ST reverse rule over a vector: out[i] = 2p(a[i])·g[i] (g[i] for `none`), one loop, with the
  * logistic density written out (the hot path of every ST backward pass).
@@ -228,96 +223,12 @@ export const stFactorTimes = (n: Noise, a: Float64Array, g: Float64Array): Float
   return out
 }
 
+/**
+ * The matched straight-through factor 2·p(a), the derivative of the proxy 2F(a) − 1; 1 for `none`.
+ * @example stFactor(uniform(1))(0.3) // 1
+ */
 export const stFactor = (n: Noise): ((a: number) => number) => {
   if (n.family === 'none') return () => 1
   const pdf = noiseFns(n).pdf
   return (a) => 2 * pdf(a)
-}
-
-// ---------------------------------------------------------------------------------------------
-// The sampling rule
-
-const TWO32 = 4294967296
-
-/**
- * T(F) = floor(F · 2^32) in float64: the number of uint32 draws that give +1. 0 ≤ T ≤ 2^32 for
- * F in [0, 1] (F · 2^32 is exact, so T is the exact floor).
- * @example threshold(0.5) // 2147483648
- */
-export const threshold = (F: number): number => Math.floor(F * TWO32)
-
-/**
- * The sampling rule for one unit: +1 iff u < T(F(a)); for `none`, +1 iff a ≥ 0.
- * @example signFromBits(0, 0.3, logistic(1)) // 1
- */
-export const signFromBits = (u: number, a: number, n: Noise): 1 | -1 => {
-  if (n.family === 'none') return a >= 0 ? 1 : -1
-  return u < threshold(standards[n.family].cdf(a / n.scale)) ? 1 : -1
-}
-
-const CHUNK = 4096
-
-// A fast and exact logistic comparison. The rule is u < floor(σ(z)·2³²) with σ computed by
-// Math.exp. σ̃ below uses a polynomial 2^f (|f| ≤ ½, degree 10: relative error < 3·10⁻¹³), so
-// |σ̃·2³² − σ·2³²| < 0.01; whenever u is farther than MARGIN from σ̃·2³² the comparison is decided,
-// and only the rare near-ties call the exact rule. The result is bit-identical to the exact rule.
-const MARGIN = 4
-const LOG2E = Math.LOG2E
-const POW2 = Float64Array.from({ length: 1101 }, (_, i) => 2 ** (i - 1100))
-const expNonPositive = (x: number): number => {
-  const t = x * LOG2E
-  if (t < -1074) return 0
-  const n = Math.round(t)
-  const f = (t - n) * Math.LN2
-  // e^f by Horner, |f| ≤ ln2/2.
-  const p = 1 + f * (1 + f * (0.5 + f * (1 / 6 + f * (1 / 24 + f * (1 / 120 + f * (1 / 720 + f * (1 / 5040 + f * (1 / 40320 + f * (1 / 362880 + f / 3628800)))))))))
-  return p * POW2[n + 1100]!
-}
-
-/**
- * The sampling rule over `count` units: out[o + i] = +1 iff u[i] < T(F(pre[p + i] / scale)).
- * Logistic noise takes the fast exact path above; other families call their cdf.
- */
-export const signsFromBits = (
-  u: ArrayLike<number>, pre: ArrayLike<number>, p: number, n: Noise, out: Float64Array, o: number, count: number,
-): void => {
-  if (n.family === 'none') {
-    for (let i = 0; i < count; i++) out[o + i] = pre[p + i]! >= 0 ? 1 : -1
-    return
-  }
-  const cdf = standards[n.family].cdf
-  const s = n.scale
-  if (n.family !== 'logistic') {
-    for (let i = 0; i < count; i++) out[o + i] = u[i]! < Math.floor(cdf(pre[p + i]! / s) * TWO32) ? 1 : -1
-    return
-  }
-  for (let i = 0; i < count; i++) {
-    const z = pre[p + i]! / s
-    const e = expNonPositive(-Math.abs(z))
-    const approx = (z >= 0 ? 1 / (1 + e) : e / (1 + e)) * TWO32
-    const ui = u[i]!
-    out[o + i] = ui < approx - MARGIN ? 1 : ui > approx + MARGIN ? -1 : ui < Math.floor(cdf(z) * TWO32) ? 1 : -1
-  }
-}
-
-/**
- * The sampling rule over a vector: out[i] = ±1 for pre-activation pre[i] with draw index
- * start + i of key k (no per-element allocation; bits are drawn in chunks). `out` may be `pre`.
- * Returns `out`.
- * @example signsInto(siteKey(k, 'h1'), 0, pre, logistic(1), new Float64Array(pre.length))
- */
-export const signsInto = (k: Key, start: number, pre: Float64Array, n: Noise, out: Float64Array): Float64Array => {
-  const len = pre.length
-  if (out.length < len) throw new RangeError(`signsInto: out has ${out.length} slots for ${len} pre-activations`)
-  if (n.family === 'none') {
-    signsFromBits([], pre, 0, n, out, 0, len)
-    return out
-  }
-  const u = new Uint32Array(Math.min(len, CHUNK))
-  for (let c = 0; c < len; c += CHUNK) {
-    const m = Math.min(CHUNK, len - c)
-    fillBits(k, start + c, m === u.length ? u : u.subarray(0, m))
-    signsFromBits(u, pre, c, n, out, c, m)
-  }
-  return out
 }
