@@ -11,7 +11,7 @@ import type { Key } from '../dsl/random.js'
 import { fillBits, siteKey, toUnit } from '../dsl/random.js'
 import type { NDArray } from '../interpreters/ndarray.js'
 import { noiseFns, stFactor, stFactorTimes } from '../dsl/distributions.js'
-import { signsFromBits } from '../interpreters/reference/sampling.js'
+import { sign, signsFromBits } from '../interpreters/reference/sampling.js'
 import type { Estimator, LatentRule } from './estimator.js'
 
 /** Where the draws of one site in one pass come from: `count` uint32 values. */
@@ -34,7 +34,7 @@ export const sampleWith = (noise: Noise, a: NDArray, u: Uint32Array): NDArray =>
   return { shape: a.shape, data: out }
 }
 
-export const signOf = (a: NDArray): NDArray => map(a, (x) => (x >= 0 ? 1 : -1))
+export const signOf = (a: NDArray): NDArray => map(a, sign)
 
 /** What one site does in the forward pass; `u` (uniforms in (0,1)) is kept for ARM. */
 export const forwardSite = (

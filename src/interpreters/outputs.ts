@@ -80,3 +80,11 @@ export const lossHead = (net: Network): Loss | undefined => {
   const l = Object.hasOwn(net.outputs, 'loss') ? net.outputs['loss'] : undefined
   return l?._tag === 'Loss' ? l : undefined
 }
+
+/** The loss output of a network (`outputs.loss`), which must be a Loss node. */
+export const lossOutput = (net: Network): E.Either<RunError, Loss> => {
+  const l = lossHead(net)
+  return l !== undefined
+    ? E.right(l)
+    : E.left({ _tag: 'MissingOutput', name: 'loss', expected: 'a loss head', available: Object.keys(net.outputs) })
+}

@@ -14,7 +14,7 @@ import type { RunError } from '../interpreters/errors.js'
 import { sampleRule } from '../interpreters/reference/sampling.js'
 import type { NDArray } from '../interpreters/ndarray.js'
 import { evaluate } from '../interpreters/reference/forward.js'
-import { lossOutput } from '../interpreters/montecarlo/index.js'
+import { lossOutput } from '../interpreters/outputs.js'
 
 /** Labels from one sampled pass of `net` (its loss head's logits) with pass key `k`. */
 export const sbnTeacher = (net: Checked<Network>, k: Key): Teacher<RunError> => (inputs) => {

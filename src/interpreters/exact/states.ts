@@ -2,7 +2,11 @@
  * Joint states of n binary units and the probability factors of a layer.
  * State s ∈ [0, 2ⁿ) gives unit j the value +1 when bit j of s is set, −1 otherwise.
  */
+import type { Binarize } from '../../dsl/node.js'
 import type { Noise } from '../../dsl/noise.js'
+import type { NDArray } from '../ndarray.js'
+import type { BinarizeRule } from '../reference/forward.js'
+import { modeRule } from '../reference/sampling.js'
 import { noiseFns } from '../../dsl/distributions.js'
 
 /** All 2ⁿ states as a [2ⁿ, n] row-major ±1 matrix. */
@@ -54,3 +58,10 @@ export const stateProb = (
   }
   return p
 }
+
+/** Binarize rule for enumeration: the given state of each enumerated site; sign for `none`. */
+export const fixedRule = (fixed: ReadonlyMap<Binarize, NDArray>): BinarizeRule => (node, input) =>
+  fixed.get(node) ?? modeRule(node, input)
+
+/** Bit `b` of a (possibly > 2³¹) non-negative integer. */
+export const bit = (x: number, b: number): number => Math.floor(x / 2 ** b) % 2

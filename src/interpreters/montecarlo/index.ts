@@ -10,21 +10,12 @@ import type { Checked, Loss, Network, Node } from '../../dsl/node.js'
 import type { Key } from '../../dsl/random.js'
 import { bind } from '../bind.js'
 import type { RunError } from '../errors.js'
+import { lossOutput } from '../outputs.js'
 import type { Feed, NDArray } from '../ndarray.js'
 import type { BinarizeRule, Evaluation } from '../reference/forward.js'
 import { evaluate } from '../reference/forward.js'
 import { predictive } from '../reference/ops.js'
 import { modeRule, passKey, sampleRule } from '../reference/sampling.js'
-
-export { modeRule, passKey, sampleRule }
-
-/** The loss output of a network (`outputs.loss`), which must be a Loss node. */
-export const lossOutput = (net: Network): E.Either<RunError, Loss> => {
-  const l = net.outputs['loss']
-  return l !== undefined && l._tag === 'Loss'
-    ? E.right(l)
-    : E.left({ _tag: 'MissingOutput', name: 'loss', expected: 'a loss head', available: Object.keys(net.outputs) })
-}
 
 /** One forward pass: sampled with `key`, or the deterministic mode network. */
 export const forward = (

@@ -1,7 +1,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { expect, it } from 'vitest'
 import { key } from '../../../src/dsl/random.js'
-import { forward, monteCarlo, passKey } from '../../../src/interpreters/montecarlo/index.js'
+import { forward, monteCarlo } from '../../../src/interpreters/montecarlo/index.js'
+import { passKey } from '../../../src/interpreters/reference/sampling.js'
 import { goldenLayer } from '../fixtures.js'
 
 it('keep: per-pass outputs and losses are the passes forward() draws with the same pass keys', () => {

@@ -1,8 +1,10 @@
-/** Shared plumbing of the exact interpreter: gradient accumulation by parameter name, fixed states. */
-import type { Binarize, Checked, Network, Node } from '../../dsl/node.js'
+/**
+ * Gradients by parameter name: the form in which the exact interpreter, every gradient estimator
+ * and the optimizers exchange them. A reverse pass (`backward.ts`) gives gradients by node; these
+ * sum its Param nodes' gradients into one zero-initialised array per parameter.
+ */
+import type { Checked, Network, Node } from '../../dsl/node.js'
 import type { NDArray } from '../ndarray.js'
-import type { BinarizeRule } from '../reference/forward.js'
-import { modeRule } from '../reference/sampling.js'
 
 /** Gradients by parameter name, zero-initialised for every parameter of the network. */
 export type ParamGrads = Record<string, Float64Array>
@@ -18,10 +20,3 @@ export const addParamGrads = (acc: ParamGrads, grads: ReadonlyMap<Node, NDArray>
     for (let i = 0; i < g.data.length; i++) into[i]! += g.data[i]!
   }
 }
-
-/** Binarize rule for enumeration: the given state of each enumerated site; sign for `none`. */
-export const fixedRule = (fixed: ReadonlyMap<Binarize, NDArray>): BinarizeRule => (node, input) =>
-  fixed.get(node) ?? modeRule(node, input)
-
-/** Bit `b` of a (possibly > 2³¹) non-negative integer. */
-export const bit = (x: number, b: number): number => Math.floor(x / 2 ** b) % 2
