@@ -11,9 +11,8 @@ import { evaluate } from '../reference/forward.js'
 import { predictive } from '../reference/ops.js'
 import type { ParamGrads } from '../reference/grads.js'
 import { addParamGrads } from '../reference/grads.js'
-import { bit, fixedRule } from './states.js'
-import type { Site } from './sites.js'
-import { stateProb, unitFactors } from './states.js'
+import type { Site } from './structure.js'
+import { bit, fixedRule, stateProb, unitFactors } from './states.js'
 import type { InnerResult } from './chain.js'
 
 export const bruteInner = (
@@ -61,5 +60,5 @@ export const bruteInner = (
       addParamGrads(grads, backward(ev, [loss], { loss: new Map([[loss, lossWeights]]), at }, () => undefined))
     }
   }
-  return { perExample, mass, predictive: pred!, states: 2 ** total * batch }
+  return { perExample, mass, predictive: pred! }
 }

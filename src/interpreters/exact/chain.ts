@@ -16,9 +16,8 @@ import { evaluate } from '../reference/forward.js'
 import { predictive } from '../reference/ops.js'
 import type { ParamGrads } from '../reference/grads.js'
 import { addParamGrads } from '../reference/grads.js'
-import { fixedRule } from './states.js'
-import type { Site } from './sites.js'
-import { allStates, stateProb, unitFactors } from './states.js'
+import type { Site } from './structure.js'
+import { allStates, fixedRule, stateProb, unitFactors } from './states.js'
 import type { UnitFactors } from './states.js'
 
 export interface InnerResult {
@@ -28,8 +27,6 @@ export interface InnerResult {
   readonly mass: Float64Array
   /** Σ over states of P(state | xₙ) times the predictive distribution, [N × classes]. */
   readonly predictive: Float64Array
-  /** Joint states visited. */
-  readonly states: number
 }
 
 /** The probabilities of all 2^n states for each row of pre-activations [rows, n]: [rows, 2^n]. */
@@ -130,6 +127,5 @@ export const chainInner = (
       if (k > 0) G = mm(G, T[k]!, batch, 2 ** units[k]!, 2 ** units[k - 1]!, true)
     }
   }
-  const states = batch * 2 ** units[0]! + units.slice(1).reduce((a, u, i) => a + 2 ** (units[i]! + u), 0) + batch * last
-  return { perExample, mass, predictive: pred, states }
+  return { perExample, mass, predictive: pred }
 }

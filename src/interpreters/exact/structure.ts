@@ -45,6 +45,19 @@ const frontier = (node: Node): { readonly sites: Set<Binarize>; readonly inputs:
 
 const only = <T>(s: Set<T>): T | undefined => (s.size === 1 ? [...s][0] : undefined)
 
+/**
+ * The joint states the exact interpreter visits for one state of the weights, by `method`:
+ * every joint state of all activation units for each example (enumeration), or each layer on the
+ * states of the one before (layer messages: N·2^{n₁} + Σ 2^{n_{k−1}+n_k} + N·2^{n_K}); N when
+ * there are no stochastic activations. The budget check multiplies it by the 2^W weight states.
+ */
+export const cost = (st: Structure, batch: number, method: 'chain' | 'enumeration'): number => {
+  const A = st.activations.map((s) => s.units)
+  if (A.length === 0) return batch
+  if (method === 'enumeration') return batch * 2 ** A.reduce((a, b) => a + b, 0)
+  return batch * 2 ** A[0]! + A.slice(1).reduce((a, u, i) => a + 2 ** (A[i]! + u), 0) + batch * 2 ** A[A.length - 1]!
+}
+
 export const structure = (loss: Loss): Structure => {
   const all = topoOrder([loss]).filter(isSite)
   const site = (node: Binarize): Site => ({ node, units: sizeOf(node.type.shape) })
