@@ -89,3 +89,12 @@ export const drawAll = (es: readonly DslError[]): string => es.map(draw).join('\
 export class InternalError extends Error {
   override readonly name = 'InternalError'
 }
+
+/**
+ * Marks a path that an invariant of sbnkit makes impossible; reaching it is our bug, thrown as an
+ * `InternalError` that says which invariant broke.
+ * @example if (v === undefined) return unreachable('an input is bound before evaluation')
+ */
+export const unreachable = (invariant: string): never => {
+  throw new InternalError(`unreachable: ${invariant}`)
+}

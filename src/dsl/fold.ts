@@ -11,6 +11,18 @@ import { children } from './node.js'
 export type Args<K extends Tag, R> = { readonly [r in ChildRole<K>]: R }
 export type Rule<K extends Tag, R> = (node: NodeOf<K>, args: Args<K, R>) => R
 export type Algebra<R> = { readonly [K in Tag]: Rule<K, R> }
+/**
+ * The general form of a rule table: from a node and its children's values (A) to a result (R),
+ * given an environment (what the rules read besides their arguments). An `Algebra<R>` is one.
+ */
+export type RuleTable<A, R, Env = undefined> = { readonly [K in Tag]: (node: NodeOf<K>, args: Args<K, A>, env: Env) => R }
+
+/**
+ * The one dispatch: applies the rule of `node`'s tag. It holds the single cast of the rule tables
+ * (TypeScript cannot correlate a node's tag with the entry of a mapped type at one call site).
+ */
+export const dispatch = <A, R, Env>(table: RuleTable<A, R, Env>, node: Node, args: Readonly<Record<string, A>>, env: Env): R =>
+  (table[node._tag] as (n: Node, a: Readonly<Record<string, A>>, e: Env) => R)(node, args, env)
 
 /**
  * Every node reachable from `roots`, children before parents, each once (by identity).
@@ -44,11 +56,12 @@ export const topoOrder = (roots: readonly Node[], leaves?: { has(n: Node): boole
 }
 
 /**
- * Runs an algebra over the DAG below `roots`; returns the value of every reachable node.
- * Nodes in `preset` take the given value and are not descended into (a cut of the DAG).
+ * Runs `step` over the DAG below `roots`, children first, each node once (memoised on identity);
+ * returns the value of every reachable node. Nodes in `preset` take the given value and are not
+ * descended into (a cut of the DAG).
  */
-export const fold = <R>(
-  algebra: Algebra<R>,
+export const foldWith = <R>(
+  step: (node: Node, args: Readonly<Record<string, R>>) => R,
   roots: readonly Node[],
   preset?: ReadonlyMap<Node, R>,
   /** `topoOrder(roots, preset)` when the caller already has it (hot loops). */
@@ -63,11 +76,21 @@ export const fold = <R>(
     }
     const args: Record<string, R> = {}
     for (const [role, child] of children(node)) args[role] = values.get(child) as R
-    const rule = algebra[node._tag] as (n: Node, a: Record<string, R>) => R
-    values.set(node, rule(node, args))
+    values.set(node, step(node, args))
   }
   return values
 }
+
+/**
+ * Runs an algebra over the DAG below `roots`; returns the value of every reachable node.
+ * Nodes in `preset` take the given value and are not descended into (a cut of the DAG).
+ */
+export const fold = <R>(
+  algebra: Algebra<R>,
+  roots: readonly Node[],
+  preset?: ReadonlyMap<Node, R>,
+  order: readonly Node[] = topoOrder(roots, preset),
+): Map<Node, R> => foldWith((node, args) => dispatch(algebra, node, args, undefined), roots, preset, order)
 
 /** Runs an algebra and returns the value of one root. */
 export const foldOne = <R>(algebra: Algebra<R>, root: Node): R => fold(algebra, [root]).get(root) as R

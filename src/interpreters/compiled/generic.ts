@@ -1,17 +1,24 @@
 /**
- * Generic steps: the typed-array loops a node falls back to when no specialised kernel applies
- * (real matrix products, pooling, losses, batch norm in training mode, sampling a real tensor…).
- * They run the reference's own float64 kernels (`reference/ops.ts`, `reference/spatial.ts`) on
- * views of the compiled program's memory, so a fallback is bit-exact by construction; the plan
- * lists every one of them with its reason.
+ * Generic steps: a node the lowering has no specialised kernel for (real matrix products,
+ * pooling, losses, batch norm in training mode, sampling a real tensor…) runs the core's own
+ * forward rule (`reference/rules.ts`) on views of the compiled program's memory, so a fallback is
+ * bit-exact by construction; the plan lists every one of them with its reason.
+ *
+ * Four rules have an in-place twin (`float-steps.ts`) that writes straight into the step's output
+ * buffer with the same IEEE operations in the same order (allocating a fresh array per step for a
+ * real convolution cost more than its arithmetic); the table `inPlace` says which, and every
+ * other tag goes through the core rule and a copy.
  */
-import type { Node, Shape, SiteId } from '../../dsl/node.js'
+import type { Binarize, Node, NodeOf, Shape, SiteId, Tag } from '../../dsl/node.js'
+import { children } from '../../dsl/node.js'
 import type { Noise } from '../../dsl/noise.js'
 import { concreteShape } from '../../dsl/shape.js'
+import type { Key } from '../../dsl/random.js'
 import type { NDArray } from '../ndarray.js'
-import { signsInto } from '../reference/sampling.js'
-import { elementwise, lossPerExample, map, matmul, unaryFn } from '../reference/ops.js'
-import { batchStats } from '../reference/spatial.js'
+import { referenceKernels } from '../reference/ops.js'
+import type { RuleEnv } from '../reference/rules.js'
+import { batchNormStats, forwardRule } from '../reference/rules.js'
+import { binarizeInto } from '../reference/sampling.js'
 import { addInto, batchNormInto, conv2dInto, poolInto } from './float-steps.js'
 import type { UnitFn } from './epilogue.js'
 import type { StepEnv } from './plan.js'
@@ -35,9 +42,23 @@ const write = (env: StepEnv, loc: F64Loc, value: Float64Array): void => {
   env.views.f64.set(value, env.addr(loc.buffer) / 8)
 }
 
+/** Rules computed straight into the output buffer, bit-identical to the core's (float-steps.ts). */
+type InPlace<K extends Tag> = (node: NodeOf<K>, args: readonly NDArray[], out: Float64Array) => void
+const inPlace: { readonly [K in Tag]?: InPlace<K> } = {
+  Add: (_, [lhs, rhs], out) => addInto(lhs!, rhs!, out),
+  Conv2d: (n, [input, kernel], out) => conv2dInto(input!, kernel!, n.stride, n.padding, n.padValue, out),
+  Pool: (n, [input], out) => poolInto(n.op, input!, n.window, n.stride, out),
+  BatchNorm: (n, [input, gamma, beta, mean, variance], out) =>
+    batchNormInto(input!, { gamma: gamma!, beta: beta!, ...batchNormStats(n, input!, mean!, variance!) }, n.eps, out),
+}
+
+/** Tags whose value is another buffer seen differently, or a constant: no step. */
+const noStep: ReadonlySet<Tag> = new Set<Tag>(['Input', 'Param', 'Const', 'Reshape'])
+
 /**
  * The generic step of a node from its children's locations, or undefined for nodes that need no
- * step (inputs, parameters, constants, reshapes). `sampling` selects the binarize rule.
+ * step (inputs, parameters, constants, reshapes). `sampling` selects the binarize rule: the
+ * sampling rule at the step's site key, or sign (the mode network).
  */
 export const genericStep = (
   node: Node,
@@ -45,55 +66,29 @@ export const genericStep = (
   out: F64Loc,
   sampling: boolean,
 ): ((env: StepEnv) => void) | undefined => {
-  const arg = (env: StepEnv, i: number): NDArray => read(env, kids[i]!)
-  switch (node._tag) {
-    case 'Input':
-    case 'Param':
-    case 'Const':
-    case 'Reshape':
-      return undefined
-    case 'MatMul':
-      return (env) => write(env, out, matmul(arg(env, 0), arg(env, 1)).data)
-    case 'Add':
-      return (env) => addInto(arg(env, 0), arg(env, 1), read(env, out).data)
-    case 'Mul':
-      return (env) => write(env, out, elementwise(arg(env, 0), arg(env, 1), (a, b) => a * b).data)
-    case 'Unary': {
-      const f = unaryFn[node.op]
-      return (env) => write(env, out, map(arg(env, 0), f).data)
-    }
-    case 'Conv2d':
-      return (env) => conv2dInto(arg(env, 0), arg(env, 1), node.stride, node.padding, node.padValue, read(env, out).data)
-    case 'Pool':
-      return (env) => poolInto(node.op, arg(env, 0), node.window, node.stride, read(env, out).data)
-    case 'BatchNorm':
-      return (env) => {
-        const x = arg(env, 0)
-        const c = [x.shape[1]!]
-        const stats = node.mode === 'train' ? batchStats(x) : { mean: arg(env, 3).data, variance: arg(env, 4).data }
-        const p = { gamma: arg(env, 1), beta: arg(env, 2), mean: { shape: c, data: stats.mean }, variance: { shape: c, data: stats.variance } }
-        batchNormInto(x, p, node.eps, read(env, out).data)
-      }
-    case 'Binarize':
-      return binarizeStep(node.noise, node.site, kids[0]!, out, sampling)
-    case 'Loss':
-      return (env) => {
-        const per = lossPerExample(node.op, arg(env, 0), arg(env, 1))
-        let s = 0
-        for (const v of per) s += v
-        write(env, out, Float64Array.of(s / per.length))
-      }
+  if (noStep.has(node._tag)) return undefined
+  const args = (env: StepEnv): NDArray[] => kids.map((k) => read(env, k))
+  const into = inPlace[node._tag] as InPlace<Tag> | undefined
+  if (into !== undefined) return (env) => into(node as NodeOf<Tag>, args(env), read(env, out).data)
+  const roles = children(node).map(([role]) => role)
+  return (env) => {
+    const values = args(env)
+    const named = Object.fromEntries(roles.map((role, i) => [role, values[i]!]))
+    // Leaves have no step, so the rule reads neither data nor parameters from its environment.
+    const ruleEnv: RuleEnv = { batch: env.rows, feed: {}, params: {}, kernels: referenceKernels, binarize: (b, input) => binarized(env, b, input, sampling) }
+    write(env, out, forwardRule(node, named, ruleEnv).value.data)
   }
 }
 
-/** The binarize rule over a float64 tensor: sign in the mode network, else the sampling rule. */
-const binarizeStep = (noise: Noise, site: SiteId, src: F64Loc, out: F64Loc, sampling: boolean) =>
-  (env: StepEnv): void => {
-    const pre = read(env, src).data
-    const dst = read(env, out).data
-    if (!sampling) for (let i = 0; i < pre.length; i++) dst[i] = pre[i]! >= 0 ? 1 : -1
-    else signsInto(env.siteKey(site), 0, pre, noise, dst)
-  }
+/** The binarize rule of a compiled pass: the sampling rule at the site's key, or sign. */
+const binarized = (env: StepEnv, b: Binarize, input: NDArray, sampling: boolean): NDArray => ({
+  shape: input.shape,
+  data: binarizeInto(b.noise, input.data, keyOf(env, b.noise, b.site, sampling), new Float64Array(input.data.length)),
+})
+
+/** The site key of a sampled stochastic unit; none (sign) in the mode network or for noise `none`. */
+const keyOf = (env: StepEnv, noise: Noise, site: SiteId, sampling: boolean): Key | undefined =>
+  sampling && noise.family !== 'none' ? env.siteKey(site) : undefined
 
 /**
  * The unfused epilogue: pre-activations a_j(dot) from a float64 dot product [rows, N], the
@@ -113,9 +108,6 @@ export const epilogueStep = (
     const n = units.length
     const pre = new Float64Array(d.length)
     for (let i = 0; i < d.length; i++) pre[i] = units[i % n]!(d[i]!)
-    const signs = new Float64Array(d.length)
-    if (!sampling || noise.family === 'none') for (let i = 0; i < pre.length; i++) signs[i] = pre[i]! >= 0 ? 1 : -1
-    else signsInto(env.siteKey(site), 0, pre, noise, signs)
+    const signs = binarizeInto(noise, pre, keyOf(env, noise, site, sampling), new Float64Array(d.length))
     packRows(signs, env.rows, n, wordBits, env.views.i32, env.addr(bitsBuffer) / 4)
   }
-

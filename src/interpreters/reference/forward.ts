@@ -1,19 +1,19 @@
 /**
- * The reference forward pass: a total rule table (`forwardRules`) run by the memoised fold.
+ * The reference forward pass: the core's rule table (`forwardRules`, rules.ts) run by the
+ * memoised fold.
  * What a `Binarize` node produces is not fixed here: the caller passes a rule for it (sample
  * with a key, take the sign, read an enumerated state, relax…), so the Monte Carlo, exact and
  * gradient interpreters share every other rule.
  */
-import type { Binarize, Checked, Network, Node } from '../../dsl/node.js'
-import type { Algebra } from '../../dsl/fold.js'
-import { fold, topoOrder } from '../../dsl/fold.js'
+import type { Checked, Network, Node } from '../../dsl/node.js'
+import { foldWith, topoOrder } from '../../dsl/fold.js'
 import type { Feed, NDArray } from '../ndarray.js'
-import { concreteShape } from '../../dsl/shape.js'
+import type { BatchNormStats, BinarizeRule, RuleEnv } from './rules.js'
+import { forwardRule } from './rules.js'
 import * as ops from './ops.js'
 import * as spatial from './spatial.js'
 
-/** What a binarize node outputs given its input's value (the interpreter's choice). */
-export type BinarizeRule = (node: Binarize, input: NDArray) => NDArray
+export type { BinarizeRule }
 
 /** Values of every node of one forward pass, plus what reverse rules need. */
 export interface Evaluation {
@@ -44,51 +44,6 @@ export interface ForwardContext {
   readonly kernels?: ops.Kernels
 }
 
-const scalar = (v: number): NDArray => ({ shape: [], data: Float64Array.of(v) })
-
-const rulesFor = (ctx: ForwardContext, ev: {
-  lossPerExample: Map<Node, Float64Array>; argmax: Map<Node, Int32Array>; patches: Map<Node, Float64Array>; bnStats: Map<Node, { mean: NDArray; variance: NDArray }>
-}): Algebra<NDArray> => ({
-  Input: (n) => {
-    const v = ctx.feed[n.name]
-    if (v === undefined) throw new Error(`unreachable: input ${n.name} is bound before evaluation`)
-    return v
-  },
-  Param: (n) => ({ shape: concreteShape(n.type.shape, ctx.batch), data: ctx.net.params[n.name]! }),
-  Const: (n) => scalar(n.value),
-  MatMul: (_, { lhs, rhs }) => (ctx.kernels ?? ops.referenceKernels).matmul(lhs, rhs),
-  Add: (_, { lhs, rhs }) => ops.add(lhs, rhs),
-  Mul: (_, { lhs, rhs }) => ops.mul(lhs, rhs),
-  Unary: (n, { arg }) => ops.map(arg, ops.unaryFn[n.op]),
-  Conv2d: (n, { input, kernel }) => {
-    const cols = spatial.im2col(input.data, spatial.convGeometry(input, kernel, n.stride, n.padding), n.padValue)
-    ev.patches.set(n, cols)
-    return spatial.conv2d(input, kernel, n.stride, n.padding, n.padValue, ctx.kernels ?? ops.referenceKernels, cols)
-  },
-  Pool: (n, { input }) => {
-    const r = spatial.pool(n.op, input, n.window, n.stride)
-    ev.argmax.set(n, r.argmax)
-    return r.out
-  },
-  Reshape: (n, { input }) => ({ shape: concreteShape(n.type.shape, ctx.batch), data: input.data }),
-  BatchNorm: (n, { input, gamma, beta, runningMean, runningVar }) => {
-    const stats = n.mode === 'train' ? spatial.batchStats(input) : { mean: runningMean.data, variance: runningVar.data }
-    const c = [input.shape[1]!]
-    const mean = { shape: c, data: stats.mean }
-    const variance = { shape: c, data: stats.variance }
-    ev.bnStats.set(n, { mean, variance })
-    return spatial.batchNorm(input, { gamma, beta, mean, variance }, n.eps)
-  },
-  Binarize: (n, { input }) => ctx.binarize(n, input),
-  Loss: (n, { logits, target }) => {
-    const per = ops.lossPerExample(n.op, logits, target)
-    ev.lossPerExample.set(n, per)
-    let s = 0
-    for (const v of per) s += v
-    return scalar(s / per.length)
-  },
-})
-
 /** Evaluates every node below `roots` (default: all outputs) once; nodes of `cut` take the given values. */
 export const evaluate = (
   ctx: ForwardContext,
@@ -97,8 +52,19 @@ export const evaluate = (
   /** `topoOrder(roots, cut)`, when the caller evaluates the same graph many times. */
   order: readonly Node[] = topoOrder(roots, cut),
 ): Evaluation => {
-  const side = { lossPerExample: new Map<Node, Float64Array>(), argmax: new Map<Node, Int32Array>(), patches: new Map<Node, Float64Array>(), bnStats: new Map<Node, { mean: NDArray; variance: NDArray }>() }
-  return { values: fold(rulesFor(ctx, side), roots, cut, order), ...side, batch: ctx.batch, cut, order, kernels: ctx.kernels ?? ops.referenceKernels }
+  const kernels = ctx.kernels ?? ops.referenceKernels
+  const env: RuleEnv = { batch: ctx.batch, feed: ctx.feed, params: ctx.net.params, kernels, binarize: ctx.binarize }
+  const side = { lossPerExample: new Map<Node, Float64Array>(), argmax: new Map<Node, Int32Array>(), patches: new Map<Node, Float64Array>(), bnStats: new Map<Node, BatchNormStats>() }
+  // Each rule returns its extra outputs beside the value; the evaluation keeps them by node.
+  const step = (node: Node, args: Readonly<Record<string, NDArray>>): NDArray => {
+    const out = forwardRule(node, args, env)
+    if (out.perExample !== undefined) side.lossPerExample.set(node, out.perExample)
+    if (out.argmax !== undefined) side.argmax.set(node, out.argmax)
+    if (out.patches !== undefined) side.patches.set(node, out.patches)
+    if (out.stats !== undefined) side.bnStats.set(node, out.stats)
+    return out.value
+  }
+  return { values: foldWith(step, roots, cut, order), ...side, batch: ctx.batch, cut, order, kernels }
 }
 
 export { ops, spatial }

@@ -123,6 +123,14 @@ export const signsInto = (k: Key, start: number, pre: Float64Array, n: Noise, ou
   return out
 }
 
+/**
+ * The binarize rule over a vector into `out`: the sampling rule with the site key `key`, or sign
+ * when there is none (the mode network; also what the sampling rule does for noise `none`).
+ * Returns `out`.
+ */
+export const binarizeInto = (noise: Noise, pre: Float64Array, key: Key | undefined, out: Float64Array): Float64Array =>
+  key === undefined ? signsOf(pre, out) : signsInto(key, 0, pre, noise, out)
+
 // ---------------------------------------------------------------------------------------------
 // The binarize rules of the forward pass
 
@@ -132,8 +140,11 @@ export const passKey = (k: Key, j: number): Key => foldIn(k, j)
 /** Sample every binarize node with its own noise, keyed by (pass key, site, index). */
 export const sampleRule = (pass: Key): BinarizeRule => (node, input) => ({
   shape: input.shape,
-  data: signsInto(siteKey(pass, node.site), 0, input.data, node.noise, new Float64Array(input.data.length)),
+  data: binarizeInto(node.noise, input.data, siteKey(pass, node.site), new Float64Array(input.data.length)),
 })
 
 /** The deterministic "mode" network: every binarize becomes sign (+1 iff a ≥ 0). */
-export const modeRule: BinarizeRule = (_, input): NDArray => ({ shape: input.shape, data: signsOf(input.data, new Float64Array(input.data.length)) })
+export const modeRule: BinarizeRule = (node, input): NDArray => ({
+  shape: input.shape,
+  data: binarizeInto(node.noise, input.data, undefined, new Float64Array(input.data.length)),
+})
