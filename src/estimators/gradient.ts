@@ -16,7 +16,6 @@ import { bind } from '../interpreters/bind.js'
 import type { RunError } from '../interpreters/errors.js'
 import type { ParamGrads } from '../interpreters/reference/grads.js'
 import { zeroGrads } from '../interpreters/reference/grads.js'
-import { exact } from '../interpreters/exact/index.js'
 import { lossOutput } from '../interpreters/outputs.js'
 import type { Feed, NDArray } from '../interpreters/ndarray.js'
 import { sliceFeed } from '../interpreters/ndarray.js'
@@ -30,6 +29,11 @@ import type { BitSource } from './sites.js'
 import { backwardSite, forwardSite, isWeight, keyedSource, toMirror } from './sites.js'
 import { armLosses, disarmSeed, mean, objectivePerExample, score } from './score.js'
 import { prepareWhole } from './whole.js'
+import { exactAsEstimator } from './oracle.js'
+import type { GradientResult, PreparedGradient } from './result.js'
+import { shapesOf } from './result.js'
+
+export type { GradientResult, PreparedGradient }
 
 export interface GradientOptions {
   readonly key: Key
@@ -56,31 +60,7 @@ export interface GradientOptions {
   readonly output?: string
 }
 
-export interface GradientResult {
-  /** Mean loss of the differentiated forward pass, and its per-example values. */
-  readonly loss: number
-  readonly perExample: Float64Array
-  readonly grad: ParamGrads
-  readonly shapes: Readonly<Record<string, readonly number[]>>
-  readonly latent: LatentRule
-  /** The estimator label used at each site. */
-  readonly estimators: Readonly<Record<string, string>>
-  /**
-   * Batch statistics of each training-mode batch norm, keyed by the name of its running-mean
-   * parameter (with the running-variance name), for the trainer's running averages.
-   */
-  readonly batchStats: Readonly<Record<string, { readonly varName: string; readonly momentum: number; readonly mean: Float64Array; readonly variance: Float64Array }>>
-}
-
 const sitesOf = (root: Node): Binarize[] => topoOrder([root]).filter((n): n is Binarize => n._tag === 'Binarize')
-
-const shapesOf = (net: Checked<Network>, loss: Loss): Record<string, readonly number[]> =>
-  Object.fromEntries(
-    topoOrder([loss]).flatMap((n) => (n._tag === 'Param' ? [[n.name, concreteShape(n.type.shape, 1)] as const] : [])),
-  )
-
-/** A gradient function prepared for one network, batch and configuration: call it with a key per draw. */
-export type PreparedGradient = (key: Key, baseline?: number) => GradientResult
 
 /**
  * Checks the configuration and the data once and returns the draw function (the lab and the
@@ -117,7 +97,7 @@ export const prepareGradient = (
   if (opts.estimator?.kind === 'exact') {
     if (opts.output !== undefined)
       return E.left({ _tag: 'Unsupported', interpreter: 'exact', what: 'differentiating an output other than the loss', fix: 'use the loss output' })
-    const r = exactAsEstimator(net, feed, loss, sites, latent, estimators)
+    const r = exactAsEstimator(net, feed, shapes, sites, latent, estimators)
     return E.map((res: GradientResult) => (): GradientResult => res)(r)
   }
   const batch = boundE.right.batch
@@ -227,19 +207,3 @@ const batchStatsOf = (ev: Evaluation): GradientResult['batchStats'] => {
 /** One gradient draw: `prepareGradient` then a call with `opts.key`. */
 export const gradient = (net: Checked<Network>, feed: Feed, opts: GradientOptions): E.Either<RunError, GradientResult> =>
   E.map((run: PreparedGradient) => run(opts.key, opts.baseline))(prepareGradient(net, feed, opts))
-
-/** The exact gradient, with latent parameters reported in the chosen convention. */
-const exactAsEstimator = (
-  net: Checked<Network>, feed: Feed, loss: Loss, sites: readonly Binarize[], latent: LatentRule, estimators: Record<string, string>,
-): E.Either<RunError, GradientResult> =>
-  E.map((r: { loss: number; perExample: Float64Array; grad?: ParamGrads }) => {
-    const grad = r.grad!
-    if (latent === 'mirror')
-      for (const s of sites)
-        if (isWeight(s) && s.input._tag === 'Param') {
-          const eta = net.params[s.input.name]!
-          const g = toMirror(s, { shape: [eta.length], data: eta }, { shape: [eta.length], data: grad[s.input.name]! })
-          grad[s.input.name] = g.data.slice()
-        }
-    return { loss: r.loss, perExample: r.perExample, grad, shapes: shapesOf(net, loss), latent, estimators, batchStats: {} }
-  })(exact(net, feed, { grad: true }))

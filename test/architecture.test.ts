@@ -1,0 +1,103 @@
+/**
+ * The import direction of docs/architecture.md, enforced: every relative import of every file
+ * under src/ is read and classified by layer, so an interpreter that starts leaning on a sibling
+ * (instead of on the core), or a DSL module that reaches up into the interpreters, fails here
+ * with the offending file and import named.
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const root = resolve(__dirname, '..')
+
+const sources = (dir: string): string[] =>
+  readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [])
+
+interface Edge { readonly from: string; readonly to: string; readonly typeOnly: boolean }
+
+/** Every relative import or re-export of a file (static or dynamic), resolved to a src path. */
+const importsOf = (file: string): Edge[] => {
+  const text = readFileSync(join(root, file), 'utf8')
+  const edges: Edge[] = []
+  const add = (spec: string, typeOnly: boolean): void => {
+    if (!spec.startsWith('.')) return
+    edges.push({ from: file, to: relative(root, resolve(dirname(join(root, file)), spec)).replace(/\.js$/, '.ts'), typeOnly })
+  }
+  for (const m of text.matchAll(/^(import|export)(\s+type)?\s[^;'"]*?from\s+'([^']+)'/gms)) add(m[3]!, m[2] !== undefined)
+  for (const m of text.matchAll(/import\(\s*'([^']+)'\s*\)/g)) add(m[1]!, false)
+  return edges
+}
+
+const files = sources('src')
+const edges = files.flatMap(importsOf)
+
+/** The core every interpreter stands on: the reference rules and the shared plumbing. */
+const coreTop = ['ndarray', 'errors', 'bind', 'budget', 'outputs'].map((f) => `src/interpreters/${f}.ts`)
+const isCore = (f: string): boolean => f.startsWith('src/interpreters/reference/') || coreTop.includes(f)
+const isDsl = (f: string): boolean => f.startsWith('src/dsl/')
+
+/** The interpreters: each may import the DSL, the core and its own files, never a sibling. */
+const interpreters: Readonly<Record<string, (f: string) => boolean>> = {
+  exact: (f) => f.startsWith('src/interpreters/exact/'),
+  montecarlo: (f) => f.startsWith('src/interpreters/montecarlo/'),
+  compiled: (f) => f.startsWith('src/interpreters/compiled/'),
+  summary: (f) => f === 'src/interpreters/summary.ts',
+  gradient: (f) => f.startsWith('src/estimators/') && !f.startsWith('src/estimators/analysis/'),
+}
+const interpreterOf = (f: string): string | undefined => Object.keys(interpreters).find((k) => interpreters[k]!(f))
+
+/** Deliberate uses of one interpreter by another, each with its reason (docs/architecture.md). */
+const allowed: ReadonlyArray<readonly [string, string, string]> = [
+  ['src/estimators/oracle.ts', 'src/interpreters/exact/index.ts', 'the exact gradient as an estimator is the exact interpreter'],
+]
+const isAllowed = (e: Edge): boolean => allowed.some(([from, to]) => e.from === from && e.to === to)
+
+const show = (es: readonly Edge[]): string[] => es.map((e) => `${e.from} imports ${e.to}`)
+
+describe('architecture: imports point downward (docs/architecture.md)', () => {
+  it('finds the source files and their imports', () => {
+    expect(files.length).toBeGreaterThan(100)
+    expect(edges.length).toBeGreaterThan(500)
+  })
+
+  it('law: src/dsl imports nothing outside src/dsl', () => {
+    expect(show(edges.filter((e) => isDsl(e.from) && !isDsl(e.to)))).toEqual([])
+  })
+
+  it('law: the core imports only the DSL and the core', () => {
+    expect(show(edges.filter((e) => isCore(e.from) && !isDsl(e.to) && !isCore(e.to)))).toEqual([])
+  })
+
+  it('law: an interpreter imports only the DSL, the core and its own files (never a sibling)', () => {
+    const bad = edges.filter((e) => {
+      const from = interpreterOf(e.from)
+      if (from === undefined || isDsl(e.to) || isCore(e.to) || isAllowed(e)) return false
+      return interpreterOf(e.to) !== from
+    })
+    expect(show(bad)).toEqual([])
+  })
+
+  it('law: nothing below the applications imports them (train, cli, export, data, io, node)', () => {
+    const apps = ['src/train/', 'src/cli/', 'src/export/', 'src/data/', 'src/io/', 'src/node/', 'src/plot/']
+    const lower = (f: string): boolean => isDsl(f) || isCore(f) || interpreterOf(f) !== undefined
+    expect(show(edges.filter((e) => lower(e.from) && apps.some((a) => e.to.startsWith(a))))).toEqual([])
+  })
+
+  it('law: no import cycles (value imports) anywhere in src', () => {
+    const next = new Map<string, string[]>()
+    for (const e of edges) if (!e.typeOnly) next.set(e.from, [...(next.get(e.from) ?? []), e.to])
+    const state = new Map<string, 'open' | 'done'>()
+    const cycles: string[] = []
+    const visit = (f: string, path: string[]): void => {
+      state.set(f, 'open')
+      for (const t of next.get(f) ?? []) {
+        if (state.get(t) === 'open') cycles.push([...path.slice(path.indexOf(t)), t].join(' → '))
+        else if (!state.has(t)) visit(t, [...path, t])
+      }
+      state.set(f, 'done')
+    }
+    for (const f of files) if (!state.has(f)) visit(f, [f])
+    expect(cycles).toEqual([])
+  })
+})
