@@ -84,6 +84,13 @@ describe('architecture: imports point downward (docs/architecture.md)', () => {
     expect(show(edges.filter((e) => lower(e.from) && apps.some((a) => e.to.startsWith(a))))).toEqual([])
   })
 
+  it('law: Checked is minted in one file (dsl/checked.ts), used only by typecheck and the rewrites', () => {
+    const casts = files.filter((f) => f !== 'src/dsl/checked.ts' && /as (unknown as )?Checked\b/.test(readFileSync(join(root, f), 'utf8')))
+    expect(casts).toEqual([])
+    const minters = edges.filter((e) => e.to === 'src/dsl/checked.ts' && !e.typeOnly).map((e) => e.from).sort()
+    expect(minters).toEqual(['src/dsl/rewrite.ts', 'src/dsl/typecheck.ts'])
+  })
+
   it('law: no import cycles (value imports) anywhere in src', () => {
     const next = new Map<string, string[]>()
     for (const e of edges) if (!e.typeOnly) next.set(e.from, [...(next.get(e.from) ?? []), e.to])

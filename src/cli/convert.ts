@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
 import { drawModelErrors } from '../dsl/codec.js'
-import { drawCodingError, toPlusMinus, toZeroOne } from '../interpreters/codings.js'
+import { drawCodingError, toPlusMinus, toZeroOne } from '../dsl/codings.js'
 import { readModelFile, writeModelFile } from '../io/files.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'

@@ -11,6 +11,7 @@ import type { DslError, Path } from './errors.js'
 import type { Checked, DType, Init, Network, Node, TensorType } from './node.js'
 import { children } from './node.js'
 import { isStochastic } from './noise.js'
+import { brand } from './checked.js'
 import {
   batchNormShape, broadcastShape, conv2dShape, lossShape, matmulShape, poolShape, reshapeShape, showShape, sizeOf,
   validShape,
@@ -251,5 +252,5 @@ export const typecheckLocated = <N extends Network>(net: N): E.Either<Located, C
     if (bad >= 0) return fail({ _tag: 'NonFiniteParameter', name, index: bad, value: values[bad]! }, node)
   }
   for (const name of Object.keys(net.params)) if (!names.parameter.has(name)) return fail({ _tag: 'UnusedParameter', name })
-  return E.right(net as Checked<N>)
+  return E.right(brand(net))
 }

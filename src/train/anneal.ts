@@ -59,7 +59,7 @@ export const trainAnnealed = async (
     return E.isLeft(b) ? E.left({ _tag: 'Build', message: b.left }) : train(b.right, data, whole, hooks)
   }
   let state: TrainerState | undefined
-  let params = undefined as Checked<Network>['params'] | undefined
+  let params: Checked<Network>['params'] | undefined
   let last: TrainResult | undefined
   for (let e = 0; e < config.epochs; e++) {
     const built = build(annealScale(anneal, e, config.epochs))

@@ -5,7 +5,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { gradevalPreset } from '../../src/estimators/analysis/preset.js'
-import { toZeroOne } from '../../src/interpreters/codings.js'
+import { toZeroOne } from '../../src/dsl/codings.js'
 import { exact } from '../../src/interpreters/exact/index.js'
 import { cliRunner } from './run.js'
 

@@ -34,6 +34,7 @@ import type { Artifact, BackendName, CompileError } from './machine.js'
 import { build, wordBitsOf } from './machine.js'
 import type { Plan } from './plan.js'
 import { describeStep } from './plan.js'
+import { withOutput } from '../../dsl/rewrite.js'
 
 export type { BackendName, CompileError, Artifact } from './machine.js'
 export { drawCompileError } from './machine.js'
@@ -146,7 +147,7 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
   const extra = opts.mode === 'ensemble' && lossHead?._tag === 'Loss' && net.outputs['predictive'] === undefined
   // In ensemble mode the logits of the loss head are an extra (hidden) output.
   const lowered = extra && lossHead?._tag === 'Loss'
-    ? { ...net, outputs: { ...net.outputs, '#logits': lossHead.logits } } as unknown as Checked<Network>
+    ? withOutput(net, '#logits', lossHead.logits)
     : net
   const plan = lower(lowered, { sampling: opts.mode !== 'mode', wordBits: wordBitsOf(opts.backend), eightBit: opts.backend === 'wasm' ? 'bytes' : 'planes' })
   const all = kernelsOf(plan.steps)

@@ -16,14 +16,15 @@
  * reading binary states) is an error value naming the layer and the reason.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { Path } from '../dsl/errors.js'
-import { drawAll, InternalError } from '../dsl/errors.js'
-import type { Add, Checked, MatMul, Network, Node, Param } from '../dsl/node.js'
-import { children } from '../dsl/node.js'
-import { add, constant, mul } from '../dsl/primitives.js'
-import { hasBatch } from '../dsl/shape.js'
-import { nodePaths, typecheck } from '../dsl/typecheck.js'
-import { topoOrder } from '../dsl/fold.js'
+import type { Path } from './errors.js'
+import { drawAll, InternalError } from './errors.js'
+import type { Add, Checked, MatMul, Network, Node, Param } from './node.js'
+import { children } from './node.js'
+import { add, constant, mul } from './primitives.js'
+import { hasBatch } from './shape.js'
+import { nodePaths, typecheck } from './typecheck.js'
+import { topoOrder } from './fold.js'
+import { rebuild } from './rewrite.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -121,13 +122,6 @@ const layerOf = (g: Graph, net: Network, m: MatMul, source: Node, conversion: Co
 
 const otherOperand = (a: Add, m: Node): Node | undefined => (a.lhs === m ? a.rhs : a.rhs === m ? a.lhs : undefined)
 
-/** A copy of `node` with the given children (by role), or `node` itself if none changed. */
-const withChildren = (node: Node, fresh: (n: Node) => Node): Node => {
-  const changed = children(node).filter(([, c]) => fresh(c) !== c)
-  if (changed.length === 0) return node
-  return { ...node, ...Object.fromEntries(changed.map(([role, c]) => [role, fresh(c)])) } as Node
-}
-
 type Direction = {
   readonly conversion: CodingError['conversion']
   /** What a MatMul must read to be rewritten (its source in the other coding), if anything. */
@@ -153,20 +147,16 @@ const convert = (net: Checked<Network>, dir: Direction): E.Either<CodingError, C
   }
   const byMatMul = new Map<Node, Layer>(layers.map((l) => [l.matmul, l]))
   // Rebuild bottom-up; a shared source gets one pattern node, so sharing is preserved.
-  const rebuilt = new Map<Node, Node>()
   const pattern = new Map<Node, Node>()
-  const fresh = (n: Node): Node => rebuilt.get(n) ?? n
-  for (const n of g.order) {
+  const rebuilt = rebuild(Object.values(net.outputs), (n, copy, fresh) => {
     const layer = byMatMul.get(n)
-    if (layer === undefined) {
-      rebuilt.set(n, withChildren(n, fresh))
-      continue
-    }
+    if (layer === undefined || copy._tag !== 'MatMul') return copy
     const src = fresh(layer.source)
     const lhs = pattern.get(src) ?? dir.rewrite(src)
     pattern.set(src, lhs)
-    rebuilt.set(n, { ...layer.matmul, lhs, rhs: fresh(layer.matmul.rhs) })
-  }
+    return { ...copy, lhs }
+  })
+  const fresh = (n: Node): Node => rebuilt.get(n) ?? n
   const params: Record<string, Float64Array> = { ...net.params }
   for (const l of layers) {
     const [rows, cols] = l.weights.type.shape as readonly [number, number]

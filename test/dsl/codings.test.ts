@@ -13,15 +13,15 @@ import { logistic } from '../../src/dsl/noise.js'
 import { add, constant, input, matmul, mul, param } from '../../src/dsl/primitives.js'
 import { print } from '../../src/dsl/print.js'
 import { key } from '../../src/dsl/random.js'
-import type { CodingError } from '../../src/interpreters/codings.js'
-import { drawCodingError, toPlusMinus, toZeroOne } from '../../src/interpreters/codings.js'
+import type { CodingError } from '../../src/dsl/codings.js'
+import { drawCodingError, toPlusMinus, toZeroOne } from '../../src/dsl/codings.js'
 import { drawRunError } from '../../src/interpreters/errors.js'
 import type { ExactResult } from '../../src/interpreters/exact/index.js'
 import { exact } from '../../src/interpreters/exact/index.js'
 import type { Feed } from '../../src/interpreters/ndarray.js'
 import { monteCarlo } from '../../src/interpreters/montecarlo/index.js'
 import { arbCase, buildSbn } from '../laws/sbn.js'
-import { checked } from './fixtures.js'
+import { checked } from '../interpreters/fixtures.js'
 
 const ok = <A>(e: E.Either<CodingError, A>): A => {
   if (E.isLeft(e)) throw new Error(drawCodingError(e.left))
