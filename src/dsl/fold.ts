@@ -4,6 +4,7 @@
  * The fold is memoised on node identity: a shared node is evaluated once, so it is one value
  * and, for a random node, one random variable.
  */
+import * as E from 'fp-ts/lib/Either.js'
 import type { ChildRole, Node, NodeOf, Tag } from './node.js'
 import { children } from './node.js'
 
@@ -91,6 +92,25 @@ export const fold = <R>(
   preset?: ReadonlyMap<Node, R>,
   order: readonly Node[] = topoOrder(roots, preset),
 ): Map<Node, R> => foldWith((node, args) => dispatch(algebra, node, args, undefined), roots, preset, order)
+
+/**
+ * `foldWith` for a step that can fail: stops at the first failure (children are visited first,
+ * so a step only ever sees its children's values, never a failure) and returns it.
+ */
+export const foldEither = <Err, R>(
+  step: (node: Node, args: Readonly<Record<string, R>>) => E.Either<Err, R>,
+  roots: readonly Node[],
+): E.Either<Err, Map<Node, R>> => {
+  const values = new Map<Node, R>()
+  for (const node of topoOrder(roots)) {
+    const args: Record<string, R> = {}
+    for (const [role, child] of children(node)) args[role] = values.get(child) as R
+    const r = step(node, args)
+    if (E.isLeft(r)) return r
+    values.set(node, r.right)
+  }
+  return E.right(values)
+}
 
 /** Runs an algebra and returns the value of one root. */
 export const foldOne = <R>(algebra: Algebra<R>, root: Node): R => fold(algebra, [root]).get(root) as R

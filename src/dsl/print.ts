@@ -19,7 +19,7 @@
  * network (parameter values aside: they are data, not structure).
  */
 import type { Algebra } from './fold.js'
-import { topoOrder } from './fold.js'
+import { dispatch, topoOrder } from './fold.js'
 import type { Init, Network, Node, Shape, TensorType } from './node.js'
 import { children } from './node.js'
 import { showNoise } from './noise.js'
@@ -76,8 +76,7 @@ export const print = (net: Network): string => {
   const lines = order.map((node) => {
     const args: Record<string, string> = {}
     for (const [role, child] of children(node)) args[role] = name(child)
-    const rule = printRules[node._tag] as (n: Node, a: Readonly<Record<string, string>>) => string
-    return { text: `${name(node)} : ${showType(node.type)} = ${rule(node, args)}`, label: node.label }
+    return { text: `${name(node)} : ${showType(node.type)} = ${dispatch(printRules, node, args, undefined)}`, label: node.label }
   })
   // Comments start in one column: two spaces past the longest labelled line.
   const column = Math.max(0, ...lines.filter((l) => l.label !== undefined).map((l) => l.text.length)) + 2

@@ -6,8 +6,9 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Algebra } from './fold.js'
-import { topoOrder } from './fold.js'
+import { dispatch, foldEither } from './fold.js'
 import type { DslError, Path } from './errors.js'
+import { unreachable } from './errors.js'
 import type { Checked, DType, Init, Network, Node, TensorType } from './node.js'
 import { children } from './node.js'
 import { isStochastic } from './noise.js'
@@ -127,8 +128,7 @@ export const typeRules: Algebra<Typed> = {
 }
 
 const get = (t: Typed): TensorType => {
-  if (E.isLeft(t)) throw new Error('unreachable: children are checked first')
-  return t.right
+  return E.isLeft(t) ? unreachable('children are checked first') : t.right
 }
 
 const elementwise = (op: string, lhs: Typed, rhs: Typed, dtype: (a: DType, b: DType) => DType): Typed =>
@@ -207,19 +207,11 @@ export const typecheckLocated = <N extends Network>(net: N): E.Either<Located, C
   const roots = Object.values(net.outputs)
   if (roots.length === 0) return fail({ _tag: 'NoOutputs' })
   const at = pathFinder(net.outputs)
-  const types = new Map<Node, Typed>()
   const names = { input: new Map<string, Node>(), parameter: new Map<string, Node>(), site: new Map<string, Node>() }
-  for (const node of topoOrder(roots)) {
-    const args: Record<string, Typed> = {}
-    let childFailed = false
-    for (const [role, child] of children(node)) {
-      const t = types.get(child)
-      if (t === undefined || E.isLeft(t)) childFailed = true
-      args[role] = t as Typed
-    }
-    if (childFailed) throw new Error('unreachable: a failed child returns before its parent')
-    const rule = typeRules[node._tag] as (n: Node, a: Record<string, Typed>) => Typed
-    const derived = rule(node, args)
+  // Each node's type from its children's (checked first), compared with the type it stores.
+  const check = (node: Node, kids: Readonly<Record<string, TensorType>>): E.Either<Located, TensorType> => {
+    const args = Object.fromEntries(Object.entries(kids).map(([role, t]) => [role, E.right(t)]))
+    const derived = dispatch(typeRules, node, args, undefined)
     if (E.isLeft(derived)) return fail({ ...derived.left, path: at(node) } as DslError, node)
     if (!sameType(derived.right, node.type)) {
       return fail({
@@ -227,7 +219,6 @@ export const typecheckLocated = <N extends Network>(net: N): E.Either<Located, C
         message: `stored type ${node.type.dtype}${showShape(node.type.shape)} differs from derived ${derived.right.dtype}${showShape(derived.right.shape)}`,
       }, node)
     }
-    types.set(node, derived)
     const named: readonly ['input' | 'parameter' | 'site', string] | undefined =
       node._tag === 'Input' ? ['input', node.name] : node._tag === 'Param' ? ['parameter', node.name] : node._tag === 'Binarize' ? ['site', node.site] : undefined
     if (named !== undefined) {
@@ -241,7 +232,10 @@ export const typecheckLocated = <N extends Network>(net: N): E.Either<Located, C
         return fail({ _tag: 'DuplicateName', kind, name, path: at(node), firstAt: at(first) }, node)
       if (first === undefined) names[kind].set(name, node)
     }
+    return E.right(derived.right)
   }
+  const types = foldEither(check, roots)
+  if (E.isLeft(types)) return types
   for (const [name, node] of names.parameter) {
     const values = Object.hasOwn(net.params, name) ? net.params[name] : undefined
     if (values === undefined) return fail({ _tag: 'Unbound', kind: 'parameter', name, path: at(node) }, node)
