@@ -26,6 +26,14 @@ export type RunError =
 const shape = (s: readonly number[]): string => `[${s.join(', ')}]`
 const big = (n: number): string => (Number.isFinite(n) && n < 1e15 ? n.toLocaleString('en-US') : `2^${Math.log2(n).toFixed(1)}`)
 
+/**
+ * The one sentence of an invalid option, whichever interpreter refuses it (the compiler prefixes
+ * its name: `compile: option threads: expected …`).
+ * @example drawInvalidOption({ option: 'samples', expected: 'an integer ≥ 1', found: '0' }) // 'option samples: expected an integer ≥ 1, found 0'
+ */
+export const drawInvalidOption = (e: { readonly option: string; readonly expected: string; readonly found: string }): string =>
+  `option ${e.option}: expected ${e.expected}, found ${e.found}`
+
 export const drawRunError = (e: RunError): string => {
   switch (e._tag) {
     case 'EmptyData':
@@ -52,6 +60,6 @@ export const drawRunError = (e: RunError): string => {
     case 'Unsupported':
       return `${e.interpreter}: ${e.what} is not supported; ${e.fix}`
     case 'InvalidOption':
-      return `option ${e.option}: expected ${e.expected}, found ${e.found}`
+      return drawInvalidOption(e)
   }
 }

@@ -15,6 +15,7 @@ import { children } from '../dsl/node.js'
 import { isStochastic } from '../dsl/noise.js'
 import { hasBatch, showShape, sizeOf } from '../dsl/shape.js'
 import { topoOrder } from '../dsl/fold.js'
+import { unreachable } from '../dsl/errors.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -88,8 +89,7 @@ const owners = (net: Network, order: readonly Node[], consumers: ReadonlyMap<Nod
         const d = distance.get(c) ?? Infinity
         if (d < bestDistance) [best, bestDistance] = [c, d]
       }
-      if (best === undefined) throw new Error('unreachable: a non-root node has a consumer')
-      owner.set(node, owner.get(best)!)
+      owner.set(node, owner.get(best ?? unreachable('a non-root node has a consumer'))!)
       distance.set(node, bestDistance + 1)
     }
   }

@@ -81,7 +81,7 @@ describe('output selection errors', () => {
 
   it('an unknown output is named with the ones that exist', () => {
     const c = compile(cliNet, { backend: 'js', mode: 'mode', outputs: ['logits'] })
-    expect(E.isLeft(c) && drawCompileError(c.left)).toMatchInlineSnapshot(`"compile: option outputs must be names among "output", "loss", found ["logits"]"`)
+    expect(E.isLeft(c) && drawCompileError(c.left)).toMatchInlineSnapshot(`"compile: option outputs: expected names among "output", "loss", found ["logits"]"`)
     const s = selectOutputs(cliNet, ['logits'])
     expect(E.isLeft(s) && drawRunError(s.left)).toMatchInlineSnapshot(`"network: expected an output "logits" (an output to run), found outputs "output", "loss""`)
   })

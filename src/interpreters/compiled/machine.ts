@@ -24,6 +24,7 @@ import type { WasmFunction } from './wasm/code.js'
 import { SHARED_MAX_PAGES, assemble } from './wasm/module.js'
 import type { WasmMemory, WasmModule } from './wasm/runtime.js'
 import { wasmApi } from './wasm/runtime.js'
+import { drawInvalidOption } from '../errors.js'
 
 export type BackendName = 'wasm' | 'js' | 'jitless'
 
@@ -38,7 +39,7 @@ export type CompileError =
 export const drawCompileError = (e: CompileError): string => {
   switch (e._tag) {
     case 'InvalidOption':
-      return `compile: option ${e.option} must be ${e.expected}, found ${e.found}`
+      return `compile: ${drawInvalidOption(e)}`
     case 'WasmUnavailable':
       return `compile: WebAssembly is not available here (${e.message}); use backend 'js' or 'jitless'`
     case 'ThreadsUnavailable':

@@ -25,7 +25,7 @@ describe('compile', () => {
   it('reports bad options as values', () => {
     const { net } = build(spec)
     const bad = compile(net, { backend: 'gpu', mode: 'mode' } as unknown as CompileOptions)
-    expect(E.isLeft(bad) && drawCompileError(bad.left)).toBe("compile: option backend must be 'wasm', 'js' or 'jitless', found gpu")
+    expect(E.isLeft(bad) && drawCompileError(bad.left)).toBe("compile: option backend: expected 'wasm', 'js' or 'jitless', found gpu")
     const samples = compile(net, { backend: 'js', mode: 'ensemble', samples: 0 })
     expect(E.isLeft(samples) && samples.left._tag).toBe('InvalidOption')
   })
