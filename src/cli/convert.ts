@@ -1,6 +1,6 @@
 /**
  * `sbnkit convert <model.json> --coding zero-one|plus-minus --out <file>`: rewrites a model into
- * the other state coding (MATH.md §1, `interpreters/codings.ts`). The result computes the same
+ * the other state coding (MATH.md §1, `dsl/codings.ts`). The result computes the same
  * function, so its exact expected loss is the same; its parameters are the re-parametrised ones
  * (a {0,1} layer (W′, b′) = (2W, b − 1ᵀW) reads s = (x + 1)/2). The file is written atomically.
  */

@@ -2,7 +2,7 @@
  * Noise descriptors for `binarize` (MATH.md §2): a unit is x = sign(a − Z) with Z from one of
  * these families at a scale s, so P(x = +1) = F(a / s). `none` is the deterministic sign.
  * The numerical functions of each family (cdf, pdf, inverse cdf, sampler) live in
- * `src/interpreters/noise.ts`; this file is only the data the IR stores.
+ * `distributions.ts`; this file is only the data the IR stores.
  */
 
 export const noiseFamilies = ['logistic', 'uniform', 'triangular', 'normal'] as const
