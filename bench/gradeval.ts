@@ -7,7 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { loadavg } from 'node:os'
 import { key } from '../src/dsl/random.js'
-import { gradeval } from '../src/estimators/analysis/gradeval.js'
+import { gradeval } from '../src/estimators/analysis/lab.js'
 import { gradevalPreset } from '../src/estimators/analysis/preset.js'
 import { parseEstimator } from '../src/estimators/estimator.js'
 

@@ -1,7 +1,7 @@
 /** Renderings of a gradeval report: JSON for tools, a text table for people, an SVG chart. */
 import type { Panel } from '../../plot/svg.js'
 import { lineChart } from '../../plot/svg.js'
-import type { GradevalReport } from './gradeval.js'
+import type { GradevalReport } from './lab.js'
 
 /** Float64Array → plain numbers (JSON keeps every float64 exactly). */
 const list = (v: Float64Array): number[] => Array.from(v)
