@@ -81,8 +81,8 @@ describe('compiled threads ≡ one thread', () => {
   it('threads need the wasm back end: a clear error otherwise', () => {
     const { net } = build({ input: 'binary', inputWidth: 5, layers: [{ width: 3, weightNoise: { family: 'none' }, bias: 'none', scale: 'none', batchNorm: 'none', unary: 'none', act: { family: 'none' } }], head: 0, loss: false, batch: 1, seed: 1 })
     const c = compile(net, { backend: 'js', mode: 'mode', threads: 2 })
-    expect(E.isLeft(c) && drawCompileError(c.left)).toMatch(/threads must be 1 for backend 'js'/)
+    expect(E.isLeft(c) && drawCompileError(c.left)).toMatch(/threads: expected 1 for backend 'js'/)
     const d = compile(net, { backend: 'wasm', mode: 'mode', threads: 0 })
-    expect(E.isLeft(d) && drawCompileError(d.left)).toMatch(/threads must be an integer from 1 to 64, found 0/)
+    expect(E.isLeft(d) && drawCompileError(d.left)).toMatch(/threads: expected an integer from 1 to 64, found 0/)
   })
 })
