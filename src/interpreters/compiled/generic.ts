@@ -4,10 +4,11 @@
  * forward rule (`reference/rules.ts`) on views of the compiled program's memory, so a fallback is
  * bit-exact by construction; the plan lists every one of them with its reason.
  *
- * Four rules have an in-place twin (`float-steps.ts`) that writes straight into the step's output
- * buffer with the same IEEE operations in the same order (allocating a fresh array per step for a
- * real convolution cost more than its arithmetic); the table `inPlace` says which, and every
- * other tag goes through the core rule and a copy.
+ * Some rules have an in-place twin that writes straight into the step's output buffer with the
+ * same IEEE operations in the same order (`float-steps.ts`; for binarize, the core's own
+ * `binarizeInto`): allocating a fresh array per step for a real convolution or a large sampled
+ * tensor cost more than its arithmetic. The table `inPlace` says which; every other tag goes
+ * through the core rule and a copy.
  */
 import type { Binarize, Node, NodeOf, Shape, SiteId, Tag } from '../../dsl/node.js'
 import { children } from '../../dsl/node.js'
@@ -43,13 +44,15 @@ const write = (env: StepEnv, loc: F64Loc, value: Float64Array): void => {
 }
 
 /** Rules computed straight into the output buffer, bit-identical to the core's (float-steps.ts). */
-type InPlace<K extends Tag> = (node: NodeOf<K>, args: readonly NDArray[], out: Float64Array) => void
+type InPlace<K extends Tag> = (node: NodeOf<K>, args: readonly NDArray[], out: Float64Array, env: StepEnv, sampling: boolean) => void
 const inPlace: { readonly [K in Tag]?: InPlace<K> } = {
   Add: (_, [lhs, rhs], out) => addInto(lhs!, rhs!, out),
   Conv2d: (n, [input, kernel], out) => conv2dInto(input!, kernel!, n.stride, n.padding, n.padValue, out),
   Pool: (n, [input], out) => poolInto(n.op, input!, n.window, n.stride, out),
   BatchNorm: (n, [input, gamma, beta, mean, variance], out) =>
     batchNormInto(input!, { gamma: gamma!, beta: beta!, ...batchNormStats(n, input!, mean!, variance!) }, n.eps, out),
+  // The core's binarize rule (sampleRule / modeRule) itself, into the buffer.
+  Binarize: (n, [input], out, env, sampling) => { binarizeInto(n.noise, input!.data, keyOf(env, n.noise, n.site, sampling), out) },
 }
 
 /** Tags whose value is another buffer seen differently, or a constant: no step. */
@@ -69,12 +72,12 @@ export const genericStep = (
   if (noStep.has(node._tag)) return undefined
   const args = (env: StepEnv): NDArray[] => kids.map((k) => read(env, k))
   const into = inPlace[node._tag] as InPlace<Tag> | undefined
-  if (into !== undefined) return (env) => into(node as NodeOf<Tag>, args(env), read(env, out).data)
+  if (into !== undefined) return (env) => into(node as NodeOf<Tag>, args(env), read(env, out).data, env, sampling)
   const roles = children(node).map(([role]) => role)
   return (env) => {
     const values = args(env)
     const named = Object.fromEntries(roles.map((role, i) => [role, values[i]!]))
-    // Leaves have no step, so the rule reads neither data nor parameters from its environment.
+    // Leaves and binarize nodes have their own steps: the rule reads no data, parameters or draws.
     const ruleEnv: RuleEnv = { batch: env.rows, feed: {}, params: {}, kernels: referenceKernels, binarize: (b, input) => binarized(env, b, input, sampling) }
     write(env, out, forwardRule(node, named, ruleEnv).value.data)
   }
