@@ -14,7 +14,7 @@ import type { Code, WasmFunction } from '../../interpreters/compiled/wasm/code.j
 import { doLoop, func, get, i32c, i64Load, set } from '../../interpreters/compiled/wasm/code.js'
 import { assemble } from '../../interpreters/compiled/wasm/module.js'
 import { op } from '../../interpreters/compiled/wasm/opcodes.js'
-import { packDepthMajor, packRowMajor } from './emit-pack.js'
+import { packDepthMajor, packRowMajor, unpackF32 } from './emit-pack.js'
 import { f32x4Add, f32x4Madd, f32x4Mul, vload, vsplat32, vstore, vzero } from './simd.js'
 
 /** Register blocking of the micro-kernel. */
@@ -131,10 +131,11 @@ export const bitgemmFunction = (): WasmFunction =>
   })
 
 /**
- * The module of the training products: `gemm` with the given blocking, `bitgemm`, and the
- * WebAssembly packers `pack_dm<w>` / `pack_rm<w>` for each panel width that is a multiple of 4.
+ * The module of the training products: `gemm` with the given blocking, `bitgemm`, `unpack_f32`, and the
+ * WebAssembly packers `pack_dm<w>` / `pack_rm<w>` for each panel width that is a multiple of 4
+ * (`shared`: on a shared memory, for threads).
  */
-export const gemmModule = (blocking: Blocking): Uint8Array => {
+export const gemmModule = (blocking: Blocking, shared = false): Uint8Array => {
   const widths = [...new Set([blocking.mr, blocking.nr])].filter((w) => w % 4 === 0)
-  return assemble([gemmFunction(blocking), bitgemmFunction(), ...widths.flatMap((w) => [packDepthMajor(w), packRowMajor(w)])])
+  return assemble([gemmFunction(blocking), bitgemmFunction(), unpackF32(), ...widths.flatMap((w) => [packDepthMajor(w), packRowMajor(w)])], 1, shared)
 }
