@@ -65,7 +65,7 @@ export const localRunner = (exports: Readonly<Record<string, unknown>>): Runner 
 export interface PoolRunner extends Runner {
   /** Stops the workers (if they were started); later jobs run on the calling thread. */
   readonly close: () => void
-  /** Whether workers are running. */
+  /** Whether workers were started (a job had a part for one of them). */
   readonly started: () => boolean
   /**
    * For tests: the next job that reaches worker `worker` (1-based) makes it throw (`throw`) or
@@ -128,7 +128,7 @@ export const poolRunner = (spec: PoolRunnerSpec): PoolRunner => {
       closed = true
       pool?.close()
     },
-    started: () => pool !== undefined && pool.open(),
+    started: () => pool !== undefined,
     injectFailure: (worker, how) => void injected.set(worker, how),
   }
 }

@@ -100,8 +100,9 @@ export const MIN_SPLIT_MACS = 1 << 18
  * The kernels over an instance, with `runner` deciding who runs each part: every product is
  * packed, multiplied and widened back to float64 in parts (panel ranges of its operands, then
  * panel ranges of its output), each part computing its outputs exactly as a single call would.
+ * Products of fewer than `splitAbove` multiply-adds are not split.
  */
-export const kernelsOn = (inst: GemmInstance, blocking: Blocking, useBits: boolean, runner: Runner): Kernels => {
+export const kernelsOn = (inst: GemmInstance, blocking: Blocking, useBits: boolean, runner: Runner, splitAbove = MIN_SPLIT_MACS): Kernels => {
   const { memory } = inst
   const exported = new Set(inst.names)
   let f32 = new Float32Array(memory.buffer)
@@ -119,7 +120,7 @@ export const kernelsOn = (inst: GemmInstance, blocking: Blocking, useBits: boole
     }
   }
   const { mr, nr, unroll } = blocking
-  const partsOf = (p: Product): number => (p.m * p.n * p.k >= MIN_SPLIT_MACS ? runner.threads : 1)
+  const partsOf = (p: Product): number => (p.m * p.n * p.k >= splitAbove ? runner.threads : 1)
 
   /** The product by XOR + popcount if both operands are ±1 (else false, and nothing written). */
   const signProduct = (p: Product, out: Float64Array): boolean => {

@@ -24,6 +24,8 @@ export interface ThreadedKernels extends Kernels {
   readonly threads: number
   /** Stops the workers, if any were started; the kernels then compute on the calling thread. */
   readonly close: () => void
+  /** Whether worker threads were started (the first product large enough to split starts them). */
+  readonly started: () => boolean
   /** For tests: the next product that reaches worker `worker` (1-based) makes it throw or exit. */
   readonly injectFailure: (worker: number, how: 'throw' | 'exit') => void
 }
@@ -31,6 +33,8 @@ export interface ThreadedKernels extends Kernels {
 export interface ThreadedKernelOptions extends WasmKernelOptions {
   /** Threads in all (≥ 1); 1 gives the single-threaded `wasmKernels`. */
   readonly threads: number
+  /** Products of fewer multiply-adds run on the calling thread (default `MIN_SPLIT_MACS`; tests use 0). */
+  readonly splitAbove?: number
 }
 
 /**
@@ -43,14 +47,14 @@ export interface ThreadedKernelOptions extends WasmKernelOptions {
  */
 export const threadedKernels = (opts: ThreadedKernelOptions): E.Either<RunError, ThreadedKernels> => {
   const blocking = opts.blocking ?? defaultBlocking
-  if (opts.threads <= 1) return E.map((k: Kernels) => ({ ...k, threads: 1, close: () => undefined, injectFailure: () => undefined }))(wasmKernels(opts))
+  if (opts.threads <= 1) return E.map((k: Kernels) => ({ ...k, threads: 1, close: () => undefined, started: () => false, injectFailure: () => undefined }))(wasmKernels(opts))
   const ok = wasmSupport(blocking)
   if (E.isLeft(ok)) return ok
   const why = threadsUnavailable()
   if (why !== undefined) return E.left({ _tag: 'Unsupported', interpreter: 'training kernels', what: `${opts.threads} threads: ${why}`, fix: 'train with threads: 1' })
   return E.map((inst: Parameters<typeof kernelsOn>[0]) => {
     const runner = poolRunner({ module: inst.module, memory: inst.memory, exports: inst.names, instance: inst.exports, threads: opts.threads })
-    const kernels = kernelsOn(inst, blocking, opts.bits ?? true, runner)
-    return { ...kernels, threads: opts.threads, close: runner.close, injectFailure: runner.injectFailure }
+    const kernels = kernelsOn(inst, blocking, opts.bits ?? true, runner, opts.splitAbove)
+    return { ...kernels, threads: opts.threads, close: runner.close, started: runner.started, injectFailure: runner.injectFailure }
   })(gemmInstance(blocking, true))
 }
