@@ -19,6 +19,9 @@ export { defaultBlocking } from './emit-gemm.js'
 export { jsKernels } from './js-gemm.js'
 export type { WasmKernelOptions } from './wasm-gemm.js'
 export { wasmKernels, wasmSupport } from './wasm-gemm.js'
+export type { ThreadedKernelOptions, ThreadedKernels } from '../threads/kernels.js'
+export { threadedKernels } from '../threads/kernels.js'
+export { availableCores, ThreadFailure } from '../../threads/pool.js'
 
 /**
  * The fastest kernels of this host: WebAssembly SIMD (products of real operands in single
