@@ -18,7 +18,7 @@ import { defaultBlocking, gemmModule } from './emit-gemm.js'
 import type { Product, Strided } from './pack.js'
 import { bitWords, ceilTo, packBits, packBlock, packPanels, productNN, productNT, productTN, startsWithSigns } from './pack.js'
 import { relaxedProbe, simdProbe } from './simd.js'
-import { wasmSampler } from './sample-wasm.js'
+import { MIN_SPLIT_UNITS, samplerOn } from './sample-wasm.js'
 import { SHARED_MAX_PAGES } from '../../interpreters/compiled/wasm/module.js'
 import type { Call, Runner } from '../../threads/jobs.js'
 import { evenRanges, localRunner } from '../../threads/jobs.js'
@@ -100,7 +100,8 @@ export const MIN_SPLIT_MACS = 1 << 18
  * The kernels over an instance, with `runner` deciding who runs each part: every product is
  * packed, multiplied and widened back to float64 in parts (panel ranges of its operands, then
  * panel ranges of its output), each part computing its outputs exactly as a single call would.
- * Products of fewer than `splitAbove` multiply-adds are not split.
+ * Products of fewer than `splitAbove` multiply-adds are not split, nor sampled sites of fewer
+ * than min(MIN_SPLIT_UNITS, splitAbove) units. The sampler (`sample-wasm.ts`) shares the memory.
  */
 export const kernelsOn = (inst: GemmInstance, blocking: Blocking, useBits: boolean, runner: Runner, splitAbove = MIN_SPLIT_MACS): Kernels => {
   const { memory } = inst
@@ -213,7 +214,7 @@ export const kernelsOn = (inst: GemmInstance, blocking: Blocking, useBits: boole
     }
     return { shape: [p.m, p.n], data: out }
   }
-  const signs = wasmSampler(wasmApi()!)
+  const signs = samplerOn(memory, runner, Math.min(MIN_SPLIT_UNITS, splitAbove))
   return {
     signs,
     matmul: (a, b) => run(productNN(a, b)),
