@@ -108,6 +108,7 @@ export const poolRunner = (spec: PoolRunnerSpec): PoolRunner => {
     return pool
   }
   const run: Runner['run'] = (parts, mine) => {
+    if (parts.length > spec.threads) throw new Error(`our bug: a job of ${parts.length} parts for ${spec.threads} threads`)
     const mineFirst = parts[0] ?? []
     const busy = parts.slice(1).some((p) => p.length > 0)
     if (!busy || closed || spec.threads < 2) return here.run(parts, mine)

@@ -55,6 +55,7 @@ export const EXIT_CALL = -1
  */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads')
+const proc = globalThis.process
 const { module, memory, control, slot, exports: names, port } = workerData
 const ctl = new Int32Array(control)
 const base = slot * ${SLOT}
@@ -66,7 +67,7 @@ const fail = (code, why) => {
   Atomics.notify(ctl, base + ${DONE})
   Atomics.notify(ctl, base + ${READY})
 }
-process.on('exit', (code) => fail(${EXITED}, 'its thread exited (code ' + code + ')'))
+proc.on('exit', (code) => fail(${EXITED}, 'its thread exited (code ' + code + ')'))
 let fns
 try {
   const inst = new WebAssembly.Instance(module, { env: { mem: memory } })
@@ -89,7 +90,7 @@ while (fns !== undefined) {
       const f = ctl[p++], argc = ctl[p++]
       const args = new Array(argc)
       for (let a = 0; a < argc; a++) args[a] = ctl[p++]
-      if (f === ${EXIT_CALL}) process.exit(args[0] ?? 1)
+      if (f === ${EXIT_CALL}) proc.exit(args[0] ?? 1)
       const fn = fns[f]
       if (typeof fn !== 'function') throw new Error('no function ' + f + ' in the call list (' + fns.length + ' exported)')
       fn(...args)
