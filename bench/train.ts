@@ -35,7 +35,8 @@ import { gemmModule } from '../src/train/kernels/emit-gemm.js'
 import type { Blocking } from '../src/train/kernels/index.js'
 import { defaultBlocking, jsKernels, wasmKernels, wasmSupport } from '../src/train/kernels/index.js'
 import { ceilTo } from '../src/train/kernels/pack.js'
-import { trainingKernels } from '../src/train/kernels/index.js'
+import { fastThreadedKernels } from '../src/train/kernels/index.js'
+import { drawRunError } from '../src/interpreters/errors.js'
 import { STEP_BATCH, stepper } from './trainStep.js'
 import { xorshift } from './stats.js'
 
@@ -196,9 +197,9 @@ const presetMain = (presetText: string): void => {
   }
   if (!Number.isSafeInteger(rounds) || rounds < 1) fail(`--rounds: expected an integer ≥ 1, found ${arg('--rounds')}`)
   if (!Number.isSafeInteger(threads) || threads < 1) fail(`--threads: expected an integer ≥ 1, found ${arg('--threads')}`)
-  // Multi-threaded steps are not built yet (docs/training.md, "Threads"): say so rather than time one thread under another name.
-  if (threads > 1) fail(`--threads: only 1 thread is implemented so far (the row-split worker design is in docs/training.md, "Threads"), found ${threads}`)
-  const kernels = trainingKernels()
+  const threaded = fastThreadedKernels(threads)
+  if (E.isLeft(threaded)) return fail(`--threads ${threads}: ${drawRunError(threaded.left)}`)
+  const kernels = threaded.right
   const step = stepper({ preset: presetText, batchNorm, kernels })
   if (E.isLeft(step)) return fail(`--preset: ${step.left}`)
   const warm = 3
@@ -209,6 +210,8 @@ const presetMain = (presetText: string): void => {
     process.stderr.write(`\rbench:train ${presetText}${batchNorm ? ' + batch norm' : ''}, ${threads} thread${threads === 1 ? '' : 's'}: step ${r + 1}/${warm + rounds} ${t.wall.toFixed(1)} ms   `)
   }
   process.stderr.write('\n')
+  kernels.close()
+  if (threads > 1 && !kernels.started()) fail(`--threads ${threads}: no product of this step was large enough to split (MIN_SPLIT_MACS)`)
   const wall = samples.map((s) => s.wall)
   const cpu = samples.map((s) => s.cpu)
   const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) })

@@ -25,6 +25,8 @@ import type { TrainerState } from '../train/loop.js'
 import { drawTrainError, train } from '../train/loop.js'
 import { parseRecipeName } from '../train/recipes.js'
 import { drawRoutingError } from '../train/routing.js'
+import { MAX_THREADS } from '../train/config.js'
+import { availableCores } from '../threads/pool.js'
 import { estimatorNames } from '../estimators/estimator.js'
 import { standardCacheDir } from '../data/cache.js'
 import { readModelFile, readText, writeFileAtomic, writeModelFile } from '../io/files.js'
@@ -79,6 +81,8 @@ run:
                         drives early stopping (default mode)
   --log-every N         a log record every N steps (default 100; 0: epochs only)
   --kernels K           fast | reference matrix products (default fast when the host has them)
+  --threads N           threads of the fast kernels (default: every core of this machine);
+                        the results are the same bits for any N, so a resume may change it
   --out DIR             checkpoints, log.jsonl, run.json and model.json go there
   --resume DIR/checkpoint  continue a run bit-identically (settings come from DIR/run.json)
   --json                print the result as JSON
@@ -122,7 +126,7 @@ const options = {
   'weight-estimator': { type: 'string' }, site: { type: 'string', multiple: true }, recipe: { type: 'string' },
   optimizer: { type: 'string' }, momentum: { type: 'string' }, lr: { type: 'string' }, schedule: { type: 'string' },
   epochs: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, ensemble: { type: 'string' },
-  patience: { type: 'string' }, select: { type: 'string' }, 'log-every': { type: 'string' }, kernels: { type: 'string' },
+  patience: { type: 'string' }, select: { type: 'string' }, 'log-every': { type: 'string' }, kernels: { type: 'string' }, threads: { type: 'string' },
   'weight-sampling': { type: 'string' }, decay: { type: 'string' }, 'bop-threshold': { type: 'string' },
   'bop-gamma': { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -239,6 +243,10 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
   }
   const flags = flagSettings(o)
   if (E.isLeft(flags)) return usageError(io, 'train', flags.left, trainUsage)
+  // Not a setting of the run (run.json): the results do not depend on it.
+  const threadsE = o.threads === undefined ? E.right(availableCores()) : whole('threads', o.threads, 1)
+  if (E.isLeft(threadsE)) return usageError(io, 'train', threadsE.left, trainUsage)
+  if (threadsE.right > MAX_THREADS) return usageError(io, 'train', `--threads expects at most ${MAX_THREADS}, found "${o.threads}"`, trainUsage)
   try {
     // Settings, network and data: from the checkpoint and run.json, or from the flags.
     let restored: Restored | undefined
@@ -288,7 +296,8 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
     if (net === undefined) throw new Error('unreachable: a network comes from the checkpoint, the model file or the preset')
     const built = buildConfig(settings)
     if (E.isLeft(built)) return usageError(io, 'train', built.left, trainUsage)
-    const { config, notes } = built.right
+    const config = { ...built.right.config, threads: threadsE.right }
+    const { notes } = built.right
     const want = config.recipe.weightNoise
     const have = weightNoises(net)
     if (want !== undefined && have.some((n) => n !== showNoise(want)))
@@ -309,7 +318,7 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
     const steps = Math.ceil(loaded.right.data.train.size / config.batchSize)
     if (!o.json) {
       io.out(`${restored === undefined ? 'training' : `resuming at epoch ${restored.state.epoch + 1}, step ${restored.state.step + 1}:`} ${description}\n`)
-      io.out(`  recipe ${settings.recipe} (${config.recipe.optimizer.name}), real parameters ${config.optimizer.name}, estimator ${config.estimator.label} (weights ${config.weightEstimator.label}), lr ${settings.lr} (${settings.schedule}), ${settings.epochs} epoch${settings.epochs === 1 ? '' : 's'} of ${steps} steps (batch ${settings.batch}), seed ${settings.seed}, kernels ${config.kernels?.name}\n`)
+      io.out(`  recipe ${settings.recipe} (${config.recipe.optimizer.name}), real parameters ${config.optimizer.name}, estimator ${config.estimator.label} (weights ${config.weightEstimator.label}), lr ${settings.lr} (${settings.schedule}), ${settings.epochs} epoch${settings.epochs === 1 ? '' : 's'} of ${steps} steps (batch ${settings.batch}), seed ${settings.seed}, kernels ${config.kernels?.name}${config.kernels?.threaded === undefined ? '' : ` on ${config.threads} thread${config.threads === 1 ? '' : 's'}`}\n`)
     }
 
     // Training, with the hooks: progress, log lines, checkpoints, interruption.
@@ -343,6 +352,11 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
     if (E.isLeft(result)) {
       const e = result.left
       const failed = e._tag === 'Diverged' || e._tag === 'CheckpointFailed'
+      if (e._tag === 'ThreadFailed') {
+        io.err(`sbnkit train: ${drawTrainError(e, drawRunError, drawRoutingError)}\n`)
+        if (lastSaved !== undefined) io.err(`sbnkit train: the last good checkpoint is ${pointer} (${where(lastSaved)}); continue with sbnkit train --resume ${pointer} [--threads 1]\n`)
+        return exitCode.badInput
+      }
       io.err(`sbnkit train: ${drawTrainError(e, drawRunError, drawRoutingError)}\n`)
       // Resuming replays the run's settings, so after a divergence it would diverge again.
       if (e._tag === 'Diverged')

@@ -21,10 +21,10 @@ import { estimatorNames, parseEstimator } from '../estimators/estimator.js'
 import { topoOrder } from '../dsl/fold.js'
 import type { Feed } from '../interpreters/ndarray.js'
 import { referenceKernels } from '../interpreters/reference/ops.js'
-import type { TrainConfig } from '../train/config.js'
+import type { KernelChoice, TrainConfig } from '../train/config.js'
+import { fastKernelChoice } from '../train/config.js'
 import type { Dataset } from '../train/evaluate.js'
 import { feedDataset, imageDataset } from '../train/evaluate.js'
-import { fastKernels } from '../train/kernels/index.js'
 import type { TrainData } from '../train/loop.js'
 import { describePreset, parsePreset, presetLayout, presetNetwork } from '../train/presets.js'
 import type { BaseName, RecipeName } from '../train/recipes.js'
@@ -216,10 +216,10 @@ export const buildConfig = (s: Settings): E.Either<string, { config: TrainConfig
   if (E.isLeft(real)) return E.left(`--optimizer: ${real.left}`)
   const schedule = parseSchedule(s.schedule)
   if (E.isLeft(schedule)) return E.left(`--schedule: ${schedule.left}`)
-  let kernels = { name: 'reference', kernels: referenceKernels }
+  let kernels: KernelChoice = { name: 'reference', kernels: referenceKernels }
   if (s.kernels === 'fast') {
-    const fast = fastKernels()
-    if (E.isRight(fast)) kernels = { name: 'fast', kernels: fast.right }
+    const fast = fastKernelChoice()
+    if (E.isRight(fast)) kernels = fast.right
     else notes.push('note: fast kernels are unavailable on this host (WebAssembly SIMD); using the reference kernels')
   }
   return E.right({

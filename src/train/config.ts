@@ -12,7 +12,8 @@ import type { Estimator } from '../estimators/estimator.js'
 import type { RunError } from '../interpreters/errors.js'
 import type { Kernels } from '../interpreters/reference/ops.js'
 import { referenceKernels } from '../interpreters/reference/ops.js'
-import { fastKernels } from './kernels/index.js'
+import { fastKernels, fastThreadedKernels } from './kernels/index.js'
+import type { ThreadedKernels } from './threads/kernels.js'
 import type { Dataset, EvaluationInterpreter } from './evaluate.js'
 import type { Optimizer } from './optimizers.js'
 import type { Recipe } from './recipes.js'
@@ -64,12 +65,20 @@ export interface TrainConfig {
    * `reference` (the reference interpreter with the training kernels).
    */
   readonly evaluation?: EvaluationInterpreter
+  /**
+   * Threads of the fast kernels, the calling one included (default: every core,
+   * `availableCores()`). The results do not depend on it, bit for bit, so a run may be resumed
+   * with another count; kernels without a threaded form (the reference loops) ignore it.
+   */
+  readonly threads?: number
 }
 
 /** Matrix-product kernels with the name checkpoints record (`fast`, `reference`, …). */
 export interface KernelChoice {
   readonly name: string
   readonly kernels: Kernels
+  /** The same kernels over `threads` threads (bit-identical), when they have such a form. */
+  readonly threaded?: (threads: number) => E.Either<RunError, ThreadedKernels>
 }
 
 export interface TrainData {
@@ -95,6 +104,14 @@ export const referenceKernelChoice: KernelChoice = { name: 'reference', kernels:
 let fastChoice: KernelChoice | undefined
 
 /**
+ * The fast WebAssembly SIMD kernels (`fastKernels()`) with their threaded form, or the reason
+ * this host cannot run them.
+ * @example E.isRight(fastKernelChoice()) // true on Node ≥ 20
+ */
+export const fastKernelChoice = (): E.Either<RunError, KernelChoice> =>
+  E.map((kernels: Kernels): KernelChoice => ({ name: 'fast', kernels, threaded: (threads) => fastThreadedKernels(threads) }))(fastKernels())
+
+/**
  * The kernels `train()` uses when the configuration names none: the fast WebAssembly SIMD
  * kernels (`fastKernels()`, as `sbnkit train --kernels fast`) where the host validates them,
  * else the reference loops. Built once per process (the modules are compiled on first use).
@@ -102,8 +119,8 @@ let fastChoice: KernelChoice | undefined
  */
 export const defaultKernels = (): KernelChoice => {
   if (fastChoice === undefined) {
-    const fast = fastKernels()
-    fastChoice = E.isRight(fast) ? { name: 'fast', kernels: fast.right } : referenceKernelChoice
+    const fast = fastKernelChoice()
+    fastChoice = E.isRight(fast) ? fast.right : referenceKernelChoice
   }
   return fastChoice
 }
@@ -116,6 +133,9 @@ export const kernelsOf = (c: Pick<TrainConfig, 'kernels'>): KernelChoice => c.ke
 
 // ---------------------------------------------------------------------------------------------
 // Rules
+
+/** More threads than this would only add wake-ups (and the pool's control buffer grows with them). */
+export const MAX_THREADS = 256
 
 const isInt = (x: number, min: number): boolean => Number.isSafeInteger(x) && x >= min
 
@@ -137,6 +157,7 @@ export const checkConfig = (net: Checked<Network>, data: TrainData, c: TrainConf
   if (!isInt(c.ensemble, 1)) return invalid('ensemble', 'a whole number of members ≥ 1', c.ensemble)
   if (c.logEvery !== undefined && !isInt(c.logEvery, 0)) return invalid('log every', 'a whole number of steps ≥ 0', c.logEvery)
   if (c.evalChunk !== undefined && !isInt(c.evalChunk, 1)) return invalid('evaluation chunk', 'a whole number of rows ≥ 1', c.evalChunk)
+  if (c.threads !== undefined && !(isInt(c.threads, 1) && c.threads <= MAX_THREADS)) return invalid('threads', `a whole number of threads in [1, ${MAX_THREADS}]`, c.threads)
   const seed = seedKey(c.seed)
   if (seed._tag === 'Left') return invalid('seed', 'an integer in [0, 2^53)', c.seed)
   if (c.patience !== undefined) {

@@ -29,6 +29,9 @@ import type { Routing, RoutingError } from './routing.js'
 import { initRouted, route, standardRules, stepRoutedInPlace } from './routing.js'
 import { learningRate, withTotal } from './schedules.js'
 import { tick } from './tick.js'
+import { drawRunError } from '../interpreters/errors.js'
+import type { Kernels } from '../interpreters/reference/ops.js'
+import { availableCores, ThreadFailure } from '../threads/pool.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -97,6 +100,11 @@ export type TrainError =
   | { readonly _tag: 'Diverged'; readonly epoch: number; readonly step: number; readonly globalStep: number; readonly what: string }
   | { readonly _tag: 'CheckpointFailed'; readonly epoch: number; readonly step: number; readonly message: string }
   | { readonly _tag: 'ResumeMismatch'; readonly fields: readonly (readonly [string, string, string])[] }
+  | {
+    readonly _tag: 'ThreadFailed'; readonly worker: number; readonly reason: string; readonly epoch: number; readonly step: number
+    /** Whether a checkpoint of the last finished step was written before stopping. */
+    readonly checkpoint: boolean
+  }
 
 export interface TrainResult {
   readonly outcome: 'completed' | 'early-stopped' | 'interrupted'
@@ -194,6 +202,23 @@ export const train = async (
 ): Promise<E.Either<TrainError, TrainResult>> => {
   const bad = checkConfig(net, data, config)
   if (bad !== undefined) return E.left(bad)
+  // Threads: the threaded form of the kernels (the same bits), owned by this run and closed at its end.
+  const choice = kernelsOf(config)
+  const threads = config.threads ?? availableCores()
+  const threaded = threads > 1 ? choice.threaded?.(threads) : undefined
+  if (threaded !== undefined && E.isLeft(threaded)) hooks.onNote?.(`training on one thread: ${drawRunError(threaded.left)}`)
+  const owned = threaded !== undefined && E.isRight(threaded) ? threaded.right : undefined
+  try {
+    return await trainOn(owned ?? choice.kernels, net, data, config, hooks, resume)
+  } finally {
+    owned?.close()
+  }
+}
+
+/** `train` with the kernels chosen. */
+const trainOn = async (
+  kernels: Kernels, net: Checked<Network>, data: TrainData, config: TrainConfig, hooks: TrainHooks, resume: TrainerState | undefined,
+): Promise<E.Either<TrainError, TrainResult>> => {
   const trainNet = withBatchNormMode(net, 'train')
   const evalNet = withBatchNormMode(net, 'inference')
   const routingE = route(trainNet, standardRules(trainNet, { latent: config.recipe.optimizer, real: config.optimizer }))
@@ -210,7 +235,6 @@ export const train = async (
   const schedule = withTotal(config.schedule, config.epochs)
   const n = data.train.size
   const steps = Math.ceil(n / config.batchSize)
-  const kernels = kernelsOf(config).kernels
   const gradOpts = {
     estimator: config.estimator, weights: config.weightEstimator, sites: config.sites ?? {},
     latent: config.recipe.latent, weightSampling: config.recipe.weightSampling,
@@ -236,6 +260,12 @@ export const train = async (
     const r = await hooks.checkpoint({ net: withParams(evalNet, copyTensors(params)), state: snapshot(), best })
     return E.isLeft(r) ? { _tag: 'CheckpointFailed', epoch: state.epoch, step: state.step, message: r.left } : undefined
   }
+  /** A worker thread failed: checkpoint the last finished step (the parameters are untouched), then the error. */
+  const threadFailed = async (err: unknown): Promise<TrainError> => {
+    if (!(err instanceof ThreadFailure)) throw err
+    const failed = await save(false)
+    return failed ?? { _tag: 'ThreadFailed', worker: err.worker, reason: err.reason, epoch: state.epoch, step: state.step, checkpoint: hooks.checkpoint !== undefined }
+  }
   const stopEarly = (): boolean => config.patience !== undefined && state.sinceBest >= config.patience
   let outcome: TrainResult['outcome'] = 'completed'
   let started = clock()
@@ -253,7 +283,12 @@ export const train = async (
       const feed = data.train.rows(perm.subarray(k * config.batchSize, Math.min(n, (k + 1) * config.batchSize)), foldIn(keys.step, state.globalStep))
       const prepared = prepareGradient(withParams(trainNet, params), feed, gradOpts)
       if (E.isLeft(prepared)) return E.left({ _tag: 'Run', error: prepared.left })
-      const r = prepared.right(foldIn(keys.step, state.globalStep), baselined ? state.baseline : 0)
+      let r: ReturnType<typeof prepared.right>
+      try {
+        r = prepared.right(foldIn(keys.step, state.globalStep), baselined ? state.baseline : 0)
+      } catch (err) {
+        return E.left(await threadFailed(err))
+      }
       const badGrad = Number.isFinite(r.loss) ? nonFinite(r.grad, 'the gradient of') : `the minibatch loss is ${r.loss}`
       if (badGrad !== undefined) return E.left({ _tag: 'Diverged', ...where, what: badGrad })
       lr = learningRate(schedule, config.lr, state.epoch + k / steps)
@@ -273,7 +308,12 @@ export const train = async (
       await tick()
     }
     // The end of an epoch: validation, early-stopping bookkeeping, log, checkpoint.
-    const validation = data.validation === undefined ? undefined : evaluate(data.validation, foldIn(keys.eval, state.epoch), params)
+    let validation: E.Either<RunError, Evaluation> | undefined
+    try {
+      validation = data.validation === undefined ? undefined : evaluate(data.validation, foldIn(keys.eval, state.epoch), params)
+    } catch (err) {
+      return E.left(await threadFailed(err))
+    }
     if (validation !== undefined && E.isLeft(validation)) return E.left({ _tag: 'Run', error: validation.left })
     const v = validation?.right
     const epoch = state.epoch + 1
@@ -299,7 +339,12 @@ export const train = async (
   if (stopEarly() && state.epoch < config.epochs) outcome = 'early-stopped'
   const result = finish(outcome)
   if (data.test === undefined) return E.right(result)
-  const test = evaluate(data.test, keys.test, result.net.params)
+  let test: E.Either<RunError, Evaluation>
+  try {
+    test = evaluate(data.test, keys.test, result.net.params)
+  } catch (err) {
+    return E.left(await threadFailed(err))
+  }
   if (E.isLeft(test)) return E.left({ _tag: 'Run', error: test.left })
   await hooks.onLog?.({ type: 'test', epoch: state.epoch, step: state.globalStep, parameters: result.parameters, test: test.right })
   return E.right({ ...result, test: test.right })
@@ -343,6 +388,8 @@ export const drawTrainError = (e: TrainError, drawRun: (r: RunError) => string, 
       return `training diverged at epoch ${e.epoch + 1}, step ${e.step + 1} (optimizer step ${e.globalStep + 1} of the run): ${e.what}; nothing was written for this step (try a smaller learning rate)`
     case 'CheckpointFailed':
       return `cannot write the checkpoint after epoch ${e.epoch}${e.step > 0 ? `, step ${e.step}` : ''}: ${e.message}; any earlier checkpoint is left as it was`
+    case 'ThreadFailed':
+      return `worker thread ${e.worker} of the training kernels failed in epoch ${e.epoch + 1}, after ${e.step} step${e.step === 1 ? '' : 's'} of it: ${e.reason}; ${e.checkpoint ? 'a checkpoint of the last finished step was written: resume from it (with one thread if it happens again)' : 'nothing was saved (no checkpoint hook)'}`
     case 'ResumeMismatch':
       return `cannot resume: the checkpoint was made with other settings (${e.fields.map(([f, saved, given]) => `${f}: checkpoint ${saved}, now ${given}`).join('; ')}); resume with the checkpoint's settings`
   }

@@ -13,7 +13,7 @@ import { buffersOf, siteOf } from './kernels.js'
 import type { KernelFn } from './jitless.js'
 import type { Machine } from './machine.js'
 import type { Plan, Step, StepEnv, Views } from './plan.js'
-import type { ThreadPool } from './threads/pool.js'
+import type { ThreadPool } from '../../threads/pool.js'
 import { argsFor, callList, rowLocal, rowRanges } from './threads/split.js'
 import type { UnitPart } from './threads/units.js'
 

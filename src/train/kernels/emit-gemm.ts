@@ -14,7 +14,8 @@ import type { Code, WasmFunction } from '../../interpreters/compiled/wasm/code.j
 import { doLoop, func, get, i32c, i64Load, set } from '../../interpreters/compiled/wasm/code.js'
 import { assemble } from '../../interpreters/compiled/wasm/module.js'
 import { op } from '../../interpreters/compiled/wasm/opcodes.js'
-import { packDepthMajor, packRowMajor } from './emit-pack.js'
+import { packDepthMajor, packRowMajor, unpackF32 } from './emit-pack.js'
+import { samplerFunctions } from './sample-wasm.js'
 import { f32x4Add, f32x4Madd, f32x4Mul, vload, vsplat32, vstore, vzero } from './simd.js'
 
 /** Register blocking of the micro-kernel. */
@@ -131,10 +132,13 @@ export const bitgemmFunction = (): WasmFunction =>
   })
 
 /**
- * The module of the training products: `gemm` with the given blocking, `bitgemm`, and the
- * WebAssembly packers `pack_dm<w>` / `pack_rm<w>` for each panel width that is a multiple of 4.
+ * The module of the training kernels: `gemm` with the given blocking, `bitgemm`, `unpack_f32`, the
+ * WebAssembly packers `pack_dm<w>` / `pack_rm<w>` for each panel width that is a multiple of 4,
+ * and the sampler's `random_draws` and `logistic_signs` (`sample-wasm.ts`)
+ * (`shared`: on a shared memory, for threads).
  */
-export const gemmModule = (blocking: Blocking): Uint8Array => {
+export const gemmModule = (blocking: Blocking, shared = false): Uint8Array => {
   const widths = [...new Set([blocking.mr, blocking.nr])].filter((w) => w % 4 === 0)
-  return assemble([gemmFunction(blocking), bitgemmFunction(), ...widths.flatMap((w) => [packDepthMajor(w), packRowMajor(w)])])
+  const packers = widths.flatMap((w) => [packDepthMajor(w), packRowMajor(w)])
+  return assemble([gemmFunction(blocking), bitgemmFunction(), unpackF32(), ...packers, ...samplerFunctions()], 1, shared)
 }

@@ -13,7 +13,7 @@
  *   of four rows are loaded, converted and transposed in registers (8 shuffles).
  */
 import type { Code, WasmFunction } from '../../interpreters/compiled/wasm/code.js'
-import { doLoop, func, get, i32c, set } from '../../interpreters/compiled/wasm/code.js'
+import { doLoop, f64Store, forLoop, func, get, i32c, set, simd, when } from '../../interpreters/compiled/wasm/code.js'
 import { op } from '../../interpreters/compiled/wasm/opcodes.js'
 import { demote, pick, vload, vstore } from './simd.js'
 
@@ -86,6 +86,38 @@ export const packRowMajor = (w: number): WasmFunction =>
         rows.slice(1).map((row, k) => set(row, add(get(rows[k]!), get(ld8)))),
         set(d, add(get(dst), mul(mul(get(q), get(kpad)), i32c(4 * w)))),
         doLoop(p, i32c(0), get(depth4), 4, step),
+      ]),
+    ]
+  })
+
+/** `f64x2.promote_low_f32x4` (SIMD 0x5f) and `f64.promote_f32` (0xbb), absent from the shared opcode table. */
+const PROMOTE_LOW = [0xfd, 0x5f]
+const F64_PROMOTE_F32 = 0xbb
+
+/**
+ * `unpack_f32(src, ldSrc, rows, cols, dst, ldDst)`: a block of f32 products widened to float64
+ * (exact), row r of the block from `src + r·ldSrc` to `dst + r·ldDst` (byte strides), two
+ * columns at a time (`f64x2.promote_low_f32x4`), then the odd last one. Any count may be 0.
+ */
+export const unpackF32 = (): WasmFunction =>
+  func('unpack_f32', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (prm, local) => {
+    const [src, ldSrc, rows, cols, dst, ldDst] = prm as [number, number, number, number, number, number]
+    const r = local('i32')
+    const j = local('i32')
+    const s = local('i32')
+    const d = local('i32')
+    const pairs = local('i32')
+    return [
+      set(pairs, [get(cols), i32c(-2), op.i32_and]),
+      forLoop(r, i32c(0), get(rows), 1, [
+        set(s, add(get(src), mul(get(r), get(ldSrc)))),
+        set(d, add(get(dst), mul(get(r), get(ldDst)))),
+        forLoop(j, i32c(0), get(pairs), 2, [
+          vstore(add(get(d), mul(get(j), i32c(8))), [get(s), get(j), i32c(4), op.i32_mul, op.i32_add, simd('v128_load64_zero'), 3, 0, ...PROMOTE_LOW]),
+        ]),
+        when([get(cols), i32c(1), op.i32_and], [
+          f64Store(add(get(d), mul(get(pairs), i32c(8))), [add(get(s), mul(get(pairs), i32c(4))), op.f32_load, 2, 0, F64_PROMOTE_F32]),
+        ]),
       ]),
     ]
   })

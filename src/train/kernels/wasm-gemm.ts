@@ -4,8 +4,10 @@
  * into a fresh Float64Array. Products of real operands are therefore computed in single
  * precision (inputs rounded to f32, f32 accumulation); ±1 × ±1 products are exact.
  *
- * The kernels own one WebAssembly memory, reused across calls (their only state, invisible to
- * callers: every call packs its inputs afresh and returns a new array).
+ * The kernels own one WebAssembly memory, reused across calls by the products and the sampler
+ * (their only state, invisible to callers: every call packs its inputs afresh and returns a new
+ * array). Every call is a list of parts run by a `Runner`: on the calling thread here, split
+ * across worker threads over a shared memory in `train/threads/kernels.ts`, with the same bits.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { WasmMemory } from '../../interpreters/compiled/wasm/runtime.js'
@@ -18,7 +20,10 @@ import { defaultBlocking, gemmModule } from './emit-gemm.js'
 import type { Product, Strided } from './pack.js'
 import { bitWords, ceilTo, packBits, packBlock, packPanels, productNN, productNT, productTN, startsWithSigns } from './pack.js'
 import { relaxedProbe, simdProbe } from './simd.js'
-import { wasmSampler } from './sample-wasm.js'
+import { MIN_SPLIT_UNITS, samplerOn } from './sample-wasm.js'
+import { SHARED_MAX_PAGES } from '../../interpreters/compiled/wasm/module.js'
+import type { Call, Runner } from '../../threads/jobs.js'
+import { evenRanges, localRunner } from '../../threads/jobs.js'
 
 export interface WasmKernelOptions {
   /** Register blocking of the f32 micro-kernel (default: the measured best, `defaultBlocking`). */
@@ -28,10 +33,6 @@ export interface WasmKernelOptions {
 }
 
 const PAGE = 65536
-
-type GemmFn = (aPack: number, bPack: number, c: number, mPanels: number, nPanels: number, kpad: number, ldcBytes: number) => void
-type PackFn = (src: number, ld: number, panels: number, depth: number, dst: number, kpad: number) => void
-type BitGemmFn = (aBits: number, bBits: number, c: number, m: number, n: number, words: number) => void
 
 const unsupported = (what: string, fix: string): E.Either<RunError, never> =>
   E.left({ _tag: 'Unsupported', interpreter: 'training kernels', what, fix })
@@ -54,33 +55,67 @@ export const wasmSupport = (blocking: Blocking = defaultBlocking): E.Either<RunE
  */
 export const wasmKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Kernels> => {
   const blocking = opts.blocking ?? defaultBlocking
-  const useBits = opts.bits ?? true
   const ok = wasmSupport(blocking)
   if (E.isLeft(ok)) return ok
+  return E.map((inst: GemmInstance) => kernelsOn(inst, blocking, opts.bits ?? true, localRunner(inst.exports)))(gemmInstance(blocking, false))
+}
+
+/** The products' module instantiated on a memory of its own (shared, for threads). */
+export interface GemmInstance {
+  readonly module: object
+  readonly memory: WasmMemory
+  readonly exports: Readonly<Record<string, unknown>>
+  /** The exported function names (a pool's call lists index them). */
+  readonly names: readonly string[]
+}
+
+/**
+ * The module of `blocking` on a fresh memory; `shared` makes it a shared memory (at most
+ * SHARED_MAX_PAGES) for worker threads, or an `Unsupported` error where the host has none.
+ */
+export const gemmInstance = (blocking: Blocking, shared: boolean): E.Either<RunError, GemmInstance> => {
   const WA = wasmApi()!
-  const bytes = gemmModule(blocking)
+  const bytes = gemmModule(blocking, shared)
   let memory: WasmMemory
-  let gemm: GemmFn
-  let bitgemm: BitGemmFn
-  let packers: Readonly<Record<string, PackFn | undefined>>
   try {
-    memory = new WA.Memory({ initial: 16 })
-    const exports = new WA.Instance(new WA.Module(bytes), { env: { mem: memory } }).exports
-    gemm = exports['gemm'] as GemmFn
-    bitgemm = exports['bitgemm'] as BitGemmFn
-    packers = exports as Record<string, PackFn>
+    memory = shared ? new WA.Memory({ initial: 16, maximum: SHARED_MAX_PAGES, shared: true }) : new WA.Memory({ initial: 16 })
+  } catch (err) {
+    return unsupported(`a shared WebAssembly memory on this host (${String(err)})`, 'train with one thread')
+  }
+  try {
+    const module = new WA.Module(bytes)
+    const exports = new WA.Instance(module, { env: { mem: memory } }).exports
+    return E.right({ module, memory, exports, names: Object.keys(exports) })
   } catch (err) {
     // The probes passed, so a module that does not compile is our bug, not the host's.
     throw new Error(`our bug: the generated GEMM module (${bytes.length} bytes) failed to instantiate: ${String(err)}`)
   }
+}
+
+/**
+ * Products of fewer multiply-adds than this run on the calling thread alone: waking a worker
+ * costs about as much. Only who computes an output changes with it, never its value.
+ */
+export const MIN_SPLIT_MACS = 1 << 18
+
+/**
+ * The kernels over an instance, with `runner` deciding who runs each part: every product is
+ * packed, multiplied and widened back to float64 in parts (panel ranges of its operands, then
+ * panel ranges of its output), each part computing its outputs exactly as a single call would.
+ * Products of fewer than `splitAbove` multiply-adds are not split, nor sampled sites of fewer
+ * than min(MIN_SPLIT_UNITS, splitAbove) units. The sampler (`sample-wasm.ts`) shares the memory.
+ */
+export const kernelsOn = (inst: GemmInstance, blocking: Blocking, useBits: boolean, runner: Runner, splitAbove = MIN_SPLIT_MACS): Kernels => {
+  const { memory } = inst
+  const exported = new Set(inst.names)
   let f32 = new Float32Array(memory.buffer)
   let u32 = new Uint32Array(memory.buffer)
   let i32 = new Int32Array(memory.buffer)
   let f64 = new Float64Array(memory.buffer)
   const ensure = (bytes: number): void => {
     const need = Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE
-    if (need > 0) {
-      memory.grow(need)
+    if (need > 0) memory.grow(need)
+    if (f32.buffer !== memory.buffer) {
       f32 = new Float32Array(memory.buffer)
       u32 = new Uint32Array(memory.buffer)
       i32 = new Int32Array(memory.buffer)
@@ -88,6 +123,7 @@ export const wasmKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Ke
     }
   }
   const { mr, nr, unroll } = blocking
+  const partsOf = (p: Product): number => (p.m * p.n * p.k >= splitAbove ? runner.threads : 1)
 
   /** The product by XOR + popcount if both operands are ±1 (else false, and nothing written). */
   const signProduct = (p: Product, out: Float64Array): boolean => {
@@ -98,29 +134,40 @@ export const wasmKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Ke
     const cAt = bAt + p.n * words * 2
     ensure((cAt + p.m * p.n) * 4)
     if (!packBits(u32, aAt, p.a, p.m, p.k, words) || !packBits(u32, bAt, p.b, p.n, p.k, words)) return false
-    bitgemm(aAt * 4, bAt * 4, cAt * 4, p.m, p.n, words)
+    runner.run(evenRanges(p.m, Math.min(partsOf(p), p.m)).map(([i0, i1]) =>
+      i1 > i0 ? [['bitgemm', (aAt + 2 * words * i0) * 4, bAt * 4, (cAt + i0 * p.n) * 4, i1 - i0, p.n, words]] : []))
     // Σ ±1·±1 = (agreements) − (disagreements) = k − 2·popcount(a XOR b).
     for (let i = 0; i < out.length; i++) out[i] = p.k - 2 * i32[cAt + i]!
     return true
   }
 
   /**
-   * `packPanels` into memory at f32 index `at`, with the whole panels done by WebAssembly from a
-   * verbatim copy of the float64 data at f64 index `stage` (JavaScript packs the remainders).
+   * `packPanels` into memory at f32 index `at`, in `parts` parts: the whole panels by WebAssembly
+   * (ranges of panels) from a verbatim copy of the float64 data at f64 index `stage`, and the
+   * remainders (a partial last panel, a depth tail) by the returned JavaScript.
    */
-  const pack = (v: Strided, rows: number, depth: number, w: number, at: number, kpad: number, stage: number): void => {
+  const pack = (v: Strided, rows: number, depth: number, w: number, at: number, kpad: number, stage: number, parts: number): { calls: Call[][]; rest: () => void } => {
     const full = Math.floor(rows / w)
     const rowMajor = v.ds === 1
-    const fn = rowMajor ? packers[`pack_rm${w}`] : v.rs === 1 ? packers[`pack_dm${w}`] : undefined
+    const name = rowMajor ? `pack_rm${w}` : v.rs === 1 ? `pack_dm${w}` : undefined
     const depth4 = rowMajor ? depth - (depth % 4) : depth
-    if (fn === undefined || full === 0 || depth4 === 0) return packPanels(f32, at, v, rows, depth, w, kpad)
+    if (name === undefined || !exported.has(name) || full === 0 || depth4 === 0) return { calls: [], rest: () => packPanels(f32, at, v, rows, depth, w, kpad) }
     if (kpad !== depth) f32.fill(0, at, at + Math.ceil(rows / w) * kpad * w)
     f64.set(v.data, stage)
-    fn(stage * 8, rowMajor ? v.rs : v.ds, full, depth4, at * 4, kpad)
-    if (depth4 < depth) packBlock(f32, at, v, 0, full * w, depth4, depth, w, kpad)
-    if (full * w < rows) {
-      f32.fill(0, at + full * kpad * w, at + (full + 1) * kpad * w)
-      packBlock(f32, at, v, full * w, rows, 0, depth, w, kpad)
+    const ld = rowMajor ? v.rs : v.ds
+    const calls = evenRanges(full, Math.min(parts, full)).map(([q0, q1]): Call[] => {
+      const src = stage * 8 + 8 * q0 * w * (rowMajor ? ld : 1)
+      return q1 > q0 ? [[name, src, ld, q1 - q0, depth4, (at + q0 * kpad * w) * 4, kpad]] : []
+    })
+    return {
+      calls,
+      rest: () => {
+        if (depth4 < depth) packBlock(f32, at, v, 0, full * w, depth4, depth, w, kpad)
+        if (full * w < rows) {
+          f32.fill(0, at + full * kpad * w, at + (full + 1) * kpad * w)
+          packBlock(f32, at, v, full * w, rows, 0, depth, w, kpad)
+        }
+      },
     }
   }
 
@@ -129,22 +176,37 @@ export const wasmKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Ke
     const nPanels = Math.ceil(p.n / nr)
     const kpad = ceilTo(p.k, unroll)
     const ldc = nPanels * nr
-    // Offsets in f32 elements, 16-byte aligned.
+    // Offsets in f32 elements, 16-byte aligned; then (f64 indices) the staging areas of the
+    // packers and the float64 result.
     const aAt = 0
     const bAt = ceilTo(aAt + mPanels * mr * kpad, 4)
     const cAt = ceilTo(bAt + nPanels * nr * kpad, 4)
-    // The float64 staging area for the packers, after C (f64 index).
-    const stage = Math.ceil((cAt + mPanels * mr * ldc) / 2)
-    ensure((stage + Math.max(p.a.data.length, p.b.data.length)) * 8)
-    pack(p.a, p.m, p.k, mr, aAt, kpad, stage)
-    pack(p.b, p.n, p.k, nr, bAt, kpad, stage)
-    gemm(aAt * 4, bAt * 4, cAt * 4, mPanels, nPanels, kpad, ldc * 4)
-    // One plain loop (a subarray per row costs more than the copy when rows are short).
-    const n = p.n
-    for (let i = 0, o = 0; i < p.m; i++) {
-      const src = cAt + i * ldc
-      for (let j = 0; j < n; j++, o++) out[o] = f32[src + j]!
-    }
+    const stageA = Math.ceil((cAt + mPanels * mr * ldc) / 2)
+    const stageB = stageA + p.a.data.length
+    const outAt = stageB + p.b.data.length
+    ensure((outAt + p.m * p.n) * 8)
+    const parts = partsOf(p)
+    const packA = pack(p.a, p.m, p.k, mr, aAt, kpad, stageA, parts)
+    const packB = pack(p.b, p.n, p.k, nr, bAt, kpad, stageB, parts)
+    runner.run(Array.from({ length: parts }, (_, t) => [...(packA.calls[t] ?? []), ...(packB.calls[t] ?? [])]), () => {
+      packA.rest()
+      packB.rest()
+    })
+    // The output in panel ranges of its longer side; each block then widened to float64.
+    const byColumns = nPanels >= mPanels
+    const blocks = evenRanges(byColumns ? nPanels : mPanels, Math.min(parts, byColumns ? nPanels : mPanels)).map(([q0, q1]): Call[] => {
+      if (q1 <= q0) return []
+      const [i0, i1, j0, j1] = byColumns ? [0, mPanels, q0, q1] : [q0, q1, 0, nPanels]
+      const c = (cAt + i0 * mr * ldc + j0 * nr) * 4
+      const rows = Math.min(p.m, i1 * mr) - i0 * mr
+      const cols = Math.min(p.n, j1 * nr) - j0 * nr
+      return [
+        ['gemm', (aAt + i0 * mr * kpad) * 4, (bAt + j0 * nr * kpad) * 4, c, i1 - i0, j1 - j0, kpad, ldc * 4],
+        ['unpack_f32', c, ldc * 4, rows, cols, (outAt + i0 * mr * p.n + j0 * nr) * 8, p.n * 8],
+      ]
+    })
+    runner.run(blocks)
+    out.set(f64.subarray(outAt, outAt + p.m * p.n))
   }
 
   const run = (p: Product): NDArray => {
@@ -154,11 +216,11 @@ export const wasmKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Ke
     }
     return { shape: [p.m, p.n], data: out }
   }
-  const signs = wasmSampler(WA)
-  return E.right({
+  const signs = samplerOn(memory, runner, Math.min(MIN_SPLIT_UNITS, splitAbove))
+  return {
     signs,
     matmul: (a, b) => run(productNN(a, b)),
     matmulNT: (a, b) => run(productNT(a, b)),
     matmulTN: (a, b) => run(productTN(a, b)),
-  })
+  }
 }

@@ -1,0 +1,55 @@
+/**
+ * `sbnkit train --threads N`: checked like every flag, not a setting of the run (a resume may
+ * change it), and the same model for any N.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as E from 'fp-ts/lib/Either.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { memoryIo } from '../../src/cli/io.js'
+import { trainCommandWith } from '../../src/cli/train.js'
+import { writeDataFile } from '../../src/data/file.js'
+import { fileIo } from '../../src/train/checkpoint.js'
+import { task } from './loopFixtures.js'
+
+let dir = ''
+const at = (...names: string[]): string => join(dir, ...names)
+const run = async (...argv: string[]) => {
+  const io = memoryIo()
+  const code = await trainCommandWith({ signals: () => () => undefined, checkpointIo: fileIo, cacheDir: () => at('cache') })(argv, io)
+  return { code, out: io.stdout(), err: io.stderr() }
+}
+const tiny = (out: string, ...extra: string[]): string[] => [
+  '--preset', 'mlp:7', '--dataset', at('train.json'), '--validation', at('val.json'), '--batch', '8', '--ensemble', '3',
+  '--lr', '0.05', '--log-every', '0', '--kernels', 'fast', '--out', at(out), ...extra,
+]
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sbnkit-threads-'))
+  for (const [name, feed] of [['train.json', task(48)], ['val.json', task(24, 1000)]] as const)
+    expect(E.isRight(await writeDataFile(at(name), feed))).toBe(true)
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('sbnkit train --threads', () => {
+  it('refuses a count that is not a whole number ≥ 1 (exit 2, usage)', async () => {
+    for (const bad of ['0', '1.5', 'all']) {
+      const r = await run(...tiny(`bad-${bad}`, '--threads', bad))
+      expect(r.code).toBe(2)
+      expect(r.err).toContain(`--threads expects a whole number ≥ 1, found "${bad}"`)
+    }
+  })
+
+  it('a run on 2 threads resumed on 1 writes the model of a run on 1 thread, byte for byte', async () => {
+    expect((await run(...tiny('one', '--epochs', '2', '--threads', '1'))).code).toBe(0)
+    const first = await run(...tiny('two', '--epochs', '1', '--threads', '2'))
+    expect(first.code).toBe(0)
+    expect(first.out).toContain('kernels fast on 2 threads')
+    const resumed = await run('--resume', at('two', 'checkpoint'), '--epochs', '2', '--threads', '1')
+    expect(resumed.code).toBe(0)
+    expect(await readFile(at('two', 'model.json'), 'utf8')).toBe(await readFile(at('one', 'model.json'), 'utf8'))
+  })
+})
