@@ -61,6 +61,8 @@ const rulesFor = (ctx: ForwardContext, ev: {
   Mul: (_, { lhs, rhs }) => ops.mul(lhs, rhs),
   Unary: (n, { arg }) => ops.map(arg, ops.unaryFn[n.op]),
   Conv2d: (n, { input, kernel }) => {
+    // Kernels with their own convolution need no patch matrix (nor keep one for the reverse rule).
+    if (ctx.kernels?.conv2d !== undefined) return spatial.conv2d(input, kernel, n.stride, n.padding, n.padValue, ctx.kernels)
     const cols = spatial.im2col(input.data, spatial.convGeometry(input, kernel, n.stride, n.padding), n.padValue)
     ev.patches.set(n, cols)
     return spatial.conv2d(input, kernel, n.stride, n.padding, n.padValue, ctx.kernels ?? ops.referenceKernels, cols)

@@ -104,6 +104,7 @@ export const conv2d = (
   x: NDArray, k: NDArray, stride: readonly [number, number], padding: readonly [number, number], padValue: number,
   kernels: Kernels = referenceKernels, cols?: Float64Array,
 ): NDArray => {
+  if (cols === undefined && kernels.conv2d !== undefined) return kernels.conv2d(x, k, stride, padding, padValue)
   const g = convGeom(x, k, stride, padding)
   const depth = g.c * g.kh * g.kw
   const patches = cols ?? im2col(x.data, g, padValue)
@@ -120,6 +121,7 @@ export const conv2dBackward = (
   x: NDArray, k: NDArray, gOut: NDArray, stride: readonly [number, number], padding: readonly [number, number], padValue: number,
   kernels: Kernels = referenceKernels, cols?: Float64Array, needInput = true,
 ): { readonly input: NDArray; readonly kernel: NDArray } => {
+  if (cols === undefined && kernels.conv2dBackward !== undefined) return kernels.conv2dBackward(x, k, gOut, stride, padding, padValue, needInput)
   const g = convGeom(x, k, stride, padding)
   const depth = g.c * g.kh * g.kw
   const rows = g.n * g.ho * g.wo

@@ -19,6 +19,8 @@ import type { Product, Strided } from './pack.js'
 import { bitWords, ceilTo, packBits, packBlock, packPanels, productNN, productNT, productTN, startsWithSigns } from './pack.js'
 import { relaxedProbe, simdProbe } from './simd.js'
 import { wasmSampler } from './sample-wasm.js'
+import { convBackward, convForward } from './conv.js'
+import type { GemmEngine } from './engine.js'
 
 export interface WasmKernelOptions {
   /** Register blocking of the f32 micro-kernel (default: the measured best, `defaultBlocking`). */
@@ -155,8 +157,12 @@ export const wasmKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Ke
     return { shape: [p.m, p.n], data: out }
   }
   const signs = wasmSampler(WA)
+  // The convolution kernels (conv.ts) pack into the same memory and call the same products.
+  const engine: GemmEngine = { blocking, bits: useBits, ensure, f32: () => f32, i32: () => i32, u32: () => u32, gemm, bitgemm }
   return E.right({
     signs,
+    conv2d: convForward(engine),
+    conv2dBackward: convBackward(engine),
     matmul: (a, b) => run(productNN(a, b)),
     matmulNT: (a, b) => run(productNT(a, b)),
     matmulTN: (a, b) => run(productTN(a, b)),
