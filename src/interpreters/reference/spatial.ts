@@ -136,33 +136,49 @@ export const conv2dBackward = (
 /** The geometry of a convolution of `x` by `k` (exported for the reverse rule's patch cache). */
 export const convGeometry = convGeom
 
-/** Max or average pooling without padding; `argmax` records the winning input of each cell. */
+/**
+ * Max or average pooling without padding; `argmax` records the winning input of each cell (the
+ * first maximum in (ky, kx) order; −1 if no value beats −∞). Averages sum in (ky, kx) order.
+ */
 export const pool = (
   op: 'max' | 'avg', x: NDArray, window: readonly [number, number], stride: readonly [number, number],
 ): { readonly out: NDArray; readonly argmax: Int32Array } => {
   const [n, c, h, w] = x.shape as [number, number, number, number]
-  const ho = windowOut(h, window[0], stride[0], 0)
-  const wo = windowOut(w, window[1], stride[1], 0)
+  const [wh, ww] = window
+  const [sh, sw] = stride
+  const ho = windowOut(h, wh, sh, 0)
+  const wo = windowOut(w, ww, sw, 0)
+  const X = x.data
   const out = new Float64Array(n * c * ho * wo)
   const argmax = new Int32Array(out.length)
-  const area = window[0] * window[1]
-  for (let bc = 0; bc < n * c; bc++)
-    for (let oy = 0; oy < ho; oy++)
-      for (let ox = 0; ox < wo; ox++) {
-        const oi = (bc * ho + oy) * wo + ox
+  const area = wh * ww
+  for (let bc = 0, oi = 0; bc < n * c; bc++)
+    for (let oy = 0; oy < ho; oy++) {
+      const row0 = (bc * h + oy * sh) * w
+      for (let ox = 0; ox < wo; ox++, oi++) {
+        const x0 = row0 + ox * sw
         let best = -Infinity
         let at = -1
-        let sum = 0
-        for (let ky = 0; ky < window[0]; ky++)
-          for (let kx = 0; kx < window[1]; kx++) {
-            const xi = (bc * h + oy * stride[0] + ky) * w + ox * stride[1] + kx
-            const v = x.data[xi]!
-            sum += v
-            if (v > best) { best = v; at = xi }
-          }
-        out[oi] = op === 'max' ? best : sum / area
+        if (op === 'max') {
+          for (let ky = 0, r = x0; ky < wh; ky++, r += w)
+            for (let xi = r; xi < r + ww; xi++) {
+              const v = X[xi]!
+              if (v > best) { best = v; at = xi }
+            }
+          out[oi] = best
+        } else {
+          let sum = 0
+          for (let ky = 0, r = x0; ky < wh; ky++, r += w)
+            for (let xi = r; xi < r + ww; xi++) {
+              const v = X[xi]!
+              sum += v
+              if (v > best) { best = v; at = xi }
+            }
+          out[oi] = sum / area
+        }
         argmax[oi] = at
       }
+    }
   return { out: { shape: [n, c, ho, wo], data: out }, argmax }
 }
 
@@ -172,15 +188,25 @@ export const poolBackward = (
   const [, , h, w] = x.shape as [number, number, number, number]
   const [, , ho, wo] = gOut.shape as [number, number, number, number]
   const gx = new Float64Array(x.data.length)
-  const area = window[0] * window[1]
-  for (let oi = 0; oi < gOut.data.length; oi++) {
-    if (op === 'max') { gx[argmax[oi]!]! += gOut.data[oi]!; continue }
-    const bc = Math.floor(oi / (ho * wo))
-    const oy = Math.floor(oi / wo) % ho
-    const ox = oi % wo
-    for (let ky = 0; ky < window[0]; ky++)
-      for (let kx = 0; kx < window[1]; kx++) gx[(bc * h + oy * stride[0] + ky) * w + ox * stride[1] + kx]! += gOut.data[oi]! / area
+  const G = gOut.data
+  if (op === 'max') {
+    // A cell with no winner (argmax −1) passes nothing, as an out-of-range typed-array write would not.
+    for (let oi = 0; oi < G.length; oi++) {
+      const at = argmax[oi]!
+      if (at >= 0) gx[at]! += G[oi]!
+    }
+    return { shape: x.shape, data: gx }
   }
+  const [wh, ww] = window
+  const [sh, sw] = stride
+  const area = wh * ww
+  for (let bc = 0, oi = 0; oi < G.length; bc++)
+    for (let oy = 0; oy < ho; oy++)
+      for (let ox = 0; ox < wo; ox++, oi++) {
+        const v = G[oi]! / area
+        for (let ky = 0, r = (bc * h + oy * sh) * w + ox * sw; ky < wh; ky++, r += w)
+          for (let xi = r; xi < r + ww; xi++) gx[xi]! += v
+      }
   return { shape: x.shape, data: gx }
 }
 
