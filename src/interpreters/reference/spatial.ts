@@ -230,6 +230,12 @@ export const batchStats = (x: NDArray): { readonly mean: Float64Array; readonly 
   const X = x.data
   const mean = new Float64Array(c)
   const variance = new Float64Array(c)
+  if (inner === 1) {
+    // [n, c]: one row per example, channels contiguous (the same sums in the same order).
+    for (let b = 0, i = 0; b < outer; b++) for (let k = 0; k < c; k++, i++) mean[k]! += X[i]! / count
+    for (let b = 0, i = 0; b < outer; b++) for (let k = 0; k < c; k++, i++) variance[k]! += (X[i]! - mean[k]!) ** 2 / count
+    return { mean, variance }
+  }
   for (let b = 0, i = 0; b < outer; b++)
     for (let k = 0; k < c; k++) {
       let m = mean[k]!
@@ -251,13 +257,21 @@ export const batchNorm = (x: NDArray, p: BatchNormValues, eps: number): NDArray 
   const { outer, c, inner } = channelLayout(x.shape)
   const X = x.data
   const out = new Float64Array(X.length)
+  const gamma = p.gamma.data
+  const mu = p.mean.data
+  const beta = p.beta.data
+  const sd = Float64Array.from(p.variance.data, (v) => Math.sqrt(v + eps))
+  if (inner === 1) {
+    for (let b = 0, i = 0; b < outer; b++) for (let k = 0; k < c; k++, i++) out[i] = (gamma[k]! * (X[i]! - mu[k]!)) / sd[k]! + beta[k]!
+    return { shape: x.shape, data: out }
+  }
   for (let b = 0, i = 0; b < outer; b++)
     for (let k = 0; k < c; k++) {
-      const gamma = p.gamma.data[k]!
-      const mu = p.mean.data[k]!
-      const sd = Math.sqrt(p.variance.data[k]! + eps)
-      const beta = p.beta.data[k]!
-      for (let s = 0; s < inner; s++, i++) out[i] = (gamma * (X[i]! - mu)) / sd + beta
+      const gk = gamma[k]!
+      const mk = mu[k]!
+      const sk = sd[k]!
+      const bk = beta[k]!
+      for (let s = 0; s < inner; s++, i++) out[i] = (gk * (X[i]! - mk)) / sk + bk
     }
   return { shape: x.shape, data: out }
 }
@@ -273,22 +287,46 @@ export const batchNormBackward = (
   const count = x.data.length / c
   const X = x.data
   const G = gOut.data
+  const mu = p.mean.data
+  const gam = p.gamma.data
   const gGamma = new Float64Array(c)
   const gBeta = new Float64Array(c)
   const sumG = new Float64Array(c)
   const sumGXhat = new Float64Array(c)
   const inv = Float64Array.from(p.variance.data, (v) => 1 / Math.sqrt(v + eps))
+  const gx = new Float64Array(X.length)
+  if (inner === 1) {
+    for (let b = 0, i = 0; b < outer; b++)
+      for (let k = 0; k < c; k++, i++) {
+        const xhat = (X[i]! - mu[k]!) * inv[k]!
+        const go = G[i]!
+        const gamma = gam[k]!
+        gGamma[k]! += go * xhat
+        gBeta[k]! += go
+        sumG[k]! += go * gamma
+        sumGXhat[k]! += go * gamma * xhat
+      }
+    if (!batchStatistics) for (let b = 0, i = 0; b < outer; b++) for (let k = 0; k < c; k++, i++) gx[i] = G[i]! * gam[k]! * inv[k]!
+    else
+      for (let b = 0, i = 0; b < outer; b++)
+        for (let k = 0; k < c; k++, i++) {
+          const ik = inv[k]!
+          const xhat = (X[i]! - mu[k]!) * ik
+          gx[i] = (ik / count) * (count * (G[i]! * gam[k]!) - sumG[k]! - xhat * sumGXhat[k]!)
+        }
+    return { input: { shape: x.shape, data: gx }, gamma: { shape: [c], data: gGamma }, beta: { shape: [c], data: gBeta } }
+  }
   for (let b = 0, i = 0; b < outer; b++)
     for (let k = 0; k < c; k++) {
-      const mu = p.mean.data[k]!
+      const mk = mu[k]!
       const ik = inv[k]!
-      const gamma = p.gamma.data[k]!
+      const gamma = gam[k]!
       let gg = gGamma[k]!
       let gb = gBeta[k]!
       let sg = sumG[k]!
       let sgx = sumGXhat[k]!
       for (let s = 0; s < inner; s++, i++) {
-        const xhat = (X[i]! - mu) * ik
+        const xhat = (X[i]! - mk) * ik
         const go = G[i]!
         gg += go * xhat
         gb += go
@@ -300,21 +338,21 @@ export const batchNormBackward = (
       sumG[k] = sg
       sumGXhat[k] = sgx
     }
-  const gx = new Float64Array(X.length)
   for (let b = 0, i = 0; b < outer; b++)
     for (let k = 0; k < c; k++) {
-      const mu = p.mean.data[k]!
+      const mk = mu[k]!
       const ik = inv[k]!
-      const gamma = p.gamma.data[k]!
+      const gamma = gam[k]!
       const sg = sumG[k]!
       const sgx = sumGXhat[k]!
       if (!batchStatistics) {
         for (let s = 0; s < inner; s++, i++) gx[i] = G[i]! * gamma * ik
         continue
       }
+      const scale = ik / count
       for (let s = 0; s < inner; s++, i++) {
-        const xhat = (X[i]! - mu) * ik
-        gx[i] = (ik / count) * (count * (G[i]! * gamma) - sg - xhat * sgx)
+        const xhat = (X[i]! - mk) * ik
+        gx[i] = scale * (count * (G[i]! * gamma) - sg - xhat * sgx)
       }
     }
   return { input: { shape: x.shape, data: gx }, gamma: { shape: [c], data: gGamma }, beta: { shape: [c], data: gBeta } }
