@@ -152,6 +152,30 @@ export const pool = (
   const out = new Float64Array(n * c * ho * wo)
   const argmax = new Int32Array(out.length)
   const area = wh * ww
+  if (op === 'max' && wh === 2 && ww === 2) {
+    // The common 2×2 max pool, unrolled: the same comparisons in the same order.
+    for (let bc = 0, oi = 0; bc < n * c; bc++)
+      for (let oy = 0; oy < ho; oy++) {
+        const row0 = (bc * h + oy * sh) * w
+        for (let ox = 0; ox < wo; ox++, oi++) {
+          const x0 = row0 + ox * sw
+          // Selects rather than branches (random data would mispredict them).
+          const v0 = X[x0]!, v1 = X[x0 + 1]!, v2 = X[x0 + w]!, v3 = X[x0 + w + 1]!
+          let best = v0 > -Infinity ? v0 : -Infinity
+          let at = v0 > -Infinity ? x0 : -1
+          const c1 = v1 > best
+          best = c1 ? v1 : best
+          at = c1 ? x0 + 1 : at
+          const c2 = v2 > best
+          best = c2 ? v2 : best
+          at = c2 ? x0 + w : at
+          const c3 = v3 > best
+          out[oi] = c3 ? v3 : best
+          argmax[oi] = c3 ? x0 + w + 1 : at
+        }
+      }
+    return { out: { shape: [n, c, ho, wo], data: out }, argmax }
+  }
   for (let bc = 0, oi = 0; bc < n * c; bc++)
     for (let oy = 0; oy < ho; oy++) {
       const row0 = (bc * h + oy * sh) * w
