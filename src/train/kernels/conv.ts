@@ -21,6 +21,9 @@ import { bitWords, ceilTo, packBits, packPanels } from './pack.js'
 
 type Pair = readonly [number, number]
 
+/** Patch rows per chunk of the forward and input-gradient products (about half a megabyte of panels). */
+const CHUNK_ROWS = 1024
+
 /** Offsets of the taps (ic, ky, kx) from a window's top-left input cell, in tap order. */
 const tapOffsets = (g: ConvGeom): Int32Array => {
   const t = new Int32Array(g.c * g.kh * g.kw)
@@ -31,17 +34,19 @@ const tapOffsets = (g: ConvGeom): Int32Array => {
 
 /**
  * Writes patch[row, tap] to dst[base + ⌊row/R⌋·RS + (row mod R)·RL + pOff[tap]] for every row
- * (b, oy, ox) and tap; padding cells get `padValue`. Windows wholly inside the image (the
- * common case) read through the tap offsets without bounds checks.
+ * (b, oy, ox) of the examples b0 ≤ b < b1 (row counted from b0) and every tap; padding cells get
+ * `padValue`. Windows wholly inside the image (the common case) read through the tap offsets
+ * without bounds checks.
  */
 const gather = (
   dst: Float32Array, X: Float64Array, g: ConvGeom, padValue: number, base: number, R: number, RS: number, RL: number, pOff: Int32Array,
+  b0 = 0, b1 = g.n,
 ): void => {
   const taps = tapOffsets(g)
   const depth = taps.length
   const image = g.c * g.h * g.w
   let row = 0
-  for (let b = 0; b < g.n; b++) {
+  for (let b = b0; b < b1; b++) {
     const xb = b * image
     for (let oy = 0; oy < g.ho; oy++) {
       const iy0 = oy * g.sh - g.ph
@@ -168,8 +173,11 @@ export const convForward = (e: GemmEngine) => (x: NDArray, k: NDArray, stride: P
   if (out.length === 0 || depth === 0) return { shape, data: out }
   if (e.bits && signConv(e, x, k, g, padValue, out)) return { shape, data: out }
   const { mr, nr, unroll } = e.blocking
+  // Examples in chunks of about CHUNK_ROWS patch rows, so that each chunk's panels and product
+  // stay in cache; every output is the same dot product whatever the chunking.
+  const per = Math.max(1, Math.floor(CHUNK_ROWS / hw))
   const mPanels = Math.ceil(g.o / mr)
-  const nPanels = Math.ceil(rows / nr)
+  const nPanels = Math.ceil((Math.min(per, g.n) * hw) / nr)
   const kpad = ceilTo(depth, unroll)
   const ldc = nPanels * nr
   const aAt = 0
@@ -178,15 +186,20 @@ export const convForward = (e: GemmEngine) => (x: NDArray, k: NDArray, stride: P
   e.ensure((cAt + mPanels * mr * ldc) * 4)
   const f32 = e.f32()
   packPanels(f32, aAt, { data: k.data, rs: depth, ds: 1 }, g.o, depth, mr, kpad)
-  clear(f32, bAt, cAt, kpad !== depth || rows % nr !== 0)
   const pOff = Int32Array.from({ length: depth }, (_, p) => p * nr)
-  gather(f32, x.data, g, padValue, bAt, nr, kpad * nr, 1, pOff)
-  e.gemm(aAt * 4, bAt * 4, cAt * 4, mPanels, nPanels, kpad, ldc * 4)
-  for (let b = 0, o = 0; b < g.n; b++)
-    for (let oc = 0; oc < g.o; oc++) {
-      const src = cAt + oc * ldc + b * hw
-      for (let s = 0; s < hw; s++, o++) out[o] = f32[src + s]!
-    }
+  for (let b0 = 0; b0 < g.n; b0 += per) {
+    const b1 = Math.min(g.n, b0 + per)
+    const chunkRows = (b1 - b0) * hw
+    const panels = Math.ceil(chunkRows / nr)
+    clear(f32, bAt, cAt, kpad !== depth || chunkRows % nr !== 0)
+    gather(f32, x.data, g, padValue, bAt, nr, kpad * nr, 1, pOff, b0, b1)
+    e.gemm(aAt * 4, bAt * 4, cAt * 4, mPanels, panels, kpad, ldc * 4)
+    for (let b = b0, o = b0 * g.o * hw; b < b1; b++)
+      for (let oc = 0; oc < g.o; oc++) {
+        const src = cAt + oc * ldc + (b - b0) * hw
+        for (let s = 0; s < hw; s++, o++) out[o] = f32[src + s]!
+      }
+  }
   return { shape, data: out }
 }
 
@@ -224,53 +237,68 @@ const kernelGradient = (e: GemmEngine, x: NDArray, G: Float64Array, g: ConvGeom,
   return gk
 }
 
-/** The input gradient: gPatch = gᵀ·K in f32 panels, folded back into NCHW by col2im (float64 adds). */
+/** The input gradient: gPatch = gᵀ·K in f32 panels, folded back into NCHW by col2im (float64 adds), by chunks of examples. */
 const inputGradient = (e: GemmEngine, x: NDArray, k: NDArray, G: Float64Array, g: ConvGeom): Float64Array => {
   const depth = g.c * g.kh * g.kw
-  const rows = g.n * g.ho * g.wo
   const hw = g.ho * g.wo
   const { mr, nr, unroll } = e.blocking
-  const mPanels = Math.ceil(rows / mr)
+  const per = Math.max(1, Math.floor(CHUNK_ROWS / hw))
+  const mPanels = Math.ceil((Math.min(per, g.n) * hw) / mr)
   const nPanels = Math.ceil(depth / nr)
   const kpad = ceilTo(g.o, unroll)
   const ldc = nPanels * nr
-  const aAt = 0
-  const bAt = ceilTo(mPanels * mr * kpad, 4)
-  const cAt = ceilTo(bAt + nPanels * nr * kpad, 4)
+  const bAt = 0
+  const aAt = ceilTo(nPanels * nr * kpad, 4)
+  const cAt = ceilTo(aAt + mPanels * mr * kpad, 4)
   e.ensure((cAt + mPanels * mr * ldc) * 4)
   const f32 = e.f32()
-  // A: panels of mr patch rows, output channel major.
-  clear(f32, aAt, bAt, kpad !== g.o || rows % mr !== 0)
-  for (let b = 0; b < g.n; b++)
-    for (let oc = 0; oc < g.o; oc++) {
-      const src = (b * g.o + oc) * hw
-      for (let s = 0; s < hw; s++) {
-        const row = b * hw + s
-        f32[aAt + (((row / mr) | 0) * kpad + oc) * mr + (row % mr)] = G[src + s]!
-      }
-    }
   packPanels(f32, bAt, { data: k.data, rs: 1, ds: depth }, depth, g.o, nr, kpad)
-  e.gemm(aAt * 4, bAt * 4, cAt * 4, mPanels, nPanels, kpad, ldc * 4)
-  // col2im, rows and taps in the reference's order.
   const gx = new Float64Array(x.data.length)
   const image = g.c * g.h * g.w
-  let row = 0
-  for (let b = 0; b < g.n; b++)
-    for (let oy = 0; oy < g.ho; oy++)
-      for (let ox = 0; ox < g.wo; ox++, row++) {
-        let at = cAt + row * ldc
-        for (let ic = 0; ic < g.c; ic++)
-          for (let ky = 0; ky < g.kh; ky++) {
-            const iy = oy * g.sh - g.ph + ky
-            const rowInside = iy >= 0 && iy < g.h
-            const ix0 = ox * g.sw - g.pw
-            const x0 = b * image + (ic * g.h + iy) * g.w + ix0
-            for (let kx = 0; kx < g.kw; kx++, at++) {
-              const ix = ix0 + kx
-              if (rowInside && ix >= 0 && ix < g.w) gx[x0 + kx]! += f32[at]!
-            }
-          }
+  const taps = tapOffsets(g)
+  for (let b0 = 0; b0 < g.n; b0 += per) {
+    const b1 = Math.min(g.n, b0 + per)
+    const chunkRows = (b1 - b0) * hw
+    // A: panels of mr patch rows, output channel major (q, r: the panel and lane of the row).
+    clear(f32, aAt, cAt, kpad !== g.o || chunkRows % mr !== 0)
+    for (let b = b0; b < b1; b++) {
+      const q0 = (((b - b0) * hw) / mr) | 0
+      const r0 = ((b - b0) * hw) % mr
+      for (let oc = 0; oc < g.o; oc++) {
+        const src = (b * g.o + oc) * hw
+        for (let s = 0, q = q0, r = r0; s < hw; s++) {
+          f32[aAt + (q * kpad + oc) * mr + r] = G[src + s]!
+          if (++r === mr) { r = 0; q++ }
+        }
       }
+    }
+    e.gemm(aAt * 4, bAt * 4, cAt * 4, Math.ceil(chunkRows / mr), nPanels, kpad, ldc * 4)
+    // col2im, rows and taps in the reference's order (windows inside the image through the tap offsets).
+    let at = cAt
+    for (let b = b0; b < b1; b++)
+      for (let oy = 0; oy < g.ho; oy++) {
+        const iy0 = oy * g.sh - g.ph
+        const rowsInside = iy0 >= 0 && iy0 + g.kh <= g.h
+        for (let ox = 0; ox < g.wo; ox++, at += ldc) {
+          const ix0 = ox * g.sw - g.pw
+          if (rowsInside && ix0 >= 0 && ix0 + g.kw <= g.w) {
+            const x0 = b * image + iy0 * g.w + ix0
+            for (let p = 0; p < depth; p++) gx[x0 + taps[p]!]! += f32[at + p]!
+            continue
+          }
+          for (let ic = 0, t = at; ic < g.c; ic++)
+            for (let ky = 0; ky < g.kh; ky++) {
+              const iy = iy0 + ky
+              const rowInside = iy >= 0 && iy < g.h
+              const x0 = b * image + (ic * g.h + iy) * g.w + ix0
+              for (let kx = 0; kx < g.kw; kx++, t++) {
+                const ix = ix0 + kx
+                if (rowInside && ix >= 0 && ix < g.w) gx[x0 + kx]! += f32[t]!
+              }
+            }
+        }
+      }
+  }
   return gx
 }
 
