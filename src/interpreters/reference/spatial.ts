@@ -153,25 +153,32 @@ export const pool = (
   const argmax = new Int32Array(out.length)
   const area = wh * ww
   if (op === 'max' && wh === 2 && ww === 2) {
-    // The common 2×2 max pool, unrolled: the same comparisons in the same order.
+    // The common 2×2 max pool, unrolled; the same winner as the general loop below.
     for (let bc = 0, oi = 0; bc < n * c; bc++)
       for (let oy = 0; oy < ho; oy++) {
         const row0 = (bc * h + oy * sh) * w
         for (let ox = 0; ox < wo; ox++, oi++) {
           const x0 = row0 + ox * sw
-          // Selects rather than branches (random data would mispredict them).
           const v0 = X[x0]!, v1 = X[x0 + 1]!, v2 = X[x0 + w]!, v3 = X[x0 + w + 1]!
-          let best = v0 > -Infinity ? v0 : -Infinity
-          let at = v0 > -Infinity ? x0 : -1
-          const c1 = v1 > best
-          best = c1 ? v1 : best
-          at = c1 ? x0 + 1 : at
-          const c2 = v2 > best
-          best = c2 ? v2 : best
-          at = c2 ? x0 + w : at
-          const c3 = v3 > best
-          out[oi] = c3 ? v3 : best
-          argmax[oi] = c3 ? x0 + w + 1 : at
+          const sum = v0 + v1 + v2 + v3
+          if (sum - sum === 0) {
+            // All four finite: the first maximum by index arithmetic, with no branch on the data
+            // (random values would mispredict one): the first of each row, then of the two rows.
+            const i01 = x0 + +(v1 > v0)
+            const i23 = x0 + w + +(v3 > v2)
+            const i = i01 + +(X[i23]! > X[i01]!) * (i23 - i01)
+            out[oi] = X[i]!
+            argmax[oi] = i
+            continue
+          }
+          let best = -Infinity
+          let at = -1
+          if (v0 > best) { best = v0; at = x0 }
+          if (v1 > best) { best = v1; at = x0 + 1 }
+          if (v2 > best) { best = v2; at = x0 + w }
+          if (v3 > best) { best = v3; at = x0 + w + 1 }
+          out[oi] = best
+          argmax[oi] = at
         }
       }
     return { out: { shape: [n, c, ho, wo], data: out }, argmax }
