@@ -95,7 +95,7 @@ const main = async (): Promise<void> => {
   if (values.out !== undefined) writeFileSync(values.out, JSON.stringify(profile))
   // esbuild marks each module of the bundle with a `// path` line: name lines by their module.
   const self = fileURLToPath(import.meta.url)
-  const marks = readFileSync(self, 'utf8').split('\n').flatMap((l, i) => (/^\/\/ (src|bench)\//.test(l) ? [[i + 1, l.slice(3)] as const] : []))
+  const marks = readFileSync(self, 'utf8').split('\n').flatMap((l, i) => (/^\/\/ \S+\.ts$/.test(l) ? [[i + 1, l.slice(3)] as const] : []))
   const moduleOf = (url: string, line: number): string => {
     if (!url.endsWith(self)) return `${url.split('/').slice(-2).join('/')}:${line}`
     let name = 'bundle'
