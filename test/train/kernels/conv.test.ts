@@ -116,7 +116,13 @@ describe('convolution on kernels', () => {
     }), { seed: 1010, numRuns: 80 })
   })
 
-  for (const [name, kernels, u] of [['wasm f32', wasm(), U32], ['wasm f32 (no bits)', wasm({ bits: false }), U32], ['js f64', jsKernels, U64]] as const) {
+  // Other blockings too: padded depths (unroll > 1) and panel widths that do not divide the patch rows.
+  const odd = wasm({ blocking: { mr: 5, nr: 12, unroll: 2, fma: false } })
+  const thin = wasm({ blocking: { mr: 1, nr: 4, unroll: 3, fma: false }, bits: false })
+  for (const [name, kernels, u] of [
+    ['wasm f32', wasm(), U32], ['wasm f32 (no bits)', wasm({ bits: false }), U32], ['wasm f32 (5×12, unroll 2)', odd, U32],
+    ['wasm f32 (1×4, unroll 3, no bits)', thin, U32], ['js f64', jsKernels, U64],
+  ] as const) {
     it(`${name} convolution ≡ reference within (γ_{j+2}(u) + γ_j(2⁻⁵³))·Σ|terms|, j the terms of each sum`, () => {
       fc.assert(fc.property(arbConv(false), (p) => {
         const want = oracle(p)
