@@ -28,6 +28,16 @@ export interface Kernels {
    * uses it for sampled sites when no custom bit source is given).
    */
   readonly signs?: (noise: ProperNoise, a: Float64Array, key: Key) => Float64Array
+  /**
+   * Optional: a whole NCHW convolution, `spatial.conv2d`'s result without its patch matrix (e.g.
+   * patches gathered straight into the kernels' own memory); the same products as `matmulNT`
+   * would compute on the patch matrix, within their rounding.
+   */
+  readonly conv2d?: (x: NDArray, k: NDArray, stride: readonly [number, number], padding: readonly [number, number], padValue: number) => NDArray
+  /** Optional, with `conv2d`: `spatial.conv2dBackward` (kernel gradient; input gradient, or zeros unless `needInput`). */
+  readonly conv2dBackward?: (
+    x: NDArray, k: NDArray, gOut: NDArray, stride: readonly [number, number], padding: readonly [number, number], padValue: number, needInput: boolean,
+  ) => { readonly input: NDArray; readonly kernel: NDArray }
 }
 
 /** [m,k] × [k,n] → [m,n] (i-k-j loop order: the inner loop is contiguous). */

@@ -39,8 +39,8 @@ export interface BatchNormStats { readonly mean: NDArray; readonly variance: NDA
 
 /** The outputs a rule returns beside the node's value, by tag (what the reverse rules read). */
 export interface Extras {
-  /** The patch matrix (`spatial.im2col`) of the input. */
-  readonly Conv2d: { readonly patches: Float64Array }
+  /** The patch matrix (`spatial.im2col`) of the input; none when the kernels convolve themselves. */
+  readonly Conv2d: { readonly patches?: Float64Array }
   /** The winning input of each max-pool cell. */
   readonly Pool: { readonly argmax: Int32Array }
   readonly BatchNorm: { readonly stats: BatchNormStats }
@@ -80,6 +80,8 @@ export const forwardRules: { readonly [K in Tag]: ForwardRule<K> } = {
   Mul: (_, { lhs, rhs }) => ({ value: ops.mul(lhs, rhs) }),
   Unary: (n, { arg }) => ({ value: ops.map(arg, ops.unaryFn[n.op]) }),
   Conv2d: (n, { input, kernel }, env) => {
+    // Kernels with their own convolution need no patch matrix (nor keep one for the reverse rule).
+    if (env.kernels.conv2d !== undefined) return { value: spatial.conv2d(input, kernel, n.stride, n.padding, n.padValue, env.kernels) }
     const patches = spatial.im2col(input.data, spatial.convGeometry(input, kernel, n.stride, n.padding), n.padValue)
     return { value: spatial.conv2d(input, kernel, n.stride, n.padding, n.padValue, env.kernels, patches), patches }
   },

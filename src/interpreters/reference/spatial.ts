@@ -104,6 +104,7 @@ export const conv2d = (
   x: NDArray, k: NDArray, stride: readonly [number, number], padding: readonly [number, number], padValue: number,
   kernels: Kernels = referenceKernels, cols?: Float64Array,
 ): NDArray => {
+  if (cols === undefined && kernels.conv2d !== undefined) return kernels.conv2d(x, k, stride, padding, padValue)
   const g = convGeom(x, k, stride, padding)
   const depth = g.c * g.kh * g.kw
   const patches = cols ?? im2col(x.data, g, padValue)
@@ -120,6 +121,7 @@ export const conv2dBackward = (
   x: NDArray, k: NDArray, gOut: NDArray, stride: readonly [number, number], padding: readonly [number, number], padValue: number,
   kernels: Kernels = referenceKernels, cols?: Float64Array, needInput = true,
 ): { readonly input: NDArray; readonly kernel: NDArray } => {
+  if (cols === undefined && kernels.conv2dBackward !== undefined) return kernels.conv2dBackward(x, k, gOut, stride, padding, padValue, needInput)
   const g = convGeom(x, k, stride, padding)
   const depth = g.c * g.kh * g.kw
   const rows = g.n * g.ho * g.wo
@@ -134,33 +136,80 @@ export const conv2dBackward = (
 /** The geometry of a convolution of `x` by `k` (exported for the reverse rule's patch cache). */
 export const convGeometry = convGeom
 
-/** Max or average pooling without padding; `argmax` records the winning input of each cell. */
+/**
+ * Max or average pooling without padding; `argmax` records the winning input of each cell (the
+ * first maximum in (ky, kx) order; −1 if no value beats −∞). Averages sum in (ky, kx) order.
+ */
 export const pool = (
   op: 'max' | 'avg', x: NDArray, window: readonly [number, number], stride: readonly [number, number],
 ): { readonly out: NDArray; readonly argmax: Int32Array } => {
   const [n, c, h, w] = x.shape as [number, number, number, number]
-  const ho = windowOut(h, window[0], stride[0], 0)
-  const wo = windowOut(w, window[1], stride[1], 0)
+  const [wh, ww] = window
+  const [sh, sw] = stride
+  const ho = windowOut(h, wh, sh, 0)
+  const wo = windowOut(w, ww, sw, 0)
+  const X = x.data
   const out = new Float64Array(n * c * ho * wo)
   const argmax = new Int32Array(out.length)
-  const area = window[0] * window[1]
-  for (let bc = 0; bc < n * c; bc++)
-    for (let oy = 0; oy < ho; oy++)
-      for (let ox = 0; ox < wo; ox++) {
-        const oi = (bc * ho + oy) * wo + ox
+  const area = wh * ww
+  if (op === 'max' && wh === 2 && ww === 2) {
+    // The common 2×2 max pool, unrolled; the same winner as the general loop below.
+    for (let bc = 0, oi = 0; bc < n * c; bc++)
+      for (let oy = 0; oy < ho; oy++) {
+        const row0 = (bc * h + oy * sh) * w
+        for (let ox = 0; ox < wo; ox++, oi++) {
+          const x0 = row0 + ox * sw
+          const v0 = X[x0]!, v1 = X[x0 + 1]!, v2 = X[x0 + w]!, v3 = X[x0 + w + 1]!
+          const sum = v0 + v1 + v2 + v3
+          if (sum - sum === 0) {
+            // All four finite: the first maximum by index arithmetic, with no branch on the data
+            // (random values would mispredict one): the first of each row, then of the two rows.
+            const i01 = x0 + +(v1 > v0)
+            const i23 = x0 + w + +(v3 > v2)
+            const i = i01 + +(X[i23]! > X[i01]!) * (i23 - i01)
+            out[oi] = X[i]!
+            argmax[oi] = i
+            continue
+          }
+          let best = -Infinity
+          let at = -1
+          if (v0 > best) { best = v0; at = x0 }
+          if (v1 > best) { best = v1; at = x0 + 1 }
+          if (v2 > best) { best = v2; at = x0 + w }
+          if (v3 > best) { best = v3; at = x0 + w + 1 }
+          out[oi] = best
+          argmax[oi] = at
+        }
+      }
+    return { out: { shape: [n, c, ho, wo], data: out }, argmax }
+  }
+  for (let bc = 0, oi = 0; bc < n * c; bc++)
+    for (let oy = 0; oy < ho; oy++) {
+      const row0 = (bc * h + oy * sh) * w
+      for (let ox = 0; ox < wo; ox++, oi++) {
+        const x0 = row0 + ox * sw
         let best = -Infinity
         let at = -1
-        let sum = 0
-        for (let ky = 0; ky < window[0]; ky++)
-          for (let kx = 0; kx < window[1]; kx++) {
-            const xi = (bc * h + oy * stride[0] + ky) * w + ox * stride[1] + kx
-            const v = x.data[xi]!
-            sum += v
-            if (v > best) { best = v; at = xi }
-          }
-        out[oi] = op === 'max' ? best : sum / area
+        if (op === 'max') {
+          for (let ky = 0, r = x0; ky < wh; ky++, r += w)
+            for (let xi = r; xi < r + ww; xi++) {
+              const v = X[xi]!
+              if (v > best) { best = v; at = xi }
+            }
+          out[oi] = best
+        } else {
+          let sum = 0
+          for (let ky = 0, r = x0; ky < wh; ky++, r += w)
+            for (let xi = r; xi < r + ww; xi++) {
+              const v = X[xi]!
+              sum += v
+              if (v > best) { best = v; at = xi }
+            }
+          out[oi] = sum / area
+        }
         argmax[oi] = at
       }
+    }
   return { out: { shape: [n, c, ho, wo], data: out }, argmax }
 }
 
@@ -170,15 +219,25 @@ export const poolBackward = (
   const [, , h, w] = x.shape as [number, number, number, number]
   const [, , ho, wo] = gOut.shape as [number, number, number, number]
   const gx = new Float64Array(x.data.length)
-  const area = window[0] * window[1]
-  for (let oi = 0; oi < gOut.data.length; oi++) {
-    if (op === 'max') { gx[argmax[oi]!]! += gOut.data[oi]!; continue }
-    const bc = Math.floor(oi / (ho * wo))
-    const oy = Math.floor(oi / wo) % ho
-    const ox = oi % wo
-    for (let ky = 0; ky < window[0]; ky++)
-      for (let kx = 0; kx < window[1]; kx++) gx[(bc * h + oy * stride[0] + ky) * w + ox * stride[1] + kx]! += gOut.data[oi]! / area
+  const G = gOut.data
+  if (op === 'max') {
+    // A cell with no winner (argmax −1) passes nothing, as an out-of-range typed-array write would not.
+    for (let oi = 0; oi < G.length; oi++) {
+      const at = argmax[oi]!
+      if (at >= 0) gx[at]! += G[oi]!
+    }
+    return { shape: x.shape, data: gx }
   }
+  const [wh, ww] = window
+  const [sh, sw] = stride
+  const area = wh * ww
+  for (let bc = 0, oi = 0; oi < G.length; bc++)
+    for (let oy = 0; oy < ho; oy++)
+      for (let ox = 0; ox < wo; ox++, oi++) {
+        const v = G[oi]! / area
+        for (let ky = 0, r = (bc * h + oy * sh) * w + ox * sw; ky < wh; ky++, r += w)
+          for (let xi = r; xi < r + ww; xi++) gx[xi]! += v
+      }
   return { shape: x.shape, data: gx }
 }
 
@@ -202,6 +261,12 @@ export const batchStats = (x: NDArray): { readonly mean: Float64Array; readonly 
   const X = x.data
   const mean = new Float64Array(c)
   const variance = new Float64Array(c)
+  if (inner === 1) {
+    // [n, c]: one row per example, channels contiguous (the same sums in the same order).
+    for (let b = 0, i = 0; b < outer; b++) for (let k = 0; k < c; k++, i++) mean[k]! += X[i]! / count
+    for (let b = 0, i = 0; b < outer; b++) for (let k = 0; k < c; k++, i++) variance[k]! += (X[i]! - mean[k]!) ** 2 / count
+    return { mean, variance }
+  }
   for (let b = 0, i = 0; b < outer; b++)
     for (let k = 0; k < c; k++) {
       let m = mean[k]!
@@ -223,13 +288,21 @@ export const batchNorm = (x: NDArray, p: BatchNormValues, eps: number): NDArray 
   const { outer, c, inner } = channelLayout(x.shape)
   const X = x.data
   const out = new Float64Array(X.length)
+  const gamma = p.gamma.data
+  const mu = p.mean.data
+  const beta = p.beta.data
+  const sd = Float64Array.from(p.variance.data, (v) => Math.sqrt(v + eps))
+  if (inner === 1) {
+    for (let b = 0, i = 0; b < outer; b++) for (let k = 0; k < c; k++, i++) out[i] = (gamma[k]! * (X[i]! - mu[k]!)) / sd[k]! + beta[k]!
+    return { shape: x.shape, data: out }
+  }
   for (let b = 0, i = 0; b < outer; b++)
     for (let k = 0; k < c; k++) {
-      const gamma = p.gamma.data[k]!
-      const mu = p.mean.data[k]!
-      const sd = Math.sqrt(p.variance.data[k]! + eps)
-      const beta = p.beta.data[k]!
-      for (let s = 0; s < inner; s++, i++) out[i] = (gamma * (X[i]! - mu)) / sd + beta
+      const gk = gamma[k]!
+      const mk = mu[k]!
+      const sk = sd[k]!
+      const bk = beta[k]!
+      for (let s = 0; s < inner; s++, i++) out[i] = (gk * (X[i]! - mk)) / sk + bk
     }
   return { shape: x.shape, data: out }
 }
@@ -245,22 +318,46 @@ export const batchNormBackward = (
   const count = x.data.length / c
   const X = x.data
   const G = gOut.data
+  const mu = p.mean.data
+  const gam = p.gamma.data
   const gGamma = new Float64Array(c)
   const gBeta = new Float64Array(c)
   const sumG = new Float64Array(c)
   const sumGXhat = new Float64Array(c)
   const inv = Float64Array.from(p.variance.data, (v) => 1 / Math.sqrt(v + eps))
+  const gx = new Float64Array(X.length)
+  if (inner === 1) {
+    for (let b = 0, i = 0; b < outer; b++)
+      for (let k = 0; k < c; k++, i++) {
+        const xhat = (X[i]! - mu[k]!) * inv[k]!
+        const go = G[i]!
+        const gamma = gam[k]!
+        gGamma[k]! += go * xhat
+        gBeta[k]! += go
+        sumG[k]! += go * gamma
+        sumGXhat[k]! += go * gamma * xhat
+      }
+    if (!batchStatistics) for (let b = 0, i = 0; b < outer; b++) for (let k = 0; k < c; k++, i++) gx[i] = G[i]! * gam[k]! * inv[k]!
+    else
+      for (let b = 0, i = 0; b < outer; b++)
+        for (let k = 0; k < c; k++, i++) {
+          const ik = inv[k]!
+          const xhat = (X[i]! - mu[k]!) * ik
+          gx[i] = (ik / count) * (count * (G[i]! * gam[k]!) - sumG[k]! - xhat * sumGXhat[k]!)
+        }
+    return { input: { shape: x.shape, data: gx }, gamma: { shape: [c], data: gGamma }, beta: { shape: [c], data: gBeta } }
+  }
   for (let b = 0, i = 0; b < outer; b++)
     for (let k = 0; k < c; k++) {
-      const mu = p.mean.data[k]!
+      const mk = mu[k]!
       const ik = inv[k]!
-      const gamma = p.gamma.data[k]!
+      const gamma = gam[k]!
       let gg = gGamma[k]!
       let gb = gBeta[k]!
       let sg = sumG[k]!
       let sgx = sumGXhat[k]!
       for (let s = 0; s < inner; s++, i++) {
-        const xhat = (X[i]! - mu) * ik
+        const xhat = (X[i]! - mk) * ik
         const go = G[i]!
         gg += go * xhat
         gb += go
@@ -272,21 +369,21 @@ export const batchNormBackward = (
       sumG[k] = sg
       sumGXhat[k] = sgx
     }
-  const gx = new Float64Array(X.length)
   for (let b = 0, i = 0; b < outer; b++)
     for (let k = 0; k < c; k++) {
-      const mu = p.mean.data[k]!
+      const mk = mu[k]!
       const ik = inv[k]!
-      const gamma = p.gamma.data[k]!
+      const gamma = gam[k]!
       const sg = sumG[k]!
       const sgx = sumGXhat[k]!
       if (!batchStatistics) {
         for (let s = 0; s < inner; s++, i++) gx[i] = G[i]! * gamma * ik
         continue
       }
+      const scale = ik / count
       for (let s = 0; s < inner; s++, i++) {
-        const xhat = (X[i]! - mu) * ik
-        gx[i] = (ik / count) * (count * (G[i]! * gamma) - sg - xhat * sgx)
+        const xhat = (X[i]! - mk) * ik
+        gx[i] = scale * (count * (G[i]! * gamma) - sg - xhat * sgx)
       }
     }
   return { input: { shape: x.shape, data: gx }, gamma: { shape: [c], data: gGamma }, beta: { shape: [c], data: gBeta } }

@@ -21,6 +21,8 @@ import type { Product, Strided } from './pack.js'
 import { bitWords, ceilTo, packBits, packBlock, packPanels, productNN, productNT, productTN, startsWithSigns } from './pack.js'
 import { relaxedProbe, simdProbe } from './simd.js'
 import { MIN_SPLIT_UNITS, samplerOn } from './sample-wasm.js'
+import { convBackward, convForward } from './conv.js'
+import type { BitGemmFn, GemmEngine, GemmFn } from './engine.js'
 import { SHARED_MAX_PAGES } from '../../interpreters/compiled/wasm/module.js'
 import type { Call, Runner } from '../../threads/jobs.js'
 import { evenRanges, localRunner } from '../../threads/jobs.js'
@@ -217,8 +219,28 @@ export const kernelsOn = (inst: GemmInstance, blocking: Blocking, useBits: boole
     return { shape: [p.m, p.n], data: out }
   }
   const signs = samplerOn(memory, runner, Math.min(MIN_SPLIT_UNITS, splitAbove))
+  // The convolution kernels (conv.ts) pack into the same memory and call the same products,
+  // split over the runner's threads like the matrix products (by panel ranges of the longer
+  // side of C, or by rows of A for XOR–popcount).
+  const gemm: GemmFn = (aPack, bPack, c, mPanels, nPanels, kpad, ldcBytes) => {
+    const parts = mPanels * mr * nPanels * nr * kpad >= splitAbove ? runner.threads : 1
+    const byColumns = nPanels >= mPanels
+    runner.run(evenRanges(byColumns ? nPanels : mPanels, Math.min(parts, byColumns ? nPanels : mPanels)).map(([q0, q1]): Call[] => {
+      if (q1 <= q0) return []
+      const [i0, i1, j0, j1] = byColumns ? [0, mPanels, q0, q1] : [q0, q1, 0, nPanels]
+      return [['gemm', aPack + i0 * mr * kpad * 4, bPack + j0 * nr * kpad * 4, c + i0 * mr * ldcBytes + j0 * nr * 4, i1 - i0, j1 - j0, kpad, ldcBytes]]
+    }))
+  }
+  const bitgemm: BitGemmFn = (aBits, bBits, c, m, n, words) => {
+    const parts = m * n * words * 64 >= splitAbove ? runner.threads : 1
+    runner.run(evenRanges(m, Math.min(parts, m)).map(([i0, i1]): Call[] =>
+      i1 > i0 ? [['bitgemm', aBits + 8 * words * i0, bBits, c + 4 * n * i0, i1 - i0, n, words]] : []))
+  }
+  const engine: GemmEngine = { blocking, bits: useBits, ensure, f32: () => f32, i32: () => i32, u32: () => u32, gemm, bitgemm }
   return {
     signs,
+    conv2d: convForward(engine),
+    conv2dBackward: convBackward(engine),
     matmul: (a, b) => run(productNN(a, b)),
     matmulNT: (a, b) => run(productNT(a, b)),
     matmulTN: (a, b) => run(productTN(a, b)),

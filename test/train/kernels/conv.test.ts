@@ -116,7 +116,13 @@ describe('convolution on kernels', () => {
     }), { seed: 1010, numRuns: 80 })
   })
 
-  for (const [name, kernels, u] of [['wasm f32', wasm(), U32], ['wasm f32 (no bits)', wasm({ bits: false }), U32], ['js f64', jsKernels, U64]] as const) {
+  // Other blockings too: padded depths (unroll > 1) and panel widths that do not divide the patch rows.
+  const odd = wasm({ blocking: { mr: 5, nr: 12, unroll: 2, fma: false } })
+  const thin = wasm({ blocking: { mr: 1, nr: 4, unroll: 3, fma: false }, bits: false })
+  for (const [name, kernels, u] of [
+    ['wasm f32', wasm(), U32], ['wasm f32 (no bits)', wasm({ bits: false }), U32], ['wasm f32 (5×12, unroll 2)', odd, U32],
+    ['wasm f32 (1×4, unroll 3, no bits)', thin, U32], ['js f64', jsKernels, U64],
+  ] as const) {
     it(`${name} convolution ≡ reference within (γ_{j+2}(u) + γ_j(2⁻⁵³))·Σ|terms|, j the terms of each sum`, () => {
       fc.assert(fc.property(arbConv(false), (p) => {
         const want = oracle(p)
@@ -132,6 +138,36 @@ describe('convolution on kernels', () => {
       }), { seed: 2020, numRuns: 60 })
     })
   }
+
+  it('wasm convolution over several chunks of examples (more than 1 024 patch rows) ≡ reference within the same bounds', () => {
+    const kernels = wasm()
+    // Stride 1 and at least 16×16 outputs: at most 4 examples per chunk, so 5–7 examples make 2 or more chunks.
+    const big = fc.record({ n: fc.integer({ min: 5, max: 7 }), c: small(3), h: fc.integer({ min: 18, max: 21 }), w: fc.integer({ min: 18, max: 21 }), o: small(5), kh: small(3), kw: small(3),
+      stride: fc.constant<[number, number]>([1, 1]), padding: fc.tuple(fc.nat(1), fc.nat(1)), padValue: fc.constantFrom(0, -1, 0.5) })
+    fc.assert(fc.property(big.chain((g) => {
+      const out = outShape(g)
+      return fc.tuple(values(g.n * g.c * g.h * g.w, false), values(g.o * g.c * g.kh * g.kw, false), values(out.reduce((a, b) => a * b, 1), false))
+        .map(([x, k, go]): Conv => ({ ...g, x: { shape: [g.n, g.c, g.h, g.w], data: x }, k: { shape: [g.o, g.c, g.kh, g.kw], data: k }, g: { shape: out, data: go } }))
+    }), (p) => {
+      const want = oracle(p)
+      const got = run(p, kernels)
+      const s = scales(p)
+      const [, , ho, wo] = outShape(p)
+      const bound = (j: number): number => gamma(j + 2, U32) + gamma(j, U64)
+      expect(worst(got.out, want.out, s.out, bound(p.c * p.kh * p.kw))).toBeLessThanOrEqual(1)
+      expect(worst(got.gk, want.gk, s.gk, bound(p.n * ho * wo))).toBeLessThanOrEqual(1)
+      expect(worst(got.gx, want.gx, s.gx, bound(p.o) + gamma(p.o * p.kh * p.kw, U64) * 2)).toBeLessThanOrEqual(1)
+    }), { seed: 2121, numRuns: 12 })
+  })
+
+  it('wasm convolution of ±1 input and a real kernel takes the f32 path (≡ reference within the bound)', () => {
+    const kernels = wasm()
+    fc.assert(fc.property(arbConv(true).chain((p) => values(p.k.data.length, false).map((k) => ({ ...p, k: { shape: p.k.shape, data: k } }))), (p) => {
+      const got = conv2d(p.x, p.k, p.stride, p.padding, p.padValue, kernels)
+      const bound = gamma(p.c * p.kh * p.kw + 2, U32) + gamma(p.c * p.kh * p.kw, U64)
+      expect(worst(got.data, oracle(p).out, scales(p).out, bound)).toBeLessThanOrEqual(1)
+    }), { seed: 3131, numRuns: 40 })
+  })
 
   it('wasm convolution of ±1 input and ±1 kernel (±1 padding) ≡ reference exactly (XOR + popcount)', () => {
     const kernels = wasm()
