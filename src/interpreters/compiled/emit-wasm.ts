@@ -26,6 +26,7 @@ export const wasmRules: WasmRules = {
   BinaryHead: binaryHead,
   PackSign: packSign,
   Unpack: unpack,
+  PackPatches: undefined,
   PadBits: padBits,
   PoolOr: poolOr,
   BinaryConv: binaryConv,

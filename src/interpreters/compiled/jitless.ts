@@ -12,6 +12,7 @@ import { bytesPerExample, bytesRow, onesRow, planesBytes, planesSumOffset, rowWo
 import type { WordBits } from './layout.js'
 import type { Views } from './plan.js'
 import { packPm1Loop, stageBytesLoop } from './jitless-entry.js'
+import { packPatchesLoop } from './jitless-patches.js'
 
 /** A kernel bound to a memory: (rows, ...buffer addresses, ...scalars) → result (PackPlanes) or nothing. */
 export type KernelFn = (rows: number, ...args: number[]) => number | void
@@ -159,8 +160,10 @@ export const jitlessRules: JitlessRules = {
     const row = bytesPerExample(k.k)
     const wrow = bytesRow(k.k)
     const writer = epilogueWriter(k.epilogue, k.n, wb)
-    return (rows, bytes, w, out, ...ep) => {
+    const positions = k.positions ?? 1
+    return (examples, bytes, w, out, ...ep) => {
       const { u8, i32 } = views
+      const rows = examples * positions
       const put = writer(views, out!, ep)
       if (k.epilogue.kind !== 'dot') clearRows(views, out!, rows, rowWords32(k.n, wb))
       for (let r = 0; r < rows; r++) {
@@ -238,7 +241,7 @@ export const jitlessRules: JitlessRules = {
           else i32.fill(0, d, d + ws)
         }
   },
-  PoolOr: (k, wb) => (views) => (rows, src, dst) => {
+  PoolOr: (k, wb) => (views) => (rows, src, dst, invert) => {
     const i32 = views.i32
     const ws = rowWords32(k.c, wb)
     for (let r = 0; r < rows; r++)
@@ -246,10 +249,12 @@ export const jitlessRules: JitlessRules = {
         for (let x = 0; x < k.wo; x++) {
           const d = dst! / 4 + ((r * k.ho + y) * k.wo + x) * ws
           for (let i = 0; i < ws; i++) {
+            // AND-pooled channels: ¬OR(¬x) (the padding bits of `invert` are zero).
+            const inv = invert === undefined ? 0 : i32[invert / 4 + i]!
             let v = 0
             for (let dy = 0; dy < k.kh; dy++)
-              for (let dx = 0; dx < k.kw; dx++) v |= i32[src! / 4 + ((r * k.h + y * k.sh + dy) * k.w + x * k.sw + dx) * ws + i]!
-            i32[d + i] = v
+              for (let dx = 0; dx < k.kw; dx++) v |= i32[src! / 4 + ((r * k.h + y * k.sh + dy) * k.w + x * k.sw + dx) * ws + i]! ^ inv
+            i32[d + i] = v ^ inv
           }
         }
   },
@@ -284,6 +289,7 @@ export const jitlessRules: JitlessRules = {
           }
     }
   },
+  PackPatches: packPatchesLoop,
   PackPm1: packPm1Loop,
   StageBytes: stageBytesLoop,
   FillRandom: (k) => (views) => (rows, out, k0, k1) => {

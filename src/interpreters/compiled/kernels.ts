@@ -142,6 +142,37 @@ export interface ByteDense {
   readonly k: number
   readonly n: number
   readonly epilogue: Epilogue
+  /**
+   * Rows per example (default 1): a real first convolution is this product over the patches of
+   * `PackPatches`, one row per output position, writing channels-last bits (`sign` epilogue only).
+   */
+  readonly positions?: number
+}
+
+/**
+ * The patches of a real first convolution as 8-bit rows (im2col): for each example and output
+ * position (y, x), the c·kh·kw values under the kernel in (channel, dy, dx) order — `pad` where
+ * the window leaves the image — as one `PackBytes` row with its sum. Input: float64 NCHW
+ * [rows, c, h, w]. Returns 1 iff every input value is an integer in [0, 255].
+ */
+export interface PackPatches {
+  readonly _tag: 'PackPatches'
+  readonly label: string
+  readonly x: number
+  readonly bytes: number
+  readonly c: number
+  readonly h: number
+  readonly w: number
+  readonly kh: number
+  readonly kw: number
+  readonly sh: number
+  readonly sw: number
+  readonly ph: number
+  readonly pw: number
+  readonly ho: number
+  readonly wo: number
+  /** The padding value, an integer in [0, 255]. */
+  readonly pad: number
 }
 
 /**
@@ -245,13 +276,16 @@ export interface BinaryConv {
 
 /**
  * Max-pooling of a binary map over channels-last rows: max of ±1 values is +1 iff any is +1, so
- * each output row is the OR of the window's input rows (padding bits stay zero).
+ * each output row is the OR of the window's input rows (padding bits stay zero). With `invert`
+ * (a static row of c bits), the channels whose bit is set are pooled by AND instead (min of ±1),
+ * as ¬OR(¬x): the sign of a non-increasing function of a max (see lower-pool.ts).
  */
 export interface PoolOr {
   readonly _tag: 'PoolOr'
   readonly label: string
   readonly src: number
   readonly dst: number
+  readonly invert?: number
   readonly c: number
   readonly h: number
   readonly w: number
@@ -291,7 +325,7 @@ export interface StageBytes {
   readonly k: number
 }
 
-export type Kernel = PackPm1 | StageBytes | PoolOr | BinaryDense | RealDense | PackPlanes | PlaneDense | PackBytes | ByteDense | BinaryHead | PackSign | Unpack | FillRandom | PadBits | BinaryConv
+export type Kernel = PackPm1 | StageBytes | PackPatches | PoolOr | BinaryDense | RealDense | PackPlanes | PlaneDense | PackBytes | ByteDense | BinaryHead | PackSign | Unpack | FillRandom | PadBits | BinaryConv
 
 export type KernelTag = Kernel['_tag']
 export type KernelOf<K extends KernelTag> = Extract<Kernel, { readonly _tag: K }>
@@ -325,9 +359,12 @@ export const buffersOf = (k: Kernel): number[] => {
       return [k.src, k.dst]
     case 'StageBytes':
       return [k.src, k.bytes]
+    case 'PackPatches':
+      return [k.x, k.bytes]
     case 'PadBits':
-    case 'PoolOr':
       return [k.src, k.dst]
+    case 'PoolOr':
+      return k.invert === undefined ? [k.src, k.dst] : [k.src, k.dst, k.invert]
     case 'BinaryConv':
       return [k.x, k.w, k.out, ...(k.mask === undefined ? [] : [k.mask.mask, k.mask.valid]), ...epilogueBuffers(k.epilogue)]
   }
