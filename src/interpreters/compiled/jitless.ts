@@ -12,7 +12,7 @@ import { bytesPerExample, bytesRow, onesRow, planesBytes, planesSumOffset, rowWo
 import type { WordBits } from './layout.js'
 import type { Views } from './plan.js'
 import { packPm1Loop, stageBytesLoop } from './jitless-entry.js'
-import { packPatchesLoop } from './jitless-patches.js'
+import { realConvLoop } from './jitless-realconv.js'
 
 /** A kernel bound to a memory: (rows, ...buffer addresses, ...scalars) → result (PackPlanes) or nothing. */
 export type KernelFn = (rows: number, ...args: number[]) => number | void
@@ -160,10 +160,8 @@ export const jitlessRules: JitlessRules = {
     const row = bytesPerExample(k.k)
     const wrow = bytesRow(k.k)
     const writer = epilogueWriter(k.epilogue, k.n, wb)
-    const positions = k.positions ?? 1
-    return (examples, bytes, w, out, ...ep) => {
+    return (rows, bytes, w, out, ...ep) => {
       const { u8, i32 } = views
-      const rows = examples * positions
       const put = writer(views, out!, ep)
       if (k.epilogue.kind !== 'dot') clearRows(views, out!, rows, rowWords32(k.n, wb))
       for (let r = 0; r < rows; r++) {
@@ -289,7 +287,7 @@ export const jitlessRules: JitlessRules = {
           }
     }
   },
-  PackPatches: packPatchesLoop,
+  RealConv: realConvLoop,
   PackPm1: packPm1Loop,
   StageBytes: stageBytesLoop,
   FillRandom: (k) => (views) => (rows, out, k0, k1) => {

@@ -142,27 +142,30 @@ export interface ByteDense {
   readonly k: number
   readonly n: number
   readonly epilogue: Epilogue
-  /**
-   * Rows per example (default 1): a real first convolution is this product over the patches of
-   * `PackPatches`, one row per output position, writing channels-last bits (`sign` epilogue only).
-   */
-  readonly positions?: number
 }
 
 /**
- * The patches of a real first convolution as 8-bit rows (im2col): for each example and output
- * position (y, x), the c·kh·kw values under the kernel in (channel, dy, dx) order — `pad` where
- * the window leaves the image — as one `PackBytes` row with its sum. Input: float64 NCHW
- * [rows, c, h, w]. Returns 1 iff every input value is an integer in [0, 255].
+ * A real-input convolution with ±1 weights, each output the reference's own float64 sum
+ * 0 + Σ w·x over the taps in (channel, dy, dx) order, the pad value outside the image (so the
+ * same bits whatever the inputs), then a float sign epilogue: bit j is set iff
+ * lo_j ≤ v ≤ hi_j (`thresholds`: per pair of channels, the two lo then the two hi as float64; see
+ * epilogue-float.ts). Input float64 NCHW; `grid` a per-example float64 scratch [c, hp, wp] that
+ * the kernel fills with the padded image (unused without padding); `w` per pair of channels and
+ * tap the two weights as float64 (0 for the lane past an odd o). Output channels-last bits.
  */
-export interface PackPatches {
-  readonly _tag: 'PackPatches'
+export interface RealConv {
+  readonly _tag: 'RealConv'
   readonly label: string
   readonly x: number
-  readonly bytes: number
-  readonly c: number
-  readonly h: number
+  readonly grid: number
   readonly w: number
+  readonly thresholds: number
+  readonly out: number
+  readonly c: number
+  /** Image height and width. */
+  readonly ih: number
+  readonly iw: number
+  readonly o: number
   readonly kh: number
   readonly kw: number
   readonly sh: number
@@ -171,7 +174,6 @@ export interface PackPatches {
   readonly pw: number
   readonly ho: number
   readonly wo: number
-  /** The padding value, an integer in [0, 255]. */
   readonly pad: number
 }
 
@@ -325,7 +327,7 @@ export interface StageBytes {
   readonly k: number
 }
 
-export type Kernel = PackPm1 | StageBytes | PackPatches | PoolOr | BinaryDense | RealDense | PackPlanes | PlaneDense | PackBytes | ByteDense | BinaryHead | PackSign | Unpack | FillRandom | PadBits | BinaryConv
+export type Kernel = PackPm1 | StageBytes | RealConv | PoolOr | BinaryDense | RealDense | PackPlanes | PlaneDense | PackBytes | ByteDense | BinaryHead | PackSign | Unpack | FillRandom | PadBits | BinaryConv
 
 export type KernelTag = Kernel['_tag']
 export type KernelOf<K extends KernelTag> = Extract<Kernel, { readonly _tag: K }>
@@ -359,8 +361,8 @@ export const buffersOf = (k: Kernel): number[] => {
       return [k.src, k.dst]
     case 'StageBytes':
       return [k.src, k.bytes]
-    case 'PackPatches':
-      return [k.x, k.bytes]
+    case 'RealConv':
+      return [k.x, k.grid, k.w, k.thresholds, k.out]
     case 'PadBits':
       return [k.src, k.dst]
     case 'PoolOr':

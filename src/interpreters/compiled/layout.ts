@@ -212,15 +212,3 @@ export const validCounts = (
     }
   return valid
 }
-
-/**
- * Convolution kernel K [O, C, kh, kw] (row-major) → O rows of byte masks over its c·kh·kw taps
- * in (channel, dy, dx) order (see `bytesRow`): the weights of a real first convolution computed
- * over 8-bit patches.
- */
-export const packConvByteMasks = (k: ArrayLike<number>, o: number, taps: number): Int32Array => {
-  const row = bytesRow(taps)
-  const bytes = new Uint8Array(o * row)
-  for (let j = 0; j < o; j++) for (let i = 0; i < taps; i++) if (k[j * taps + i]! >= 0) bytes[j * row + i] = 0xff
-  return new Int32Array(bytes.buffer)
-}

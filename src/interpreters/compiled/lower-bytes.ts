@@ -1,20 +1,19 @@
 /**
- * The 8-bit input choice: a real first layer (dense or convolution) whose inputs turn out to be
+ * The 8-bit input choice: a real first dense layer whose inputs turn out to be
  * integers in [0, 255] is an exact integer product of bytes and binary weights, decided per run
  * by a test kernel that packs the input and reports whether it is 8-bit (`Choice` steps).
  *
  * - Dense: the input rows as bit-planes (`PackPlanes` → `PlaneDense`) or bytes (`PackBytes` →
  *   `ByteDense`, WebAssembly with constant weights).
- * - Convolution: the patches under the kernel as byte rows (`PackPatches`, im2col) and
- *   `ByteDense` over all positions, writing channels-last bits; otherwise a float64 step that
- *   runs the reference's convolution and the same per-channel functions.
+ *
+ * A real first convolution needs no choice: `RealConv` computes the reference's float64 sums
+ * directly (below), for 8-bit pixels and scaled ones alike.
  */
 import type { Conv2d } from '../../dsl/node.js'
 import type { UnitFn } from './epilogue.js'
-import { DOT_LIMIT, signTables } from './epilogue.js'
-import { conv2dInto } from './float-steps.js'
+import { floatSignIntervals } from './epilogue-float.js'
 import type { Epilogue, Kernel } from './kernels.js'
-import { bitOf, bytesPerExample, bytesRow, packByteMasks, packConvByteMasks, planesBytes, rowBytes, rowWords32, wordOf } from './layout.js'
+import { bytesPerExample, bytesRow, packByteMasks, planesBytes, rowBytes } from './layout.js'
 import type { BitsLoc, LowerCtx } from './lower-context.js'
 import type { WeightSource } from './weights.js'
 
@@ -37,8 +36,9 @@ export const eightBitKernels = (ctx: LowerCtx, ws: WeightSource, name: string, x
 
 /**
  * The channels-last bits sign(a_j(conv(x))) of a real-input convolution with constant binary
- * weights: a choice between the 8-bit patches product and the float64 reference. Only the mode
- * rule (`deterministic`); a sampled binarize has no kernel here yet.
+ * weights: `RealConv`, the reference's float64 sums (exact for any input, so no 8-bit choice is
+ * needed: on 8-bit pixels an im2col byte product measured no faster) and the float sign
+ * epilogue. Only the mode rule (`deterministic`); a sampled binarize has no kernel here yet.
  */
 export const realConvBits = (ctx: LowerCtx, p: Conv2d, units: readonly UnitFn[], deterministic: boolean, name: string): BitsLoc | string => {
   const x = p.input
@@ -51,46 +51,31 @@ export const realConvBits = (ctx: LowerCtx, p: Conv2d, units: readonly UnitFn[],
   const [, , ho, wo] = p.type.shape as [unknown, number, number, number]
   const [ph, pw] = p.padding
   const padded = ph > 0 || pw > 0
-  if (padded && !(Number.isInteger(p.padValue) && p.padValue >= 0 && p.padValue <= 255)) return `a padding value of ${p.padValue} is not an 8-bit integer`
   const taps = c * kh * kw
-  if (255 * taps > DOT_LIMIT) return `${taps} inputs exceed the integer kernels' range`
-  const wb = ctx.wordBits
   const positions = ho * wo
   const xf = ctx.f64(x)
-  const bytes = ctx.buffer(`${name} input patches`, 'bits', true, positions * bytesPerExample(taps))
-  const weights = ctx.buffer(`${name} weight masks`, 'bits', false, o * bytesRow(taps), packConvByteMasks(ws.values, o, taps))
-  const tables = signTables(units, { min: -255 * taps, max: 255 * taps })
-  const thresholds = ctx.buffer(`${name} thresholds`, 'i32', false, 4 * tables.thresholds.length, tables.thresholds)
-  const out = ctx.buffer(`${name} bits`, 'bits', true, positions * rowBytes(o, wb))
-  const geometry = { c, h, w, kh, kw, sh: p.stride[0], sw: p.stride[1], ph, pw, ho, wo }
-  const kernel = ws.values
-  const os = rowWords32(o, wb)
+  const out = ctx.buffer(`${name} bits`, 'bits', true, positions * rowBytes(o, ctx.wordBits))
+  const geometry = { c, kh, kw, sh: p.stride[0], sw: p.stride[1], ph, pw, ho, wo }
+  // The float kernel: weights and thresholds by pairs of channels (lane 1 of an odd o: w 0, never set).
+  const pairs = Math.ceil(o / 2)
+  const wPairs = new Float64Array(pairs * taps * 2)
+  const tPairs = new Float64Array(pairs * 4)
+  const intervals = floatSignIntervals(units)
+  for (let j = 0; j < 2 * pairs; j++) {
+    const [q, lane] = [j >> 1, j & 1]
+    for (let t = 0; t < taps; t++) wPairs[(q * taps + t) * 2 + lane] = j < o ? ws.values[j * taps + t]! : 0
+    tPairs[4 * q + lane] = j < o ? intervals[2 * j]! : Infinity
+    tPairs[4 * q + 2 + lane] = j < o ? intervals[2 * j + 1]! : -Infinity
+  }
   ctx.step({
-    _tag: 'Choice',
-    why: 'the integer kernels are exact only for integer inputs in [0, 255]',
-    test: { _tag: 'PackPatches', label: name, x: xf.buffer, bytes, ...geometry, pad: padded ? p.padValue : 0 },
-    then: [{ _tag: 'Kernel', kernel: { _tag: 'ByteDense', label: name, bytes, w: weights, out, k: taps, n: o, epilogue: { kind: 'sign', thresholds }, positions } }],
-    otherwise: [{
-      _tag: 'Generic',
-      label: `conv ${name}`,
-      reason: 'non-integer input: the float64 convolution, then the epilogue and sign',
-      reads: [xf.buffer],
-      run: (env) => {
-        const rows = env.rows
-        const image = { shape: [rows, c, h, w], data: new Float64Array(env.views.buffer, env.addr(xf.buffer), rows * c * h * w) }
-        const dots = new Float64Array(rows * o * positions)
-        conv2dInto(image, { shape: [o, c, kh, kw], data: kernel }, p.stride, p.padding, p.padValue, dots)
-        const i32 = env.views.i32
-        const base = env.addr(out) / 4
-        i32.fill(0, base, base + rows * positions * os)
-        for (let r = 0; r < rows; r++)
-          for (let j = 0; j < o; j++) {
-            const a = units[j]!
-            for (let q = 0; q < positions; q++)
-              if (a(dots[(r * o + j) * positions + q]!) >= 0) i32[base + (r * positions + q) * os + wordOf(j)]! |= 1 << bitOf(j)
-          }
-      },
-    }],
+    _tag: 'Kernel',
+    kernel: {
+      _tag: 'RealConv', label: name, x: xf.buffer,
+      grid: padded ? ctx.buffer(`${name} padded input`, 'f64', true, 8 * c * (h + 2 * ph) * (w + 2 * pw)) : xf.buffer,
+      w: ctx.buffer(`${name} weights`, 'f64', false, 8 * wPairs.length, wPairs),
+      thresholds: ctx.buffer(`${name} float thresholds`, 'f64', false, 8 * tPairs.length, tPairs),
+      out, ...geometry, ih: h, iw: w, o, pad: p.padValue,
+    },
   })
   return { buffer: out, geometry: { form: 'spatial', c: o, h: ho, w: wo }, width: o }
 }

@@ -61,5 +61,5 @@ export const byteDense = (k: ByteDense): WasmFunction => {
       op.i32_sub,
     ]
   }
-  return productKernel({ name: `bytes_${k.label}`, xStride: bytesPerExample(k.k), wStride: row, n: k.n, epilogue: k.epilogue, i64Locals: 0, v128Locals: 2, dot, ...(k.positions === undefined ? {} : { rowsPerExample: k.positions }) })
+  return productKernel({ name: `bytes_${k.label}`, xStride: bytesPerExample(k.k), wStride: row, n: k.n, epilogue: k.epilogue, i64Locals: 0, v128Locals: 2, dot })
 }

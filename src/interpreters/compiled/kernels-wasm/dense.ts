@@ -46,8 +46,6 @@ export interface ProductSpec {
   readonly v128Locals?: number
   /** Leaves the i32 dot product of the row at xa and the unit at wa on the stack. */
   readonly dot: (l: DotLocals) => Code
-  /** Rows per example (a convolution over patches): the kernel runs rows × this many rows. */
-  readonly rowsPerExample?: number
 }
 
 /** The blocked (rows × units) skeleton with the fused epilogue. */
@@ -63,11 +61,8 @@ export const productKernel = (s: ProductSpec): WasmFunction => {
     const i64s = Array.from({ length: s.i64Locals }, () => local('i64'))
     const v128s = Array.from({ length: s.v128Locals ?? 0 }, () => local('v128'))
     const computeDot: Code = set(dot, s.dot({ xa, wa, i64s, v128s, kk, fence: oa }))
-    const per = s.rowsPerExample ?? 1
-    const allRows: Code = per === 1 ? [] : set(rows, [get(rows), i32c(per), op.i32_mul])
     if (e.kind === 'dot') {
       return [
-        allRows,
         set(xa, get(x)),
         forLoop(r, i32c(0), get(rows), 1, [
           set(oa, [get(out), get(r), i32c(8 * s.n), op.i32_mul, op.i32_add]),
@@ -110,7 +105,6 @@ export const productKernel = (s: ProductSpec): WasmFunction => {
     // The high half of a 64-bit word past the last unit is padding: keep it zero.
     const padWord = Math.ceil(s.n / BLOCK) % 2 === 1
     return [
-      allRows,
       full === 0 ? [] : doLoop(j, i32c(0), i32c(full), 1, block(BLOCK)),
       rest === 0 ? [] : [set(j, i32c(full)), block(rest)],
       padWord

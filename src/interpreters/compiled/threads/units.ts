@@ -23,8 +23,6 @@ export interface UnitPart {
 export const unitParts = (k: Kernel, threads: number): UnitPart[] | undefined => {
   if (k._tag !== 'BinaryDense' && k._tag !== 'ByteDense') return undefined
   if (k.epilogue.kind === 'sample' || k.n < MIN_SPLIT_UNITS || threads < 2) return undefined
-  // A convolution over patches has many rows per example; its output rows are not split.
-  if (k._tag === 'ByteDense' && (k.positions ?? 1) > 1) return undefined
   const per = 64 * Math.ceil(k.n / threads / 64)
   const wRow = k._tag === 'BinaryDense' ? rowBytes(k.width, 64) : bytesRow(k.k)
   const parts: UnitPart[] = []
