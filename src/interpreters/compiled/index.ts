@@ -85,7 +85,7 @@ export interface Compiled {
    * `ensemble` mode they are means over the samples, plus `predictive` (the mean predictive
    * distribution) when the network has a `loss` head.
    */
-  readonly run: (feed: Feed, key?: Key) => E.Either<RunError, Readonly<Record<string, NDArray>>>
+  readonly run: (feed: Feed, key?: Key, options?: RunOptions) => E.Either<RunError, Readonly<Record<string, NDArray>>>
   /**
    * Runs the network on typed arrays (float32, int8 or uint8 values, or packed bits) with the
    * outputs in the forms asked for (float64, float32, class indices, packed bits), optionally into
@@ -102,6 +102,16 @@ export interface Compiled {
   readonly threads: number
   /** Stops the worker threads (a no-op with one thread); the network cannot run afterwards. */
   readonly close: () => void
+}
+
+/** Options of one `run`. */
+export interface RunOptions {
+  /**
+   * The index of the feed's first row in a larger set (default 0): the sampled passes draw as the
+   * rows offset.. of that set run at once (per-example draws numbered over the whole set, weights
+   * once per pass), so a set run in chunks gets the same bits as in one run.
+   */
+  readonly offset?: number
 }
 
 /** MACs per example of every product and convolution reachable from the outputs. */
@@ -168,7 +178,10 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
     }
     const ex = executor(plan, machine, extraKernels, pool === undefined ? undefined : { pool, threads, units })
     const passes = makePasses({ plan, executor: ex, mode: opts.mode, samples, lossHead: extra && lossHead?._tag === 'Loss' ? lossHead : undefined })
-    const run = (feed: Feed, key?: Key): E.Either<RunError, Readonly<Record<string, NDArray>>> => {
+    const run = (feed: Feed, key?: Key, options?: RunOptions): E.Either<RunError, Readonly<Record<string, NDArray>>> => {
+      const offset = options?.offset ?? 0
+      if (!(Number.isSafeInteger(offset) && offset >= 0))
+        return E.left({ _tag: 'InvalidOption', option: 'offset', expected: 'an integer ≥ 0 (the index of the feed\'s first row in the whole set)', found: String(offset) })
       const bound = bind(net, feed)
       if (E.isLeft(bound)) return bound
       // Binary inputs are packed as bits, which can only hold ±1 (the reference would multiply
@@ -191,7 +204,13 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
       }
       if (opts.mode !== 'mode' && plan.sites.length > 0 && key === undefined)
         return E.left({ _tag: 'InvalidOption', option: 'key', expected: `a PRNG key for ${opts.mode} mode`, found: 'none' })
-      const ran = passes.run(plan.steps, key)
+      let ran: ReturnType<typeof passes.run>
+      try {
+        ran = passes.run(plan.steps, key, offset)
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err
+        return E.left({ _tag: 'Unsupported', interpreter: 'compiled', what: err.message, fix: 'number the draws of a smaller set' })
+      }
       if (E.isLeft(ran)) return ran
       const result: Record<string, NDArray> = {}
       for (const name of passes.names) result[name] = { shape: ran.right.shape(name), data: Float64Array.from(ran.right.values(name)) }

@@ -290,8 +290,8 @@ export const jitlessRules: JitlessRules = {
   RealConv: realConvLoop,
   PackPm1: packPm1Loop,
   StageBytes: stageBytesLoop,
-  FillRandom: (k) => (views) => (rows, out, k0, k1) => {
+  FillRandom: (k) => (views) => (rows, out, k0, k1, first, odd) => {
     const count = k.perExample ? rows * k.count : k.count
-    fillBits(keyOfWords(k0!, k1!), 0, views.u32.subarray(out! / 4, out! / 4 + count))
+    fillBits(keyOfWords(k0!, k1!), 2 * (first! >>> 0) + odd!, views.u32.subarray(out! / 4, out! / 4 + count))
   },
 }

@@ -25,7 +25,8 @@ import type { SampleTables, SignTables } from './epilogue.js'
 import { DOT_LIMIT, sampleTables, signTables } from './epilogue.js'
 import { fusableChain } from './fusion.js'
 import type { F64Loc } from './generic.js'
-import { epilogueStep, genericStep } from './generic.js'
+import { genericStep } from './generic.js'
+import { binarizeStep, epilogueStep } from './sampling-steps.js'
 import type { BufferSpec, Epilogue, Geometry, Kernel } from './kernels.js'
 import { flattenOrder, rowBytes } from './layout.js'
 import { eightBitKernels } from './lower-bytes.js'
@@ -76,7 +77,8 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
   const generic = (n: Node, why: string): F64Loc => {
     const kids = children(n).map(([, c]) => f64(c))
     const out: F64Loc = { buffer: buffer(`${label(n)} f64`, 'f64', n.type.shape[0] === 'batch', 8 * sizeOf(n.type.shape)), shape: n.type.shape }
-    const run = genericStep(n, kids, out, opts.sampling)
+    // A binarize draws by its own step, which numbers per-example draws from the run's offset.
+    const run = n._tag === 'Binarize' ? binarizeStep(n, kids[0]!, out, opts.sampling) : genericStep(n, kids, out, opts.sampling)
     if (run !== undefined) steps.push({ _tag: 'Generic', label: `${n._tag} ${label(n)}`, reason: why, reads: kids.map((k) => k.buffer), run })
     if (n._tag === 'Binarize' && opts.sampling && isStochastic(n.noise)) sites.add(n.site)
     return out
