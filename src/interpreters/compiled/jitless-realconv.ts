@@ -10,7 +10,6 @@ import type { WordBits } from './layout.js'
 
 export const realConvLoop = (k: RealConv, wb: WordBits): Bind => (views) => {
   const taps = k.c * k.kh * k.kw
-  const pairs = Math.ceil(k.o / 2)
   const os = rowWords32(k.o, wb)
   return (rows, x, _grid, w, thresholds, out) => {
     const { i32, f64 } = views
