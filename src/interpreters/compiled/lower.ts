@@ -32,7 +32,9 @@ import { flattenOrder, rowBytes } from './layout.js'
 import { eightBitKernels } from './lower-bytes.js'
 import type { BitsLoc, LowerCtx, LowerOptions } from './lower-context.js'
 import { allocator } from './lower-context.js'
-import { convBits, convSetup } from './lower-conv.js'
+import { convBits } from './lower-conv.js'
+import type { F64Ctx } from './lower-rules.js'
+import { f64Rule } from './lower-rules.js'
 import { pooledSignBits } from './lower-pool.js'
 import type { WeightSource } from './weights.js'
 import { packedDenseWeights } from './weights.js'
@@ -193,46 +195,17 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     return loc
   }
 
+  const f64Ctx: F64Ctx = {
+    ...ctx,
+    generic,
+    product: (n) => product(n.lhs, n.rhs, n),
+    fused: (b) => fuse(b),
+    input: (name, id) => inputs.push({ name, buffer: id }),
+  }
   const lowerF64 = (n: Node): F64Loc => {
-    const perExample = n.type.shape[0] === 'batch'
     const values = constOf(n)
     if (values !== undefined) return { buffer: buffer(`${label(n)} constant`, 'f64', false, 8 * values.length, values), shape: n.type.shape }
-    switch (n._tag) {
-      case 'Input': {
-        const id = buffer(`input ${n.name}`, 'f64', perExample, 8 * sizeOf(n.type.shape))
-        inputs.push({ name: n.name, buffer: id })
-        return { buffer: id, shape: n.type.shape }
-      }
-      case 'Reshape':
-        return { buffer: f64(n.input).buffer, shape: n.type.shape }
-      case 'Binarize': {
-        const fusedLoc = fuse(n)
-        if (typeof fusedLoc === 'string') return generic(n, fusedLoc)
-        const dst = buffer(`${label(n)} f64`, 'f64', true, 8 * sizeOf(n.type.shape))
-        steps.push({ _tag: 'Kernel', kernel: { _tag: 'Unpack', label: label(n), src: fusedLoc.buffer, dst, geometry: fusedLoc.geometry } })
-        return { buffer: dst, shape: n.type.shape }
-      }
-      case 'MatMul':
-        return product(n.lhs, n.rhs, n)
-      case 'Pool': {
-        // A max-pool of a binary map is computed on bits (PoolOr) and unpacked.
-        if (n.op !== 'max' || n.input.type.dtype !== 'binary' || !perExample) return generic(n, `${n.op}-pooling of a real tensor`)
-        const b = bits(n)
-        const dst = buffer(`${label(n)} f64`, 'f64', true, 8 * sizeOf(n.type.shape))
-        steps.push({ _tag: 'Kernel', kernel: { _tag: 'Unpack', label: label(n), src: b.buffer, dst, geometry: b.geometry } })
-        return { buffer: dst, shape: n.type.shape }
-      }
-      case 'Conv2d': {
-        if (n.input.type.dtype !== 'binary' || n.kernel.type.dtype !== 'binary') return generic(n, 'a convolution of real operands')
-        const conv = convSetup(ctx, n)
-        if (typeof conv === 'string') return generic(n, conv)
-        const out: F64Loc = { buffer: buffer(`${label(n)} f64`, 'f64', true, 8 * conv.o * conv.ho * conv.wo), shape: n.type.shape }
-        steps.push({ _tag: 'Kernel', kernel: { ...conv.kernel, label: label(n), out: out.buffer, epilogue: { kind: 'dot' } } })
-        return out
-      }
-      default:
-        return generic(n, `${n._tag} has no specialised kernel`)
-    }
+    return f64Rule(f64Ctx, n)
   }
 
   /** An unfused matrix product: a binary kernel writing float64 when the operands allow. */
