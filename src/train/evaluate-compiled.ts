@@ -30,7 +30,7 @@ import type { Feed, NDArray } from '../interpreters/ndarray.js'
 // ---------------------------------------------------------------------------------------------
 // Model
 
-/** Rows per compiled mode run (any size gives the same bits; the conv preset takes 386 kB a row, so about 50 MB). */
+/** Rows per compiled mode run (any size gives the same bits; the conv preset's mode network takes about 23 kB a row, so about 3 MB). */
 export const COMPILED_CHUNK = 128
 
 /** Default memory of one compiled ensemble run (its rows per run follow from it). */
