@@ -1,8 +1,10 @@
 /**
- * How each node of the IR is lowered to float64: one rule per primitive, total over the tags
- * (`satisfies` the mapped type, so a new primitive is a compile error here until it has a row).
- * The primitives with no kernel name the generic step explicitly (`viaGeneric`), with the reason
- * the plan shows; there is no `default:`.
+ * How each node of the IR is lowered: to float64 (`f64Rules`) and, for a binary node, to packed
+ * bits (`bitsRules`). One rule per primitive in each table, total over the tags (`satisfies` the
+ * mapped type, so a new primitive is a compile error here until it has a row). The primitives
+ * with no kernel name the fallback explicitly: the generic step (`viaGeneric`, with the reason
+ * the plan shows) for float64, the sign-packing of the float64 value (`viaPackSign`) for bits;
+ * there is no `default:`.
  *
  * A rule is a function of the lowering context (lower-context.ts, plus the few lowering
  * functions of lower.ts it needs) and the node. Constants never reach the table: the constant
@@ -10,6 +12,8 @@
  */
 import type { Binarize, MatMul, Node, NodeOf, Tag } from '../../dsl/node.js'
 import { sizeOf } from '../../dsl/shape.js'
+import type { Geometry } from './kernels.js'
+import { flattenOrder, rowBytes } from './layout.js'
 import type { F64Loc } from './generic.js'
 import type { BitsLoc, LowerCtx } from './lower-context.js'
 import { convSetup } from './lower-conv.js'
@@ -75,3 +79,60 @@ export const f64Rules = {
 
 /** The rule of a node's tag (the one cast of the dispatch: the table is total and keyed by tag). */
 export const f64Rule = (ctx: F64Ctx, n: Node): F64Loc => (f64Rules[n._tag] as F64Rule<Tag>)(ctx, n as never)
+
+type BitsRule<K extends Tag> = (ctx: F64Ctx, n: NodeOf<K>) => BitsLoc
+
+/** The explicit fallback for bits: the node's float64 value, packed by sign (`PackSign`). */
+const viaPackSign = (ctx: F64Ctx, n: Node): BitsLoc => {
+  const s = n.type.shape
+  const src = ctx.f64(n)
+  const geometry: Geometry = s.length === 4 ? { form: 'spatial', c: s[1] as number, h: s[2] as number, w: s[3] as number } : { form: 'rows', n: sizeOf(s) }
+  const bytes = geometry.form === 'rows' ? rowBytes(geometry.n, ctx.wordBits) : geometry.h * geometry.w * rowBytes(geometry.c, ctx.wordBits)
+  const dst = ctx.buffer(`${ctx.label(n)} bits`, 'bits', s[0] === 'batch', bytes)
+  ctx.step({ _tag: 'Kernel', kernel: { _tag: 'PackSign', label: ctx.label(n), src: src.buffer, dst, geometry } })
+  return { buffer: dst, geometry, width: geometry.form === 'rows' ? geometry.n : geometry.c }
+}
+
+export const bitsRules = {
+  Input: viaPackSign,
+  Param: viaPackSign,
+  Const: viaPackSign,
+  MatMul: viaPackSign,
+  Add: viaPackSign,
+  Mul: viaPackSign,
+  Unary: viaPackSign,
+  Conv2d: viaPackSign,
+  // A max-pool of a binary map: the OR of the window's rows.
+  Pool: (ctx, n) => {
+    if (n.op !== 'max' || n.input.type.dtype !== 'binary' || n.input.type.shape[0] !== 'batch') return viaPackSign(ctx, n)
+    const src = ctx.bits(n.input)
+    if (src.geometry.form !== 'spatial') return viaPackSign(ctx, n)
+    const { c, h, w } = src.geometry
+    const [, , ho, wo] = n.type.shape as [unknown, number, number, number]
+    const dst = ctx.buffer(`${ctx.label(n)} bits`, 'bits', true, ho * wo * rowBytes(c, ctx.wordBits))
+    ctx.step({
+      _tag: 'Kernel',
+      kernel: { _tag: 'PoolOr', label: ctx.label(n), src: src.buffer, dst, c, h, w, kh: n.window[0], kw: n.window[1], sh: n.stride[0], sw: n.stride[1], ho, wo },
+    })
+    return { buffer: dst, geometry: { form: 'spatial', c, h: ho, w: wo }, width: c }
+  },
+  // A flatten of a channels-last map moves no bit: the consumer reads it in `flattenOrder`.
+  Reshape: (ctx, n) => {
+    if (!(n.input.type.shape.length === 4 && n.type.shape.length === 2 && n.input.type.dtype === 'binary')) return viaPackSign(ctx, n)
+    const src = ctx.bits(n.input)
+    if (src.geometry.form !== 'spatial') return viaPackSign(ctx, n)
+    const { c, h, w } = src.geometry
+    const { order: map, width } = flattenOrder(c, h, w, ctx.wordBits)
+    const ob = ctx.buffer(`${ctx.label(n)} feature order`, 'i32', false, 4 * map.length, map)
+    return { buffer: src.buffer, geometry: { form: 'rows', n: c * h * w }, width, order: { map, buffer: ob } }
+  },
+  BatchNorm: viaPackSign,
+  Binarize: (ctx, n) => {
+    const b = ctx.fused(n)
+    return typeof b === 'string' ? viaPackSign(ctx, n) : b
+  },
+  Loss: viaPackSign,
+} satisfies { readonly [K in Tag]: BitsRule<K> }
+
+/** The bits rule of a node's tag. */
+export const bitsRule = (ctx: F64Ctx, n: Node): BitsLoc => (bitsRules[n._tag] as BitsRule<Tag>)(ctx, n as never)

@@ -27,14 +27,14 @@ import { fusableChain } from './fusion.js'
 import type { F64Loc } from './generic.js'
 import { genericStep } from './generic.js'
 import { binarizeStep, epilogueStep } from './sampling-steps.js'
-import type { BufferSpec, Epilogue, Geometry, Kernel } from './kernels.js'
-import { flattenOrder, rowBytes } from './layout.js'
+import type { BufferSpec, Epilogue, Kernel } from './kernels.js'
+import { rowBytes } from './layout.js'
 import { eightBitKernels } from './lower-bytes.js'
 import type { BitsLoc, LowerCtx, LowerOptions } from './lower-context.js'
 import { allocator } from './lower-context.js'
 import { convBits } from './lower-conv.js'
 import type { F64Ctx } from './lower-rules.js'
-import { f64Rule } from './lower-rules.js'
+import { bitsRule, f64Rule } from './lower-rules.js'
 import { pooledSignBits } from './lower-pool.js'
 import type { WeightSource } from './weights.js'
 import { packedDenseWeights } from './weights.js'
@@ -257,43 +257,7 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     return loc
   }
 
-  const lowerBits = (n: Node): BitsLoc => {
-    const s = n.type.shape
-    if (n._tag === 'Reshape' && n.input.type.shape.length === 4 && s.length === 2 && n.input.type.dtype === 'binary') {
-      const src = bits(n.input)
-      if (src.geometry.form === 'spatial') {
-        const { c, h, w } = src.geometry
-        const { order: map, width } = flattenOrder(c, h, w, wb)
-        const ob = buffer(`${label(n)} feature order`, 'i32', false, 4 * map.length, map)
-        return { buffer: src.buffer, geometry: { form: 'rows', n: c * h * w }, width, order: { map, buffer: ob } }
-      }
-    }
-    if (n._tag === 'Binarize') {
-      const fusedLoc = fuse(n)
-      if (typeof fusedLoc !== 'string') return fusedLoc
-    }
-    if (n._tag === 'Pool' && n.op === 'max' && n.input.type.dtype === 'binary' && n.input.type.shape[0] === 'batch') {
-      const src = bits(n.input)
-      if (src.geometry.form === 'spatial') {
-        const { c, h, w } = src.geometry
-        const [, , ho, wo] = s as [unknown, number, number, number]
-        const dst = buffer(`${label(n)} bits`, 'bits', true, ho * wo * rowBytes(c, wb))
-        steps.push({
-          _tag: 'Kernel',
-          kernel: { _tag: 'PoolOr', label: label(n), src: src.buffer, dst, c, h, w, kh: n.window[0], kw: n.window[1], sh: n.stride[0], sw: n.stride[1], ho, wo },
-        })
-        return { buffer: dst, geometry: { form: 'spatial', c, h: ho, w: wo }, width: c }
-      }
-    }
-    const src = f64(n)
-    const geometry: Geometry = s.length === 4
-      ? { form: 'spatial', c: s[1] as number, h: s[2] as number, w: s[3] as number }
-      : { form: 'rows', n: sizeOf(s) }
-    const bytes = geometry.form === 'rows' ? rowBytes(geometry.n, wb) : geometry.h * geometry.w * rowBytes(geometry.c, wb)
-    const dst = buffer(`${label(n)} bits`, 'bits', s[0] === 'batch', bytes)
-    steps.push({ _tag: 'Kernel', kernel: { _tag: 'PackSign', label: label(n), src: src.buffer, dst, geometry } })
-    return { buffer: dst, geometry, width: geometry.form === 'rows' ? geometry.n : geometry.c }
-  }
+  const lowerBits = (n: Node): BitsLoc => bitsRule(f64Ctx, n)
 
   // The lowering recurses from a node into its operands. In a network deeper than `deepLowering`
   // levels, every node is lowered first in topological order (float64, and bits for binary
