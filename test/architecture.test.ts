@@ -36,6 +36,8 @@ const edges = files.flatMap(importsOf)
 const coreTop = ['ndarray', 'errors', 'bind', 'budget', 'outputs'].map((f) => `src/interpreters/${f}.ts`)
 const isCore = (f: string): boolean => f.startsWith('src/interpreters/reference/') || coreTop.includes(f)
 const isDsl = (f: string): boolean => f.startsWith('src/dsl/')
+/** Infrastructure below every layer that carries no semantics: the worker-thread pool. */
+const isBase = (f: string): boolean => f.startsWith('src/threads/')
 
 /** The interpreters: each may import the DSL, the core and its own files, never a sibling. */
 const interpreters: Readonly<Record<string, (f: string) => boolean>> = {
@@ -65,6 +67,10 @@ describe('architecture: imports point downward (docs/architecture.md)', () => {
     expect(show(edges.filter((e) => isDsl(e.from) && !isDsl(e.to)))).toEqual([])
   })
 
+  it('law: src/threads (the worker pool) imports nothing else of src', () => {
+    expect(show(edges.filter((e) => isBase(e.from) && !isBase(e.to)))).toEqual([])
+  })
+
   it('law: the core imports only the DSL and the core', () => {
     expect(show(edges.filter((e) => isCore(e.from) && !isDsl(e.to) && !isCore(e.to)))).toEqual([])
   })
@@ -72,7 +78,7 @@ describe('architecture: imports point downward (docs/architecture.md)', () => {
   it('law: an interpreter imports only the DSL, the core and its own files (never a sibling)', () => {
     const bad = edges.filter((e) => {
       const from = interpreterOf(e.from)
-      if (from === undefined || isDsl(e.to) || isCore(e.to) || isAllowed(e)) return false
+      if (from === undefined || isDsl(e.to) || isCore(e.to) || isBase(e.to) || isAllowed(e)) return false
       return interpreterOf(e.to) !== from
     })
     expect(show(bad)).toEqual([])

@@ -9,11 +9,12 @@
  * (`floatProducts`) is left to the reference path with the training kernels, which is faster
  * there. Where the compiled path cannot serve, the caller falls back to the reference path and is
  * told why:
- * - the compiler fails (no WebAssembly here, a rejected module): both predictors;
- * - a sampled pass draws its activations by index within one run, so the ensemble is compiled
- *   only when the whole set fits in one run (`ENSEMBLE_BYTES` of per-example buffers); a chunked
- *   sampled run would need the draws of rows start.. of a larger batch, which the compiled
- *   kernels do not take yet.
+ * - the compiler fails (no WebAssembly here, a rejected module): both predictors.
+ *
+ * Both run in chunks of rows with bounded memory. A sampled chunk is run with `offset` = the index
+ * of its first row (`run(feed, key, { offset })`), so its activations draw the indices the whole
+ * set would draw in one batch, and the weights are drawn once per pass as always: any chunking
+ * gives the same bits.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Loss, Network } from '../dsl/node.js'
@@ -29,16 +30,19 @@ import type { Feed, NDArray } from '../interpreters/ndarray.js'
 // ---------------------------------------------------------------------------------------------
 // Model
 
-/** Rows per compiled mode run (any size gives the same bits; the conv preset takes 386 kB a row, so about 50 MB). */
+/** Rows per compiled mode run (any size gives the same bits; the conv preset's mode network takes about 23 kB a row, so about 3 MB). */
 export const COMPILED_CHUNK = 128
 
-/** Default memory a one-run compiled ensemble may take (beyond it: the reference path). */
+/** Default memory of one compiled ensemble run (its rows per run follow from it). */
 export const ENSEMBLE_BYTES = 256 * 2 ** 20
 
 /** A compiled program computing a loss head's logits, in one mode. */
 export interface LogitsProgram {
-  /** The logits of these rows (a sampled pass with `key` in sample mode). */
-  readonly logits: (feed: Feed, key?: Key) => E.Either<RunError, NDArray>
+  /**
+   * The logits of these rows (a sampled pass with `key` in sample mode, drawing as rows
+   * offset.. of the whole set).
+   */
+  readonly logits: (feed: Feed, key?: Key, offset?: number) => E.Either<RunError, NDArray>
   /** Bytes of per-example buffers per row. */
   readonly bytesPerRow: number
   /**
@@ -76,14 +80,16 @@ export const compiledLogits = (net: Checked<Network>, l: Loss, mode: 'mode' | 's
   if (E.isLeft(c)) return E.left(drawCompileError(c.left))
   const program = c.right
   return E.right({
-    logits: (feed, key) => E.map((out: Readonly<Record<string, NDArray>>) => out['logits']!)(program.run(feed, key)),
+    logits: (feed, key, offset) => E.map((out: Readonly<Record<string, NDArray>>) => out['logits']!)(program.run(feed, key, { offset: offset ?? 0 })),
     bytesPerRow: bytesPerRow(program),
     floatProducts: floatProducts(program),
   })
 }
 
 /**
- * Whether a one-run compiled ensemble over `rows` examples stays within `budget` bytes.
- * @example fitsOneRun(program, 10_000, ENSEMBLE_BYTES) // true for a 784→512→512→10 MLP (about 16 kB a row)
+ * Rows per compiled ensemble run: as many of the `rows` as `budget` bytes of per-example buffers
+ * hold (at least one). Large runs draw the per-pass weights fewer times.
+ * @example ensembleChunk(program, 10_000, ENSEMBLE_BYTES) // 10 000 for a 784→512→512→10 MLP (about 16 kB a row)
  */
-export const fitsOneRun = (p: LogitsProgram, rows: number, budget: number): boolean => p.bytesPerRow * rows <= budget
+export const ensembleChunk = (p: LogitsProgram, rows: number, budget: number): number =>
+  Math.max(1, Math.min(rows, Math.floor(budget / Math.max(1, p.bytesPerRow))))

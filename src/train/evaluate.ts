@@ -34,7 +34,7 @@ import { evaluate } from '../interpreters/reference/forward.js'
 import type { Kernels } from '../interpreters/reference/ops.js'
 import { lossPerExample, predictive } from '../interpreters/reference/ops.js'
 import type { LogitsProgram } from './evaluate-compiled.js'
-import { COMPILED_CHUNK, ENSEMBLE_BYTES, compiledLogits, fitsOneRun } from './evaluate-compiled.js'
+import { COMPILED_CHUNK, ENSEMBLE_BYTES, compiledLogits, ensembleChunk } from './evaluate-compiled.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -83,8 +83,8 @@ export interface EvaluateOptions {
    */
   readonly interpreter?: EvaluationInterpreter
   /**
-   * Memory a compiled ensemble may take in its one run over the whole set (default 256 MB; a
-   * larger set's ensemble runs on the reference path).
+   * Memory of one compiled ensemble run (default 256 MB): a larger set runs in chunks of rows,
+   * with the same bits (evaluate-compiled.ts).
    */
   readonly compiledBytes?: number
   /** Told, in one sentence, when a predictor falls back from the compiled to the reference path. */
@@ -165,11 +165,7 @@ const compiledSource = (net: Checked<Network>, l: Loss, data: Dataset, which: 'm
   // A choice, not a failure: no note (docs/training.md, Evaluation, says when it is made).
   if (opts.interpreter !== 'compiled' && program.right.floatProducts) return undefined
   if (which === 'mode') return { program: program.right, chunk: COMPILED_CHUNK }
-  const budget = opts.compiledBytes ?? ENSEMBLE_BYTES
-  if (fitsOneRun(program.right, data.size, budget)) return { program: program.right, chunk: data.size }
-  const mb = (bytes: number): string => `${Math.ceil(bytes / 2 ** 20)} MB`
-  opts.onNote?.(`evaluation: the ensemble runs on the reference interpreter (${data.size} examples need ${mb(program.right.bytesPerRow * data.size)} in one compiled run, over its ${mb(budget)}; compiled sampled runs cannot yet be chunked)`)
-  return undefined
+  return { program: program.right, chunk: ensembleChunk(program.right, data.size, opts.compiledBytes ?? ENSEMBLE_BYTES) }
 }
 
 /**
@@ -254,7 +250,7 @@ export const evaluateSet = (net: Checked<Network>, data: Dataset, opts: Evaluate
     for (let j = 0; j < opts.members; j++) {
       const pass = passKey(opts.key, j)
       let logits: NDArray
-      const out = ensSource === undefined ? undefined : compiledOr(ensSource.program.logits(feed, pass), 'ensemble')
+      const out = ensSource === undefined ? undefined : compiledOr(ensSource.program.logits(feed, pass, start), 'ensemble')
       if (out === undefined) logits = reference(feed, rows, chunkRule(pass, start, rows)).values.get(l.logits)!
       else {
         if (E.isLeft(out)) return out

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { initParams, input, key, mlp, typecheck } from 'sbnkit/dsl'
-import { compile, packBits } from 'sbnkit/interpreters'
+import { compile, packBits, sliceFeed } from 'sbnkit/interpreters'
 import { describe, expect, it } from 'vitest'
 
 const doc = readFileSync(new URL('../../docs/compiled.md', import.meta.url), 'utf8')
@@ -35,6 +35,32 @@ describe('docs/compiled.md examples', () => {
     expect(body).toBe(region('infer').trim())
     const mine = new Set(importsOf(self))
     for (const i of importsOf(block).filter((i) => !i.startsWith('* as'))) expect(mine, i).toContain(i)
+  })
+
+  it('example offset is the code tested here, with the same imports', () => {
+    const block = docBlock('offset')
+    const body = block.split('\n').filter((l) => !l.startsWith('import ')).join('\n').trim()
+    expect(body).toBe(region('offset').trim())
+    const mine = new Set(importsOf(self))
+    for (const i of importsOf(block).filter((i) => !i.startsWith('* as'))) expect(mine, i).toContain(i)
+  })
+
+  it('offset: a chunk run from its offset gives the rows of the whole run, bit for bit', () => {
+    // example: offset
+    const output = mlp({ hidden: [8], outputs: 2 })(input('x', ['batch', 4]))
+    const net = typecheck({ outputs: { output }, params: initParams({ output }, key(0)) })
+    if (E.isLeft(net)) throw new Error('typecheck')
+    const c = compile(net.right, { backend: 'wasm', mode: 'sample' })
+    if (E.isLeft(c)) throw new Error('compile')
+    const feed = { x: { shape: [6, 4], data: Float64Array.from({ length: 24 }, (_, i) => Math.sin(i)) } }
+    const whole = c.right.run(feed, key(7))                              // rows 0–5 at once
+    const tail = c.right.run(sliceFeed(feed, 4, 6), key(7), { offset: 4 }) // rows 4–5 alone
+    // tail's outputs are the last two rows of whole's, bit for bit
+    // end example
+    if (E.isLeft(whole) || E.isLeft(tail)) throw new Error('run')
+    expect(Array.from(tail.right['output']!.data)).toEqual(Array.from(whole.right['output']!.data.slice(8)))
+    const head = c.right.run(sliceFeed(feed, 4, 6), key(7))
+    expect(E.isRight(head) && Array.from(head.right['output']!.data)).not.toEqual(Array.from(whole.right['output']!.data.slice(8)))
   })
 
   it('infer: uint8 pixels in, class indices into a reused buffer; packBits', () => {

@@ -9,7 +9,7 @@ import type { Key } from '../../dsl/random.js'
 import type { RunError } from '../errors.js'
 import type { Feed } from '../ndarray.js'
 import { batchSize } from '../ndarray.js'
-import type { Compiled } from './index.js'
+import type { Compiled } from './compiled.js'
 import { describeStep } from './plan.js'
 
 export interface Spread {

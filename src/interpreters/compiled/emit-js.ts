@@ -19,6 +19,7 @@ export const jsRules: JsRules = {
   BinaryHead: undefined,
   PackSign: undefined,
   Unpack: undefined,
+  RealConv: undefined,
   PadBits: undefined,
   PoolOr: undefined,
   BinaryConv: binaryConvJs,

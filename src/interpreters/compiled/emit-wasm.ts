@@ -13,6 +13,7 @@ import { packSign, realDense, unpack } from './kernels-wasm/pack.js'
 import { packPlanes } from './kernels-wasm/planes.js'
 import { fillRandom } from './kernels-wasm/random.js'
 import { packPm1, stageBytes } from './kernels-wasm/entry.js'
+import { realConv } from './kernels-wasm/realconv.js'
 
 export type WasmRules = { readonly [K in KernelTag]: ((k: KernelOf<K>) => WasmFunction) | undefined }
 
@@ -26,6 +27,7 @@ export const wasmRules: WasmRules = {
   BinaryHead: binaryHead,
   PackSign: packSign,
   Unpack: unpack,
+  RealConv: realConv,
   PadBits: padBits,
   PoolOr: poolOr,
   BinaryConv: binaryConv,

@@ -25,7 +25,9 @@ const alignUp = (b: number): number => Math.ceil(b / 64) * 64
 /** Addresses of every buffer for `rows` examples, and the bytes needed. */
 export const placeBuffers = (plan: Plan, rows: number): { readonly addr: Int32Array; readonly total: number } => {
   const addr = new Int32Array(plan.buffers.length)
-  let at = 0
+  // From 64, not 0: a `FillRandom` starting at an odd draw writes its block's first word at
+  // out − 4, so every buffer has bytes before it (the slack of the one before, or these).
+  let at = 64
   for (const b of plan.buffers)
     if (!b.perExample) {
       addr[b.id] = at
@@ -40,6 +42,18 @@ export const placeBuffers = (plan: Plan, rows: number): { readonly addr: Int32Ar
   return { addr, total: at }
 }
 
+/**
+ * The start arguments of a `FillRandom` kernel: the first draw's block (a uint32 counter, as an
+ * i32) and whether the first draw is the block's second word. Per-example draws of rows
+ * offset.. start at offset × count; weights (drawn once per pass) at 0.
+ */
+export const drawStart = (k: Kernel, offset: number, rows: number): [number, number] => {
+  if (k._tag !== 'FillRandom' || !k.perExample || offset === 0) return [0, 0]
+  const start = offset * k.count
+  if (Math.ceil((start + rows * k.count) / 2) > 2 ** 32) throw new RangeError(`site ${k.site}: draws past 2^33 (rows from ${offset})`)
+  return [(start / 2) | 0, start % 2]
+}
+
 /** All kernels of a plan in execution order (a choice's test, then its branches). */
 export const kernelsOf = (steps: readonly Step[]): Kernel[] =>
   steps.flatMap((s) => (s._tag === 'Kernel' ? [s.kernel] : s._tag === 'Choice' ? [s.test, ...kernelsOf(s.then), ...kernelsOf(s.otherwise)] : []))
@@ -50,10 +64,13 @@ export interface Executor {
   readonly load: (feed: Feed, rows: number) => void
   /** Places buffers for `rows` examples (and writes the static ones once), without any input. */
   readonly prepare: (rows: number) => void
-  /** Runs every step once with the given pass key (ignored by the mode network). */
-  readonly pass: (key: Key | undefined) => void
+  /**
+   * Runs every step once with the given pass key (ignored by the mode network); `offset` is the
+   * index of row 0 in the whole set whose draws this pass reproduces (default 0, see StepEnv).
+   */
+  readonly pass: (key: Key | undefined, offset?: number) => void
   /** Runs the given steps (the plan's, some replaced, see infer.ts) once with the pass key. */
-  readonly passSteps: (steps: readonly Step[], key: Key | undefined) => void
+  readonly passSteps: (steps: readonly Step[], key: Key | undefined, offset?: number) => void
   /** Runs a kernel of the machine that is not in the plan (an entry kernel) on the current rows. */
   readonly call: (k: Kernel) => number | void
   /** The byte address of a buffer for the current rows. */
@@ -84,11 +101,12 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
   let rows = 0
   let addr: Int32Array = new Int32Array(0)
   let staticWritten = false
-  const env = (key: Key | undefined): StepEnv => {
+  const env = (key: Key | undefined, offset = 0): StepEnv => {
     const keys = new Map<SiteId, Key>()
     return {
       views: machine.views(),
       rows,
+      offset,
       addr: (b) => addr[b]!,
       siteKey: (site) => {
         if (key === undefined) throw new Error('our bug: a sampling step ran without a pass key')
@@ -104,7 +122,7 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
     const site = siteOf(k)
     if (site !== undefined) {
       const sk = e.siteKey(site)
-      args.push(sk[0] | 0, sk[1] | 0)
+      args.push(sk[0] | 0, sk[1] | 0, ...drawStart(k, e.offset, rows))
     }
     return fn(rows, ...args)
   }
@@ -188,8 +206,8 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
       for (const slot of plan.inputs) v.f64.set(feed[slot.name]!.data, addr[slot.buffer]! / 8)
     },
     prepare,
-    pass: (key) => runSteps(plan.steps, machine.kernels(), env(key)),
-    passSteps: (steps, key) => runSteps(steps, machine.kernels(), env(key)),
+    pass: (key, offset) => runSteps(plan.steps, machine.kernels(), env(key, offset)),
+    passSteps: (steps, key, offset) => runSteps(steps, machine.kernels(), env(key, offset)),
     call: (k) => call(machine.kernels(), k, env(undefined)),
     addr: (b) => addr[b]!,
     views: () => machine.views(),

@@ -21,10 +21,7 @@ import type { RuleEnv } from '../reference/rules.js'
 import { batchNormStats, forwardRule } from '../reference/rules.js'
 import { binarizeInto } from '../reference/sampling.js'
 import { addInto, batchNormInto, conv2dInto, poolInto } from './float-steps.js'
-import type { UnitFn } from './epilogue.js'
 import type { StepEnv } from './plan.js'
-import { packRows } from './layout.js'
-import type { WordBits } from './layout.js'
 
 /** Where a float64 tensor lives: its buffer and its symbolic shape. */
 export interface F64Loc {
@@ -92,25 +89,3 @@ const binarized = (env: StepEnv, b: Binarize, input: NDArray, sampling: boolean)
 /** The site key of a sampled stochastic unit; none (sign) in the mode network or for noise `none`. */
 const keyOf = (env: StepEnv, noise: Noise, site: SiteId, sampling: boolean): Key | undefined =>
   sampling && noise.family !== 'none' ? env.siteKey(site) : undefined
-
-/**
- * The unfused epilogue: pre-activations a_j(dot) from a float64 dot product [rows, N], the
- * binarize rule (sign, or sampling at `site`), packed into the rows of `bits`.
- */
-export const epilogueStep = (
-  units: readonly UnitFn[],
-  dot: F64Loc,
-  bitsBuffer: number,
-  noise: Noise,
-  site: SiteId,
-  sampling: boolean,
-  wordBits: WordBits,
-) =>
-  (env: StepEnv): void => {
-    const d = read(env, dot).data
-    const n = units.length
-    const pre = new Float64Array(d.length)
-    for (let i = 0; i < d.length; i++) pre[i] = units[i % n]!(d[i]!)
-    const signs = binarizeInto(noise, pre, keyOf(env, noise, site, sampling), new Float64Array(d.length))
-    packRows(signs, env.rows, n, wordBits, env.views.i32, env.addr(bitsBuffer) / 4)
-  }

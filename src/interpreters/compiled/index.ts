@@ -12,27 +12,20 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Network } from '../../dsl/node.js'
-import type { Key } from '../../dsl/random.js'
 import { topoOrder } from '../../dsl/fold.js'
-import { bind } from '../bind.js'
-import type { RunError } from '../errors.js'
-import type { Feed, NDArray } from '../ndarray.js'
 import { selectOutputs } from '../outputs.js'
 import { entriesOf } from './entries.js'
 import type { Kernel } from './kernels.js'
-import type { Infer } from './infer.js'
 import { makeInfer } from './infer.js'
 import { makePasses } from './passes.js'
 import type { ThreadPool } from '../../threads/pool.js'
 import { startPool } from '../../threads/pool.js'
 import type { UnitPart } from './threads/units.js'
 import { unitParts } from './threads/units.js'
-import type { Executor } from './execute.js'
 import { executor, kernelsOf } from './execute.js'
 import { lower } from './lower.js'
-import type { Artifact, BackendName, CompileError } from './machine.js'
+import type { CompileError } from './machine.js'
 import { build, wordBitsOf } from './machine.js'
-import type { Plan } from './plan.js'
 import { describeStep } from './plan.js'
 import { withOutput } from '../../dsl/rewrite.js'
 
@@ -46,64 +39,10 @@ export type { PackedBits } from './packed.js'
 export { packBits, unpackBits } from './packed.js'
 export type { BenchOptions, BenchReport, Spread } from './bench.js'
 
-export type CompiledMode = 'mode' | 'sample' | 'ensemble'
+import type { Compiled, CompileOptions } from './compiled.js'
+import { makeRun } from './run.js'
 
-export interface CompileOptions {
-  readonly backend: BackendName
-  /**
-   * `mode`: the deterministic network (every binarize is sign). `sample`: one stochastic pass
-   * per run, drawn with the run's key exactly like the Monte Carlo interpreter. `ensemble`: the
-   * mean over `samples` passes with pass keys foldIn(key, j).
-   */
-  readonly mode: CompiledMode
-  /** Ensemble size (default 16). */
-  readonly samples?: number
-  /**
-   * The outputs to compute (default: all). A run then needs only the inputs they read:
-   * `compile(net, { …, outputs: ['output'] }).run({ x })` predicts without labels.
-   */
-  readonly outputs?: readonly string[]
-  /**
-   * Threads to run on (default 1): batches are split across `threads − 1` worker threads and the
-   * calling one, over a shared memory (WebAssembly back end, Node ≥ 20.16), with the same bits.
-   */
-  readonly threads?: number
-}
-
-export interface Compiled {
-  readonly backend: BackendName
-  readonly mode: CompiledMode
-  readonly plan: Plan
-  /** Which implementation each kernel got, in `kernels` order. */
-  readonly kernels: readonly { readonly kernel: string; readonly via: BackendName }[]
-  /** The plan, one line per step: kernels and the fallbacks with their reasons. */
-  readonly describe: () => string[]
-  /** The generated module or source. */
-  readonly artifact: Artifact
-  /**
-   * Runs the network on a feed. `key` is the pass key in `sample` mode and the run key in
-   * `ensemble` mode (ignored in `mode`). Outputs are float64 NDArrays by output name; in
-   * `ensemble` mode they are means over the samples, plus `predictive` (the mean predictive
-   * distribution) when the network has a `loss` head.
-   */
-  readonly run: (feed: Feed, key?: Key) => E.Either<RunError, Readonly<Record<string, NDArray>>>
-  /**
-   * Runs the network on typed arrays (float32, int8 or uint8 values, or packed bits) with the
-   * outputs in the forms asked for (float64, float32, class indices, packed bits), optionally into
-   * caller buffers: the same bits as `run`, without float64 copies (infer.ts, docs/compiled.md).
-   */
-  readonly infer: Infer
-  /** The executor, for benchmarks that time single kernels (see bench.ts). */
-  readonly executor: Executor
-  /** Multiply-accumulates of one example's pass (products and convolutions, counted densely). */
-  readonly macsPerExample: number
-  /** Passes per run (the ensemble size, else 1). */
-  readonly samples: number
-  /** Threads a run uses (1: the calling thread only). */
-  readonly threads: number
-  /** Stops the worker threads (a no-op with one thread); the network cannot run afterwards. */
-  readonly close: () => void
-}
+export type { Compiled, CompiledMode, CompileOptions, RunOptions } from './compiled.js'
 
 /** MACs per example of every product and convolution reachable from the outputs. */
 const macsOf = (net: Network): number =>
@@ -151,7 +90,6 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
     : net
   const plan = lower(lowered, { sampling: opts.mode !== 'mode', wordBits: wordBitsOf(opts.backend), eightBit: opts.backend === 'wasm' ? 'bytes' : 'planes' })
   const all = kernelsOf(plan.steps)
-  const binaryInputs = [...new Set(topoOrder(Object.values(net.outputs)).flatMap((n) => (n._tag === 'Input' && n.type.dtype === 'binary' ? [n.name] : [])))]
   const entries = entriesOf(plan, opts.backend === 'wasm')
   const units = new Map<Kernel, readonly UnitPart[]>()
   if (threads > 1) for (const k of all) {
@@ -169,35 +107,7 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
     }
     const ex = executor(plan, machine, extraKernels, pool === undefined ? undefined : { pool, threads, units })
     const passes = makePasses({ plan, executor: ex, mode: opts.mode, samples, lossHead: extra && lossHead?._tag === 'Loss' ? lossHead : undefined })
-    const run = (feed: Feed, key?: Key): E.Either<RunError, Readonly<Record<string, NDArray>>> => {
-      const bound = bind(net, feed)
-      if (E.isLeft(bound)) return bound
-      // Binary inputs are packed as bits, which can only hold ±1 (the reference would multiply
-      // any value it is given, so anything else cannot be reproduced).
-      // v·v = 1 exactly for v = ±1 and for no other double (NaN included); one test instead of
-      // `v !== 1 && v !== -1`, whose first branch is a coin flip on random signs (4× slower).
-      for (const name of binaryInputs) {
-        const data = feed[name]!.data
-        for (let i = 0; i < data.length; i++) {
-          const v = data[i]!
-          if (v * v !== 1)
-            return E.left({ _tag: 'Unsupported', interpreter: 'compiled', what: `data.${name}[${i}] = ${v} for an input of dtype binary`, fix: 'feed ±1 values, or declare the input real' })
-        }
-      }
-      try {
-        ex.load(bound.right.feed, bound.right.batch)
-      } catch (err) {
-        if (!(err instanceof RangeError)) throw err
-        return E.left({ _tag: 'Unsupported', interpreter: 'compiled', what: `a batch of ${bound.right.batch} (${err.message})`, fix: 'run the data in smaller batches' })
-      }
-      if (opts.mode !== 'mode' && plan.sites.length > 0 && key === undefined)
-        return E.left({ _tag: 'InvalidOption', option: 'key', expected: `a PRNG key for ${opts.mode} mode`, found: 'none' })
-      const ran = passes.run(plan.steps, key)
-      if (E.isLeft(ran)) return ran
-      const result: Record<string, NDArray> = {}
-      for (const name of passes.names) result[name] = { shape: ran.right.shape(name), data: Float64Array.from(ran.right.values(name)) }
-      return E.right(result)
-    }
+    const run = makeRun({ net, plan, executor: ex, passes, mode: opts.mode })
     const infer = makeInfer({ net, plan, entries, executor: ex, passes, wordBits: wordBitsOf(opts.backend), ensemble: opts.mode === 'ensemble' })
     return E.right({
       backend: opts.backend,

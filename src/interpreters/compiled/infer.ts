@@ -38,6 +38,8 @@ export type InferOutput =
 export interface InferOptions {
   /** The pass key (`sample`) or run key (`ensemble`); ignored by the mode network. */
   readonly key?: Key
+  /** The index of the first row in a larger set whose draws this run reproduces (`run`'s `offset`). */
+  readonly offset?: number
   /** The outputs to return and their forms (default: every output as float64). */
   readonly outputs?: Readonly<Record<string, OutputForm>>
   /** Caller buffers to write outputs into (of the form's type and exact length). */
@@ -244,7 +246,16 @@ export const makeInfer = (c: InferContext): Infer => {
       steps = stepsFor(c.plan, skip, integer)
       stepsCache.set(signature, steps)
     }
-    const ran = c.passes.run(steps, opts.key)
+    const offset = opts.offset ?? 0
+    if (!(Number.isSafeInteger(offset) && offset >= 0))
+      return E.left({ _tag: 'InvalidOption', option: 'offset', expected: "an integer ≥ 0 (the index of the inputs' first row in the whole set)", found: String(offset) })
+    let ran: ReturnType<typeof c.passes.run>
+    try {
+      ran = c.passes.run(steps, opts.key, offset)
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err
+      return bad(err.message, 'number the draws of a smaller set')
+    }
     if (E.isLeft(ran)) return ran
     const result: Record<string, InferOutput> = {}
     for (const [name, form] of Object.entries(forms)) {

@@ -12,6 +12,7 @@ import { bytesPerExample, bytesRow, onesRow, planesBytes, planesSumOffset, rowWo
 import type { WordBits } from './layout.js'
 import type { Views } from './plan.js'
 import { packPm1Loop, stageBytesLoop } from './jitless-entry.js'
+import { realConvLoop } from './jitless-realconv.js'
 
 /** A kernel bound to a memory: (rows, ...buffer addresses, ...scalars) → result (PackPlanes) or nothing. */
 export type KernelFn = (rows: number, ...args: number[]) => number | void
@@ -238,7 +239,7 @@ export const jitlessRules: JitlessRules = {
           else i32.fill(0, d, d + ws)
         }
   },
-  PoolOr: (k, wb) => (views) => (rows, src, dst) => {
+  PoolOr: (k, wb) => (views) => (rows, src, dst, invert) => {
     const i32 = views.i32
     const ws = rowWords32(k.c, wb)
     for (let r = 0; r < rows; r++)
@@ -246,10 +247,12 @@ export const jitlessRules: JitlessRules = {
         for (let x = 0; x < k.wo; x++) {
           const d = dst! / 4 + ((r * k.ho + y) * k.wo + x) * ws
           for (let i = 0; i < ws; i++) {
+            // AND-pooled channels: ¬OR(¬x) (the padding bits of `invert` are zero).
+            const inv = invert === undefined ? 0 : i32[invert / 4 + i]!
             let v = 0
             for (let dy = 0; dy < k.kh; dy++)
-              for (let dx = 0; dx < k.kw; dx++) v |= i32[src! / 4 + ((r * k.h + y * k.sh + dy) * k.w + x * k.sw + dx) * ws + i]!
-            i32[d + i] = v
+              for (let dx = 0; dx < k.kw; dx++) v |= i32[src! / 4 + ((r * k.h + y * k.sh + dy) * k.w + x * k.sw + dx) * ws + i]! ^ inv
+            i32[d + i] = v ^ inv
           }
         }
   },
@@ -284,10 +287,11 @@ export const jitlessRules: JitlessRules = {
           }
     }
   },
+  RealConv: realConvLoop,
   PackPm1: packPm1Loop,
   StageBytes: stageBytesLoop,
-  FillRandom: (k) => (views) => (rows, out, k0, k1) => {
+  FillRandom: (k) => (views) => (rows, out, k0, k1, first, odd) => {
     const count = k.perExample ? rows * k.count : k.count
-    fillBits(keyOfWords(k0!, k1!), 0, views.u32.subarray(out! / 4, out! / 4 + count))
+    fillBits(keyOfWords(k0!, k1!), 2 * (first! >>> 0) + odd!, views.u32.subarray(out! / 4, out! / 4 + count))
   },
 }

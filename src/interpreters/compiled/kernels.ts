@@ -145,6 +145,39 @@ export interface ByteDense {
 }
 
 /**
+ * A real-input convolution with ±1 weights, each output the reference's own float64 sum
+ * 0 + Σ w·x over the taps in (channel, dy, dx) order, the pad value outside the image (so the
+ * same bits whatever the inputs), then a float sign epilogue: bit j is set iff
+ * lo_j ≤ v ≤ hi_j (`thresholds`: per pair of channels, the two lo then the two hi as float64; see
+ * epilogue-float.ts). Input float64 NCHW; `grid` a per-example float64 scratch [c, hp, wp] that
+ * the kernel fills with the padded image (unused without padding); `w` per pair of channels and
+ * tap the two weights as float64 (0 for the lane past an odd o). Output channels-last bits.
+ */
+export interface RealConv {
+  readonly _tag: 'RealConv'
+  readonly label: string
+  readonly x: number
+  readonly grid: number
+  readonly w: number
+  readonly thresholds: number
+  readonly out: number
+  readonly c: number
+  /** Image height and width. */
+  readonly ih: number
+  readonly iw: number
+  readonly o: number
+  readonly kh: number
+  readonly kw: number
+  readonly sh: number
+  readonly sw: number
+  readonly ph: number
+  readonly pw: number
+  readonly ho: number
+  readonly wo: number
+  readonly pad: number
+}
+
+/**
  * Binary activations × a real head: out[r, j] = Σ_k (x_k ? W[k, j] : −W[k, j]), k ascending (the
  * reference's order, so bit-exact). `order` (an i32 buffer) maps input k to its bit position in
  * the row, for flattened channels-last inputs; absent means identity.
@@ -245,13 +278,16 @@ export interface BinaryConv {
 
 /**
  * Max-pooling of a binary map over channels-last rows: max of ±1 values is +1 iff any is +1, so
- * each output row is the OR of the window's input rows (padding bits stay zero).
+ * each output row is the OR of the window's input rows (padding bits stay zero). With `invert`
+ * (a static row of c bits), the channels whose bit is set are pooled by AND instead (min of ±1),
+ * as ¬OR(¬x): the sign of a non-increasing function of a max (see lower-pool.ts).
  */
 export interface PoolOr {
   readonly _tag: 'PoolOr'
   readonly label: string
   readonly src: number
   readonly dst: number
+  readonly invert?: number
   readonly c: number
   readonly h: number
   readonly w: number
@@ -291,7 +327,7 @@ export interface StageBytes {
   readonly k: number
 }
 
-export type Kernel = PackPm1 | StageBytes | PoolOr | BinaryDense | RealDense | PackPlanes | PlaneDense | PackBytes | ByteDense | BinaryHead | PackSign | Unpack | FillRandom | PadBits | BinaryConv
+export type Kernel = PackPm1 | StageBytes | RealConv | PoolOr | BinaryDense | RealDense | PackPlanes | PlaneDense | PackBytes | ByteDense | BinaryHead | PackSign | Unpack | FillRandom | PadBits | BinaryConv
 
 export type KernelTag = Kernel['_tag']
 export type KernelOf<K extends KernelTag> = Extract<Kernel, { readonly _tag: K }>
@@ -325,9 +361,12 @@ export const buffersOf = (k: Kernel): number[] => {
       return [k.src, k.dst]
     case 'StageBytes':
       return [k.src, k.bytes]
+    case 'RealConv':
+      return [k.x, k.grid, k.w, k.thresholds, k.out]
     case 'PadBits':
-    case 'PoolOr':
       return [k.src, k.dst]
+    case 'PoolOr':
+      return k.invert === undefined ? [k.src, k.dst] : [k.src, k.dst, k.invert]
     case 'BinaryConv':
       return [k.x, k.w, k.out, ...(k.mask === undefined ? [] : [k.mask.mask, k.mask.valid]), ...epilogueBuffers(k.epilogue)]
   }

@@ -176,3 +176,39 @@ export const packByteMasks = (w: ArrayLike<number>, k: number, n: number): Int32
   for (let j = 0; j < n; j++) for (let i = 0; i < k; i++) if (w[i * n + j]! >= 0) bytes[j * row + i] = 0xff
   return new Int32Array(bytes.buffer)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Zero padding of a binary convolution (a pad value 0 is neither bit)
+
+/**
+ * The padding mask of a zero-padded binary convolution: a grid [h + 2ph, w + 2pw] of rows of c
+ * bits, all ones inside the input and zero on the border; ANDed into x XOR w it drops the taps
+ * that fall on the padding.
+ */
+export const paddingMaskGrid = (c: number, h: number, w: number, ph: number, pw: number, wordBits: WordBits): Int32Array => {
+  const stride = rowWords32(c, wordBits)
+  const wp = w + 2 * pw
+  const ones = onesRow(c, wordBits)
+  const grid = new Int32Array((h + 2 * ph) * wp * stride)
+  for (let y = ph; y < ph + h; y++) for (let x = pw; x < pw + w; x++) grid.set(ones, (y * wp + x) * stride)
+  return grid
+}
+
+/** Per output position of a zero-padded convolution, how many real input bits its window sees. */
+export const validCounts = (
+  g: { readonly c: number; readonly h: number; readonly w: number; readonly kh: number; readonly kw: number; readonly sh: number; readonly sw: number; readonly ph: number; readonly pw: number; readonly ho: number; readonly wo: number },
+): Int32Array => {
+  const valid = new Int32Array(g.ho * g.wo)
+  for (let y = 0; y < g.ho; y++)
+    for (let x = 0; x < g.wo; x++) {
+      let n = 0
+      for (let dy = 0; dy < g.kh; dy++)
+        for (let dx = 0; dx < g.kw; dx++) {
+          const iy = y * g.sh + dy - g.ph
+          const ix = x * g.sw + dx - g.pw
+          if (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) n += g.c
+        }
+      valid[y * g.wo + x] = n
+    }
+  return valid
+}

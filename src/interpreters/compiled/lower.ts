@@ -14,7 +14,7 @@
  * - Unfused binary × binary products write their exact dot product as float64.
  * - Everything else is a generic step, named in the plan with its reason.
  */
-import type { Binarize, Checked, Conv2d, Network, Node, SiteId } from '../../dsl/node.js'
+import type { Binarize, Checked, Network, Node, SiteId } from '../../dsl/node.js'
 import { children } from '../../dsl/node.js'
 import { isStochastic } from '../../dsl/noise.js'
 import { sizeOf } from '../../dsl/shape.js'
@@ -25,36 +25,22 @@ import type { SampleTables, SignTables } from './epilogue.js'
 import { DOT_LIMIT, sampleTables, signTables } from './epilogue.js'
 import { fusableChain } from './fusion.js'
 import type { F64Loc } from './generic.js'
-import { epilogueStep, genericStep } from './generic.js'
-import type { BinaryConv, BufferKind, BufferSpec, Epilogue, Geometry, Kernel } from './kernels.js'
-import { bytesPerExample, bytesRow, flattenOrder, onesRow, packByteMasks, planesBytes, rowBytes, rowWords32 } from './layout.js'
-import type { Emit, WeightSource } from './weights.js'
-import { packedConvWeights, packedDenseWeights } from './weights.js'
-import type { WordBits } from './layout.js'
+import { genericStep } from './generic.js'
+import { binarizeStep, epilogueStep } from './sampling-steps.js'
+import type { BufferSpec, Epilogue, Kernel } from './kernels.js'
+import { rowBytes } from './layout.js'
+import { eightBitKernels } from './lower-bytes.js'
+import type { BitsLoc, LowerCtx, LowerOptions } from './lower-context.js'
+import { allocator } from './lower-context.js'
+import { convBits } from './lower-conv.js'
+import type { F64Ctx } from './lower-rules.js'
+import { bitsRule, f64Rule } from './lower-rules.js'
+import { pooledSignBits } from './lower-pool.js'
+import type { WeightSource } from './weights.js'
+import { packedDenseWeights } from './weights.js'
 import type { InputSlot, OutputSlot, Plan, Step } from './plan.js'
 
-export interface LowerOptions {
-  /** Sampling (the `sample` and `ensemble` modes) or the deterministic mode network. */
-  readonly sampling: boolean
-  readonly wordBits: WordBits
-  /**
-   * How a real first layer on 8-bit inputs is computed: as eight bit-planes (popcounts), or as
-   * bytes with SIMD masked sums (the WebAssembly back end, for constant weights).
-   */
-  readonly eightBit: 'planes' | 'bytes'
-}
-
-/** Where a packed binary tensor lives. */
-interface BitsLoc {
-  readonly buffer: number
-  readonly geometry: Geometry
-  /** Bits per packed row (≥ features; a flattened channels-last row has gaps). */
-  readonly width: number
-  /** For flattened channels-last rows: the bit position of each logical feature. */
-  readonly order?: { readonly map: Int32Array; readonly buffer: number }
-}
-
-const align = (bytes: number): number => Math.ceil(bytes / 64) * 64
+export type { LowerOptions } from './lower-context.js'
 
 /** Lowers a checked network for one back end's word size. */
 export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
@@ -67,11 +53,7 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
   const index = new Map(order.map((n, i) => [n, i]))
   const label = (n: Node): string => n.label ?? (n._tag === 'Binarize' ? n.site : `${n._tag.toLowerCase()}${index.get(n) ?? ''}`)
 
-  const buffer = (name: string, kind: BufferKind, perExample: boolean, bytes: number, init?: Int32Array | Float64Array): number => {
-    const id = buffers.length
-    buffers.push({ id, label: name, kind, perExample, bytes: align(bytes), stride: bytes, ...(init === undefined ? {} : { init }) })
-    return id
-  }
+  const buffer = allocator(buffers)
 
   // Constants: nodes whose value is fixed at compile time in this mode.
   const constant = new Map<Node, boolean>()
@@ -97,7 +79,8 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
   const generic = (n: Node, why: string): F64Loc => {
     const kids = children(n).map(([, c]) => f64(c))
     const out: F64Loc = { buffer: buffer(`${label(n)} f64`, 'f64', n.type.shape[0] === 'batch', 8 * sizeOf(n.type.shape)), shape: n.type.shape }
-    const run = genericStep(n, kids, out, opts.sampling)
+    // A binarize draws by its own step, which numbers per-example draws from the run's offset.
+    const run = n._tag === 'Binarize' ? binarizeStep(n, kids[0]!, out, opts.sampling) : genericStep(n, kids, out, opts.sampling)
     if (run !== undefined) steps.push({ _tag: 'Generic', label: `${n._tag} ${label(n)}`, reason: why, reads: kids.map((k) => k.buffer), run })
     if (n._tag === 'Binarize' && opts.sampling && isStochastic(n.noise)) sites.add(n.site)
     return out
@@ -114,17 +97,6 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     return undefined
   }
 
-  const emit: Emit = {
-    buffer,
-    step: (st) => steps.push(st),
-    site: (site) => sites.add(site),
-    wordBits: wb,
-  }
-  const denseWeights = (ws: WeightSource, name: string, k: number, n: number, width: number, map?: Int32Array): number =>
-    packedDenseWeights(emit, ws, name, k, n, width, map)
-  const convWeights = (ws: WeightSource, name: string, o: number, c: number, kh: number, kw: number): number =>
-    packedConvWeights(emit, ws, name, o, c, kh, kw)
-
   /** The fused epilogue's tables as buffers; `draws` is the per-example uint32 buffer of a sampled one. */
   const epilogueOf = (tables: SignTables | SampleTables, name: string, b: Binarize, units: number): Epilogue => {
     if (tables.kind === 'sign') return { kind: 'sign', thresholds: buffer(`${name} thresholds`, 'i32', false, 4 * tables.thresholds.length, tables.thresholds) }
@@ -139,76 +111,6 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     }
   }
 
-  /**
-   * A binary convolution's kernel (without output and epilogue): the input packed channels-last,
-   * padded into a larger grid when the convolution pads (±1: the pad's bits; 0: zeros and a mask).
-   */
-  const convSetup = (p: Conv2d): { readonly kernel: Omit<BinaryConv, 'out' | 'epilogue' | 'label'>; readonly c: number; readonly kh: number; readonly kw: number; readonly o: number; readonly ho: number; readonly wo: number } | string => {
-    const x = p.input
-    if (x.type.dtype !== 'binary' || x.type.shape[0] !== 'batch') return 'the convolution input is not a per-example binary tensor'
-    if (p.padValue !== 1 && p.padValue !== -1 && p.padValue !== 0) return `a padding value of ${p.padValue} is neither ±1 nor 0`
-    const ws = weightSource(p.kernel)
-    if (ws === undefined) return 'the kernel is neither constant nor a binarized constant'
-    const [, c, h, w] = x.type.shape as [unknown, number, number, number]
-    const [o, , kh, kw] = p.kernel.type.shape as [number, number, number, number]
-    const [, , ho, wo] = p.type.shape as [unknown, number, number, number]
-    const [ph, pw] = p.padding
-    const name = label(p)
-    const xb = bits(x)
-    let input = xb.buffer
-    const hp = h + 2 * ph
-    const wp = w + 2 * pw
-    let mask: BinaryConv['mask']
-    if (ph > 0 || pw > 0) {
-      input = buffer(`${name} padded input`, 'bits', true, hp * wp * rowBytes(c, wb))
-      steps.push({ _tag: 'Kernel', kernel: { _tag: 'PadBits', label: name, src: xb.buffer, dst: input, c, h, w, ph, pw, ones: p.padValue === 1 } })
-      if (p.padValue === 0) {
-        const stride = rowWords32(c, wb)
-        const ones = onesRow(c, wb)
-        const grid = new Int32Array(hp * wp * stride)
-        for (let y = ph; y < ph + h; y++) for (let xx = pw; xx < pw + w; xx++) grid.set(ones, (y * wp + xx) * stride)
-        const valid = new Int32Array(ho * wo)
-        for (let y = 0; y < ho; y++)
-          for (let xx = 0; xx < wo; xx++) {
-            let n = 0
-            for (let dy = 0; dy < kh; dy++)
-              for (let dx = 0; dx < kw; dx++) {
-                const iy = y * p.stride[0] + dy - ph
-                const ix = xx * p.stride[1] + dx - pw
-                if (iy >= 0 && iy < h && ix >= 0 && ix < w) n += c
-              }
-            valid[y * wo + xx] = n
-          }
-        mask = {
-          mask: buffer(`${name} padding mask`, 'bits', false, 4 * grid.length, grid),
-          valid: buffer(`${name} valid inputs`, 'i32', false, 4 * valid.length, valid),
-        }
-      }
-    }
-    const kernel = {
-      _tag: 'BinaryConv' as const, x: input, w: convWeights(ws, name, o, c, kh, kw), c, hp, wp, o, kh, kw,
-      sh: p.stride[0], sw: p.stride[1], ho, wo, ...(mask === undefined ? {} : { mask }),
-    }
-    return { kernel, c, kh, kw, o, ho, wo }
-  }
-
-  /** The 8-bit-input kernels: a packing test and the product (bit-planes, or bytes with masks). */
-  const eightBitKernels = (ws: WeightSource, name: string, x: number, k: number, n: number, out: number, epilogue: Epilogue, bitWeights: number): { readonly test: Kernel; readonly product: Kernel } => {
-    if (opts.eightBit === 'bytes' && ws.kind === 'static') {
-      const bytes = buffer(`${name} input bytes`, 'bits', true, bytesPerExample(k))
-      const w = buffer(`${name} weight masks`, 'bits', false, n * bytesRow(k), packByteMasks(ws.values, k, n))
-      return {
-        test: { _tag: 'PackBytes', label: name, x, bytes, k },
-        product: { _tag: 'ByteDense', label: name, bytes, w, out, k, n, epilogue },
-      }
-    }
-    const planes = buffer(`${name} input planes`, 'bits', true, planesBytes(k, wb))
-    return {
-      test: { _tag: 'PackPlanes', label: name, x, planes, k },
-      product: { _tag: 'PlaneDense', label: name, planes, w: bitWeights, out, k, n, epilogue },
-    }
-  }
-
   const fused = new Map<Binarize, BitsLoc | string>()
   /** binarize(chain(product)) as one kernel writing bits (emitted once), or why it cannot be. */
   const fuse = (b: Binarize): BitsLoc | string => {
@@ -220,24 +122,26 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     return r
   }
 
+  const ctx: LowerCtx = {
+    net, opts, wordBits: wb, buffer, label, constOf, weightSource, epilogueOf,
+    step: (st) => steps.push(st),
+    site: (site) => sites.add(site),
+    f64: (n) => f64(n),
+    bits: (n) => bits(n),
+  }
+  const denseWeights = (ws: WeightSource, name: string, k: number, n: number, width: number, map?: Int32Array): number =>
+    packedDenseWeights(ctx, ws, name, k, n, width, map)
+
   const fuseNew = (b: Binarize): BitsLoc | string => {
     if (b.type.shape[0] !== 'batch') return 'a batch-free binarize (weights) is drawn once per pass'
     const chain = fusableChain(b.input, constOf)
-    if (typeof chain === 'string') return chain
-    const p = chain.product
-    if (p._tag === 'Conv2d') {
-      const conv = convSetup(p)
-      if (typeof conv === 'string') return conv
-      const k = conv.c * conv.kh * conv.kw
-      const deterministic = !opts.sampling || b.noise.family === 'none'
-      const tables = deterministic ? signTables(chain.units, { min: -k, max: k }) : sampleTables(chain.units, { min: -k, max: k }, b.noise)
-      if (typeof tables === 'string') return tables
-      const name = label(b)
-      const out = buffer(`${name} bits`, 'bits', true, conv.ho * conv.wo * rowBytes(conv.o, wb))
-      const epilogue = epilogueOf(tables, name, b, conv.o * conv.ho * conv.wo)
-      steps.push({ _tag: 'Kernel', kernel: { ...conv.kernel, label: name, out, epilogue } })
-      return { buffer: out, geometry: { form: 'spatial', c: conv.o, h: conv.ho, w: conv.wo }, width: conv.o }
+    if (typeof chain === 'string') {
+      // binarize(post(maxPool(pre(conv)))): the convolution's bits, OR-pooled (lower-pool.ts).
+      const pooled = pooledSignBits(ctx, b)
+      return pooled ?? chain
     }
+    const p = chain.product
+    if (p._tag === 'Conv2d') return convBits(ctx, p, chain.units, b, label(b))
     if (p._tag !== 'MatMul') return `${p._tag} is not a product`
     const [x, w] = [p.lhs, p.rhs]
     if (x.type.shape[0] !== 'batch') return 'the product has no per-example operand on the left'
@@ -265,7 +169,7 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     const wbuf = denseWeights(ws, name, k, n, k)
     const epilogue = epilogueOf(tables, name, b, n)
     const dot: F64Loc = { buffer: buffer(`${name} dot`, 'f64', true, 8 * n), shape: ['batch', n] }
-    const eight = eightBitKernels(ws, name, xf.buffer, k, n, out, epilogue, wbuf)
+    const eight = eightBitKernels(ctx, ws, name, xf.buffer, k, n, out, epilogue, wbuf)
     steps.push({
       _tag: 'Choice',
       why: 'the integer kernels are exact only for integer inputs in [0, 255]',
@@ -291,46 +195,17 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     return loc
   }
 
+  const f64Ctx: F64Ctx = {
+    ...ctx,
+    generic,
+    product: (n) => product(n.lhs, n.rhs, n),
+    fused: (b) => fuse(b),
+    input: (name, id) => inputs.push({ name, buffer: id }),
+  }
   const lowerF64 = (n: Node): F64Loc => {
-    const perExample = n.type.shape[0] === 'batch'
     const values = constOf(n)
     if (values !== undefined) return { buffer: buffer(`${label(n)} constant`, 'f64', false, 8 * values.length, values), shape: n.type.shape }
-    switch (n._tag) {
-      case 'Input': {
-        const id = buffer(`input ${n.name}`, 'f64', perExample, 8 * sizeOf(n.type.shape))
-        inputs.push({ name: n.name, buffer: id })
-        return { buffer: id, shape: n.type.shape }
-      }
-      case 'Reshape':
-        return { buffer: f64(n.input).buffer, shape: n.type.shape }
-      case 'Binarize': {
-        const fusedLoc = fuse(n)
-        if (typeof fusedLoc === 'string') return generic(n, fusedLoc)
-        const dst = buffer(`${label(n)} f64`, 'f64', true, 8 * sizeOf(n.type.shape))
-        steps.push({ _tag: 'Kernel', kernel: { _tag: 'Unpack', label: label(n), src: fusedLoc.buffer, dst, geometry: fusedLoc.geometry } })
-        return { buffer: dst, shape: n.type.shape }
-      }
-      case 'MatMul':
-        return product(n.lhs, n.rhs, n)
-      case 'Pool': {
-        // A max-pool of a binary map is computed on bits (PoolOr) and unpacked.
-        if (n.op !== 'max' || n.input.type.dtype !== 'binary' || !perExample) return generic(n, `${n.op}-pooling of a real tensor`)
-        const b = bits(n)
-        const dst = buffer(`${label(n)} f64`, 'f64', true, 8 * sizeOf(n.type.shape))
-        steps.push({ _tag: 'Kernel', kernel: { _tag: 'Unpack', label: label(n), src: b.buffer, dst, geometry: b.geometry } })
-        return { buffer: dst, shape: n.type.shape }
-      }
-      case 'Conv2d': {
-        if (n.input.type.dtype !== 'binary' || n.kernel.type.dtype !== 'binary') return generic(n, 'a convolution of real operands')
-        const conv = convSetup(n)
-        if (typeof conv === 'string') return generic(n, conv)
-        const out: F64Loc = { buffer: buffer(`${label(n)} f64`, 'f64', true, 8 * conv.o * conv.ho * conv.wo), shape: n.type.shape }
-        steps.push({ _tag: 'Kernel', kernel: { ...conv.kernel, label: label(n), out: out.buffer, epilogue: { kind: 'dot' } } })
-        return out
-      }
-      default:
-        return generic(n, `${n._tag} has no specialised kernel`)
-    }
+    return f64Rule(f64Ctx, n)
   }
 
   /** An unfused matrix product: a binary kernel writing float64 when the operands allow. */
@@ -360,7 +235,7 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
       const xf = f64(x)
       const wbuf = denseWeights(ws, label(n), k, units, k)
       const out = output()
-      const eight = eightBitKernels(ws, label(n), xf.buffer, k, units, out.buffer, { kind: 'dot' }, wbuf)
+      const eight = eightBitKernels(ctx, ws, label(n), xf.buffer, k, units, out.buffer, { kind: 'dot' }, wbuf)
       steps.push({
         _tag: 'Choice',
         why: 'the integer kernels are exact only for integer inputs in [0, 255]',
@@ -382,52 +257,7 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     return loc
   }
 
-  const lowerBits = (n: Node): BitsLoc => {
-    const s = n.type.shape
-    if (n._tag === 'Reshape' && n.input.type.shape.length === 4 && s.length === 2 && n.input.type.dtype === 'binary') {
-      const src = bits(n.input)
-      if (src.geometry.form === 'spatial') {
-        const { c, h, w } = src.geometry
-        const { order: map, width } = flattenOrder(c, h, w, wb)
-        const ob = buffer(`${label(n)} feature order`, 'i32', false, 4 * map.length, map)
-        return { buffer: src.buffer, geometry: { form: 'rows', n: c * h * w }, width, order: { map, buffer: ob } }
-      }
-    }
-    if (n._tag === 'Binarize') {
-      const fusedLoc = fuse(n)
-      if (typeof fusedLoc !== 'string') return fusedLoc
-    }
-    // sign(max-pool(a)) = max-pool(sign(a)), sign being non-decreasing: a deterministic binarize of
-    // a max-pool of a (biased) convolution is the OR-pool of the convolution's fused bits. Only
-    // for finite a (a convolution plus constants), where the pool's max and the OR agree.
-    const pooled = n._tag === 'Binarize' && (!opts.sampling || n.noise.family === 'none') && n.input._tag === 'Pool' && n.input.op === 'max' ? n.input : undefined
-    const inner = pooled?.input
-    if (n._tag === 'Binarize' && pooled !== undefined && inner !== undefined && inner.type.shape[0] === 'batch' && (inner._tag === 'Conv2d' || (inner._tag === 'Add' && inner.lhs._tag === 'Conv2d' && constant.get(inner.rhs) === true))) {
-      const before: Binarize = { ...n, input: inner, type: { ...n.type, shape: inner.type.shape }, label: `${label(n)} before ${label(pooled)}` }
-      return bits({ ...pooled, input: before, type: { ...pooled.type, dtype: 'binary' } })
-    }
-    if (n._tag === 'Pool' && n.op === 'max' && n.input.type.dtype === 'binary' && n.input.type.shape[0] === 'batch') {
-      const src = bits(n.input)
-      if (src.geometry.form === 'spatial') {
-        const { c, h, w } = src.geometry
-        const [, , ho, wo] = s as [unknown, number, number, number]
-        const dst = buffer(`${label(n)} bits`, 'bits', true, ho * wo * rowBytes(c, wb))
-        steps.push({
-          _tag: 'Kernel',
-          kernel: { _tag: 'PoolOr', label: label(n), src: src.buffer, dst, c, h, w, kh: n.window[0], kw: n.window[1], sh: n.stride[0], sw: n.stride[1], ho, wo },
-        })
-        return { buffer: dst, geometry: { form: 'spatial', c, h: ho, w: wo }, width: c }
-      }
-    }
-    const src = f64(n)
-    const geometry: Geometry = s.length === 4
-      ? { form: 'spatial', c: s[1] as number, h: s[2] as number, w: s[3] as number }
-      : { form: 'rows', n: sizeOf(s) }
-    const bytes = geometry.form === 'rows' ? rowBytes(geometry.n, wb) : geometry.h * geometry.w * rowBytes(geometry.c, wb)
-    const dst = buffer(`${label(n)} bits`, 'bits', s[0] === 'batch', bytes)
-    steps.push({ _tag: 'Kernel', kernel: { _tag: 'PackSign', label: label(n), src: src.buffer, dst, geometry } })
-    return { buffer: dst, geometry, width: geometry.form === 'rows' ? geometry.n : geometry.c }
-  }
+  const lowerBits = (n: Node): BitsLoc => bitsRule(f64Ctx, n)
 
   // The lowering recurses from a node into its operands. In a network deeper than `deepLowering`
   // levels, every node is lowered first in topological order (float64, and bits for binary

@@ -23,7 +23,8 @@ export interface PassResult {
 export interface Passes {
   /** The outputs a run returns (`#logits`, the hidden ensemble output, excluded; `predictive` included). */
   readonly names: readonly string[]
-  readonly run: (steps: readonly Step[], key: Key | undefined) => E.Either<RunError, PassResult>
+  /** `offset`: the index of the first row in the whole set (draws from there, see StepEnv). */
+  readonly run: (steps: readonly Step[], key: Key | undefined, offset?: number) => E.Either<RunError, PassResult>
 }
 
 export interface PassesSpec {
@@ -46,7 +47,7 @@ export const makePasses = (s: PassesSpec): Passes => {
     const start = ex.addr(slot.buffer) / 8
     return ex.views().f64.subarray(start, start + size)
   }
-  const run = (steps: readonly Step[], key: Key | undefined): E.Either<RunError, PassResult> => {
+  const run = (steps: readonly Step[], key: Key | undefined, offset = 0): E.Either<RunError, PassResult> => {
     if (s.mode !== 'mode' && s.plan.sites.length > 0 && key === undefined)
       return E.left({ _tag: 'InvalidOption', option: 'key', expected: `a PRNG key for ${s.mode} mode`, found: 'none' })
     const rows = ex.rows()
@@ -58,13 +59,13 @@ export const makePasses = (s: PassesSpec): Passes => {
       return concreteShape(slots[index.get(name)!]!.shape, rows)
     }
     if (s.mode !== 'ensemble') {
-      ex.passSteps(steps, key)
+      ex.passSteps(steps, key, offset)
       return E.right({ values: (name) => view(index.get(name)!), shape })
     }
     const sums = slots.map((o) => new Float64Array(concreteShape(o.shape, rows).reduce((a, b) => a * b, 1)))
     let pred: Float64Array | undefined
     for (let j = 0; j < s.samples; j++) {
-      ex.passSteps(steps, key === undefined ? undefined : passKey(key, j))
+      ex.passSteps(steps, key === undefined ? undefined : passKey(key, j), offset)
       sums.forEach((sum, i) => {
         const o = view(i)
         for (let t = 0; t < sum.length; t++) sum[t]! += o[t]! / s.samples

@@ -33,6 +33,11 @@ export interface StepEnv {
   readonly views: Views
   /** Examples in this run. */
   readonly rows: number
+  /**
+   * The index of this run's first example in the whole set its draws are numbered over (0 for a
+   * set run at once): per-example draws of a site start at offset × (draws per example).
+   */
+  readonly offset: number
   /** Byte address of a buffer. */
   readonly addr: (buffer: number) => number
   /** The key of a stochastic site in this pass (sampling modes only). */

@@ -39,3 +39,23 @@ describe('WebAssembly Threefry fill', () => {
     expect(overrun).toBeGreaterThan(0) // the kernel does write whole groups; the bound above is what matters
   })
 })
+
+describe('WebAssembly Threefry fill from a start draw', () => {
+  it('writes fillBits(key, start, ·) at the buffer for even and odd starts, and at most the 4 bytes before it', () => {
+    const WA = wasmApi()!
+    const mem = new WA.Memory({ initial: 1 })
+    const words = new Uint32Array(mem.buffer)
+    const k = key(20261206)
+    for (const count of [1, 3, 32, 33])
+      for (const start of [0, 1, 2, 5, 64, 99, 2 ** 31 + 1]) {
+        const fn = fillRandom({ _tag: 'FillRandom', label: 't', out: 0, count, perExample: true, site: 'act' as SiteId })
+        const run = new WA.Instance(new WA.Module(assemble([fn])), { env: { mem } }).exports[fn.name] as (rows: number, out: number, k0: number, k1: number, block: number, odd: number) => void
+        words.fill(CANARY)
+        const OUT = 256
+        run(2, OUT, k[0], k[1], Math.floor(start / 2) | 0, start % 2)
+        const n = 2 * count
+        expect(Array.from(words.subarray(OUT / 4, OUT / 4 + n)), `count ${count}, start ${start}`).toEqual(Array.from(fillBits(k, start, new Uint32Array(n))))
+        expect(words.subarray(0, OUT / 4 - 1).every((w) => w === CANARY), 'nothing written before out − 4').toBe(true)
+      }
+  })
+})

@@ -142,24 +142,32 @@ export const padBits = (k: PadBits): WasmFunction =>
     ])
   })
 
-/** PoolOr: each output row is the OR of its window's input rows, 64 bits at a time. */
+/**
+ * PoolOr: each output row is the OR of its window's input rows, 64 bits at a time; with an
+ * `invert` row, ¬OR(¬x) on its channels (AND-pooling), the row's words held in locals.
+ */
 export const poolOr = (k: PoolOr): WasmFunction =>
-  func(`pool_${k.label}`, ['i32', 'i32', 'i32'], [], ([rows, src, dst], local) => {
+  func(`pool_${k.label}`, new Array(k.invert === undefined ? 3 : 4).fill('i32'), [], ([rows, src, dst, invert], local) => {
     const r = local('i32'), y = local('i32'), xo = local('i32'), sa = local('i32'), da = local('i32')
     const rb = rowBytes(k.c, 64)
     const words = rb / 8
+    const inv = invert === undefined ? [] : Array.from({ length: words }, () => local('i64'))
+    const flip = (wd: number): Code => (invert === undefined ? [] : [get(inv[wd]!), op.i64_xor])
     const window: Code[] = []
     for (let wd = 0; wd < words; wd++) {
       const terms: Code[] = []
       for (let dy = 0; dy < k.kh; dy++)
-        for (let dx = 0; dx < k.kw; dx++) terms.push([i64Load(get(sa), (dy * k.w + dx) * rb + 8 * wd), terms.length > 0 ? op.i64_or : []])
-      window.push(i64Store(get(da), terms, 8 * wd))
+        for (let dx = 0; dx < k.kw; dx++) terms.push([i64Load(get(sa), (dy * k.w + dx) * rb + 8 * wd), flip(wd), terms.length > 0 ? op.i64_or : []])
+      window.push(i64Store(get(da), [terms, flip(wd)], 8 * wd))
     }
-    return forLoop(r, i32c(0), get(rows!), 1,
-      doLoop(y, i32c(0), i32c(k.ho), 1,
-        doLoop(xo, i32c(0), i32c(k.wo), 1, [
-          set(sa, [get(src!), get(r), i32c(k.h), op.i32_mul, get(y), i32c(k.sh), op.i32_mul, op.i32_add, i32c(k.w), op.i32_mul, get(xo), i32c(k.sw), op.i32_mul, op.i32_add, i32c(rb), op.i32_mul, op.i32_add]),
-          set(da, [get(dst!), get(r), i32c(k.ho), op.i32_mul, get(y), op.i32_add, i32c(k.wo), op.i32_mul, get(xo), op.i32_add, i32c(rb), op.i32_mul, op.i32_add]),
-          window,
-        ])))
+    return [
+      inv.map((l, wd) => set(l, i64Load(get(invert!), 8 * wd))),
+      forLoop(r, i32c(0), get(rows!), 1,
+        doLoop(y, i32c(0), i32c(k.ho), 1,
+          doLoop(xo, i32c(0), i32c(k.wo), 1, [
+            set(sa, [get(src!), get(r), i32c(k.h), op.i32_mul, get(y), i32c(k.sh), op.i32_mul, op.i32_add, i32c(k.w), op.i32_mul, get(xo), i32c(k.sw), op.i32_mul, op.i32_add, i32c(rb), op.i32_mul, op.i32_add]),
+            set(da, [get(dst!), get(r), i32c(k.ho), op.i32_mul, get(y), op.i32_add, i32c(k.wo), op.i32_mul, get(xo), op.i32_add, i32c(rb), op.i32_mul, op.i32_add]),
+            window,
+          ]))),
+    ]
   })

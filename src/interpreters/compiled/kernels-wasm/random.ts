@@ -5,7 +5,10 @@
  * of block floor(i/2), exactly `fillBits(key, 0, ·)`. Writes whole groups of 32 draws (the buffer
  * has slack for the overrun); block counters stay below 2^32, so the high counter word is 0.
  *
- * Signature: (rows, out, k0, k1) → (); `count` draws per example (or in total, if static).
+ * Signature: (rows, out, k0, k1, block, odd) → (); `count` draws per example (or in total, if
+ * static), the first being word `odd` of counter block `block` (a chunk of a larger batch, see
+ * execute.ts `drawStart`): the blocks are written from out − 4·odd, so the draws land at out.
+ * (The counters' low words are block + i, which must not wrap: the executor checks it.)
  */
 import type { FillRandom } from '../kernels.js'
 import type { Code, WasmFunction } from '../wasm/code.js'
@@ -23,7 +26,7 @@ const ROTATIONS = [13, 15, 26, 6, 17, 29, 16, 24]
 const STREAMS = 4
 
 export const fillRandom = (k: FillRandom): WasmFunction =>
-  func(`random_${k.label}`, ['i32', 'i32', 'i32', 'i32'], [], ([rows, out, k0, k1], local) => {
+  func(`random_${k.label}`, new Array(6).fill('i32'), [], ([rows, out, k0, k1, first, odd], local) => {
     const oa = local('i32'), blk = local('i32'), end = local('i32')
     const xs = Array.from({ length: STREAMS }, () => [local('v128'), local('v128')] as const)
     const c = local('v128')
@@ -53,10 +56,10 @@ export const fillRandom = (k: FillRandom): WasmFunction =>
       set(ks[0], splat(get(k0!))),
       set(ks[1], splat(get(k1!))),
       set(ks[2], splat([get(k0!), get(k1!), op.i32_xor, i32c(PARITY), op.i32_xor])),
-      set(oa, get(out!)),
-      // blocks needed: ceil(draws / 2), in steps of 4 per stream
-      set(end, k.perExample ? [get(rows!), i32c(k.count), op.i32_mul, i32c(1), op.i32_add, i32c(1), op.i32_shr_u] : i32c((k.count + 1) >> 1)),
-      set(c, v128i32([0, 1, 2, 3])),
+      set(oa, [get(out!), get(odd!), i32c(2), op.i32_shl, op.i32_sub]),
+      // blocks needed: ceil((odd + draws) / 2), in steps of 4 per stream
+      set(end, k.perExample ? [get(rows!), i32c(k.count), op.i32_mul, get(odd!), op.i32_add, i32c(1), op.i32_add, i32c(1), op.i32_shr_u] : i32c((k.count + 1) >> 1)),
+      set(c, add(v128i32([0, 1, 2, 3]), splat(get(first!)))),
       forLoop(blk, i32c(0), get(end), 4 * STREAMS, [
         xs.map(([x0, x1], q) => [set(x0, add(q === 0 ? get(c) : add(get(c), splat(i32c(4 * q))), get(ks[0]))), set(x1, get(ks[1]))]),
         rounds,

@@ -1,0 +1,81 @@
+/**
+ * The 8-bit input choice: a real first dense layer whose inputs turn out to be
+ * integers in [0, 255] is an exact integer product of bytes and binary weights, decided per run
+ * by a test kernel that packs the input and reports whether it is 8-bit (`Choice` steps).
+ *
+ * - Dense: the input rows as bit-planes (`PackPlanes` → `PlaneDense`) or bytes (`PackBytes` →
+ *   `ByteDense`, WebAssembly with constant weights).
+ *
+ * A real first convolution needs no choice: `RealConv` computes the reference's float64 sums
+ * directly (below), for 8-bit pixels and scaled ones alike.
+ */
+import type { Conv2d } from '../../dsl/node.js'
+import type { UnitFn } from './epilogue.js'
+import { floatSignIntervals } from './epilogue-float.js'
+import type { Epilogue, Kernel } from './kernels.js'
+import { bytesPerExample, bytesRow, packByteMasks, planesBytes, rowBytes } from './layout.js'
+import type { BitsLoc, LowerCtx } from './lower-context.js'
+import type { WeightSource } from './weights.js'
+
+/** The 8-bit-input kernels of a dense layer: a packing test and the product (bit-planes, or bytes with masks). */
+export const eightBitKernels = (ctx: LowerCtx, ws: WeightSource, name: string, x: number, k: number, n: number, out: number, epilogue: Epilogue, bitWeights: number): { readonly test: Kernel; readonly product: Kernel } => {
+  if (ctx.opts.eightBit === 'bytes' && ws.kind === 'static') {
+    const bytes = ctx.buffer(`${name} input bytes`, 'bits', true, bytesPerExample(k))
+    const w = ctx.buffer(`${name} weight masks`, 'bits', false, n * bytesRow(k), packByteMasks(ws.values, k, n))
+    return {
+      test: { _tag: 'PackBytes', label: name, x, bytes, k },
+      product: { _tag: 'ByteDense', label: name, bytes, w, out, k, n, epilogue },
+    }
+  }
+  const planes = ctx.buffer(`${name} input planes`, 'bits', true, planesBytes(k, ctx.wordBits))
+  return {
+    test: { _tag: 'PackPlanes', label: name, x, planes, k },
+    product: { _tag: 'PlaneDense', label: name, planes, w: bitWeights, out, k, n, epilogue },
+  }
+}
+
+/**
+ * The channels-last bits sign(a_j(conv(x))) of a real-input convolution with constant binary
+ * weights: `RealConv`, the reference's float64 sums (exact for any input, so no 8-bit choice is
+ * needed: on 8-bit pixels an im2col byte product measured no faster) and the float sign
+ * epilogue. Only the mode rule (`deterministic`); a sampled binarize has no kernel here yet.
+ */
+export const realConvBits = (ctx: LowerCtx, p: Conv2d, units: readonly UnitFn[], deterministic: boolean, name: string): BitsLoc | string => {
+  const x = p.input
+  if (x.type.shape[0] !== 'batch') return 'the convolution input is not per-example'
+  if (!deterministic) return 'a sampled binarize of a real convolution has no kernel'
+  const ws = ctx.weightSource(p.kernel)
+  if (ws === undefined || ws.kind !== 'static') return 'the kernel of a real convolution is not constant'
+  const [, c, h, w] = x.type.shape as [unknown, number, number, number]
+  const [o, , kh, kw] = p.kernel.type.shape as [number, number, number, number]
+  const [, , ho, wo] = p.type.shape as [unknown, number, number, number]
+  const [ph, pw] = p.padding
+  const padded = ph > 0 || pw > 0
+  const taps = c * kh * kw
+  const positions = ho * wo
+  const xf = ctx.f64(x)
+  const out = ctx.buffer(`${name} bits`, 'bits', true, positions * rowBytes(o, ctx.wordBits))
+  const geometry = { c, kh, kw, sh: p.stride[0], sw: p.stride[1], ph, pw, ho, wo }
+  // The float kernel: weights and thresholds by pairs of channels (lane 1 of an odd o: w 0, never set).
+  const pairs = Math.ceil(o / 2)
+  const wPairs = new Float64Array(pairs * taps * 2)
+  const tPairs = new Float64Array(pairs * 4)
+  const intervals = floatSignIntervals(units)
+  for (let j = 0; j < 2 * pairs; j++) {
+    const [q, lane] = [j >> 1, j & 1]
+    for (let t = 0; t < taps; t++) wPairs[(q * taps + t) * 2 + lane] = j < o ? ws.values[j * taps + t]! : 0
+    tPairs[4 * q + lane] = j < o ? intervals[2 * j]! : Infinity
+    tPairs[4 * q + 2 + lane] = j < o ? intervals[2 * j + 1]! : -Infinity
+  }
+  ctx.step({
+    _tag: 'Kernel',
+    kernel: {
+      _tag: 'RealConv', label: name, x: xf.buffer,
+      grid: padded ? ctx.buffer(`${name} padded input`, 'f64', true, 8 * c * (h + 2 * ph) * (w + 2 * pw)) : xf.buffer,
+      w: ctx.buffer(`${name} weights`, 'f64', false, 8 * wPairs.length, wPairs),
+      thresholds: ctx.buffer(`${name} float thresholds`, 'f64', false, 8 * tPairs.length, tPairs),
+      out, ...geometry, ih: h, iw: w, o, pad: p.padValue,
+    },
+  })
+  return { buffer: out, geometry: { form: 'spatial', c: o, h: ho, w: wo }, width: o }
+}
