@@ -221,6 +221,9 @@ const epochBars = (io: Io, epochs: number) => {
 }
 
 /** `sbnkit train` with the given world. */
+/** A learning rate to suggest after a divergence: a tenth, or the default 0.01 for one above 1. */
+const smallerLr = (lr: number): number => (lr > 1 ? 0.01 : Number((lr / 10).toPrecision(3)))
+
 export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) => {
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options }>>
   try {
@@ -346,7 +349,7 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
       io.err(`sbnkit train: ${drawTrainError(e, drawRunError, drawRoutingError)}\n`)
       // Resuming replays the run's settings, so after a divergence it would diverge again.
       if (e._tag === 'Diverged')
-        io.err(`sbnkit train: resuming would replay the same settings; start a new run with a smaller learning rate (say --lr ${settings.lr / 10})${lastSaved === undefined ? '' : ` (the last good checkpoint is ${pointer}, ${where(lastSaved)})`}\n`)
+        io.err(`sbnkit train: resuming would replay the same settings; start a new run with a smaller learning rate (say --lr ${smallerLr(settings.lr)})${lastSaved === undefined ? '' : ` (the last good checkpoint is ${pointer}, ${where(lastSaved)})`}\n`)
       else if (failed && lastSaved !== undefined)
         io.err(`sbnkit train: the last good checkpoint is ${pointer} (${where(lastSaved)}); continue with sbnkit train --resume ${pointer}\n`)
       return failed ? exitCode.failed : exitCode.badInput
