@@ -17,7 +17,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Path } from '../dsl/errors.js'
-import { drawAll, InternalError } from '../dsl/errors.js'
+import { drawAll, InternalError, showPath } from '../dsl/errors.js'
 import type { Add, Checked, MatMul, Network, Node, Param } from '../dsl/node.js'
 import { children } from '../dsl/node.js'
 import { add, constant, mul } from '../dsl/primitives.js'
@@ -38,7 +38,7 @@ export interface CodingError {
 
 /** Renders a coding error on one line: conversion, where, why. */
 export const drawCodingError = (e: CodingError): string =>
-  `${e.conversion} at ${e.path.length === 0 ? 'network' : e.path.join(' > ')}: ${e.message}`
+  `${e.conversion} at ${showPath(e.path)}: ${e.message}`
 
 // ---------------------------------------------------------------------------------------------
 // Recognisers

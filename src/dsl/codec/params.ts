@@ -63,6 +63,9 @@ const checkSide = (name: string, entry: SideFileEntry, bytes: Uint8Array | undef
   return bytes
 }
 
+/** Parameters without values reported one by one, each with its path; the rest are counted. */
+const maxUnbound = 10
+
 /**
  * Decodes `params` (and the `sideFiles` they use) into parameter values, matching each entry
  * against the Param nodes when the nodes decoded. Every problem is reported.
@@ -127,12 +130,15 @@ export const decodeParams = (
   }
   if (nodes !== undefined) errors.push(...negativeVariances(nodes, new Map(values), sideOf))
 
-  // Param nodes nobody gave values to, reported at their node with typecheck's sentence.
+  // Param nodes nobody gave values to, reported at their node with typecheck's sentence. A path
+  // is as long as the network is deep, so only the first few are drawn; the rest are counted.
   if (nodes !== undefined) {
     const pathOf = pathFinder(nodes.outputs)
-    for (const [name, node] of paramNodes)
-      if (!Object.hasOwn(raw, name))
-        errors.push({ _tag: 'Network', path: at('nodes', nodes.where.get(node)?.index ?? -1), error: { _tag: 'Unbound', kind: 'parameter', name, path: pathOf(node) } })
+    const unbound = [...paramNodes].filter(([name]) => !Object.hasOwn(raw, name))
+    for (const [name, node] of unbound.slice(0, maxUnbound))
+      errors.push({ _tag: 'Network', path: at('nodes', nodes.where.get(node)?.index ?? -1), error: { _tag: 'Unbound', kind: 'parameter', name, path: pathOf(node) } })
+    if (unbound.length > maxUnbound)
+      errors.push(structure('params', `${unbound.length - maxUnbound} more parameters have no values (${unbound.slice(maxUnbound, maxUnbound + 3).map(([n]) => show(n)).join(', ')}, …)`))
   }
   return errors.length > 0 ? E.left(errors) : E.right(Object.fromEntries(values))
 }
