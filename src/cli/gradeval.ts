@@ -26,6 +26,7 @@ import type { Command, Io } from './io.js'
 import { exitCode } from './io.js'
 import { progressBar } from './progress.js'
 import { jsonText } from './json.js'
+import { budgetOf } from './args.js'
 
 const defaultEstimators = 'st,reinforce,arm,concrete:0.1,concrete:1,meanfield,identity,hardtanh'
 
@@ -68,12 +69,12 @@ const loadInputs = async (model: string | undefined, data: string | undefined, p
     io.err('gradeval: expected a model file and --data FILE, or --preset\n')
     return undefined
   }
-  const net = await readModelFile(model)
+  const net = await readModelFile(model, { budget: budgetOf(io) })
   if (E.isLeft(net)) {
     io.err(`${drawModelErrors(net.left, model)}\n`)
     return undefined
   }
-  const feed = await readDataFile(data)
+  const feed = await readDataFile(data, { budget: budgetOf(io) })
   if (E.isLeft(feed)) {
     io.err(`${drawDataErrors(feed.left)}\n`)
     return undefined

@@ -28,6 +28,8 @@ import { drawRoutingError } from '../train/routing.js'
 import { estimatorNames } from '../estimators/estimator.js'
 import { standardCacheDir } from '../data/cache.js'
 import { readModelFile, readText, writeFileAtomic, writeModelFile } from '../io/files.js'
+import { fits, parameterBytes, trainingBytes } from '../interpreters/budget.js'
+import { budgetOf } from './args.js'
 import type { Command, Io } from './io.js'
 import { exitCode } from './io.js'
 import type { Progress } from './progress.js'
@@ -271,7 +273,7 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
       if (await stat(join(dir, POINTER)).then(() => true, () => false))
         return bad(`${dir} already holds a run (${join(dir, POINTER)}); continue it with --resume ${join(dir, POINTER)} or choose another --out`)
       if (settings.model !== undefined) {
-        const m = await readModelFile(settings.model)
+        const m = await readModelFile(settings.model, { budget: budgetOf(io) })
         if (E.isLeft(m)) return bad(drawModelErrors(m.left, settings.model))
         net = m.right
       }
@@ -283,12 +285,14 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
     if (E.isLeft(loaded)) return bad(loaded.left)
     let description = `${settings.model ?? ''} on ${loaded.right.description}`
     if (settings.preset !== undefined) {
-      const p = buildPreset(settings, loaded.right)
+      const p = buildPreset(settings, loaded.right, budgetOf(io))
       if (E.isLeft(p)) return bad(p.left)
       net ??= p.right.net
       description = `${p.right.description} on ${loaded.right.description}`
     }
     if (net === undefined) throw new Error('unreachable: a network comes from the checkpoint, the model file or the preset')
+    const room = fits(budgetOf(io), trainingBytes(net, settings.batch), `training ${(parameterBytes(net) / 8).toLocaleString('en-US')} parameters with --batch ${settings.batch}`)
+    if (E.isLeft(room)) return bad(room.left)
     const built = buildConfig(settings)
     if (E.isLeft(built)) return usageError(io, 'train', built.left, trainUsage)
     const { config, notes } = built.right
