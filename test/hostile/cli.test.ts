@@ -31,10 +31,12 @@ describe('every CLI count at absurd values: exit 2 naming the flag, nothing writ
   const commands: ReadonlyArray<readonly [string, (v: string) => string[]]> = [
     ['--samples', (v) => ['sample', model, '--data', data, '--samples', v, '--seed', '1']],
     ['--seed', (v) => ['sample', model, '--data', data, '--samples', '4', '--seed', v]],
+    ['--seed', (v) => ['gradeval', model, '--data', data, '--draws', '4', '--estimators', 'st', '--seed', v]],
     ['--ensemble', (v) => ['sample', model, '--data', data, '--samples', '4', '--seed', '1', '--ensemble', v]],
     ['--budget', (v) => ['exact', model, '--data', data, '--budget', v]],
     ['--batch', (v) => ['bench', model, '--batch', v]],
     ['--runs', (v) => ['bench', model, '--runs', v]],
+    ['--draws', (v) => ['gradeval', model, '--data', data, '--draws', v, '--estimators', 'st']],
   ]
   it('law: a count that is not plain decimal digits in range is refused (exit 2, flag named)', async () => {
     await fc.assert(fc.asyncProperty(fc.constantFrom(...commands), absurd, async ([flag, argv], v) => {
@@ -54,6 +56,9 @@ describe('every CLI count at absurd values: exit 2 naming the flag, nothing writ
     const s = await sbnkit('sample', model, '--data', data, '--samples', '9007199254740991', '--seed', '1', '--max-memory', '4GB')
     expect(s.code).toBe(2)
     expect(s.err.split('\n')[0]).toBe('sbnkit sample: --samples 9007199254740991 would need 216 PB; the limit is 4 GB (change it with --max-memory)')
+    const g = await sbnkit('gradeval', model, '--data', data, '--draws', '1000000000000', '--estimators', 'st', '--max-memory', '4GB')
+    expect(g.code).toBe(2)
+    expect(g.err).toBe('sbnkit gradeval: --draws 1000000000000 would need 16 TB; the limit is 4 GB (change it with --max-memory)\n')
     expect((await sbnkit('check', model, '--max-memory', 'lots')).err).toBe('sbnkit: --max-memory expects a size such as 4GB, 512MB or a number of bytes, found "lots"\n')
   })
 
