@@ -11,6 +11,7 @@ import { drawCodingError, toPlusMinus, toZeroOne } from '../dsl/codings.js'
 import { readModelFile, writeModelFile } from '../io/files.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
+import { budgetOf } from './args.js'
 
 export const convertUsage = `usage: sbnkit convert <model.json> --coding zero-one|plus-minus --out <file.json>
 
@@ -56,7 +57,7 @@ export const convert: Command = async (argv, io) => {
   if (path === undefined || extra.length > 0) return bad(`expected one model file, found ${parsed.positionals.length} arguments`)
   if (o.coding !== 'zero-one' && o.coding !== 'plus-minus') return bad(`--coding expects zero-one or plus-minus, found ${o.coding === undefined ? 'nothing' : JSON.stringify(o.coding)}`)
   if (o.out === undefined) return bad('expected --out FILE')
-  const net = await readModelFile(path)
+  const net = await readModelFile(path, { budget: budgetOf(io) })
   if (E.isLeft(net)) {
     io.err(`${drawModelErrors(net.left, path)}\n`)
     return exitCode.badInput

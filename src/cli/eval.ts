@@ -29,6 +29,7 @@ import { trainingKernels } from '../train/kernels/index.js'
 import { guarded, reportRunError, usageError } from './exact.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
+import { budgetOf } from './args.js'
 
 export const evalUsage = `usage: sbnkit eval <model.json> --dataset mnist|mnist-subset|fashion-mnist|cifar10|FILE [--data-dir DIR] [--split test] [--ensemble K] [--seed S] [--json]
 
@@ -117,7 +118,7 @@ export const evalCommand: Command = async (argv, io) => {
   const seed = seedKey(/^(0|[1-9][0-9]*)$/.test(seedText) ? Number(seedText) : Number.NaN)
   if (E.isLeft(seed)) return usageError(io, 'eval', `--seed: ${seed.left.replace(/found .*$/, `found "${seedText}"`)}`, evalUsage)
   return guarded(io, 'eval', async () => {
-    const net = await readModelFile(model)
+    const net = await readModelFile(model, { budget: budgetOf(io) })
     if (E.isLeft(net)) {
       io.err(`${drawModelErrors(net.left, model)}\n`)
       return exitCode.badInput

@@ -16,6 +16,7 @@ import { encodePacked, packedFormat } from '../export/packed.js'
 import { guarded, usageError } from './exact.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
+import { budgetOf } from './args.js'
 
 export const exportUsage = `usage: sbnkit export <model.json> --format packed|onnx --out FILE [--real f32|f64] [--output NAME]
 
@@ -74,7 +75,7 @@ export const exportCommand: Command = async (argv, io) => {
   const { format, out } = o
   const real = o.real ?? 'f32'
   return guarded(io, 'export', async () => {
-    const net = await readModelFile(model)
+    const net = await readModelFile(model, { budget: budgetOf(io) })
     if (E.isLeft(net)) {
       io.err(`${drawModelErrors(net.left, model)}\n`)
       return exitCode.badInput

@@ -26,6 +26,8 @@ import type { Command, Io } from './io.js'
 import { exitCode } from './io.js'
 import { progressBar } from './progress.js'
 import { jsonText } from './json.js'
+import { budgetOf, seedValue, sizedCount, wholeNumber } from './args.js'
+import { parameterBytes } from '../interpreters/budget.js'
 
 const defaultEstimators = 'st,reinforce,arm,concrete:0.1,concrete:1,meanfield,identity,hardtanh'
 
@@ -68,12 +70,12 @@ const loadInputs = async (model: string | undefined, data: string | undefined, p
     io.err('gradeval: expected a model file and --data FILE, or --preset\n')
     return undefined
   }
-  const net = await readModelFile(model)
+  const net = await readModelFile(model, { budget: budgetOf(io) })
   if (E.isLeft(net)) {
     io.err(`${drawModelErrors(net.left, model)}\n`)
     return undefined
   }
-  const feed = await readDataFile(data)
+  const feed = await readDataFile(data, { budget: budgetOf(io) })
   if (E.isLeft(feed)) {
     io.err(`${drawDataErrors(feed.left)}\n`)
     return undefined
@@ -110,10 +112,13 @@ export const gradevalCommand: Command = async (argv, io) => {
   }
   const o = args.values
   if (o.help === true) { io.out(gradevalUsage); return exitCode.ok }
-  const draws = parseNumber(o.draws, 20000, (x) => Number.isInteger(x) && x >= 1)
-  if (draws === undefined) return fail(io, `--draws expects an integer ≥ 1, found ${o.draws}`)
-  const seed = parseNumber(o.seed, 0, (x) => Number.isInteger(x) && x >= 0)
-  if (seed === undefined) return fail(io, `--seed expects a non-negative integer, found ${o.seed}`)
+  // Counts in decimal digits only (`1e12`, `0x10`, ` 7 ` are refused, as by every command).
+  const drawsE = wholeNumber('--draws', o.draws ?? '20000', 1)
+  if (E.isLeft(drawsE)) return fail(io, drawsE.left)
+  const draws = drawsE.right
+  const seedE = seedValue('--seed', o.seed ?? '0')
+  if (E.isLeft(seedE)) return fail(io, seedE.left)
+  const seed = seedE.right
   const latent = o.latent ?? 'mirror'
   if (latent !== 'mirror' && latent !== 'st-gd') return fail(io, `--latent expects mirror or st-gd, found ${latent}`)
   const coding = o.coding ?? 'plus-minus'
@@ -137,12 +142,16 @@ export const gradevalCommand: Command = async (argv, io) => {
   if (lr === undefined) return fail(io, `--train-lr expects a number > 0, found ${o['train-lr']}`)
   const momentum = parseNumber(o['train-momentum'], 0.9, (x) => x >= 0 && x < 1)
   if (momentum === undefined) return fail(io, `--train-momentum expects a number in [0, 1), found ${o['train-momentum']}`)
-  const batch = parseNumber(o['train-batch'], 10, (x) => Number.isInteger(x) && x >= 1)
-  if (batch === undefined) return fail(io, `--train-batch expects an integer ≥ 1, found ${o['train-batch']}`)
+  const batchE = wholeNumber('--train-batch', o['train-batch'] ?? '10', 1)
+  if (E.isLeft(batchE)) return fail(io, batchE.left)
+  const batch = batchE.right
   if (estimators.length === 0) { io.err(`gradeval: --estimators expects at least one estimator (${estimatorNames}), found ${JSON.stringify(o.estimators)}\n\n${gradevalUsage}`); return exitCode.badInput }
   if (args.positionals.length > 1 || (o.preset === true && args.positionals.length > 0)) { io.err(`gradeval: expected one model file or --preset, found ${args.positionals.length} arguments${o.preset === true ? ' and --preset' : ''}\n\n${gradevalUsage}`); return exitCode.badInput }
   const inputs = await loadInputs(args.positionals[0], o.data, o.preset === true, io)
   if (inputs === undefined) return exitCode.badInput
+  // Every draw's gradient is kept (for the variance and the plots): draws × the parameters.
+  const room = sizedCount(budgetOf(io), '--draws', draws, parameterBytes(inputs.net))
+  if (E.isLeft(room)) return fail(io, room.left)
   const coded = coding === 'zero-one' ? toZeroOne(inputs.net) : toPlusMinus(inputs.net)
   if (E.isLeft(coded)) return fail(io, drawCodingError(coded.left))
   const net = coded.right

@@ -30,6 +30,8 @@ import { availableCores } from '../threads/pool.js'
 import { estimatorNames } from '../estimators/estimator.js'
 import { standardCacheDir } from '../data/cache.js'
 import { readModelFile, readText, writeFileAtomic, writeModelFile } from '../io/files.js'
+import { fits, parameterBytes, trainingBytes } from '../interpreters/budget.js'
+import { budgetOf } from './args.js'
 import type { Command, Io } from './io.js'
 import { exitCode } from './io.js'
 import type { Progress } from './progress.js'
@@ -225,6 +227,9 @@ const epochBars = (io: Io, epochs: number) => {
 }
 
 /** `sbnkit train` with the given world. */
+/** A learning rate to suggest after a divergence: a tenth, or the default 0.01 for one above 1. */
+const smallerLr = (lr: number): number => (lr > 1 ? 0.01 : Number((lr / 10).toPrecision(3)))
+
 export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) => {
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options }>>
   try {
@@ -276,7 +281,7 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
       if (await stat(join(dir, POINTER)).then(() => true, () => false))
         return bad(`${dir} already holds a run (${join(dir, POINTER)}); continue it with --resume ${join(dir, POINTER)} or choose another --out`)
       if (settings.model !== undefined) {
-        const m = await readModelFile(settings.model)
+        const m = await readModelFile(settings.model, { budget: budgetOf(io) })
         if (E.isLeft(m)) return bad(drawModelErrors(m.left, settings.model))
         net = m.right
       }
@@ -288,12 +293,14 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
     if (E.isLeft(loaded)) return bad(loaded.left)
     let description = `${settings.model ?? ''} on ${loaded.right.description}`
     if (settings.preset !== undefined) {
-      const p = buildPreset(settings, loaded.right)
+      const p = buildPreset(settings, loaded.right, budgetOf(io))
       if (E.isLeft(p)) return bad(p.left)
       net ??= p.right.net
       description = `${p.right.description} on ${loaded.right.description}`
     }
     if (net === undefined) throw new Error('unreachable: a network comes from the checkpoint, the model file or the preset')
+    const room = fits(budgetOf(io), trainingBytes(net, settings.batch), `training ${(parameterBytes(net) / 8).toLocaleString('en-US')} parameters with --batch ${settings.batch}`)
+    if (E.isLeft(room)) return bad(room.left)
     const built = buildConfig(settings)
     if (E.isLeft(built)) return usageError(io, 'train', built.left, trainUsage)
     const config = { ...built.right.config, threads: threadsE.right }
@@ -360,7 +367,7 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
       io.err(`sbnkit train: ${drawTrainError(e, drawRunError, drawRoutingError)}\n`)
       // Resuming replays the run's settings, so after a divergence it would diverge again.
       if (e._tag === 'Diverged')
-        io.err(`sbnkit train: resuming would replay the same settings; start a new run with a smaller learning rate (say --lr ${settings.lr / 10})${lastSaved === undefined ? '' : ` (the last good checkpoint is ${pointer}, ${where(lastSaved)})`}\n`)
+        io.err(`sbnkit train: resuming would replay the same settings; start a new run with a smaller learning rate (say --lr ${smallerLr(settings.lr)})${lastSaved === undefined ? '' : ` (the last good checkpoint is ${pointer}, ${where(lastSaved)})`}\n`)
       else if (failed && lastSaved !== undefined)
         io.err(`sbnkit train: the last good checkpoint is ${pointer} (${where(lastSaved)}); continue with sbnkit train --resume ${pointer}\n`)
       return failed ? exitCode.failed : exitCode.badInput

@@ -26,7 +26,9 @@ import { fastKernelChoice } from '../train/config.js'
 import type { Dataset } from '../train/evaluate.js'
 import { feedDataset, imageDataset } from '../train/evaluate.js'
 import type { TrainData } from '../train/loop.js'
-import { describePreset, parsePreset, presetLayout, presetNetwork } from '../train/presets.js'
+import { describePreset, parsePreset, presetLayout, presetNetwork, presetOutputs } from '../train/presets.js'
+import type { Budget } from '../interpreters/budget.js'
+import { defaultBudget, fits, parameterBytes, trainingBytes } from '../interpreters/budget.js'
 import type { BaseName, RecipeName } from '../train/recipes.js'
 import { baseOptimizer, recipe } from '../train/recipes.js'
 import { parseSchedule } from '../train/schedules.js'
@@ -171,17 +173,24 @@ const estimatorOf = (name: string, flag: string): E.Either<string, Estimator> =>
 }
 
 /** A preset network for the loaded data (recipe weight noise; uniform activations under bnn). */
-export const buildPreset = (s: Settings, d: Pick<LoadedData, 'inputShape' | 'classes'>): E.Either<string, { net: Checked<Network>; description: string }> => {
+export const buildPreset = (
+  s: Settings, d: Pick<LoadedData, 'inputShape' | 'classes'>, budget: Budget = defaultBudget,
+): E.Either<string, { net: Checked<Network>; description: string }> => {
   const p = parsePreset(s.preset ?? '')
   if (E.isLeft(p)) return E.left(`--preset: ${p.left}`)
   if (p.right.kind !== 'mlp' && d.inputShape.length !== 3)
     return E.left(`--preset ${s.preset ?? ''} needs images x of shape [N, channels, rows, cols], found per-example shape [${d.inputShape.join(', ')}]`)
   const r = recipe(s.recipe, s.optimizer)
   const weightNoise = E.isRight(r) ? r.right.weightNoise : undefined
-  const net = presetNetwork(p.right, {
+  const options = {
     inputShape: d.inputShape, classes: d.classes, batchNorm: s.batchNorm, key: siteKey(key(s.seed), 'train:init'),
     ...(weightNoise === undefined ? {} : { weightNoise }), ...(s.recipe === 'bnn' ? { activation: uniform(1) } : {}),
-  })
+  }
+  // The parameters are drawn only once their size (and a minibatch's) fits the memory budget.
+  const outputs = presetOutputs(p.right, options)
+  const room = fits(budget, trainingBytes({ outputs }, s.batch), `--preset ${s.preset ?? ''} (${(parameterBytes({ outputs }) / 8).toLocaleString('en-US')} parameters) with --batch ${s.batch}`)
+  if (E.isLeft(room)) return room
+  const net = presetNetwork(p.right, options)
   return E.bimap((e: Parameters<typeof drawAll>[0][number]) => `--preset: ${drawAll([e])}`, (n: Checked<Network>) => ({ net: n, description: describePreset(p.right, d) }))(net)
 }
 

@@ -17,12 +17,12 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Path } from './errors.js'
-import { drawAll, InternalError } from './errors.js'
+import { drawAll, InternalError, showPath } from './errors.js'
 import type { Add, Checked, MatMul, Network, Node, Param } from './node.js'
 import { children } from './node.js'
 import { add, constant, mul } from './primitives.js'
 import { hasBatch } from './shape.js'
-import { nodePaths, typecheck } from './typecheck.js'
+import { pathFinder, typecheck } from './typecheck.js'
 import { topoOrder } from './fold.js'
 import { rebuild } from './rewrite.js'
 
@@ -39,7 +39,7 @@ export interface CodingError {
 
 /** Renders a coding error on one line: conversion, where, why. */
 export const drawCodingError = (e: CodingError): string =>
-  `${e.conversion} at ${e.path.length === 0 ? 'network' : e.path.join(' > ')}: ${e.message}`
+  `${e.conversion} at ${showPath(e.path)}: ${e.message}`
 
 // ---------------------------------------------------------------------------------------------
 // Recognisers
@@ -79,7 +79,8 @@ interface Graph {
   readonly parents: ReadonlyMap<Node, readonly Node[]>
   /** References to each parameter name (tied Param nodes count once per use). */
   readonly paramUses: ReadonlyMap<string, number>
-  readonly paths: ReadonlyMap<Node, Path>
+  /** A node's path, computed only when an error is reported (linear in the network's depth). */
+  readonly pathOf: (node: Node) => Path
 }
 
 const graphOf = (net: Network): Graph => {
@@ -92,7 +93,7 @@ const graphOf = (net: Network): Graph => {
       parents.set(child, [...(parents.get(child) ?? []), node])
       if (child._tag === 'Param') paramUses.set(child.name, (paramUses.get(child.name) ?? 0) + 1)
     }
-  return { order, parents, paramUses, paths: nodePaths(net.outputs) }
+  return { order, parents, paramUses, pathOf: pathFinder(net.outputs) }
 }
 
 /** Checks that `m` (reading `source` in the target coding) is a dense layer that can be rewritten. */
@@ -101,7 +102,7 @@ const layerOf = (g: Graph, net: Network, m: MatMul, source: Node, conversion: Co
   const bias = users[0]
   const where = bias?._tag === 'Add' ? bias : m
   const fail = (message: string): E.Either<CodingError, Layer> =>
-    E.left({ _tag: 'CodingMismatch', conversion, path: g.paths.get(where) ?? [], message })
+    E.left({ _tag: 'CodingMismatch', conversion, path: g.pathOf(where), message })
   const reads = describe(source)
   const w = m.rhs
   if (w._tag === 'Binarize')
@@ -137,7 +138,7 @@ const convert = (net: Checked<Network>, dir: Direction): E.Either<CodingError, C
   const layers: Layer[] = []
   for (const n of g.order) {
     if (dir.conversion === 'toZeroOne' && n._tag === 'Conv2d' && isBinaryActivation(n.input))
-      return E.left({ _tag: 'CodingMismatch', conversion: dir.conversion, path: g.paths.get(n) ?? [], message: `the convolution reads ${describe(n.input)}; only dense layers are converted to the {0,1} coding` })
+      return E.left({ _tag: 'CodingMismatch', conversion: dir.conversion, path: g.pathOf(n), message: `the convolution reads ${describe(n.input)}; only dense layers are converted to the {0,1} coding` })
     if (n._tag !== 'MatMul') continue
     const source = dir.reads(n.lhs)
     if (source === undefined) continue

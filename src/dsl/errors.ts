@@ -53,7 +53,14 @@ export type DslError =
   | { readonly _tag: 'NonFiniteParameter'; readonly name: string; readonly index: number; readonly value: number }
   | { readonly _tag: 'NoOutputs' }
 
-const where = (path: Path): string => (path.length === 0 ? 'network' : path.join(' > '))
+/**
+ * A path as `output > head > lhs`; a path deeper than 12 steps (a network thousands of layers
+ * deep) keeps its first 4 and last 6 steps, so one message stays one readable line.
+ */
+export const showPath = (path: Path): string =>
+  path.length === 0 ? 'network'
+  : (path.length <= 12 ? path : [...path.slice(0, 4), `… (${path.length - 10} more) …`, ...path.slice(-6)]).join(' > ')
+const where = showPath
 const showShape = (s: readonly (number | string)[]): string => `[${s.join(', ')}]`
 
 /** Renders an error as one line: what, where, expected, found. */

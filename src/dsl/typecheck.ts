@@ -170,22 +170,6 @@ export const pathFinder = (outputs: Network['outputs']): ((node: Node) => Path) 
   return pathOf
 }
 
-/** The path at which each node is first reached from the outputs (labels, then roles). */
-export const nodePaths = (outputs: Network['outputs']): Map<Node, Path> => {
-  const paths = new Map<Node, Path>()
-  const queue: Array<[Node, Path]> = Object.entries(outputs).map(([name, n]) => [n, [name]])
-  for (let i = 0; i < queue.length; i++) {
-    const [node, path] = queue[i]!
-    if (paths.has(node)) continue
-    paths.set(node, path)
-    const base = path.length > 1 && node.label !== undefined ? [...path.slice(0, -1), node.label] : path
-    for (const [role, child] of children(node)) {
-      if (!paths.has(child)) queue.push([child, child.label !== undefined ? [...base, child.label] : [...base, role]])
-    }
-  }
-  return paths
-}
-
 const sameType = (a: TensorType, b: TensorType): boolean => a.dtype === b.dtype && showShape(a.shape) === showShape(b.shape)
 
 /** A typecheck failure with the node it concerns (none for whole-network errors). */

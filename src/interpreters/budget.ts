@@ -58,8 +58,28 @@ export const elementsOf = (n: Node, rows: number): number =>
  * Bytes to evaluate the network once on `rows` examples, keeping every node's value as float64
  * (what the exact and Monte Carlo interpreters do), computed from the types alone.
  */
-export const evaluationBytes = (net: Checked<Network>, rows: number): number =>
+export const evaluationBytes = (net: Pick<Network, 'outputs'>, rows: number): number =>
   topoOrder(Object.values(net.outputs)).reduce((bytes, n) => bytes + 8 * elementsOf(n, rows), 0)
+
+/** Bytes of the network's distinct parameters (float64), from the Param nodes' types alone. */
+export const parameterBytes = (net: Pick<Network, 'outputs'>): number => {
+  const seen = new Set<string>()
+  let bytes = 0
+  for (const n of topoOrder(Object.values(net.outputs)))
+    if (n._tag === 'Param' && !seen.has(n.name)) {
+      seen.add(n.name)
+      bytes += 8 * elementsOf(n, 1)
+    }
+  return bytes
+}
+
+/**
+ * Bytes a training run holds, roughly: the parameters 6 times (values, gradients, two optimizer
+ * moments, the best parameters so far, a checkpoint's copy) and 3 passes on a minibatch (the
+ * forward values, their gradients, one evaluation chunk).
+ */
+export const trainingBytes = (net: Pick<Network, 'outputs'>, batch: number): number =>
+  6 * parameterBytes(net) + 3 * evaluationBytes(net, batch)
 
 /** Bytes of the widest single value on `rows` examples (the compiled interpreter's largest buffer). */
 export const widestBytes = (net: Checked<Network>, rows: number): number =>

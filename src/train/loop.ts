@@ -289,7 +289,9 @@ const trainOn = async (
       } catch (err) {
         return E.left(await threadFailed(err))
       }
-      const badGrad = Number.isFinite(r.loss) ? nonFinite(r.grad, 'the gradient of') : `the minibatch loss is ${r.loss}`
+      const badGrad = Number.isFinite(r.loss)
+        ? explodingMinibatch(state.globalStep, state.baseline, r.loss) ?? nonFinite(r.grad, 'the gradient of')
+        : `the minibatch loss is ${r.loss}`
       if (badGrad !== undefined) return E.left({ _tag: 'Diverged', ...where, what: badGrad })
       lr = learningRate(schedule, config.lr, state.epoch + k / steps)
       const optimizer = stepRoutedInPlace(routing, params, r.grad, state.optimizer, lr)
@@ -371,6 +373,18 @@ export const explodingLoss = (history: readonly EpochRecord[], trainLoss: number
     ? `the training loss ${trainLoss.toPrecision(4)} is over ${explodingFactor} × the first epoch's (${first.toPrecision(4)}) and still growing`
     : undefined
 }
+
+/**
+ * Divergence within a step: a minibatch loss over `explodingFactor` times the running mean of
+ * the run's earlier minibatch losses (`TrainerState.baseline`; a mean under 1 counts as 1, so a
+ * near-perfect fit is not called exploding when one minibatch is worse than the rest). This
+ * catches a learning rate that wrecks the network in its first steps (`--lr 1e6`: the loss goes
+ * from 1.5 to 9e5 in one step), before the first epoch ends. Undefined for the run's first step.
+ */
+export const explodingMinibatch = (globalStep: number, runningMean: number, loss: number): string | undefined =>
+  globalStep > 0 && loss > explodingFactor * Math.max(1, runningMean)
+    ? `the minibatch loss ${loss.toPrecision(4)} is over ${explodingFactor} × the mean of the run's earlier ones (${runningMean.toPrecision(4)}, counted as at least 1)`
+    : undefined
 
 /**
  * One line per error: what happened and where.

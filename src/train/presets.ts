@@ -166,9 +166,17 @@ const vggLogits = (p: Extract<Preset, { kind: 'vgg' }>, o: PresetOptions, x: Nod
  * presetNetwork({ kind: 'mlp', hidden: [512, 512] }, { inputShape: [784], classes: 10, key: key(0) })
  */
 export const presetNetwork = (p: Preset, o: PresetOptions): E.Either<DslError, Checked<Network>> => {
+  const outputs = presetOutputs(p, o)
+  return typecheck({ outputs, params: initParams(outputs, o.key) })
+}
+
+/**
+ * The preset's nodes without parameter values (nothing of the parameters' size is allocated), so
+ * that a caller can compare their size with a memory budget first.
+ */
+export const presetOutputs = (p: Preset, o: PresetOptions): { readonly loss: Node; readonly output: Node } => {
   const x = input('x', ['batch', ...o.inputShape])
   const y = input('y', ['batch'], 'index')
   const logits = p.kind === 'mlp' ? mlpLogits(p, o, x) : p.kind === 'conv' ? convLogits(p, o, x) : vggLogits(p, o, x)
-  const outputs = { loss: softmaxCrossEntropy(y)(logits), output: logits }
-  return typecheck({ outputs, params: initParams(outputs, o.key) })
+  return { loss: softmaxCrossEntropy(y)(logits), output: logits }
 }

@@ -297,6 +297,15 @@ describe('errors, each at its JSON path', () => {
     `)
   })
 
+  it('a negative batch-norm running variance is refused at its index (inline and in a side file)', () => {
+    const model = JSON.parse(readFileSync(`${fixturesDir}/every-op.json`, 'utf8')) as Loose
+    model.params['bn1.var']!.values = [1, -0.5]
+    expect(errorsOf(model)).toMatchInlineSnapshot(`"params.bn1.var.values[1]: expected a running variance ≥ 0 (runningVar of the BatchNorm at nodes[10], id "bn1"), found -0.5"`)
+    model.params['bn1.var'] = { shape: [2], file: 'bn.bin', offset: 0, encoding: 'float64le' }
+    const side = new Uint8Array(new Float64Array([-2, 1]).buffer)
+    expect(errorsOf({ ...model, sideFiles: { 'bn.bin': { bytes: 16 } } }, () => side)).toMatchInlineSnapshot(`"params.bn1.var: side file "bn.bin" holds -2 at index 0; expected a running variance ≥ 0 (runningVar of the BatchNorm at nodes[10], id "bn1")"`)
+  })
+
   it('network errors from typecheck are drawn and located at their node', () => {
     expect(errorsOf(edit((m) => (node(m, 0).shape = ['batch', 3])))).toMatchInlineSnapshot(`"nodes[3]: MatMul at output: inner dims differ (3 vs 2)"`)
     expect(errorsOf(edit((m) => (node(m, 4).name = 'x')))).toMatchInlineSnapshot(`"nodes[4]: input name "x" at loss > target is already used by a different node at output > lhs; give one of them another name"`)

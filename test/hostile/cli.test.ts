@@ -10,13 +10,14 @@ import { memoryIo } from '../../src/cli/io.js'
 import { jsonText, splitTiming } from '../../src/cli/json.js'
 import { closest } from '../../src/cli/suggest.js'
 import { parseBytes, showBytes } from '../../src/interpreters/budget.js'
-import { explodingLoss } from '../../src/train/loop.js'
+import { explodingLoss, explodingMinibatch } from '../../src/train/loop.js'
 import { sbnkit, tempFolder, tinyData, tinyModel } from './fixtures.js'
 
 const t = tempFolder()
 afterAll(() => t.remove())
 writeFileSync(t.at('tiny.json'), tinyModel())
 writeFileSync(t.at('data.json'), tinyData())
+writeFileSync(t.at('train.json'), JSON.stringify({ format: 'sbnkit-data/1', inputs: { x: [[1, 2], [2, 1], [0, 1], [1, 0]], y: [0, 1, 0, 1] } }))
 const model = t.at('tiny.json')
 const data = t.at('data.json')
 
@@ -30,10 +31,12 @@ describe('every CLI count at absurd values: exit 2 naming the flag, nothing writ
   const commands: ReadonlyArray<readonly [string, (v: string) => string[]]> = [
     ['--samples', (v) => ['sample', model, '--data', data, '--samples', v, '--seed', '1']],
     ['--seed', (v) => ['sample', model, '--data', data, '--samples', '4', '--seed', v]],
+    ['--seed', (v) => ['gradeval', model, '--data', data, '--draws', '4', '--estimators', 'st', '--seed', v]],
     ['--ensemble', (v) => ['sample', model, '--data', data, '--samples', '4', '--seed', '1', '--ensemble', v]],
     ['--budget', (v) => ['exact', model, '--data', data, '--budget', v]],
     ['--batch', (v) => ['bench', model, '--batch', v]],
     ['--runs', (v) => ['bench', model, '--runs', v]],
+    ['--draws', (v) => ['gradeval', model, '--data', data, '--draws', v, '--estimators', 'st']],
   ]
   it('law: a count that is not plain decimal digits in range is refused (exit 2, flag named)', async () => {
     await fc.assert(fc.asyncProperty(fc.constantFrom(...commands), absurd, async ([flag, argv], v) => {
@@ -53,6 +56,9 @@ describe('every CLI count at absurd values: exit 2 naming the flag, nothing writ
     const s = await sbnkit('sample', model, '--data', data, '--samples', '9007199254740991', '--seed', '1', '--max-memory', '4GB')
     expect(s.code).toBe(2)
     expect(s.err.split('\n')[0]).toBe('sbnkit sample: --samples 9007199254740991 would need 216 PB; the limit is 4 GB (change it with --max-memory)')
+    const g = await sbnkit('gradeval', model, '--data', data, '--draws', '1000000000000', '--estimators', 'st', '--max-memory', '4GB')
+    expect(g.code).toBe(2)
+    expect(g.err).toBe('sbnkit gradeval: --draws 1000000000000 would need 16 TB; the limit is 4 GB (change it with --max-memory)\n')
     expect((await sbnkit('check', model, '--max-memory', 'lots')).err).toBe('sbnkit: --max-memory expects a size such as 4GB, 512MB or a number of bytes, found "lots"\n')
   })
 
@@ -121,7 +127,6 @@ describe('one error boundary', () => {
   })
 
   it('train --out at a file or under a file: exit 2, one line, the file untouched', async () => {
-    writeFileSync(t.at('train.json'), JSON.stringify({ format: 'sbnkit-data/1', inputs: { x: [[1, 2], [2, 1], [0, 1], [1, 0]], y: [0, 1, 0, 1] } }))
     writeFileSync(t.at('a-file'), 'keep')
     const before = t.listing()
     const r = await sbnkit('train', '--preset', 'mlp:4', '--dataset', t.at('train.json'), '--out', t.at('a-file', 'run'), '--epochs', '1')
@@ -162,6 +167,21 @@ describe('results and runs', () => {
     expect(explodingLoss(epochs, 1e31)).toBe("the training loss 1.000e+31 is over 100 × the first epoch's (2.300) and still growing")
     expect(explodingLoss(epochs, 300)).toBeUndefined()
   })
+  it('divergence within the first epoch: a minibatch loss over 100 × the running mean of the earlier ones (at least 1)', () => {
+    expect(explodingMinibatch(0, 0, 1e30)).toBeUndefined()
+    expect(explodingMinibatch(1, 1.478, 8.75e5)).toBe("the minibatch loss 8.750e+5 is over 100 × the mean of the run's earlier ones (1.478, counted as at least 1)")
+    expect(explodingMinibatch(5, 0.001, 50)).toBeUndefined()
+    expect(explodingMinibatch(5, 0.001, 101)).toBeDefined()
+  })
+  it('train --lr 1e6 and 1e30 on a tiny model: exit 1 within a few steps, no model written, a sane learning rate suggested', async () => {
+    for (const lr of ['1e6', '1e30']) {
+      const r = await sbnkit('train', '--preset', 'mlp:4', '--dataset', t.at('train.json'), '--out', t.at(`lr${lr}`), '--epochs', '3', '--batch', '2', '--lr', lr)
+      expect(r.code, r.err).toBe(1)
+      expect(r.err).toMatch(/sbnkit train: training diverged at epoch \d, step \d \(optimizer step \d of the run\): the minibatch loss \S+ is over 100 × the mean of the run's earlier ones/)
+      expect(r.err).toContain('start a new run with a smaller learning rate (say --lr 0.01)')
+      expect(t.listing()).not.toContain(`lr${lr}/model.json`)
+    }
+  }, 60_000)
   it('sizes are read and shown in decimal units', () => {
     expect([parseBytes('4GB'), parseBytes('512 MB'), parseBytes('1.5g'), parseBytes('2e9'), parseBytes('0x10')]).toEqual([4e9, 512e6, 1.5e9, 2e9, undefined])
     expect([showBytes(512), showBytes(12.8e9), showBytes(38.4e9)]).toEqual(['512 B', '12.8 GB', '38.4 GB'])

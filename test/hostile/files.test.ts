@@ -4,9 +4,11 @@
  * growth bounded (measured in process, generously), and nothing written.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
-import { chainModel, deepData, paddedConvModel, sbnkit, shapeClaim, sideModel, tempFolder, tinyData, tinyModel } from './fixtures.js'
+import {
+  batchNormModel, chainModel, cycleModel, deepData, paddedConvModel, reversedChain, sbnkit, shapeClaim, sideModel, tempFolder, tinyData, tinyModel, unboundChain,
+} from './fixtures.js'
 
 const MB = 1e6
 const mkfifoSync = (path: string): void => void execFileSync('mkfifo', [path])
@@ -36,12 +38,41 @@ describe('deep and wide files (iteration, not recursion; linear time)', () => {
     expect(r.grew).toBeLessThan(600 * MB)
   }, 120_000)
 
-  it('a 30 000-level chain is sampled: the interpreters iterate', async () => {
-    writeFileSync(t.at('chain30k.json'), chainModel(30_000))
+  it('a 100 000-level chain is sampled and benched: the interpreters and the compiler iterate', async () => {
+    writeFileSync(t.at('chain100k-loss.json'), chainModel(100_000))
     writeFileSync(t.at('x1.json'), JSON.stringify({ format: 'sbnkit-data/1', inputs: { x: [[1]], y: [[1]] } }))
-    const s = await sbnkit('sample', t.at('chain30k.json'), '--data', t.at('x1.json'), '--samples', '2', '--seed', '1', '--json')
+    const s = await sbnkit('sample', t.at('chain100k-loss.json'), '--data', t.at('x1.json'), '--samples', '2', '--seed', '1', '--json')
     expect(s.code, s.err).toBe(0)
+    expect(s.grew).toBeLessThan(1000 * MB)
+    // The compiled plan has 100 000 steps: the per-step breakdown is bounded, the text lists 40.
+    const b = await sbnkit('bench', t.at('chain100k-loss.json'), '--batch', '1', '--runs', '1')
+    expect(b.code, b.err).toBe(0)
+    expect(b.out.split('\n').length).toBeLessThan(50)
+    expect(b.out).toMatch(/in the other 99,96\d steps, none slower than those above/)
+  }, 180_000)
+
+  it('convert on a 20 000-level chain: error paths are not built for every node (linear memory)', async () => {
+    writeFileSync(t.at('chain20k.json'), chainModel(20_000))
+    const c = await sbnkit('convert', t.at('chain20k.json'), '--coding', 'zero-one', '--out', t.at('chain20k-01.json'))
+    expect(c.code, c.err).toBe(0)
+    // Eager paths took 730 MB (resident) at 10 000 levels, quadratic in the depth.
+    expect(c.grew).toBeLessThan(300 * MB)
   }, 120_000)
+
+  it('hostile graphs 100 000 nodes long: a cycle, every reference forward, unbound parameters (exit 2, short messages)', async () => {
+    writeFileSync(t.at('cycle.json'), cycleModel(100_000))
+    const cycle = await refused(['check', t.at('cycle.json')], 600 * MB)
+    expect(cycle).toMatch(/nodes\[1\]\.arg: node "n0" is part of a cycle: n0 → n99999 → n99998 → n99997 → n99996 → n99995 → … \(99990 more\) … → n4 → n3 → n2 → n1 → n0\n$/)
+    writeFileSync(t.at('reversed.json'), reversedChain(100_000))
+    const reversed = await refused(['check', t.at('reversed.json')], 600 * MB)
+    expect(reversed.split('\n')).toHaveLength(12)
+    expect(reversed).toMatch(/nodes: 99990 more child fields refer to nodes that come later; list every node after the nodes it uses\n$/)
+    writeFileSync(t.at('unbound.json'), unboundChain(50_000))
+    const unbound = await refused(['check', t.at('unbound.json')], 600 * MB)
+    expect(unbound.split('\n')[0]).toMatch(/nodes\[1\]: parameter "p0" at output > lhs > lhs > lhs > … \(49991 more\) … > lhs > lhs > lhs > lhs > lhs > rhs has no values \(expected an entry params\.p0\)$/)
+    expect(unbound).toMatch(/params: 49990 more parameters have no values \("p10", "p11", "p12", …\)\n$/)
+    expect(unbound.length).toBeLessThan(5000)
+  }, 180_000)
 
   it('data nested 100 000 levels: exit 2, the depth named', async () => {
     writeFileSync(t.at('deep.json'), deepData(100_000))
@@ -69,6 +100,24 @@ describe('deep and wide files (iteration, not recursion; linear time)', () => {
       expect(err).toMatch(/conv\.json: the network on 1 examples would need 38\.4 GB; the limit is 4 GB \(change it with --max-memory\)\n$/)
     }
     expect(await refused(['bench', t.at('conv.json'), '--max-memory', '4GB'])).toMatch(/would need 9\.83 TB; the limit is 4 GB/)
+  })
+})
+
+describe('values the semantics cannot use', () => {
+  it('a negative batch-norm running variance: exit 2 at decode, naming the parameter, the index and the value', async () => {
+    writeFileSync(t.at('bn-ok.json'), batchNormModel([1, 0]))
+    expect((await sbnkit('exact', t.at('bn-ok.json'), '--data', t.at('data.json'))).code).toBe(0)
+    writeFileSync(t.at('bn.json'), batchNormModel([1, -0.5]))
+    for (const command of [['exact'], ['sample', '--samples', '2', '--seed', '1']])
+      expect(await refused([command[0]!, t.at('bn.json'), '--data', t.at('data.json'), ...command.slice(1)]))
+        .toMatch(/bn\.json: params\.bn\.var\.values\[1\]: expected a running variance ≥ 0 \(runningVar of the BatchNorm at nodes\[5\], id "n"\), found -0\.5\n$/)
+  })
+  it('train --preset mlp:1000000000: refused before any parameter is drawn, nothing written', async () => {
+    writeFileSync(t.at('train.json'), JSON.stringify({ format: 'sbnkit-data/1', inputs: { x: [[1, 2], [2, 1], [0, 1], [1, 0]], y: [0, 1, 0, 1] } }))
+    expect(await refused(['train', '--preset', 'mlp:1000000000', '--dataset', t.at('train.json'), '--out', t.at('huge'), '--max-memory', '4GB']))
+      .toBe('sbnkit train: --preset mlp:1000000000 (5,000,000,002 parameters) with --batch 64 would need 5.02 TB; the limit is 4 GB (change it with --max-memory)\n')
+    expect(await refused(['train', '--preset', 'mlp:4', '--batch', '1000000000', '--dataset', t.at('train.json'), '--out', t.at('huge'), '--max-memory', '4GB']))
+      .toMatch(/with --batch 1000000000 would need 456 GB; the limit is 4 GB/)
   })
 })
 
@@ -108,6 +157,19 @@ describe('side files: inside the model folder, regular files, bounded', () => {
     symlinkSync('real.bin', t.at('link-in', 'side.bin'))
     const r = await sbnkit('check', m)
     expect(r.code, r.err).toBe(0)
+  })
+  it('a side file in a linked folder that leads outside (sub → /etc) is refused', async () => {
+    mkdirSync(t.at('link-dir'))
+    const m = JSON.parse(sideModel('sub/passwd')) as { sideFiles: Record<string, { bytes: number }> }
+    writeFileSync(t.at('link-dir', 'm.json'), JSON.stringify(m))
+    symlinkSync('/etc', t.at('link-dir', 'sub'))
+    expect(await refused(['check', t.at('link-dir', 'm.json')])).toMatch(/side file "sub\/passwd" resolves \(through a link\) outside the model file's folder; refused\n$/)
+  })
+  it('a 3 GB model file (sparse) is refused by its size before it is read', async () => {
+    writeFileSync(t.at('huge.json'), '')
+    truncateSync(t.at('huge.json'), 3e9)
+    expect(await refused(['check', t.at('huge.json'), '--max-memory', '4GB'], 64 * MB)).toMatch(/huge\.json: is 3 GB; the limit for this file is 250 MB; expected a JSON model file\n$/)
+    rmSync(t.at('huge.json'))
   })
   it('a side file larger than declared is refused before it is read', async () => {
     const m = model('big')

@@ -98,3 +98,50 @@ export const sbnkit = async (...argv: string[]): Promise<{ readonly code: number
   const code = await main(argv, io)
   return { code, out: io.stdout(), err: io.stderr(), grew: memoryNow() - before }
 }
+
+/** A cycle `n` nodes long: each node negates the one before it, and the first the last. */
+export const cycleModel = (n: number): string => {
+  const nodes: unknown[] = [{ id: 'x', op: 'Input', name: 'x', shape: ['batch', 1], dtype: 'real' }]
+  for (let i = 0; i < n; i++) nodes.push({ id: `n${i}`, op: 'Unary', fn: 'neg', arg: i === 0 ? `n${n - 1}` : `n${i - 1}` })
+  return JSON.stringify({ format: 'sbnkit-model/1', nodes, outputs: { output: `n${n - 1}` }, params: {} })
+}
+
+/** A chain of `n` negations listed backwards: every node refers to one that comes later. */
+export const reversedChain = (n: number): string => {
+  const nodes: unknown[] = []
+  for (let i = 0; i < n; i++) nodes.push({ id: `n${i}`, op: 'Unary', fn: 'neg', arg: i === n - 1 ? 'x' : `n${i + 1}` })
+  nodes.push({ id: 'x', op: 'Input', name: 'x', shape: ['batch', 1], dtype: 'real' })
+  return JSON.stringify({ format: 'sbnkit-model/1', nodes, outputs: { output: 'n0' }, params: {} })
+}
+
+/** A chain of `n` additions, each of a parameter that the file gives no values: `n` unbound parameters, deep. */
+export const unboundChain = (n: number): string => {
+  const nodes: unknown[] = [{ id: 'x', op: 'Input', name: 'x', shape: ['batch', 1], dtype: 'real' }]
+  for (let i = 0; i < n; i++) {
+    nodes.push({ id: `p${i}`, op: 'Param', name: `p${i}`, shape: [1], init: { kind: 'zeros' }, trainable: true })
+    nodes.push({ id: `a${i}`, op: 'Add', lhs: i === 0 ? 'x' : `a${i - 1}`, rhs: `p${i}` })
+  }
+  return JSON.stringify({ format: 'sbnkit-model/1', nodes, outputs: { output: `a${n - 1}` }, params: {} })
+}
+
+/** The tiny model's inputs through a batch norm in inference mode with the given running variance. */
+export const batchNormModel = (variance: readonly [number, number]): string => JSON.stringify({
+  format: 'sbnkit-model/1',
+  nodes: [
+    { id: 'x', op: 'Input', name: 'x', shape: ['batch', 2], dtype: 'real' },
+    { id: 'g', op: 'Param', name: 'bn.gamma', shape: [2], init: { kind: 'ones' }, trainable: true },
+    { id: 'b', op: 'Param', name: 'bn.beta', shape: [2], init: { kind: 'zeros' }, trainable: true },
+    { id: 'm', op: 'Param', name: 'bn.mean', shape: [2], init: { kind: 'zeros' }, trainable: false },
+    { id: 'v', op: 'Param', name: 'bn.var', shape: [2], init: { kind: 'ones' }, trainable: false },
+    { id: 'n', op: 'BatchNorm', input: 'x', gamma: 'g', beta: 'b', runningMean: 'm', runningVar: 'v', mode: 'inference', eps: 1e-5, momentum: 0.1 },
+    { id: 'W', op: 'Param', name: 'W', shape: [2, 1], init: { kind: 'glorot' }, trainable: true },
+    { id: 'h', op: 'MatMul', lhs: 'n', rhs: 'W' },
+    { id: 'y', op: 'Input', name: 'y', shape: ['batch', 1], dtype: 'binary' },
+    { id: 'L', op: 'Loss', fn: 'logistic-nll', logits: 'h', target: 'y' },
+  ],
+  outputs: { output: 'h', loss: 'L' },
+  params: {
+    'bn.gamma': { shape: [2], values: [1, 1] }, 'bn.beta': { shape: [2], values: [0, 0] }, 'bn.mean': { shape: [2], values: [0, 0] },
+    'bn.var': { shape: [2], values: variance }, W: { shape: [2, 1], values: [0.5, -0.25] },
+  },
+})

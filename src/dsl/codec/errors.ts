@@ -33,12 +33,19 @@ export const drawModelError = (e: ModelError): string => {
   }
 }
 
+/** The most errors drawn; a file with 100 000 bad nodes gets these and a count of the rest. */
+export const maxDrawnErrors = 50
+
 /**
- * Renders errors one per line (no trailing newline). Given the model's `file`, errors found inside
- * it are prefixed with it too (`model.json: params.W.shape: …`), as compilers do.
+ * Renders errors one per line (no trailing newline), the first `maxDrawnErrors` of them and a
+ * count of the rest. Given the model's `file`, errors found inside it are prefixed with it too
+ * (`model.json: params.W.shape: …`), as compilers do.
  */
 export const drawModelErrors = (es: readonly ModelError[], file?: string): string =>
-  es.map((e) => (file !== undefined && (e._tag === 'Structure' || e._tag === 'Network') ? `${file}: ` : '') + drawModelError(e)).join('\n')
+  [
+    ...es.slice(0, maxDrawnErrors).map((e) => (file !== undefined && (e._tag === 'Structure' || e._tag === 'Network') ? `${file}: ` : '') + drawModelError(e)),
+    ...(es.length > maxDrawnErrors ? [`${file === undefined ? '' : `${file}: `}… and ${es.length - maxDrawnErrors} more problems`] : []),
+  ].join('\n')
 
 export const structure = (path: string, message: string): ModelError => ({ _tag: 'Structure', path, message })
 

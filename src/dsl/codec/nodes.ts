@@ -74,20 +74,32 @@ const decodeRecords = (raw: readonly unknown[], errors: ModelError[]): Array<Any
     return E.isRight(r) ? (r.right as AnyRecord) : undefined
   })
 
-/** A chain of ids from `from` back to `to` through child fields, if one exists (a cycle). */
+/**
+ * A chain of ids from `from` back to `to` through child fields, if one exists (a cycle): a
+ * depth-first search that keeps one parent per id, so it is linear in the file even when the
+ * cycle is 100 000 nodes long.
+ */
 const chain = (graph: ReadonlyMap<string, readonly string[]>, from: string, to: string): readonly string[] | undefined => {
-  const seen = new Set<string>()
-  const stack: Array<readonly string[]> = [[from]]
+  const parent = new Map<string, string | undefined>([[from, undefined]])
+  const stack = [from]
   while (stack.length > 0) {
-    const trail = stack.pop()!
-    const last = trail[trail.length - 1]!
-    if (last === to) return trail
-    if (seen.has(last)) continue
-    seen.add(last)
-    for (const next of graph.get(last) ?? []) stack.push([...trail, next])
+    const last = stack.pop()!
+    if (last === to) {
+      const trail: string[] = []
+      for (let x: string | undefined = last; x !== undefined; x = parent.get(x)) trail.push(x)
+      return trail.reverse()
+    }
+    for (const next of graph.get(last) ?? []) if (!parent.has(next)) { parent.set(next, last); stack.push(next) }
   }
   return undefined
 }
+
+/** A cycle as `a → b → … → a`, its middle cut when it is long. */
+const showCycle = (ids: readonly string[]): string =>
+  (ids.length <= 12 ? ids : [...ids.slice(0, 6), `… (${ids.length - 11} more) …`, ...ids.slice(-5)]).join(' → ')
+
+/** Forward references reported one by one (each searched for a cycle); the rest are counted. */
+const maxForward = 10
 
 /** Step 2: ids are unique and every child field names an earlier node. */
 const link = (raw: readonly unknown[], records: ReadonlyArray<AnyRecord | undefined>, errors: ModelError[]): Map<string, number> => {
@@ -100,6 +112,7 @@ const link = (raw: readonly unknown[], records: ReadonlyArray<AnyRecord | undefi
     else errors.push(structure(at(at('nodes', i), 'id'), `duplicate id ${show(id)} (first used at nodes[${first}])`))
   })
   const graph = new Map(records.flatMap((r) => (r === undefined ? [] : [[r.id, refsOf(r).map(([, id]) => id)] as const])))
+  let forward = 0
   records.forEach((r, i) => {
     if (r === undefined) return
     for (const [role, target] of refsOf(r)) {
@@ -107,14 +120,16 @@ const link = (raw: readonly unknown[], records: ReadonlyArray<AnyRecord | undefi
       const j = index.get(target)
       if (target === r.id) errors.push(structure(path, `node ${show(r.id)} refers to itself (a cycle)`))
       else if (j === undefined) errors.push(structure(path, `node ${show(r.id)} refers to ${show(target)}, which is not a node id`))
-      else if (j > i) {
+      else if (j > i && ++forward <= maxForward) {
         const cycle = chain(graph, target, r.id)
         errors.push(structure(path, cycle === undefined
           ? `node ${show(r.id)} refers to ${show(target)}, which comes later (nodes[${j}]); list every node after the nodes it uses`
-          : `node ${show(r.id)} is part of a cycle: ${[r.id, ...cycle].join(' → ')}`))
+          : `node ${show(r.id)} is part of a cycle: ${showCycle([r.id, ...cycle])}`))
       }
     }
   })
+  if (forward > maxForward)
+    errors.push(structure('nodes', `${forward - maxForward} more child fields refer to nodes that come later; list every node after the nodes it uses`))
   return index
 }
 

@@ -2,7 +2,8 @@
  * Decoding `params` and `sideFiles`: each entry's structure, its shape against the shape of the
  * Param node of that name, its value count, and, for values in a side file, the side file's
  * size, checksum and byte range. Values must be finite: JSON has no NaN or Infinity, and a side
- * file holding one is rejected too.
+ * file holding one is rejected too. A batch norm's running variance must also be ≥ 0: inference
+ * divides by √(variance + eps), so a negative one would make every result NaN ("n/a").
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Node, Param } from '../node.js'
@@ -62,6 +63,9 @@ const checkSide = (name: string, entry: SideFileEntry, bytes: Uint8Array | undef
   return bytes
 }
 
+/** Parameters without values reported one by one, each with its path; the rest are counted. */
+const maxUnbound = 10
+
 /**
  * Decodes `params` (and the `sideFiles` they use) into parameter values, matching each entry
  * against the Param nodes when the nodes decoded. Every problem is reported.
@@ -80,6 +84,8 @@ export const decodeParams = (
   const idOf = (n: Node): string => nodes?.where.get(n)?.id ?? '?'
 
   const values: Array<readonly [string, Float64Array]> = []
+  // The side file of each parameter stored in one, for the running-variance check below.
+  const sideOf = new Map<string, string>()
   for (const [name, u] of Object.entries(raw)) {
     const path = at('params', name)
     const decoded = paramEntry.decode(u)
@@ -117,15 +123,50 @@ export const decodeParams = (
     const xs = readFloat64le(bytes, entry.offset, count)
     const bad = xs.findIndex((x) => !Number.isFinite(x))
     if (bad >= 0) errors.push(structure(path, `side file ${show(entry.file)} holds ${xs[bad]} at index ${bad}; expected finite numbers`))
-    else values.push([name, xs])
+    else {
+      values.push([name, xs])
+      sideOf.set(name, entry.file)
+    }
   }
+  if (nodes !== undefined) errors.push(...negativeVariances(nodes, new Map(values), sideOf))
 
-  // Param nodes nobody gave values to, reported at their node with typecheck's sentence.
+  // Param nodes nobody gave values to, reported at their node with typecheck's sentence. A path
+  // is as long as the network is deep, so only the first few are drawn; the rest are counted.
   if (nodes !== undefined) {
     const pathOf = pathFinder(nodes.outputs)
-    for (const [name, node] of paramNodes)
-      if (!Object.hasOwn(raw, name))
-        errors.push({ _tag: 'Network', path: at('nodes', nodes.where.get(node)?.index ?? -1), error: { _tag: 'Unbound', kind: 'parameter', name, path: pathOf(node) } })
+    const unbound = [...paramNodes].filter(([name]) => !Object.hasOwn(raw, name))
+    for (const [name, node] of unbound.slice(0, maxUnbound))
+      errors.push({ _tag: 'Network', path: at('nodes', nodes.where.get(node)?.index ?? -1), error: { _tag: 'Unbound', kind: 'parameter', name, path: pathOf(node) } })
+    if (unbound.length > maxUnbound)
+      errors.push(structure('params', `${unbound.length - maxUnbound} more parameters have no values (${unbound.slice(maxUnbound, maxUnbound + 3).map(([n]) => show(n)).join(', ')}, …)`))
   }
   return errors.length > 0 ? E.left(errors) : E.right(Object.fromEntries(values))
+}
+
+/**
+ * Batch-norm running variances given as parameters, checked for negative values (the first one
+ * of each parameter is reported, with its index). A running variance computed by other nodes is
+ * not known before evaluation and is not checked here.
+ */
+const negativeVariances = (
+  nodes: DecodedNodes, values: ReadonlyMap<string, Float64Array>, sideOf: ReadonlyMap<string, string>,
+): ModelError[] => {
+  const errors: ModelError[] = []
+  const seen = new Set<string>()
+  for (const n of nodes.byId.values()) {
+    if (n._tag !== 'BatchNorm' || n.runningVar._tag !== 'Param' || seen.has(n.runningVar.name)) continue
+    const name = n.runningVar.name
+    seen.add(name)
+    const xs = values.get(name)
+    const bad = xs?.findIndex((v) => v < 0) ?? -1
+    if (xs === undefined || bad < 0) continue
+    const where = nodes.where.get(n)
+    const node = where === undefined ? 'a BatchNorm' : `the BatchNorm at ${at('nodes', where.index)}, id ${show(where.id)}`
+    const expected = `a running variance ≥ 0 (runningVar of ${node})`
+    const side = sideOf.get(name)
+    errors.push(side === undefined
+      ? structure(at(at(at('params', name), 'values'), bad), `expected ${expected}, found ${show(xs[bad])}`)
+      : structure(at('params', name), `side file ${show(side)} holds ${show(xs[bad])} at index ${bad}; expected ${expected}`))
+  }
+  return errors
 }

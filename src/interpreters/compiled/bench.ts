@@ -37,6 +37,12 @@ export interface BenchOptions {
   /** Timed runs (default 7); each is repeated until it lasts `minMs` (default 20). */
   readonly runs?: number
   readonly minMs?: number
+  /**
+   * Milliseconds the per-step breakdown may take in all (default 2000): each step's timing gets
+   * an equal share of it, at most `minMs / 4`, so a plan of 100 000 steps is still timed in
+   * seconds (each step then runs a few times, and its time is coarser).
+   */
+  readonly stepsMs?: number
   /** The key for sampling modes (default: none, which the mode network does not need). */
   readonly key?: Key
 }
@@ -74,9 +80,11 @@ export const benchNetwork = (compiled: Compiled, feed: Feed, opts: BenchOptions 
   runOnce()
   const times = Array.from({ length: runs }, () => timeIt(runOnce, minMs))
   const ex = compiled.executor
+  const rounds = Math.max(3, runs >> 1)
+  const stepMs = Math.min(minMs / 4, (opts.stepsMs ?? 2000) / Math.max(1, compiled.plan.steps.length * rounds))
   const steps = compiled.plan.steps.map((s, i) => ({
     step: describeStep(s),
-    ms: spread(Array.from({ length: Math.max(3, runs >> 1) }, () => timeIt(() => ex.step(i, opts.key), minMs / 4))).median,
+    ms: spread(Array.from({ length: rounds }, () => timeIt(() => ex.step(i, opts.key), stepMs))).median,
   }))
   const total = steps.reduce((a, s) => a + s.ms, 0)
   const macs = compiled.macsPerExample * batch
