@@ -10,9 +10,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { augmentedDataset } from '../data/augment.js'
 import { encodeCifarRecords } from '../data/cifar.js'
 import { drawAll } from '../dsl/errors.js'
-import type { DslError } from '../dsl/errors.js'
-import type { Checked, Network } from '../dsl/node.js'
-import { logistic, uniform } from '../dsl/noise.js'
+import { uniform } from '../dsl/noise.js'
 import { foldIn, key, siteKey } from '../dsl/random.js'
 import { drawRunError } from '../interpreters/errors.js'
 import { referenceKernels } from '../interpreters/reference/ops.js'
@@ -104,19 +102,19 @@ export const runRow = async (spec: RowSpec, seed: number, epochs: number, lr: nu
   const cfg = buildConfig(s)
   if (E.isLeft(cfg)) return cfg
   const isBnn = spec.settings.recipe === 'bnn'
-  // The BNN recipe's uniform noises are not annealed (its passes are deterministic anyway).
-  const build = (scale: number): E.Either<string, Checked<Network>> =>
-    E.mapLeft((e: DslError) => drawAll([e]))(presetNetwork(p.right, {
-      inputShape: loaded.right.inputShape, classes: loaded.right.classes, batchNorm: true, key: siteKey(key(seed), 'train:init'),
-      activation: isBnn ? uniform(1) : logistic(scale), weightNoise: isBnn ? uniform(1) : logistic(scale),
-    }))
+  // The BNN recipe's uniform noises are not annealed (its rows do not ask for it).
+  const net = presetNetwork(p.right, {
+    inputShape: loaded.right.inputShape, classes: loaded.right.classes, batchNorm: true, key: siteKey(key(seed), 'train:init'),
+    ...(isBnn ? { activation: uniform(1), weightNoise: uniform(1) } : {}),
+  })
+  if (E.isLeft(net)) return E.left(drawAll([net.left]))
   const steps = Math.ceil(loaded.right.data.train.size / s.batch)
   const bar = progressBar(io, `${spec.id} seed ${seed}`, epochs * steps)
   const t0 = performance.now()
-  const r = await trainAnnealed(build, loaded.right.data, cfg.right.config, { final: spec.anneal }, {
+  const r = await trainAnnealed(net.right, loaded.right.data, cfg.right.config, { final: spec.anneal }, {
     onStep: (st) => bar.tick(st.globalStep, `loss ${st.loss.toFixed(3)}`),
   })
-  if (E.isLeft(r)) return E.left(r.left._tag === 'Build' ? r.left.message : drawTrainError(r.left, drawRunError, drawRoutingError))
+  if (E.isLeft(r)) return E.left(drawTrainError(r.left, drawRunError, drawRoutingError))
   bar.done()
   const seconds = (performance.now() - t0) / 1000
   const test = loaded.right.data.test

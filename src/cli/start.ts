@@ -26,10 +26,7 @@ import { recalibrateMode } from '../train/calibrate.js'
 import { drawTrainError } from '../train/loop.js'
 import { trainAnnealed } from '../train/anneal.js'
 import { parsePreset, presetNetwork } from '../train/presets.js'
-import type { Checked, Network } from '../dsl/node.js'
-import type { DslError } from '../dsl/errors.js'
 import { drawAll } from '../dsl/errors.js'
-import { logistic } from '../dsl/noise.js'
 import { drawRoutingError } from '../train/routing.js'
 import { summary, renderSummary } from '../interpreters/summary.js'
 import { writeFileAtomic } from '../io/files.js'
@@ -108,16 +105,15 @@ export const start: Command = async (argv, io) => {
   const bar = progressBar(io, 'train', epochs * steps)
   const p = parsePreset(s.preset!)
   if (E.isLeft(p)) { io.err(`start: ${p.left}\n`); return exitCode.failed }
-  const build = (scale: number): E.Either<string, Checked<Network>> =>
-    E.mapLeft((e: DslError) => drawAll([e]))(presetNetwork(p.right, {
-      inputShape: data.right.inputShape, classes: data.right.classes, batchNorm: true, key: siteKey(key(s.seed), 'train:init'),
-      activation: logistic(scale), weightNoise: logistic(scale),
-    }))
-  const trained = await trainAnnealed(build, data.right.data, cfg.right.config, { final: anneal }, {
+  const net = presetNetwork(p.right, {
+    inputShape: data.right.inputShape, classes: data.right.classes, batchNorm: true, key: siteKey(key(s.seed), 'train:init'),
+  })
+  if (E.isLeft(net)) { io.err(`start: ${drawAll([net.left])}\n`); return exitCode.failed }
+  const trained = await trainAnnealed(net.right, data.right.data, cfg.right.config, { final: anneal }, {
     onStep: (st) => bar.tick(st.globalStep, `epoch ${st.epoch + 1} loss ${st.loss.toFixed(3)}`),
   })
   if (E.isLeft(trained)) {
-    io.err(`start: ${trained.left._tag === 'Build' ? trained.left.message : drawTrainError(trained.left, drawRunError, drawRoutingError)}\n`)
+    io.err(`start: ${drawTrainError(trained.left, drawRunError, drawRoutingError)}\n`)
     return exitCode.failed
   }
   bar.done()
