@@ -29,7 +29,12 @@ import { withTotal } from './schedules.js'
 export interface Anneal {
   /** The noise scale of the last epoch, in (0, 1]; 1 means no annealing. */
   readonly final: number
+  /** Which sites anneal: all (default), only the weights' or only the units' (activations'). */
+  readonly sites?: NoiseSites
 }
+
+/** Binarize sites by kind: weights (no batch axis: one draw per pass) or units (per example). */
+export type NoiseSites = 'all' | 'weights' | 'units'
 
 // ---------------------------------------------------------------------------------------------
 // Constructors
@@ -46,24 +51,26 @@ export const annealScale = (a: Anneal, epoch: number, epochs: number): number =>
 
 /**
  * The same network with the scale of every stochastic binarize noise multiplied by `factor`
- * (weights and units alike; `none` stays the sign); the very same object for factor 1. Like
+ * (weights and units alike, or only the `sites` asked for; `none` stays the sign); the very same
+ * object for factor 1. Like
  * `withBatchNormMode`, a pure rewrite that copies only the nodes above a changed one, so shared
  * nodes stay shared; shapes do not change, so the result is still checked.
  * @example withNoiseScale(net, 0.5) // logistic(1) sites become logistic(0.5)
  */
-export const withNoiseScale = <N extends Network>(net: Checked<N>, factor: number): Checked<N> => {
+export const withNoiseScale = <N extends Network>(net: Checked<N>, factor: number, sites: NoiseSites = 'all'): Checked<N> => {
   if (factor === 1) return net
+  const chosen = (n: Node): boolean => sites === 'all' || (sites === 'units') === n.type.shape.includes('batch')
   const rebuilt = new Map<Node, Node>()
   for (const node of topoOrder(Object.values(net.outputs))) {
     const replaced = children(node).filter(([, c]) => rebuilt.get(c) !== c)
-    const rescale = node._tag === 'Binarize' && isStochastic(node.noise)
+    const rescale = node._tag === 'Binarize' && isStochastic(node.noise) && chosen(node)
     if (replaced.length === 0 && !rescale) {
       rebuilt.set(node, node)
       continue
     }
     const fields: Record<string, unknown> = { ...node }
     for (const [role, c] of replaced) fields[role] = rebuilt.get(c)
-    if (node._tag === 'Binarize' && isStochastic(node.noise)) fields['noise'] = { ...node.noise, scale: node.noise.scale * factor }
+    if (rescale && node._tag === 'Binarize' && isStochastic(node.noise)) fields['noise'] = { ...node.noise, scale: node.noise.scale * factor }
     rebuilt.set(node, fields as unknown as Node)
   }
   const outputs = Object.fromEntries(Object.entries(net.outputs).map(([name, n]) => [name, rebuilt.get(n)!]))
@@ -96,7 +103,7 @@ export const trainAnnealed = async (
   let last: TrainResult | undefined
   // A finished run resumed without more epochs runs one empty phase (as `train` does: it returns at once).
   for (let e = Math.min(resume?.epoch ?? 0, config.epochs - 1); e < config.epochs; e++) {
-    const phase = withParams(withNoiseScale(net, annealScale(anneal, e, config.epochs)), params)
+    const phase = withParams(withNoiseScale(net, annealScale(anneal, e, config.epochs), anneal.sites), params)
     const { test, ...noTest } = data
     const phaseData = e === config.epochs - 1 && test !== undefined ? data : noTest
     const r = await train(phase, phaseData, { ...whole, epochs: e + 1 }, hooks, state)

@@ -37,6 +37,11 @@ describe('withNoiseScale', () => {
     expect(withNoiseScale(net, 1)).toBe(net)
     expect(withNoiseScale(net, 0.5).params).toBe(net.params)
   })
+  it('scales only the weight sites, or only the unit sites, when asked', () => {
+    const net = tinyNet({ kind: 'mlp', hidden: [5, 4] }, true)
+    expect(noisesOf(withNoiseScale(net, 0.5, 'weights'))).toEqual(['layer1.W=logistic(0.5)', 'layer1.act=logistic(1)', 'layer2.W=logistic(0.5)', 'layer2.act=logistic(1)'])
+    expect(noisesOf(withNoiseScale(net, 0.5, 'units'))).toEqual(['layer1.W=logistic(1)', 'layer1.act=logistic(0.5)', 'layer2.W=logistic(1)', 'layer2.act=logistic(0.5)'])
+  })
   it('law: scaling by a then by b is scaling by a·b when the products are exact (powers of two)', () => {
     const net = tinyNet()
     fc.assert(fc.property(fc.integer({ min: -4, max: 4 }), fc.integer({ min: -4, max: 4 }), (i, j) =>
