@@ -92,6 +92,10 @@ describe('sbnkit train --anneal', () => {
       expect(r.code).toBe(2)
       expect(r.err.split('\n')[0]).toBe(`sbnkit train: --anneal expects a final noise scale in (0, 1), found "${found}"`)
     }
+    // The cosine schedule's total and the scales depend on the epochs: a longer resume is refused.
+    const longer = await run(['--resume', at('a', 'checkpoint'), '--epochs', '4'])
+    expect(longer.code).toBe(2)
+    expect(longer.err.split('\n')[0]).toMatch(/^sbnkit train: cannot resume: the checkpoint was made with other settings \(.*schedule: checkpoint cosine:3, now cosine:4/)
     expect((await run(['--resume', at('a', 'checkpoint'), '--anneal', '0.5'])).err.split('\n')[0])
       .toBe('sbnkit train: the run\'s settings are fixed when it starts; anneal is 0.25 in run.json, found 0.5 (only --epochs may change)')
   })
