@@ -36,6 +36,7 @@ import { standardCacheDir } from '../data/cache.js'
 import { progressBar } from './progress.js'
 import type { Settings } from './trainSetup.js'
 import { buildConfig, buildPreset, defaults, loadData } from './trainSetup.js'
+import { calibrationFeed } from './experimentRuns.js'
 
 /** The defaults of the main job (the budget and recipe measured in docs/experiments.md). */
 export const START_EPOCHS = 3
@@ -123,7 +124,7 @@ export const start: Command = async (argv, io) => {
   const test = evaluateSet(trained.right.last, testSet, { members: TEST_MEMBERS, key: foldIn(key(0), 0x7e57), kernels })
   if (E.isLeft(test)) { io.err(`start: ${drawRunError(test.left)}\n`); return exitCode.failed }
   // The mode network with batch-norm statistics re-estimated under itself (src/train/calibrate.ts).
-  const calibrated = recalibrateMode(trained.right.last, data.right.data.train.slice(0, Math.min(2000, data.right.data.train.size)), { kernels })
+  const calibrated = recalibrateMode(trained.right.last, calibrationFeed(data.right.data.train), { kernels })
   if (E.isLeft(calibrated)) { io.err(`start: ${drawRunError(calibrated.left)}\n`); return exitCode.failed }
   const modeTest = evaluateSet(calibrated.right, testSet, { members: 1, key: foldIn(key(0), 0x7e57), kernels })
   if (E.isLeft(modeTest)) { io.err(`start: ${drawRunError(modeTest.left)}\n`); return exitCode.failed }
