@@ -40,10 +40,10 @@ import { buildConfig, buildPreset, defaults, loadData } from './trainSetup.js'
 import { calibrationFeed } from './experimentRuns.js'
 
 /** The defaults of the main job (the budget and recipe measured in docs/experiments.md). */
-export const START_EPOCHS = 3
+export const START_EPOCHS = 8
 export const START_ANNEAL = 1
-export const START_BATCH = 64
-export const START_LR = 0.1
+export const START_BATCH = 256
+export const START_LR = 0.2
 
 export const startUsage = `usage: npm start [-- --epochs N --draws N --out DIR]
 
@@ -59,7 +59,7 @@ measure gradient estimators, write report/.
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`
 
 /** Ensemble members of the per-epoch validation curves (the test ensemble has 16). */
-const CURVE_MEMBERS = 4
+const CURVE_MEMBERS = 2
 const TEST_MEMBERS = 16
 
 export const start: Command = async (argv, io) => {
