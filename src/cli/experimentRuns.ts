@@ -40,6 +40,8 @@ export interface RowSpec {
   readonly settings: Partial<Settings> & { readonly recipe: RecipeName }
   /** Final noise scale of the annealing (1: none). */
   readonly anneal: number
+  /** Epochs of this row, overriding the dataset's (`--epochs-mnist`, `--epochs-fashion`). */
+  readonly epochs?: number
 }
 
 const mdSt = { recipe: 'md', estimator: 'st' } as const
@@ -48,6 +50,9 @@ const bnn = { recipe: 'bnn', estimator: 'det:hardtanh', weightSampling: 'mode' }
 /** The rows of the table, in order. */
 export const rows: readonly RowSpec[] = (['mnist', 'fashion-mnist'] as const).flatMap((dataset) => [
   { id: `${dataset}/mlp/st-md`, label: 'matched ST + mirror descent', dataset, preset: 'mlp:256,256', settings: mdSt, anneal: 1 },
+  ...(dataset === 'mnist'
+    ? [{ id: `${dataset}/mlp/st-md-b256`, label: 'matched ST + mirror descent, batch 256, lr 0.2 (npm start)', dataset, preset: 'mlp:256,256', settings: { ...mdSt, batch: 256, lr: 0.2 }, anneal: 1, epochs: 8 }]
+    : []),
   { id: `${dataset}/mlp/st-md-anneal`, label: 'matched ST + mirror descent, noise annealed 1 → 0.25', dataset, preset: 'mlp:256,256', settings: mdSt, anneal: 0.25 },
   { id: `${dataset}/mlp/bnn`, label: 'BNN: deterministic hardtanh ST + clipping', dataset, preset: 'mlp:256,256', settings: bnn, anneal: 1 },
   ...(dataset === 'fashion-mnist'
@@ -105,7 +110,8 @@ export const calibrationFeed = (train: Dataset, n = CALIBRATION_ROWS): Feed =>
  * Trains and evaluates one row with one seed: batch 64, Adam at lr on a cosine schedule, 16-member ensemble.
  * @example await runRow(rows[0]!, 0, 3, 0.1, io, '.cache/sbnkit') // right({ testModeRecalibrated: 0.95…, … })
  */
-export const runRow = async (spec: RowSpec, seed: number, epochs: number, lr: number, io: Io, cacheDir: string | false): Promise<E.Either<string, RunResult>> => {
+export const runRow = async (spec: RowSpec, seed: number, planEpochs: number, lr: number, io: Io, cacheDir: string | false): Promise<E.Either<string, RunResult>> => {
+  const epochs = spec.epochs ?? planEpochs
   const s: Settings = {
     ...defaults(spec.settings.recipe), dataset: spec.dataset, preset: spec.preset, batchNorm: true, lr, schedule: 'cosine',
     epochs, seed, logEvery: 0, ensemble: 16, ...spec.settings,
