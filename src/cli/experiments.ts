@@ -49,8 +49,8 @@ export const resultsTable = (plan: ExperimentPlan, results: readonly RunResult[]
       const first = rs[0]
       const secs = rs.map((x) => x.seconds)
       const budget = first === undefined
-        ? `${plan.epochs[r.dataset] ?? '?'} epochs (not run yet)`
-        : `${first.epochs} epochs × ${first.steps} steps of 64, ${(secs.reduce((a, b) => a + b, 0) / secs.length / 60).toFixed(0)} min`
+        ? `${r.epochs ?? plan.epochs[r.dataset] ?? '?'} epochs${r.settings.batch === undefined ? '' : ` of batch ${r.settings.batch}`} (not run yet)`
+        : `${first.epochs} epochs × ${first.steps} steps of ${r.settings.batch ?? 64}, ${(secs.reduce((a, b) => a + b, 0) / secs.length / 60).toFixed(0)} min`
       return [r.dataset, r.preset, r.label, budget, pct(rs.map((x) => x.testModeRecalibrated)), pct(rs.map((x) => x.testMode)), pct(rs.map((x) => x.testEnsemble)), rs.map((x) => x.seed).join(', ') || '—']
     })
   return [head, head.map(() => '---'), ...body].map((row) => `| ${row.join(' | ')} |`).join('\n') + '\n'

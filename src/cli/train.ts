@@ -21,8 +21,10 @@ import type { CheckpointIo, Restored } from '../train/checkpoint.js'
 import { checkpointStore, fileIo, POINTER, readCheckpoint } from '../train/checkpoint.js'
 import type { EpochRecord, LogRecord } from '../train/log.js'
 import { logLine, progressInfo, showEpoch, showEvaluation, truncateLog } from '../train/log.js'
-import type { TrainerState } from '../train/loop.js'
+import type { TrainerState, TrainHooks } from '../train/loop.js'
 import { drawTrainError, train } from '../train/loop.js'
+import { trainAnnealed } from '../train/anneal.js'
+import { annealLine, baseNetwork } from './trainAnneal.js'
 import { parseRecipeName } from '../train/recipes.js'
 import { drawRoutingError } from '../train/routing.js'
 import { MAX_THREADS } from '../train/config.js'
@@ -74,6 +76,8 @@ gradients and updates:
   --weight-sampling W   per-pass | mode (w = sign(η) in the forward pass)
   --decay λ             latent weight decay of --recipe decay
   --bop-threshold τ     --bop-gamma γ: Bop's flip threshold and averaging rate
+  --anneal S            anneal every noise scale geometrically per epoch, from ×1 to ×S at the
+                        last epoch (S in (0, 1); docs/training.md, "Deterministic networks")
 
 run:
   --epochs N            (default 10)      --batch B     (default 64)     --seed S  (default 0)
@@ -130,7 +134,7 @@ const options = {
   epochs: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, ensemble: { type: 'string' },
   patience: { type: 'string' }, select: { type: 'string' }, 'log-every': { type: 'string' }, kernels: { type: 'string' }, threads: { type: 'string' },
   'weight-sampling': { type: 'string' }, decay: { type: 'string' }, 'bop-threshold': { type: 'string' },
-  'bop-gamma': { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean', default: false },
+  'bop-gamma': { type: 'string' }, anneal: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const
 type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof options }>>['values']
@@ -169,6 +173,7 @@ const flagSettings = (o: Values): E.Either<string, Partial<Settings>> => {
     [o.decay, 'decay', (s) => real('decay', s, (x) => x >= 0, 'a number ≥ 0')],
     [o['bop-threshold'], 'bopThreshold', (s) => real('bop-threshold', s, (x) => x >= 0, 'a number ≥ 0')],
     [o['bop-gamma'], 'bopGamma', (s) => real('bop-gamma', s, (x) => x > 0 && x <= 1, 'a number in (0, 1]')],
+    [o.anneal, 'anneal', (s) => real('anneal', s, (x) => x > 0 && x < 1, 'a final noise scale in (0, 1)')],
   ]
   for (const [raw, field, parse] of checks) {
     if (raw === undefined) continue
@@ -326,6 +331,7 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
     if (!o.json) {
       io.out(`${restored === undefined ? 'training' : `resuming at epoch ${restored.state.epoch + 1}, step ${restored.state.step + 1}:`} ${description}\n`)
       io.out(`  recipe ${settings.recipe} (${config.recipe.optimizer.name}), real parameters ${config.optimizer.name}, estimator ${config.estimator.label} (weights ${config.weightEstimator.label}), lr ${settings.lr} (${settings.schedule}), ${settings.epochs} epoch${settings.epochs === 1 ? '' : 's'} of ${steps} steps (batch ${settings.batch}), seed ${settings.seed}, kernels ${config.kernels?.name}${config.kernels?.threaded === undefined ? '' : ` on ${config.threads} thread${config.threads === 1 ? '' : 's'}`}\n`)
+      if (settings.anneal !== undefined) io.out(`${annealLine({ final: settings.anneal }, settings.epochs)}\n`)
     }
 
     // Training, with the hooks: progress, log lines, checkpoints, interruption.
@@ -344,7 +350,10 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
       bars.epoch(r)
       if (!o.json) io.out(`${showEpoch(r, settings.epochs)}\n`)
     }
-    const result = await train(net, loaded.right.data, config, {
+    // Annealing rebuilds each epoch's network from the run's base noise; a checkpoint holds the noise of its epoch.
+    const annealBase = settings.anneal === undefined ? undefined : await baseNetwork(settings, loaded.right, net, restored)
+    if (annealBase !== undefined && E.isLeft(annealBase)) return bad(annealBase.left)
+    const hooks: TrainHooks = {
       onStep: (s) => bars.step(s.epoch, s.step, s.steps, s.loss),
       onLog,
       checkpoint: async (c) => {
@@ -354,7 +363,11 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
       },
       shouldStop: () => interrupted,
       onNote: (m) => io.err(`sbnkit train: ${m}\n`),
-    }, restored?.state).finally(unsubscribe)
+    }
+    const result = await (annealBase === undefined
+      ? train(net, loaded.right.data, config, hooks, restored?.state)
+      : trainAnnealed(annealBase.right, loaded.right.data, config, { final: settings.anneal! }, hooks, restored?.state)
+    ).finally(unsubscribe)
     const pointer = join(dir, POINTER)
     if (E.isLeft(result)) {
       const e = result.left

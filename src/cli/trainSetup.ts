@@ -73,6 +73,8 @@ export interface Settings {
   readonly decay?: number
   readonly bopThreshold?: number
   readonly bopGamma?: number
+  /** Final noise scale of per-epoch annealing, in (0, 1) (src/train/anneal.ts); absent: none. */
+  readonly anneal?: number
 }
 
 /**

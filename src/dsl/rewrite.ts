@@ -10,6 +10,7 @@ import { topoOrder } from './fold.js'
 import type { BatchNorm, Checked, Network, Node, ParamValues } from './node.js'
 import { children } from './node.js'
 import { brand } from './checked.js'
+import { isStochastic } from './noise.js'
 
 // ---------------------------------------------------------------------------------------------
 // Rules
@@ -75,4 +76,22 @@ export const withParams = <N extends Network>(net: Checked<N>, params: ParamValu
 export const withOutput = (net: Checked<Network>, name: string, node: Node): Checked<Network> => {
   if (!topoOrder(Object.values(net.outputs)).includes(node)) throw new InternalError(`withOutput: the node for output ${name} is not in the network`)
   return brand({ ...net, outputs: { ...net.outputs, [name]: node } })
+}
+
+/** Binarize sites by kind: weights (no batch axis: one draw per pass) or units (per example). */
+export type NoiseSites = 'all' | 'weights' | 'units'
+
+/**
+ * The same network with the scale of every stochastic binarize noise multiplied by `factor`
+ * (weights and units alike, or only the `sites` asked for; `none` stays the sign); the very same
+ * object for factor 1. Shapes do not change, so the result is still checked.
+ * @example withNoiseScale(net, 0.5) // logistic(1) sites become logistic(0.5)
+ */
+export const withNoiseScale = <N extends Network>(net: Checked<N>, factor: number, sites: NoiseSites = 'all'): Checked<N> => {
+  if (factor === 1) return net
+  const chosen = (n: Node): boolean => sites === 'all' || (sites === 'units') === n.type.shape.includes('batch')
+  const rebuilt = rebuild(Object.values(net.outputs), (_, n) =>
+    n._tag === 'Binarize' && isStochastic(n.noise) && chosen(n) ? { ...n, noise: { ...n.noise, scale: n.noise.scale * factor } } : n)
+  const outputs = outputsAfter(net, rebuilt)
+  return outputs === undefined ? net : brand({ ...net, outputs })
 }

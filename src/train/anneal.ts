@@ -14,6 +14,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Network } from '../dsl/node.js'
+import type { NoiseSites } from '../dsl/rewrite.js'
+import { withNoiseScale } from '../dsl/rewrite.js'
 import type { TrainData, TrainError, TrainHooks, TrainerState, TrainResult } from './loop.js'
 import { train } from './loop.js'
 import type { TrainConfig } from './config.js'
@@ -26,7 +28,12 @@ import { withTotal } from './schedules.js'
 export interface Anneal {
   /** The noise scale of the last epoch, in (0, 1]; 1 means no annealing. */
   readonly final: number
+  /** Which sites anneal: all (default), only the weights' or only the units' (activations'). */
+  readonly sites?: NoiseSites
 }
+
+export type { NoiseSites } from '../dsl/rewrite.js'
+export { withNoiseScale } from '../dsl/rewrite.js'
 
 // ---------------------------------------------------------------------------------------------
 // Constructors
@@ -38,36 +45,40 @@ export interface Anneal {
 export const annealScale = (a: Anneal, epoch: number, epochs: number): number =>
   epochs <= 1 ? a.final : a.final ** (Math.min(epoch, epochs - 1) / (epochs - 1))
 
+// ---------------------------------------------------------------------------------------------
+// Combinators
+
+
 /**
- * Trains with the noise scale annealed per epoch; `build(scale)` is the network with every
- * binarize's noise at that scale (e.g. a preset built with `logistic(scale)`), whose parameters
- * are replaced by the run's. The test set, if any, is evaluated once, after the last epoch.
+ * Trains `net` with its noise scales annealed per epoch: epoch e trains `withNoiseScale(net, s_e)`
+ * (with the run's parameters so far). The test set, if any, is evaluated once, after the last
+ * epoch. The returned networks carry the last epoch's noise (s_final times the base's). With
+ * `resume` (a checkpoint of such a run) it continues at that state's epoch; `net` must then be the
+ * run's base network with the checkpoint's parameters (`withParams(base, restored.net.params)`),
+ * since a checkpointed network holds the noise of its own epoch, not the base's.
  * @example
- * await trainAnnealed((s) => presetNetwork(p, { ...o, activation: logistic(s), weightNoise: logistic(s) }), data, config, { final: 0.25 })
+ * await trainAnnealed(net, data, config, { final: 0.25 }) // epochs at noise ×1, ×0.5, ×0.25 for 3 epochs
  */
 export const trainAnnealed = async (
-  build: (scale: number) => E.Either<string, Checked<Network>>,
+  net: Checked<Network>,
   data: TrainData,
   config: TrainConfig,
   anneal: Anneal,
   hooks: TrainHooks = {},
-): Promise<E.Either<TrainError | { readonly _tag: 'Build'; readonly message: string }, TrainResult>> => {
+  resume?: TrainerState,
+): Promise<E.Either<TrainError, TrainResult>> => {
   // One schedule over the whole run, as if it were one call.
   const whole = { ...config, schedule: withTotal(config.schedule, config.epochs) }
-  if (config.epochs === 0) {
-    const b = build(1)
-    return E.isLeft(b) ? E.left({ _tag: 'Build', message: b.left }) : train(b.right, data, whole, hooks)
-  }
-  let state: TrainerState | undefined
-  let params: Checked<Network>['params'] | undefined
+  if (config.epochs === 0) return train(net, data, whole, hooks, resume)
+  let state: TrainerState | undefined = resume
+  let params = net.params
   let last: TrainResult | undefined
-  for (let e = 0; e < config.epochs; e++) {
-    const built = build(annealScale(anneal, e, config.epochs))
-    if (E.isLeft(built)) return E.left({ _tag: 'Build', message: built.left })
-    const net = params === undefined ? built.right : withParams(built.right, params)
+  // A finished run resumed without more epochs runs one empty phase (as `train` does: it returns at once).
+  for (let e = Math.min(resume?.epoch ?? 0, config.epochs - 1); e < config.epochs; e++) {
+    const phase = withParams(withNoiseScale(net, annealScale(anneal, e, config.epochs), anneal.sites), params)
     const { test, ...noTest } = data
     const phaseData = e === config.epochs - 1 && test !== undefined ? data : noTest
-    const r = await train(net, phaseData, { ...whole, epochs: e + 1 }, hooks, state)
+    const r = await train(phase, phaseData, { ...whole, epochs: e + 1 }, hooks, state)
     if (E.isLeft(r)) return r
     last = r.right
     if (r.right.outcome !== 'completed') break

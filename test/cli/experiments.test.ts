@@ -1,0 +1,38 @@
+/**
+ * The results page of `sbnkit experiments` (src/cli/experiments.ts): the table's rows, budgets and
+ * mean ± std over seeds, from results given here (training a row is measured in docs, not here).
+ */
+import { describe, expect, it } from 'vitest'
+import { cifarLine, curveChart, resultsTable } from '../../src/cli/experiments.js'
+import type { RunResult } from '../../src/cli/experimentRuns.js'
+import { rows } from '../../src/cli/experimentRuns.js'
+
+const result = (row: string, seed: number, mode: number, over: Partial<RunResult> = {}): RunResult => ({
+  row, seed, epochs: 3, steps: 860, trainExamples: 55000, testExamples: 10000, testMode: mode - 0.03, testModeRecalibrated: mode,
+  testEnsemble: mode - 0.01, seconds: 600, curve: [{ epoch: 1, trainLoss: 1, valMode: 0.9, valEnsemble: 0.91 }], ...over,
+})
+
+describe('sbnkit experiments: the results table', () => {
+  const plan = { rows: rows.map((r) => r.id), seeds: [0, 1], epochs: { mnist: 3, 'fashion-mnist': 3 }, lr: 0.1 }
+  const table = resultsTable(plan, [
+    result('mnist/mlp/st-md', 0, 0.955), result('mnist/mlp/st-md', 1, 0.957),
+    result('mnist/mlp/st-md-b256', 0, 0.965, { epochs: 8, steps: 215, seconds: 1200 }),
+  ])
+  const line = (id: string): string => table.split('\n').find((l) => l.includes(rows.find((r) => r.id === id)!.label) && l.includes(id.split('/')[0]!))!
+
+  it('gives each row its budget and the mean ± std over seeds', () => {
+    expect(line('mnist/mlp/st-md')).toBe('| mnist | mlp:256,256 | matched ST + mirror descent | 3 epochs × 860 steps of 64, 10 min | 95.60 ± 0.14 | 92.60 ± 0.14 | 94.60 ± 0.14 | 0, 1 |')
+    expect(line('mnist/mlp/st-md-b256')).toBe('| mnist | mlp:256,256 | matched ST + mirror descent, batch 256, lr 0.2 (npm start) | 8 epochs × 215 steps of 256, 20 min | 96.50 (1 seed) | 93.50 (1 seed) | 95.50 (1 seed) | 0 |')
+  })
+
+  it('lists every planned row, with the budget it will have when not run yet', () => {
+    expect(table.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| ---')).length).toBe(1 + rows.length)
+    expect(line('fashion-mnist/mlp/bnn')).toMatch(/\| 3 epochs \(not run yet\) \| — \| — \| — \| — \|$/)
+  })
+
+  it('plots a row\'s curves and says the CIFAR projection in one sentence', () => {
+    expect(curveChart(rows[0]!, [result('mnist/mlp/st-md', 0, 0.955)])).toMatch(/^<svg/)
+    expect(cifarLine({ preset: 'vgg-small', batch: 8, stepSeconds: 20, stepCpuSeconds: 9.2, trainImages: 45000, epochSeconds: 51750, data: 'random' }))
+      .toBe('vgg-small: one training step at batch 8 took 9.2 s of CPU time (20.0 s wall, on a shared machine; random); an epoch of 45000 images is projected at 14.4 h of one core (0.6 days).')
+  })
+})
