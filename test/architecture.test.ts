@@ -84,8 +84,8 @@ describe('architecture: imports point downward (docs/architecture.md)', () => {
     expect(show(bad)).toEqual([])
   })
 
-  it('law: nothing below the applications imports them (train, cli, export, data, io, node)', () => {
-    const apps = ['src/train/', 'src/cli/', 'src/export/', 'src/data/', 'src/io/', 'src/node/', 'src/plot/']
+  it('law: nothing below the applications imports them (bench, train, cli, export, data, io, node)', () => {
+    const apps = ['src/bench/', 'src/train/', 'src/cli/', 'src/export/', 'src/data/', 'src/io/', 'src/node/', 'src/plot/']
     const lower = (f: string): boolean => isDsl(f) || isCore(f) || interpreterOf(f) !== undefined
     expect(show(edges.filter((e) => lower(e.from) && apps.some((a) => e.to.startsWith(a))))).toEqual([])
   })

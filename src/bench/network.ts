@@ -5,12 +5,12 @@
  * Times are medians over repeated runs in this process, with their min–max range.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { Key } from '../../dsl/random.js'
-import type { RunError } from '../errors.js'
-import type { Feed } from '../ndarray.js'
-import { batchSize } from '../ndarray.js'
-import type { Compiled } from './compiled.js'
-import { describeStep } from './plan.js'
+import type { Key } from '../dsl/random.js'
+import type { RunError } from '../interpreters/errors.js'
+import type { Feed } from '../interpreters/ndarray.js'
+import { batchSize } from '../interpreters/ndarray.js'
+import type { Compiled } from '../interpreters/compiled/compiled.js'
+import { describeStep } from '../interpreters/compiled/plan.js'
 
 export interface Spread {
   readonly median: number
