@@ -36,7 +36,7 @@ import type { Blocking } from '../src/train/kernels/index.js'
 import { defaultBlocking, jsKernels, wasmKernels, wasmSupport } from '../src/train/kernels/index.js'
 import { ceilTo } from '../src/train/kernels/pack.js'
 import { fastThreadedKernels } from '../src/train/kernels/index.js'
-import { drawRunError } from '../src/interpreters/errors.js'
+import { drawRunError } from '../src/interpreters/runErrors.js'
 import { STEP_BATCH, stepper } from './trainStep.js'
 import { xorshift } from './stats.js'
 

@@ -10,7 +10,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { lineChart } from '../src/plot/svg.js'
 import { decodePacked, loadPacked } from '../src/export/unpack.js'
 import { drawCompileError } from '../src/interpreters/compiled/index.js'
-import { drawRunError } from '../src/interpreters/errors.js'
+import { drawRunError } from '../src/interpreters/runErrors.js'
 import { drawExportError } from '../src/export/errors.js'
 import type { EpochReport, WorkerMessage } from './protocol.js'
 

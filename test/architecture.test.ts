@@ -33,7 +33,7 @@ const files = sources('src')
 const edges = files.flatMap(importsOf)
 
 /** The core every interpreter stands on: the reference rules and the shared plumbing. */
-const coreTop = ['ndarray', 'errors', 'bind', 'budget', 'outputs'].map((f) => `src/interpreters/${f}.ts`)
+const coreTop = ['ndarray', 'runErrors', 'bind', 'budget', 'outputs'].map((f) => `src/interpreters/${f}.ts`)
 const isCore = (f: string): boolean => f.startsWith('src/interpreters/reference/') || coreTop.includes(f)
 const isDsl = (f: string): boolean => f.startsWith('src/dsl/')
 /** Infrastructure below every layer that carries no semantics: the worker-thread pool. */

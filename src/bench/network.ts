@@ -6,7 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Key } from '../dsl/random.js'
-import type { RunError } from '../interpreters/errors.js'
+import type { RunError } from '../interpreters/runErrors.js'
 import type { Feed } from '../interpreters/ndarray.js'
 import { batchSize } from '../interpreters/ndarray.js'
 import type { Compiled } from '../interpreters/compiled/compiled.js'

@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Binarize, Checked, Network } from '../dsl/node.js'
-import type { RunError } from '../interpreters/errors.js'
+import type { RunError } from '../interpreters/runErrors.js'
 import { exact } from '../interpreters/exact/index.js'
 import type { Feed } from '../interpreters/ndarray.js'
 import type { ParamGrads } from '../interpreters/reference/grads.js'

@@ -7,7 +7,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Input, Loss, Network, Node } from '../dsl/node.js'
 import { showShape } from '../dsl/shape.js'
 import { topoOrder } from '../dsl/fold.js'
-import type { RunError } from './errors.js'
+import type { RunError } from './runErrors.js'
 import type { Feed } from './ndarray.js'
 
 export interface Bound {

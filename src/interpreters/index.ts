@@ -7,8 +7,8 @@
  */
 export * from '../dsl/fold.js'
 export * from './ndarray.js'
-export { drawRunError, drawInvalidOption } from './errors.js'
-export type { RunError } from './errors.js'
+export { drawRunError, drawInvalidOption } from './runErrors.js'
+export type { RunError } from './runErrors.js'
 export { bind } from './bind.js'
 export type { Bound } from './bind.js'
 export { noiseFns, stFactor } from '../dsl/distributions.js'

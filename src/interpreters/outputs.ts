@@ -14,7 +14,7 @@ import { InternalError, draw } from '../dsl/errors.js'
 import type { Checked, Input, Loss, Network, Node } from '../dsl/node.js'
 import { typecheck } from '../dsl/typecheck.js'
 import { topoOrder } from '../dsl/fold.js'
-import type { RunError } from './errors.js'
+import type { RunError } from './runErrors.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model

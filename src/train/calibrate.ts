@@ -14,7 +14,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Network } from '../dsl/node.js'
 import { bind } from '../interpreters/bind.js'
-import type { RunError } from '../interpreters/errors.js'
+import type { RunError } from '../interpreters/runErrors.js'
 import type { Feed } from '../interpreters/ndarray.js'
 import { modeRule } from '../interpreters/reference/sampling.js'
 import type { Kernels } from '../interpreters/reference/ops.js'

@@ -24,7 +24,7 @@ import type { Key } from '../dsl/random.js'
 import type { Compiled } from '../interpreters/compiled/index.js'
 import { compile, drawCompileError } from '../interpreters/compiled/index.js'
 import { kernelsOf } from '../interpreters/compiled/execute.js'
-import type { RunError } from '../interpreters/errors.js'
+import type { RunError } from '../interpreters/runErrors.js'
 import type { Feed, NDArray } from '../interpreters/ndarray.js'
 
 // ---------------------------------------------------------------------------------------------

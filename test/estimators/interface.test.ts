@@ -13,7 +13,7 @@ import {
 } from '../../src/estimators/estimator.js'
 import type { Proxy } from '../../src/estimators/estimator.js'
 import { gradient } from '../../src/estimators/gradient.js'
-import { drawRunError } from '../../src/interpreters/errors.js'
+import { drawRunError } from '../../src/interpreters/runErrors.js'
 import { buildSbn } from '../laws/sbn.js'
 import { unwrap } from './fixtures.js'
 

@@ -8,7 +8,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { ExactResult } from '../../src/interpreters/exact/index.js'
 import { exact } from '../../src/interpreters/exact/index.js'
-import { drawRunError } from '../../src/interpreters/errors.js'
+import { drawRunError } from '../../src/interpreters/runErrors.js'
 import type { SbnCase, SpecOptions } from './sbn.js'
 import { arbCase, buildSbn, showCase } from './sbn.js'
 

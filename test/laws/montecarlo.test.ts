@@ -15,7 +15,7 @@ import type { Noise } from '../../src/dsl/noise.js'
 import { logistic, normal, triangular, uniform } from '../../src/dsl/noise.js'
 import { binarize, input } from '../../src/dsl/primitives.js'
 import { key } from '../../src/dsl/random.js'
-import { drawRunError } from '../../src/interpreters/errors.js'
+import { drawRunError } from '../../src/interpreters/runErrors.js'
 import { exact } from '../../src/interpreters/exact/index.js'
 import { forward, monteCarlo } from '../../src/interpreters/montecarlo/index.js'
 import { passKey } from '../../src/interpreters/reference/sampling.js'
@@ -25,7 +25,7 @@ import { checked } from '../interpreters/fixtures.js'
 import type { SbnSpec } from './sbn.js'
 import { arbCase, buildSbn } from './sbn.js'
 
-const right = <A>(e: E.Either<import('../../src/interpreters/errors.js').RunError, A>): A => {
+const right = <A>(e: E.Either<import('../../src/interpreters/runErrors.js').RunError, A>): A => {
   if (E.isLeft(e)) throw new Error(drawRunError(e.left))
   return e.right
 }

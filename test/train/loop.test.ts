@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { parseEstimator, reinforce } from '../../src/estimators/estimator.js'
-import { drawRunError } from '../../src/interpreters/errors.js'
+import { drawRunError } from '../../src/interpreters/runErrors.js'
 import type { Checkpoint, TrainError, TrainResult } from '../../src/train/loop.js'
 import { drawTrainError, train } from '../../src/train/loop.js'
 import type { LogRecord } from '../../src/train/log.js'

@@ -25,7 +25,7 @@ import { binarize, constant, input, matmul, mul, param } from '../../src/dsl/pri
 import { key } from '../../src/dsl/random.js'
 import { typecheck } from '../../src/dsl/typecheck.js'
 import { gradient } from '../../src/estimators/gradient.js'
-import { drawRunError } from '../../src/interpreters/errors.js'
+import { drawRunError } from '../../src/interpreters/runErrors.js'
 import { noiseFns, stFactor } from '../../src/dsl/distributions.js'
 import type { Optimizer, Tensors } from '../../src/train/optimizers.js'
 import { adam } from '../../src/train/optimizers.js'

@@ -5,7 +5,7 @@
  */
 import type * as E from 'fp-ts/lib/Either.js'
 import type { Key } from '../../dsl/random.js'
-import type { RunError } from '../errors.js'
+import type { RunError } from '../runErrors.js'
 import type { Feed, NDArray } from '../ndarray.js'
 import type { Executor } from './execute.js'
 import type { Infer } from './infer.js'

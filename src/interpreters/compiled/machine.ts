@@ -24,7 +24,7 @@ import type { WasmFunction } from './wasm/code.js'
 import { SHARED_MAX_PAGES, assemble } from './wasm/module.js'
 import type { WasmMemory, WasmModule } from './wasm/runtime.js'
 import { wasmApi } from './wasm/runtime.js'
-import { drawInvalidOption } from '../errors.js'
+import { drawInvalidOption } from '../runErrors.js'
 
 export type BackendName = 'wasm' | 'js' | 'jitless'
 

@@ -10,7 +10,7 @@
  * // E.right({ form: 'bits', shape: [2, 3], data: Int32Array [0b101, 0b100] })
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { RunError } from '../errors.js'
+import type { RunError } from '../runErrors.js'
 import { bitOf, wordOf } from './layout.js'
 
 export interface PackedBits {

@@ -4,7 +4,7 @@
  * float64 plain-JavaScript fallback. Choose once, pass the value; nothing is registered.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { RunError } from '../../interpreters/errors.js'
+import type { RunError } from '../../interpreters/runErrors.js'
 import type { Kernels } from '../../interpreters/reference/ops.js'
 import { jsKernels } from './js-gemm.js'
 import type { WasmKernelOptions } from './wasm-gemm.js'

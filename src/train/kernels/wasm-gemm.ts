@@ -12,7 +12,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { WasmMemory } from '../../interpreters/compiled/wasm/runtime.js'
 import { wasmApi } from '../../interpreters/compiled/wasm/runtime.js'
-import type { RunError } from '../../interpreters/errors.js'
+import type { RunError } from '../../interpreters/runErrors.js'
 import type { NDArray } from '../../interpreters/ndarray.js'
 import type { Kernels } from '../../interpreters/reference/ops.js'
 import type { Blocking } from './emit-gemm.js'

@@ -10,7 +10,7 @@
  * (from `threads/pool.ts`), which `train()` turns into an error value after a checkpoint.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { RunError } from '../../interpreters/errors.js'
+import type { RunError } from '../../interpreters/runErrors.js'
 import type { Kernels } from '../../interpreters/reference/ops.js'
 import { poolRunner } from '../../threads/jobs.js'
 import { threadsUnavailable } from '../../threads/pool.js'

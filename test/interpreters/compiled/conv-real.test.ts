@@ -17,7 +17,7 @@ import { add, batchNormalization, binarize, conv2d, input, matmul, mul, param, p
 import { forward } from '../../../src/interpreters/montecarlo/index.js'
 import type { Feed } from '../../../src/interpreters/ndarray.js'
 import { compile, drawCompileError } from '../../../src/interpreters/compiled/index.js'
-import { drawRunError } from '../../../src/interpreters/errors.js'
+import { drawRunError } from '../../../src/interpreters/runErrors.js'
 import { checked, uniforms } from './nets.js'
 
 interface Block {

@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { key } from '../../../src/dsl/random.js'
-import { drawRunError } from '../../../src/interpreters/errors.js'
+import { drawRunError } from '../../../src/interpreters/runErrors.js'
 import { forward } from '../../../src/interpreters/montecarlo/index.js'
 import { benchNetwork } from '../../../src/bench/network.js'
 import { compile, drawCompileError } from '../../../src/interpreters/compiled/index.js'

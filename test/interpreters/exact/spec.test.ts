@@ -13,7 +13,7 @@ import { conv, dense, flatten, sbinary, softmaxCrossEntropy } from '../../../src
 import type { Checked, Network } from '../../../src/dsl/node.js'
 import { logistic, normal, uniform } from '../../../src/dsl/noise.js'
 import { add, input } from '../../../src/dsl/primitives.js'
-import { drawRunError } from '../../../src/interpreters/errors.js'
+import { drawRunError } from '../../../src/interpreters/runErrors.js'
 import type { ExactOptions } from '../../../src/interpreters/exact/index.js'
 import { exact } from '../../../src/interpreters/exact/index.js'
 import { exactSpec } from '../../../src/interpreters/exact/spec.js'
