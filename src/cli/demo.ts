@@ -2,7 +2,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { mlp, softmaxCrossEntropy } from '../dsl/composites.js'
-import { draw } from '../dsl/errors.js'
+import { draw } from '../dsl/dslErrors.js'
 import { input } from '../dsl/primitives.js'
 import { typecheck } from '../dsl/typecheck.js'
 import { initParams } from '../dsl/init.js'

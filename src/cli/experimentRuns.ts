@@ -9,7 +9,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { augmentedDataset } from '../data/augment.js'
 import { encodeCifarRecords } from '../data/cifar.js'
-import { drawAll } from '../dsl/errors.js'
+import { drawAll } from '../dsl/dslErrors.js'
 import { uniform } from '../dsl/noise.js'
 import { foldIn, key, siteKey } from '../dsl/random.js'
 import { drawRunError } from '../interpreters/runErrors.js'

@@ -6,7 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { parseArgs } from 'node:util'
-import { drawAll } from '../dsl/errors.js'
+import { drawAll } from '../dsl/dslErrors.js'
 import { key } from '../dsl/random.js'
 import { drawDataError, drawDataErrors } from '../data/errors.js'
 import { readDataFile } from '../data/file.js'

@@ -16,8 +16,8 @@
  * reading binary states) is an error value naming the layer and the reason.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { Path } from './errors.js'
-import { drawAll, InternalError, showPath } from './errors.js'
+import type { Path } from './dslErrors.js'
+import { drawAll, InternalError, showPath } from './dslErrors.js'
 import type { Add, Checked, MatMul, Network, Node, Param } from './node.js'
 import { children } from './node.js'
 import { add, constant, mul } from './primitives.js'

@@ -1,7 +1,7 @@
 /** The sbnkit DSL: the IR, constructors, composites, shape rules, typecheck, errors, printer, model format. */
 export * from './node.js'
 export * from './noise.js'
-export * from './errors.js'
+export * from './dslErrors.js'
 export * from './shape.js'
 export * from './primitives.js'
 export * from './composites.js'

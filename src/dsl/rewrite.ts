@@ -5,7 +5,7 @@
  * above them; every other node stays the very same object, and a shared node is rebuilt once, so
  * it stays shared (a shared random node stays one random variable).
  */
-import { InternalError } from './errors.js'
+import { InternalError } from './dslErrors.js'
 import { topoOrder } from './fold.js'
 import type { BatchNorm, Checked, Network, Node, ParamValues } from './node.js'
 import { children } from './node.js'

@@ -5,7 +5,7 @@
  * with per-example weights, the seed of a site's pre-activation, and the assembled result.
  */
 import type { Binarize, Checked, Loss, Network, Node } from '../dsl/node.js'
-import { InternalError } from '../dsl/errors.js'
+import { InternalError } from '../dsl/dslErrors.js'
 import type { Key } from '../dsl/random.js'
 import type { ParamGrads } from '../interpreters/reference/grads.js'
 import { addParamGrads, zeroGrads } from '../interpreters/reference/grads.js'

@@ -16,7 +16,7 @@
  * original network computed them, so the outputs are the original mode network's, bit for bit.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { DslError } from '../dsl/errors.js'
+import type { DslError } from '../dsl/dslErrors.js'
 import type { Checked, Network, Node } from '../dsl/node.js'
 import { none } from '../dsl/noise.js'
 import { add, binarize, conv2d, input, matmul, mul, param, pool, reshape } from '../dsl/primitives.js'

@@ -6,7 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { report } from '../dsl/codec/errors.js'
-import { drawAll } from '../dsl/errors.js'
+import { drawAll } from '../dsl/dslErrors.js'
 import type { Checked, Network } from '../dsl/node.js'
 import type { Compiled, CompileError, CompileOptions } from '../interpreters/compiled/index.js'
 import { compile } from '../interpreters/compiled/index.js'

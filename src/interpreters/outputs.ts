@@ -10,7 +10,7 @@
  * subgraph of a checked network is well typed; a failure would be sbnkit's bug).
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { InternalError, draw } from '../dsl/errors.js'
+import { InternalError, draw } from '../dsl/dslErrors.js'
 import type { Checked, Input, Loss, Network, Node } from '../dsl/node.js'
 import { typecheck } from '../dsl/typecheck.js'
 import { topoOrder } from '../dsl/fold.js'

@@ -15,7 +15,7 @@ import { children } from '../dsl/node.js'
 import { isStochastic } from '../dsl/noise.js'
 import { hasBatch, showShape, sizeOf } from '../dsl/shape.js'
 import { topoOrder } from '../dsl/fold.js'
-import { unreachable } from '../dsl/errors.js'
+import { unreachable } from '../dsl/dslErrors.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model

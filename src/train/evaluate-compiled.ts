@@ -18,7 +18,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Loss, Network } from '../dsl/node.js'
-import { draw as drawDslError } from '../dsl/errors.js'
+import { draw as drawDslError } from '../dsl/dslErrors.js'
 import { typecheck } from '../dsl/typecheck.js'
 import type { Key } from '../dsl/random.js'
 import type { Compiled } from '../interpreters/compiled/index.js'

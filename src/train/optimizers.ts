@@ -12,7 +12,7 @@
  * SGD momentum is `v ← μv + g; θ ← θ − lr·v` (Nesterov: `θ ← θ − lr·(g + μv)`), and Adam is
  * Kingma & Ba with bias correction and ε outside the square root.
  */
-import { InternalError } from '../dsl/errors.js'
+import { InternalError } from '../dsl/dslErrors.js'
 import type { OptimizerState } from './optim/state.js'
 
 export { decodeState, encodeState } from './optim/state.js'

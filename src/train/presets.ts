@@ -11,7 +11,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { batchNorm, conv, dense, flatten, maxPool, mlp, softmaxCrossEntropy } from '../dsl/composites.js'
-import type { DslError } from '../dsl/errors.js'
+import type { DslError } from '../dsl/dslErrors.js'
 import { initParams } from '../dsl/init.js'
 import type { Checked, Network, Node } from '../dsl/node.js'
 import type { Noise } from '../dsl/noise.js'

@@ -11,7 +11,7 @@ import {
   avgPool, batchNorm, conv, dense, flatten, hardtanh, logisticNll, maxPool, mlp, neg, relu, sbinary, sigmoid, sign,
   softmaxCrossEntropy, squaredError, sub, tanh,
 } from '../../src/dsl/composites.js'
-import { draw } from '../../src/dsl/errors.js'
+import { draw } from '../../src/dsl/dslErrors.js'
 import type { Network, Node, Param } from '../../src/dsl/node.js'
 import { logistic, none, uniform } from '../../src/dsl/noise.js'
 import { input } from '../../src/dsl/primitives.js'

@@ -4,8 +4,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import type { DslError } from '../../src/dsl/errors.js'
-import { draw } from '../../src/dsl/errors.js'
+import type { DslError } from '../../src/dsl/dslErrors.js'
+import { draw } from '../../src/dsl/dslErrors.js'
 import type { Network, Node } from '../../src/dsl/node.js'
 import { logistic } from '../../src/dsl/noise.js'
 import { add, binarize, conv2d, input, labelled, loss, matmul, param, unary } from '../../src/dsl/primitives.js'

@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { draw } from '../../src/dsl/errors.js'
+import { draw } from '../../src/dsl/dslErrors.js'
 import type { BatchNorm, Network, Node, Param, Shape } from '../../src/dsl/node.js'
 import { logistic, none } from '../../src/dsl/noise.js'
 import {

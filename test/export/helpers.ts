@@ -2,7 +2,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { expect } from 'vitest'
 import type { Checked, Network } from '../../src/dsl/node.js'
-import { drawAll } from '../../src/dsl/errors.js'
+import { drawAll } from '../../src/dsl/dslErrors.js'
 import { compile, drawCompileError } from '../../src/interpreters/compiled/index.js'
 import type { BackendName } from '../../src/interpreters/compiled/index.js'
 import { drawRunError } from '../../src/interpreters/runErrors.js'

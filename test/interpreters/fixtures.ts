@@ -7,7 +7,7 @@ import type { Noise } from '../../src/dsl/noise.js'
 import { logistic } from '../../src/dsl/noise.js'
 import { input } from '../../src/dsl/primitives.js'
 import { typecheck } from '../../src/dsl/typecheck.js'
-import { drawAll } from '../../src/dsl/errors.js'
+import { drawAll } from '../../src/dsl/dslErrors.js'
 import type { Feed } from '../../src/interpreters/ndarray.js'
 
 export const checked = (net: Network): Checked<Network> => {

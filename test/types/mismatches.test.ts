@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import * as E from 'fp-ts/lib/Either.js'
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
-import { draw } from '../../src/dsl/errors.js'
+import { draw } from '../../src/dsl/dslErrors.js'
 import { typecheck } from '../../src/dsl/typecheck.js'
 import { mismatches } from './mismatches.js'
 

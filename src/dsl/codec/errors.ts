@@ -6,8 +6,8 @@
  * of the node (`nodes[3]: MatMul at output > head > lhs: inner dims differ (5 vs 6)`).
  */
 import type * as t from 'io-ts'
-import type { DslError } from '../errors.js'
-import { draw } from '../errors.js'
+import type { DslError } from '../dslErrors.js'
+import { draw } from '../dslErrors.js'
 
 export type ModelError =
   /** The file could not be read as text: missing, a directory, empty, not UTF-8. */

@@ -11,7 +11,7 @@
 import type { BatchNorm, Binarize, Node, NodeOf, ParamValues, Tag } from '../../dsl/node.js'
 import type { Args } from '../../dsl/fold.js'
 import { dispatch } from '../../dsl/fold.js'
-import { unreachable } from '../../dsl/errors.js'
+import { unreachable } from '../../dsl/dslErrors.js'
 import { concreteShape } from '../../dsl/shape.js'
 import type { Feed, NDArray } from '../ndarray.js'
 import * as ops from './ops.js'

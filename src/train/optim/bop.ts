@@ -11,7 +11,7 @@
  * magnitude 1. Bop has no learning rate: `lr` is ignored. MATH.md §4: with τ = 0 it is mirror
  * descent with latent weight decay λ and γ = ελ, η_t = −m_t/λ, rounded to w = sign(η).
  */
-import { InternalError } from '../../dsl/errors.js'
+import { InternalError } from '../../dsl/dslErrors.js'
 import type { Optimizer } from '../optimizers.js'
 import { fromKernel } from '../optimizers.js'
 

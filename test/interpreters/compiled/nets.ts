@@ -12,7 +12,7 @@ import type { Checked, Network, Node, UnaryOp } from '../../../src/dsl/node.js'
 import type { Noise } from '../../../src/dsl/noise.js'
 import { add, batchNormalization, binarize, constant, conv2d, input, loss, matmul, mul, param, pool, reshape, unary } from '../../../src/dsl/primitives.js'
 import { typecheck } from '../../../src/dsl/typecheck.js'
-import { drawAll } from '../../../src/dsl/errors.js'
+import { drawAll } from '../../../src/dsl/dslErrors.js'
 import type { Feed } from '../../../src/interpreters/ndarray.js'
 
 export interface LayerSpec {
