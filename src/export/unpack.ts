@@ -5,7 +5,7 @@
  * The result is a deployed network, a checked network, or a compiled one; all portable.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { report } from '../dsl/codec/errors.js'
+import { report } from '../dsl/codec/modelErrors.js'
 import { drawAll } from '../dsl/dslErrors.js'
 import type { Checked, Network } from '../dsl/node.js'
 import type { Compiled, CompileError, CompileOptions } from '../interpreters/compiled/index.js'

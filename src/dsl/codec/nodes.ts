@@ -12,8 +12,8 @@ import {
   add, batchNormalization, binarize, constant, conv2d, input, labelled, loss, matmul, mul, param, pool, reshape, unary,
 } from '../primitives.js'
 import { topoOrder } from '../fold.js'
-import type { ModelError } from './errors.js'
-import { at, report, show, structure } from './errors.js'
+import type { ModelError } from './modelErrors.js'
+import { at, report, show, structure } from './modelErrors.js'
 import type { NodeRecord } from './schema.js'
 import { nodeCodec } from './schema.js'
 

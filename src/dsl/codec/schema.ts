@@ -10,7 +10,7 @@ import type { DType, Init, Shape, Tag } from '../node.js'
 import { lossOps, unaryOps } from '../node.js'
 import type { Noise } from '../noise.js'
 import { noiseFamilies } from '../noise.js'
-import { show } from './errors.js'
+import { show } from './modelErrors.js'
 
 // ---------------------------------------------------------------------------------------------
 // Constructors of codecs
