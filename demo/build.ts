@@ -26,7 +26,7 @@ export const buildDemo = async (): Promise<void> => {
     sourcemap: true,
     minify: true,
     logLevel: 'warning',
-    // src/data/errors.ts re-exports a helper of src/io/atomic.ts (Node's fs): unused here, so
+    // src/data/dataErrors.ts re-exports a helper of src/io/atomic.ts (Node's fs): unused here, so
     // tree-shaken, but esbuild must still resolve its imports. `assertPortable` checks below
     // that no node: import survives in the bundle.
     external: ['node:*'],

@@ -12,7 +12,7 @@
 import { stat } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
-import { drawDataError, drawDataErrors } from '../data/errors.js'
+import { drawDataError, drawDataErrors } from '../data/dataErrors.js'
 import { readDataFile } from '../data/file.js'
 import { standardCacheDir } from '../data/cache.js'
 import { datasetNames, loadSplits } from '../data/loaders.js'

@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
-import { drawDataErrors } from '../data/errors.js'
+import { drawDataErrors } from '../data/dataErrors.js'
 import { readDataFile } from '../data/file.js'
 import { drawModelErrors } from '../dsl/codec.js'
 import type { Checked, Network, Param } from '../dsl/node.js'

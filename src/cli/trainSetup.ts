@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises'
 import { relative, resolve } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
-import { drawDataError, drawDataErrors } from '../data/errors.js'
+import { drawDataError, drawDataErrors } from '../data/dataErrors.js'
 import { readDataFile } from '../data/file.js'
 import type { DatasetName, LoadedSplits } from '../data/loaders.js'
 import { datasetNames, loadSplits } from '../data/loaders.js'

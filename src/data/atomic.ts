@@ -4,7 +4,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { writeAtomic } from '../io/atomic.js'
-import type { DataError } from './errors.js'
+import type { DataError } from './dataErrors.js'
 
 /**
  * Writes `bytes` to `file` atomically, creating the directory if needed.

@@ -16,8 +16,8 @@
 import { access, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
-import type { DataError } from './errors.js'
-import { fsReason, invalidData } from './errors.js'
+import type { DataError } from './dataErrors.js'
+import { fsReason, invalidData } from './dataErrors.js'
 import type { ImageSet } from './images.js'
 
 // ---------------------------------------------------------------------------------------------

@@ -12,8 +12,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Feed } from '../interpreters/ndarray.js'
-import type { DataError } from './errors.js'
-import { invalidData } from './errors.js'
+import type { DataError } from './dataErrors.js'
+import { invalidData } from './dataErrors.js'
 import { seededKey, stream, uniform } from './prng.js'
 
 export interface GradevalOptions {

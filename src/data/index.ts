@@ -5,7 +5,7 @@
  * teacher–student). Reading and writing files, the packaged datasets (full MNIST, Fashion-MNIST),
  * CIFAR-10 from a directory, and their cache are in `sbnkit/node`.
  */
-export * from './errors.js'
+export * from './dataErrors.js'
 export { DATA_FORMAT, DataFileCodec, decodeData, encodeData } from './format.js'
 export type { DataFileJson, EncodeOptions } from './format.js'
 export { parseDataText, parseJson } from './parse.js'

@@ -11,7 +11,7 @@
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { cacheFileName, readCache, writeCache } from './cache.js'
-import type { DataError } from './errors.js'
+import type { DataError } from './dataErrors.js'
 import type { ImageSet } from './images.js'
 import type { IdxPackageSpec } from './idxPackage.js'
 import { mnistDataPackage, readIdxPackage } from './idxPackage.js'

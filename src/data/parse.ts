@@ -6,7 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Feed } from '../interpreters/ndarray.js'
-import type { DataError } from './errors.js'
+import type { DataError } from './dataErrors.js'
 import { decodeData } from './format.js'
 import { describeJsonError } from './jsonSyntax.js'
 

@@ -12,8 +12,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Key } from '../dsl/random.js'
 import { fillBits, seedKey, siteKey } from '../dsl/random.js'
-import type { DataError } from './errors.js'
-import { invalidData } from './errors.js'
+import type { DataError } from './dataErrors.js'
+import { invalidData } from './dataErrors.js'
 
 /** A mutable reader over one key's draws; create one per generator call, never share it. */
 export interface Stream {

@@ -22,8 +22,8 @@
  * the training loop shuffles).
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { DataError } from './errors.js'
-import { invalidData } from './errors.js'
+import type { DataError } from './dataErrors.js'
+import { invalidData } from './dataErrors.js'
 import type { ImageSet } from './images.js'
 import { subset } from './images.js'
 import { permutation, seededKey } from './prng.js'

@@ -12,8 +12,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Feed, NDArray } from '../interpreters/ndarray.js'
 import { sizeOfShape } from '../interpreters/ndarray.js'
-import type { DataError } from './errors.js'
-import { invalidData } from './errors.js'
+import type { DataError } from './dataErrors.js'
+import { invalidData } from './dataErrors.js'
 import { normal, seededKey, stream } from './prng.js'
 
 /** Labels for a batch of inputs: the label array's first dimension is the batch size. */

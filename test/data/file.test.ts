@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { drawDataErrors } from '../../src/data/errors.js'
+import { drawDataErrors } from '../../src/data/dataErrors.js'
 import { readDataFile, writeDataFile } from '../../src/data/file.js'
 
 let dir = ''

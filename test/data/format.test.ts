@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import type { Feed, NDArray } from '../../src/interpreters/ndarray.js'
-import { drawDataError } from '../../src/data/errors.js'
+import { drawDataError } from '../../src/data/dataErrors.js'
 import { DATA_FORMAT, decodeData, encodeData } from '../../src/data/format.js'
 
 const F = DATA_FORMAT

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { drawDataError } from '../../src/data/errors.js'
+import { drawDataError } from '../../src/data/dataErrors.js'
 import { findPackage, mnistPackage, readPackage } from '../../src/data/packages.js'
 import { tinySpec, writeTinyPackage } from './syntheticPackage.js'
 

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { bits, key } from '../../src/dsl/random.js'
-import { drawDataError } from '../../src/data/errors.js'
+import { drawDataError } from '../../src/data/dataErrors.js'
 import { normal, permutation, seededKey, stream } from '../../src/data/prng.js'
 
 const keyOf = (seed: number, purpose = 'test') => {

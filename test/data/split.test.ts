@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import { drawDataError } from '../../src/data/errors.js'
+import { drawDataError } from '../../src/data/dataErrors.js'
 import type { ImageSet } from '../../src/data/images.js'
 import { classCounts } from '../../src/data/images.js'
 import type { Splits } from '../../src/data/split.js'

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import type { Feed } from '../../src/interpreters/ndarray.js'
-import { drawDataError } from '../../src/data/errors.js'
+import { drawDataError } from '../../src/data/dataErrors.js'
 import type { SignTeacher, Teacher } from '../../src/data/teacher.js'
 import { randomSignTeacher, teacherStudentData } from '../../src/data/teacher.js'
 

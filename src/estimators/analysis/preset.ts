@@ -14,7 +14,7 @@ import { logistic } from '../../dsl/noise.js'
 import { binarize, input } from '../../dsl/primitives.js'
 import { key } from '../../dsl/random.js'
 import { typecheck } from '../../dsl/typecheck.js'
-import type { DataError } from '../../data/errors.js'
+import type { DataError } from '../../data/dataErrors.js'
 import { gradevalData } from '../../data/gradeval.js'
 import type { Feed } from '../../interpreters/ndarray.js'
 
