@@ -11,7 +11,7 @@ import { lineChart } from '../src/plot/svg.js'
 import { decodePacked, loadPacked } from '../src/export/unpack.js'
 import { drawCompileError } from '../src/interpreters/compiled/index.js'
 import { drawRunError } from '../src/interpreters/runErrors.js'
-import { drawExportError } from '../src/export/errors.js'
+import { drawExportError } from '../src/export/exportErrors.js'
 import type { EpochReport, WorkerMessage } from './protocol.js'
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T

@@ -5,8 +5,8 @@
  */
 export { deploy } from './deploy.js'
 export type { Deployed, DeployedInput, Layer, Window } from './deploy.js'
-export { drawExportError } from './errors.js'
-export type { ExportError } from './errors.js'
+export { drawExportError } from './exportErrors.js'
+export type { ExportError } from './exportErrors.js'
 export { toNetwork } from './network.js'
 export { encodePacked, packedFormat, packedMagic, packedVersion } from './packed.js'
 export type { PackedOptions } from './packed.js'
