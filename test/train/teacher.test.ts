@@ -11,7 +11,7 @@ import { key } from '../../src/dsl/random.js'
 import { typecheck } from '../../src/dsl/typecheck.js'
 import { teacherStudentData } from '../../src/data/teacher.js'
 import { forward } from '../../src/interpreters/montecarlo/index.js'
-import { sbnTeacher } from '../../src/train/teacher.js'
+import { sbnTeacher } from '../../src/train/sbnTeacher.js'
 
 const teacherNet = (activation: Noise): Checked<Network> => {
   const x = input('x', ['batch', 6])
