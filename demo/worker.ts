@@ -11,7 +11,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Network } from '../src/dsl/node.js'
 import { foldIn, key } from '../src/dsl/random.js'
-import { gradevalData } from '../src/data/gradeval.js'
+import { gradevalData } from '../src/data/gradevalData.js'
 import { gradevalOutputs } from '../src/estimators/analysis/preset.js'
 import { gradeval } from '../src/estimators/analysis/lab.js'
 import { parseEstimator } from '../src/estimators/estimator.js'

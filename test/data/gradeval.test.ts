@@ -3,7 +3,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import type { Feed } from '../../src/interpreters/ndarray.js'
 import { drawDataError } from '../../src/data/dataErrors.js'
-import { gradevalData, inNegativeRegion, inPositiveRegion } from '../../src/data/gradeval.js'
+import { gradevalData, inNegativeRegion, inPositiveRegion } from '../../src/data/gradevalData.js'
 
 const ok = (r: E.Either<unknown, Feed>): Feed => {
   if (E.isLeft(r)) throw new Error(JSON.stringify(r.left))

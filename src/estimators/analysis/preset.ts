@@ -15,7 +15,7 @@ import { binarize, input } from '../../dsl/primitives.js'
 import { key } from '../../dsl/random.js'
 import { typecheck } from '../../dsl/typecheck.js'
 import type { DataError } from '../../data/dataErrors.js'
-import { gradevalData } from '../../data/gradeval.js'
+import { gradevalData } from '../../data/gradevalData.js'
 import type { Feed } from '../../interpreters/ndarray.js'
 
 /** The outputs of the §7 network: `output` (the logit η) and `loss` (logistic NLL, ±1 labels). */
