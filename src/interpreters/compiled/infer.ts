@@ -3,7 +3,7 @@
  * form they ask for, at the speed of the kernels.
  *
  * Inputs: float64, float32, int8 or uint8 arrays (`{ shape, data }`), or packed bits
- * (`{ form: 'bits', shape, data }`, see packed.ts). Where the plan allows (entries.ts), int8 and
+ * (`{ form: 'bits', shape, data }`, see packedBits.ts). Where the plan allows (entries.ts), int8 and
  * float32 ±1 are packed and validated by one vectorised kernel, uint8 pixels are staged as bytes,
  * and packed bits are copied; otherwise the values are converted into the network's float64
  * buffer in place (no copy on the caller's side) and checked as `run` checks them.
@@ -21,8 +21,8 @@ import { stepsFor } from './entries.js'
 import type { Executor } from './execute.js'
 import type { WordBits } from './layout.js'
 import { rowWords32 } from './layout.js'
-import type { PackedBits } from './packed.js'
-import { isPackedBits, packedRowWords } from './packed.js'
+import type { PackedBits } from './packedBits.js'
+import { isPackedBits, packedRowWords } from './packedBits.js'
 import type { PassResult, Passes } from './passes.js'
 import type { Plan, Step } from './plan.js'
 
