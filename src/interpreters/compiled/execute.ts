@@ -14,7 +14,7 @@ import type { KernelFn } from './jitless.js'
 import type { Machine } from './machine.js'
 import type { Plan, Step, StepEnv, Views } from './plan.js'
 import type { ThreadPool } from '../../threads/pool.js'
-import { argsFor, callList, rowLocal, rowRanges } from './threads/split.js'
+import { argsFor, callList, rowLocal, rowRanges } from './threads/rowSplit.js'
 import type { UnitPart } from './threads/units.js'
 
 /** Slack after every buffer: vector kernels may write past a buffer's end, at most 124 bytes (the
@@ -128,7 +128,7 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
   }
   // Kernels that can run on the pool: row-local ones the WebAssembly module exports.
   const splittable = (k: Kernel): boolean => parallel !== undefined && rowLocal(k) && machine.how[indexOf.get(k)!] === 'wasm'
-  /** Runs consecutive row-local kernels with the batch split across the threads (threads/split.ts). */
+  /** Runs consecutive row-local kernels with the batch split across the threads (threads/rowSplit.ts). */
   const segment = (ks: readonly Kernel[], fns: readonly KernelFn[], e: StepEnv): void => {
     const parts = Math.min(parallel?.threads ?? 1, rows)
     if (parallel === undefined || !parallel.pool.open()) {
