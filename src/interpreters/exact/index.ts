@@ -4,7 +4,7 @@
  * gradient of L with respect to every parameter (real weights, biases, and the latent parameters
  * of Bernoulli weights). What these numbers are is defined by `spec.ts` (every stochastic unit
  * enumerated jointly); this entry computes the same numbers faster, held equal by the law
- * "optimised ≡ spec": weight states are enumerated once for the batch (`weights.ts`), and under
+ * "optimised ≡ spec": weight states are enumerated once for the batch (`weightSum.ts`), and under
  * each the inner sum uses layer messages on chains (`chain.ts`), joint enumeration otherwise
  * (`brute.ts`). The budget check counts the states `cost` (structure.ts) says will be visited,
  * and turns an intractable request into `EnumerationTooLarge` before any work.
@@ -20,7 +20,7 @@ import { lossOutput } from '../outputs.js'
 import type { Feed, NDArray } from '../ndarray.js'
 import type { ParamGrads } from '../reference/grads.js'
 import { zeroGrads } from '../reference/grads.js'
-import { sumOverWeights } from './weights.js'
+import { sumOverWeights } from './weightSum.js'
 import type { Site } from './structure.js'
 import { cost, structure } from './structure.js'
 
