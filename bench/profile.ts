@@ -21,7 +21,7 @@ import { Session } from 'node:inspector'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { trainingKernels } from '../src/train/kernels/index.js'
+import { trainingKernels } from '../src/train/fast/index.js'
 import { stepper } from './trainStep.js'
 
 interface ProfileNode { readonly id: number; readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number } }

@@ -22,7 +22,7 @@ import type { Feed } from '../src/interpreters/ndarray.js'
 import { train } from '../src/train/loop.js'
 import { feedDataset } from '../src/train/evaluate.js'
 import { recipe, baseOptimizer } from '../src/train/recipes.js'
-import { fastKernels, jsKernels } from '../src/train/kernels/index.js'
+import { fastKernels, jsKernels } from '../src/train/fast/index.js'
 import { installSetImmediate } from './immediate.js'
 import type { EpochReport, Grid, TrainRequest, WorkerMessage } from './protocol.js'
 

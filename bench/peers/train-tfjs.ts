@@ -15,7 +15,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { fastKernels } from '../../src/train/kernels/index.js'
+import { fastKernels } from '../../src/train/fast/index.js'
 import type { Sample } from '../train.js'
 import { BATCH, EPOCH_BATCHES, batchOf, issueNet, median, randomImages, spread, timeOnce, trainer } from '../train.js'
 

@@ -14,7 +14,7 @@ import { key } from '../../src/dsl/random.js'
 import { writeModelFile } from '../../src/io/files.js'
 import { predict } from '../../src/interpreters/predict.js'
 import { evaluateSet, feedDataset } from '../../src/train/evaluate.js'
-import { trainingKernels } from '../../src/train/kernels/index.js'
+import { trainingKernels } from '../../src/train/fast/index.js'
 import { checked, cliFeed, cliNet } from '../interpreters/fixtures.js'
 import { cliRunner } from './run.js'
 

@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { defaultKernels, referenceKernelChoice } from '../../src/train/config.js'
-import { fastKernels } from '../../src/train/kernels/index.js'
+import { fastKernels } from '../../src/train/fast/index.js'
 import { train } from '../../src/train/loop.js'
 import { right, sameBits, tinyConfig, tinyData, tinyNet } from './loopFixtures.js'
 

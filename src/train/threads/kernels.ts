@@ -14,9 +14,9 @@ import type { RunError } from '../../interpreters/runErrors.js'
 import type { Kernels } from '../../interpreters/reference/ops.js'
 import { poolRunner } from '../../threads/jobs.js'
 import { threadsUnavailable } from '../../threads/pool.js'
-import { defaultBlocking } from '../kernels/emit-gemm.js'
-import type { WasmKernelOptions } from '../kernels/wasm-gemm.js'
-import { gemmInstance, kernelsOn, wasmKernels, wasmSupport } from '../kernels/wasm-gemm.js'
+import { defaultBlocking } from '../fast/emit-gemm.js'
+import type { WasmKernelOptions } from '../fast/wasm-gemm.js'
+import { gemmInstance, kernelsOn, wasmKernels, wasmSupport } from '../fast/wasm-gemm.js'
 
 /** Kernels that may own worker threads: close them when done (a no-op for one thread). */
 export interface ThreadedKernels extends Kernels {

@@ -59,7 +59,7 @@ export const simdOp = {
   i32x4_bitmask: 164, i32x4_shl: 171, i32x4_shr_s: 172, i32x4_shr_u: 173, i32x4_add: 174, i32x4_sub: 177,
   i64x2_bitmask: 196, i64x2_shl: 203, i64x2_add: 206,
   f64x2_add: 240, f64x2_sub: 241, f64x2_mul: 242,
-  // f64x2 arithmetic and conversions of the training sampler (train/kernels/sample-wasm.ts)
+  // f64x2 arithmetic and conversions of the training sampler (train/fast/sample-wasm.ts)
   v128_load64_zero: 93, v128_any_true: 83, f64x2_extract_lane: 33, f64x2_le: 75,
   f64x2_nearest: 148, f64x2_abs: 236, f64x2_neg: 237, f64x2_div: 243, f64x2_max: 245, f64x2_convert_low_i32x4_u: 255,
 } as const

@@ -18,7 +18,7 @@ import { key } from '../../../src/dsl/random.js'
 import { prepareGradient } from '../../../src/estimators/gradient.js'
 import type { Kernels } from '../../../src/interpreters/reference/ops.js'
 import { referenceKernels } from '../../../src/interpreters/reference/ops.js'
-import { wasmKernels } from '../../../src/train/kernels/wasm-gemm.js'
+import { wasmKernels } from '../../../src/train/fast/wasm-gemm.js'
 import { withBatchNormMode } from '../../../src/train/modes.js'
 import { presetNetwork } from '../../../src/train/presets.js'
 

@@ -2,7 +2,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { referenceKernels } from '../../../src/interpreters/reference/ops.js'
-import { jsKernels } from '../../../src/train/kernels/js-gemm.js'
+import { jsKernels } from '../../../src/train/fast/js-gemm.js'
 import { U64, arbCase, ops, worstRatio } from './products.js'
 
 describe('js kernels', () => {

@@ -13,7 +13,7 @@ import type { Key } from '../../../src/dsl/random.js'
 import { fillBits, key, siteKey } from '../../../src/dsl/random.js'
 import { noiseFns } from '../../../src/dsl/distributions.js'
 import { signsInto, threshold } from '../../../src/interpreters/reference/sampling.js'
-import { wasmKernels } from '../../../src/train/kernels/wasm-gemm.js'
+import { wasmKernels } from '../../../src/train/fast/wasm-gemm.js'
 
 const kernels = wasmKernels()
 const logistic1: ProperNoise = { family: 'logistic', scale: 1 }

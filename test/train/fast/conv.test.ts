@@ -12,8 +12,8 @@ import { windowOut } from '../../../src/dsl/shape.js'
 import type { NDArray } from '../../../src/interpreters/ndarray.js'
 import type { Kernels } from '../../../src/interpreters/reference/ops.js'
 import { conv2d, conv2dBackward } from '../../../src/interpreters/reference/spatial.js'
-import { jsKernels } from '../../../src/train/kernels/js-gemm.js'
-import { wasmKernels } from '../../../src/train/kernels/wasm-gemm.js'
+import { jsKernels } from '../../../src/train/fast/js-gemm.js'
+import { wasmKernels } from '../../../src/train/fast/wasm-gemm.js'
 import { U32, U64, gamma } from './products.js'
 
 interface Geometry {

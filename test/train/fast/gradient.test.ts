@@ -21,8 +21,8 @@ import { prepareGradient } from '../../../src/estimators/gradient.js'
 import type { GradientResult } from '../../../src/estimators/gradient.js'
 import type { Kernels } from '../../../src/interpreters/reference/ops.js'
 import { referenceKernels } from '../../../src/interpreters/reference/ops.js'
-import { jsKernels } from '../../../src/train/kernels/js-gemm.js'
-import { wasmKernels } from '../../../src/train/kernels/wasm-gemm.js'
+import { jsKernels } from '../../../src/train/fast/js-gemm.js'
+import { wasmKernels } from '../../../src/train/fast/wasm-gemm.js'
 import { U32, U64, gamma } from './products.js'
 
 const N = 6

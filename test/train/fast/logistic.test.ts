@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import type { ProperNoise } from '../../../src/dsl/noise.js'
 import { key, siteKey } from '../../../src/dsl/random.js'
 import { signsInto } from '../../../src/interpreters/reference/sampling.js'
-import { wasmKernels } from '../../../src/train/kernels/wasm-gemm.js'
+import { wasmKernels } from '../../../src/train/fast/wasm-gemm.js'
 
 const kernels = wasmKernels()
 if (E.isLeft(kernels)) throw new Error('the test host must have WebAssembly SIMD')
