@@ -1,6 +1,6 @@
 /**
  * Training on several threads ≡ one thread, bit for bit: the products split by panel ranges over
- * worker threads (train/threads/kernels.ts) give the parameters, optimizer state, validation and
+ * worker threads (train/threads/threadedKernels.ts) give the parameters, optimizer state, validation and
  * test evaluations of the single-threaded WebAssembly kernels, through resumes that change the
  * thread count; a worker that throws or dies ends the run with a clear error after a checkpoint.
  * Every product is split here (`splitAbove: 0`) so that tiny networks reach every part boundary.
@@ -23,8 +23,8 @@ import type { Checkpoint, TrainData, TrainError, TrainResult } from '../../src/t
 import { drawTrainError, train } from '../../src/train/loop.js'
 import { presetNetwork } from '../../src/train/presets.js'
 import { drawRoutingError } from '../../src/train/routing.js'
-import type { ThreadedKernels } from '../../src/train/threads/kernels.js'
-import { threadedKernels } from '../../src/train/threads/kernels.js'
+import type { ThreadedKernels } from '../../src/train/threads/threadedKernels.js'
+import { threadedKernels } from '../../src/train/threads/threadedKernels.js'
 import { right, sameBits, tinyConfig, tinyData, tinyNet } from './loopFixtures.js'
 
 const opened: ThreadedKernels[] = []

@@ -7,7 +7,7 @@
  * The kernels own one WebAssembly memory, reused across calls by the products and the sampler
  * (their only state, invisible to callers: every call packs its inputs afresh and returns a new
  * array). Every call is a list of parts run by a `Runner`: on the calling thread here, split
- * across worker threads over a shared memory in `train/threads/kernels.ts`, with the same bits.
+ * across worker threads over a shared memory in `train/threads/threadedKernels.ts`, with the same bits.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { WasmMemory } from '../../interpreters/compiled/wasm/runtime.js'
