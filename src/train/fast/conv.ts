@@ -17,7 +17,7 @@ import type { NDArray } from '../../interpreters/ndarray.js'
 import type { ConvGeom } from '../../interpreters/reference/spatial.js'
 import { convGeometry } from '../../interpreters/reference/spatial.js'
 import type { GemmEngine } from './engine.js'
-import { bitWords, ceilTo, packBits, packPanels } from './pack.js'
+import { bitWords, ceilTo, packBits, packPanels } from './panels.js'
 
 type Pair = readonly [number, number]
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { assemble } from '../../../src/interpreters/compiled/wasm/module.js'
 import { wasmApi } from '../../../src/interpreters/compiled/wasm/runtime.js'
 import { packDepthMajor, packRowMajor } from '../../../src/train/fast/emit-pack.js'
-import { packPanels } from '../../../src/train/fast/pack.js'
+import { packPanels } from '../../../src/train/fast/panels.js'
 import { value } from './products.js'
 
 type PackFn = (src: number, ld: number, panels: number, depth: number, dst: number, kpad: number) => void

@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { packRows, rowWords32 } from '../../../src/interpreters/compiled/layout.js'
-import { bitWords, packBits } from '../../../src/train/fast/pack.js'
+import { bitWords, packBits } from '../../../src/train/fast/panels.js'
 
 describe('training sign packing', () => {
   it('packBits ≡ layout.ts packRows on every row (same words, then zero padding), row-major and depth-major views', () => {
