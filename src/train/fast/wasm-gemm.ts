@@ -21,7 +21,7 @@ import type { Product, Strided } from './panels.js'
 import { bitWords, ceilTo, packBits, packBlock, packPanels, productNN, productNT, productTN, startsWithSigns } from './panels.js'
 import { relaxedProbe, simdProbe } from './simd.js'
 import { MIN_SPLIT_UNITS, samplerOn } from './sample-wasm.js'
-import { convBackward, convForward } from './conv.js'
+import { convBackward, convForward } from './gemmConv.js'
 import type { BitGemmFn, GemmEngine, GemmFn } from './engine.js'
 import { SHARED_MAX_PAGES } from '../../interpreters/compiled/wasm/module.js'
 import type { Call, Runner } from '../../threads/jobs.js'
@@ -219,7 +219,7 @@ export const kernelsOn = (inst: GemmInstance, blocking: Blocking, useBits: boole
     return { shape: [p.m, p.n], data: out }
   }
   const signs = samplerOn(memory, runner, Math.min(MIN_SPLIT_UNITS, splitAbove))
-  // The convolution kernels (conv.ts) pack into the same memory and call the same products,
+  // The convolution kernels (gemmConv.ts) pack into the same memory and call the same products,
   // split over the runner's threads like the matrix products (by panel ranges of the longer
   // side of C, or by rows of A for XOR–popcount).
   const gemm: GemmFn = (aPack, bPack, c, mPanels, nPanels, kpad, ldcBytes) => {
