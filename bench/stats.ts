@@ -4,8 +4,8 @@
  * function until it has run for at least `minMs`, so timer granularity does not matter.
  */
 
-import type { Spread } from '../src/bench/network.js'
-import { spread, timeIt } from '../src/bench/network.js'
+import type { Spread } from '../src/bench/benchNetwork.js'
+import { spread, timeIt } from '../src/bench/benchNetwork.js'
 
 export type Summary = Spread
 export const summary = spread
