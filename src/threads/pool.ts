@@ -54,8 +54,8 @@ export const EXIT_CALL = -1
  * Any failure is reported once: message to the port first, then the failure word, then DONE.
  */
 const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads')
 const proc = globalThis.process
+const { workerData } = proc.getBuiltinModule('node:worker_threads')
 const { module, memory, control, slot, exports: names, port } = workerData
 const ctl = new Int32Array(control)
 const base = slot * ${SLOT}
