@@ -42,6 +42,7 @@ import { jsonText } from './json.js'
 import { usageError } from './exact.js'
 import type { Settings } from './trainSetup.js'
 import { absolutePaths, buildConfig, buildPreset, defaults, loadData, modelLayout, presetLayoutOf, RUN_FORMAT } from './trainSetup.js'
+import { unreachable } from '../dsl/dslErrors.js'
 
 export const trainUsage = `usage: sbnkit train (--model FILE | --preset mlp:W1,W2,… | --preset conv[:C1,C2]) --dataset D --out DIR [options]
        sbnkit train --resume DIR/checkpoint [--epochs N]
@@ -303,7 +304,7 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
       net ??= p.right.net
       description = `${p.right.description} on ${loaded.right.description}`
     }
-    if (net === undefined) throw new Error('unreachable: a network comes from the checkpoint, the model file or the preset')
+    if (net === undefined) return unreachable('a network comes from the checkpoint, the model file or the preset')
     const room = fits(budgetOf(io), trainingBytes(net, settings.batch), `training ${(parameterBytes(net) / 8).toLocaleString('en-US')} parameters with --batch ${settings.batch}`)
     if (E.isLeft(room)) return bad(room.left)
     const built = buildConfig(settings)

@@ -6,8 +6,8 @@
  * in the parameter's row-major order and shape.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { Binarize, Checked, Loss, Network, Node } from '../dsl/node.js'
-import { concreteShape, sizeOf } from '../dsl/shape.js'
+import type { Binarize, Checked, Network, Node } from '../dsl/node.js'
+import { sizeOf } from '../dsl/shape.js'
 import type { Key } from '../dsl/random.js'
 import { foldIn, siteKey } from '../dsl/random.js'
 import type { ProperNoise } from '../dsl/noise.js'

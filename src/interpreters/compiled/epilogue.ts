@@ -19,6 +19,7 @@
 import type { Noise } from '../../dsl/noise.js'
 import { noiseFns } from '../../dsl/distributions.js'
 import { threshold } from '../reference/sampling.js'
+import { unreachable } from '../../dsl/dslErrors.js'
 
 /** The pre-activation of one unit as a function of the exact dot product. */
 export type UnitFn = (dot: number) => number
@@ -89,7 +90,7 @@ const supportBound: Readonly<Record<string, number>> = { logistic: 40, normal: 1
  * is neither 0 nor 2^32. Returns a reason instead when the tables would be too large.
  */
 export const sampleTables = (units: readonly UnitFn[], range: DotRange, noise: Noise): SampleTables | string => {
-  if (noise.family === 'none') throw new Error('unreachable: noise none uses sign tables')
+  if (noise.family === 'none') return unreachable('noise none uses sign tables')
   const cdf = noiseFns(noise).cdf
   const bound = supportBound[noise.family]! * noise.scale
   const T = (a: number): number => {

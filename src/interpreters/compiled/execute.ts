@@ -16,6 +16,7 @@ import type { Plan, Step, StepEnv, Views } from './plan.js'
 import type { ThreadPool } from '../../threads/pool.js'
 import { argsFor, callList, rowLocal, rowRanges } from './threads/rowSplit.js'
 import type { UnitPart } from './threads/units.js'
+import { InternalError } from '../../dsl/dslErrors.js'
 
 /** Slack after every buffer: vector kernels may write past a buffer's end, at most 124 bytes (the
  * Threefry fill writes whole groups of 32 draws, kernels-wasm/random.ts). */
@@ -109,7 +110,7 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
       offset,
       addr: (b) => addr[b]!,
       siteKey: (site) => {
-        if (key === undefined) throw new Error('our bug: a sampling step ran without a pass key')
+        if (key === undefined) throw new InternalError('our bug: a sampling step ran without a pass key')
         let k = keys.get(site)
         if (k === undefined) keys.set(site, (k = siteKey(key, site)))
         return k

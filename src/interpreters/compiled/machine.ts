@@ -25,6 +25,7 @@ import { SHARED_MAX_PAGES, assemble } from './wasm/module.js'
 import type { WasmMemory, WasmModule } from './wasm/runtime.js'
 import { wasmApi } from './wasm/runtime.js'
 import { drawInvalidOption } from '../runErrors.js'
+import { InternalError } from '../../dsl/dslErrors.js'
 
 export type BackendName = 'wasm' | 'js' | 'jitless'
 
@@ -99,7 +100,7 @@ export const build = (kernels: readonly Kernel[], backend: BackendName, shared =
     try {
       bytes = assemble(fns, 1, shared)
     } catch (err) {
-      throw new Error(`our bug: assembling the module failed: ${String(err)}`)
+      throw new InternalError(`our bug: assembling the module failed: ${String(err)}`)
     }
     try {
       module = new WA.Module(bytes)

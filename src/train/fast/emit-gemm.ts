@@ -17,6 +17,7 @@ import { op } from '../../interpreters/compiled/wasm/opcodes.js'
 import { packDepthMajor, packRowMajor, unpackF32 } from './emit-pack.js'
 import { samplerFunctions } from './sample-wasm.js'
 import { f32x4Add, f32x4Madd, f32x4Mul, vload, vsplat32, vstore, vzero } from './simd.js'
+import { InternalError } from '../../dsl/dslErrors.js'
 
 /** Register blocking of the micro-kernel. */
 export interface Blocking {
@@ -44,7 +45,7 @@ const mul = (a: Code, b: Code): Code => [a, b, op.i32_mul]
 export const gemmFunction = ({ mr, nr, unroll, fma }: Blocking): WasmFunction =>
   func('gemm', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (p, local) => {
     const [aPack, bPack, c, mPanels, nPanels, kpad, ldc] = p as [number, number, number, number, number, number, number]
-    if (nr % 4 !== 0 || mr < 1 || unroll < 1) throw new Error(`our bug: bad blocking ${mr}×${nr}/${unroll}`)
+    if (nr % 4 !== 0 || mr < 1 || unroll < 1) throw new InternalError(`our bug: bad blocking ${mr}×${nr}/${unroll}`)
     const nv = nr / 4
     const jp = local('i32')
     const ip = local('i32')

@@ -166,7 +166,6 @@ const clear = (f32: Float32Array, from: number, to: number, padded: boolean): vo
 export const convForward = (e: GemmEngine) => (x: NDArray, k: NDArray, stride: Pair, padding: Pair, padValue: number): NDArray => {
   const g = convGeometry(x, k, stride, padding)
   const depth = g.c * g.kh * g.kw
-  const rows = g.n * g.ho * g.wo
   const hw = g.ho * g.wo
   const out = new Float64Array(g.n * g.o * hw)
   const shape = [g.n, g.o, g.ho, g.wo]

@@ -26,6 +26,7 @@ import type { BitGemmFn, GemmEngine, GemmFn } from './engine.js'
 import { SHARED_MAX_PAGES } from '../../interpreters/compiled/wasm/module.js'
 import type { Call, Runner } from '../../threads/jobs.js'
 import { evenRanges, localRunner } from '../../threads/jobs.js'
+import { InternalError } from '../../dsl/dslErrors.js'
 
 export interface WasmKernelOptions {
   /** Register blocking of the f32 micro-kernel (default: the measured best, `defaultBlocking`). */
@@ -90,7 +91,7 @@ export const gemmInstance = (blocking: Blocking, shared: boolean): E.Either<RunE
     return E.right({ module, memory, exports, names: Object.keys(exports) })
   } catch (err) {
     // The probes passed, so a module that does not compile is our bug, not the host's.
-    throw new Error(`our bug: the generated GEMM module (${bytes.length} bytes) failed to instantiate: ${String(err)}`)
+    throw new InternalError(`our bug: the generated GEMM module (${bytes.length} bytes) failed to instantiate: ${String(err)}`)
   }
 }
 

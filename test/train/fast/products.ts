@@ -4,7 +4,6 @@
  */
 import fc from 'fast-check'
 import type { NDArray } from '../../../src/interpreters/ndarray.js'
-import type { Kernels } from '../../../src/interpreters/reference/ops.js'
 import { referenceKernels } from '../../../src/interpreters/reference/ops.js'
 
 export type Op = 'matmul' | 'matmulNT' | 'matmulTN'

@@ -7,6 +7,7 @@ import type { Epilogue } from '../kernels.js'
 import type { Code } from '../wasm/code.js'
 import { get, i32c, i32Load } from '../wasm/code.js'
 import { op } from '../wasm/opcodes.js'
+import { unreachable } from '../../../dsl/dslErrors.js'
 
 /** Addresses and locals the epilogue reads (all i32 locals). */
 export interface EpilogueLocals {
@@ -26,7 +27,7 @@ export const headerBytes = (e: Epilogue): number => (e.kind === 'sample' ? 16 : 
 /** Leaves the output bit (0 or 1, i32) on the stack. */
 export const epilogueBit = (e: Epilogue, l: EpilogueLocals): Code => {
   if (e.kind === 'sign') return [get(l.dot), i32Load(get(l.header)), op.i32_sub, i32Load(get(l.header), 4), op.i32_lt_u]
-  if (e.kind === 'dot') throw new Error('unreachable: the dot epilogue writes floats, not bits')
+  if (e.kind === 'dot') return unreachable('the dot epilogue writes floats, not bits')
   // d = dot − lo; inside = d <ᵤ len; t = T[offset + (inside ? d : 0)]; bit = inside ? u <ᵤ t : forced(d)
   const d = l.scratch
   return [
