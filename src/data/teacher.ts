@@ -15,6 +15,7 @@ import { sizeOfShape } from '../interpreters/ndarray.js'
 import type { DataError } from './dataErrors.js'
 import { invalidData } from './dataErrors.js'
 import { normal, seededKey, stream } from './prng.js'
+import { sign } from '../interpreters/reference/sampling.js'
 
 /** Labels for a batch of inputs: the label array's first dimension is the batch size. */
 export type Teacher<Err = never> = (inputs: Feed) => E.Either<Err, NDArray>
@@ -121,12 +122,12 @@ export const randomSignTeacher = (seed: number, options: SignTeacherOptions): E.
         for (let j = 0; j < next.length; j++) {
           let a = biases[l]![j]!
           for (let i = 0; i < h.length; i++) a += w[j * h.length + i]! * h[i]!
-          next[j] = l + 1 < weights.length ? (a >= 0 ? 1 : -1) : a
+          next[j] = l + 1 < weights.length ? sign(a) : a
         }
         h = next
       }
       // The last layer's pre-activations: the sign for one output, the first argmax for several.
-      y[r] = out === 1 ? (h[0]! >= 0 ? 1 : -1) : h.indexOf(Math.max(...h))
+      y[r] = out === 1 ? sign(h[0]!) : h.indexOf(Math.max(...h))
     }
     return E.right({ shape: [n], data: y })
   }

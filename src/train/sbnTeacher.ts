@@ -15,6 +15,7 @@ import { sampleRule } from '../interpreters/reference/sampling.js'
 import type { NDArray } from '../interpreters/ndarray.js'
 import { evaluate } from '../interpreters/reference/forward.js'
 import { lossOutput } from '../interpreters/outputs.js'
+import { sign } from '../interpreters/reference/sampling.js'
 
 /** Labels from one sampled pass of `net` (its loss head's logits) with pass key `k`. */
 export const sbnTeacher = (net: Checked<Network>, k: Key): Teacher<RunError> => (inputs) => {
@@ -29,7 +30,7 @@ export const sbnTeacher = (net: Checked<Network>, k: Key): Teacher<RunError> => 
   const width = logits.data.length / batch
   const labels = new Float64Array(batch)
   for (let n = 0; n < batch; n++) {
-    if (width === 1) labels[n] = logits.data[n]! >= 0 ? 1 : -1
+    if (width === 1) labels[n] = sign(logits.data[n]!)
     else {
       let best = 0
       for (let j = 1; j < width; j++) if (logits.data[n * width + j]! > logits.data[n * width + best]!) best = j

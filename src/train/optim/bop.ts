@@ -14,6 +14,7 @@
 import { InternalError } from '../../dsl/dslErrors.js'
 import type { Optimizer } from '../optimizers.js'
 import { fromKernel } from '../optimizers.js'
+import { sign } from '../../interpreters/reference/sampling.js'
 
 export interface BopOptions {
   /** The adaptivity rate γ in (0, 1] of the gradient average (Helwegen et al.'s default 1e−4). */
@@ -22,8 +23,6 @@ export interface BopOptions {
   readonly threshold?: number
 }
 
-/** sign with sign(0) = +1, matching the mode rule x = +1 iff a ≥ 0. */
-const sign = (x: number): 1 | -1 => (x >= 0 ? 1 : -1)
 
 /**
  * The Bop optimizer for latent parameters read by binarize nodes.
