@@ -128,6 +128,13 @@ export const kernelsOn = (inst: GemmInstance, blocking: Blocking, useBits: boole
   const { mr, nr, unroll } = blocking
   const partsOf = (p: Product): number => (p.m * p.n * p.k >= splitAbove ? runner.threads : 1)
 
+  /** XOR–popcount rows of A against rows of B, split by rows of A over the runner's threads. */
+  const bitgemm: BitGemmFn = (aBits, bBits, c, m, n, words) => {
+    const parts = m * n * words * 64 >= splitAbove ? runner.threads : 1
+    runner.run(evenRanges(m, Math.min(parts, m)).map(([i0, i1]): Call[] =>
+      i1 > i0 ? [['bitgemm', aBits + 8 * words * i0, bBits, c + 4 * n * i0, i1 - i0, n, words]] : []))
+  }
+
   /** The product by XOR + popcount if both operands are ±1 (else false, and nothing written). */
   const signProduct = (p: Product, out: Float64Array): boolean => {
     if (!startsWithSigns(p.a.data) || !startsWithSigns(p.b.data)) return false
@@ -137,8 +144,7 @@ export const kernelsOn = (inst: GemmInstance, blocking: Blocking, useBits: boole
     const cAt = bAt + p.n * words * 2
     ensure((cAt + p.m * p.n) * 4)
     if (!packBits(u32, aAt, p.a, p.m, p.k, words) || !packBits(u32, bAt, p.b, p.n, p.k, words)) return false
-    runner.run(evenRanges(p.m, Math.min(partsOf(p), p.m)).map(([i0, i1]) =>
-      i1 > i0 ? [['bitgemm', (aAt + 2 * words * i0) * 4, bAt * 4, (cAt + i0 * p.n) * 4, i1 - i0, p.n, words]] : []))
+    bitgemm(aAt * 4, bAt * 4, cAt * 4, p.m, p.n, words)
     // Σ ±1·±1 = (agreements) − (disagreements) = k − 2·popcount(a XOR b).
     for (let i = 0; i < out.length; i++) out[i] = p.k - 2 * i32[cAt + i]!
     return true
@@ -231,11 +237,6 @@ export const kernelsOn = (inst: GemmInstance, blocking: Blocking, useBits: boole
       const [i0, i1, j0, j1] = byColumns ? [0, mPanels, q0, q1] : [q0, q1, 0, nPanels]
       return [['gemm', aPack + i0 * mr * kpad * 4, bPack + j0 * nr * kpad * 4, c + i0 * mr * ldcBytes + j0 * nr * 4, i1 - i0, j1 - j0, kpad, ldcBytes]]
     }))
-  }
-  const bitgemm: BitGemmFn = (aBits, bBits, c, m, n, words) => {
-    const parts = m * n * words * 64 >= splitAbove ? runner.threads : 1
-    runner.run(evenRanges(m, Math.min(parts, m)).map(([i0, i1]): Call[] =>
-      i1 > i0 ? [['bitgemm', aBits + 8 * words * i0, bBits, c + 4 * n * i0, i1 - i0, n, words]] : []))
   }
   const engine: GemmEngine = { blocking, bits: useBits, ensure, f32: () => f32, i32: () => i32, u32: () => u32, gemm, bitgemm }
   return {
