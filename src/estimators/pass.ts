@@ -15,6 +15,7 @@ import type { BinarizeRule, Evaluation } from '../interpreters/reference/forward
 import { evaluate } from '../interpreters/reference/forward.js'
 import type { Kernels } from '../interpreters/reference/ops.js'
 import type { LatentRule } from './estimator.js'
+import type { GradientResult } from './result.js'
 import { objectivePerExample } from './score.js'
 import type { BitSource } from './sites.js'
 import { isWeight, sampleWith, toMirror } from './sites.js'
@@ -41,15 +42,7 @@ export interface WholeContext {
 }
 
 /** What one draw returns (the fields of `GradientResult`; whole-network passes keep no batch statistics). */
-export interface WholeResult {
-  readonly loss: number
-  readonly perExample: Float64Array
-  readonly grad: ParamGrads
-  readonly shapes: Readonly<Record<string, readonly number[]>>
-  readonly latent: LatentRule
-  readonly estimators: Readonly<Record<string, string>>
-  readonly batchStats: Readonly<Record<string, never>>
-}
+export type WholeResult = Omit<GradientResult, 'batchStats'> & { readonly batchStats: Readonly<Record<string, never>> }
 
 /** A prepared whole-network estimator: one draw per key (a running-mean baseline is not used). */
 export type WholeDraw = (key: Key) => WholeResult
