@@ -3,30 +3,14 @@
  * below is, dedented, the body of the ```ts block after `<!-- example: <name> -->` in the doc, with
  * the doc's imports checked against this file's (the convention of test/docs/dsl.test.ts).
  */
-import { readFileSync } from 'node:fs'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { initParams, input, key, mlp, typecheck } from 'sbnkit/dsl'
 import { compile, packBits, sliceFeed } from 'sbnkit/interpreters'
 import { describe, expect, it } from 'vitest'
+import { docExamples, importsOf } from './examples.js'
 
-const doc = readFileSync(new URL('../../docs/compiled.md', import.meta.url), 'utf8')
-const self = readFileSync(new URL(import.meta.url), 'utf8')
-
-const docBlock = (name: string): string => {
-  const m = new RegExp(`<!-- example: ${name} -->\\n\`\`\`ts\\n([\\s\\S]*?)\\n\`\`\``).exec(doc)
-  if (m === null) throw new Error(`docs/compiled.md has no ts block for example ${name}`)
-  return m[1]!
-}
-const region = (name: string): string => {
-  const m = new RegExp(`\\n( *)// example: ${name}\\n([\\s\\S]*?)\\n *// end example`).exec(self)
-  if (m === null) throw new Error(`no region ${name}`)
-  const indent = m[1]!.length
-  return m[2]!.split('\n').map((l) => l.slice(indent)).join('\n')
-}
-const importsOf = (text: string): string[] =>
-  [...text.matchAll(/import (?:type )?\{([^}]*)\} from '([^']+)'/g)].flatMap((m) =>
-    m[1]!.split(',').map((n) => n.trim()).filter((n) => n !== '').map((n) => `${n} from ${m[2]!}`))
+const { self, docBlock, region } = docExamples(new URL('../../docs/compiled.md', import.meta.url), import.meta.url)
 
 describe('docs/compiled.md examples', () => {
   it('example infer is the code tested here, with the same imports', () => {

@@ -3,7 +3,6 @@
  * below is, dedented, the body of the ```ts block after `<!-- example: <name> -->` in the doc, with
  * the doc's imports checked against this file's (the convention of test/docs/compiled.test.ts).
  */
-import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,24 +12,9 @@ import { key } from 'sbnkit/dsl'
 import { encodeCifarRecords, loadSplits, readCifar10 } from 'sbnkit/node'
 import { presetNetwork, sbnTeacher } from 'sbnkit/train'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { docExamples, importsOf } from './examples.js'
 
-const doc = readFileSync(new URL('../../docs/datasets.md', import.meta.url), 'utf8')
-const self = readFileSync(new URL(import.meta.url), 'utf8')
-
-const docBlock = (name: string): string => {
-  const m = new RegExp(`<!-- example: ${name} -->\\n\`\`\`ts\\n([\\s\\S]*?)\\n\`\`\``).exec(doc)
-  if (m === null) throw new Error(`docs/datasets.md has no ts block for example ${name}`)
-  return m[1]!
-}
-const region = (name: string): string => {
-  const m = new RegExp(`\\n( *)// example: ${name}\\n([\\s\\S]*?)\\n *// end example`).exec(self)
-  if (m === null) throw new Error(`no region ${name}`)
-  const indent = m[1]!.length
-  return m[2]!.split('\n').map((l) => l.slice(indent)).join('\n')
-}
-const importsOf = (text: string): string[] =>
-  [...text.matchAll(/import (?:type )?\{([^}]*)\} from '([^']+)'/g)].flatMap((m) =>
-    m[1]!.split(',').map((n) => n.trim()).filter((n) => n !== '').map((n) => `${n} from ${m[2]!}`))
+const { self, docBlock, region } = docExamples(new URL('../../docs/datasets.md', import.meta.url), import.meta.url)
 
 const examples = ['loaders', 'idx', 'cifar', 'augment', 'teacher']
 
