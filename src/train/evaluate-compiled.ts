@@ -13,7 +13,7 @@
  *
  * Both run in chunks of rows with bounded memory. A sampled chunk is run with `offset` = the index
  * of its first row (`run(feed, key, { offset })`), so its activations draw the indices the whole
- * set would draw in one batch, and the weights are drawn once per pass as always: any chunking
+ * set would draw in one batch, and the weights are drawn once per pass as always: every chunking
  * gives the same bits.
  */
 import * as E from 'fp-ts/lib/Either.js'
