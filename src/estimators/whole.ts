@@ -66,7 +66,7 @@ export const wholeContext = (
   })
 }
 
-/** Prepares the draws of a whole-network estimator (`exact` is handled by the gradient interpreter). */
+/** Prepares the draws of a whole-network estimator (`exact` is `oracle.ts`, chosen by `gradient.ts`). */
 export const prepareWhole = (
   net: Checked<Network>, feed: Feed, est: Estimator, opts: WholeOptions,
 ): E.Either<RunError, WholeDraw> => {
