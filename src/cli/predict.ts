@@ -1,6 +1,6 @@
 /**
  * `sbnkit predict <model.json> --data <inputs.json> [--ensemble K --seed S | --exact] [--json]`:
- * the predictions of a model on inputs without labels (src/interpreters/predict.ts). The data file
+ * the predictions of a model on inputs without labels (src/interpreters/prediction.ts). The data file
  * needs only the inputs the prediction head reads (`x`); labels, if present, are ignored.
  *
  * By default the deterministic mode network predicts; `--ensemble K` averages the predictive
@@ -12,8 +12,8 @@ import { parseArgs } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
 import { seedKey } from '../dsl/random.js'
 import type { NDArray } from '../interpreters/ndarray.js'
-import type { Prediction, PredictOptions } from '../interpreters/predict.js'
-import { predict } from '../interpreters/predict.js'
+import type { Prediction, PredictOptions } from '../interpreters/prediction.js'
+import { predict } from '../interpreters/prediction.js'
 import { guarded, readInputs, reportRunError, usageError } from './exact.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'

@@ -15,7 +15,7 @@ import { exact } from '../../src/interpreters/exact/index.js'
 import { forward, monteCarlo } from '../../src/interpreters/montecarlo/index.js'
 import type { Feed, NDArray } from '../../src/interpreters/ndarray.js'
 import { requiredInputs, selectOutputs } from '../../src/interpreters/outputs.js'
-import { predict } from '../../src/interpreters/predict.js'
+import { predict } from '../../src/interpreters/prediction.js'
 import { predictive } from '../../src/interpreters/reference/ops.js'
 import { cliFeed, cliNet, goldenLayer } from './fixtures.js'
 
