@@ -17,9 +17,9 @@ import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
-import { writeFileAtomic } from './atomic.js'
+import { writeAtomic } from '../io/atomic.js'
 import type { DataError } from './dataErrors.js'
-import { fsReason } from './dataErrors.js'
+import { fileUnwritable, fsReason } from './dataErrors.js'
 import type { ImageSet } from './images.js'
 import { crc32 } from '../io/crc32.js'
 
@@ -122,4 +122,4 @@ export const readCache = async (file: string, tag: string, name: string): Promis
 
 /** Writes a cache file atomically (temp file + rename). */
 export const writeCache = (file: string, images: ImageSet, tag: string): Promise<E.Either<DataError, void>> =>
-  writeFileAtomic(file, encodeCache(images, tag))
+  writeAtomic(file, encodeCache(images, tag), { makeDirectory: true }).then(E.mapLeft(fileUnwritable(file)))

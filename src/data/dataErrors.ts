@@ -27,6 +27,9 @@ export type DataError =
 export const invalidData = (path: string, message: string, file?: string): DataError =>
   file === undefined ? { _tag: 'InvalidData', path, message } : { _tag: 'InvalidData', file, path, message }
 
+/** A `FileUnwritable` error for `file`, from the reason the write failed (`io/atomic.ts` `writeAtomic`). */
+export const fileUnwritable = (file: string) => (reason: string): DataError => ({ _tag: 'FileUnwritable', file, reason })
+
 /** The command that reinstalls a dataset package from scratch. */
 export const reinstallFix = (pkg: string): string => `rm -rf node_modules/${pkg} && npm install --save-dev ${pkg}`
 

@@ -8,8 +8,9 @@ import { defaultBudget } from '../interpreters/budget.js'
 import { jsonExpansion } from '../io/files.js'
 import { readBounded, utf8Text } from '../io/read.js'
 import type { Feed } from '../interpreters/ndarray.js'
-import { writeFileAtomic } from './atomic.js'
+import { writeAtomic } from '../io/atomic.js'
 import type { DataError } from './dataErrors.js'
+import { fileUnwritable } from './dataErrors.js'
 import type { EncodeOptions } from './format.js'
 import { encodeData } from './format.js'
 import { parseDataText } from './parse.js'
@@ -36,6 +37,6 @@ export const readDataFile = async (path: string, opts: { readonly budget?: Budge
 export const writeDataFile = async (path: string, feed: Feed, options: EncodeOptions = {}): Promise<E.Either<DataError[], void>> => {
   const text = encodeData(feed, options)
   if (E.isLeft(text)) return text
-  const written = await writeFileAtomic(path, `${text.right}\n`)
+  const written = E.mapLeft(fileUnwritable(path))(await writeAtomic(path, `${text.right}\n`, { makeDirectory: true }))
   return E.isLeft(written) ? E.left([written.left]) : E.right(undefined)
 }
