@@ -92,16 +92,5 @@ export const draw = (e: DslError): string => {
 /** Renders several errors, one per line. */
 export const drawAll = (es: readonly DslError[]): string => es.map(draw).join('\n')
 
-/** Thrown only for sbnkit's own bugs (a broken invariant), never for user input. */
-export class InternalError extends Error {
-  override readonly name = 'InternalError'
-}
-
-/**
- * Marks a path that an invariant of sbnkit makes impossible; reaching it is our bug, thrown as an
- * `InternalError` that says which invariant broke.
- * @example if (v === undefined) return unreachable('an input is bound before evaluation')
- */
-export const unreachable = (invariant: string): never => {
-  throw new InternalError(`unreachable: ${invariant}`)
-}
+// Our own bugs: defined in the base layer so that src/threads may throw them too.
+export { InternalError, unreachable } from '../base/internalError.js'

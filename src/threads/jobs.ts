@@ -6,6 +6,7 @@
  * only who computes what: each call computes the same values wherever it runs.
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { InternalError } from '../base/internalError.js'
 import type { ThreadPool } from './pool.js'
 import { EXIT_CALL, startPool, ThreadFailure } from './pool.js'
 
@@ -34,7 +35,7 @@ export const callList = (calls: readonly Call[], index: ReadonlyMap<string, numb
   const out: number[] = [calls.length]
   for (const [name, ...args] of calls) {
     const fn = index.get(name)
-    if (fn === undefined) throw new Error(`our bug: ${name} is not an export of the pool's module`)
+    if (fn === undefined) throw new InternalError(`${name} is not an export of the pool's module`)
     out.push(fn, args.length, ...args)
   }
   return Int32Array.from(out)
@@ -47,7 +48,7 @@ export const localRunner = (exports: Readonly<Record<string, unknown>>): Runner 
     let f = fns.get(name)
     if (f === undefined) {
       f = exports[name] as ((...args: number[]) => void) | undefined
-      if (typeof f !== 'function') throw new Error(`our bug: ${name} is not an export of the module`)
+      if (typeof f !== 'function') throw new InternalError(`${name} is not an export of the module`)
       fns.set(name, f)
     }
     return f
@@ -108,7 +109,7 @@ export const poolRunner = (spec: PoolRunnerSpec): PoolRunner => {
     return pool
   }
   const run: Runner['run'] = (parts, mine) => {
-    if (parts.length > spec.threads) throw new Error(`our bug: a job of ${parts.length} parts for ${spec.threads} threads`)
+    if (parts.length > spec.threads) throw new InternalError(`a job of ${parts.length} parts for ${spec.threads} threads`)
     const mineFirst = parts[0] ?? []
     const busy = parts.slice(1).some((p) => p.length > 0)
     if (!busy || closed || spec.threads < 2) return here.run(parts, mine)

@@ -22,6 +22,7 @@
  * if (E.isRight(pool)) pool.right.run([Int32Array.of(1, 0, 3, rows, src, dst)], () => mine())
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { InternalError } from '../base/internalError.js'
 
 /** A worker of a pool failed: its number (1-based; the calling thread is not counted) and why. */
 export class ThreadFailure extends Error {
@@ -217,13 +218,13 @@ export const startPool = (spec: PoolSpec): E.Either<string, ThreadPool> => {
   }
   let seq = 0
   const run = (lists: readonly Int32Array[], mine: () => void): void => {
-    if (closed) throw new Error('our bug: a job for a closed thread pool')
+    if (closed) throw new InternalError('a job for a closed thread pool')
     seq++
     const used = Math.min(lists.length, spec.workers)
     for (let w = 0; w < used; w++) {
       if (Atomics.load(ctl, w * SLOT + FAILED) !== 0) throw failure(w)
       const list = lists[w]!
-      if (list.length > SLOT - STATE) throw new Error(`our bug: a call list of ${list.length} words exceeds the pool's ${SLOT - STATE}`)
+      if (list.length > SLOT - STATE) throw new InternalError(`a call list of ${list.length} words exceeds the pool's ${SLOT - STATE}`)
       ctl.set(list, w * SLOT + STATE)
       Atomics.store(ctl, w * SLOT + POSTED, seq)
       Atomics.notify(ctl, w * SLOT + POSTED)
