@@ -4,7 +4,7 @@
  * row layout of the back end.
  */
 import type { PackPm1, StageBytes } from './kernels.js'
-import type { Bind } from './jitless.js'
+import type { Bind } from './boundKernel.js'
 import { bytesPerExample, bytesRow, rowWords32 } from './layout.js'
 import type { WordBits } from './layout.js'
 

@@ -4,7 +4,7 @@
  * epilogue lo ≤ v ≤ hi (kernels.ts).
  */
 import type { RealConv } from './kernels.js'
-import type { Bind } from './jitless.js'
+import type { Bind } from './boundKernel.js'
 import { bitOf, rowWords32, wordOf } from './layout.js'
 import type { WordBits } from './layout.js'
 

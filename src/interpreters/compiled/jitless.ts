@@ -13,12 +13,9 @@ import type { WordBits } from './layout.js'
 import type { Views } from './plan.js'
 import { packPm1Loop, stageBytesLoop } from './jitless-entry.js'
 import { realConvLoop } from './jitless-realconv.js'
+import type { Bind, KernelFn } from './boundKernel.js'
 
-/** A kernel bound to a memory: (rows, ...buffer addresses, ...scalars) → result (PackPlanes) or nothing. */
-export type KernelFn = (rows: number, ...args: number[]) => number | void
-
-/** Binds a kernel to the current views of the memory. */
-export type Bind = (views: Views) => KernelFn
+export type { Bind, KernelFn } from './boundKernel.js'
 
 export type JitlessRules = { readonly [K in KernelTag]: (k: KernelOf<K>, wordBits: WordBits) => Bind }
 
