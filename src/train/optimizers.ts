@@ -2,7 +2,7 @@
  * Optimizers as values: `init` builds a state, `step` maps (params, grads, state, lr) to new
  * params and a new state. Nothing is mutated: `step` allocates fresh arrays, so a caller can
  * keep the previous parameters (for a rollback after a NaN loss, or a checkpoint) for free.
- * Each optimizer is one in-place kernel; `step` runs it on copies, and `stepInPlace` runs it on
+ * Each optimizer is one in-place update rule; `step` runs it on copies, and `stepInPlace` runs it on
  * the caller's own buffers (same bits, no copies) for a loop that owns them.
  *
  * State is plain data (a step counter and Float64Array slots per parameter), so checkpoints can
@@ -68,7 +68,7 @@ export const sgd = (opts: SgdOptions = {}): Optimizer => {
   check('sgd', 'weightDecay', wd, wd >= 0 && Number.isFinite(wd), 'finite and ≥ 0')
   if (nesterov && mu === 0) throw new RangeError('sgd: nesterov needs momentum > 0')
   const parts = [mu > 0 ? `momentum=${mu}` : '', nesterov ? 'nesterov' : '', wd > 0 ? `wd=${wd}` : ''].filter((s) => s !== '')
-  return fromKernel(parts.length === 0 ? 'sgd' : `sgd(${parts.join(',')})`, mu > 0 ? 1 : 0, (theta, g, slots, lr) => {
+  return fromUpdateRule(parts.length === 0 ? 'sgd' : `sgd(${parts.join(',')})`, mu > 0 ? 1 : 0, (theta, g, slots, lr) => {
     const n = theta.length
     const v = slots[0]
     // One loop per variant keeps the hot loops free of per-element branches.
@@ -118,7 +118,7 @@ export const adam = (opts: AdamOptions = {}): Optimizer => {
   check('adam', 'eps', eps, eps > 0 && Number.isFinite(eps), 'finite and > 0')
   check('adam', 'weightDecay', wd, wd >= 0 && Number.isFinite(wd), 'finite and ≥ 0')
   const extra = wd > 0 ? `,${decoupled ? 'decoupled-wd' : 'wd'}=${wd}` : ''
-  return fromKernel(`adam(${b1},${b2}${eps === 1e-8 ? '' : `,eps=${eps}`}${extra})`, 2, (theta, g, [m, v], lr, t) => {
+  return fromUpdateRule(`adam(${b1},${b2}${eps === 1e-8 ? '' : `,eps=${eps}`}${extra})`, 2, (theta, g, [m, v], lr, t) => {
     if (m === undefined || v === undefined) throw new InternalError('adam: two slots expected')
     // m̂/(√v̂ + ε) = (m/c1)/(√v·(1/√c2) + ε): the corrections hoisted out of the loop.
     const inv1 = 1 / (1 - b1 ** t)
@@ -173,14 +173,14 @@ export const initSlots = (params: Tensors, count: number): OptimizerState => ({
  * The per-parameter update of an optimizer, in place: theta and the slots are overwritten.
  * `t` is the step number, from 1.
  */
-export type Kernel = (theta: Float64Array, g: Float64Array, slots: readonly (Float64Array | undefined)[], lr: number, t: number) => void
+export type UpdateRule = (theta: Float64Array, g: Float64Array, slots: readonly (Float64Array | undefined)[], lr: number, t: number) => void
 
 /**
- * An optimizer from its in-place kernel and slot count. A missing gradient or slot, or a length
+ * An optimizer from its in-place update rule and slot count. A missing gradient or slot, or a length
  * mismatch, is a caller's bug (the training loop builds all three from the same network) and
  * throws before anything is written.
  */
-export const fromKernel = (name: string, slotCount: number, kernel: Kernel): Optimizer =>
+export const fromUpdateRule = (name: string, slotCount: number, rule: UpdateRule): Optimizer =>
   withCopies(name, (params) => initSlots(params, slotCount), (params, grads, state, lr) => {
     for (const [key, theta] of Object.entries(params)) {
       const g = grads[key]
@@ -191,7 +191,7 @@ export const fromKernel = (name: string, slotCount: number, kernel: Kernel): Opt
         throw new RangeError(`optimizer step: the state has no ${slotCount} slot(s) of ${theta.length} values for "${key}" (was it initialised with other parameters?)`)
     }
     const t = state.step + 1
-    for (const [key, theta] of Object.entries(params)) kernel(theta, grads[key]!, state.slots[key]!, lr, t)
+    for (const [key, theta] of Object.entries(params)) rule(theta, grads[key]!, state.slots[key]!, lr, t)
     return { step: t, slots: state.slots }
   })
 

@@ -13,7 +13,7 @@
  */
 import { InternalError } from '../../dsl/dslErrors.js'
 import type { Optimizer } from '../optimizers.js'
-import { fromKernel } from '../optimizers.js'
+import { fromUpdateRule } from '../optimizers.js'
 import { sign } from '../../interpreters/reference/sampling.js'
 
 export interface BopOptions {
@@ -34,7 +34,7 @@ export const bop = (opts: BopOptions = {}): Optimizer => {
   const tau = opts.threshold ?? 1e-8
   if (!(gamma > 0 && gamma <= 1)) throw new RangeError(`bop: gamma must be in (0, 1], found ${gamma}`)
   if (!(tau >= 0 && Number.isFinite(tau))) throw new RangeError(`bop: threshold must be finite and ≥ 0, found ${tau}`)
-  return fromKernel(`bop(gamma=${gamma},threshold=${tau})`, 1, (eta, g, [m]) => {
+  return fromUpdateRule(`bop(gamma=${gamma},threshold=${tau})`, 1, (eta, g, [m]) => {
     if (m === undefined) throw new InternalError('bop: one slot expected')
     for (let i = 0; i < eta.length; i++) {
       const mi = (1 - gamma) * m[i]! + gamma * g[i]!
