@@ -1,7 +1,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
-import { drawModelErrors, encodeModel, initParams, input, key, mlp, softmaxCrossEntropy, typecheck } from '../../src/dsl/index.js'
+import { drawModelErrors } from '../../src/dsl/codec/modelErrors.js'
+import { encodeModel, initParams, input, key, mlp, softmaxCrossEntropy, typecheck } from '../../src/dsl/index.js'
 import { decodeModelBytes, encodeModelBytes } from '../../src/data/modelBytes.js'
 
 const net = (() => {
