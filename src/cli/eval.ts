@@ -29,7 +29,7 @@ import { trainingKernels } from '../train/fast/index.js'
 import { guarded, reportRunError, usageError } from './exact.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
-import { budgetOf } from './args.js'
+import { budgetOf, seedValue, wholeNumber } from './args.js'
 
 export const evalUsage = `usage: sbnkit eval <model.json> --dataset mnist|mnist-subset|fashion-mnist|cifar10|FILE [--data-dir DIR] [--split test] [--ensemble K] [--seed S] [--json]
 
@@ -112,11 +112,14 @@ export const evalCommand: Command = async (argv, io) => {
     return usageError(io, 'eval', `--split applies to the named datasets (${datasetNames.join(', ')}); a dataset file is evaluated whole`, evalUsage)
   const split = (o.split ?? 'test') as SplitName
   if (!splits.includes(split)) return usageError(io, 'eval', `--split expects test, validation or train, found "${o.split}"`, evalUsage)
-  const members = o.ensemble === undefined ? 16 : /^[1-9][0-9]*$/.test(o.ensemble) ? Number(o.ensemble) : Number.NaN
-  if (!Number.isSafeInteger(members)) return usageError(io, 'eval', `--ensemble expects a whole number ≥ 1, found "${o.ensemble}"`, evalUsage)
+  const membersE = o.ensemble === undefined ? E.right(16) : wholeNumber('--ensemble', o.ensemble, 1)
+  if (E.isLeft(membersE)) return usageError(io, 'eval', membersE.left, evalUsage)
+  const members = membersE.right
   const seedText = o.seed ?? '0'
-  const seed = seedKey(/^(0|[1-9][0-9]*)$/.test(seedText) ? Number(seedText) : Number.NaN)
-  if (E.isLeft(seed)) return usageError(io, 'eval', `--seed: ${seed.left.replace(/found .*$/, `found "${seedText}"`)}`, evalUsage)
+  const seedNumber = seedValue('--seed', seedText)
+  if (E.isLeft(seedNumber)) return usageError(io, 'eval', seedNumber.left, evalUsage)
+  const seed = seedKey(seedNumber.right)
+  if (E.isLeft(seed)) return usageError(io, 'eval', `--seed: ${seed.left}`, evalUsage)
   return guarded(io, 'eval', async () => {
     const net = await readModelFile(model, { budget: budgetOf(io) })
     if (E.isLeft(net)) {

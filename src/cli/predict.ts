@@ -14,6 +14,7 @@ import { seedKey } from '../dsl/random.js'
 import type { NDArray } from '../interpreters/ndarray.js'
 import type { Prediction, PredictOptions } from '../interpreters/prediction.js'
 import { predict } from '../interpreters/prediction.js'
+import { seedValue, wholeNumber } from './args.js'
 import { guarded, readInputs, reportRunError, usageError } from './exact.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
@@ -44,9 +45,6 @@ const options = {
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const
-
-/** A whole number ≥ 1 written in decimal, or undefined. */
-const positive = (s: string): number | undefined => (/^[1-9][0-9]*$/.test(s) && Number.isSafeInteger(Number(s)) ? Number(s) : undefined)
 
 /** The rows of an NDArray of N examples (one number each, or one row each). */
 const rows = (a: NDArray): number[][] => {
@@ -94,12 +92,14 @@ export const predictCommand: Command = async (argv, io) => {
   if (o.exact && o.ensemble !== undefined) return usageError(io, 'predict', '--exact and --ensemble are two different predictors; choose one', predictUsage)
   let how: PredictOptions = o.exact ? { interpreter: 'exact' } : { interpreter: 'mode' }
   if (o.ensemble !== undefined) {
-    const members = positive(o.ensemble)
-    if (members === undefined) return usageError(io, 'predict', `--ensemble expects a whole number ≥ 1, found "${o.ensemble}"`, predictUsage)
+    const members = wholeNumber('--ensemble', o.ensemble, 1)
+    if (E.isLeft(members)) return usageError(io, 'predict', members.left, predictUsage)
     if (o.seed === undefined) return usageError(io, 'predict', '--ensemble needs --seed S (the same seed gives the same predictions)', predictUsage)
-    const seed = seedKey(/^(0|[1-9][0-9]*)$/.test(o.seed) ? Number(o.seed) : Number.NaN)
-    if (E.isLeft(seed)) return usageError(io, 'predict', `--seed: ${seed.left.replace(/found .*$/, `found "${o.seed}"`)}`, predictUsage)
-    how = { interpreter: 'ensemble', members, key: seed.right }
+    const seedNumber = seedValue('--seed', o.seed)
+    if (E.isLeft(seedNumber)) return usageError(io, 'predict', seedNumber.left, predictUsage)
+    const seed = seedKey(seedNumber.right)
+    if (E.isLeft(seed)) return usageError(io, 'predict', `--seed: ${seed.left}`, predictUsage)
+    how = { interpreter: 'ensemble', members: members.right, key: seed.right }
   } else if (o.seed !== undefined) return usageError(io, 'predict', '--seed applies to --ensemble only (the mode network and --exact draw nothing)', predictUsage)
   const data = o.data
   return guarded(io, 'predict', async () => {

@@ -93,7 +93,7 @@ describe('sbnkit predict', () => {
       [
         "sbnkit predict: expected --data <inputs.json>",
         "sbnkit predict: --ensemble needs --seed S (the same seed gives the same predictions)",
-        "sbnkit predict: --ensemble expects a whole number ≥ 1, found "0"",
+        "sbnkit predict: --ensemble expects a whole number ≥ 1 in decimal digits, found "0"",
         "sbnkit predict: --seed applies to --ensemble only (the mode network and --exact draw nothing)",
         "sbnkit predict: --exact and --ensemble are two different predictors; choose one",
         "<tmp>/missing.json: cannot read the file (no such file or directory)",
@@ -152,7 +152,7 @@ describe('sbnkit eval', () => {
         "sbnkit eval: expected --dataset mnist, mnist-subset, fashion-mnist, cifar10 or a dataset file",
         "sbnkit eval: --split applies to the named datasets (mnist, mnist-subset, fashion-mnist, cifar10); a dataset file is evaluated whole",
         "sbnkit eval: --split expects test, validation or train, found "dev"",
-        "sbnkit eval: --ensemble expects a whole number ≥ 1, found "many"",
+        "sbnkit eval: --ensemble expects a whole number ≥ 1 in decimal digits, found "many"",
         "<tmp>/inputs.json: data.y: expected an array of shape [N] for input "y" of the network, found no such array",
         "sbnkit eval: --dataset expects mnist, mnist-subset, fashion-mnist, cifar10 or a dataset file, found "mnst" (no such file); did you mean "mnist"?",
         "mnist: data.x: expected shape [1000, 2] to match input "x" of the network, found [1000, 784]",
