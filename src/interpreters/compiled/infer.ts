@@ -112,7 +112,7 @@ const enterValues = (c: InferContext, inp: Input, x: { readonly shape: readonly 
   const v = ex.views()
   const data = x.data
   const size = x.shape.reduce((a, b) => a * b, 1)
-  if (data.length !== size) return bad(`data.${inp.name} has ${data.length} values, shape [${x.shape.join(', ')}] needs ${size}`, 'pass data of the shape’s size')
+  if (data.length !== size) return bad(`data.${inp.name} has ${data.length} values, shape [${x.shape.join(', ')}] needs ${size}`, 'pass as many values as the shape holds')
   if (inp.type.dtype === 'binary' && data instanceof Uint8Array) return bad(`a Uint8Array for input ${inp.name} of dtype binary (it cannot hold −1)`, 'pass ±1 as Int8Array, Float32Array or Float64Array, or packed bits')
   const bits = c.entries.bits.get(inp.name)
   if (bits !== undefined && (data instanceof Int8Array || data instanceof Float32Array)) {
