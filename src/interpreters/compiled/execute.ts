@@ -110,7 +110,7 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
       offset,
       addr: (b) => addr[b]!,
       siteKey: (site) => {
-        if (key === undefined) throw new InternalError('our bug: a sampling step ran without a pass key')
+        if (key === undefined) throw new InternalError('a sampling step ran without a pass key')
         let k = keys.get(site)
         if (k === undefined) keys.set(site, (k = siteKey(key, site)))
         return k

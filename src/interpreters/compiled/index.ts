@@ -99,7 +99,7 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
   return E.chain((machine: Parameters<typeof executor>[1]): E.Either<CompileError, Compiled> => {
     let pool: ThreadPool | undefined
     if (threads > 1) {
-      if (machine.shared === undefined) throw new InternalError('our bug: a threaded machine without shared memory')
+      if (machine.shared === undefined) throw new InternalError('a threaded machine without shared memory')
       const started = startPool({ ...machine.shared, workers: threads - 1 })
       if (E.isLeft(started)) return E.left({ _tag: 'ThreadsUnavailable', message: started.left })
       pool = started.right

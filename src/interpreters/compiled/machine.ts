@@ -100,7 +100,7 @@ export const build = (kernels: readonly Kernel[], backend: BackendName, shared =
     try {
       bytes = assemble(fns, 1, shared)
     } catch (err) {
-      throw new InternalError(`our bug: assembling the module failed: ${String(err)}`)
+      throw new InternalError(`assembling the module failed: ${String(err)}`)
     }
     try {
       module = new WA.Module(bytes)

@@ -45,7 +45,7 @@ const mul = (a: Code, b: Code): Code => [a, b, op.i32_mul]
 export const gemmFunction = ({ mr, nr, unroll, fma }: Blocking): WasmFunction =>
   func('gemm', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (p, local) => {
     const [aPack, bPack, c, mPanels, nPanels, kpad, ldc] = p as [number, number, number, number, number, number, number]
-    if (nr % 4 !== 0 || mr < 1 || unroll < 1) throw new InternalError(`our bug: bad blocking ${mr}×${nr}/${unroll}`)
+    if (nr % 4 !== 0 || mr < 1 || unroll < 1) throw new InternalError(`bad blocking ${mr}×${nr}/${unroll}`)
     const nv = nr / 4
     const jp = local('i32')
     const ip = local('i32')

@@ -91,7 +91,7 @@ export const gemmInstance = (blocking: Blocking, shared: boolean): E.Either<RunE
     return E.right({ module, memory, exports, names: Object.keys(exports) })
   } catch (err) {
     // The probes passed, so a module that does not compile is our bug, not the host's.
-    throw new InternalError(`our bug: the generated GEMM module (${bytes.length} bytes) failed to instantiate: ${String(err)}`)
+    throw new InternalError(`the generated GEMM module (${bytes.length} bytes) failed to instantiate: ${String(err)}`)
   }
 }
 
