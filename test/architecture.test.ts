@@ -129,6 +129,13 @@ describe('architecture: imports point downward (docs/architecture.md)', () => {
     expect(minters).toEqual(['src/dsl/rewrite.ts', 'src/dsl/typecheck.ts'])
   })
 
+  it('law: our bugs are InternalError (src/base), one wording: no plain Error but in the worker source string', () => {
+    const plain = files.filter((f) => f !== 'src/threads/pool.ts' && /new Error\(/.test(readFileSync(join(root, f), 'utf8')))
+    expect(plain).toEqual([])
+    const prefixed = files.filter((f) => /new InternalError\([`'"]our bug/.test(readFileSync(join(root, f), 'utf8')))
+    expect(prefixed).toEqual([])
+  })
+
   it('law: no import cycles anywhere in src, type-only imports included', () => {
     const next = new Map<string, string[]>()
     for (const e of edges) next.set(e.from, [...(next.get(e.from) ?? []), e.to])
