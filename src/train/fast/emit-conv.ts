@@ -7,6 +7,8 @@
  * - `conv_col2im`: an f32 patch gradient added back into a float64 NCHW input gradient, in the
  *   reference's order (rows, then taps), each term widened exactly before the float64 add;
  * - `conv_pack_g`: a float64 [n, o, hw] output gradient transposed into f32 panels;
+ * - `conv_gather_bits`, `unpack_pop`: patches as sign bits for XOR–popcount, and its counts back
+ *   to float64;
  * - `fill_zero`: clears a byte range.
  *
  * Each is a straight transcription of the JavaScript loop it replaces (the same rounding: f32
@@ -18,7 +20,7 @@
  * input cell (ic·h + ky)·w + kx, and ky and kx.
  */
 import type { Code, WasmFunction } from '../../interpreters/compiled/wasm/code.js'
-import { doLoop, f64Load, f64Store, forLoop, func, get, i32c, i32Load, i32Store, ifElse, set, when } from '../../interpreters/compiled/wasm/code.js'
+import { doLoop, f64c, f64Load, f64Store, forLoop, func, get, i32c, i32Load, i32Store, ifElse, set, when } from '../../interpreters/compiled/wasm/code.js'
 import { op } from '../../interpreters/compiled/wasm/opcodes.js'
 import type { ConvGeom } from '../../interpreters/reference/spatial.js'
 import { vstore, vzero } from './simd.js'
@@ -187,6 +189,65 @@ export const convPackG = (): WasmFunction =>
     ]
   })
 
+/**
+ * `conv_gather_bits(desc, x, dst, words, b0, b1, bad)`: the patch rows of the examples
+ * b0 ≤ b < b1 as sign bits, `packBits`' layout (row r, counted from b0, at byte dst + 8·words·r,
+ * tap p at bit p; 1 for +1, the padding cells' bit from the descriptor's padding value > 0);
+ * the i32 at `bad` is set to 1 if a value read is not ±1 (then the caller takes the f32 path).
+ */
+export const convGatherBits = (): WasmFunction =>
+  func('conv_gather_bits', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (prm, local) => {
+    const [desc, x, dst, words, b0, b1, bad] = prm as [number, number, number, number, number, number, number]
+    const { l: g, load } = geometry(desc, local)
+    const d = local('i32'), p = local('i32'), wd = local('i32'), padBit = local('i32'), flag = local('i32'), v = local('f64'), k = local('i32')
+    const orBit = (bit: Code): Code => [
+      set(wd, add(get(d), [get(p), i32c(5), op.i32_shr_u, i32c(2), op.i32_shl])),
+      i32Store(get(wd), [i32Load(get(wd)), bit, get(p), i32c(31), op.i32_and, op.i32_shl, op.i32_or]),
+    ]
+    const fromInput = (x0: number): Code => [
+      set(v, f64Load(add(get(x), mul(add(get(x0), entry(g.taps, get(p))), i32c(8))))),
+      set(flag, [get(flag), [get(v), f64c(1), op.f64_ne], [get(v), f64c(-1), op.f64_ne], op.i32_and, op.i32_or]),
+      orBit([get(v), f64c(0), op.f64_gt]),
+    ]
+    return [
+      load,
+      set(padBit, [[get(desc), op.f32_load, 2, 4 * F.pad], F64_PROMOTE_F32, f64c(0), op.f64_gt]),
+      set(flag, i32c(0)),
+      set(d, get(dst)),
+      windows(g, b0, b1, local, (x0, inside, iy0, ix0) => [
+        forLoop(k, i32c(0), mul(get(words), i32c(8)), 4, [i32Store(add(get(d), get(k)), i32c(0))]),
+        ifElse(get(inside),
+          doLoop(p, i32c(0), get(g.depth), 1, fromInput(x0)),
+          doLoop(p, i32c(0), get(g.depth), 1, [
+            ifElse(and(ltU(add(get(iy0), entry(g.ky, get(p))), get(g.h)), ltU(add(get(ix0), entry(g.kx, get(p))), get(g.w))),
+              fromInput(x0),
+              orBit(get(padBit))),
+          ])),
+        set(d, add(get(d), mul(get(words), i32c(8)))),
+      ]),
+      i32Store(get(bad), get(flag)),
+    ]
+  })
+
+/**
+ * `unpack_pop(src, ldSrc, rows, cols, dst, ldDst, depth)`: a block of XOR–popcount counts c
+ * (i32) to the float64 ±1 products depth − 2c, row r from `src + r·ldSrc` to `dst + r·ldDst`.
+ */
+export const unpackPop = (): WasmFunction =>
+  func('unpack_pop', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (prm, local) => {
+    const [src, ldSrc, rows, cols, dst, ldDst, depth] = prm as [number, number, number, number, number, number, number]
+    const r = local('i32'), j = local('i32'), s = local('i32'), d = local('i32')
+    return [
+      forLoop(r, i32c(0), get(rows), 1, [
+        set(s, add(get(src), mul(get(r), get(ldSrc)))),
+        set(d, add(get(dst), mul(get(r), get(ldDst)))),
+        forLoop(j, i32c(0), get(cols), 1, [
+          f64Store(add(get(d), mul(get(j), i32c(8))), [sub(get(depth), mul(i32Load(add(get(s), mul(get(j), i32c(4)))), i32c(2))), op.f64_convert_i32_s]),
+        ]),
+      ]),
+    ]
+  })
+
 /** `fill_zero(at, bytes)`: zeroes bytes [at, at + bytes), `at` and `bytes` multiples of 4. */
 export const fillZero = (): WasmFunction =>
   func('fill_zero', ['i32', 'i32'], [], (prm, local) => {
@@ -201,4 +262,4 @@ export const fillZero = (): WasmFunction =>
   })
 
 /** The convolution's functions, assembled into the training module (`gemmModule`). */
-export const convFunctions = (): WasmFunction[] => [convGather(), convCol2im(), convPackG(), fillZero()]
+export const convFunctions = (): WasmFunction[] => [convGather(), convCol2im(), convPackG(), convGatherBits(), unpackPop(), fillZero()]

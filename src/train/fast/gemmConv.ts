@@ -12,6 +12,12 @@
  * - forward: out[oc, row] = Σ_tap K[oc, tap]·patch[row, tap];
  * - kernel gradient: gK[oc, tap] = Σ_row g[oc, row]·patch[row, tap];
  * - input gradient: gPatch[row, tap] = Σ_oc g[oc, row]·K[oc, tap], then col2im.
+ *
+ * The data movement (gathers, col2im, packing of g) is WebAssembly (`emit-conv.ts`) working on
+ * float64 copies of the operands in the kernels' memory, and each product is one job of calls
+ * split by ranges of examples over the engine's threads (examples share no output, no patch
+ * row and no input cell), except the kernel gradient's product, split by panels of its output.
+ * Who computes an element never changes its value, so any thread count gives the same bits.
  */
 import type { NDArray } from '../../interpreters/ndarray.js'
 import type { ConvGeom } from '../../interpreters/reference/spatial.js'
@@ -27,94 +33,40 @@ type Pair = readonly [number, number]
 /** Patch rows per chunk of the forward and input-gradient products (about half a megabyte of panels). */
 const CHUNK_ROWS = 1024
 
-/** Offsets of the taps (ic, ky, kx) from a window's top-left input cell, in tap order. */
-const tapOffsets = (g: ConvGeom): Int32Array => {
-  const t = new Int32Array(g.c * g.kh * g.kw)
-  let p = 0
-  for (let ic = 0; ic < g.c; ic++) for (let ky = 0; ky < g.kh; ky++) for (let kx = 0; kx < g.kw; kx++) t[p++] = (ic * g.h + ky) * g.w + kx
-  return t
-}
-
-/** The high word of ±1 without its sign bit; the low word of ±1 is 0. */
-const ONE_HI = 0x3ff00000
-
-/** 1 where x is +1, 0 where −1; undefined if some value is not ±1 (read branchless from the float bits). */
-const signBits = (X: Float64Array): Uint8Array | undefined => {
-  const u = new Uint32Array(X.buffer, X.byteOffset, X.length * 2)
-  const s = new Uint8Array(X.length)
-  let bad = 0
-  for (let i = 0, e = 0; i < X.length; i++, e += 2) {
-    const hi = u[e + 1]!
-    bad |= u[e]! | ((hi & 0x7fffffff) ^ ONE_HI)
-    s[i] = ~hi >>> 31
-  }
-  return bad === 0 ? s : undefined
-}
-
-/** Patch rows as sign bits (packBits' layout: row r at u32 index at + 2·words·r, tap p at bit p). */
-const gatherBits = (dst: Uint32Array, at: number, S: Uint8Array, g: ConvGeom, padBit: number, words: number): void => {
-  const taps = tapOffsets(g)
-  const depth = taps.length
-  const image = g.c * g.h * g.w
-  const w32 = 2 * words
-  let row = 0
-  for (let b = 0; b < g.n; b++)
-    for (let oy = 0; oy < g.ho; oy++) {
-      const iy0 = oy * g.sh - g.ph
-      for (let ox = 0; ox < g.wo; ox++, row++) {
-        const ix0 = ox * g.sw - g.pw
-        const r0 = at + row * w32
-        for (let k = 0; k < w32; k++) dst[r0 + k] = 0
-        const inside = iy0 >= 0 && iy0 + g.kh <= g.h && ix0 >= 0 && ix0 + g.kw <= g.w
-        const x0 = b * image + iy0 * g.w + ix0
-        for (let p0 = 0, k = 0; p0 < depth; p0 += 32, k++) {
-          const end = Math.min(32, depth - p0)
-          let word = 0
-          for (let t = 0; t < end; t++) {
-            const p = p0 + t
-            let bit: number
-            if (inside) bit = S[x0 + taps[p]!]!
-            else {
-              const kx = p % g.kw
-              const ky = ((p / g.kw) | 0) % g.kh
-              const ic = (p / (g.kw * g.kh)) | 0
-              const iy = iy0 + ky
-              const ix = ix0 + kx
-              bit = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w ? S[b * image + (ic * g.h + iy) * g.w + ix]! : padBit
-            }
-            word |= bit << t
-          }
-          dst[r0 + k] = word
-        }
-      }
-    }
-}
-
-/** The forward product by XOR + popcount when input, kernel (and padding, if any) are ±1; false otherwise. */
+/**
+ * The forward product by XOR + popcount when input, kernel (and padding, if any) are ±1; false
+ * otherwise (nothing of `out` written). One job: each part gathers the sign bits of a range of
+ * examples (`conv_gather_bits`, which flags any value read that is not ±1), multiplies them by
+ * the kernel's bits (`bitgemm`) and writes depth − 2·popcount into the NCHW result (`unpack_pop`).
+ */
 const signConv = (e: GemmEngine, x: NDArray, k: NDArray, g: ConvGeom, padValue: number, out: Float64Array): boolean => {
   if ((g.ph > 0 || g.pw > 0) && padValue !== 1 && padValue !== -1) return false
   if (Math.abs(x.data[0]!) !== 1 || Math.abs(k.data[0]!) !== 1) return false
-  const S = signBits(x.data)
-  if (S === undefined) return false
   const depth = g.c * g.kh * g.kw
-  const rows = g.n * g.ho * g.wo
-  const words = bitWords(depth)
-  const aAt = 0
-  const bAt = g.o * words * 2
-  const cAt = bAt + rows * words * 2
-  e.ensure((cAt + g.o * rows) * 4)
-  const u32 = e.u32()
-  if (!packBits(u32, aAt, { data: k.data, rs: depth, ds: 1 }, g.o, depth, words)) return false
-  gatherBits(u32, bAt, S, g, padValue === 1 ? 1 : 0, words)
-  e.bitgemm(aAt * 4, bAt * 4, cAt * 4, g.o, rows, words)
-  const i32 = e.i32()
   const hw = g.ho * g.wo
-  // Σ ±1·±1 = depth − 2·popcount(a XOR b); C is [o, rows], out NCHW.
-  for (let b = 0, o = 0; b < g.n; b++)
-    for (let oc = 0; oc < g.o; oc++) {
-      const src = cAt + oc * rows + b * hw
-      for (let s = 0; s < hw; s++, o++) out[o] = depth - 2 * i32[src + s]!
-    }
+  const words = bitWords(depth)
+  const ranges = exampleRanges(e, g, out.length * depth / 64)
+  const m = layout()
+  const desc = m.take(convDescBytes(depth))
+  const aAt = m.take(8 * words * g.o)
+  const xAt = m.take(8 * x.data.length)
+  const outAt = m.take(8 * out.length)
+  const badAt = m.take(4 * ranges.length)
+  const scratch = ranges.map(([b0, b1]) => ({ b: m.take(8 * words * (b1 - b0) * hw), c: m.take(4 * g.o * (b1 - b0) * hw) }))
+  e.ensure(m.end())
+  if (!packBits(e.u32(), aAt / 4, { data: k.data, rs: depth, ds: 1 }, g.o, depth, words)) return false
+  writeConvDesc(e.buffer(), desc, g, padValue)
+  e.f64().set(x.data, xAt / 8)
+  e.run(ranges.map(([b0, b1], t): Call[] => {
+    const { b, c } = scratch[t]!
+    const rows = (b1 - b0) * hw
+    // Σ ±1·±1 = depth − 2·popcount(a XOR b); the part's C is [o, rows].
+    const calls: Call[] = [['conv_gather_bits', desc, xAt, b, words, b0, b1, badAt + 4 * t], ['bitgemm', aAt, b, c, g.o, rows, words]]
+    for (let i = b0; i < b1; i++) calls.push(['unpack_pop', c + 4 * (i - b0) * hw, 4 * rows, g.o, hw, outAt + 8 * i * g.o * hw, 8 * hw, depth])
+    return calls
+  }))
+  if (new Int32Array(e.buffer(), badAt, ranges.length).some((v) => v !== 0)) return false
+  out.set(e.f64().subarray(outAt / 8, outAt / 8 + out.length))
   return true
 }
 
