@@ -45,7 +45,8 @@ const signConv = (e: GemmEngine, x: NDArray, k: NDArray, g: ConvGeom, padValue: 
   const depth = g.c * g.kh * g.kw
   const hw = g.ho * g.wo
   const words = bitWords(depth)
-  const ranges = exampleRanges(e, g, out.length * depth / 64)
+  // Bit operations count as multiply-adds for the split threshold, as in the matrix products.
+  const ranges = exampleRanges(e, g, out.length * words * 64)
   const m = layout()
   const desc = m.take(convDescBytes(depth))
   const aAt = m.take(8 * words * g.o)
