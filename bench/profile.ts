@@ -10,9 +10,10 @@
  * that with plain node.
  *
  * Self time is attributed to the innermost JavaScript (or WebAssembly) function: time inside a
- * WebAssembly function shows as `wasm-function[i]` of its module (no name section: in the GEMM
- * module 0 is `gemm` and 1 `bitgemm`, in the sampler's 0 is the Threefry draws and 1 the
- * logistic comparison), and "(garbage collector)" is V8's collector.
+ * WebAssembly function shows as `wasm-function[i]` of the training module (no name section; with
+ * the default blocking 0 is `gemm`, 1 `bitgemm`, 2 `unpack_f32`, 3–6 the packers, 7 the Threefry
+ * draws, 8 the logistic comparison, 9–14 `conv_gather`, `conv_col2im`, `conv_pack_g`,
+ * `conv_gather_bits`, `unpack_pop`, `fill_zero`), and "(garbage collector)" is V8's collector.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { spawnSync } from 'node:child_process'

@@ -2,9 +2,11 @@
  * What kernels built on the GEMM module (`emit-gemm.ts`) need from its instance: the memory,
  * grown on demand, and the two products on operands already packed there. `wasm-gemm.ts` makes
  * one per `wasmKernels()` value; the convolution kernels (`gemmConv.ts`) pack straight from NCHW
- * tensors into it, with no float64 patch matrix in between.
+ * tensors into it, with no float64 patch matrix in between, and run their own jobs of calls
+ * (`run`) over the same threads as the products.
  */
 import type { Blocking } from './emit-gemm.js'
+import type { Runner } from '../../threads/jobs.js'
 
 /**
  * C = A·B over packed f32 panels (`emit-gemm.ts`, `gemm`): byte addresses of the A panels, the B
@@ -24,6 +26,13 @@ export interface GemmEngine {
   readonly f32: () => Float32Array
   readonly i32: () => Int32Array
   readonly u32: () => Uint32Array
+  readonly f64: () => Float64Array
+  /** The memory's buffer as it is now (for views at byte offsets). */
+  readonly buffer: () => ArrayBufferLike
+  /** Runs a job of calls of the module's exports, part i on thread i (`threads/jobs.ts`). */
+  readonly run: Runner['run']
+  /** Parts a job of `macs` multiply-adds is split into: every thread, or 1 below the split threshold. */
+  readonly partsFor: (macs: number) => number
   readonly gemm: GemmFn
   readonly bitgemm: BitGemmFn
 }

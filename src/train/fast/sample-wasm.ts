@@ -41,8 +41,10 @@ export const MIN_SPLIT_UNITS = 1 << 14
 
 /**
  * The WebAssembly sampler on the training module's memory (grown on demand; it shares the space
- * with the products, which never run at the same time): the draws on the calling thread, the
- * logistic comparison in ranges of units over `runner`'s threads from `splitUnits` units on.
+ * with the products, which never run at the same time): the draws and the logistic comparison
+ * in ranges of whole 32-unit groups over `runner`'s threads from `splitUnits` units on. Threefry
+ * is counter-based (draw i depends only on the key and i), so a part's draws, started at its own
+ * counter block, are the bits one call would draw there.
  * The host must have WebAssembly SIMD (Threefry runs on i32x4 lanes), which `wasmKernels` checks.
  */
 export const samplerOn = (memory: WasmMemory, runner: Runner, splitUnits = MIN_SPLIT_UNITS): SampleSigns => {
@@ -58,7 +60,10 @@ export const samplerOn = (memory: WasmMemory, runner: Runner, splitUnits = MIN_S
     // quads of units; the extra lanes read a zero pre-activation and their results are ignored),
     // then 1/scale (f64) and each part's tie count (i32).
     const quads = Math.ceil(n / 4)
-    const parts = Math.min(n >= splitUnits ? runner.threads : 1, quads)
+    // Parts take whole groups of 32 units: a part's draws then start at a counter block of their
+    // own and end where the next part's begin (the Threefry kernel writes whole groups of 32).
+    const groups = Math.ceil(n / 32)
+    const parts = Math.min(n >= splitUnits ? runner.threads : 1, groups)
     const uAt = 0
     const tiesAt = Math.ceil(((n + 32) * 4) / 16) * 16
     const preAt = tiesAt + quads * 16
@@ -66,20 +71,21 @@ export const samplerOn = (memory: WasmMemory, runner: Runner, splitUnits = MIN_S
     const invAt = outAt + quads * 32
     const countAt = invAt + 8
     ensure(countAt + 4 * parts)
-    runner.run([[['random_draws', n, uAt, key[0], key[1]]]])
-    const u = new Uint32Array(memory.buffer, uAt, n)
+    const ranges = evenRanges(groups, parts).map(([g0, g1]) => [8 * g0, Math.min(quads, 8 * g1)] as const)
+    const draws = (q0: number, q1: number): Call => ['random_draws', Math.min(n, 4 * q1) - 4 * q0, uAt + 16 * q0, key[0], key[1], 2 * q0, 0]
     if (noise.family !== 'logistic') {
-      signsFromBits(u, a, 0, noise, out, 0, n)
+      runner.run(ranges.map(([q0, q1]): Call[] => (q1 > q0 ? [draws(q0, q1)] : [])))
+      signsFromBits(new Uint32Array(memory.buffer, uAt, n), a, 0, noise, out, 0, n)
       return out
     }
     const preV = new Float64Array(memory.buffer, preAt, 4 * quads)
     preV.set(a)
     preV.fill(0, n)
     new Float64Array(memory.buffer, invAt, 1)[0] = 1 / noise.scale
-    // Part t takes quads [q0, q1): its units from 4·q0 on, its ties from tiesAt + 16·q0 (≤ 4 per quad).
-    const ranges = evenRanges(quads, parts)
+    // Part t draws and decides quads [q0, q1): its units from 4·q0 on, its ties from tiesAt + 16·q0 (≤ 4 per quad).
     runner.run(ranges.map(([q0, q1], t): Call[] =>
-      q1 > q0 ? [['logistic_signs4', preAt + 32 * q0, uAt + 16 * q0, outAt + 32 * q0, tiesAt + 16 * q0, q1 - q0, invAt, countAt + 4 * t]] : []))
+      q1 > q0 ? [draws(q0, q1), ['logistic_signs4', preAt + 32 * q0, uAt + 16 * q0, outAt + 32 * q0, tiesAt + 16 * q0, q1 - q0, invAt, countAt + 4 * t]] : []))
+    const u = new Uint32Array(memory.buffer, uAt, n)
     out.set(new Float64Array(memory.buffer, outAt, n))
     const counts = new Int32Array(memory.buffer, countAt, parts)
     ranges.forEach(([q0, q1], t) => {

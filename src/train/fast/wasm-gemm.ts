@@ -238,7 +238,10 @@ export const kernelsOn = (inst: GemmInstance, blocking: Blocking, useBits: boole
       return [['gemm', aPack + i0 * mr * kpad * 4, bPack + j0 * nr * kpad * 4, c + i0 * mr * ldcBytes + j0 * nr * 4, i1 - i0, j1 - j0, kpad, ldcBytes]]
     }))
   }
-  const engine: GemmEngine = { blocking, bits: useBits, ensure, f32: () => f32, i32: () => i32, u32: () => u32, gemm, bitgemm }
+  const engine: GemmEngine = {
+    blocking, bits: useBits, ensure, f32: () => f32, i32: () => i32, u32: () => u32, f64: () => f64, buffer: () => memory.buffer,
+    gemm, bitgemm, run: runner.run, partsFor: (macs) => (macs >= splitAbove ? runner.threads : 1),
+  }
   return {
     signs,
     conv2d: convForward(engine),

@@ -1,0 +1,68 @@
+/**
+ * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--rounds 15] [--json]`:
+ * the training step of `trainStep.ts` (the one `bench:train` times) on each thread count, in ONE
+ * process with interleaved rounds (round r times one step of every thread count in turn), so
+ * that the machine's load drifts over all of them alike. Prints wall ms per step, median
+ * (min–max), per thread count and each count's speed-up over the first (the ratio of medians);
+ * and the CPU time of the process (every thread) per step; `--json`: one object
+ * `{ preset, batchNorm, batch, rounds, rows: [{ threads, msPerStep, cpuMsPerStep, speedup }], loadAverage }`.
+ * Every stepper starts from the same parameters and batches, and the steps are bit-identical
+ * across thread counts, so all do the same work.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import os from 'node:os'
+import { parseArgs } from 'node:util'
+import { drawRunError } from '../src/interpreters/runErrors.js'
+import { fastThreadedKernels } from '../src/train/fast/index.js'
+import type { ThreadedKernels } from '../src/train/threads/threadedKernels.js'
+import { median, timeOnce } from './train.js'
+import { STEP_BATCH, stepper } from './trainStep.js'
+
+const fail = (why: string): never => {
+  process.stderr.write(`bench/threads: ${why}\n`)
+  process.exit(2)
+}
+
+const { values } = parseArgs({
+  options: {
+    preset: { type: 'string', default: 'conv:16,32' }, 'batch-norm': { type: 'boolean', default: false },
+    threads: { type: 'string', default: '1,2' }, rounds: { type: 'string', default: '15' }, json: { type: 'boolean', default: false },
+  },
+})
+const counts = values.threads.split(',').map(Number)
+const rounds = Number(values.rounds)
+if (counts.some((t) => !Number.isSafeInteger(t) || t < 1)) fail(`--threads: expected counts ≥ 1 separated by commas, found ${values.threads}`)
+if (!Number.isSafeInteger(rounds) || rounds < 1) fail(`--rounds: expected an integer ≥ 1, found ${values.rounds}`)
+
+const kernels: ThreadedKernels[] = counts.map((t) => {
+  const k = fastThreadedKernels(t)
+  return E.isLeft(k) ? fail(`--threads ${t}: ${drawRunError(k.left)}`) : k.right
+})
+const steps = kernels.map((k) => {
+  const s = stepper({ preset: values.preset, batchNorm: values['batch-norm'], kernels: k })
+  return E.isLeft(s) ? fail(`--preset: ${s.left}`) : s.right
+})
+const warm = 3
+const wall = counts.map(() => [] as number[])
+const cpu = counts.map(() => [] as number[])
+for (let r = 0; r < warm + rounds; r++) {
+  steps.forEach((step, i) => {
+    const t = timeOnce(step)
+    if (r >= warm) {
+      wall[i]!.push(t.wall)
+      cpu[i]!.push(t.cpu)
+    }
+  })
+  process.stderr.write(`\rbench/threads ${values.preset}: round ${r + 1}/${warm + rounds}   `)
+}
+process.stderr.write('\n')
+kernels.forEach((k) => k.close())
+const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) })
+const rows = counts.map((threads, i) => ({ threads, msPerStep: stats(wall[i]!), cpuMsPerStep: stats(cpu[i]!), speedup: median(wall[0]!) / median(wall[i]!) }))
+const load = os.loadavg()[0]!
+if (values.json) process.stdout.write(`${JSON.stringify({ preset: values.preset, batchNorm: values['batch-norm'], batch: STEP_BATCH, rounds, rows, loadAverage: load })}\n`)
+else {
+  console.log(`${values.preset}${values['batch-norm'] ? ' + batch norm' : ''}, batch ${STEP_BATCH}, ${rounds} interleaved rounds, load average ${load.toFixed(1)}`)
+  for (const r of rows)
+    console.log(`  ${r.threads} thread${r.threads === 1 ? ' ' : 's'}  ${r.msPerStep.median.toFixed(1)} (${r.msPerStep.min.toFixed(1)}–${r.msPerStep.max.toFixed(1)}) ms per step  ×${r.speedup.toFixed(2)}; CPU (all threads) ${r.cpuMsPerStep.median.toFixed(1)} ms`)
+}
