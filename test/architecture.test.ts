@@ -36,8 +36,10 @@ const edges = files.flatMap(importsOf)
 const coreTop = ['ndarray', 'runErrors', 'bind', 'budget', 'outputs'].map((f) => `src/interpreters/${f}.ts`)
 const isCore = (f: string): boolean => f.startsWith('src/interpreters/reference/') || coreTop.includes(f)
 const isDsl = (f: string): boolean => f.startsWith('src/dsl/')
-/** Infrastructure below every layer that carries no semantics: the worker-thread pool. */
-const isBase = (f: string): boolean => f.startsWith('src/threads/')
+/** Infrastructure below every layer that carries no semantics: the worker-thread pool, the WebAssembly back end. */
+const isThreads = (f: string): boolean => f.startsWith('src/threads/')
+const isWasm = (f: string): boolean => f.startsWith('src/wasm/')
+const isBase = (f: string): boolean => isThreads(f) || isWasm(f)
 
 /** The interpreters: each may import the DSL, the core and its own files, never a sibling. */
 const interpreters: Readonly<Record<string, (f: string) => boolean>> = {
@@ -68,8 +70,13 @@ describe('architecture: imports point downward (docs/architecture.md)', () => {
   })
 
   it('law: src/threads (the worker pool) imports nothing else of src', () => {
-    expect(show(edges.filter((e) => isBase(e.from) && !isBase(e.to)))).toEqual([])
+    expect(show(edges.filter((e) => isThreads(e.from) && !isThreads(e.to)))).toEqual([])
   })
+
+  it('law: src/wasm (the WebAssembly back end) imports nothing else of src but the DSL errors', () => {
+    expect(show(edges.filter((e) => isWasm(e.from) && !isWasm(e.to) && e.to !== 'src/dsl/dslErrors.ts'))).toEqual([])
+  })
+
 
   it('law: the core imports only the DSL and the core', () => {
     expect(show(edges.filter((e) => isCore(e.from) && !isDsl(e.to) && !isCore(e.to)))).toEqual([])

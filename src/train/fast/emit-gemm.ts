@@ -10,13 +10,13 @@
  *   that of a sequential single-precision dot product.
  * - `bitgemm`: ±1 × ±1 products as XOR + popcount over bit-packed rows (exact integers).
  */
-import type { Code, WasmFunction } from '../../interpreters/compiled/wasm/code.js'
-import { doLoop, func, get, i32c, i64Load, set } from '../../interpreters/compiled/wasm/code.js'
-import { assemble } from '../../interpreters/compiled/wasm/module.js'
-import { op } from '../../interpreters/compiled/wasm/opcodes.js'
+import type { Code, WasmFunction } from '../../wasm/code.js'
+import { doLoop, func, get, i32c, i64Load, set } from '../../wasm/code.js'
+import { assemble } from '../../wasm/module.js'
+import { op } from '../../wasm/opcodes.js'
 import { packDepthMajor, packRowMajor, unpackF32 } from './emit-pack.js'
 import { samplerFunctions } from './sample-wasm.js'
-import { f32x4Add, f32x4Madd, f32x4Mul, vload, vsplat32, vstore, vzero } from './simd.js'
+import { f32x4Add, f32x4Madd, f32x4Mul, vload, vsplat32, vstore, vzero } from '../../wasm/simd.js'
 import { InternalError } from '../../dsl/dslErrors.js'
 
 /** Register blocking of the micro-kernel. */

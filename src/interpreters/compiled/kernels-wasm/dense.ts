@@ -14,9 +14,9 @@
  */
 import type { BinaryDense, Epilogue, PlaneDense } from '../kernels.js'
 import { planesBytes, planesSumOffset, rowBytes } from '../layout.js'
-import type { Code, WasmFunction } from '../wasm/code.js'
-import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, i64c, i64Load, laneI32, set, simd, sumI32x4, v128i32, v128Load } from '../wasm/code.js'
-import { op } from '../wasm/opcodes.js'
+import type { Code, WasmFunction } from '../../../wasm/code.js'
+import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, i64c, i64Load, laneI32, set, simd, sumI32x4, v128i32, v128Load } from '../../../wasm/code.js'
+import { op } from '../../../wasm/opcodes.js'
 import { epilogueBit, headerBytes } from './epilogue.js'
 
 const UNROLL_LIMIT = 64

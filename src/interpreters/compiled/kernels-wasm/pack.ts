@@ -8,9 +8,9 @@
  */
 import type { Geometry, PackSign, RealDense, Unpack } from '../kernels.js'
 import { rowBytes } from '../layout.js'
-import type { Code, WasmFunction } from '../wasm/code.js'
-import { doLoop, f64c, f64Load, f64Store, forLoop, func, get, i32c, i32Load, i32Store, set } from '../wasm/code.js'
-import { op } from '../wasm/opcodes.js'
+import type { Code, WasmFunction } from '../../../wasm/code.js'
+import { doLoop, f64c, f64Load, f64Store, forLoop, func, get, i32c, i32Load, i32Store, set } from '../../../wasm/code.js'
+import { op } from '../../../wasm/opcodes.js'
 
 /**
  * Loops over every packed bit of a geometry for `rows` examples: `visit(f64Index, wordAddr, bit)`
