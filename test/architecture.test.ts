@@ -97,6 +97,11 @@ describe('architecture: imports point downward (docs/architecture.md)', () => {
     expect(show(edges.filter((e) => lower(e.from) && apps.some((a) => e.to.startsWith(a))))).toEqual([])
   })
 
+  it('law: one memory manager: only src/wasm creates or grows a WebAssembly memory', () => {
+    const outside = files.filter((f) => !isWasm(f) && /\.Memory\(|\.grow\(/.test(readFileSync(join(root, f), 'utf8')))
+    expect(outside).toEqual([])
+  })
+
   it('law: Checked is minted in one file (dsl/checked.ts), used only by typecheck and the rewrites', () => {
     const casts = files.filter((f) => f !== 'src/dsl/checked.ts' && /as (unknown as )?Checked\b/.test(readFileSync(join(root, f), 'utf8')))
     expect(casts).toEqual([])
