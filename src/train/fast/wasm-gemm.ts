@@ -14,6 +14,7 @@ import type { WasmMemory } from '../../wasm/runtime.js'
 import { wasmApi } from '../../wasm/runtime.js'
 import type { LinearMemory } from '../../wasm/memory.js'
 import { arena, wasmMemory } from '../../wasm/memory.js'
+import { signDot } from '../../wasm/bitLayout.js'
 import type { RunError } from '../../interpreters/runErrors.js'
 import type { NDArray } from '../../interpreters/ndarray.js'
 import type { Kernels } from '../../interpreters/reference/ops.js'
@@ -131,14 +132,15 @@ export const kernelsOn = (inst: GemmInstance, blocking: Blocking, useBits: boole
   const signProduct = (p: Product, out: Float64Array): boolean => {
     if (!startsWithSigns(p.a.data) || !startsWithSigns(p.b.data)) return false
     const words = bitWords(p.k)
-    const aAt = 0
-    const bAt = aAt + p.m * words * 2
-    const cAt = bAt + p.n * words * 2
-    ensure((cAt + p.m * p.n) * 4)
+    // The rows of A and of B (u32 indices), then the popcounts (i32 indices).
+    const space = arena()
+    const aAt = space.alloc(p.m * words * 8) / 4
+    const bAt = space.alloc(p.n * words * 8) / 4
+    const cAt = space.alloc(p.m * p.n * 4) / 4
+    ensure(space.end())
     if (!packBits(u32, aAt, p.a, p.m, p.k, words) || !packBits(u32, bAt, p.b, p.n, p.k, words)) return false
     bitgemm(aAt * 4, bAt * 4, cAt * 4, p.m, p.n, words)
-    // Σ ±1·±1 = (agreements) − (disagreements) = k − 2·popcount(a XOR b).
-    for (let i = 0; i < out.length; i++) out[i] = p.k - 2 * i32[cAt + i]!
+    for (let i = 0; i < out.length; i++) out[i] = signDot(p.k, i32[cAt + i]!)
     return true
   }
 
