@@ -7,7 +7,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { packRows, rowWords64, signDot as signDotJs } from '../../src/wasm/bitLayout.js'
 import type { Code, WasmFunction } from '../../src/wasm/code.js'
-import { func, get, i32c } from '../../src/wasm/code.js'
+import { func, get, i32c, set } from '../../src/wasm/code.js'
+import { op } from '../../src/wasm/opcodes.js'
 import { assemble } from '../../src/wasm/module.js'
 import { signDot, xorPopcount } from '../../src/wasm/popcount.js'
 import { wasmApi } from '../../src/wasm/runtime.js'
@@ -17,8 +18,13 @@ const WA = wasmApi()!
 /** `dot(x, w[, words]) → i32`: the emitter's dot for a constant length, or a run-time one. */
 const dotFunction = (name: string, words: number | 'run-time', n?: number): WasmFunction =>
   func(name, words === 'run-time' ? ['i32', 'i32', 'i32'] : ['i32', 'i32'], ['i32'], (p, local) => {
-    const pop: Code = xorPopcount({ x: p[0]!, w: p[1]!, words: words === 'run-time' ? { local: p[2]! } : words, local })
-    return n === undefined ? pop : signDot(i32c(n), pop)
+    const pairsEnd = local('i32')
+    const odd = local('i32')
+    const pop: Code = xorPopcount({ x: p[0]!, w: p[1]!, words: words === 'run-time' ? { pairsEnd, odd } : words, local })
+    const setup: Code = words === 'run-time'
+      ? [set(pairsEnd, [get(p[0]!), get(p[2]!), i32c(-2), op.i32_and, i32c(3), op.i32_shl, op.i32_add]), set(odd, [get(p[2]!), i32c(1), op.i32_and])]
+      : []
+    return [setup, n === undefined ? pop : signDot(i32c(n), pop)]
   })
 
 const instantiate = (fns: readonly WasmFunction[]): { mem: { buffer: ArrayBufferLike }; exports: Readonly<Record<string, unknown>> } => {

@@ -109,17 +109,21 @@ export const bitgemmFunction = (): WasmFunction =>
     const pb = local('i32')
     const cp = local('i32')
     const rowBytes = local('i32')
-    const pop = xorPopcount({ x: pa, w: pb, words: { local: words }, local })
+    const pairsEnd = local('i32')
+    const odd = local('i32')
+    // pb walks B's rows in place: the dot leaves it at the next row.
+    const pop = xorPopcount({ x: pa, w: pb, words: { pairsEnd, odd }, local })
     return [
       set(rowBytes, mul(get(words), i32c(8))),
+      set(odd, [get(words), i32c(1), op.i32_and]),
       set(cp, get(c)),
       set(pa, get(aBits)),
       doLoop(i, i32c(0), get(m), 1, [
         set(pb, get(bBits)),
+        set(pairsEnd, add(get(pa), [get(rowBytes), i32c(-16), op.i32_and])),
         doLoop(j, i32c(0), get(n), 1, [
           i32Store(get(cp), pop),
           set(cp, add(get(cp), i32c(4))),
-          set(pb, add(get(pb), get(rowBytes))),
         ]),
         set(pa, add(get(pa), get(rowBytes))),
       ]),
