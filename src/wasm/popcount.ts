@@ -67,6 +67,8 @@ export interface RowDot {
   readonly local: (t: ValType) => number
   /** An i32 local holding the address of 4 bytes the caller overwrites after the dot (see above). */
   readonly fence?: number
+  /** An i32 local the loop may use as its counter (else one is allocated). */
+  readonly counter?: number
 }
 
 /** The i32 popcount(x XOR w) over the rows' words (code leaving one i32 on the stack). */
@@ -101,7 +103,7 @@ const knownLength = (r: RowDot, words: number): Code => {
   const acc = r.local('i64')
   const vacc = r.local('v128')
   const vt = r.local('v128')
-  const kk = r.local('i32')
+  const kk = r.counter ?? r.local('i32')
   const scalar = (addrOff: Code, off: number): Code => addTerm(acc, [get(r.x), addrOff], [get(r.w), addrOff], off)
   const bytePop = (addrOff: Code, off: number): Code =>
     [v128Load([get(r.x), addrOff], off), v128Load([get(r.w), addrOff], off), simd('v128_xor'), simd('i8x16_popcnt')]

@@ -121,7 +121,7 @@ export const binaryDense = (k: BinaryDense): WasmFunction => {
   const stride = rowBytes(k.width, 64)
   return productKernel({
     name: `dense_${k.label}`, xStride: stride, wStride: stride, n: k.n, epilogue: k.epilogue, i64Locals: 0,
-    dot: (l) => signDot(i32c(k.k), xorPopcount({ x: l.xa, w: l.wa, words: stride / 8, local: l.local, fence: l.fence })),
+    dot: (l) => signDot(i32c(k.k), xorPopcount({ x: l.xa, w: l.wa, words: stride / 8, local: l.local, fence: l.fence, counter: l.kk })),
   })
 }
 
