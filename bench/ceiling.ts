@@ -14,11 +14,11 @@
  *
  * Every loop's count is checked against a JavaScript popcount before it is timed.
  */
-import { doLoop, func, get, i32c, i32Store, i64c, i64Load, laneI32, set, simd, sumI32x4, v128i32, v128Load } from '../src/interpreters/compiled/wasm/code.js'
-import type { Code, WasmFunction } from '../src/interpreters/compiled/wasm/code.js'
-import { assemble } from '../src/interpreters/compiled/wasm/module.js'
-import { op } from '../src/interpreters/compiled/wasm/opcodes.js'
-import { wasmApi } from '../src/interpreters/compiled/wasm/runtime.js'
+import { doLoop, func, get, i32c, i32Store, i64c, i64Load, laneI32, set, simd, sumI32x4, v128i32, v128Load } from '../src/wasm/code.js'
+import type { Code, WasmFunction } from '../src/wasm/code.js'
+import { assemble } from '../src/wasm/module.js'
+import { op } from '../src/wasm/opcodes.js'
+import { wasmApi } from '../src/wasm/runtime.js'
 
 const WORDS = 1024 // 8 KiB per operand
 const SCRATCH = 2 * WORDS * 8 // the fence's store target, past both operands

@@ -41,8 +41,10 @@ const edges = files.flatMap(importsOf)
 const coreTop = ['ndarray', 'runErrors', 'bind', 'budget', 'outputs'].map((f) => `src/interpreters/${f}.ts`)
 const isCore = (f: string): boolean => f.startsWith('src/interpreters/reference/') || coreTop.includes(f)
 const isDsl = (f: string): boolean => f.startsWith('src/dsl/')
-/** Infrastructure below every layer that carries no semantics: the worker-thread pool. */
-const isBase = (f: string): boolean => f.startsWith('src/threads/')
+/** Infrastructure below every layer that carries no semantics: the worker-thread pool, the WebAssembly back end. */
+const isThreads = (f: string): boolean => f.startsWith('src/threads/')
+const isWasm = (f: string): boolean => f.startsWith('src/wasm/')
+const isBase = (f: string): boolean => isThreads(f) || isWasm(f)
 /** The base of every layer: our-bug errors (`InternalError`, `unreachable`); it imports nothing. */
 const isRoot = (f: string): boolean => f.startsWith('src/base/')
 
@@ -88,7 +90,11 @@ describe('architecture: imports point downward (docs/architecture.md)', () => {
   })
 
   it('law: src/threads (the worker pool) imports nothing else of src (but src/base)', () => {
-    expect(show(edges.filter((e) => isBase(e.from) && !isBase(e.to) && !isRoot(e.to)))).toEqual([])
+    expect(show(edges.filter((e) => isThreads(e.from) && !isThreads(e.to) && !isRoot(e.to)))).toEqual([])
+  })
+
+  it('law: src/wasm (the WebAssembly back end) imports nothing else of src (but src/base)', () => {
+    expect(show(edges.filter((e) => isWasm(e.from) && !isWasm(e.to) && !isRoot(e.to)))).toEqual([])
   })
 
   it('law: the core imports only the DSL and the core (and src/base)', () => {
@@ -120,6 +126,11 @@ describe('architecture: imports point downward (docs/architecture.md)', () => {
     const apps = ['src/bench/', 'src/train/', 'src/cli/', 'src/export/', 'src/data/', 'src/io/', 'src/node/', 'src/plot/']
     const lower = (f: string): boolean => isDsl(f) || isCore(f) || interpreterOf(f) !== undefined || isComposition(f)
     expect(show(edges.filter((e) => lower(e.from) && apps.some((a) => e.to.startsWith(a))))).toEqual([])
+  })
+
+  it('law: one memory manager: only src/wasm creates or grows a WebAssembly memory', () => {
+    const outside = files.filter((f) => !isWasm(f) && /\.Memory\(|\.grow\(/.test(readFileSync(join(root, f), 'utf8')))
+    expect(outside).toEqual([])
   })
 
   it('law: Checked is minted in one file (dsl/checked.ts), used only by typecheck and the rewrites', () => {
@@ -163,6 +174,7 @@ const sameJob: readonly (readonly string[])[] = [
   ['src/interpreters/compiled/kernels-js/conv.ts', 'src/interpreters/compiled/kernels-wasm/conv.ts'],
   ['src/interpreters/compiled/kernels-js/dense.ts', 'src/interpreters/compiled/kernels-wasm/dense.ts'],
   ['src/interpreters/compiled/kernels-js/epilogue.ts', 'src/interpreters/compiled/kernels-wasm/epilogue.ts'],
+  ['src/interpreters/compiled/kernels-js/popcount.ts', 'src/wasm/popcount.ts'], // the popcount emitter of the JS back end and of WebAssembly
   // Renames to apply (docs/architecture.md, "Names"); drop each row with its `git mv`:
   // kernels-wasm/random.ts → kernels-wasm/threefry.ts, compiled/epilogue.ts → compiled/fuseEpilogue.ts.
   ['src/dsl/random.ts', 'src/interpreters/compiled/kernels-wasm/random.ts'],

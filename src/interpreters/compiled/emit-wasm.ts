@@ -4,7 +4,7 @@
  * whose cost is negligible next to the products, or not yet specialised). The plan reports which.
  */
 import type { KernelOf, KernelTag } from './kernels.js'
-import type { WasmFunction } from './wasm/code.js'
+import type { WasmFunction } from '../../wasm/code.js'
 import { binaryDense, planeDense } from './kernels-wasm/dense.js'
 import { byteDense, packBytes } from './kernels-wasm/bytes.js'
 import { binaryConv, padBits, poolOr } from './kernels-wasm/conv.js'

@@ -17,30 +17,23 @@ import type { ThreadPool } from '../../threads/pool.js'
 import { argsFor, callList, rowLocal, rowRanges } from './threads/rowSplit.js'
 import type { UnitPart } from './threads/units.js'
 import { InternalError } from '../../dsl/dslErrors.js'
+import { MAX_BYTES, alignUp, arena } from '../../wasm/memory.js'
 
 /** Slack after every buffer: vector kernels may write past a buffer's end, at most 124 bytes (the
  * Threefry fill writes whole groups of 32 draws, kernels-wasm/random.ts). */
 export const BUFFER_SLACK = 128
-const alignUp = (b: number): number => Math.ceil(b / 64) * 64
 
-/** Addresses of every buffer for `rows` examples, and the bytes needed. */
+/** Byte addresses of the plan's buffers for `rows` examples: one bump arena, 64-byte aligned. */
 export const placeBuffers = (plan: Plan, rows: number): { readonly addr: Int32Array; readonly total: number } => {
   const addr = new Int32Array(plan.buffers.length)
   // From 64, not 0: a `FillRandom` starting at an odd draw writes its block's first word at
   // out − 4, so every buffer has bytes before it (the slack of the one before, or these).
-  let at = 64
-  for (const b of plan.buffers)
-    if (!b.perExample) {
-      addr[b.id] = at
-      at = alignUp(at + b.bytes + BUFFER_SLACK)
-    }
-  for (const b of plan.buffers)
-    if (b.perExample) {
-      addr[b.id] = at
-      at = alignUp(at + rows * b.bytes + BUFFER_SLACK)
-    }
-  if (at > 2 ** 31) throw new RangeError(`compiled: ${rows} examples need ${at} bytes, over the 2 GiB addressable by the kernels`)
-  return { addr, total: at }
+  const space = arena(64, 64)
+  for (const b of plan.buffers) if (!b.perExample) addr[b.id] = space.alloc(b.bytes + BUFFER_SLACK)
+  for (const b of plan.buffers) if (b.perExample) addr[b.id] = space.alloc(rows * b.bytes + BUFFER_SLACK)
+  const total = alignUp(space.end(), 64)
+  if (total > MAX_BYTES) throw new RangeError(`compiled: ${rows} examples need ${total} bytes, over the 2 GiB addressable by the kernels`)
+  return { addr, total }
 }
 
 /**

@@ -1,92 +1,24 @@
 /**
- * The bit layout of packed binary tensors: the only file of sbnkit that knows how a ±1 tensor
- * is stored as bits. Kernels and emitters ask it for strides and bit positions.
+ * How the compiled interpreter's tensors sit in packed bits. The bits themselves follow the one
+ * layout of the WebAssembly back end (`src/wasm/bitLayout.ts`, re-exported here): a set bit
+ * means +1; feature f at bit f mod 32 of 32-bit word ⌊f/32⌋; 64-bit words are pairs of those;
+ * rows padded with zero bits to whole words, so a ±1 dot product is n − 2·popcount(x XOR w).
+ * This file adds, on top of those rules:
  *
- * The rules:
- *
- * 1. **A set bit means +1**, a clear bit −1. Packing the sign of a real value sets the bit iff
- *    the value is ≥ 0 (the deterministic binarize, sign(0) = +1).
- * 2. **A row** is one example's features along the packed axis (the K inputs of a dense layer,
- *    or the C channels at one spatial position of a convolution). Feature f of a row is bit
- *    (f mod 32) of the 32-bit little-endian word floor(f / 32) of the row.
- * 3. **Words.** The JavaScript back end reads 32-bit words; the WebAssembly back end reads
- *    64-bit words (i64). Because memory is little-endian, the 64-bit word w of a row is exactly
- *    the pair of 32-bit words (2w, 2w + 1): the two back ends share one bit order and differ only
- *    in the row stride, which is a whole number of their words.
- * 4. **Padding.** A row of width n occupies `stride` words (ceil(n / wordBits) back-end words);
- *    the bits from n to the end of the row are padding and are **always zero**, in activations
- *    and in weights alike. XOR of two zero padding bits is 0, so padding adds nothing to
- *    popcount(x XOR w), and the dot product of two ±1 rows of width n is n − 2·popcount(x XOR w).
- *    Every kernel that writes packed bits writes zeros there.
  * 5. **Dense weights** W of shape [K, N] are stored transposed: row j holds column j of W (the K
  *    weights of output unit j), with the same rules, so a dense layer XORs row x with row j.
  * 6. **Convolutions** store activations channels-last: the row of position (b, y, x) holds the C
  *    channels; row index ((b·H + y)·W + x). A kernel [O, C, kh, kw] stores one row per
  *    (o, dy, dx), row index (o·kh + dy)·kw + dx.
+ *
+ * and the two layouts of 8-bit inputs (bit-planes, bytes) and the padding mask of a zero-padded
+ * binary convolution.
  */
+import type { WordBits } from '../../wasm/bitLayout.js'
+import { bitOf, rowBytes, rowWords32, wordOf } from '../../wasm/bitLayout.js'
 
-/** Word size of a back end: 32 (JavaScript, Int32Array) or 64 (WebAssembly, i64). */
-export type WordBits = 32 | 64
-
-/** Number of 32-bit words in a packed row of `width` features for a back end's word size. */
-export const rowWords32 = (width: number, wordBits: WordBits): number =>
-  wordBits === 64 ? 2 * Math.ceil(width / 64) : Math.ceil(width / 32)
-
-/** Bytes of a packed row (a multiple of 8 for the WebAssembly back end, of 4 for JavaScript). */
-export const rowBytes = (width: number, wordBits: WordBits): number => 4 * rowWords32(width, wordBits)
-
-/** The 32-bit word holding feature f of a row, and the bit within it. */
-export const wordOf = (f: number): number => f >>> 5
-export const bitOf = (f: number): number => f & 31
-
-/** A set bit means +1: the bit of a value, with sign(0) = +1. */
-export const bitOfValue = (v: number): number => (v >= 0 ? 1 : 0)
-
-/** The ±1 value of a bit. */
-export const valueOfBit = (b: number): number => (b === 0 ? -1 : 1)
-
-// ---------------------------------------------------------------------------------------------
-// Packing and unpacking (used at compile time for weights, and by the jitless back end)
-
-/**
- * Packs `rows` rows of `width` values (row-major in `src`, starting at `srcOffset`, row pitch
- * `srcPitch`) into `dst` (32-bit words, starting at word `dstOffset`), bit set iff value ≥ 0.
- * Padding bits are written as zeros.
- */
-export const packRows = (
-  src: ArrayLike<number>,
-  rows: number,
-  width: number,
-  wordBits: WordBits,
-  dst: Int32Array,
-  dstOffset = 0,
-  srcOffset = 0,
-  srcPitch = width,
-): void => {
-  const stride = rowWords32(width, wordBits)
-  for (let r = 0; r < rows; r++) {
-    const base = dstOffset + r * stride
-    dst.fill(0, base, base + stride)
-    const s = srcOffset + r * srcPitch
-    for (let f = 0; f < width; f++) if (src[s + f]! >= 0) dst[base + wordOf(f)]! |= 1 << bitOf(f)
-  }
-}
-
-/** Unpacks `rows` packed rows of `width` features into ±1 values (row-major, pitch `width`). */
-export const unpackRows = (
-  src: Int32Array,
-  rows: number,
-  width: number,
-  wordBits: WordBits,
-  dst: Float64Array,
-  srcOffset = 0,
-  dstOffset = 0,
-): void => {
-  const stride = rowWords32(width, wordBits)
-  for (let r = 0; r < rows; r++)
-    for (let f = 0; f < width; f++)
-      dst[dstOffset + r * width + f] = (src[srcOffset + r * stride + wordOf(f)]! >>> bitOf(f)) & 1 ? 1 : -1
-}
+export type { WordBits } from '../../wasm/bitLayout.js'
+export { bitOf, bitOfValue, packRows, rowBytes, rowWords32, unpackRows, valueOfBit, wordOf } from '../../wasm/bitLayout.js'
 
 /**
  * Dense weights W [K, N] (row-major) → N packed rows of K bits (rule 5), as a fresh Int32Array.

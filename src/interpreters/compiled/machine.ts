@@ -19,11 +19,12 @@ import { jsRules } from './emit-js.js'
 import { wasmRules } from './emit-wasm.js'
 import type { WordBits } from './layout.js'
 import type { Views } from './plan.js'
-import { viewsOf } from './plan.js'
-import type { WasmFunction } from './wasm/code.js'
-import { SHARED_MAX_PAGES, assemble } from './wasm/module.js'
-import type { WasmMemory, WasmModule } from './wasm/runtime.js'
-import { wasmApi } from './wasm/runtime.js'
+import type { WasmFunction } from '../../wasm/code.js'
+import { assemble } from '../../wasm/module.js'
+import type { LinearMemory } from '../../wasm/memory.js'
+import { arrayMemory, wasmMemory } from '../../wasm/memory.js'
+import type { WasmModule } from '../../wasm/runtime.js'
+import { wasmApi } from '../../wasm/runtime.js'
 import { drawInvalidOption } from '../runErrors.js'
 import { InternalError } from '../../dsl/dslErrors.js'
 
@@ -75,7 +76,17 @@ export interface Machine {
   readonly shared?: { readonly module: object; readonly memory: object; readonly exports: readonly string[] }
 }
 
-const PAGE = 65536
+/** Views, growth and kernels re-bound after each growth, over a managed memory. */
+const machineOn = (memory: LinearMemory, bindAll: () => KernelFn[]): Pick<Machine, 'views' | 'ensure' | 'kernels'> => {
+  let bound = bindAll()
+  return {
+    views: () => memory.views(),
+    ensure: (bytes) => {
+      if (memory.ensure(bytes)) bound = bindAll()
+    },
+    kernels: () => bound,
+  }
+}
 
 const jitlessBind = (k: Kernel, wb: WordBits): Bind => (jitlessRules[k._tag] as (k: Kernel, wb: WordBits) => Bind)(k, wb)
 
@@ -107,37 +118,22 @@ export const build = (kernels: readonly Kernel[], backend: BackendName, shared =
     } catch (err) {
       return E.left({ _tag: 'WasmBuildFailed', message: String(err), module: bytes })
     }
-    let memory: WasmMemory
-    try {
-      memory = shared ? new WA.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true }) : new WA.Memory({ initial: 1 })
-    } catch (err) {
-      return E.left({ _tag: 'WasmUnavailable', message: `no shared WebAssembly memory: ${String(err)}` })
-    }
+    const made = wasmMemory(WA, { initialPages: 1, shared, who: 'compiled' })
+    if (E.isLeft(made)) return E.left({ _tag: 'WasmUnavailable', message: `no shared WebAssembly memory: ${made.left}` })
+    const memory = made.right
     let exports: Readonly<Record<string, unknown>>
     try {
-      exports = new WA.Instance(module, { env: { mem: memory } }).exports
+      exports = new WA.Instance(module, { env: { mem: memory.wasm } }).exports
     } catch (err) {
       return E.left({ _tag: 'WasmBuildFailed', message: String(err), module: bytes })
     }
-    let views = viewsOf(memory.buffer)
     const bindAll = (): KernelFn[] =>
-      kernels.map((k, i) => (slot[i]! >= 0 ? (exports[`k${i}`] as KernelFn) : jitlessBind(k, wb)(views)))
-    let bound = bindAll()
+      kernels.map((k, i) => (slot[i]! >= 0 ? (exports[`k${i}`] as KernelFn) : jitlessBind(k, wb)(memory.views())))
     return E.right({
-      views: () => views,
-      ensure: (bytes) => {
-        const need = Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE
-        if (need > 0) {
-          if (shared && memory.buffer.byteLength / PAGE + need > SHARED_MAX_PAGES) throw new RangeError(`compiled: ${bytes} bytes exceed the shared memory's 2 GiB`)
-          memory.grow(need)
-          views = viewsOf(memory.buffer)
-          bound = bindAll()
-        }
-      },
-      kernels: () => bound,
+      ...machineOn(memory, bindAll),
       how: slot.map((s) => (s >= 0 ? 'wasm' : 'jitless')),
       artifact: { kind: 'wasm', module: bytes },
-      ...(shared ? { shared: { module, memory, exports: kernels.map((_, i) => `k${i}`) } } : {}),
+      ...(shared ? { shared: { module, memory: memory.wasm, exports: kernels.map((_, i) => `k${i}`) } } : {}),
     })
   }
   let factory: ((i32: Int32Array, u32: Uint32Array, f64: Float64Array) => readonly (KernelFn | null)[]) | undefined
@@ -157,22 +153,14 @@ export const build = (kernels: readonly Kernel[], backend: BackendName, shared =
       return E.left({ _tag: 'JsBuildFailed', message: String(err), source })
     }
   }
-  let views = viewsOf(new ArrayBuffer(PAGE))
+  const memory = arrayMemory(undefined, 'compiled')
   const bindAll = (): KernelFn[] => {
+    const views = memory.views()
     const made = factory?.(views.i32, views.u32, views.f64)
     return kernels.map((k, i) => made?.[i] ?? jitlessBind(k, wb)(views))
   }
-  let bound = bindAll()
   return E.right({
-    views: () => views,
-    ensure: (bytes) => {
-      if (bytes <= views.buffer.byteLength) return
-      const next = new ArrayBuffer(Math.ceil((bytes * 1.25) / PAGE) * PAGE)
-      new Uint8Array(next).set(views.u8)
-      views = viewsOf(next)
-      bound = bindAll()
-    },
-    kernels: () => bound,
+    ...machineOn(memory, bindAll),
     how,
     artifact: backend === 'js' ? { kind: 'js', source } : { kind: 'jitless' },
   })

@@ -19,11 +19,11 @@
  * followed by its tap tables: for tap p = (ic, ky, kx), its offset from a window's top-left
  * input cell (ic·h + ky)·w + kx, and ky and kx.
  */
-import type { Code, WasmFunction } from '../../interpreters/compiled/wasm/code.js'
-import { doLoop, f64c, f64Load, f64Store, forLoop, func, get, i32c, i32Load, i32Store, ifElse, set, when } from '../../interpreters/compiled/wasm/code.js'
-import { op } from '../../interpreters/compiled/wasm/opcodes.js'
+import type { Code, WasmFunction } from '../../wasm/code.js'
+import { doLoop, f64c, f64Load, f64Store, forLoop, func, get, i32c, i32Load, i32Store, ifElse, set, when } from '../../wasm/code.js'
+import { op } from '../../wasm/opcodes.js'
 import type { ConvGeom } from '../../interpreters/reference/spatial.js'
-import { vstore, vzero } from './simd.js'
+import { vstore, vzero } from '../../wasm/simd.js'
 
 /** Fields of the descriptor, i32 indices from its start. */
 const F = { c: 0, h: 1, w: 2, kh: 3, kw: 4, sh: 5, sw: 6, ph: 7, pw: 8, ho: 9, wo: 10, depth: 11, taps: 12, ky: 13, kx: 14, pad: 15 } as const

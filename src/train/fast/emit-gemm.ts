@@ -8,16 +8,18 @@
  *   loads `nr/4` vectors of B, broadcasts `mr` scalars of A, and does `mr·nr/4` multiply-adds.
  *   Each output element is one lane of one accumulator summed in depth order, so the rounding is
  *   that of a sequential single-precision dot product.
- * - `bitgemm`: ±1 × ±1 products as XOR + popcount over bit-packed rows (exact integers).
+ * - `bitgemm`: ±1 × ±1 products as XOR + popcount over rows packed in the one bit layout
+ *   (`src/wasm/bitLayout.ts`), by the one XOR–popcount emitter (`src/wasm/popcount.ts`).
  */
-import type { Code, WasmFunction } from '../../interpreters/compiled/wasm/code.js'
-import { doLoop, func, get, i32c, i64Load, set } from '../../interpreters/compiled/wasm/code.js'
-import { assemble } from '../../interpreters/compiled/wasm/module.js'
-import { op } from '../../interpreters/compiled/wasm/opcodes.js'
+import type { Code, WasmFunction } from '../../wasm/code.js'
+import { doLoop, func, get, i32c, i32Store, set } from '../../wasm/code.js'
+import { assemble } from '../../wasm/module.js'
+import { op } from '../../wasm/opcodes.js'
+import { xorPopcount } from '../../wasm/popcount.js'
 import { packDepthMajor, packRowMajor, unpackF32 } from './emit-pack.js'
 import { samplerFunctions } from './sample-wasm.js'
 import { convFunctions } from './emit-conv.js'
-import { f32x4Add, f32x4Madd, f32x4Mul, vload, vsplat32, vstore, vzero } from './simd.js'
+import { f32x4Add, f32x4Madd, f32x4Mul, vload, vsplat32, vstore, vzero } from '../../wasm/simd.js'
 import { InternalError } from '../../dsl/dslErrors.js'
 
 /** Register blocking of the micro-kernel. */
@@ -93,9 +95,11 @@ export const gemmFunction = ({ mr, nr, unroll, fma }: Blocking): WasmFunction =>
   })
 
 /**
- * `bitgemm(aBits, bBits, c, m, n, words)`: c[i·n + j] (i32) = popcount(A row i XOR B column j)
- * over `words` 64-bit words (an even count: two accumulators, zero padding adds nothing).
- * Row i of A starts at `aBits + 8·words·i`, column j of B at `bBits + 8·words·j`.
+ * `bitgemm(aBits, bBits, c, m, n, words)`: c[i·n + j] (i32) = popcount(A row i XOR B row j)
+ * over `words` 64-bit words (any count ≥ 1: rows of the one bit layout, zero padding adds
+ * nothing), by the back end's XOR–popcount emitter (`src/wasm/popcount.ts`, the inner loop of
+ * the compiled dense kernels). Row i of A starts at `aBits + 8·words·i`, row j of B at
+ * `bBits + 8·words·j`; all of B is swept for each row of A.
  */
 export const bitgemmFunction = (): WasmFunction =>
   func('bitgemm', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (p, local) => {
@@ -104,31 +108,25 @@ export const bitgemmFunction = (): WasmFunction =>
     const j = local('i32')
     const pa = local('i32')
     const pb = local('i32')
-    const aRow = local('i32')
-    const aEnd = local('i32')
     const cp = local('i32')
     const rowBytes = local('i32')
-    const s0 = local('i64')
-    const s1 = local('i64')
-    const pop = (off: number): Code => [i64Load(get(pa), off), i64Load(get(pb), off), op.i64_xor, op.i64_popcnt]
+    const pairsEnd = local('i32')
+    const odd = local('i32')
+    // pb walks B's rows in place: the dot leaves it at the next row.
+    const pop = xorPopcount({ x: pa, w: pb, words: { pairsEnd, odd }, local })
     return [
       set(rowBytes, mul(get(words), i32c(8))),
+      set(odd, [get(words), i32c(1), op.i32_and]),
       set(cp, get(c)),
+      set(pa, get(aBits)),
       doLoop(i, i32c(0), get(m), 1, [
-        set(aRow, add(get(aBits), mul(get(i), get(rowBytes)))),
-        set(aEnd, add(get(aRow), get(rowBytes))),
         set(pb, get(bBits)),
+        set(pairsEnd, add(get(pa), [get(rowBytes), i32c(-16), op.i32_and])),
         doLoop(j, i32c(0), get(n), 1, [
-          set(s0, [op.i64_const, 0]),
-          set(s1, [op.i64_const, 0]),
-          doLoop(pa, get(aRow), get(aEnd), 16, [
-            set(s0, [get(s0), pop(0), op.i64_add]),
-            set(s1, [get(s1), pop(8), op.i64_add]),
-            set(pb, add(get(pb), i32c(16))),
-          ]),
-          [get(cp), get(s0), get(s1), op.i64_add, op.i32_wrap_i64, op.i32_store, 2, 0],
+          i32Store(get(cp), pop),
           set(cp, add(get(cp), i32c(4))),
         ]),
+        set(pa, add(get(pa), get(rowBytes))),
       ]),
     ]
   })

@@ -14,10 +14,10 @@
  * as the exact rule decides it; about 1.5·10⁻⁵ of the units fall inside and go to JavaScript.
  * NaN pre-activations compare false everywhere (−1, not a tie), as in the exact rule.
  */
-import type { Code, WasmFunction } from '../../interpreters/compiled/wasm/code.js'
-import { f64Load, func, get, i32c, i32Store, set, when } from '../../interpreters/compiled/wasm/code.js'
-import { op } from '../../interpreters/compiled/wasm/opcodes.js'
-import { uleb } from '../../interpreters/compiled/wasm/leb128.js'
+import type { Code, WasmFunction } from '../../wasm/code.js'
+import { f64Load, func, get, i32c, i32Store, set, when } from '../../wasm/code.js'
+import { op } from '../../wasm/opcodes.js'
+import { uleb } from '../../wasm/leb128.js'
 
 export const MARGIN_F32 = 2 ** 15
 

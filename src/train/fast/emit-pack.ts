@@ -12,10 +12,10 @@
  * - `pack_rm<w>`: row-major source, element (r, p) at `src + 8·(r·ld + p)`: four depth indices
  *   of four rows are loaded, converted and transposed in registers (8 shuffles).
  */
-import type { Code, WasmFunction } from '../../interpreters/compiled/wasm/code.js'
-import { doLoop, f64Store, forLoop, func, get, i32c, set, simd, when } from '../../interpreters/compiled/wasm/code.js'
-import { op } from '../../interpreters/compiled/wasm/opcodes.js'
-import { demote, pick, vload, vstore } from './simd.js'
+import type { Code, WasmFunction } from '../../wasm/code.js'
+import { doLoop, f64Store, forLoop, func, get, i32c, set, simd, when } from '../../wasm/code.js'
+import { op } from '../../wasm/opcodes.js'
+import { demote, pick, vload, vstore } from '../../wasm/simd.js'
 
 const add = (a: Code, b: Code): Code => [a, b, op.i32_add]
 const mul = (a: Code, b: Code): Code => [a, b, op.i32_mul]

@@ -5,6 +5,7 @@
  * f32 panels (zero-padded) for the SIMD micro-kernel, or sign bits for ±1 operands.
  */
 import type { NDArray } from '../../interpreters/ndarray.js'
+import { rowWords64 } from '../../wasm/bitLayout.js'
 
 /** Element (r, d) of the view is `data[r·rs + d·ds]`. */
 export interface Strided {
@@ -98,18 +99,18 @@ export const packBlock = (
   }
 }
 
-/** 64-bit words per packed row of `depth` signs, rounded to an even count (the kernel reads pairs). */
-export const bitWords = (depth: number): number => ceilTo(Math.max(1, Math.ceil(depth / 64)), 2)
+/** 64-bit words per packed row of `depth` signs: the row stride of the one bit layout (bitLayout.ts). */
+export const bitWords = (depth: number): number => Math.max(1, rowWords64(depth))
 
 /** The high word of ±1 without its sign bit; the low word of ±1 is 0. */
 const ONE_HI = 0x3ff00000
 
 /**
- * Packs the signs of a view as bits in the compiled back end's convention (layout.ts: a set bit
- * is +1, bit p of a row at 32-bit word p >> 5, bit p & 31), row r at u32 index `at + 2·words·r`
- * (rows of an even number of 64-bit words, which the kernel reads in pairs); padding bits are 0
- * in both operands, so they never differ. Reads each float's two words (branchless: random signs would defeat a branch
- * predictor) and returns whether every value was exactly ±1; if not, the bits are meaningless.
+ * Packs the signs of a view as bits in the one bit layout (src/wasm/bitLayout.ts: a set bit is
+ * +1, bit p of a row at 32-bit word p >> 5, bit p & 31, padding bits zero), row r at u32 index
+ * `at + 2·words·r`. The bit of ±1 is its float64 sign bit inverted (`~hi >>> 31`, rule 1). Reads
+ * each float's two words (branchless: random signs would defeat a branch predictor) and returns
+ * whether every value was exactly ±1; if not, the bits are meaningless.
  */
 export const packBits = (dst: Uint32Array, at: number, v: Strided, rows: number, depth: number, words: number): boolean => {
   const { data, rs, ds } = v

@@ -15,14 +15,13 @@ import type { ProperNoise } from '../../dsl/noise.js'
 import type { Key } from '../../dsl/random.js'
 import { signsFromBits } from '../../interpreters/reference/sampling.js'
 import { fillRandom } from '../../interpreters/compiled/kernels-wasm/random.js'
-import type { WasmFunction } from '../../interpreters/compiled/wasm/code.js'
-import type { WasmMemory } from '../../interpreters/compiled/wasm/runtime.js'
+import type { WasmFunction } from '../../wasm/code.js'
+import type { WasmMemory } from '../../wasm/runtime.js'
+import { growTo } from '../../wasm/memory.js'
 import type { Call, Runner } from '../../threads/jobs.js'
 import { evenRanges } from '../../threads/jobs.js'
 import type { SiteId } from '../../dsl/node.js'
 import { logisticSigns4 } from './emit-logistic.js'
-
-const PAGE = 65536
 
 /** The sampler's functions, assembled into the training module (`gemmModule`). */
 export const samplerFunctions = (): WasmFunction[] => [
@@ -48,10 +47,7 @@ export const MIN_SPLIT_UNITS = 1 << 14
  * The host must have WebAssembly SIMD (Threefry runs on i32x4 lanes), which `wasmKernels` checks.
  */
 export const samplerOn = (memory: WasmMemory, runner: Runner, splitUnits = MIN_SPLIT_UNITS): SampleSigns => {
-  const ensure = (bytes: number): void => {
-    const need = Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE
-    if (need > 0) memory.grow(need)
-  }
+  const ensure = (bytes: number): void => void growTo(memory, bytes, 'training sampler')
   return (noise, a, key) => {
     const n = a.length
     const out = new Float64Array(n)

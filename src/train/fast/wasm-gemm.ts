@@ -10,8 +10,11 @@
  * across worker threads over a shared memory in `train/threads/threadedKernels.ts`, with the same bits.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { WasmMemory } from '../../interpreters/compiled/wasm/runtime.js'
-import { wasmApi } from '../../interpreters/compiled/wasm/runtime.js'
+import type { WasmMemory } from '../../wasm/runtime.js'
+import { wasmApi } from '../../wasm/runtime.js'
+import type { LinearMemory } from '../../wasm/memory.js'
+import { arena, wasmMemory } from '../../wasm/memory.js'
+import { signDot } from '../../wasm/bitLayout.js'
 import type { RunError } from '../../interpreters/runErrors.js'
 import type { NDArray } from '../../interpreters/ndarray.js'
 import type { Kernels } from '../../interpreters/reference/ops.js'
@@ -19,11 +22,10 @@ import type { Blocking } from './emit-gemm.js'
 import { defaultBlocking, gemmModule } from './emit-gemm.js'
 import type { Product, Strided } from './panels.js'
 import { bitWords, ceilTo, packBits, packBlock, packPanels, productNN, productNT, productTN, startsWithSigns } from './panels.js'
-import { relaxedProbe, simdProbe } from './simd.js'
+import { relaxedProbe, simdProbe } from '../../wasm/simd.js'
 import { MIN_SPLIT_UNITS, samplerOn } from './sample-wasm.js'
 import { convBackward, convForward } from './gemmConv.js'
 import type { BitGemmFn, GemmEngine, GemmFn } from './engine.js'
-import { SHARED_MAX_PAGES } from '../../interpreters/compiled/wasm/module.js'
 import type { Call, Runner } from '../../threads/jobs.js'
 import { evenRanges, localRunner } from '../../threads/jobs.js'
 import { InternalError } from '../../dsl/dslErrors.js'
@@ -34,8 +36,6 @@ export interface WasmKernelOptions {
   /** Compute ±1 × ±1 products with XOR + popcount (default true). */
   readonly bits?: boolean
 }
-
-const PAGE = 65536
 
 const unsupported = (what: string, fix: string): E.Either<RunError, never> =>
   E.left({ _tag: 'Unsupported', interpreter: 'training kernels', what, fix })
@@ -66,6 +66,9 @@ export const wasmKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Ke
 /** The products' module instantiated on a memory of its own (shared, for threads). */
 export interface GemmInstance {
   readonly module: object
+  /** The memory under the back end's manager (src/wasm/memory.ts). */
+  readonly linear: LinearMemory
+  /** The same memory as modules and worker threads import it. */
   readonly memory: WasmMemory
   readonly exports: Readonly<Record<string, unknown>>
   /** The exported function names (a pool's call lists index them). */
@@ -73,22 +76,20 @@ export interface GemmInstance {
 }
 
 /**
- * The module of `blocking` on a fresh memory; `shared` makes it a shared memory (at most
- * SHARED_MAX_PAGES) for worker threads, or an `Unsupported` error where the host has none.
+ * The module of `blocking` on a fresh managed memory; `shared` makes it a shared memory for
+ * worker threads, or an `Unsupported` error where the host has none.
  */
 export const gemmInstance = (blocking: Blocking, shared: boolean): E.Either<RunError, GemmInstance> => {
   const WA = wasmApi()!
   const bytes = gemmModule(blocking, shared)
-  let memory: WasmMemory
-  try {
-    memory = shared ? new WA.Memory({ initial: 16, maximum: SHARED_MAX_PAGES, shared: true }) : new WA.Memory({ initial: 16 })
-  } catch (err) {
-    return unsupported(`a shared WebAssembly memory on this host (${String(err)})`, 'train with one thread')
-  }
+  const made = wasmMemory(WA, { initialPages: 16, shared, who: 'training kernels' })
+  if (E.isLeft(made)) return unsupported(`a shared WebAssembly memory on this host (${made.left})`, 'train with one thread')
+  const linear = made.right
+  const memory = linear.wasm
   try {
     const module = new WA.Module(bytes)
     const exports = new WA.Instance(module, { env: { mem: memory } }).exports
-    return E.right({ module, memory, exports, names: Object.keys(exports) })
+    return E.right({ module, linear, memory, exports, names: Object.keys(exports) })
   } catch (err) {
     // The probes passed, so a module that does not compile is our bug, not the host's.
     throw new InternalError(`the generated GEMM module (${bytes.length} bytes) failed to instantiate: ${String(err)}`)
@@ -109,21 +110,13 @@ export const MIN_SPLIT_MACS = 1 << 18
  * than min(MIN_SPLIT_UNITS, splitAbove) units. The sampler (`sample-wasm.ts`) shares the memory.
  */
 export const kernelsOn = (inst: GemmInstance, blocking: Blocking, useBits: boolean, runner: Runner, splitAbove = MIN_SPLIT_MACS): Kernels => {
-  const { memory } = inst
+  const { memory, linear } = inst
   const exported = new Set(inst.names)
-  let f32 = new Float32Array(memory.buffer)
-  let u32 = new Uint32Array(memory.buffer)
-  let i32 = new Int32Array(memory.buffer)
-  let f64 = new Float64Array(memory.buffer)
+  let { f32, u32, i32, f64 } = linear.views()
+  /** Grows the memory if needed and re-reads the views (the sampler may have grown it too). */
   const ensure = (bytes: number): void => {
-    const need = Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE
-    if (need > 0) memory.grow(need)
-    if (f32.buffer !== memory.buffer) {
-      f32 = new Float32Array(memory.buffer)
-      u32 = new Uint32Array(memory.buffer)
-      i32 = new Int32Array(memory.buffer)
-      f64 = new Float64Array(memory.buffer)
-    }
+    linear.ensure(bytes)
+    ;({ f32, u32, i32, f64 } = linear.views())
   }
   const { mr, nr, unroll } = blocking
   const partsOf = (p: Product): number => (p.m * p.n * p.k >= splitAbove ? runner.threads : 1)
@@ -139,14 +132,15 @@ export const kernelsOn = (inst: GemmInstance, blocking: Blocking, useBits: boole
   const signProduct = (p: Product, out: Float64Array): boolean => {
     if (!startsWithSigns(p.a.data) || !startsWithSigns(p.b.data)) return false
     const words = bitWords(p.k)
-    const aAt = 0
-    const bAt = aAt + p.m * words * 2
-    const cAt = bAt + p.n * words * 2
-    ensure((cAt + p.m * p.n) * 4)
+    // The rows of A and of B (u32 indices), then the popcounts (i32 indices).
+    const space = arena()
+    const aAt = space.alloc(p.m * words * 8) / 4
+    const bAt = space.alloc(p.n * words * 8) / 4
+    const cAt = space.alloc(p.m * p.n * 4) / 4
+    ensure(space.end())
     if (!packBits(u32, aAt, p.a, p.m, p.k, words) || !packBits(u32, bAt, p.b, p.n, p.k, words)) return false
     bitgemm(aAt * 4, bAt * 4, cAt * 4, p.m, p.n, words)
-    // Σ ±1·±1 = (agreements) − (disagreements) = k − 2·popcount(a XOR b).
-    for (let i = 0; i < out.length; i++) out[i] = p.k - 2 * i32[cAt + i]!
+    for (let i = 0; i < out.length; i++) out[i] = signDot(p.k, i32[cAt + i]!)
     return true
   }
 
@@ -185,15 +179,16 @@ export const kernelsOn = (inst: GemmInstance, blocking: Blocking, useBits: boole
     const nPanels = Math.ceil(p.n / nr)
     const kpad = ceilTo(p.k, unroll)
     const ldc = nPanels * nr
-    // Offsets in f32 elements, 16-byte aligned; then (f64 indices) the staging areas of the
-    // packers and the float64 result.
-    const aAt = 0
-    const bAt = ceilTo(aAt + mPanels * mr * kpad, 4)
-    const cAt = ceilTo(bAt + nPanels * nr * kpad, 4)
-    const stageA = Math.ceil((cAt + mPanels * mr * ldc) / 2)
-    const stageB = stageA + p.a.data.length
-    const outAt = stageB + p.b.data.length
-    ensure((outAt + p.m * p.n) * 8)
+    // The panels and C (offsets in f32 elements), then the staging areas of the packers and the
+    // float64 result (f64 indices), each 16-byte aligned.
+    const space = arena()
+    const aAt = space.alloc(mPanels * mr * kpad * 4) / 4
+    const bAt = space.alloc(nPanels * nr * kpad * 4) / 4
+    const cAt = space.alloc(mPanels * mr * ldc * 4) / 4
+    const stageA = space.alloc(p.a.data.length * 8) / 8
+    const stageB = space.alloc(p.b.data.length * 8) / 8
+    const outAt = space.alloc(p.m * p.n * 8) / 8
+    ensure(space.end())
     const parts = partsOf(p)
     const packA = pack(p.a, p.m, p.k, mr, aAt, kpad, stageA, parts)
     const packB = pack(p.b, p.n, p.k, nr, bAt, kpad, stageB, parts)

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest'
 import { fillBits, key } from '../../../src/dsl/random.js'
 import { BUFFER_SLACK } from '../../../src/interpreters/compiled/execute.js'
 import { fillRandom } from '../../../src/interpreters/compiled/kernels-wasm/random.js'
-import { assemble } from '../../../src/interpreters/compiled/wasm/module.js'
-import { wasmApi } from '../../../src/interpreters/compiled/wasm/runtime.js'
+import { assemble } from '../../../src/wasm/module.js'
+import { wasmApi } from '../../../src/wasm/runtime.js'
 import type { SiteId } from '../../../src/dsl/node.js'
 
 const CANARY = 0xdeadbeef

@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { assemble } from '../../../src/interpreters/compiled/wasm/module.js'
-import { wasmApi } from '../../../src/interpreters/compiled/wasm/runtime.js'
+import { assemble } from '../../../src/wasm/module.js'
+import { wasmApi } from '../../../src/wasm/runtime.js'
 import { packDepthMajor, packRowMajor } from '../../../src/train/fast/emit-pack.js'
 import { packPanels } from '../../../src/train/fast/panels.js'
 import { value } from './products.js'

@@ -9,9 +9,9 @@
  */
 import type { ByteDense, PackBytes } from '../kernels.js'
 import { bytesPerExample, bytesRow } from '../layout.js'
-import type { Code, WasmFunction } from '../wasm/code.js'
-import { doLoop, f64c, f64Load, forLoop, func, get, i32c, i32Load, i32Store, set, simd, sumI32x4, v128Load } from '../wasm/code.js'
-import { i32_trunc_sat_f64_s, op } from '../wasm/opcodes.js'
+import type { Code, WasmFunction } from '../../../wasm/code.js'
+import { doLoop, f64c, f64Load, forLoop, func, get, i32c, i32Load, i32Store, set, simd, sumI32x4, v128Load } from '../../../wasm/code.js'
+import { i32_trunc_sat_f64_s, op } from '../../../wasm/opcodes.js'
 import type { DotLocals } from './dense.js'
 import { productKernel } from './dense.js'
 

@@ -9,9 +9,9 @@
  */
 import type { BinaryConv, PadBits, PoolOr } from '../kernels.js'
 import { rowBytes } from '../layout.js'
-import type { Code, WasmFunction } from '../wasm/code.js'
-import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, i64c, i64Load, i64Store, set } from '../wasm/code.js'
-import { op } from '../wasm/opcodes.js'
+import type { Code, WasmFunction } from '../../../wasm/code.js'
+import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, i64c, i64Load, i64Store, set } from '../../../wasm/code.js'
+import { op } from '../../../wasm/opcodes.js'
 import { epilogueBit, headerBytes } from './epilogue.js'
 
 const UNROLL_LIMIT = 256

@@ -4,9 +4,9 @@
  * stream past; for each (row, unit) it runs the kernel's dot code and the fused epilogue, and
  * stores the block's 32 output bits as one i32 (the low or high half of a 64-bit layout word).
  *
- * - BinaryDense: popcount(x XOR w) over 64-bit words, two of every eight through SIMD
- *   (`i8x16.popcnt`) and six through scalar `i64.popcnt` (one x64 instruction), the k-loop fully
- *   unrolled up to 64 words (looped in groups of eight beyond).
+ * - BinaryDense: k − 2·popcount(x XOR w), the back end's one XOR–popcount emitter
+ *   (`src/wasm/popcount.ts`: two of every eight 64-bit words through SIMD, six through scalar
+ *   `i64.popcnt`, fully unrolled up to 64 words, looped in groups of eight beyond).
  * - PlaneDense: 8-bit inputs as bit-planes, Σ_p 2^p·popcount(plane_p AND w), one accumulator per
  *   plane; dot = 2·that − Σ x.
  *
@@ -14,12 +14,13 @@
  */
 import type { BinaryDense, Epilogue, PlaneDense } from '../kernels.js'
 import { planesBytes, planesSumOffset, rowBytes } from '../layout.js'
-import type { Code, WasmFunction } from '../wasm/code.js'
-import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, i64c, i64Load, laneI32, set, simd, sumI32x4, v128i32, v128Load } from '../wasm/code.js'
-import { op } from '../wasm/opcodes.js'
+import type { Code, WasmFunction } from '../../../wasm/code.js'
+import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, i64c, i64Load, set } from '../../../wasm/code.js'
+import type { ValType } from '../../../wasm/opcodes.js'
+import { op } from '../../../wasm/opcodes.js'
+import { signDot, xorPopcount } from '../../../wasm/popcount.js'
 import { epilogueBit, headerBytes } from './epilogue.js'
 
-const UNROLL_LIMIT = 64
 const BLOCK = 32
 
 /** Locals a dot generator may use, allocated by the skeleton. */
@@ -32,6 +33,8 @@ export interface DotLocals {
   readonly kk: number
   /** An i32 local holding an address the kernel overwrites after the dot (the output slot). */
   readonly fence: number
+  /** Allocates a further local of the kernel (for emitters that bring their own, `src/wasm/popcount.ts`). */
+  readonly local: (t: ValType) => number
 }
 
 export interface ProductSpec {
@@ -60,7 +63,7 @@ export const productKernel = (s: ProductSpec): WasmFunction => {
     const scratch = local('i32'), bits = local('i32')
     const i64s = Array.from({ length: s.i64Locals }, () => local('i64'))
     const v128s = Array.from({ length: s.v128Locals ?? 0 }, () => local('v128'))
-    const computeDot: Code = set(dot, s.dot({ xa, wa, i64s, v128s, kk, fence: oa }))
+    const computeDot: Code = set(dot, s.dot({ xa, wa, i64s, v128s, kk, fence: oa, local }))
     if (e.kind === 'dot') {
       return [
         set(xa, get(x)),
@@ -114,70 +117,11 @@ export const productKernel = (s: ProductSpec): WasmFunction => {
   })
 }
 
-/**
- * popcount(x XOR w) over `words` i64 words, as an i32 (uses one i64 and two v128 locals).
- *
- * The words go in groups of eight: two through the SIMD unit (`v128.xor`, `i8x16.popcnt`, byte
- * lanes summed with `i8x16.add`) and six through scalar `i64.popcnt` into one accumulator. V8
- * lowers `i8x16.popcnt` to about ten x64 instructions (two of them constant loads), so SIMD alone
- * is no faster than scalar, but the two streams use different execution units and together beat
- * either: on the Zen 4 bench machine, in a bare dot-product loop without the epilogue, 1.84 ms vs
- * 2.03 ms (scalar only) for 256×1024→1024 and 0.13 vs 0.14 ms at batch 1 for 4096²
- * (bench/ceiling.ts times the same two streams). A single
- * scalar accumulator measured faster than two or four.
- *
- * Unrolled, V8's scheduler hoists every load of the body to the top and spills most of them to
- * the stack. Between groups the kernel therefore stores the running count (scalar plus one vector
- * lane) into the output slot, which the epilogue overwrites later: loads cannot move above a
- * store, and the vector popcount has to finish before it. 256×1024→1024 went from 2.4 to 1.9 ms
- * and batch-1 4096² from 0.14 to 0.097 ms with this fence.
- *
- * Byte lanes hold at most 8 per group; unrolled (≤ 64 words, ≤ 8 groups) they reach 64 and are
- * widened once at the end. In the loop (more than 64 words) each group is widened to 16-bit lanes
- * at once (≤ 16 per group), exact up to 4095 groups; wider rows use scalar words only.
- */
-const GROUP = 8
-const MAX_SIMD_GROUPS = 4095
-const xorPopcount = (words: number, l: DotLocals): Code => {
-  const acc = l.i64s[0]!
-  const [vacc, vt] = l.v128s as [number, number]
-  const scalar = (addrOff: Code, off: number): Code =>
-    set(acc, [get(acc), i64Load([get(l.xa), addrOff], off), i64Load([get(l.wa), addrOff], off), op.i64_xor, op.i64_popcnt, op.i64_add])
-  const vecPop = (addrOff: Code, off: number): Code =>
-    [v128Load([get(l.xa), addrOff], off), v128Load([get(l.wa), addrOff], off), simd('v128_xor'), simd('i8x16_popcnt')]
-  const group = (addrOff: Code, off: number, widen: boolean): Code => [
-    widen
-      ? set(vacc, [get(vacc), vecPop(addrOff, off), simd('i16x8_extadd_pairwise_i8x16_u'), simd('i16x8_add')])
-      : set(vacc, [get(vacc), vecPop(addrOff, off), simd('i8x16_add')]),
-    Array.from({ length: GROUP - 2 }, (_, q) => scalar(addrOff, off + 16 + 8 * q)),
-  ]
-  const groups = Math.floor(words / GROUP)
-  const looped = words > UNROLL_LIMIT
-  if (groups === 0 || (looped && groups > MAX_SIMD_GROUPS)) {
-    return [set(acc, i64c(0)), looped ? doLoop(l.kk, i32c(0), i32c(words * 8), 8, scalar(get(l.kk), 0)) : Array.from({ length: words }, (_, w) => scalar([], 8 * w)), get(acc), op.i32_wrap_i64]
-  }
-  const tail = Array.from({ length: words - groups * GROUP }, (_, q) => scalar([], 8 * (groups * GROUP + q)))
-  const lanes: Code = [
-    looped ? get(vacc) : [get(vacc), simd('i16x8_extadd_pairwise_i8x16_u')],
-    simd('i32x4_extadd_pairwise_i16x8_u'),
-  ]
-  const fence: Code = i32Store(get(l.fence), [get(acc), op.i32_wrap_i64, laneI32(vacc, 0), op.i32_add])
-  return [
-    set(acc, i64c(0)), set(vacc, v128i32([0, 0, 0, 0])),
-    looped
-      ? doLoop(l.kk, i32c(0), i32c(groups * GROUP * 8), GROUP * 8, group([get(l.kk), op.i32_add], 0, true))
-      : Array.from({ length: groups }, (_, g) => [group([], 8 * GROUP * g, false), g < groups - 1 ? fence : []]),
-    tail,
-    set(vt, lanes),
-    get(acc), op.i32_wrap_i64, sumI32x4(vt), op.i32_add,
-  ]
-}
-
 export const binaryDense = (k: BinaryDense): WasmFunction => {
   const stride = rowBytes(k.width, 64)
   return productKernel({
-    name: `dense_${k.label}`, xStride: stride, wStride: stride, n: k.n, epilogue: k.epilogue, i64Locals: 1, v128Locals: 2,
-    dot: (l) => [i32c(k.k), xorPopcount(stride / 8, l), i32c(1), op.i32_shl, op.i32_sub],
+    name: `dense_${k.label}`, xStride: stride, wStride: stride, n: k.n, epilogue: k.epilogue, i64Locals: 0,
+    dot: (l) => signDot(i32c(k.k), xorPopcount({ x: l.xa, w: l.wa, words: stride / 8, local: l.local, fence: l.fence, counter: l.kk })),
   })
 }
 

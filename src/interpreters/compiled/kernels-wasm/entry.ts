@@ -14,9 +14,9 @@
  */
 import type { PackPm1, StageBytes } from '../kernels.js'
 import { bytesPerExample, bytesRow, rowBytes } from '../layout.js'
-import type { Code, WasmFunction } from '../wasm/code.js'
-import { doLoop, forLoop, func, get, i32c, i32Store, set, simd, sumI32x4, v128i32, v128Load, v128Store, when } from '../wasm/code.js'
-import { op } from '../wasm/opcodes.js'
+import type { Code, WasmFunction } from '../../../wasm/code.js'
+import { doLoop, forLoop, func, get, i32c, i32Store, set, simd, sumI32x4, v128i32, v128Load, v128Store, when } from '../../../wasm/code.js'
+import { op } from '../../../wasm/opcodes.js'
 
 const F32_ONE = 0x3f800000
 const F32_MINUS_ONE = 0xbf800000 | 0

@@ -4,9 +4,9 @@
  * rule clamps its index and selects the forced outcome outside the window.
  */
 import type { Epilogue } from '../kernels.js'
-import type { Code } from '../wasm/code.js'
-import { get, i32c, i32Load } from '../wasm/code.js'
-import { op } from '../wasm/opcodes.js'
+import type { Code } from '../../../wasm/code.js'
+import { get, i32c, i32Load } from '../../../wasm/code.js'
+import { op } from '../../../wasm/opcodes.js'
 import { unreachable } from '../../../dsl/dslErrors.js'
 
 /** Addresses and locals the epilogue reads (all i32 locals). */

@@ -8,9 +8,9 @@
  */
 import type { BinaryHead } from '../kernels.js'
 import { rowBytes } from '../layout.js'
-import type { Code, WasmFunction } from '../wasm/code.js'
-import { doLoop, f64Load, f64Store, forLoop, func, get, i32c, i32Load, i64c, i64Load, set, simd, v128Load, v128Store } from '../wasm/code.js'
-import { op } from '../wasm/opcodes.js'
+import type { Code, WasmFunction } from '../../../wasm/code.js'
+import { doLoop, f64Load, f64Store, forLoop, func, get, i32c, i32Load, i64c, i64Load, set, simd, v128Load, v128Store } from '../../../wasm/code.js'
+import { op } from '../../../wasm/opcodes.js'
 
 const LANES = 8 // f64x2 accumulators per chunk
 

@@ -7,10 +7,10 @@
  * - RealDense: Σ_k (w ? x : −x) in float64, k ascending: the reference's sums, bit for bit.
  */
 import type { Geometry, PackSign, RealDense, Unpack } from '../kernels.js'
-import { rowBytes } from '../layout.js'
-import type { Code, WasmFunction } from '../wasm/code.js'
-import { doLoop, f64c, f64Load, f64Store, forLoop, func, get, i32c, i32Load, i32Store, set } from '../wasm/code.js'
-import { op } from '../wasm/opcodes.js'
+import { rowBytes, rowWords32 } from '../layout.js'
+import type { Code, WasmFunction } from '../../../wasm/code.js'
+import { doLoop, f64c, f64Load, f64Store, forLoop, func, get, i32c, i32Load, i32Store, set } from '../../../wasm/code.js'
+import { op } from '../../../wasm/opcodes.js'
 
 /**
  * Loops over every packed bit of a geometry for `rows` examples: `visit(f64Index, wordAddr, bit)`
@@ -63,7 +63,7 @@ const geometryLocals = (local: (t: 'i32') => number) => ({
 })
 
 /** The number of i32 words a packed row of n bits has in the 64-bit layout, beyond ceil(n/32). */
-const padWords = (n: number): number => 2 * Math.ceil(n / 64) - Math.ceil(n / 32)
+const padWords = (n: number): number => rowWords32(n, 64) - rowWords32(n, 32)
 
 export const packSign = (k: PackSign): WasmFunction =>
   func(`pack_${k.label}`, ['i32', 'i32', 'i32'], [], ([rows, src, dst], local) => {

@@ -8,9 +8,9 @@
  */
 import type { PackPlanes } from '../kernels.js'
 import { planesBytes, planesSumOffset, rowBytes } from '../layout.js'
-import type { Code, WasmFunction } from '../wasm/code.js'
-import { doLoop, f64c, f64Load, forLoop, func, get, i32c, i32Store, i64c, i64Store, set } from '../wasm/code.js'
-import { i32_trunc_sat_f64_s, op } from '../wasm/opcodes.js'
+import type { Code, WasmFunction } from '../../../wasm/code.js'
+import { doLoop, f64c, f64Load, forLoop, func, get, i32c, i32Store, i64c, i64Store, set } from '../../../wasm/code.js'
+import { i32_trunc_sat_f64_s, op } from '../../../wasm/opcodes.js'
 
 export const packPlanes = (k: PackPlanes): WasmFunction =>
   func(`planes_${k.label}`, ['i32', 'i32', 'i32'], ['i32'], ([rows, x, planes], local) => {

@@ -11,9 +11,9 @@
  * (The counters' low words are block + i, which must not wrap: the executor checks it.)
  */
 import type { FillRandom } from '../kernels.js'
-import type { Code, WasmFunction } from '../wasm/code.js'
-import { forLoop, func, get, i32c, set, shuffle, simd, v128i32, v128Store } from '../wasm/code.js'
-import { op } from '../wasm/opcodes.js'
+import type { Code, WasmFunction } from '../../../wasm/code.js'
+import { forLoop, func, get, i32c, set, shuffle, simd, v128i32, v128Store } from '../../../wasm/code.js'
+import { op } from '../../../wasm/opcodes.js'
 
 const PARITY = 0x1bd11bda
 const ROTATIONS = [13, 15, 26, 6, 17, 29, 16, 24]

@@ -12,9 +12,9 @@
  */
 import type { RealConv } from '../kernels.js'
 import { rowBytes } from '../layout.js'
-import type { Code, WasmFunction } from '../wasm/code.js'
-import { doLoop, f64c, f64Load, forLoop, func, get, i32c, i32Store, set, simd, v128Load } from '../wasm/code.js'
-import { op } from '../wasm/opcodes.js'
+import type { Code, WasmFunction } from '../../../wasm/code.js'
+import { doLoop, f64c, f64Load, forLoop, func, get, i32c, i32Store, set, simd, v128Load } from '../../../wasm/code.js'
+import { op } from '../../../wasm/opcodes.js'
 
 const UNROLL_LIMIT = 64
 /** Pairs of channels summed at once (a divisor of 16: a block never straddles two output words). */

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { sleb, sleb64, uleb } from '../../../../src/interpreters/compiled/wasm/leb128.js'
+import { sleb, sleb64, uleb } from '../../src/wasm/leb128.js'
 
 /** A reference decoder, written from the format's definition. */
 const decode = (bytes: readonly number[], signed: boolean): bigint => {

@@ -1,14 +1,14 @@
 /**
  * The single-precision WebAssembly instructions the training kernels need and the shared opcode
- * table (`interpreters/compiled/wasm/opcodes.ts`) does not list: f32 scalar memory access, the
+ * table (`opcodes.ts`) does not list: f32 scalar memory access, the
  * f32x4 arithmetic, splat loads, and the relaxed-SIMD fused multiply-add (used only when the
  * host validates it). Encodings are from the core and relaxed-SIMD specifications.
  */
-import type { Code } from '../../interpreters/compiled/wasm/code.js'
-import { func } from '../../interpreters/compiled/wasm/code.js'
-import { assemble } from '../../interpreters/compiled/wasm/module.js'
-import { op } from '../../interpreters/compiled/wasm/opcodes.js'
-import { uleb } from '../../interpreters/compiled/wasm/leb128.js'
+import type { Code } from './code.js'
+import { func } from './code.js'
+import { assemble } from './module.js'
+import { op } from './opcodes.js'
+import { uleb } from './leb128.js'
 
 /** Sub-opcodes after the 0xfd prefix. */
 const simdOps = {

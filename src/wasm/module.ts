@@ -7,6 +7,7 @@
 import type { WasmFunction } from './code.js'
 import { flat, typeByte } from './code.js'
 import { name, uleb, vec } from './leb128.js'
+import { SHARED_MAX_PAGES } from './memory.js'
 
 /** Concatenation without argument spreading (bodies of large kernels exceed the call-stack limit). */
 const cat = (...parts: ReadonlyArray<readonly number[]>): number[] => {
@@ -31,9 +32,6 @@ const localDecls = (locals: WasmFunction['locals']): number[] => {
   }
   return vec(groups)
 }
-
-/** Pages of a shared memory's declared maximum (2 GiB, what the kernels can address). */
-export const SHARED_MAX_PAGES = 32768
 
 /**
  * The bytes of a module importing `env.mem` (at least `minPages` 64 KiB pages; `shared`: a

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { doLoop, func, get, i32c, i64Load, set } from '../../../../src/interpreters/compiled/wasm/code.js'
-import { assemble } from '../../../../src/interpreters/compiled/wasm/module.js'
-import { op } from '../../../../src/interpreters/compiled/wasm/opcodes.js'
-import { wasmApi } from '../../../../src/interpreters/compiled/wasm/runtime.js'
+import { doLoop, func, get, i32c, i64Load, set } from '../../src/wasm/code.js'
+import { assemble } from '../../src/wasm/module.js'
+import { op } from '../../src/wasm/opcodes.js'
+import { wasmApi } from '../../src/wasm/runtime.js'
 
 describe('WebAssembly module builder', () => {
   it('assembles a valid module whose function computes Σ popcount(a XOR b) over memory', () => {
