@@ -274,6 +274,12 @@ export interface BinaryConv {
   readonly wo: number
   readonly mask?: { readonly mask: number; readonly valid: number }
   readonly epilogue: Epilogue
+  /**
+   * The same kernel as patch rows (patches.ts): o rows of the c·kh·kw bits of a unit's taps
+   * concatenated, so a position's whole patch fills 64-bit words (WebAssembly only, constant
+   * weights). Absent: the tap rows of `w` are read.
+   */
+  readonly patches?: number
 }
 
 /**
@@ -368,7 +374,7 @@ export const buffersOf = (k: Kernel): number[] => {
     case 'PoolOr':
       return k.invert === undefined ? [k.src, k.dst] : [k.src, k.dst, k.invert]
     case 'BinaryConv':
-      return [k.x, k.w, k.out, ...(k.mask === undefined ? [] : [k.mask.mask, k.mask.valid]), ...epilogueBuffers(k.epilogue)]
+      return [k.x, k.w, k.out, ...(k.mask === undefined ? [] : [k.mask.mask, k.mask.valid]), ...epilogueBuffers(k.epilogue), ...(k.patches === undefined ? [] : [k.patches])]
   }
 }
 

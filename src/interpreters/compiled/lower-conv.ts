@@ -11,6 +11,7 @@ import { paddingMaskGrid, rowBytes, validCounts } from './layout.js'
 import { realConvBits } from './lower-bytes.js'
 import type { BitsLoc, LowerCtx } from './lower-context.js'
 import { packedConvWeights } from './weights.js'
+import { packPatchWeights, patchPays, patchWords } from './patches.js'
 
 /** A binary convolution's kernel without output and epilogue, and its sizes. */
 export interface ConvSetup {
@@ -56,9 +57,13 @@ export const convSetup = (ctx: LowerCtx, p: Conv2d): ConvSetup | string => {
       }
     }
   }
+  // Few channels: the WebAssembly kernel reads whole patches (patches.ts) of the constant kernel.
+  const patches = wb === 64 && ws.kind === 'static' && patchPays(c, kh, kw)
+    ? ctx.buffer(`${name} kernel patches`, 'bits', false, 8 * o * patchWords(c, kh, kw), packPatchWeights(ws.values, o, c, kh, kw))
+    : undefined
   const kernel = {
     _tag: 'BinaryConv' as const, x: input, w: packedConvWeights(ctx, ws, name, o, c, kh, kw), c, hp, wp, o, kh, kw,
-    sh: p.stride[0], sw: p.stride[1], ho, wo, ...(mask === undefined ? {} : { mask }),
+    sh: p.stride[0], sw: p.stride[1], ho, wo, ...(mask === undefined ? {} : { mask }), ...(patches === undefined ? {} : { patches }),
   }
   return { kernel, c, kh, kw, o, ho, wo }
 }

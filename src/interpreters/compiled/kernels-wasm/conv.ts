@@ -10,7 +10,8 @@
 import type { BinaryConv, PadBits, PoolOr } from '../kernels.js'
 import { rowBytes } from '../layout.js'
 import type { Code, WasmFunction } from '../wasm/code.js'
-import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, i64c, i64Load, i64Store, set } from '../wasm/code.js'
+import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, i64c, i64Load, i64Store, load, set } from '../wasm/code.js'
+import { patchPieces, patchWords } from '../patches.js'
 import { op } from '../wasm/opcodes.js'
 import { epilogueBit, headerBytes } from './epilogue.js'
 
@@ -20,12 +21,14 @@ export const binaryConv = (k: BinaryConv): WasmFunction => {
   const e = k.epilogue
   const masked = k.mask !== undefined
   const extra = e.kind === 'dot' ? 0 : e.kind === 'sign' ? 1 : 3
-  const nParams = 4 + (masked ? 2 : 0) + extra
+  const base = 4 + (masked ? 2 : 0)
+  const nParams = base + extra + (k.patches === undefined ? 0 : 1)
   return func(`conv_${k.label}`, new Array(nParams).fill('i32'), [], (p, local) => {
     const [rows, x, w, out] = p as [number, number, number, number]
     const [mask0, valid0] = masked ? [p[4]!, p[5]!] : [undefined, undefined]
-    const ep = p.slice(masked ? 6 : 4)
+    const ep = p.slice(base, base + extra)
     const [hdr0, table, rand0] = ep as [number?, number?, number?]
+    const patches = k.patches === undefined ? undefined : p[base + extra]!
     const r = local('i32'), y = local('i32'), xo = local('i32'), xa = local('i32'), ma = local('i32'), wa = local('i32')
     const oa = local('i32'), jw = local('i32'), jj = local('i32'), dot = local('i32'), kEff = local('i32'), hdr = local('i32')
     const draw = local('i32'), scratch = local('i32'), bits = local('i32'), dy = local('i32'), acc0 = local('i64'), acc1 = local('i64')
@@ -62,9 +65,24 @@ export const binaryConv = (k: BinaryConv): WasmFunction => {
       }
       taps.push(doLoop(dy, i32c(0), i32c(k.kh * k.wp * rb), k.wp * rb, row))
     }
+    // The patch layout (patches.ts): the position's patch gathered once into locals, then one
+    // weight patch row per unit.
+    const pw = patches === undefined ? 0 : patchWords(k.c, k.kh, k.kw)
+    const pat = Array.from({ length: pw }, () => local('i64'))
+    const mpat = masked ? Array.from({ length: pw }, () => local('i64')) : []
+    const piece = local('i64')
+    const gather = (from: number, into: readonly number[]): Code => [
+      into.map((l) => set(l, i64c(0))),
+      patchPieces(k.c, k.kh, k.kw).map((pc) => [
+        set(piece, load(op.i64_load32_u, 2, get(from), (Math.floor(pc.tap / k.kw) * k.wp + (pc.tap % k.kw)) * rb + 4 * pc.chunk)),
+        set(into[pc.word]!, [get(into[pc.word]!), get(piece), pc.shift === 0 ? [] : [i64c(pc.shift), op.i64_shl], op.i64_or]),
+        pc.spills ? set(into[pc.word + 1]!, [get(into[pc.word + 1]!), get(piece), i64c(64 - pc.shift), op.i64_shr_u, op.i64_or]) : [],
+      ]),
+    ]
+    const patchTerms: Code = pat.map((l, d) => add([get(l), i64Load(get(wa), 8 * d), op.i64_xor, masked ? [get(mpat[d]!), op.i64_and] : [], op.i64_popcnt]))
     const computeDot: Code = [
       set(acc0, i64c(0)), set(acc1, i64c(0)),
-      taps,
+      patches === undefined ? taps : [patchTerms, set(wa, [get(wa), i32c(8 * pw), op.i32_add])],
       set(dot, [get(kEff), get(acc0), get(acc1), op.i64_add, op.i32_wrap_i64, i32c(1), op.i32_shl, op.i32_sub]),
     ]
     const nextUnit: Code = [
@@ -106,7 +124,8 @@ export const binaryConv = (k: BinaryConv): WasmFunction => {
           set(xa, [get(x), get(r), i32c(k.hp), op.i32_mul, get(y), i32c(k.sh), op.i32_mul, op.i32_add, i32c(k.wp), op.i32_mul, get(xo), i32c(k.sw), op.i32_mul, op.i32_add, i32c(rb), op.i32_mul, op.i32_add]),
           masked ? set(ma, [get(mask0!), get(y), i32c(k.sh), op.i32_mul, i32c(k.wp), op.i32_mul, get(xo), i32c(k.sw), op.i32_mul, op.i32_add, i32c(rb), op.i32_mul, op.i32_add]) : [],
           set(kEff, masked ? i32Load([get(valid0!), get(y), i32c(k.wo), op.i32_mul, get(xo), op.i32_add, i32c(2), op.i32_shl, op.i32_add]) : i32c(full)),
-          set(wa, get(w)),
+          set(wa, get(patches ?? w)),
+          patches === undefined ? [] : [gather(xa, pat), masked ? gather(ma, mpat) : []],
           units,
         ])))
   })

@@ -1,0 +1,68 @@
+/**
+ * The patch layout of a binary convolution (an im2col in bits): the c·kh·kw bits of one
+ * position's taps concatenated, tap t = dy·kw + dx at bits t·c … t·c + c − 1 of the row, in the
+ * bit order of layout.ts (feature f at bit f & 31 of 32-bit word f >> 5, padding bits zero).
+ *
+ * With channels-last rows one tap of c channels fills ⌈c/64⌉ 64-bit words, so a convolution of
+ * 16 input channels uses a quarter of every word it reads; its 3×3 patch of 144 bits fills 3
+ * words instead of 9. The WebAssembly convolution gathers each position's patch into locals
+ * once (kernels-wasm/conv.ts) and XORs it with every unit's patch row from `packPatchWeights`.
+ * The weights' rows carry the same bits as the tap rows of `packConvWeights`, so the dot
+ * products — and everything after them — are unchanged.
+ */
+import { bitOf, rowWords32, wordOf } from './layout.js'
+
+/** Largest patch (64-bit words) gathered into locals; wider patches keep the tap rows. */
+export const PATCH_WORDS_LIMIT = 12
+
+/** 64-bit words of a patch row of c·kh·kw bits. */
+export const patchWords = (c: number, kh: number, kw: number): number => Math.ceil((c * kh * kw) / 64)
+
+/**
+ * Whether the patch layout reads fewer words than the tap rows (⌈c/64⌉ per tap) and fits in
+ * locals: for c a multiple of 64 both are the same words.
+ */
+export const patchPays = (c: number, kh: number, kw: number): boolean => {
+  const p = patchWords(c, kh, kw)
+  return p <= PATCH_WORDS_LIMIT && p < kh * kw * Math.ceil(c / 64)
+}
+
+/** Kernel K [O, C, kh, kw] (±1 values, bit set iff ≥ 0) as O patch rows of 64-bit words. */
+export const packPatchWeights = (k: ArrayLike<number>, o: number, c: number, kh: number, kw: number): Int32Array => {
+  const stride = rowWords32(c * kh * kw, 64)
+  const out = new Int32Array(o * stride)
+  for (let oc = 0; oc < o; oc++)
+    for (let ic = 0; ic < c; ic++)
+      for (let dy = 0; dy < kh; dy++)
+        for (let dx = 0; dx < kw; dx++) {
+          const f = (dy * kw + dx) * c + ic
+          if (k[((oc * c + ic) * kh + dy) * kw + dx]! >= 0) out[oc * stride + wordOf(f)]! |= 1 << bitOf(f)
+        }
+  return out
+}
+
+/**
+ * Where the 32-bit chunks of each tap land in a patch: chunk q of tap t (channels 32q …, at most
+ * 32 bits, padding bits zero) is shifted left by `shift` into 64-bit word `word`, and its high
+ * bits (when shift > 32) into word + 1.
+ */
+export interface PatchPiece {
+  readonly tap: number
+  readonly chunk: number
+  readonly word: number
+  readonly shift: number
+  /** Whether bits spill into word + 1. */
+  readonly spills: boolean
+}
+
+export const patchPieces = (c: number, kh: number, kw: number): PatchPiece[] => {
+  const pieces: PatchPiece[] = []
+  const chunks = Math.ceil(c / 32)
+  for (let t = 0; t < kh * kw; t++)
+    for (let q = 0; q < chunks; q++) {
+      const bit = t * c + 32 * q
+      const width = Math.min(32, c - 32 * q)
+      pieces.push({ tap: t, chunk: q, word: bit >> 6, shift: bit & 63, spills: (bit & 63) + width > 64 })
+    }
+  return pieces
+}
