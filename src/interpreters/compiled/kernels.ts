@@ -175,6 +175,11 @@ export interface RealConv {
   readonly ho: number
   readonly wo: number
   readonly pad: number
+  /**
+   * The ±1 weights [o, c, kh, kw] when the WebAssembly kernel may take the exact int16 path on
+   * integer inputs (realconv-grid.ts): baked into its code as adds and subtracts.
+   */
+  readonly signs?: Int8Array
 }
 
 /**

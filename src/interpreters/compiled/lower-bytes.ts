@@ -15,6 +15,7 @@ import { floatSignIntervals } from './epilogue-float.js'
 import type { Epilogue, Kernel } from './kernels.js'
 import { bytesPerExample, bytesRow, packByteMasks, planesBytes, rowBytes } from './layout.js'
 import type { BitsLoc, LowerCtx } from './lower-context.js'
+import { gridLayout, intPathFits } from './realconv-grid.js'
 import type { WeightSource } from './weights.js'
 
 /** The 8-bit-input kernels of a dense layer: a packing test and the product (bit-planes, or bytes with masks). */
@@ -50,12 +51,12 @@ export const realConvBits = (ctx: LowerCtx, p: Conv2d, units: readonly UnitFn[],
   const [o, , kh, kw] = p.kernel.type.shape as [number, number, number, number]
   const [, , ho, wo] = p.type.shape as [unknown, number, number, number]
   const [ph, pw] = p.padding
-  const padded = ph > 0 || pw > 0
   const taps = c * kh * kw
   const positions = ho * wo
   const xf = ctx.f64(x)
   const out = ctx.buffer(`${name} bits`, 'bits', true, positions * rowBytes(o, ctx.wordBits))
   const geometry = { c, kh, kw, sh: p.stride[0], sw: p.stride[1], ph, pw, ho, wo }
+  const scratch = gridLayout({ ...geometry, ih: h, iw: w, o, pad: p.padValue })
   // The float kernel: weights and thresholds by pairs of channels (lane 1 of an odd o: w 0, never set).
   const pairs = Math.ceil(o / 2)
   const wPairs = new Float64Array(pairs * taps * 2)
@@ -71,10 +72,11 @@ export const realConvBits = (ctx: LowerCtx, p: Conv2d, units: readonly UnitFn[],
     _tag: 'Kernel',
     kernel: {
       _tag: 'RealConv', label: name, x: xf.buffer,
-      grid: padded ? ctx.buffer(`${name} padded input`, 'f64', true, 8 * c * (h + 2 * ph) * (w + 2 * pw)) : xf.buffer,
+      grid: scratch.bytes > 0 ? ctx.buffer(`${name} padded input`, 'f64', true, scratch.bytes) : xf.buffer,
       w: ctx.buffer(`${name} weights`, 'f64', false, 8 * wPairs.length, wPairs),
       thresholds: ctx.buffer(`${name} float thresholds`, 'f64', false, 8 * tPairs.length, tPairs),
       out, ...geometry, ih: h, iw: w, o, pad: p.padValue,
+      ...(intPathFits({ ...geometry, ih: h, iw: w, o, pad: p.padValue }) && ctx.wordBits === 64 ? { signs: Int8Array.from(ws.values, (v) => (v >= 0 ? 1 : -1)) } : {}),
     },
   })
   return { buffer: out, geometry: { form: 'spatial', c: o, h: ho, w: wo }, width: o }
