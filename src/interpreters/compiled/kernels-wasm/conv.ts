@@ -16,6 +16,8 @@ import { op } from '../wasm/opcodes.js'
 import { epilogueBit, headerBytes } from './epilogue.js'
 
 const UNROLL_LIMIT = 256
+/** Units per iteration of the patch kernel's unit loop (fully unrolled, V8 hoists and spills). */
+const UNITS_AT_ONCE = 2
 
 export const binaryConv = (k: BinaryConv): WasmFunction => {
   const e = k.epilogue
@@ -100,12 +102,35 @@ export const binaryConv = (k: BinaryConv): WasmFunction => {
     } else {
       const bit = epilogueBit(e, { dot, header: hdr, draw, table: table ?? 0, scratch })
       const orb = rowBytes(k.o, 64)
-      const wordOf = (count: number): Code => [
-        set(bits, i32c(0)),
-        doLoop(jj, i32c(0), i32c(count), 1, [computeDot, set(bits, [get(bits), bit, get(jj), op.i32_shl, op.i32_or]), nextUnit]),
-        i32Store(get(oa), get(bits)),
-        set(oa, [get(oa), i32c(4), op.i32_add]),
+      // With patches and the sign epilogue, the units of a word are unrolled: weight rows and
+      // thresholds at constant offsets, each dot one expression (no loop, no pointer updates).
+      const unitBit = (u: number): Code => [
+        get(kEff),
+        pat.map((l, d) => [get(l), i64Load(get(wa), 8 * (u * pw + d)), op.i64_xor, masked ? [get(mpat[d]!), op.i64_and] : [], op.i64_popcnt, d === 0 ? [] : op.i64_add]),
+        op.i32_wrap_i64, i32c(1), op.i32_shl, op.i32_sub,
+        i32Load(get(hdr), 8 * u), op.i32_sub, i32Load(get(hdr), 8 * u + 4), op.i32_lt_u,
+        u === 0 ? [] : [i32c(u), op.i32_shl],
       ]
+      const unrolled = patches !== undefined && e.kind === 'sign'
+      const group = (count: number): Code => [
+        set(bits, [get(bits), Array.from({ length: count }, (_, u) => [unitBit(u), u === 0 ? [] : op.i32_or]), get(jj), op.i32_shl, op.i32_or]),
+        set(wa, [get(wa), i32c(8 * pw * count), op.i32_add]),
+        set(hdr, [get(hdr), i32c(8 * count), op.i32_add]),
+      ]
+      const wordOf = (count: number): Code => unrolled
+        ? [
+            set(bits, i32c(0)),
+            count >= UNITS_AT_ONCE ? doLoop(jj, i32c(0), i32c(count - (count % UNITS_AT_ONCE)), UNITS_AT_ONCE, group(UNITS_AT_ONCE)) : [],
+            count % UNITS_AT_ONCE === 0 ? [] : [set(jj, i32c(count - (count % UNITS_AT_ONCE))), group(count % UNITS_AT_ONCE)],
+            i32Store(get(oa), get(bits)),
+            set(oa, [get(oa), i32c(4), op.i32_add]),
+          ]
+        : [
+            set(bits, i32c(0)),
+            doLoop(jj, i32c(0), i32c(count), 1, [computeDot, set(bits, [get(bits), bit, get(jj), op.i32_shl, op.i32_or]), nextUnit]),
+            i32Store(get(oa), get(bits)),
+            set(oa, [get(oa), i32c(4), op.i32_add]),
+          ]
       const fullWords = Math.floor(k.o / 32)
       const rest = k.o % 32
       const written = Math.ceil(k.o / 32)
