@@ -6,19 +6,22 @@
  *    `wq` lanes wide so that 8 consecutive output positions read one 128-bit vector per tap;
  * 2. the **float grid**: the padded float64 image of the exact float path (only with padding);
  * 3. the **bounds** (in the first example's scratch of a call): per output channel its integer
- *    interval ⌈lo⌉ … ⌊hi⌋ as two vectors of eight int16 lanes, computed by the kernel from the
- *    float thresholds at the start of the call.
+ *    interval ⌈lo⌉ … ⌊hi⌋ as (lo, span) in two vectors of eight int16 lanes, computed by the
+ *    kernel from the float thresholds at the start of the call.
  *
  * The integer path is exact when every input value is an integer in [−255, 255] and the pad value
  * is one too: then every partial sum of the reference's float64 sum is an integer of magnitude
- * at most 255·taps ≤ 32 640, so float64 adds it exactly (and never produces −0), the int16 sum
- * equals it, and lo ≤ v ≤ hi ⇔ ⌈lo⌉ ≤ v ≤ ⌊hi⌋. The kernel checks the values per example.
+ * at most S = 255·taps ≤ 16 320, so float64 adds it exactly (and never produces −0), the int16
+ * sum equals it whatever the order, and lo ≤ v ≤ hi ⇔ ⌈lo⌉ ≤ v ≤ ⌊hi⌋. With the bounds clamped to
+ * ±(S + 1), v − ⌈lo⌉ lies in ±(2S + 2) and the span in [0, 2S + 3], so the unsigned 16-bit test
+ * (v − lo) <ᵤ span is exact while 4S + 5 ≤ 65 536 (taps ≤ 64). The kernel checks the values per
+ * example.
  */
 import type { RealConv } from './kernels.js'
 
 /** Largest input magnitude, and largest number of taps, of the int16 path. */
 export const INT_VALUE_LIMIT = 255
-export const INT_TAPS_LIMIT = 128
+export const INT_TAPS_LIMIT = 64
 
 type Geometry = Pick<RealConv, 'c' | 'ih' | 'iw' | 'o' | 'kh' | 'kw' | 'sw' | 'ph' | 'pw' | 'wo' | 'pad'>
 

@@ -63,7 +63,7 @@ export const simdOp = {
   v128_load64_zero: 93, v128_any_true: 83, f64x2_extract_lane: 33, f64x2_le: 75,
   f64x2_nearest: 148, f64x2_abs: 236, f64x2_neg: 237, f64x2_div: 243, f64x2_max: 245, f64x2_convert_low_i32x4_u: 255,
   // i16x8 sums of the integer first convolution (kernels-wasm/realconv.ts)
-  i16x8_splat: 16, i16x8_le_s: 51, i16x8_ge_s: 53, i16x8_sub: 145, v128_store16_lane: 89,
+  i16x8_splat: 16, i16x8_lt_u: 48, i16x8_sub: 145, v128_store16_lane: 89,
   f64x2_eq: 71, i32x4_trunc_sat_f64x2_s_zero: 252, f64x2_convert_low_i32x4_s: 254, i16x8_narrow_i32x4_s: 133, v128_store32_lane: 90,
 } as const
 export type SimdOp = keyof typeof simdOp
