@@ -11,7 +11,7 @@ import { paddingMaskGrid, rowBytes, validCounts } from './layout.js'
 import { realConvBits } from './lower-bytes.js'
 import type { BitsLoc, LowerCtx } from './lower-context.js'
 import { packedConvWeights } from './weights.js'
-import { packPatchWeights, patchPays, patchWords } from './patches.js'
+import { packPatchWeights, patchPays, patchWords, popcountThresholds } from './patches.js'
 
 /** A binary convolution's kernel without output and epilogue, and its sizes. */
 export interface ConvSetup {
@@ -84,7 +84,9 @@ export const convBits = (ctx: LowerCtx, p: Conv2d, units: readonly UnitFn[], b: 
   const tables = deterministic ? signTables(units, { min: -k, max: k }) : sampleTables(units, { min: -k, max: k }, b.noise)
   if (typeof tables === 'string') return tables
   const out = ctx.buffer(`${name} bits`, 'bits', true, conv.ho * conv.wo * rowBytes(conv.o, ctx.wordBits))
-  const epilogue = ctx.epilogueOf(tables, name, b, conv.o * conv.ho * conv.wo)
+  // The patch kernel without a mask tests the popcount itself (patches.ts).
+  const byPopcount = conv.kernel.patches !== undefined && conv.kernel.mask === undefined && tables.kind === 'sign'
+  const epilogue = ctx.epilogueOf(byPopcount ? { kind: 'sign', thresholds: popcountThresholds(tables.thresholds, k) } : tables, name, b, conv.o * conv.ho * conv.wo)
   ctx.step({ _tag: 'Kernel', kernel: { ...conv.kernel, label: name, out, epilogue } })
   return { buffer: out, geometry: { form: 'spatial', c: conv.o, h: conv.ho, w: conv.wo }, width: conv.o }
 }

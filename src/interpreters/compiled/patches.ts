@@ -66,3 +66,26 @@ export const patchPieces = (c: number, kh: number, kw: number): PatchPiece[] => 
     }
   return pieces
 }
+
+/**
+ * Sign thresholds (lo, span) of the dot product k − 2·pc (+1 iff (dot − lo) <ᵤ span, in int32)
+ * as thresholds of the popcount pc itself: +1 iff (pc − lo′) <ᵤ span′ for the same pc ∈ [0, k].
+ * The +1 set is an interval of dots, so also of popcounts; an empty one is (0, 0). This saves the
+ * kernel two operations per unit (kernels.ts `BinaryConv.patches`).
+ */
+export const popcountThresholds = (t: Int32Array, k: number): Int32Array => {
+  const out = new Int32Array(t.length)
+  for (let j = 0; j < t.length; j += 2) {
+    const [lo, span] = [t[j]!, t[j + 1]! >>> 0]
+    const on = (pc: number): boolean => ((k - 2 * pc - lo) >>> 0) < span
+    let first = -1
+    let last = -1
+    for (let pc = 0; pc <= k; pc++)
+      if (on(pc)) {
+        if (first < 0) first = pc
+        last = pc
+      }
+    if (first >= 0) [out[j], out[j + 1]] = [first, last - first + 1]
+  }
+  return out
+}

@@ -104,10 +104,11 @@ export const binaryConv = (k: BinaryConv): WasmFunction => {
       const orb = rowBytes(k.o, 64)
       // With patches and the sign epilogue, the units of a word are unrolled: weight rows and
       // thresholds at constant offsets, each dot one expression (no loop, no pointer updates).
+      // Without a mask the thresholds are the popcount's (patches.ts `popcountThresholds`).
       const unitBit = (u: number): Code => [
-        get(kEff),
+        masked ? get(kEff) : [],
         pat.map((l, d) => [get(l), i64Load(get(wa), 8 * (u * pw + d)), op.i64_xor, masked ? [get(mpat[d]!), op.i64_and] : [], op.i64_popcnt, d === 0 ? [] : op.i64_add]),
-        op.i32_wrap_i64, i32c(1), op.i32_shl, op.i32_sub,
+        op.i32_wrap_i64, masked ? [i32c(1), op.i32_shl, op.i32_sub] : [],
         i32Load(get(hdr), 8 * u), op.i32_sub, i32Load(get(hdr), 8 * u + 4), op.i32_lt_u,
         u === 0 ? [] : [i32c(u), op.i32_shl],
       ]
