@@ -6,8 +6,9 @@
  * - Dense: the input rows as bit-planes (`PackPlanes` → `PlaneDense`) or bytes (`PackBytes` →
  *   `ByteDense`, WebAssembly with constant weights).
  *
- * A real first convolution needs no choice: `RealConv` computes the reference's float64 sums
- * directly (below), for 8-bit pixels and scaled ones alike.
+ * A real first convolution needs no choice step: `RealConv` computes the reference's float64 sums
+ * (below), for 8-bit pixels and scaled ones alike, and takes an exact int16 path by itself, per
+ * example, when the values are integers in [−255, 255] (realconv-grid.ts).
  */
 import type { Conv2d } from '../../dsl/node.js'
 import type { UnitFn } from './epilogue.js'
@@ -37,9 +38,10 @@ export const eightBitKernels = (ctx: LowerCtx, ws: WeightSource, name: string, x
 
 /**
  * The channels-last bits sign(a_j(conv(x))) of a real-input convolution with constant binary
- * weights: `RealConv`, the reference's float64 sums (exact for any input, so no 8-bit choice is
- * needed: on 8-bit pixels an im2col byte product measured no faster) and the float sign
- * epilogue. Only the mode rule (`deterministic`); a sampled binarize has no kernel here yet.
+ * weights: `RealConv`, the reference's float64 sums (exact for any input) and the float sign
+ * epilogue, with the ±1 weights for its int16 path when that path can apply (the WebAssembly
+ * kernel checks the values per example). Only the mode rule (`deterministic`); a sampled
+ * binarize has no kernel here yet.
  */
 export const realConvBits = (ctx: LowerCtx, p: Conv2d, units: readonly UnitFn[], deterministic: boolean, name: string): BitsLoc | string => {
   const x = p.input

@@ -5,6 +5,12 @@
  * offsets, and the taps × words are fully unrolled up to 256 loads per unit. The fused epilogue
  * is the dense one's; bits are gathered 32 channels per i32 store.
  *
+ * With `patches` (few input channels, constant weights: patches.ts), each position's c·kh·kw tap
+ * bits are first gathered into 64-bit locals, and every unit XORs them with its patch row: for
+ * 16 channels and 3×3 taps, 3 words per unit instead of 9 quarter-filled ones. With the sign
+ * epilogue the units go two at a time at constant offsets and, without a mask, the thresholds
+ * are the popcount's (no dot to form).
+ *
  * Signature: (rows, x, w, out[, mask, valid], ...epilogue buffers) → ().
  */
 import type { BinaryConv, PadBits, PoolOr } from '../kernels.js'

@@ -8,6 +8,11 @@
  * border), so every tap is a load at a constant offset from the output position. Taps are
  * unrolled up to 64 (looped by input channel beyond).
  *
+ * When the weights come with the kernel (`signs`: stride 1 across, an integer pad, ≤ 64 taps),
+ * each example first tries the exact int16 path (realconv-int.ts, realconv-grid.ts): 8 positions
+ * per vector, taken when all its values are integers in [−255, 255] — 8-bit pixels — and the
+ * float64 path above otherwise. Both give the reference's bits.
+ *
  * Signature: (rows, x, grid, w, thresholds, out) → ().
  */
 import type { RealConv } from '../kernels.js'
