@@ -283,7 +283,8 @@ export interface BinaryConv {
    * The same kernel as patch rows (patches.ts): o rows of the c·kh·kw bits of a unit's taps
    * concatenated, so a position's whole patch fills 64-bit words (WebAssembly only, constant
    * weights). Absent: the tap rows of `w` are read. With patches, no mask and the `sign`
-   * epilogue, the thresholds are those of the popcount pc = (k − dot)/2 (patches.ts).
+   * epilogue, the thresholds are those of the popcount pc = (k − dot)/2, by blocks of four units
+   * (patches.ts `popcountThresholds`, `quadThresholds`).
    */
   readonly patches?: number
 }

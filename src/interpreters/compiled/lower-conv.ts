@@ -11,7 +11,7 @@ import { paddingMaskGrid, rowBytes, validCounts } from './layout.js'
 import { realConvBits } from './lower-bytes.js'
 import type { BitsLoc, LowerCtx } from './lower-context.js'
 import { packedConvWeights } from './weights.js'
-import { packPatchWeights, patchPays, patchWords, popcountThresholds } from './patches.js'
+import { packPatchWeights, patchPays, patchWords, popcountThresholds, quadThresholds } from './patches.js'
 
 /** A binary convolution's kernel without output and epilogue, and its sizes. */
 export interface ConvSetup {
@@ -86,7 +86,7 @@ export const convBits = (ctx: LowerCtx, p: Conv2d, units: readonly UnitFn[], b: 
   const out = ctx.buffer(`${name} bits`, 'bits', true, conv.ho * conv.wo * rowBytes(conv.o, ctx.wordBits))
   // The patch kernel without a mask tests the popcount itself (patches.ts).
   const byPopcount = conv.kernel.patches !== undefined && conv.kernel.mask === undefined && tables.kind === 'sign'
-  const epilogue = ctx.epilogueOf(byPopcount ? { kind: 'sign', thresholds: popcountThresholds(tables.thresholds, k) } : tables, name, b, conv.o * conv.ho * conv.wo)
+  const epilogue = ctx.epilogueOf(byPopcount ? { kind: 'sign', thresholds: quadThresholds(popcountThresholds(tables.thresholds, k)) } : tables, name, b, conv.o * conv.ho * conv.wo)
   ctx.step({ _tag: 'Kernel', kernel: { ...conv.kernel, label: name, out, epilogue } })
   return { buffer: out, geometry: { form: 'spatial', c: conv.o, h: conv.ho, w: conv.wo }, width: conv.o }
 }

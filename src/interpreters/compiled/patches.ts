@@ -89,3 +89,19 @@ export const popcountThresholds = (t: Int32Array, k: number): Int32Array => {
   }
   return out
 }
+
+/**
+ * (lo, span) pairs regrouped by blocks of four units, [lo₀ lo₁ lo₂ lo₃ span₀ span₁ span₂ span₃]
+ * (a missing unit of the last block as (0, 0), never +1), so that the kernel tests four
+ * popcounts with one vector subtraction and one unsigned comparison.
+ */
+export const quadThresholds = (t: Int32Array): Int32Array => {
+  const units = t.length / 2
+  const out = new Int32Array(8 * Math.ceil(units / 4))
+  for (let j = 0; j < units; j++) {
+    const [q, lane] = [j >> 2, j & 3]
+    out[8 * q + lane] = t[2 * j]!
+    out[8 * q + 4 + lane] = t[2 * j + 1]!
+  }
+  return out
+}

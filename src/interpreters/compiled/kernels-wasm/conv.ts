@@ -8,15 +8,17 @@
  * With `patches` (few input channels, constant weights: patches.ts), each position's c·kh·kw tap
  * bits are first gathered into 64-bit locals, and every unit XORs them with its patch row: for
  * 16 channels and 3×3 taps, 3 words per unit instead of 9 quarter-filled ones. With the sign
- * epilogue the units go two at a time at constant offsets and, without a mask, the thresholds
- * are the popcount's (no dot to form).
+ * epilogue and no mask, the thresholds are the popcount's (no dot to form) and four units' counts
+ * are tested at once in a vector (A/B on the loaded machine: `BinaryConv` 0.47 against 0.41–0.68
+ * ms per 64 images, `infer` 1.08 against 1.20 ms, three alternating runs each); with a mask, two
+ * units at a time at constant offsets.
  *
  * Signature: (rows, x, w, out[, mask, valid], ...epilogue buffers) → ().
  */
 import type { BinaryConv, PadBits, PoolOr } from '../kernels.js'
 import { rowBytes } from '../layout.js'
 import type { Code, WasmFunction } from '../wasm/code.js'
-import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, i64c, i64Load, i64Store, load, set } from '../wasm/code.js'
+import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, i64c, i64Load, i64Store, load, set, simd, v128Load } from '../wasm/code.js'
 import { patchPieces, patchWords } from '../patches.js'
 import { op } from '../wasm/opcodes.js'
 import { epilogueBit, headerBytes } from './epilogue.js'
@@ -119,7 +121,26 @@ export const binaryConv = (k: BinaryConv): WasmFunction => {
         u === 0 ? [] : [i32c(u), op.i32_shl],
       ]
       const unrolled = patches !== undefined && e.kind === 'sign'
-      const group = (count: number): Code => [
+      // Without a mask, four units at a time: their popcounts in the lanes of a vector, tested
+      // against a block of four thresholds at once (patches.ts `quadThresholds`), so the integer
+      // units only count while the vector unit compares and gathers the bits.
+      const popcountOf = (u: number): Code => [
+        pat.map((l, d) => [get(l), i64Load(get(wa), 8 * (u * pw + d)), op.i64_xor, op.i64_popcnt, d === 0 ? [] : op.i64_add]),
+        op.i32_wrap_i64,
+      ]
+      const quad = (count: number): Code => [
+        set(bits, [
+          get(bits),
+          popcountOf(0), simd('i32x4_splat'),
+          Array.from({ length: count - 1 }, (_, u) => [popcountOf(u + 1), simd('i32x4_replace_lane'), u + 1]),
+          v128Load(get(hdr)), simd('i32x4_sub'), v128Load(get(hdr), 16), simd('i32x4_lt_u'), simd('i32x4_bitmask'),
+          get(jj), op.i32_shl, op.i32_or,
+        ]),
+        set(wa, [get(wa), i32c(8 * pw * count), op.i32_add]),
+        set(hdr, [get(hdr), i32c(32), op.i32_add]),
+      ]
+      const per = masked ? UNITS_AT_ONCE : 4
+      const group = (count: number): Code => !masked ? quad(count) : [
         set(bits, [get(bits), Array.from({ length: count }, (_, u) => [unitBit(u), u === 0 ? [] : op.i32_or]), get(jj), op.i32_shl, op.i32_or]),
         set(wa, [get(wa), i32c(8 * pw * count), op.i32_add]),
         set(hdr, [get(hdr), i32c(8 * count), op.i32_add]),
@@ -127,8 +148,8 @@ export const binaryConv = (k: BinaryConv): WasmFunction => {
       const wordOf = (count: number): Code => unrolled
         ? [
             set(bits, i32c(0)),
-            count >= UNITS_AT_ONCE ? doLoop(jj, i32c(0), i32c(count - (count % UNITS_AT_ONCE)), UNITS_AT_ONCE, group(UNITS_AT_ONCE)) : [],
-            count % UNITS_AT_ONCE === 0 ? [] : [set(jj, i32c(count - (count % UNITS_AT_ONCE))), group(count % UNITS_AT_ONCE)],
+            count >= per ? doLoop(jj, i32c(0), i32c(count - (count % per)), per, group(per)) : [],
+            count % per === 0 ? [] : [set(jj, i32c(count - (count % per))), group(count % per)],
             i32Store(get(oa), get(bits)),
             set(oa, [get(oa), i32c(4), op.i32_add]),
           ]
