@@ -20,7 +20,7 @@ export const op = {
   // memory (each followed by a memarg: alignment exponent, offset)
   i32_load: 0x28, i64_load: 0x29, f32_load: 0x2a, f64_load: 0x2b,
   i32_load8_u: 0x2d, i32_load16_u: 0x2f, i64_load32_u: 0x35,
-  i32_store: 0x36, i64_store: 0x37, f32_store: 0x38, f64_store: 0x39, i32_store8: 0x3a,
+  i32_store: 0x36, i64_store: 0x37, f32_store: 0x38, f64_store: 0x39, i32_store8: 0x3a, i32_store16: 0x3b,
   // constants
   i32_const: 0x41, i64_const: 0x42, f64_const: 0x44,
   // i32 comparisons
@@ -62,5 +62,8 @@ export const simdOp = {
   // f64x2 arithmetic and conversions of the training sampler (train/fast/sample-wasm.ts)
   v128_load64_zero: 93, v128_any_true: 83, f64x2_extract_lane: 33, f64x2_le: 75,
   f64x2_nearest: 148, f64x2_abs: 236, f64x2_neg: 237, f64x2_div: 243, f64x2_max: 245, f64x2_convert_low_i32x4_u: 255,
+  // i16x8 sums of the integer first convolution (kernels-wasm/realconv.ts)
+  i16x8_splat: 16, i16x8_lt_u: 48, i16x8_sub: 145, v128_store16_lane: 89,
+  f64x2_eq: 71, i32x4_trunc_sat_f64x2_s_zero: 252, i32x4_replace_lane: 28, i32x4_lt_u: 58, f64x2_convert_low_i32x4_s: 254, i16x8_narrow_i32x4_s: 133, v128_store32_lane: 90,
 } as const
 export type SimdOp = keyof typeof simdOp

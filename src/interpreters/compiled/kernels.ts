@@ -175,6 +175,11 @@ export interface RealConv {
   readonly ho: number
   readonly wo: number
   readonly pad: number
+  /**
+   * The ±1 weights [o, c, kh, kw] when the WebAssembly kernel may take the exact int16 path on
+   * integer inputs (realconv-grid.ts): baked into its code as adds and subtracts.
+   */
+  readonly signs?: Int8Array
 }
 
 /**
@@ -274,6 +279,14 @@ export interface BinaryConv {
   readonly wo: number
   readonly mask?: { readonly mask: number; readonly valid: number }
   readonly epilogue: Epilogue
+  /**
+   * The same kernel as patch rows (patches.ts): o rows of the c·kh·kw bits of a unit's taps
+   * concatenated, so a position's whole patch fills 64-bit words (WebAssembly only, constant
+   * weights). Absent: the tap rows of `w` are read. With patches, no mask and the `sign`
+   * epilogue, the thresholds are those of the popcount pc = (k − dot)/2, by blocks of four units
+   * (patches.ts `popcountThresholds`, `quadThresholds`).
+   */
+  readonly patches?: number
 }
 
 /**
@@ -368,7 +381,7 @@ export const buffersOf = (k: Kernel): number[] => {
     case 'PoolOr':
       return k.invert === undefined ? [k.src, k.dst] : [k.src, k.dst, k.invert]
     case 'BinaryConv':
-      return [k.x, k.w, k.out, ...(k.mask === undefined ? [] : [k.mask.mask, k.mask.valid]), ...epilogueBuffers(k.epilogue)]
+      return [k.x, k.w, k.out, ...(k.mask === undefined ? [] : [k.mask.mask, k.mask.valid]), ...epilogueBuffers(k.epilogue), ...(k.patches === undefined ? [] : [k.patches])]
   }
 }
 

@@ -6,8 +6,9 @@
  * - Dense: the input rows as bit-planes (`PackPlanes` → `PlaneDense`) or bytes (`PackBytes` →
  *   `ByteDense`, WebAssembly with constant weights).
  *
- * A real first convolution needs no choice: `RealConv` computes the reference's float64 sums
- * directly (below), for 8-bit pixels and scaled ones alike.
+ * A real first convolution needs no choice step: `RealConv` computes the reference's float64 sums
+ * (below), for 8-bit pixels and scaled ones alike, and takes an exact int16 path by itself, per
+ * example, when the values are integers in [−255, 255] (realconv-grid.ts).
  */
 import type { Conv2d } from '../../dsl/node.js'
 import type { UnitFn } from './epilogue.js'
@@ -15,6 +16,7 @@ import { floatSignIntervals } from './epilogue-float.js'
 import type { Epilogue, Kernel } from './kernels.js'
 import { bytesPerExample, bytesRow, packByteMasks, planesBytes, rowBytes } from './layout.js'
 import type { BitsLoc, LowerCtx } from './lower-context.js'
+import { gridLayout, intPathFits } from './realconv-grid.js'
 import type { WeightSource } from './weights.js'
 
 /** The 8-bit-input kernels of a dense layer: a packing test and the product (bit-planes, or bytes with masks). */
@@ -36,9 +38,10 @@ export const eightBitKernels = (ctx: LowerCtx, ws: WeightSource, name: string, x
 
 /**
  * The channels-last bits sign(a_j(conv(x))) of a real-input convolution with constant binary
- * weights: `RealConv`, the reference's float64 sums (exact for any input, so no 8-bit choice is
- * needed: on 8-bit pixels an im2col byte product measured no faster) and the float sign
- * epilogue. Only the mode rule (`deterministic`); a sampled binarize has no kernel here yet.
+ * weights: `RealConv`, the reference's float64 sums (exact for any input) and the float sign
+ * epilogue, with the ±1 weights for its int16 path when that path can apply (the WebAssembly
+ * kernel checks the values per example). Only the mode rule (`deterministic`); a sampled
+ * binarize has no kernel here yet.
  */
 export const realConvBits = (ctx: LowerCtx, p: Conv2d, units: readonly UnitFn[], deterministic: boolean, name: string): BitsLoc | string => {
   const x = p.input
@@ -50,12 +53,12 @@ export const realConvBits = (ctx: LowerCtx, p: Conv2d, units: readonly UnitFn[],
   const [o, , kh, kw] = p.kernel.type.shape as [number, number, number, number]
   const [, , ho, wo] = p.type.shape as [unknown, number, number, number]
   const [ph, pw] = p.padding
-  const padded = ph > 0 || pw > 0
   const taps = c * kh * kw
   const positions = ho * wo
   const xf = ctx.f64(x)
   const out = ctx.buffer(`${name} bits`, 'bits', true, positions * rowBytes(o, ctx.wordBits))
   const geometry = { c, kh, kw, sh: p.stride[0], sw: p.stride[1], ph, pw, ho, wo }
+  const scratch = gridLayout({ ...geometry, ih: h, iw: w, o, pad: p.padValue })
   // The float kernel: weights and thresholds by pairs of channels (lane 1 of an odd o: w 0, never set).
   const pairs = Math.ceil(o / 2)
   const wPairs = new Float64Array(pairs * taps * 2)
@@ -71,10 +74,11 @@ export const realConvBits = (ctx: LowerCtx, p: Conv2d, units: readonly UnitFn[],
     _tag: 'Kernel',
     kernel: {
       _tag: 'RealConv', label: name, x: xf.buffer,
-      grid: padded ? ctx.buffer(`${name} padded input`, 'f64', true, 8 * c * (h + 2 * ph) * (w + 2 * pw)) : xf.buffer,
+      grid: scratch.bytes > 0 ? ctx.buffer(`${name} padded input`, 'f64', true, scratch.bytes) : xf.buffer,
       w: ctx.buffer(`${name} weights`, 'f64', false, 8 * wPairs.length, wPairs),
       thresholds: ctx.buffer(`${name} float thresholds`, 'f64', false, 8 * tPairs.length, tPairs),
       out, ...geometry, ih: h, iw: w, o, pad: p.padValue,
+      ...(intPathFits({ ...geometry, ih: h, iw: w, o, pad: p.padValue }) && ctx.wordBits === 64 ? { signs: Int8Array.from(ws.values, (v) => (v >= 0 ? 1 : -1)) } : {}),
     },
   })
   return { buffer: out, geometry: { form: 'spatial', c: o, h: ho, w: wo }, width: o }

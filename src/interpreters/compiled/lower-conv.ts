@@ -11,6 +11,7 @@ import { paddingMaskGrid, rowBytes, validCounts } from './layout.js'
 import { realConvBits } from './lower-bytes.js'
 import type { BitsLoc, LowerCtx } from './lower-context.js'
 import { packedConvWeights } from './weights.js'
+import { packPatchWeights, patchPays, patchWords, popcountThresholds, quadThresholds } from './patches.js'
 
 /** A binary convolution's kernel without output and epilogue, and its sizes. */
 export interface ConvSetup {
@@ -56,9 +57,13 @@ export const convSetup = (ctx: LowerCtx, p: Conv2d): ConvSetup | string => {
       }
     }
   }
+  // Few channels: the WebAssembly kernel reads whole patches (patches.ts) of the constant kernel.
+  const patches = wb === 64 && ws.kind === 'static' && patchPays(c, kh, kw)
+    ? ctx.buffer(`${name} kernel patches`, 'bits', false, 8 * o * patchWords(c, kh, kw), packPatchWeights(ws.values, o, c, kh, kw))
+    : undefined
   const kernel = {
     _tag: 'BinaryConv' as const, x: input, w: packedConvWeights(ctx, ws, name, o, c, kh, kw), c, hp, wp, o, kh, kw,
-    sh: p.stride[0], sw: p.stride[1], ho, wo, ...(mask === undefined ? {} : { mask }),
+    sh: p.stride[0], sw: p.stride[1], ho, wo, ...(mask === undefined ? {} : { mask }), ...(patches === undefined ? {} : { patches }),
   }
   return { kernel, c, kh, kw, o, ho, wo }
 }
@@ -79,7 +84,9 @@ export const convBits = (ctx: LowerCtx, p: Conv2d, units: readonly UnitFn[], b: 
   const tables = deterministic ? signTables(units, { min: -k, max: k }) : sampleTables(units, { min: -k, max: k }, b.noise)
   if (typeof tables === 'string') return tables
   const out = ctx.buffer(`${name} bits`, 'bits', true, conv.ho * conv.wo * rowBytes(conv.o, ctx.wordBits))
-  const epilogue = ctx.epilogueOf(tables, name, b, conv.o * conv.ho * conv.wo)
+  // The patch kernel without a mask tests the popcount itself (patches.ts).
+  const byPopcount = conv.kernel.patches !== undefined && conv.kernel.mask === undefined && tables.kind === 'sign'
+  const epilogue = ctx.epilogueOf(byPopcount ? { kind: 'sign', thresholds: quadThresholds(popcountThresholds(tables.thresholds, k)) } : tables, name, b, conv.o * conv.ho * conv.wo)
   ctx.step({ _tag: 'Kernel', kernel: { ...conv.kernel, label: name, out, epilogue } })
   return { buffer: out, geometry: { form: 'spatial', c: conv.o, h: conv.ho, w: conv.wo }, width: conv.o }
 }

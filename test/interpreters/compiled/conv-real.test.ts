@@ -6,7 +6,8 @@
  * channels where the chain after the pool decreases). Law: compiled ≡ reference, bit for bit,
  * on every back end, on generated geometries (strides, padding and its value, odd sizes,
  * channel counts that are not multiples of the word width, more than 64 taps), for 8-bit and
- * real-valued pixels.
+ * real-valued pixels, and batches mixing integer images in [−255, 255] (the exact int16 path of
+ * `RealConv`) with non-integer ones (its float64 path, chosen per example).
  */
 import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
@@ -37,7 +38,8 @@ interface Spec {
   readonly channels: number
   readonly height: number
   readonly width: number
-  readonly pixels: 'uint8' | 'real'
+  /** `mixed`: integers in [−255, 255], and every second example has one value off by ½ (the int16 path per example). */
+  readonly pixels: 'uint8' | 'real' | 'mixed'
   readonly blocks: readonly Block[]
   readonly batch: number
   readonly seed: number
@@ -60,7 +62,7 @@ const arbSpec: fc.Arbitrary<Spec> = fc.record({
   channels: fc.integer({ min: 1, max: 9 }),
   height: fc.integer({ min: 3, max: 11 }),
   width: fc.integer({ min: 3, max: 11 }),
-  pixels: fc.constantFrom('uint8' as const, 'uint8' as const, 'real' as const),
+  pixels: fc.constantFrom('uint8' as const, 'uint8' as const, 'real' as const, 'mixed' as const),
   blocks: fc.tuple(arbBlock(true), fc.array(arbBlock(false), { maxLength: 1 })).map(([a, rest]) => [a, ...rest]),
   batch: fc.integer({ min: 1, max: 3 }),
   seed: fc.integer({ min: 1, max: 2 ** 30 }),
@@ -105,7 +107,9 @@ const build = (s: Spec): { readonly net: Checked<Network>; readonly feed: Feed }
   const flat = reshape(h, ['batch', features])
   const output = add(matmul(flat, values('head.W', [features, 3], () => rnd() * 2 - 1)), values('head.b', [3], () => rnd()))
   const data = Float64Array.from({ length: s.batch * s.channels * s.height * s.width }, () =>
-    s.pixels === 'uint8' ? Math.floor(rnd() * 256) : rnd() * 300 - 20)
+    s.pixels === 'uint8' ? Math.floor(rnd() * 256) : s.pixels === 'mixed' ? Math.floor(rnd() * 511) - 255 : rnd() * 300 - 20)
+  const per = s.channels * s.height * s.width
+  if (s.pixels === 'mixed') for (let e = 1; e < s.batch; e += 2) data[e * per + Math.floor(rnd() * per)]! += 0.5
   return { net: checked({ outputs: { features: flat, output }, params }), feed: { x: { shape: [s.batch, s.channels, s.height, s.width], data } } }
 }
 

@@ -5,27 +5,40 @@
  * offsets, and the taps × words are fully unrolled up to 256 loads per unit. The fused epilogue
  * is the dense one's; bits are gathered 32 channels per i32 store.
  *
+ * With `patches` (few input channels, constant weights: patches.ts), each position's c·kh·kw tap
+ * bits are first gathered into 64-bit locals, and every unit XORs them with its patch row: for
+ * 16 channels and 3×3 taps, 3 words per unit instead of 9 quarter-filled ones. With the sign
+ * epilogue and no mask, the thresholds are the popcount's (no dot to form) and four units' counts
+ * are tested at once in a vector (A/B on the loaded machine: `BinaryConv` 0.47 against 0.41–0.68
+ * ms per 64 images, `infer` 1.08 against 1.20 ms, three alternating runs each); with a mask, two
+ * units at a time at constant offsets.
+ *
  * Signature: (rows, x, w, out[, mask, valid], ...epilogue buffers) → ().
  */
 import type { BinaryConv, PadBits, PoolOr } from '../kernels.js'
 import { rowBytes } from '../layout.js'
 import type { Code, WasmFunction } from '../../../wasm/code.js'
-import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, i64c, i64Load, i64Store, set } from '../../../wasm/code.js'
+import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, i64c, i64Load, i64Store, load, set, simd, v128Load } from '../../../wasm/code.js'
+import { patchPieces, patchWords } from '../patches.js'
 import { op } from '../../../wasm/opcodes.js'
 import { epilogueBit, headerBytes } from './epilogue.js'
 
 const UNROLL_LIMIT = 256
+/** Units per iteration of the patch kernel's unit loop (fully unrolled, V8 hoists and spills). */
+const UNITS_AT_ONCE = 2
 
 export const binaryConv = (k: BinaryConv): WasmFunction => {
   const e = k.epilogue
   const masked = k.mask !== undefined
   const extra = e.kind === 'dot' ? 0 : e.kind === 'sign' ? 1 : 3
-  const nParams = 4 + (masked ? 2 : 0) + extra
+  const base = 4 + (masked ? 2 : 0)
+  const nParams = base + extra + (k.patches === undefined ? 0 : 1)
   return func(`conv_${k.label}`, new Array(nParams).fill('i32'), [], (p, local) => {
     const [rows, x, w, out] = p as [number, number, number, number]
     const [mask0, valid0] = masked ? [p[4]!, p[5]!] : [undefined, undefined]
-    const ep = p.slice(masked ? 6 : 4)
+    const ep = p.slice(base, base + extra)
     const [hdr0, table, rand0] = ep as [number?, number?, number?]
+    const patches = k.patches === undefined ? undefined : p[base + extra]!
     const r = local('i32'), y = local('i32'), xo = local('i32'), xa = local('i32'), ma = local('i32'), wa = local('i32')
     const oa = local('i32'), jw = local('i32'), jj = local('i32'), dot = local('i32'), kEff = local('i32'), hdr = local('i32')
     const draw = local('i32'), scratch = local('i32'), bits = local('i32'), dy = local('i32'), acc0 = local('i64'), acc1 = local('i64')
@@ -62,9 +75,24 @@ export const binaryConv = (k: BinaryConv): WasmFunction => {
       }
       taps.push(doLoop(dy, i32c(0), i32c(k.kh * k.wp * rb), k.wp * rb, row))
     }
+    // The patch layout (patches.ts): the position's patch gathered once into locals, then one
+    // weight patch row per unit.
+    const pw = patches === undefined ? 0 : patchWords(k.c, k.kh, k.kw)
+    const pat = Array.from({ length: pw }, () => local('i64'))
+    const mpat = masked ? Array.from({ length: pw }, () => local('i64')) : []
+    const piece = local('i64')
+    const gather = (from: number, into: readonly number[]): Code => [
+      into.map((l) => set(l, i64c(0))),
+      patchPieces(k.c, k.kh, k.kw).map((pc) => [
+        set(piece, load(op.i64_load32_u, 2, get(from), (Math.floor(pc.tap / k.kw) * k.wp + (pc.tap % k.kw)) * rb + 4 * pc.chunk)),
+        set(into[pc.word]!, [get(into[pc.word]!), get(piece), pc.shift === 0 ? [] : [i64c(pc.shift), op.i64_shl], op.i64_or]),
+        pc.spills ? set(into[pc.word + 1]!, [get(into[pc.word + 1]!), get(piece), i64c(64 - pc.shift), op.i64_shr_u, op.i64_or]) : [],
+      ]),
+    ]
+    const patchTerms: Code = pat.map((l, d) => add([get(l), i64Load(get(wa), 8 * d), op.i64_xor, masked ? [get(mpat[d]!), op.i64_and] : [], op.i64_popcnt]))
     const computeDot: Code = [
       set(acc0, i64c(0)), set(acc1, i64c(0)),
-      taps,
+      patches === undefined ? taps : [patchTerms, set(wa, [get(wa), i32c(8 * pw), op.i32_add])],
       set(dot, [get(kEff), get(acc0), get(acc1), op.i64_add, op.i32_wrap_i64, i32c(1), op.i32_shl, op.i32_sub]),
     ]
     const nextUnit: Code = [
@@ -82,12 +110,55 @@ export const binaryConv = (k: BinaryConv): WasmFunction => {
     } else {
       const bit = epilogueBit(e, { dot, header: hdr, draw, table: table ?? 0, scratch })
       const orb = rowBytes(k.o, 64)
-      const wordOf = (count: number): Code => [
-        set(bits, i32c(0)),
-        doLoop(jj, i32c(0), i32c(count), 1, [computeDot, set(bits, [get(bits), bit, get(jj), op.i32_shl, op.i32_or]), nextUnit]),
-        i32Store(get(oa), get(bits)),
-        set(oa, [get(oa), i32c(4), op.i32_add]),
+      // With patches and the sign epilogue, the units of a word are unrolled: weight rows and
+      // thresholds at constant offsets, each dot one expression (no loop, no pointer updates).
+      // Without a mask the thresholds are the popcount's (patches.ts `popcountThresholds`).
+      const unitBit = (u: number): Code => [
+        masked ? get(kEff) : [],
+        pat.map((l, d) => [get(l), i64Load(get(wa), 8 * (u * pw + d)), op.i64_xor, masked ? [get(mpat[d]!), op.i64_and] : [], op.i64_popcnt, d === 0 ? [] : op.i64_add]),
+        op.i32_wrap_i64, masked ? [i32c(1), op.i32_shl, op.i32_sub] : [],
+        i32Load(get(hdr), 8 * u), op.i32_sub, i32Load(get(hdr), 8 * u + 4), op.i32_lt_u,
+        u === 0 ? [] : [i32c(u), op.i32_shl],
       ]
+      const unrolled = patches !== undefined && e.kind === 'sign'
+      // Without a mask, four units at a time: their popcounts in the lanes of a vector, tested
+      // against a block of four thresholds at once (patches.ts `quadThresholds`), so the integer
+      // units only count while the vector unit compares and gathers the bits.
+      const popcountOf = (u: number): Code => [
+        pat.map((l, d) => [get(l), i64Load(get(wa), 8 * (u * pw + d)), op.i64_xor, op.i64_popcnt, d === 0 ? [] : op.i64_add]),
+        op.i32_wrap_i64,
+      ]
+      const quad = (count: number): Code => [
+        set(bits, [
+          get(bits),
+          popcountOf(0), simd('i32x4_splat'),
+          Array.from({ length: count - 1 }, (_, u) => [popcountOf(u + 1), simd('i32x4_replace_lane'), u + 1]),
+          v128Load(get(hdr)), simd('i32x4_sub'), v128Load(get(hdr), 16), simd('i32x4_lt_u'), simd('i32x4_bitmask'),
+          get(jj), op.i32_shl, op.i32_or,
+        ]),
+        set(wa, [get(wa), i32c(8 * pw * count), op.i32_add]),
+        set(hdr, [get(hdr), i32c(32), op.i32_add]),
+      ]
+      const per = masked ? UNITS_AT_ONCE : 4
+      const group = (count: number): Code => !masked ? quad(count) : [
+        set(bits, [get(bits), Array.from({ length: count }, (_, u) => [unitBit(u), u === 0 ? [] : op.i32_or]), get(jj), op.i32_shl, op.i32_or]),
+        set(wa, [get(wa), i32c(8 * pw * count), op.i32_add]),
+        set(hdr, [get(hdr), i32c(8 * count), op.i32_add]),
+      ]
+      const wordOf = (count: number): Code => unrolled
+        ? [
+            set(bits, i32c(0)),
+            count >= per ? doLoop(jj, i32c(0), i32c(count - (count % per)), per, group(per)) : [],
+            count % per === 0 ? [] : [set(jj, i32c(count - (count % per))), group(count % per)],
+            i32Store(get(oa), get(bits)),
+            set(oa, [get(oa), i32c(4), op.i32_add]),
+          ]
+        : [
+            set(bits, i32c(0)),
+            doLoop(jj, i32c(0), i32c(count), 1, [computeDot, set(bits, [get(bits), bit, get(jj), op.i32_shl, op.i32_or]), nextUnit]),
+            i32Store(get(oa), get(bits)),
+            set(oa, [get(oa), i32c(4), op.i32_add]),
+          ]
       const fullWords = Math.floor(k.o / 32)
       const rest = k.o % 32
       const written = Math.ceil(k.o / 32)
@@ -106,7 +177,8 @@ export const binaryConv = (k: BinaryConv): WasmFunction => {
           set(xa, [get(x), get(r), i32c(k.hp), op.i32_mul, get(y), i32c(k.sh), op.i32_mul, op.i32_add, i32c(k.wp), op.i32_mul, get(xo), i32c(k.sw), op.i32_mul, op.i32_add, i32c(rb), op.i32_mul, op.i32_add]),
           masked ? set(ma, [get(mask0!), get(y), i32c(k.sh), op.i32_mul, i32c(k.wp), op.i32_mul, get(xo), i32c(k.sw), op.i32_mul, op.i32_add, i32c(rb), op.i32_mul, op.i32_add]) : [],
           set(kEff, masked ? i32Load([get(valid0!), get(y), i32c(k.wo), op.i32_mul, get(xo), op.i32_add, i32c(2), op.i32_shl, op.i32_add]) : i32c(full)),
-          set(wa, get(w)),
+          set(wa, get(patches ?? w)),
+          patches === undefined ? [] : [gather(xa, pat), masked ? gather(ma, mpat) : []],
           units,
         ])))
   })

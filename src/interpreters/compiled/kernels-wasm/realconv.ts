@@ -8,12 +8,19 @@
  * border), so every tap is a load at a constant offset from the output position. Taps are
  * unrolled up to 64 (looped by input channel beyond).
  *
+ * When the weights come with the kernel (`signs`: stride 1 across, an integer pad, ≤ 64 taps),
+ * each example first tries the exact int16 path (realconv-int.ts, realconv-grid.ts): 8 positions
+ * per vector, taken when all its values are integers in [−255, 255] — 8-bit pixels — and the
+ * float64 path above otherwise. Both give the reference's bits.
+ *
  * Signature: (rows, x, grid, w, thresholds, out) → ().
  */
 import type { RealConv } from '../kernels.js'
 import { rowBytes } from '../layout.js'
 import type { Code, WasmFunction } from '../../../wasm/code.js'
-import { doLoop, f64c, f64Load, forLoop, func, get, i32c, i32Store, set, simd, v128Load } from '../../../wasm/code.js'
+import { doLoop, f64c, f64Load, forLoop, func, get, i32c, i32Store, ifElse, set, simd, v128Load } from '../../../wasm/code.js'
+import { gridLayout } from '../realconv-grid.js'
+import { intBounds, intConv, intFill, withRows } from './realconv-int.js'
 import { op } from '../../../wasm/opcodes.js'
 
 const UNROLL_LIMIT = 64
@@ -26,6 +33,8 @@ export const realConv = (k: RealConv): WasmFunction =>
     const oa = local('i32'), bits = local('i32'), ic = local('i32')
     const yy = local('i32'), xx = local('i32'), sa = local('i32'), da = local('i32'), inside = local('i32')
     const padded = k.ph > 0 || k.pw > 0
+    const lay = gridLayout(k)
+    const intOn = lay.intBytes > 0 && k.signs !== undefined
     const [hp, wp] = padded ? [k.ih + 2 * k.ph, k.iw + 2 * k.pw] : [k.ih, k.iw]
     const plane = hp * wp * 8
     const image = k.c * k.ih * k.iw * 8
@@ -92,8 +101,8 @@ export const realConv = (k: RealConv): WasmFunction =>
     const words: Code[] = []
     for (let first = 0; first < pairs; first += BLOCK) words.push(block(first, Math.min(BLOCK, pairs - first)))
     const written = Math.ceil(pairs / 16)
-    return forLoop(r, i32c(0), get(rows!), 1, [
-      padded ? [set(g, [get(grid!), get(r), i32c(k.c * plane), op.i32_mul, op.i32_add]), fill] : set(g, [get(x!), get(r), i32c(image), op.i32_mul, op.i32_add]),
+    const floatPath: Code = [
+      padded ? [set(g, [get(grid!), get(r), i32c(lay.bytes), op.i32_mul, op.i32_add, i32c(lay.intBytes), op.i32_add]), fill] : set(g, [get(x!), get(r), i32c(image), op.i32_mul, op.i32_add]),
       doLoop(y, i32c(0), i32c(k.ho), 1,
         doLoop(xo, i32c(0), i32c(k.wo), 1, [
           set(pa, [get(g), get(y), i32c(k.sh * wp * 8), op.i32_mul, op.i32_add, get(xo), i32c(k.sw * 8), op.i32_mul, op.i32_add]),
@@ -101,5 +110,19 @@ export const realConv = (k: RealConv): WasmFunction =>
           words,
           written % 2 === 1 ? i32Store(get(oa), i32c(0), 4 * written) : [],
         ])),
-    ])
+    ]
+    if (!intOn) return forLoop(r, i32c(0), get(rows!), 1, floatPath)
+    // The exact int16 path for examples whose values are all integers in [−255, 255].
+    const [gi, src, ok, bounds, ob] = [local('i32'), local('i32'), local('i32'), local('i32'), local('i32')]
+    return [
+      set(bounds, [get(grid!), i32c(lay.boundsAt), op.i32_add]),
+      withRows(rows!, intBounds(k, thresholds!, bounds, local)),
+      forLoop(r, i32c(0), get(rows!), 1, [
+        set(gi, [get(grid!), get(r), i32c(lay.bytes), op.i32_mul, op.i32_add]),
+        set(src, [get(x!), get(r), i32c(image), op.i32_mul, op.i32_add]),
+        intFill(k, lay, { gi, src, ok }, local),
+        set(ob, [get(out!), get(r), i32c(k.ho * k.wo * orb), op.i32_mul, op.i32_add]),
+        ifElse(get(ok), intConv(k, lay, { gi, oa: ob, bounds }, local), floatPath),
+      ]),
+    ]
   })
