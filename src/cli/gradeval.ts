@@ -192,7 +192,7 @@ export const gradevalCommand: Command = async (argv, io) => {
   for (const [file, content] of [[o.out, text], [o.plot, chart]] as const) {
     if (file === undefined) continue
     const w = await writeFileAtomic(file, content)
-    if (E.isLeft(w)) { io.err(`gradeval: ${drawModelErrors([w.left])}\n`); return exitCode.failed }
+    if (E.isLeft(w)) { io.err(`gradeval: ${drawModelErrors([w.left])}\n`); return exitCode.badInput }
     ;(o.json === true ? io.err : io.out)(`wrote ${file}\n`)
   }
   return exitCode.ok

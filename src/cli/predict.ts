@@ -6,7 +6,7 @@
  * By default the deterministic mode network predicts; `--ensemble K` averages the predictive
  * distributions of K sampled networks (pass j with key foldIn(key(S), j), as `sbnkit sample`);
  * `--exact` gives the exact predictive distribution (small networks only).
- * Exit status: 0 ok; 1 exact enumeration over the budget; 2 bad input (files, data, flags).
+ * Exit status: 0 ok; 2 bad input (files, data, flags, an exact enumeration over the budget).
  */
 import { parseArgs } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
@@ -32,8 +32,8 @@ options:
   --json          print { "predictor", "examples", "classes", "predictive" } as JSON on stdout
   -h, --help      print this help
 
-exit status: 0 ok; 1 --exact needs more joint states than the budget; 2 a model or data file
-that cannot be read, data that does not fit the model, or a bad flag.
+exit status: 0 ok; 2 a model or data file that cannot be read, data that does not fit the
+model, a bad flag, or --exact needing more joint states than the budget.
 `
 
 const options = {

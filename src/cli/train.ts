@@ -4,8 +4,9 @@
  * log and the final model into `--out DIR`. `--resume DIR/checkpoint` continues a run bit-
  * identically; the run's settings are read back from `DIR/run.json`.
  *
- * Exit status: 0 done; 1 the run failed (diverged, a checkpoint could not be written); 2 bad
- * input (flags, files, data that does not fit the model); 130 interrupted (SIGINT or SIGTERM)
+ * Exit status: 0 done; 1 a bug of sbnkit; 2 bad input (flags, files, data that does not fit the
+ * model) or a run that failed because of its settings or its machine (diverged, a checkpoint
+ * that cannot be written); 130 interrupted (SIGINT or SIGTERM)
  * after writing a checkpoint to resume from.
  */
 import { appendFile, mkdir, stat } from 'node:fs/promises'
@@ -95,8 +96,9 @@ run:
   --json                print the result as JSON
   -h, --help            print this help
 
-exit status: 0 done; 1 the run failed (diverged, a checkpoint could not be written); 2 bad
-input; 130 interrupted (a checkpoint to resume from was written first).
+exit status: 0 done; 2 bad input, or the run failed (diverged: the loss exploded or stayed
+far above a guess's; a checkpoint could not be written); 130 interrupted (a checkpoint to
+resume from was written first); 1 a bug of sbnkit.
 `
 
 /** The world a run touches besides stdout/stderr, injectable for tests. */
@@ -384,7 +386,9 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
         io.err(`sbnkit train: resuming would replay the same settings; start a new run with a smaller learning rate (say --lr ${smallerLr(settings.lr)})${lastSaved === undefined ? '' : ` (the last good checkpoint is ${pointer}, ${where(lastSaved)})`}\n`)
       else if (failed && lastSaved !== undefined)
         io.err(`sbnkit train: the last good checkpoint is ${pointer} (${where(lastSaved)}); continue with sbnkit train --resume ${pointer}\n`)
-      return failed ? exitCode.failed : exitCode.badInput
+      // Every way a run fails is caused by its settings or its machine (a learning rate, a full
+      // disk): exit 2, as for any user-caused failure; exit 1 is for sbnkit's own bugs only.
+      return exitCode.badInput
     }
     const r = result.right
     if (r.outcome === 'interrupted') {
@@ -395,7 +399,7 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
     const w = await writeModelFile(modelPath, r.net, { sideFile: 'model.bin' })
     if (E.isLeft(w)) {
       io.err(`sbnkit train: ${drawModelErrors(w.left)}; the checkpoint ${pointer} is left as it was\n`)
-      return exitCode.failed
+      return exitCode.badInput
     }
     const which = r.parameters === 'best' ? `best parameters on validation, epoch ${r.state.best?.epoch}` : 'last parameters'
     if (o.json) {

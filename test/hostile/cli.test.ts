@@ -10,7 +10,8 @@ import { memoryIo } from '../../src/cli/io.js'
 import { jsonText, splitTiming } from '../../src/cli/json.js'
 import { closest } from '../../src/cli/suggest.js'
 import { parseBytes, showBytes } from '../../src/interpreters/budget.js'
-import { explodingLoss, explodingMinibatch } from '../../src/train/loop.js'
+import { explodingLoss, explodingMinibatch, hopelessLoss } from '../../src/train/divergence.js'
+import type { EpochRecord } from '../../src/train/log.js'
 import { sbnkit, tempFolder, tinyData, tinyModel } from './fixtures.js'
 
 const t = tempFolder()
@@ -18,6 +19,14 @@ afterAll(() => t.remove())
 writeFileSync(t.at('tiny.json'), tinyModel())
 writeFileSync(t.at('data.json'), tinyData())
 writeFileSync(t.at('train.json'), JSON.stringify({ format: 'sbnkit-data/1', inputs: { x: [[1, 2], [2, 1], [0, 1], [1, 0]], y: [0, 1, 0, 1] } }))
+/** XOR of signs on 200 points in [−1, 1]² (a fixed linear congruential sequence). */
+const xor = (): string => {
+  let s = 1
+  const u = (): number => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648
+  const x = Array.from({ length: 200 }, () => [2 * u() - 1, 2 * u() - 1] as const)
+  return JSON.stringify({ format: 'sbnkit-data/1', inputs: { x, y: x.map(([a, b]) => (a * b > 0 ? 1 : 0)) } })
+}
+writeFileSync(t.at('xor.json'), xor())
 const model = t.at('tiny.json')
 const data = t.at('data.json')
 
@@ -173,10 +182,29 @@ describe('results and runs', () => {
     expect(explodingMinibatch(5, 0.001, 50)).toBeUndefined()
     expect(explodingMinibatch(5, 0.001, 101)).toBeDefined()
   })
-  it('train --lr 1e6 and 1e30 on a tiny model: exit 1 within a few steps, no model written, a sane learning rate suggested', async () => {
+  it('law: worse than guessing means over 10 × the guess\'s loss for 2 epochs in a row, never less', () => {
+    const record = (trainLoss: number): EpochRecord => ({ type: 'epoch', epoch: 1, step: 0, trainLoss, lr: 1, seconds: 0 })
+    fc.assert(fc.property(fc.array(fc.double({ min: 0, max: 1e6, noNaN: true }), { maxLength: 5 }), fc.double({ min: 0, max: 1e6, noNaN: true }), (earlier, loss) => {
+      const fires = hopelessLoss(earlier.map(record), loss, Math.log(2)) !== undefined
+      const last = earlier[earlier.length - 1]
+      expect(fires).toBe(last !== undefined && last > 10 * Math.log(2) && loss > 10 * Math.log(2))
+      expect(hopelessLoss(earlier.map(record), loss, undefined)).toBeUndefined() // a squared loss: no guess to compare with
+    }), { seed: 15 })
+    expect(hopelessLoss([record(20.98)], 17.63, Math.log(2))).toBe('the training loss was over 10 × the loss of a uniform guess (0.693 per example) for 2 epochs in a row (20.98, 17.63): the network does worse than guessing')
+  })
+  it('train --lr 10 on XOR: a finite loss far above a guess\'s is stopped after 2 epochs (exit 2); --lr 0.01 is not', async () => {
+    const bad = await sbnkit('train', '--preset', 'mlp:8', '--dataset', t.at('xor.json'), '--out', t.at('xor10'), '--epochs', '8', '--batch', '10', '--lr', '10', '--threads', '1')
+    expect(bad.code, bad.err).toBe(2)
+    expect(bad.err).toMatch(/training diverged at epoch 2, step 20 \(optimizer step 40 of the run\): the training loss was over 10 × the loss of a uniform guess \(0\.693 per example\) for 2 epochs in a row \(\S+, \S+\): the network does worse than guessing/)
+    expect(bad.err).toContain('start a new run with a smaller learning rate (say --lr 0.01)')
+    expect(t.listing()).not.toContain('xor10/model.json')
+    const good = await sbnkit('train', '--preset', 'mlp:8', '--dataset', t.at('xor.json'), '--out', t.at('xor001'), '--epochs', '4', '--batch', '10', '--lr', '0.01', '--threads', '1')
+    expect(good.code, good.err).toBe(0)
+  }, 60_000)
+  it('train --lr 1e6 and 1e30 on a tiny model: exit 2 within a few steps, no model written, a sane learning rate suggested', async () => {
     for (const lr of ['1e6', '1e30']) {
       const r = await sbnkit('train', '--preset', 'mlp:4', '--dataset', t.at('train.json'), '--out', t.at(`lr${lr}`), '--epochs', '3', '--batch', '2', '--lr', lr)
-      expect(r.code, r.err).toBe(1)
+      expect(r.code, r.err).toBe(2)
       expect(r.err).toMatch(/sbnkit train: training diverged at epoch \d, step \d \(optimizer step \d of the run\): the minibatch loss \S+ is over 100 × the mean of the run's earlier ones/)
       expect(r.err).toContain('start a new run with a smaller learning rate (say --lr 0.01)')
       expect(t.listing()).not.toContain(`lr${lr}/model.json`)
