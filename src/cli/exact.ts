@@ -112,7 +112,7 @@ const options = {
  * How many network rows per example the exact interpreter evaluates at once: 2^units of the
  * widest stochastic activation layer (layer messages evaluate every state of a layer together).
  */
-const enumerationRows = (net: Checked<Network>): number => {
+export const enumerationRows = (net: Checked<Network>): number => {
   const loss = net.outputs['loss']
   if (loss?._tag !== 'Loss') return 1
   const widest = Math.max(0, ...structure(loss).activations.map((s) => s.units))

@@ -27,7 +27,8 @@ import { exitCode } from './io.js'
 import { progressBar } from './progress.js'
 import { jsonText } from './json.js'
 import { budgetOf, seedValue, sizedCount, wholeNumber } from './args.js'
-import { parameterBytes } from '../interpreters/budget.js'
+import { evaluationBytes, fits, parameterBytes } from '../interpreters/budget.js'
+import { enumerationRows } from './exact.js'
 
 const defaultEstimators = 'st,reinforce,arm,concrete:0.1,concrete:1,meanfield,identity,hardtanh'
 
@@ -152,6 +153,12 @@ export const gradevalCommand: Command = async (argv, io) => {
   // Every draw's gradient is kept (for the variance and the plots): draws × the parameters.
   const room = sizedCount(budgetOf(io), '--draws', draws, parameterBytes(inputs.net))
   if (E.isLeft(room)) return fail(io, room.left)
+  // One draw is a forward and a backward pass on every row (3 passes' values, as for training);
+  // the exact gradient evaluates every state of the widest stochastic layer at once (as `exact`).
+  const rows = Object.values(inputs.feed)[0]?.shape[0] ?? 0
+  const pass = Math.max(3 * evaluationBytes(inputs.net, rows), evaluationBytes(inputs.net, rows * enumerationRows(inputs.net)))
+  const fitsPass = fits(budgetOf(io), pass, `${args.positionals[0] ?? 'the preset'}: the estimators and the exact gradient on ${rows} examples`)
+  if (E.isLeft(fitsPass)) return fail(io, fitsPass.left)
   const coded = coding === 'zero-one' ? toZeroOne(inputs.net) : toPlusMinus(inputs.net)
   if (E.isLeft(coded)) return fail(io, drawCodingError(coded.left))
   const net = coded.right

@@ -14,7 +14,9 @@ import { seedKey } from '../dsl/random.js'
 import type { NDArray } from '../interpreters/ndarray.js'
 import type { Prediction, PredictOptions } from '../interpreters/predict.js'
 import { predict } from '../interpreters/predict.js'
-import { guarded, readInputs, reportRunError, usageError } from './exact.js'
+import { enumerationRows, guarded, readInputs, reportRunError, usageError } from './exact.js'
+import { evaluationBytes } from '../interpreters/budget.js'
+import { progressIfLong } from './progress.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
 
@@ -103,10 +105,15 @@ export const predictCommand: Command = async (argv, io) => {
   } else if (o.seed !== undefined) return usageError(io, 'predict', '--seed applies to --ensemble only (the mode network and --exact draw nothing)', predictUsage)
   const data = o.data
   return guarded(io, 'predict', async () => {
-    const inputs = await readInputs(io, model, data)
+    // --exact evaluates every state of the widest stochastic layer at once: the same check as `exact`.
+    const inputs = await readInputs(io, model, data, how.interpreter === 'exact' ? enumerationRows : () => 1)
     if (inputs === undefined) return exitCode.badInput
-    const r = predict(inputs.net, inputs.feed, how)
+    const count = Object.values(inputs.feed)[0]?.shape[0] ?? 0
+    const members = how.interpreter === 'ensemble' ? how.members : 1
+    const bar = progressIfLong(io, 'predict', members, how.interpreter === 'ensemble' ? members * evaluationBytes(inputs.net, count) / 8 : 0)
+    const r = predict(inputs.net, inputs.feed, how.interpreter === 'ensemble' ? { ...how, onProgress: (done) => bar.tick(done) } : how)
     if (E.isLeft(r)) return reportRunError(io, r.left, { model, data })
+    bar.done()
     const p = r.right
     const examples = p.predictive.shape[0] ?? 1
     if (o.json) {

@@ -12,7 +12,8 @@ import { closest } from '../../src/cli/suggest.js'
 import { parseBytes, showBytes } from '../../src/interpreters/budget.js'
 import { explodingLoss, explodingMinibatch, hopelessLoss } from '../../src/train/divergence.js'
 import type { EpochRecord } from '../../src/train/log.js'
-import { sbnkit, tempFolder, tinyData, tinyModel } from './fixtures.js'
+import { chainModel, paddedConvModel, sbnkit, tempFolder, tinyData, tinyModel } from './fixtures.js'
+import { longWork, progressIfLong } from '../../src/cli/progress.js'
 
 const t = tempFolder()
 afterAll(() => t.remove())
@@ -80,6 +81,68 @@ describe('every CLI count at absurd values: exit 2 naming the flag, nothing writ
 
   it('extra positionals are refused', async () => {
     expect((await sbnkit('bench', model, model)).err).toBe('sbnkit bench: expected one model file, found 2 arguments\n(see sbnkit bench --help)\n')
+  })
+})
+
+describe('one evaluation is checked against --max-memory; a long one shows its progress', () => {
+  it('eval, gradeval, predict --exact on a 700-byte model that claims 38.4 GB per example: exit 2 before allocating', async () => {
+    writeFileSync(t.at('conv.json'), paddedConvModel())
+    writeFileSync(t.at('conv-data.json'), JSON.stringify({ format: 'sbnkit-data/1', inputs: { x: [[[[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]]], y: { shape: [1, 1], values: [0] } } }))
+    const conv = t.at('conv.json')
+    const cases: ReadonlyArray<readonly [string[], RegExp]> = [
+      [['eval', conv, '--dataset', t.at('conv-data.json')], /conv\.json: the network on 1 example would need 38\.4 GB; the limit is 4 GB \(change it with --max-memory\)\n$/],
+      [['gradeval', conv, '--data', t.at('conv-data.json'), '--estimators', 'st', '--draws', '2'], /^sbnkit gradeval: \S+conv\.json: the estimators and the exact gradient on 1 examples would need 115 GB; the limit is 4 GB/],
+      [['predict', conv, '--data', t.at('conv-data.json'), '--ensemble', '4', '--seed', '1'], /conv\.json: the network on 1 examples would need 38\.4 GB; the limit is 4 GB/],
+    ]
+    for (const [argv, message] of cases) {
+      const before = t.listing()
+      const r = await sbnkit(...argv, '--max-memory', '4GB')
+      expect(r.code, r.err).toBe(2)
+      expect(r.err).toMatch(message)
+      expect(r.out).toBe('')
+      expect(t.listing()).toBe(before)
+    }
+  })
+  it('predict --exact checks every state of the widest layer at once, as exact does', async () => {
+    // 20 stochastic units in one layer: 2^20 states of it per example.
+    const wide = JSON.parse(tinyModel()) as { nodes: unknown[]; params: Record<string, unknown> }
+    wide.nodes.splice(1, 3,
+      { id: 'W', op: 'Param', name: 'W', shape: [2, 20], init: { kind: 'glorot' }, trainable: true },
+      { id: 'a', op: 'MatMul', lhs: 'x', rhs: 'W' },
+      { id: 'z', op: 'Binarize', input: 'a', noise: 'logistic(1)', site: 'z' },
+      { id: 'V', op: 'Param', name: 'V', shape: [20, 1], init: { kind: 'glorot' }, trainable: true },
+      { id: 'h', op: 'MatMul', lhs: 'z', rhs: 'V' })
+    wide.params = { W: { shape: [2, 20], values: Array(40).fill(0.1) }, V: { shape: [20, 1], values: Array(20).fill(0.1) } }
+    writeFileSync(t.at('wide.json'), JSON.stringify(wide))
+    const r = await sbnkit('predict', t.at('wide.json'), '--data', data, '--exact', '--max-memory', '100MB')
+    expect(r.code, r.err).toBe(2)
+    expect(r.err).toMatch(/wide\.json: the network on 3 examples × 1048576 states would need \S+ GB; the limit is 100 MB/)
+  })
+  it('long runs of predict --ensemble, sample --samples and eval --ensemble draw a progress bar on stderr; short ones stay quiet', async () => {
+    // A chain of 1000 negations on 1000 rows: 10⁶ values a pass, 100 passes: 10⁸ values (longWork).
+    writeFileSync(t.at('chain1000.json'), chainModel(1000))
+    writeFileSync(t.at('rows1000.json'), JSON.stringify({ format: 'sbnkit-data/1', inputs: { x: Array.from({ length: 1000 }, (_, i) => [i / 1000]), y: Array.from({ length: 1000 }, (_, i) => [i % 2 === 0 ? 1 : -1]) } }))
+    const chain = t.at('chain1000.json')
+    const rows = t.at('rows1000.json')
+    for (const [argv, label] of [
+      [['predict', chain, '--data', rows, '--ensemble', '100', '--seed', '1'], 'predict'],
+      [['sample', chain, '--data', rows, '--samples', '100', '--seed', '1'], 'sample'],
+      [['eval', chain, '--dataset', rows, '--ensemble', '99'], 'eval'],
+    ] as const) {
+      const r = await sbnkit(...argv)
+      expect(r.code, r.err).toBe(0)
+      expect(r.err).toMatch(new RegExp(`^${label} \\[#{24}\\] 100/100 `, 'm'))
+      expect(r.err.split('\n').filter((l) => l.startsWith(label)).length).toBeGreaterThanOrEqual(5)
+    }
+    const quiet = await sbnkit('predict', chain, '--data', rows, '--ensemble', '2', '--seed', '1')
+    expect(quiet.err).toBe('')
+  }, 120_000)
+  it('progressIfLong: a bar only from longWork values on, whatever the clock', () => {
+    const io = memoryIo()
+    progressIfLong(io, 'x', 10, longWork - 1).done()
+    expect(io.stderr()).toBe('')
+    progressIfLong(io, 'x', 10, longWork).done()
+    expect(io.stderr()).toMatch(/^x \[#{24}\] 10\/10 /)
   })
 })
 
