@@ -1,13 +1,13 @@
 /**
  * Hostile files: deep and wide models and data, side-file links and special files, huge shape
- * claims, BOM and invalid UTF-8. Each case: exit 2 with a message naming the problem, memory
- * growth bounded (measured in process, generously), and nothing written.
+ * claims, BOM and invalid UTF-8. Each case: exit 2 with a message naming the problem, the peak of
+ * memory bounded (measured in process at its high-water mark, generously), and nothing written.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
-  batchNormModel, chainModel, cycleModel, deepData, paddedConvModel, reversedChain, sbnkit, shapeClaim, sideModel, tempFolder, tinyData, tinyModel, unboundChain,
+  batchNormModel, chainModel, cycleModel, deepData, paddedConvModel, peakMeter, reversedChain, sbnkit, shapeClaim, sideModel, tempFolder, tinyData, tinyModel, unboundChain,
 } from './fixtures.js'
 
 const MB = 1e6
@@ -28,6 +28,17 @@ const refused = async (argv: string[], bound = 256 * MB): Promise<string> => {
   expect(t.listing()).toBe(before)
   return r.err
 }
+
+describe('memory is measured at its peak', () => {
+  it('the meter sees 200 MB held only inside a synchronous stretch, gone by the end', () => {
+    const peak = peakMeter()
+    let held: Float64Array | undefined = new Float64Array(25e6).fill(1) // 200 MB, every page touched
+    expect(held[held.length - 1]).toBe(1)
+    held = undefined
+    expect(held).toBeUndefined()
+    expect(peak()).toBeGreaterThan(150 * MB)
+  })
+})
 
 describe('deep and wide files (iteration, not recursion; linear time)', () => {
   it('a 100 000-node chain decodes in linear memory (check exits 0)', async () => {
