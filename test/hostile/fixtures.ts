@@ -182,3 +182,18 @@ export const batchNormModel = (variance: readonly [number, number]): string => J
     'bn.var': { shape: [2], values: variance }, W: { shape: [2, 1], values: [0.5, -0.25] },
   },
 })
+
+/**
+ * `batchNormModel([1, 0.5])` whose running variance is computed: `neg` (−v: negative), `twice`
+ * (−(−v): fine), or `input` (v + x's first row: it varies with the input).
+ */
+export const computedVarianceModel = (how: 'neg' | 'twice' | 'input'): string => {
+  const m = JSON.parse(batchNormModel([1, 0.5])) as { nodes: Record<string, unknown>[] }
+  const extra = how === 'neg' ? [{ id: 'nv', op: 'Unary', fn: 'neg', arg: 'v' }]
+    : how === 'twice' ? [{ id: 'nv0', op: 'Unary', fn: 'neg', arg: 'v' }, { id: 'nv', op: 'Unary', fn: 'neg', arg: 'nv0' }]
+    : [{ id: 'x0', op: 'Input', name: 'x0', shape: [2], dtype: 'real' }, { id: 'nv', op: 'Add', lhs: 'v', rhs: 'x0' }]
+  const bn = m.nodes.findIndex((n) => n['op'] === 'BatchNorm')
+  m.nodes.splice(bn, 0, ...extra)
+  m.nodes[bn + extra.length]!['runningVar'] = 'nv'
+  return JSON.stringify(m)
+}
