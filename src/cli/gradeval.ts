@@ -26,7 +26,7 @@ import type { Command, Io } from './io.js'
 import { exitCode } from './io.js'
 import { progressBar } from './progress.js'
 import { jsonText } from './json.js'
-import { budgetOf, seedValue, sizedCount, wholeNumber } from './args.js'
+import { budgetOf, realNumber, seedValue, sizedCount, wholeNumber } from './args.js'
 import { evaluationBytes, fits, parameterBytes } from '../interpreters/budget.js'
 import { enumerationRows } from './exact.js'
 
@@ -89,10 +89,8 @@ const fail = (io: Io, text: string): number => {
   return exitCode.badInput
 }
 
-const parseNumber = (text: string | undefined, fallback: number, ok: (x: number) => boolean): number | undefined => {
-  const x = text === undefined ? fallback : Number(text)
-  return Number.isFinite(x) && ok(x) ? x : undefined
-}
+const parseNumber = (text: string | undefined, fallback: number, ok: (x: number) => boolean): number | undefined =>
+  text === undefined ? fallback : E.getOrElseW(() => undefined)(realNumber('', text, ok, ''))
 
 export const gradevalCommand: Command = async (argv, io) => {
   let args
@@ -132,7 +130,7 @@ export const gradevalCommand: Command = async (argv, io) => {
   }
   let epochs: number[] | undefined
   if (o.train !== undefined) {
-    const parts = o.train.split(',').map((t) => Number(t.trim()))
+    const parts = o.train.split(',').map((t) => (/^(0|[1-9]\d{0,8})$/.test(t.trim()) ? Number(t.trim()) : Number.NaN))
     if (parts.length === 0 || !parts.every((e) => Number.isInteger(e) && e >= 0) || parts.some((e, i) => i > 0 && e <= parts[i - 1]!))
       return fail(io, `--train expects ascending non-negative integers separated by commas (epochs), found ${o.train}`)
     epochs = parts

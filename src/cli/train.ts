@@ -34,7 +34,7 @@ import { estimatorNames } from '../estimators/estimator.js'
 import { standardCacheDir } from '../data/cache.js'
 import { readModelFile, readText, writeFileAtomic, writeModelFile } from '../io/files.js'
 import { fits, parameterBytes, trainingBytes } from '../interpreters/budget.js'
-import { budgetOf } from './args.js'
+import { budgetOf, realNumber, wholeNumber } from './args.js'
 import type { Command, Io } from './io.js'
 import { exitCode } from './io.js'
 import type { Progress } from './progress.js'
@@ -145,14 +145,9 @@ type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof opti
 // ---------------------------------------------------------------------------------------------
 // Flags → settings
 
-const whole = (flag: string, s: string, min: number): E.Either<string, number> => {
-  const n = Number(s)
-  return s.trim() !== '' && Number.isSafeInteger(n) && n >= min ? E.right(n) : E.left(`--${flag} expects a whole number ≥ ${min}, found "${s}"`)
-}
-const real = (flag: string, s: string, ok: (x: number) => boolean, expected: string): E.Either<string, number> => {
-  const n = Number(s)
-  return s.trim() !== '' && Number.isFinite(n) && ok(n) ? E.right(n) : E.left(`--${flag} expects ${expected}, found "${s}"`)
-}
+// Strict, as every command's numbers (args.ts): decimal only, `0x10`, `" 7 "` and `1e9` for a count are refused.
+const whole = (flag: string, s: string, min: number): E.Either<string, number> => wholeNumber(`--${flag}`, s, min)
+const real = (flag: string, s: string, ok: (x: number) => boolean, expected: string): E.Either<string, number> => realNumber(`--${flag}`, s, ok, expected)
 const oneOf = <T extends string>(flag: string, s: string, allowed: readonly T[]): E.Either<string, T> =>
   (allowed as readonly string[]).includes(s) ? E.right(s as T) : E.left(`--${flag} expects one of ${allowed.join(', ')}, found "${s}"`)
 

@@ -144,7 +144,7 @@ describe('sbnkit train', () => {
     expect(await first(tiny('x', '--recipe', 'sgd'))).toBe('sbnkit train: --recipe: expected one of md, st-gd, bnn, decay, bop, found "sgd"')
     expect(await first(tiny('x', '--recipe', 'bop', '--optimizer', 'adam'))).toMatch(/^sbnkit train: --recipe: recipe bop: Bop is its own optimizer/)
     expect(await first(['--preset', 'mlp:5', '--dataset', 'mnst', '--out', at('x')])).toBe('sbnkit train: --dataset expects mnist, mnist-subset, fashion-mnist, cifar10 or a dataset file, found "mnst" (no such file); did you mean "mnist"?')
-    expect(await first(tiny('x', '--lr', '0'))).toBe('sbnkit train: --lr expects a number > 0, found "0"')
+    expect(await first(tiny('x', '--lr', '0'))).toBe('sbnkit train: --lr expects a number > 0 in decimal, found "0"')
     expect(await first(tiny('x', '--preset', 'mlp'))).toBe('sbnkit train: --preset: expected mlp:W1,W2,… or conv[:C1,C2], found "mlp"')
     expect(await first(tiny('x', '--preset', 'conv'))).toBe('sbnkit train: --preset conv needs images x of shape [N, channels, rows, cols], found per-example shape [6]')
     expect(await first(tiny('x', '--site', 'layer9.act=arm'))).toBe('sbnkit train: option site: expected a stochastic site of the network (layer1.W, layer1.act), found "layer9.act"')

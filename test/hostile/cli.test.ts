@@ -72,6 +72,18 @@ describe('every CLI count at absurd values: exit 2 naming the flag, nothing writ
     expect((await sbnkit('check', model, '--max-memory', 'lots')).err).toBe('sbnkit: --max-memory expects a size such as 4GB, 512MB or a number of bytes, found "lots"\n')
   })
 
+  it('strict numbers in train and gradeval --train: counts in decimal digits, reals in decimal', async () => {
+    for (const [flag, value] of [['--epochs', '1e9'], ['--batch', ' 7 '], ['--seed', '0x10'], ['--lr', '0x10'], ['--lr', ' 0.1'], ['--momentum', 'Infinity'], ['--patience', '+3']] as const) {
+      const r = await sbnkit('train', '--preset', 'mlp:4', '--dataset', t.at('train.json'), '--out', t.at('strict'), flag, value)
+      expect(r.code, `${flag} ${value}: ${r.err}`).toBe(2)
+      expect(r.err.split('\n')[0]).toMatch(new RegExp(`^sbnkit train: ${flag} expects .* found ${JSON.stringify(value).replace(/[+]/g, '\\+')}$`))
+    }
+    expect(t.listing()).not.toContain('strict')
+    const g = await sbnkit('gradeval', model, '--data', data, '--train', '1,1e9', '--draws', '2')
+    expect(g.code).toBe(2)
+    expect(g.err).toContain('--train expects ascending non-negative integers separated by commas (epochs), found 1,1e9')
+  })
+
   it('strict numbers: --seed 0x10 and " 7 " are refused, never reinterpreted', async () => {
     expect((await sbnkit('sample', model, '--data', data, '--samples', '4', '--seed', '0x10')).err.split('\n')[0])
       .toBe('sbnkit sample: --seed expects a whole number ≥ 0 in decimal digits, found "0x10"')
