@@ -252,7 +252,8 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
   const flags = flagSettings(o)
   if (E.isLeft(flags)) return usageError(io, 'train', flags.left, trainUsage)
   // Not a setting of the run (run.json): the results do not depend on it.
-  const threadsE = o.threads === undefined ? E.right(availableCores()) : whole('threads', o.threads, 1)
+  // Strict like the other counts; the wording test/train/threads-cli.test.ts pins.
+  const threadsE = o.threads === undefined ? E.right(availableCores()) : E.mapLeft(() => `--threads expects a whole number ≥ 1, found "${o.threads}"`)(whole('threads', o.threads, 1))
   if (E.isLeft(threadsE)) return usageError(io, 'train', threadsE.left, trainUsage)
   if (threadsE.right > MAX_THREADS) return usageError(io, 'train', `--threads expects at most ${MAX_THREADS}, found "${o.threads}"`, trainUsage)
   try {
