@@ -35,6 +35,16 @@ export const wholeNumber = (flag: string, text: string, min: number, max = Numbe
   return E.left(`${flag} expects a whole number ${range} in decimal digits, found ${JSON.stringify(text)}`)
 }
 
+/**
+ * A real number written in decimal (digits, an optional fraction, an optional exponent: `0.01`,
+ * `1e-3`), finite and accepted by `ok`; `0x10`, `" 1 "`, `Infinity` and `.` are refused.
+ * @example realNumber('--lr', '1e-3', (x) => x > 0, 'a number > 0') // right(0.001)
+ */
+export const realNumber = (flag: string, text: string, ok: (x: number) => boolean, expected: string): E.Either<string, number> => {
+  const n = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text) ? Number(text) : Number.NaN
+  return Number.isFinite(n) && ok(n) ? E.right(n) : E.left(`${flag} expects ${expected} in decimal, found ${JSON.stringify(text)}`)
+}
+
 /** A PRNG seed: a whole number in [0, 2^53) in decimal digits. */
 export const seedValue = (flag: string, text: string): E.Either<string, number> => wholeNumber(flag, text, 0)
 

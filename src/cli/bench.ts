@@ -35,7 +35,8 @@ options:
   --json        print the report as JSON
   -h, --help    print this help
 
-exit status: 0 ok; 1 the model cannot be compiled or run; 2 a bad model file or flag.
+exit status: 0 ok; 2 a bad model file or flag, or a model this machine cannot compile or run;
+1 the generated code was rejected (a bug of sbnkit).
 `
 
 /** The most steps the text report lists (the slowest); `--json` has them all. */
@@ -91,10 +92,10 @@ export const benchCommand: Command = async (argv, io) => {
   const room = fits(budget, evaluationBytes(net.right, batch.right), `--batch ${batch.right} (the network on ${batch.right} examples)`)
   if (E.isLeft(room)) { io.err(`bench: ${room.left}\n`); return exitCode.badInput }
   const compiled = compile(net.right, { backend, mode, threads: threads.right })
-  if (E.isLeft(compiled)) { io.err(`bench: ${drawCompileError(compiled.left)}\n`); return compiled.left._tag === 'InvalidOption' ? exitCode.badInput : exitCode.failed }
+  if (E.isLeft(compiled)) { io.err(`bench: ${drawCompileError(compiled.left)}\n`); return compiled.left._tag === 'WasmBuildFailed' || compiled.left._tag === 'JsBuildFailed' ? exitCode.failed : exitCode.badInput }
   const report = benchNetwork(compiled.right, randomFeed(net.right, batch.right), { runs: runs.right, key: key(0) })
   compiled.right.close()
-  if (E.isLeft(report)) { io.err(`bench: ${drawRunError(report.left)}\n`); return exitCode.failed }
+  if (E.isLeft(report)) { io.err(`bench: ${drawRunError(report.left)}\n`); return exitCode.badInput }
   const r = report.right
   if (o.json === true) { io.out(`${JSON.stringify(r, null, 1)}\n`); return exitCode.ok }
   io.out(`${path}: backend ${r.backend}, mode ${r.mode}, batch ${r.batch}, ${r.runs} runs\n`)

@@ -26,7 +26,7 @@ options:
   -h, --help   print this help
 
 exit status: 0 written; 2 a bad argument, an invalid model, or a layer the conversion cannot
-rewrite (the error says which and why); 1 the file could not be written.
+rewrite (the error says which and why), or a file that cannot be written; 1 a bug of sbnkit.
 `
 
 const options = {
@@ -70,7 +70,7 @@ export const convert: Command = async (argv, io) => {
   const w = await writeModelFile(o.out, converted.right)
   if (E.isLeft(w)) {
     io.err(`${drawModelErrors(w.left, o.out)}\n`)
-    return exitCode.failed
+    return exitCode.badInput
   }
   io.out(`wrote ${o.out} (${o.coding} coding)\n`)
   return exitCode.ok

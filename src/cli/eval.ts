@@ -30,6 +30,12 @@ import { guarded, reportRunError, usageError } from './exact.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
 import { budgetOf, seedValue, wholeNumber } from './args.js'
+import type { Budget } from '../interpreters/budget.js'
+import { evaluationBytes, fits } from '../interpreters/budget.js'
+import { progressIfLong } from './progress.js'
+
+/** Rows per pass of the reference path at most (evaluateSet's default). */
+const maxChunk = 1000
 
 export const evalUsage = `usage: sbnkit eval <model.json> --dataset mnist|mnist-subset|fashion-mnist|cifar10|FILE [--data-dir DIR] [--split test] [--ensemble K] [--seed S] [--json]
 
@@ -75,7 +81,7 @@ interface Loaded {
 }
 
 /** The split of a packaged dataset fed as the trainer feeds it, or the dataset file. */
-const loadDataset = async (dataset: string, split: SplitName, nchw: boolean, dataDir: string | undefined): Promise<E.Either<string, Loaded>> => {
+const loadDataset = async (dataset: string, split: SplitName, nchw: boolean, dataDir: string | undefined, budget: Budget): Promise<E.Either<string, Loaded>> => {
   if (isNamedDataset(dataset)) {
     const r = await loadSplits(dataset, { cacheDir: standardCacheDir(), ...(dataDir === undefined ? {} : { dataDir }) })
     if (E.isLeft(r)) return E.left(drawDataError(r.left))
@@ -85,7 +91,7 @@ const loadDataset = async (dataset: string, split: SplitName, nchw: boolean, dat
   // A name that is neither a dataset nor a file is a misspelt dataset more often than a lost file.
   if (!(await stat(dataset).then(() => true, () => false)))
     return E.left(`sbnkit eval: --dataset expects ${datasetNames.join(', ')} or a dataset file, found "${dataset}" (no such file)${didYouMean(dataset, datasetNames)}`)
-  const feed = await readDataFile(dataset)
+  const feed = await readDataFile(dataset, { budget })
   return E.isLeft(feed) ? E.left(drawDataErrors(feed.left)) : E.right({ data: feedDataset(feed.right), what: dataset })
 }
 
@@ -127,15 +133,28 @@ export const evalCommand: Command = async (argv, io) => {
       return exitCode.badInput
     }
     const inputs = E.getOrElse((): readonly Input[] => [])(requiredInputs(net.right, Object.keys(net.right.outputs)))
-    const loaded = await loadDataset(dataset, split, inputs.find((i) => i.name === 'x')?.type.shape.length === 4, o['data-dir'])
+    const loaded = await loadDataset(dataset, split, inputs.find((i) => i.name === 'x')?.type.shape.length === 4, o['data-dir'], budgetOf(io))
     if (E.isLeft(loaded)) {
       io.err(`${loaded.left}\n`)
       return exitCode.badInput
     }
     const { data, what } = loaded.right
+    // The reference path evaluates a chunk of rows at once: as many as the budget allows, up to
+    // 1000 (the result does not depend on the chunk); a network that does not fit one row is refused.
+    const perRow = evaluationBytes(net.right, 1)
+    const room = fits(budgetOf(io), perRow, `${model}: the network on 1 example`)
+    if (E.isLeft(room)) {
+      io.err(`${room.left}\n`)
+      return exitCode.badInput
+    }
+    const chunk = Math.max(1, Math.min(maxChunk, Math.floor(budgetOf(io).maxBytes / perRow)))
     io.err(`evaluating ${model} on ${what} (${data.size} examples, ensemble of ${members})…\n`)
-    const r = evaluateSet(net.right, data, { members, key: seed.right, kernels: trainingKernels() })
+    // Progress in passes over the set: the mode network's, then one per member.
+    const passes = 1 + members
+    const bar = progressIfLong(io, 'eval', passes, (passes * data.size * perRow) / 8)
+    const r = evaluateSet(net.right, data, { members, key: seed.right, kernels: trainingKernels(), chunk, onProgress: (done) => bar.tick(Math.floor(done / data.size)) })
     if (E.isLeft(r)) return reportRunError(io, r.left, { model, data: dataset })
+    bar.done()
     io.out(render(r.right, { dataset, split: packaged ? split : undefined, seed: Number(seedText), json: o.json, what }))
     return exitCode.ok
   })

@@ -4,8 +4,8 @@
  * gradient of every parameter. `--json` prints `{ "loss": …, "grad": { <param>: [...] } }` with
  * each gradient in its parameter's row-major order.
  *
- * Exit status: 0 ok; 1 the enumeration would exceed the budget; 2 bad input (a model or data
- * file that cannot be read or decoded, data that does not fit the model, a bad flag). Errors are
+ * Exit status: 0 ok; 2 bad input (a model or data file that cannot be read or decoded, data that
+ * does not fit the model, a bad flag, an enumeration that would exceed `--budget`); 1 our bugs. Errors are
  * drawn on stderr, never as a stack trace.
  */
 import { parseArgs } from 'node:util'
@@ -40,8 +40,8 @@ options:
   --json        print { "loss": …, "grad": { <param>: [...] } } (gradients in row-major order)
   -h, --help    print this help
 
-exit status: 0 ok; 1 the enumeration needs more joint states than the budget; 2 a model or data
-file that cannot be read, data that does not fit the model, or a bad flag.
+exit status: 0 ok; 2 a model or data file that cannot be read, data that does not fit the
+model, a bad flag, or an enumeration that needs more joint states than --budget.
 `
 
 // ---------------------------------------------------------------------------------------------
@@ -82,11 +82,14 @@ export const readInputs = async (io: Io, modelPath: string, dataPath: string, ro
 
 const dataErrors: ReadonlySet<RunError['_tag']> = new Set(['EmptyData', 'MissingInput', 'InputShapeMismatch', 'NonFiniteInput', 'LabelOutOfRange'])
 
-/** Draws a run error, prefixed with the file it is about; returns the exit code it deserves. */
+/**
+ * Draws a run error, prefixed with the file it is about; exit 2: every run error is about the
+ * input (data, model, flags, an enumeration over `--budget`); our bugs are thrown, not returned.
+ */
 export const reportRunError = (io: Io, e: RunError, files: { readonly model: string; readonly data: string }): number => {
   const file = dataErrors.has(e._tag) ? `${files.data}: ` : e._tag === 'MissingOutput' || e._tag === 'Unsupported' ? `${files.model}: ` : ''
   io.err(`${file}${drawRunError(e)}\n`)
-  return e._tag === 'EnumerationTooLarge' ? exitCode.failed : exitCode.badInput
+  return exitCode.badInput
 }
 
 /**
@@ -109,7 +112,7 @@ const options = {
  * How many network rows per example the exact interpreter evaluates at once: 2^units of the
  * widest stochastic activation layer (layer messages evaluate every state of a layer together).
  */
-const enumerationRows = (net: Checked<Network>): number => {
+export const enumerationRows = (net: Checked<Network>): number => {
   const loss = net.outputs['loss']
   if (loss?._tag !== 'Loss') return 1
   const widest = Math.max(0, ...structure(loss).activations.map((s) => s.units))

@@ -2,7 +2,7 @@
  * `sbnkit export <model.json> --format packed|onnx --out FILE [--real f32|f64] [--output NAME]`:
  * writes the model's mode network as a packed 1-bit file (`sbnkit-packed/1`) or an ONNX graph
  * (docs/export.md), atomically. Exit status: 0 written; 2 bad input (a model that cannot be read
- * or exported, a bad flag); 1 the file could not be written.
+ * or exported, a bad flag) or a file that cannot be written; 1 a bug of sbnkit.
  */
 import { parseArgs } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
@@ -37,8 +37,8 @@ options:
   --output NAME  the model output to export (default output)
   -h, --help     print this help
 
-exit status: 0 written; 2 a model that cannot be read or exported, or a bad flag; 1 the file
-could not be written.
+exit status: 0 written; 2 a model that cannot be read or exported, a bad flag, or a file that
+cannot be written (a read-only or full disk); 1 a bug of sbnkit.
 `
 
 const options = {
@@ -89,7 +89,7 @@ export const exportCommand: Command = async (argv, io) => {
     const written = await writeFileAtomic(out, data)
     if (E.isLeft(written)) {
       io.err(`${drawModelErrors([written.left])}\n`)
-      return exitCode.failed
+      return exitCode.badInput
     }
     const what = format === 'packed' ? `${packedFormat}, binary weights at 1 bit, real head in ${real === 'f32' ? 'float32' : 'float64'}` : `ONNX opset ${onnxOpset}`
     io.out(`wrote ${out}: ${bytes(data.length)} (${what}); the model's summary counts ${bytes(summary(net.right).total.bytes)} of parameters\n`)

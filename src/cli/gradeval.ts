@@ -26,8 +26,9 @@ import type { Command, Io } from './io.js'
 import { exitCode } from './io.js'
 import { progressBar } from './progress.js'
 import { jsonText } from './json.js'
-import { budgetOf, seedValue, sizedCount, wholeNumber } from './args.js'
-import { parameterBytes } from '../interpreters/budget.js'
+import { budgetOf, realNumber, seedValue, sizedCount, wholeNumber } from './args.js'
+import { evaluationBytes, fits, parameterBytes } from '../interpreters/budget.js'
+import { enumerationRows } from './exact.js'
 
 const defaultEstimators = 'st,reinforce,arm,concrete:0.1,concrete:1,meanfield,identity,hardtanh'
 
@@ -88,10 +89,8 @@ const fail = (io: Io, text: string): number => {
   return exitCode.badInput
 }
 
-const parseNumber = (text: string | undefined, fallback: number, ok: (x: number) => boolean): number | undefined => {
-  const x = text === undefined ? fallback : Number(text)
-  return Number.isFinite(x) && ok(x) ? x : undefined
-}
+const parseNumber = (text: string | undefined, fallback: number, ok: (x: number) => boolean): number | undefined =>
+  text === undefined ? fallback : E.getOrElseW(() => undefined)(realNumber('', text, ok, ''))
 
 export const gradevalCommand: Command = async (argv, io) => {
   let args
@@ -131,7 +130,7 @@ export const gradevalCommand: Command = async (argv, io) => {
   }
   let epochs: number[] | undefined
   if (o.train !== undefined) {
-    const parts = o.train.split(',').map((t) => Number(t.trim()))
+    const parts = o.train.split(',').map((t) => (/^(0|[1-9]\d{0,8})$/.test(t.trim()) ? Number(t.trim()) : Number.NaN))
     if (parts.length === 0 || !parts.every((e) => Number.isInteger(e) && e >= 0) || parts.some((e, i) => i > 0 && e <= parts[i - 1]!))
       return fail(io, `--train expects ascending non-negative integers separated by commas (epochs), found ${o.train}`)
     epochs = parts
@@ -152,6 +151,12 @@ export const gradevalCommand: Command = async (argv, io) => {
   // Every draw's gradient is kept (for the variance and the plots): draws × the parameters.
   const room = sizedCount(budgetOf(io), '--draws', draws, parameterBytes(inputs.net))
   if (E.isLeft(room)) return fail(io, room.left)
+  // One draw is a forward and a backward pass on every row (3 passes' values, as for training);
+  // the exact gradient evaluates every state of the widest stochastic layer at once (as `exact`).
+  const rows = Object.values(inputs.feed)[0]?.shape[0] ?? 0
+  const pass = Math.max(3 * evaluationBytes(inputs.net, rows), evaluationBytes(inputs.net, rows * enumerationRows(inputs.net)))
+  const fitsPass = fits(budgetOf(io), pass, `${args.positionals[0] ?? 'the preset'}: the estimators and the exact gradient on ${rows} examples`)
+  if (E.isLeft(fitsPass)) return fail(io, fitsPass.left)
   const coded = coding === 'zero-one' ? toZeroOne(inputs.net) : toPlusMinus(inputs.net)
   if (E.isLeft(coded)) return fail(io, drawCodingError(coded.left))
   const net = coded.right
@@ -192,7 +197,7 @@ export const gradevalCommand: Command = async (argv, io) => {
   for (const [file, content] of [[o.out, text], [o.plot, chart]] as const) {
     if (file === undefined) continue
     const w = await writeFileAtomic(file, content)
-    if (E.isLeft(w)) { io.err(`gradeval: ${drawModelErrors([w.left])}\n`); return exitCode.failed }
+    if (E.isLeft(w)) { io.err(`gradeval: ${drawModelErrors([w.left])}\n`); return exitCode.badInput }
     ;(o.json === true ? io.err : io.out)(`wrote ${file}\n`)
   }
   return exitCode.ok

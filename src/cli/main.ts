@@ -47,7 +47,7 @@ const usage = (): string =>
     '  --debug            print the stack trace of an internal error',
     '',
     'Run `sbnkit <command> --help` for the options of a command.',
-    'exit status: 0 ok; 1 a failure while running (or a bug of sbnkit); 2 bad input or flags.',
+    'exit status: 0 ok; 2 bad input, flags or settings (a run that diverged, a full disk); 1 a bug of sbnkit.',
     '',
   ].join('\n')
 

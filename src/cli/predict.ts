@@ -6,7 +6,7 @@
  * By default the deterministic mode network predicts; `--ensemble K` averages the predictive
  * distributions of K sampled networks (pass j with key foldIn(key(S), j), as `sbnkit sample`);
  * `--exact` gives the exact predictive distribution (small networks only).
- * Exit status: 0 ok; 1 exact enumeration over the budget; 2 bad input (files, data, flags).
+ * Exit status: 0 ok; 2 bad input (files, data, flags, an exact enumeration over the budget).
  */
 import { parseArgs } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
@@ -15,7 +15,9 @@ import type { NDArray } from '../interpreters/ndarray.js'
 import type { Prediction, PredictOptions } from '../interpreters/prediction.js'
 import { predict } from '../interpreters/prediction.js'
 import { seedValue, wholeNumber } from './args.js'
-import { guarded, readInputs, reportRunError, usageError } from './exact.js'
+import { enumerationRows, guarded, readInputs, reportRunError, usageError } from './exact.js'
+import { evaluationBytes } from '../interpreters/budget.js'
+import { progressIfLong } from './progress.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
 
@@ -33,8 +35,8 @@ options:
   --json          print { "predictor", "examples", "classes", "predictive" } as JSON on stdout
   -h, --help      print this help
 
-exit status: 0 ok; 1 --exact needs more joint states than the budget; 2 a model or data file
-that cannot be read, data that does not fit the model, or a bad flag.
+exit status: 0 ok; 2 a model or data file that cannot be read, data that does not fit the
+model, a bad flag, or --exact needing more joint states than the budget.
 `
 
 const options = {
@@ -103,10 +105,15 @@ export const predictCommand: Command = async (argv, io) => {
   } else if (o.seed !== undefined) return usageError(io, 'predict', '--seed applies to --ensemble only (the mode network and --exact draw nothing)', predictUsage)
   const data = o.data
   return guarded(io, 'predict', async () => {
-    const inputs = await readInputs(io, model, data)
+    // --exact evaluates every state of the widest stochastic layer at once: the same check as `exact`.
+    const inputs = await readInputs(io, model, data, how.interpreter === 'exact' ? enumerationRows : () => 1)
     if (inputs === undefined) return exitCode.badInput
-    const r = predict(inputs.net, inputs.feed, how)
+    const count = Object.values(inputs.feed)[0]?.shape[0] ?? 0
+    const members = how.interpreter === 'ensemble' ? how.members : 1
+    const bar = progressIfLong(io, 'predict', members, how.interpreter === 'ensemble' ? members * evaluationBytes(inputs.net, count) / 8 : 0)
+    const r = predict(inputs.net, inputs.feed, how.interpreter === 'ensemble' ? { ...how, onProgress: (done) => bar.tick(done) } : how)
     if (E.isLeft(r)) return reportRunError(io, r.left, { model, data })
+    bar.done()
     const p = r.right
     const examples = p.predictive.shape[0] ?? 1
     if (o.json) {

@@ -39,3 +39,14 @@ export const progressBar = (io: Io, label: string, total: number, clock: () => n
     done: (info) => io.err(io.errIsTTY ? `\r${line(total, info)}\x1b[K\n` : `${line(total, info)}\n`),
   }
 }
+
+/** About how many float64 values a command computes before its progress is worth showing (a second or so). */
+export const longWork = 1e8
+
+/**
+ * A progress bar for a loop of `total` steps that computes about `work` values in all, or one
+ * that draws nothing when the work is short: the output of a quick run (and of tests) stays the
+ * same, and the choice does not depend on the clock.
+ */
+export const progressIfLong = (io: Io, label: string, total: number, work: number): Progress =>
+  work >= longWork ? progressBar(io, label, total) : { tick: () => undefined, done: () => undefined }

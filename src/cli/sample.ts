@@ -15,6 +15,8 @@ import { guarded, readInputs, reportRunError, usageError } from './exact.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
 import { budgetOf, seedValue, sizedCount, wholeNumber } from './args.js'
+import { evaluationBytes } from '../interpreters/budget.js'
+import { progressIfLong } from './progress.js'
 
 export const sampleUsage = `usage: sbnkit sample <model.json> --data <data.json> --samples N --seed S [--ensemble K] [--json]
 
@@ -84,8 +86,11 @@ export const sampleCommand: Command = async (argv, io) => {
     const examples = Object.values(inputs.feed)[0]?.shape[0] ?? 0
     const room = sizedCount(budgetOf(io), '--samples', samples.right, 8 * Math.max(1, examples))
     if (E.isLeft(room)) return usageError(io, 'sample', room.left, sampleUsage)
-    const r = monteCarlo(inputs.net, inputs.feed, { samples: samples.right, key: seed.right, ensemble: ensemble.right })
+    // A pass computes every value of the network once; a long run shows its progress on stderr.
+    const bar = progressIfLong(io, 'sample', samples.right, samples.right * evaluationBytes(inputs.net, examples) / 8)
+    const r = monteCarlo(inputs.net, inputs.feed, { samples: samples.right, key: seed.right, ensemble: ensemble.right, onProgress: (done) => bar.tick(done) })
     if (E.isLeft(r)) return reportRunError(io, r.left, { model, data })
+    bar.done()
     const m = r.right
     if (o.json) {
       io.out(`${JSON.stringify({

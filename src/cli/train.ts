@@ -4,8 +4,9 @@
  * log and the final model into `--out DIR`. `--resume DIR/checkpoint` continues a run bit-
  * identically; the run's settings are read back from `DIR/run.json`.
  *
- * Exit status: 0 done; 1 the run failed (diverged, a checkpoint could not be written); 2 bad
- * input (flags, files, data that does not fit the model); 130 interrupted (SIGINT or SIGTERM)
+ * Exit status: 0 done; 1 a bug of sbnkit; 2 bad input (flags, files, data that does not fit the
+ * model) or a run that failed because of its settings or its machine (diverged, a checkpoint
+ * that cannot be written); 130 interrupted (SIGINT or SIGTERM)
  * after writing a checkpoint to resume from.
  */
 import { appendFile, mkdir, stat } from 'node:fs/promises'
@@ -33,7 +34,7 @@ import { estimatorNames } from '../estimators/estimator.js'
 import { standardCacheDir } from '../data/cache.js'
 import { readModelFile, readText, writeFileAtomic, writeModelFile } from '../io/files.js'
 import { fits, parameterBytes, trainingBytes } from '../interpreters/budget.js'
-import { budgetOf } from './args.js'
+import { budgetOf, realNumber, wholeNumber } from './args.js'
 import type { Command, Io } from './io.js'
 import { exitCode } from './io.js'
 import type { Progress } from './progress.js'
@@ -95,8 +96,9 @@ run:
   --json                print the result as JSON
   -h, --help            print this help
 
-exit status: 0 done; 1 the run failed (diverged, a checkpoint could not be written); 2 bad
-input; 130 interrupted (a checkpoint to resume from was written first).
+exit status: 0 done; 2 bad input, or the run failed (diverged: the loss exploded or stayed
+far above a guess's; a checkpoint could not be written); 130 interrupted (a checkpoint to
+resume from was written first); 1 a bug of sbnkit.
 `
 
 /** The world a run touches besides stdout/stderr, injectable for tests. */
@@ -143,14 +145,9 @@ type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof opti
 // ---------------------------------------------------------------------------------------------
 // Flags → settings
 
-const whole = (flag: string, s: string, min: number): E.Either<string, number> => {
-  const n = Number(s)
-  return s.trim() !== '' && Number.isSafeInteger(n) && n >= min ? E.right(n) : E.left(`--${flag} expects a whole number ≥ ${min}, found "${s}"`)
-}
-const real = (flag: string, s: string, ok: (x: number) => boolean, expected: string): E.Either<string, number> => {
-  const n = Number(s)
-  return s.trim() !== '' && Number.isFinite(n) && ok(n) ? E.right(n) : E.left(`--${flag} expects ${expected}, found "${s}"`)
-}
+// Strict, as every command's numbers (args.ts): decimal only, `0x10`, `" 7 "` and `1e9` for a count are refused.
+const whole = (flag: string, s: string, min: number): E.Either<string, number> => wholeNumber(`--${flag}`, s, min)
+const real = (flag: string, s: string, ok: (x: number) => boolean, expected: string): E.Either<string, number> => realNumber(`--${flag}`, s, ok, expected)
 const oneOf = <T extends string>(flag: string, s: string, allowed: readonly T[]): E.Either<string, T> =>
   (allowed as readonly string[]).includes(s) ? E.right(s as T) : E.left(`--${flag} expects one of ${allowed.join(', ')}, found "${s}"`)
 
@@ -255,7 +252,8 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
   const flags = flagSettings(o)
   if (E.isLeft(flags)) return usageError(io, 'train', flags.left, trainUsage)
   // Not a setting of the run (run.json): the results do not depend on it.
-  const threadsE = o.threads === undefined ? E.right(availableCores()) : whole('threads', o.threads, 1)
+  // Strict like the other counts; the wording test/train/threads-cli.test.ts pins.
+  const threadsE = o.threads === undefined ? E.right(availableCores()) : E.mapLeft(() => `--threads expects a whole number ≥ 1, found "${o.threads}"`)(whole('threads', o.threads, 1))
   if (E.isLeft(threadsE)) return usageError(io, 'train', threadsE.left, trainUsage)
   if (threadsE.right > MAX_THREADS) return usageError(io, 'train', `--threads expects at most ${MAX_THREADS}, found "${o.threads}"`, trainUsage)
   try {
@@ -384,7 +382,9 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
         io.err(`sbnkit train: resuming would replay the same settings; start a new run with a smaller learning rate (say --lr ${smallerLr(settings.lr)})${lastSaved === undefined ? '' : ` (the last good checkpoint is ${pointer}, ${where(lastSaved)})`}\n`)
       else if (failed && lastSaved !== undefined)
         io.err(`sbnkit train: the last good checkpoint is ${pointer} (${where(lastSaved)}); continue with sbnkit train --resume ${pointer}\n`)
-      return failed ? exitCode.failed : exitCode.badInput
+      // Every way a run fails is caused by its settings or its machine (a learning rate, a full
+      // disk): exit 2, as for any user-caused failure; exit 1 is for sbnkit's own bugs only.
+      return exitCode.badInput
     }
     const r = result.right
     if (r.outcome === 'interrupted') {
@@ -395,7 +395,7 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
     const w = await writeModelFile(modelPath, r.net, { sideFile: 'model.bin' })
     if (E.isLeft(w)) {
       io.err(`sbnkit train: ${drawModelErrors(w.left)}; the checkpoint ${pointer} is left as it was\n`)
-      return exitCode.failed
+      return exitCode.badInput
     }
     const which = r.parameters === 'best' ? `best parameters on validation, epoch ${r.state.best?.epoch}` : 'last parameters'
     if (o.json) {

@@ -11,7 +11,7 @@
  * const again = decodeModel(JSON.parse(json)) // Either<ModelError[], Checked<Network>>
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { Checked, Network } from './node.js'
+import type { Checked, Network, Node } from './node.js'
 import type { Located } from './typecheck.js'
 import { typecheckLocated } from './typecheck.js'
 import type { ModelError } from './codec/modelErrors.js'
@@ -50,9 +50,11 @@ const locate = (l: Located, nodes: DecodedNodes): string => {
 /**
  * Decodes a parsed model file into a checked network, or every error found: all structural
  * errors of the JSON (each at its JSON path), or else the first network error of `typecheck`.
- * `side` returns the bytes of a side file by the name the model gives it.
+ * `side` returns the bytes of a side file by the name the model gives it; `check`, given the
+ * checked network and where each node is in the file (`nodes[5], id "n"`), may add errors of its
+ * own (the CLI evaluates computed batch-norm statistics there).
  */
-export const decodeModel = (json: unknown, side?: SideLookup): E.Either<ModelError[], Checked<Network>> => {
+export const decodeModel = (json: unknown, side?: SideLookup, check?: ModelCheck): E.Either<ModelError[], Checked<Network>> => {
   if (!isObject(json))
     return E.left([structure('', `expected a model file (a JSON object with "format", "nodes", "outputs" and "params"), found ${show(json)}`)])
   const format = checkFormat(json.format)
@@ -66,7 +68,16 @@ export const decodeModel = (json: unknown, side?: SideLookup): E.Either<ModelErr
   if (E.isLeft(params)) errors.push(...params.left)
   if (errors.length > 0 || E.isLeft(nodes) || E.isLeft(params)) return E.left(errors)
   const decoded = nodes.right
-  return E.mapLeft((l: Located): ModelError[] => [{ _tag: 'Network', path: locate(l, decoded), error: l.error }])(
+  const checked = E.mapLeft((l: Located): ModelError[] => [{ _tag: 'Network', path: locate(l, decoded), error: l.error }])(
     typecheckLocated({ outputs: decoded.outputs, params: params.right }),
   )
+  if (check === undefined || E.isLeft(checked)) return checked
+  const more = check(checked.right, (n) => {
+    const w = decoded.where.get(n)
+    return w === undefined ? 'a node' : `${at('nodes', w.index)}, id ${show(w.id)}`
+  })
+  return more.length > 0 ? E.left(more) : checked
 }
+
+/** Extra checks of a decoded network; `where` names a node by its place in the file. */
+export type ModelCheck = (net: Checked<Network>, where: (n: Node) => string) => ModelError[]

@@ -28,7 +28,11 @@ import { predictive } from './reference/ops.js'
 
 export type PredictOptions =
   | { readonly interpreter: 'mode' }
-  | { readonly interpreter: 'ensemble'; readonly members: number; readonly key: Key }
+  | {
+    readonly interpreter: 'ensemble'; readonly members: number; readonly key: Key
+    /** Told after each member (a progress bar for a large ensemble). */
+    readonly onProgress?: (done: number, total: number) => void
+  }
   | { readonly interpreter: 'exact'; readonly budget?: number }
 
 export interface Prediction {
@@ -77,6 +81,7 @@ export const predict = (net: Checked<Network>, feed: Feed, opts: PredictOptions)
         shape = p.shape
         // The same accumulation as monteCarlo's ensemble (p / K summed in pass order), so equal bits.
         for (let i = 0; i < p.data.length; i++) sum[i]! += p.data[i]! / opts.members
+        opts.onProgress?.(j + 1, opts.members)
       }
       return E.right(finish({ shape, data: sum! }))
     }

@@ -11,6 +11,7 @@ import { lstat, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { writeAtomic } from './atomic.js'
+import { runningStatisticErrors } from './statistics.js'
 import { insideFolder, readBounded, utf8Text } from './read.js'
 import type { Budget } from '../interpreters/budget.js'
 import { defaultBudget } from '../interpreters/budget.js'
@@ -102,7 +103,7 @@ export const readModelFile = async (path: string, opts: ReadOptions = {}): Promi
     else if (bytes.right !== undefined) sides.set(name, bytes.right)
   }
   if (errors.length > 0) return E.left(errors)
-  return decodeModel(json.right, (name) => sides.get(name))
+  return decodeModel(json.right, (name) => sides.get(name), runningStatisticErrors)
 }
 
 /**

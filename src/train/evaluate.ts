@@ -89,6 +89,8 @@ export interface EvaluateOptions {
   readonly compiledBytes?: number
   /** Told, in one sentence, when a predictor falls back from the compiled to the reference path. */
   readonly onNote?: (message: string) => void
+  /** Told after each pass over a chunk of rows: rows done of size × (1 + members) (a progress bar). */
+  readonly onProgress?: (done: number, total: number) => void
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -213,6 +215,9 @@ export const evaluateSet = (net: Checked<Network>, data: Dataset, opts: Evaluate
     return E.right(undefined)
   }
 
+  const total = data.size * (1 + opts.members)
+  let done = 0
+  const progress = (rows: number): void => opts.onProgress?.((done += rows), total)
   const mode = { nll: 0, correct: 0 }
   let modeLoss = 0
   const modeSource = compiledSource(net, l, data, 'mode', opts)
@@ -238,6 +243,7 @@ export const evaluateSet = (net: Checked<Network>, data: Dataset, opts: Evaluate
     }
     for (const v of losses) modeLoss += v
     scoreInto(l, predictive(l.op, logits), labels, mode)
+    progress(rows)
     return E.right(undefined)
   })
   if (E.isLeft(modeDone)) return modeDone
@@ -260,6 +266,7 @@ export const evaluateSet = (net: Checked<Network>, data: Dataset, opts: Evaluate
       shape = l.op === 'logistic-nll' ? [rows] : logits.shape
       sum ??= new Float64Array(p.data.length)
       for (let i = 0; i < sum.length; i++) sum[i]! += p.data[i]! / opts.members
+      progress(rows)
     }
     scoreInto(l, { shape, data: sum! }, labelsOf(feed, rows), ens)
     return E.right(undefined)

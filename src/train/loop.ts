@@ -29,6 +29,7 @@ import type { Routing, RoutingError } from './routing.js'
 import { initRouted, route, standardRules, stepRoutedInPlace } from './routing.js'
 import { learningRate, withTotal } from './schedules.js'
 import { tick } from './tick.js'
+import { chanceLoss, explodingLoss, explodingMinibatch, hopelessLoss } from './divergence.js'
 import { drawRunError } from '../interpreters/runErrors.js'
 import type { Kernels } from '../interpreters/reference/ops.js'
 import { availableCores, ThreadFailure } from '../threads/pool.js'
@@ -241,6 +242,7 @@ const trainOn = async (
     kernels,
   }
   const baselined = usesBaseline(config)
+  const chance = chanceLoss(net)
   // The loop steps its own buffers in place (no allocation per step) and hands out copies.
   let state = resume === undefined ? initialState(routing, net, config) : { ...resume, optimizer: resume.optimizer.map(copyState) }
   const params = copyTensors(net.params)
@@ -327,7 +329,7 @@ const trainOn = async (
       ...(v === undefined ? {} : { validation: v }), ...(best === undefined ? {} : { bestEpoch: best.epoch }),
       seconds: (clock() - started) / 1000,
     }
-    const exploding = explodingLoss(state.history, record.trainLoss)
+    const exploding = explodingLoss(state.history, record.trainLoss) ?? hopelessLoss(state.history, record.trainLoss, chance)
     if (exploding !== undefined) return E.left({ _tag: 'Diverged', epoch: state.epoch, step: steps - 1, globalStep: state.globalStep - 1, what: exploding })
     state = {
       ...state, epoch, step: 0, epochLoss: 0, sinceBest: v === undefined ? 0 : improved ? 0 : state.sinceBest + 1,
@@ -357,34 +359,6 @@ const trainOn = async (
     return { outcome: how, net: fromBest ? withParams(evalNet, state.best!.params) : last, parameters: fromBest ? 'best' : 'last', last, state: snapshot() }
   }
 }
-
-/** How many times the first epoch's training loss an epoch's may reach before training is called diverged. */
-export const explodingFactor = 100
-
-/**
- * Divergence with a finite loss: an epoch whose training loss is above `explodingFactor` times
- * the first epoch's and above the previous epoch's (still growing). Undefined while it is not.
- */
-export const explodingLoss = (history: readonly EpochRecord[], trainLoss: number): string | undefined => {
-  const first = history[0]?.trainLoss
-  const previous = history[history.length - 1]?.trainLoss
-  if (first === undefined || previous === undefined || !(first > 0)) return undefined
-  return trainLoss > explodingFactor * first && trainLoss > previous
-    ? `the training loss ${trainLoss.toPrecision(4)} is over ${explodingFactor} × the first epoch's (${first.toPrecision(4)}) and still growing`
-    : undefined
-}
-
-/**
- * Divergence within a step: a minibatch loss over `explodingFactor` times the running mean of
- * the run's earlier minibatch losses (`TrainerState.baseline`; a mean under 1 counts as 1, so a
- * near-perfect fit is not called exploding when one minibatch is worse than the rest). This
- * catches a learning rate that wrecks the network in its first steps (`--lr 1e6`: the loss goes
- * from 1.5 to 9e5 in one step), before the first epoch ends. Undefined for the run's first step.
- */
-export const explodingMinibatch = (globalStep: number, runningMean: number, loss: number): string | undefined =>
-  globalStep > 0 && loss > explodingFactor * Math.max(1, runningMean)
-    ? `the minibatch loss ${loss.toPrecision(4)} is over ${explodingFactor} × the mean of the run's earlier ones (${runningMean.toPrecision(4)}, counted as at least 1)`
-    : undefined
 
 /**
  * One line per error: what happened and where.

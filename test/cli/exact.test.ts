@@ -74,9 +74,9 @@ describe('sbnkit exact', () => {
     `)
   })
 
-  it('a budget overflow: exit 1 with the sites and the count', async () => {
+  it('a budget overflow: exit 2 with the sites and the count', async () => {
     const r = await sbnkit('exact', at('model.json'), '--data', at('data.json'), '--budget', '100')
-    expect(r.code).toBe(1)
+    expect(r.code).toBe(2)
     expect(r.out).toBe('')
     expect(r.err).toMatchInlineSnapshot(`
       "sbnkit exact: enumeration needs 768 joint states, over the budget of 100 (stochastic sites: l1.W (4 units), l1.act (2 units), l2.act (2 units)); use the Monte Carlo interpreter, a smaller network, or raise the budget

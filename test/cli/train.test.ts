@@ -103,7 +103,7 @@ describe('sbnkit train', () => {
     expect(timeless(await bytes('cut3', 'log.jsonl'))).toBe(timeless(await bytes('full3', 'log.jsonl')))
   })
 
-  it('a full disk while writing a checkpoint: exit 1, a clear message, the previous checkpoint intact and resumable', async () => {
+  it('a full disk while writing a checkpoint: exit 2, a clear message, the previous checkpoint intact and resumable', async () => {
     let states = 0
     const full = quietDeps({
       checkpointIo: {
@@ -113,7 +113,7 @@ describe('sbnkit train', () => {
       },
     })
     const r = await run(tiny('full', '--epochs', '2'), full)
-    expect(r.code).toBe(1)
+    expect(r.code).toBe(2)
     expect(r.err.split('\n').filter((l) => l.startsWith('sbnkit'))).toEqual([
       'sbnkit train: cannot write the checkpoint after epoch 2: <tmp>/full/ckpt-000002.state.json: cannot write the file (no space left on the device); any earlier checkpoint is left as it was',
       'sbnkit train: the last good checkpoint is <tmp>/full/checkpoint (after epoch 1); continue with sbnkit train --resume <tmp>/full/checkpoint',
@@ -124,9 +124,9 @@ describe('sbnkit train', () => {
     expect(await bytes('full', 'model.json')).toBe(await bytes('whole', 'model.json'))
   })
 
-  it('divergence: exit 1 naming the epoch and step; the last good checkpoint stays', async () => {
+  it('divergence: exit 2 naming the epoch and step; the last good checkpoint stays', async () => {
     const r = await run(tiny('nan', '--epochs', '3', '--optimizer', 'sgd', '--lr', '2', '--schedule', 'step:1:1e308'))
-    expect(r.code).toBe(1)
+    expect(r.code).toBe(2)
     expect(r.err).toMatch(/\nsbnkit train: training diverged at epoch 2, step 1 \(optimizer step 7 of the run\): the updated parameter \S+ is (NaN|-?Infinity); nothing was written for this step \(try a smaller learning rate\)\nsbnkit train: resuming would replay the same settings; start a new run with a smaller learning rate \(say --lr \S+\) \(the last good checkpoint is <tmp>\/nan\/checkpoint, after epoch 1\)\n$/)
     const back = await readCheckpoint(at('nan', 'checkpoint'))
     expect(E.isRight(back) && back.right.state.epoch).toBe(1)
@@ -144,7 +144,7 @@ describe('sbnkit train', () => {
     expect(await first(tiny('x', '--recipe', 'sgd'))).toBe('sbnkit train: --recipe: expected one of md, st-gd, bnn, decay, bop, found "sgd"')
     expect(await first(tiny('x', '--recipe', 'bop', '--optimizer', 'adam'))).toMatch(/^sbnkit train: --recipe: recipe bop: Bop is its own optimizer/)
     expect(await first(['--preset', 'mlp:5', '--dataset', 'mnst', '--out', at('x')])).toBe('sbnkit train: --dataset expects mnist, mnist-subset, fashion-mnist, cifar10 or a dataset file, found "mnst" (no such file); did you mean "mnist"?')
-    expect(await first(tiny('x', '--lr', '0'))).toBe('sbnkit train: --lr expects a number > 0, found "0"')
+    expect(await first(tiny('x', '--lr', '0'))).toBe('sbnkit train: --lr expects a number > 0 in decimal, found "0"')
     expect(await first(tiny('x', '--preset', 'mlp'))).toBe('sbnkit train: --preset: expected mlp:W1,W2,… or conv[:C1,C2], found "mlp"')
     expect(await first(tiny('x', '--preset', 'conv'))).toBe('sbnkit train: --preset conv needs images x of shape [N, channels, rows, cols], found per-example shape [6]')
     expect(await first(tiny('x', '--site', 'layer9.act=arm'))).toBe('sbnkit train: option site: expected a stochastic site of the network (layer1.W, layer1.act), found "layer9.act"')

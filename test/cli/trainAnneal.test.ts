@@ -90,7 +90,7 @@ describe('sbnkit train --anneal', () => {
     for (const [value, found] of [['1', '1'], ['0', '0'], ['1.5', '1.5'], ['half', 'half']]) {
       const r = await run(tiny('bad', '--preset', 'mlp:5', '--anneal', value!))
       expect(r.code).toBe(2)
-      expect(r.err.split('\n')[0]).toBe(`sbnkit train: --anneal expects a final noise scale in (0, 1), found "${found}"`)
+      expect(r.err.split('\n')[0]).toBe(`sbnkit train: --anneal expects a final noise scale in (0, 1) in decimal, found "${found}"`)
     }
     // The cosine schedule's total and the scales depend on the epochs: a longer resume is refused.
     const longer = await run(['--resume', at('a', 'checkpoint'), '--epochs', '4'])

@@ -10,14 +10,24 @@ import { memoryIo } from '../../src/cli/io.js'
 import { jsonText, splitTiming } from '../../src/cli/json.js'
 import { closest } from '../../src/cli/suggest.js'
 import { parseBytes, showBytes } from '../../src/interpreters/budget.js'
-import { explodingLoss, explodingMinibatch } from '../../src/train/loop.js'
-import { sbnkit, tempFolder, tinyData, tinyModel } from './fixtures.js'
+import { explodingLoss, explodingMinibatch, hopelessLoss } from '../../src/train/divergence.js'
+import type { EpochRecord } from '../../src/train/log.js'
+import { chainModel, paddedConvModel, sbnkit, tempFolder, tinyData, tinyModel } from './fixtures.js'
+import { longWork, progressIfLong } from '../../src/cli/progress.js'
 
 const t = tempFolder()
 afterAll(() => t.remove())
 writeFileSync(t.at('tiny.json'), tinyModel())
 writeFileSync(t.at('data.json'), tinyData())
 writeFileSync(t.at('train.json'), JSON.stringify({ format: 'sbnkit-data/1', inputs: { x: [[1, 2], [2, 1], [0, 1], [1, 0]], y: [0, 1, 0, 1] } }))
+/** XOR of signs on 200 points in [−1, 1]² (a fixed linear congruential sequence). */
+const xor = (): string => {
+  let s = 1
+  const u = (): number => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648
+  const x = Array.from({ length: 200 }, () => [2 * u() - 1, 2 * u() - 1] as const)
+  return JSON.stringify({ format: 'sbnkit-data/1', inputs: { x, y: x.map(([a, b]) => (a * b > 0 ? 1 : 0)) } })
+}
+writeFileSync(t.at('xor.json'), xor())
 const model = t.at('tiny.json')
 const data = t.at('data.json')
 
@@ -62,6 +72,18 @@ describe('every CLI count at absurd values: exit 2 naming the flag, nothing writ
     expect((await sbnkit('check', model, '--max-memory', 'lots')).err).toBe('sbnkit: --max-memory expects a size such as 4GB, 512MB or a number of bytes, found "lots"\n')
   })
 
+  it('strict numbers in train and gradeval --train: counts in decimal digits, reals in decimal', async () => {
+    for (const [flag, value] of [['--epochs', '1e9'], ['--batch', ' 7 '], ['--seed', '0x10'], ['--lr', '0x10'], ['--lr', ' 0.1'], ['--momentum', 'Infinity'], ['--patience', '+3']] as const) {
+      const r = await sbnkit('train', '--preset', 'mlp:4', '--dataset', t.at('train.json'), '--out', t.at('strict'), flag, value)
+      expect(r.code, `${flag} ${value}: ${r.err}`).toBe(2)
+      expect(r.err.split('\n')[0]).toMatch(new RegExp(`^sbnkit train: ${flag} expects .* found ${JSON.stringify(value).replace(/[+]/g, '\\+')}$`))
+    }
+    expect(t.listing()).not.toContain('strict')
+    const g = await sbnkit('gradeval', model, '--data', data, '--train', '1,1e9', '--draws', '2')
+    expect(g.code).toBe(2)
+    expect(g.err).toContain('--train expects ascending non-negative integers separated by commas (epochs), found 1,1e9')
+  })
+
   it('strict numbers: --seed 0x10 and " 7 " are refused, never reinterpreted', async () => {
     expect((await sbnkit('sample', model, '--data', data, '--samples', '4', '--seed', '0x10')).err.split('\n')[0])
       .toBe('sbnkit sample: --seed expects a whole number ≥ 0 in decimal digits, found "0x10"')
@@ -71,6 +93,68 @@ describe('every CLI count at absurd values: exit 2 naming the flag, nothing writ
 
   it('extra positionals are refused', async () => {
     expect((await sbnkit('bench', model, model)).err).toBe('sbnkit bench: expected one model file, found 2 arguments\n(see sbnkit bench --help)\n')
+  })
+})
+
+describe('one evaluation is checked against --max-memory; a long one shows its progress', () => {
+  it('eval, gradeval, predict --exact on a 700-byte model that claims 38.4 GB per example: exit 2 before allocating', async () => {
+    writeFileSync(t.at('conv.json'), paddedConvModel())
+    writeFileSync(t.at('conv-data.json'), JSON.stringify({ format: 'sbnkit-data/1', inputs: { x: [[[[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]]], y: { shape: [1, 1], values: [0] } } }))
+    const conv = t.at('conv.json')
+    const cases: ReadonlyArray<readonly [string[], RegExp]> = [
+      [['eval', conv, '--dataset', t.at('conv-data.json')], /conv\.json: the network on 1 example would need 38\.4 GB; the limit is 4 GB \(change it with --max-memory\)\n$/],
+      [['gradeval', conv, '--data', t.at('conv-data.json'), '--estimators', 'st', '--draws', '2'], /^sbnkit gradeval: \S+conv\.json: the estimators and the exact gradient on 1 examples would need 115 GB; the limit is 4 GB/],
+      [['predict', conv, '--data', t.at('conv-data.json'), '--ensemble', '4', '--seed', '1'], /conv\.json: the network on 1 examples would need 38\.4 GB; the limit is 4 GB/],
+    ]
+    for (const [argv, message] of cases) {
+      const before = t.listing()
+      const r = await sbnkit(...argv, '--max-memory', '4GB')
+      expect(r.code, r.err).toBe(2)
+      expect(r.err).toMatch(message)
+      expect(r.out).toBe('')
+      expect(t.listing()).toBe(before)
+    }
+  })
+  it('predict --exact checks every state of the widest layer at once, as exact does', async () => {
+    // 20 stochastic units in one layer: 2^20 states of it per example.
+    const wide = JSON.parse(tinyModel()) as { nodes: unknown[]; params: Record<string, unknown> }
+    wide.nodes.splice(1, 3,
+      { id: 'W', op: 'Param', name: 'W', shape: [2, 20], init: { kind: 'glorot' }, trainable: true },
+      { id: 'a', op: 'MatMul', lhs: 'x', rhs: 'W' },
+      { id: 'z', op: 'Binarize', input: 'a', noise: 'logistic(1)', site: 'z' },
+      { id: 'V', op: 'Param', name: 'V', shape: [20, 1], init: { kind: 'glorot' }, trainable: true },
+      { id: 'h', op: 'MatMul', lhs: 'z', rhs: 'V' })
+    wide.params = { W: { shape: [2, 20], values: Array(40).fill(0.1) }, V: { shape: [20, 1], values: Array(20).fill(0.1) } }
+    writeFileSync(t.at('wide.json'), JSON.stringify(wide))
+    const r = await sbnkit('predict', t.at('wide.json'), '--data', data, '--exact', '--max-memory', '100MB')
+    expect(r.code, r.err).toBe(2)
+    expect(r.err).toMatch(/wide\.json: the network on 3 examples × 1048576 states would need \S+ GB; the limit is 100 MB/)
+  })
+  it('long runs of predict --ensemble, sample --samples and eval --ensemble draw a progress bar on stderr; short ones stay quiet', async () => {
+    // A chain of 1000 negations on 1000 rows: 10⁶ values a pass, 100 passes: 10⁸ values (longWork).
+    writeFileSync(t.at('chain1000.json'), chainModel(1000))
+    writeFileSync(t.at('rows1000.json'), JSON.stringify({ format: 'sbnkit-data/1', inputs: { x: Array.from({ length: 1000 }, (_, i) => [i / 1000]), y: Array.from({ length: 1000 }, (_, i) => [i % 2 === 0 ? 1 : -1]) } }))
+    const chain = t.at('chain1000.json')
+    const rows = t.at('rows1000.json')
+    for (const [argv, label] of [
+      [['predict', chain, '--data', rows, '--ensemble', '100', '--seed', '1'], 'predict'],
+      [['sample', chain, '--data', rows, '--samples', '100', '--seed', '1'], 'sample'],
+      [['eval', chain, '--dataset', rows, '--ensemble', '99'], 'eval'],
+    ] as const) {
+      const r = await sbnkit(...argv)
+      expect(r.code, r.err).toBe(0)
+      expect(r.err).toMatch(new RegExp(`^${label} \\[#{24}\\] 100/100 `, 'm'))
+      expect(r.err.split('\n').filter((l) => l.startsWith(label)).length).toBeGreaterThanOrEqual(5)
+    }
+    const quiet = await sbnkit('predict', chain, '--data', rows, '--ensemble', '2', '--seed', '1')
+    expect(quiet.err).toBe('')
+  }, 120_000)
+  it('progressIfLong: a bar only from longWork values on, whatever the clock', () => {
+    const io = memoryIo()
+    progressIfLong(io, 'x', 10, longWork - 1).done()
+    expect(io.stderr()).toBe('')
+    progressIfLong(io, 'x', 10, longWork).done()
+    expect(io.stderr()).toMatch(/^x \[#{24}\] 10\/10 /)
   })
 })
 
@@ -173,10 +257,29 @@ describe('results and runs', () => {
     expect(explodingMinibatch(5, 0.001, 50)).toBeUndefined()
     expect(explodingMinibatch(5, 0.001, 101)).toBeDefined()
   })
-  it('train --lr 1e6 and 1e30 on a tiny model: exit 1 within a few steps, no model written, a sane learning rate suggested', async () => {
+  it('law: worse than guessing means over 10 × the guess\'s loss for 2 epochs in a row, never less', () => {
+    const record = (trainLoss: number): EpochRecord => ({ type: 'epoch', epoch: 1, step: 0, trainLoss, lr: 1, seconds: 0 })
+    fc.assert(fc.property(fc.array(fc.double({ min: 0, max: 1e6, noNaN: true }), { maxLength: 5 }), fc.double({ min: 0, max: 1e6, noNaN: true }), (earlier, loss) => {
+      const fires = hopelessLoss(earlier.map(record), loss, Math.log(2)) !== undefined
+      const last = earlier[earlier.length - 1]
+      expect(fires).toBe(last !== undefined && last > 10 * Math.log(2) && loss > 10 * Math.log(2))
+      expect(hopelessLoss(earlier.map(record), loss, undefined)).toBeUndefined() // a squared loss: no guess to compare with
+    }), { seed: 15 })
+    expect(hopelessLoss([record(20.98)], 17.63, Math.log(2))).toBe('the training loss was over 10 × the loss of a uniform guess (0.693 per example) for 2 epochs in a row (20.98, 17.63): the network does worse than guessing')
+  })
+  it('train --lr 10 on XOR: a finite loss far above a guess\'s is stopped after 2 epochs (exit 2); --lr 0.01 is not', async () => {
+    const bad = await sbnkit('train', '--preset', 'mlp:8', '--dataset', t.at('xor.json'), '--out', t.at('xor10'), '--epochs', '8', '--batch', '10', '--lr', '10', '--threads', '1')
+    expect(bad.code, bad.err).toBe(2)
+    expect(bad.err).toMatch(/training diverged at epoch 2, step 20 \(optimizer step 40 of the run\): the training loss was over 10 × the loss of a uniform guess \(0\.693 per example\) for 2 epochs in a row \(\S+, \S+\): the network does worse than guessing/)
+    expect(bad.err).toContain('start a new run with a smaller learning rate (say --lr 0.01)')
+    expect(t.listing()).not.toContain('xor10/model.json')
+    const good = await sbnkit('train', '--preset', 'mlp:8', '--dataset', t.at('xor.json'), '--out', t.at('xor001'), '--epochs', '4', '--batch', '10', '--lr', '0.01', '--threads', '1')
+    expect(good.code, good.err).toBe(0)
+  }, 60_000)
+  it('train --lr 1e6 and 1e30 on a tiny model: exit 2 within a few steps, no model written, a sane learning rate suggested', async () => {
     for (const lr of ['1e6', '1e30']) {
       const r = await sbnkit('train', '--preset', 'mlp:4', '--dataset', t.at('train.json'), '--out', t.at(`lr${lr}`), '--epochs', '3', '--batch', '2', '--lr', lr)
-      expect(r.code, r.err).toBe(1)
+      expect(r.code, r.err).toBe(2)
       expect(r.err).toMatch(/sbnkit train: training diverged at epoch \d, step \d \(optimizer step \d of the run\): the minibatch loss \S+ is over 100 × the mean of the run's earlier ones/)
       expect(r.err).toContain('start a new run with a smaller learning rate (say --lr 0.01)')
       expect(t.listing()).not.toContain(`lr${lr}/model.json`)

@@ -1,13 +1,13 @@
 /**
  * Hostile files: deep and wide models and data, side-file links and special files, huge shape
- * claims, BOM and invalid UTF-8. Each case: exit 2 with a message naming the problem, memory
- * growth bounded (measured in process, generously), and nothing written.
+ * claims, BOM and invalid UTF-8. Each case: exit 2 with a message naming the problem, the peak of
+ * memory bounded (measured in process at its high-water mark, generously), and nothing written.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
-  batchNormModel, chainModel, cycleModel, deepData, paddedConvModel, reversedChain, sbnkit, shapeClaim, sideModel, tempFolder, tinyData, tinyModel, unboundChain,
+  batchNormModel, chainModel, computedVarianceModel, cycleModel, deepData, paddedConvModel, peakMeter, reversedChain, sbnkit, shapeClaim, sideModel, tempFolder, tinyData, tinyModel, unboundChain,
 } from './fixtures.js'
 
 const MB = 1e6
@@ -28,6 +28,17 @@ const refused = async (argv: string[], bound = 256 * MB): Promise<string> => {
   expect(t.listing()).toBe(before)
   return r.err
 }
+
+describe('memory is measured at its peak', () => {
+  it('the meter sees 200 MB held only inside a synchronous stretch, gone by the end', () => {
+    const peak = peakMeter()
+    let held: Float64Array | undefined = new Float64Array(25e6).fill(1) // 200 MB, every page touched
+    expect(held[held.length - 1]).toBe(1)
+    held = undefined
+    expect(held).toBeUndefined()
+    expect(peak()).toBeGreaterThan(150 * MB)
+  })
+})
 
 describe('deep and wide files (iteration, not recursion; linear time)', () => {
   it('a 100 000-node chain decodes in linear memory (check exits 0)', async () => {
@@ -111,6 +122,17 @@ describe('values the semantics cannot use', () => {
     for (const command of [['exact'], ['sample', '--samples', '2', '--seed', '1']])
       expect(await refused([command[0]!, t.at('bn.json'), '--data', t.at('data.json'), ...command.slice(1)]))
         .toMatch(/bn\.json: params\.bn\.var\.values\[1\]: expected a running variance ≥ 0 \(runningVar of the BatchNorm at nodes\[5\], id "n"\), found -0\.5\n$/)
+  })
+  it('a running variance computed by other nodes: evaluated when the model is read; negative, or varying with the input, is exit 2', async () => {
+    writeFileSync(t.at('bn-twice.json'), computedVarianceModel('twice'))
+    expect((await sbnkit('exact', t.at('bn-twice.json'), '--data', t.at('data.json'))).code).toBe(0)
+    writeFileSync(t.at('bn-neg.json'), computedVarianceModel('neg'))
+    for (const command of [['exact'], ['sample', '--samples', '2', '--seed', '1'], ['predict']])
+      expect(await refused([command[0]!, t.at('bn-neg.json'), '--data', t.at('data.json'), ...command.slice(1)]))
+        .toMatch(/bn-neg\.json: nodes: runningVar of the BatchNorm at nodes\[6\], id "n": expected a running variance ≥ 0, found -1 at index 0 \(computed by the Unary at nodes\[5\], id "nv"\)\n$/)
+    writeFileSync(t.at('bn-input.json'), computedVarianceModel('input'))
+    expect(await refused(['check', t.at('bn-input.json')]))
+      .toMatch(/runningVar of the BatchNorm at nodes\[7\], id "n": expected a running statistic computed from parameters and constants only, found one that depends on the input "x0"\n$/)
   })
   it('train --preset mlp:1000000000: refused before any parameter is drawn, nothing written', async () => {
     writeFileSync(t.at('train.json'), JSON.stringify({ format: 'sbnkit-data/1', inputs: { x: [[1, 2], [2, 1], [0, 1], [1, 0]], y: [0, 1, 0, 1] } }))

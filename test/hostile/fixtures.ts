@@ -2,7 +2,7 @@
  * Generated hostile fixtures: deep and wide model files, deep and truncated data files, shape
  * claims, side-file links, and a temporary folder per test that must be left as it was.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { memoryIo } from '../../src/cli/io.js'
@@ -91,12 +91,49 @@ export const memoryNow = (): number => {
   return m.heapUsed + m.arrayBuffers
 }
 
-/** Runs `sbnkit …` in process: exit code, output, and the growth of memory in use meanwhile. */
+/** A field of /proc/self/status in bytes (`VmRSS`, `VmHWM`), or undefined off Linux. */
+const statusBytes = (field: string): number | undefined => {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync('/proc/self/status', 'utf8'))
+  return m === null ? undefined : 1024 * Number(m[1])
+}
+
+/**
+ * Measures the PEAK of memory while a command runs, not what is left after it. On Linux the
+ * kernel's high-water mark of resident memory (VmHWM) is reset to the current resident size
+ * (writing 5 to /proc/self/clear_refs), so it also sees the peak of a synchronous stretch no
+ * timer could sample; the result is that peak minus the resident size before. Elsewhere, heap
+ * and array buffers are sampled every 5 ms (the maximum seen, a lower bound of the peak).
+ * Vitest runs each test file in its own process (`pool: 'forks'`), so the mark is this file's.
+ */
+export const peakMeter = (): (() => number) => {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5')
+    const before = statusBytes('VmRSS')
+    if (before !== undefined && statusBytes('VmHWM') !== undefined) return () => statusBytes('VmHWM')! - before
+  } catch {
+    // not Linux, or /proc not writable: sample instead
+  }
+  const before = memoryNow()
+  let most = before
+  const timer = setInterval(() => void (most = Math.max(most, memoryNow())), 5)
+  return () => {
+    clearInterval(timer)
+    return Math.max(most, memoryNow()) - before
+  }
+}
+
+/** Runs `sbnkit …` in process: exit code, output, and the peak growth of memory meanwhile (`peakMeter`). */
 export const sbnkit = async (...argv: string[]): Promise<{ readonly code: number; readonly out: string; readonly err: string; readonly grew: number }> => {
   const io = memoryIo()
-  const before = memoryNow()
+  const peak = peakMeter()
+  const start = performance.now()
   const code = await main(argv, io)
-  return { code, out: io.stdout(), err: io.stderr(), grew: memoryNow() - before }
+  const grew = peak()
+  // The figures of docs/reliability.md: SBNKIT_HOSTILE_FIGURES=file npx vitest run test/hostile
+  const figures = process.env['SBNKIT_HOSTILE_FIGURES']
+  if (figures !== undefined)
+    appendFileSync(figures, `${[argv.map((a) => a.replace(/^.*sbnkit-hostile-[^/]+\//, '')).join(' '), code, (grew / 1e6).toFixed(0), ((performance.now() - start) / 1000).toFixed(1)].join('\t')}\n`)
+  return { code, out: io.stdout(), err: io.stderr(), grew }
 }
 
 /** A cycle `n` nodes long: each node negates the one before it, and the first the last. */
@@ -145,3 +182,18 @@ export const batchNormModel = (variance: readonly [number, number]): string => J
     'bn.var': { shape: [2], values: variance }, W: { shape: [2, 1], values: [0.5, -0.25] },
   },
 })
+
+/**
+ * `batchNormModel([1, 0.5])` whose running variance is computed: `neg` (−v: negative), `twice`
+ * (−(−v): fine), or `input` (v + x's first row: it varies with the input).
+ */
+export const computedVarianceModel = (how: 'neg' | 'twice' | 'input'): string => {
+  const m = JSON.parse(batchNormModel([1, 0.5])) as { nodes: Record<string, unknown>[] }
+  const extra = how === 'neg' ? [{ id: 'nv', op: 'Unary', fn: 'neg', arg: 'v' }]
+    : how === 'twice' ? [{ id: 'nv0', op: 'Unary', fn: 'neg', arg: 'v' }, { id: 'nv', op: 'Unary', fn: 'neg', arg: 'nv0' }]
+    : [{ id: 'x0', op: 'Input', name: 'x0', shape: [2], dtype: 'real' }, { id: 'nv', op: 'Add', lhs: 'v', rhs: 'x0' }]
+  const bn = m.nodes.findIndex((n) => n['op'] === 'BatchNorm')
+  m.nodes.splice(bn, 0, ...extra)
+  m.nodes[bn + extra.length]!['runningVar'] = 'nv'
+  return JSON.stringify(m)
+}

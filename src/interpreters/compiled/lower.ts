@@ -18,7 +18,7 @@ import type { Binarize, Checked, Network, Node, SiteId } from '../../dsl/node.js
 import { children } from '../../dsl/node.js'
 import { isStochastic } from '../../dsl/noise.js'
 import { sizeOf } from '../../dsl/shape.js'
-import { depthOf, topoOrder } from '../../dsl/fold.js'
+import { topoOrder } from '../../dsl/fold.js'
 import { modeRule } from '../reference/sampling.js'
 import { evaluate } from '../reference/forward.js'
 import type { SampleTables, SignTables } from './epilogue.js'
@@ -259,11 +259,19 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
 
   const lowerBits = (n: Node): BitsLoc => bitsRule(f64Ctx, n)
 
-  // The lowering recurses from a node into its operands. In a network deeper than `deepLowering`
-  // levels, every node is lowered first in topological order (float64, and bits for binary
-  // nodes), so each call finds its operands done and the stack stays shallow; the plan may then
-  // hold a few steps nobody reads. Shallower networks keep the on-demand plan unchanged.
-  if (depthOf(order) > deepLowering) for (const n of order) if (n.type.dtype === 'binary') { f64(n); bits(n) } else f64(n)
+  // The lowering recurses from a node into its operands, several stack frames per level. So the
+  // stack stays shallow however deep the network, every node at a depth that is a multiple of
+  // `loweringStride` is lowered first, in topological order (float64, and bits for binary nodes):
+  // each later recursion stops within `loweringStride` levels at a node already done. The plan
+  // may then hold a few steps nobody reads; shallower networks keep the on-demand plan unchanged.
+  // (A fixed 2000-level threshold overflowed the stack on a 1000-level chain.)
+  const depth = new Map<Node, number>()
+  for (const n of order) {
+    let d = 0
+    for (const [, c] of children(n)) d = Math.max(d, (depth.get(c) ?? 0) + 1)
+    depth.set(n, d)
+    if (d > 0 && d % loweringStride === 0) if (n.type.dtype === 'binary') { f64(n); bits(n) } else f64(n)
+  }
 
   const outputs: OutputSlot[] = Object.entries(net.outputs).map(([name, node]) => {
     const loc = f64(node)
@@ -272,7 +280,7 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
   return { buffers, steps, inputs, outputs, sites: [...sites] }
 }
 
-/** Levels beyond which `lower` lowers every node in order instead of recursing on demand. */
-const deepLowering = 2000
+/** Every this many levels, `lower` lowers a node ahead of the recursion (a bound on its depth). */
+const loweringStride = 100
 
 export type { Kernel }

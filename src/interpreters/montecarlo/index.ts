@@ -84,6 +84,8 @@ export interface MonteCarloOptions {
   readonly ensemble?: number
   /** Keep every pass's output and per-example losses (memory: n × batch × outputs). */
   readonly keep?: boolean
+  /** Told after each sampled pass (a progress bar for a long run). */
+  readonly onProgress?: (done: number, total: number) => void
 }
 
 /** Runs n sampled passes, the mode network and the ensemble on one batch of data. */
@@ -109,6 +111,7 @@ export const monteCarlo = (net: Checked<Network>, feed: Feed, opts: MonteCarloOp
           for (let i = 0; i < p.data.length; i++) ensembleSum[i]! += p.data[i]! / members
           sampleAccuracy += scorePredictive(l, p, ev.values.get(l.target)!).accuracy / members
         }
+        opts.onProgress?.(j + 1, opts.samples)
       }
       const mean = sampleLosses.reduce((a, b) => a + b, 0) / opts.samples
       const variance = opts.samples > 1 ? sampleLosses.reduce((a, b) => a + (b - mean) ** 2, 0) / (opts.samples - 1) : Number.NaN
