@@ -175,10 +175,6 @@ const sameJob: readonly (readonly string[])[] = [
   ['src/interpreters/compiled/kernels-js/dense.ts', 'src/interpreters/compiled/kernels-wasm/dense.ts'],
   ['src/interpreters/compiled/kernels-js/epilogue.ts', 'src/interpreters/compiled/kernels-wasm/epilogue.ts'],
   ['src/interpreters/compiled/kernels-js/popcount.ts', 'src/wasm/popcount.ts'], // the popcount emitter of the JS back end and of WebAssembly
-  // Renames to apply (docs/architecture.md, "Names"); drop each row with its `git mv`:
-  // kernels-wasm/random.ts → kernels-wasm/threefry.ts, compiled/epilogue.ts → compiled/fuseEpilogue.ts.
-  ['src/dsl/random.ts', 'src/interpreters/compiled/kernels-wasm/random.ts'],
-  ['src/interpreters/compiled/epilogue.ts', 'src/interpreters/compiled/kernels-js/epilogue.ts', 'src/interpreters/compiled/kernels-wasm/epilogue.ts'],
 ]
 
 describe('architecture: names (docs/architecture.md)', () => {

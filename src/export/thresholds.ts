@@ -4,7 +4,7 @@
  *
  * Unit j of a binary layer is +1 iff a_j(s) ≥ 0, where s is the unit's sum (an exact integer for
  * ±1 inputs, a float64 sum for a real input) and a_j the chain that follows, evaluated in float64
- * as the reference does. Every op of such a chain is monotone (see compiled/epilogue.ts), so the
+ * as the reference does. Every op of such a chain is monotone (see compiled/fuseEpilogue.ts), so the
  * +1 set is a half-line, all, or nothing. It is stored as a direction d_j ∈ {−1, 0, +1} and a
  * bias c_j with
  *
@@ -18,8 +18,8 @@
  * subtraction is monotone and exact at 0), and negation is exact. Integer thresholds are found
  * by bisection over [−K, K]; float ones by bisection over the ordered finite doubles.
  */
-import type { UnitFn } from '../interpreters/compiled/epilogue.js'
-import { firstTrue } from '../interpreters/compiled/epilogue.js'
+import type { UnitFn } from '../interpreters/compiled/fuseEpilogue.js'
+import { firstTrue } from '../interpreters/compiled/fuseEpilogue.js'
 
 /** The folded comparison of every unit of a layer. */
 export interface Folded {

@@ -11,7 +11,7 @@ import { binaryConv, padBits, poolOr } from './kernels-wasm/conv.js'
 import { binaryHead } from './kernels-wasm/head.js'
 import { packSign, realDense, unpack } from './kernels-wasm/pack.js'
 import { packPlanes } from './kernels-wasm/planes.js'
-import { fillRandom } from './kernels-wasm/random.js'
+import { fillRandom } from './kernels-wasm/threefry.js'
 import { packPm1, stageBytes } from './kernels-wasm/entry.js'
 import { realConv } from './kernels-wasm/realconv.js'
 

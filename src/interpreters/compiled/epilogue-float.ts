@@ -8,7 +8,7 @@
  * −0 and +0 are one point of that order (v ≥ lo compares them equal, and no op of a chain tells
  * them apart in sign), NaN is never a pre-activation of a convolution plus constants.
  */
-import type { UnitFn } from './epilogue.js'
+import type { UnitFn } from './fuseEpilogue.js'
 
 const f64 = new Float64Array(1)
 const i64 = new BigInt64Array(f64.buffer)

@@ -20,7 +20,7 @@ import { InternalError } from '../../dsl/dslErrors.js'
 import { MAX_BYTES, alignUp, arena } from '../../wasm/memory.js'
 
 /** Slack after every buffer: vector kernels may write past a buffer's end, at most 124 bytes (the
- * Threefry fill writes whole groups of 32 draws, kernels-wasm/random.ts). */
+ * Threefry fill writes whole groups of 32 draws, kernels-wasm/threefry.ts). */
 export const BUFFER_SLACK = 128
 
 /** Byte addresses of the plan's buffers for `rows` examples: one bump arena, 64-byte aligned. */

@@ -11,12 +11,12 @@
  * - `unary(op, v)` for every op but `abs` (the only non-monotone one).
  *
  * The result is one float64 function per unit, a_j(dot), evaluated with exactly the reference's
- * arithmetic (`reference/ops.ts`, `reference/spatial.ts`), which `epilogue.ts` turns into
+ * arithmetic (`reference/ops.ts`, `reference/spatial.ts`), which `fuseEpilogue.ts` turns into
  * integer thresholds. Anything else is not fused, and the plan says why.
  */
 import type { BatchNorm, Node } from '../../dsl/node.js'
 import { unaryFn } from '../reference/ops.js'
-import type { UnitFn } from './epilogue.js'
+import type { UnitFn } from './fuseEpilogue.js'
 
 /** A constant node's value (the caller's constant folder), or undefined if it is not constant. */
 export type ConstOf = (n: Node) => Float64Array | undefined

@@ -46,7 +46,7 @@ export type Epilogue =
   | { readonly kind: 'dot' }
   /**
    * Packed output bits, +1 iff (dot − lo_j) <ᵤ span_j: `thresholds` is an i32 buffer of
-   * (lo, span) pairs per unit (see `epilogue.ts`).
+   * (lo, span) pairs per unit (see `fuseEpilogue.ts`).
    */
   | { readonly kind: 'sign'; readonly thresholds: number }
   /**

@@ -11,7 +11,7 @@
  * example, when the values are integers in [−255, 255] (realconv-grid.ts).
  */
 import type { Conv2d } from '../../dsl/node.js'
-import type { UnitFn } from './epilogue.js'
+import type { UnitFn } from './fuseEpilogue.js'
 import { floatSignIntervals } from './epilogue-float.js'
 import type { Epilogue, Kernel } from './kernels.js'
 import { bytesPerExample, bytesRow, packByteMasks, planesBytes, rowBytes } from './layout.js'

@@ -5,7 +5,7 @@
  * than one closure sharing mutable arrays.
  */
 import type { Binarize, Checked, Network, Node } from '../../dsl/node.js'
-import type { SampleTables, SignTables } from './epilogue.js'
+import type { SampleTables, SignTables } from './fuseEpilogue.js'
 import type { F64Loc } from './generic.js'
 import type { BufferSpec, Epilogue, Geometry } from './kernels.js'
 import type { WordBits } from './layout.js'

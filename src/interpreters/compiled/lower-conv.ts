@@ -4,8 +4,8 @@
  * the fused epilogue — from ±1 inputs (`BinaryConv`), or from real 8-bit inputs (lower-bytes.ts).
  */
 import type { Binarize, Conv2d } from '../../dsl/node.js'
-import type { UnitFn } from './epilogue.js'
-import { DOT_LIMIT, sampleTables, signTables } from './epilogue.js'
+import type { UnitFn } from './fuseEpilogue.js'
+import { DOT_LIMIT, sampleTables, signTables } from './fuseEpilogue.js'
 import type { BinaryConv } from './kernels.js'
 import { paddingMaskGrid, rowBytes, validCounts } from './layout.js'
 import { realConvBits } from './lower-bytes.js'

@@ -14,7 +14,7 @@
  * lowered here.
  */
 import type { Binarize, Node, Pool } from '../../dsl/node.js'
-import type { UnitFn } from './epilogue.js'
+import type { UnitFn } from './fuseEpilogue.js'
 import { fusableChain } from './fusion.js'
 import { bitOf, rowBytes, rowWords32, wordOf } from './layout.js'
 import { convBits } from './lower-conv.js'

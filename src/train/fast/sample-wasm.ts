@@ -14,7 +14,7 @@
 import type { ProperNoise } from '../../dsl/noise.js'
 import type { Key } from '../../dsl/random.js'
 import { signsFromBits } from '../../interpreters/reference/sampling.js'
-import { fillRandom } from '../../interpreters/compiled/kernels-wasm/random.js'
+import { fillRandom } from '../../interpreters/compiled/kernels-wasm/threefry.js'
 import type { WasmFunction } from '../../wasm/code.js'
 import type { WasmMemory } from '../../wasm/runtime.js'
 import { growTo } from '../../wasm/memory.js'

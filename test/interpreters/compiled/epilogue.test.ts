@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest'
 import type { Noise } from '../../../src/dsl/noise.js'
 import { noiseFns } from '../../../src/dsl/distributions.js'
 import { threshold } from '../../../src/interpreters/reference/sampling.js'
-import { sampleTables, signTables } from '../../../src/interpreters/compiled/epilogue.js'
-import type { UnitFn } from '../../../src/interpreters/compiled/epilogue.js'
+import { sampleTables, signTables } from '../../../src/interpreters/compiled/fuseEpilogue.js'
+import type { UnitFn } from '../../../src/interpreters/compiled/fuseEpilogue.js'
 
 const TWO32 = 4294967296
 

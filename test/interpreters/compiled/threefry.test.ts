@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { fillBits, key } from '../../../src/dsl/random.js'
 import { BUFFER_SLACK } from '../../../src/interpreters/compiled/execute.js'
-import { fillRandom } from '../../../src/interpreters/compiled/kernels-wasm/random.js'
+import { fillRandom } from '../../../src/interpreters/compiled/kernels-wasm/threefry.js'
 import { assemble } from '../../../src/wasm/module.js'
 import { wasmApi } from '../../../src/wasm/runtime.js'
 import type { SiteId } from '../../../src/dsl/node.js'
