@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest'
 import { cifarLine, curveChart, resultsTable } from '../../src/cli/experiments.js'
 import type { RunResult } from '../../src/cli/experimentRuns.js'
 import { rows } from '../../src/cli/experimentRuns.js'
+import { experiments } from '../../src/cli/experiments.js'
+import { STANDARD_RECIPE } from '../../src/train/standard.js'
+import { memoryIo } from '../../src/cli/io.js'
 
 const result = (row: string, seed: number, mode: number, over: Partial<RunResult> = {}): RunResult => ({
   row, seed, epochs: 3, steps: 860, trainExamples: 55000, testExamples: 10000, testMode: mode - 0.03, testModeRecalibrated: mode,
@@ -27,12 +30,28 @@ describe('sbnkit experiments: the results table', () => {
 
   it('lists every planned row, with the budget it will have when not run yet', () => {
     expect(table.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| ---')).length).toBe(1 + rows.length)
-    expect(line('fashion-mnist/mlp/bnn')).toMatch(/\| 3 epochs \(not run yet\) \| — \| — \| — \| — \|$/)
+    expect(line('fashion-mnist/mlp/bnn')).toMatch(/\| 3 epochs of batch 64 \(not run yet\) \| — \| — \| — \| — \|$/)
+    expect(line('fashion-mnist/mlp/st-md-b256')).toMatch(/\| 16 epochs of batch 256 \(not run yet\) \| — \| — \| — \| — \|$/)
+  })
+
+  it('the npm start rows train with the standard recipe on both datasets', () => {
+    for (const dataset of ['mnist', 'fashion-mnist']) {
+      const r = rows.find((x) => x.id === `${dataset}/mlp/st-md-b256`)!
+      expect(r).toMatchObject({ preset: 'mlp:256,256', anneal: 1, epochs: STANDARD_RECIPE.epochs, settings: { recipe: 'md', estimator: 'st', batch: STANDARD_RECIPE.batch, lr: STANDARD_RECIPE.lr } })
+    }
   })
 
   it('plots a row\'s curves and says the CIFAR projection in one sentence', () => {
     expect(curveChart(rows[0]!, [result('mnist/mlp/st-md', 0, 0.955)])).toMatch(/^<svg/)
     expect(cifarLine({ preset: 'vgg-small', batch: 8, stepSeconds: 20, stepCpuSeconds: 9.2, trainImages: 45000, epochSeconds: 51750, data: 'random' }))
       .toBe('vgg-small: one training step at batch 8 took 9.2 s of CPU time (20.0 s wall, on a shared machine; random); an epoch of 45000 images is projected at 14.4 h of one core (0.6 days).')
+  })
+})
+
+describe('sbnkit experiments: options', () => {
+  it.each([['--threads', '0'], ['--threads', '1.5'], ['--threads', 'x'], ['--rows', 'mnist/mlp/nope'], ['--seeds', '1,x']])('%s %s: exit 2 with the usage', async (flag, value) => {
+    const io = memoryIo()
+    expect(await experiments([flag, value, '--out', '/nonexistent-sbnkit-dir'], io)).toBe(2)
+    expect(io.stderr()).toMatch(/^experiments: .*\n\nusage: sbnkit experiments/)
   })
 })
