@@ -35,6 +35,12 @@ const pct = (xs: readonly number[]): string => {
   return xs.length > 1 ? `${(100 * m).toFixed(2)} ± ${(100 * s).toFixed(2)}` : `${(100 * m).toFixed(2)} (1 seed)`
 }
 
+/** The mean CPU minutes of training when every run recorded them: ` (3.1 CPU-min)`. */
+const cpuNote = (rs: readonly RunResult[]): string => {
+  const cpu = rs.flatMap((x) => (x.cpuSeconds === undefined ? [] : [x.cpuSeconds]))
+  return cpu.length === 0 || cpu.length < rs.length ? '' : ` (${(cpu.reduce((a, b) => a + b, 0) / cpu.length / 60).toFixed(1)} CPU-min)`
+}
+
 const slug = (id: string): string => id.replaceAll('/', '-')
 
 /**
@@ -51,8 +57,10 @@ export const resultsTable = (plan: ExperimentPlan, results: readonly RunResult[]
       const secs = rs.map((x) => x.seconds)
       const budget = first === undefined
         ? `${r.epochs ?? plan.epochs[r.dataset] ?? '?'} epochs${r.settings.batch === undefined ? '' : ` of batch ${r.settings.batch}`} (not run yet)`
-        : `${first.epochs} epochs × ${first.steps} steps of ${r.settings.batch ?? 64}, ${(secs.reduce((a, b) => a + b, 0) / secs.length / 60).toFixed(0)} min`
-      return [r.dataset, r.preset, r.label, budget, pct(rs.map((x) => x.testModeRecalibrated)), pct(rs.map((x) => x.testMode)), pct(rs.map((x) => x.testEnsemble)), rs.map((x) => x.seed).join(', ') || '—']
+        : `${first.epochs} epochs × ${first.steps} steps of ${r.settings.batch ?? 64}, ${(secs.reduce((a, b) => a + b, 0) / secs.length / 60).toFixed(0)} min${cpuNote(rs)}`
+      const members = [...new Set(rs.map((x) => x.members ?? 16))].filter((m) => m !== 16)
+      const ensemble = pct(rs.map((x) => x.testEnsemble)) + (members.length > 0 ? ` (${members.join(', ')} members)` : '')
+      return [r.dataset, r.preset, r.label, budget, pct(rs.map((x) => x.testModeRecalibrated)), pct(rs.map((x) => x.testMode)), ensemble, rs.map((x) => x.seed).join(', ') || '—']
     })
   return [head, head.map(() => '---'), ...body].map((row) => `| ${row.join(' | ')} |`).join('\n') + '\n'
 }
