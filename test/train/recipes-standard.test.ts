@@ -10,7 +10,16 @@ import { START_BATCH, START_EPOCHS, START_LR } from '../../src/cli/start.js'
 import { recalibrateMode } from '../../src/train/calibrate.js'
 import { train } from '../../src/train/loop.js'
 import { STANDARD_RECIPE, standardConfig } from '../../src/train/standard.js'
+import { feedDataset } from '../../src/train/evaluate.js'
+import { presetNetwork, vggPreset } from '../../src/train/presets.js'
+import { fillUnit, key } from '../../src/dsl/random.js'
 import { right, task, tinyData, tinyNet } from './loopFixtures.js'
+
+/** n random 28×28 images in [−1, 1] with labels 0…9. */
+const images = (n: number, seed: number) => ({
+  x: { shape: [n, 1, 28, 28], data: fillUnit(key(seed), 0, new Float64Array(n * 784)).map((u) => 2 * u - 1) },
+  y: { shape: [n], data: Float64Array.from({ length: n }, (_, i) => i % 10) },
+})
 
 describe('the standard recipe', () => {
   it('is the default of sbnkit train (md, st, adam, lr 0.2 cosine, batch 256, 16 epochs, batch norm) and npm start\'s budget', () => {
@@ -40,5 +49,13 @@ describe('the standard recipe', () => {
     expect(r.right.state.history.map((h) => h.epoch)).toEqual([1, 2])
     const mode = right(recalibrateMode(r.right.last, task(32)))
     expect(Object.keys(mode.params).sort()).toEqual(Object.keys(r.right.last.params).sort())
+  })
+
+  it('the conv preset for 28×28 images (vgg-mnist, the experiments\' conv row) typechecks and trains a step with it', async () => {
+    const net = right(presetNetwork(vggPreset('vgg-mnist', 1 / 8), { inputShape: [1, 28, 28], classes: 10, batchNorm: true, key: key(5) }))
+    const r = await train(net, { train: feedDataset(images(8, 1)), validation: feedDataset(images(4, 2)) }, right(standardConfig({ batchSize: 8, epochs: 1, ensemble: 1 })))
+    expect(E.isRight(r) && r.right.state.globalStep).toBe(1)
+    if (E.isLeft(r)) return
+    expect(E.isRight(recalibrateMode(r.right.last, images(8, 3)))).toBe(true)
   })
 })
