@@ -57,7 +57,7 @@ export const resultsTable = (plan: ExperimentPlan, results: readonly RunResult[]
       const secs = rs.map((x) => x.seconds)
       const budget = first === undefined
         ? `${r.epochs ?? plan.epochs[r.dataset] ?? '?'} epochs${r.settings.batch === undefined ? '' : ` of batch ${r.settings.batch}`} (not run yet)`
-        : `${first.epochs} epochs × ${first.steps} steps of ${r.settings.batch ?? 64}, ${(secs.reduce((a, b) => a + b, 0) / secs.length / 60).toFixed(0)} min${cpuNote(rs)}`
+        : `${first.epochs} epoch${first.epochs === 1 ? '' : 's'} × ${first.steps} steps of ${r.settings.batch ?? 64}, ${(secs.reduce((a, b) => a + b, 0) / secs.length / 60).toFixed(0)} min${cpuNote(rs)}`
       const members = [...new Set(rs.map((x) => x.members ?? 16))].filter((m) => m !== 16)
       const ensemble = pct(rs.map((x) => x.testEnsemble)) + (members.length > 0 ? ` (${members.join(', ')} members)` : '')
       return [r.dataset, r.preset, r.label, budget, pct(rs.map((x) => x.testModeRecalibrated)), pct(rs.map((x) => x.testMode)), ensemble, rs.map((x) => x.seed).join(', ') || '—']
