@@ -23,6 +23,7 @@ import { permutation } from '../data/prng.js'
 import { drawTrainError, train } from '../train/loop.js'
 import { parsePreset, presetNetwork, vggPreset } from '../train/presets.js'
 import type { RecipeName } from '../train/recipes.js'
+import { STANDARD_RECIPE } from '../train/standard.js'
 import { drawRoutingError } from '../train/routing.js'
 import type { Io } from './io.js'
 import { progressBar } from './progress.js'
@@ -42,21 +43,28 @@ export interface RowSpec {
   readonly anneal: number
   /** Epochs of this row, overriding the dataset's (`--epochs-mnist`, `--epochs-fashion`). */
   readonly epochs?: number
+  /**
+   * Members of the test ensemble (default 16). Conv rows use fewer: sampled conv passes run on
+   * generic float64 steps, about 1 ms of CPU per image and member for `vgg-mnist:0.5`.
+   */
+  readonly testMembers?: number
 }
 
-const mdSt = { recipe: 'md', estimator: 'st' } as const
-const bnn = { recipe: 'bnn', estimator: 'det:hardtanh', weightSampling: 'mode' } as const
+/** The rows of batch 64 (lr from `--lr`, 0.1 by default): the first benchmarks' budget. */
+const mdSt = { recipe: 'md', estimator: 'st', batch: 64 } as const
+const bnn = { recipe: 'bnn', estimator: 'det:hardtanh', weightSampling: 'mode', batch: 64 } as const
+/** The standard recipe (`npm start`, src/train/standard.ts), with 2-member validation ensembles per epoch as `npm start`. */
+const startRecipe = { recipe: STANDARD_RECIPE.recipe, estimator: STANDARD_RECIPE.estimator, batch: STANDARD_RECIPE.batch, lr: STANDARD_RECIPE.lr, ensemble: 2 } as const
 
 /** The rows of the table, in order. */
 export const rows: readonly RowSpec[] = (['mnist', 'fashion-mnist'] as const).flatMap((dataset) => [
   { id: `${dataset}/mlp/st-md`, label: 'matched ST + mirror descent', dataset, preset: 'mlp:256,256', settings: mdSt, anneal: 1 },
-  ...(dataset === 'mnist'
-    ? [{ id: `${dataset}/mlp/st-md-b256`, label: 'matched ST + mirror descent, batch 256, lr 0.2 (npm start)', dataset, preset: 'mlp:256,256', settings: { ...mdSt, batch: 256, lr: 0.2 }, anneal: 1, epochs: 16 }]
-    : []),
+  { id: `${dataset}/mlp/st-md-b256`, label: 'matched ST + mirror descent, batch 256, lr 0.2 (npm start)', dataset, preset: 'mlp:256,256', settings: startRecipe, anneal: 1, epochs: STANDARD_RECIPE.epochs },
   { id: `${dataset}/mlp/st-md-anneal`, label: 'matched ST + mirror descent, noise annealed 1 → 0.25', dataset, preset: 'mlp:256,256', settings: mdSt, anneal: 0.25 },
   { id: `${dataset}/mlp/bnn`, label: 'BNN: deterministic hardtanh ST + clipping', dataset, preset: 'mlp:256,256', settings: bnn, anneal: 1 },
   ...(dataset === 'fashion-mnist'
     ? [
+        { id: `${dataset}/conv/st-md`, label: 'matched ST + mirror descent (batch norm re-estimated)', dataset, preset: 'vgg-mnist:0.5', settings: { ...mdSt, ensemble: 2 }, anneal: 1, testMembers: 4 },
         { id: `${dataset}/conv/st-md-anneal`, label: 'matched ST + mirror descent, noise annealed 1 → 0.25', dataset, preset: 'vgg-mnist:0.5', settings: mdSt, anneal: 0.25 },
         { id: `${dataset}/conv/bnn`, label: 'BNN: deterministic hardtanh ST + clipping', dataset, preset: 'vgg-mnist:0.5', settings: bnn, anneal: 1 },
       ]
@@ -75,7 +83,12 @@ export interface RunResult {
   /** The mode network with batch-norm statistics re-estimated under itself (2000 training images). */
   readonly testModeRecalibrated: number
   readonly testEnsemble: number
+  /** Members of the test ensemble (absent: 16, the results made before rows could choose). */
+  readonly members?: number
+  /** Wall seconds of training (validation passes included; on a shared machine, waiting too). */
   readonly seconds: number
+  /** CPU seconds of training, every thread of the process (absent in older results). */
+  readonly cpuSeconds?: number
   readonly curve: readonly { readonly epoch: number; readonly trainLoss: number; readonly valMode: number; readonly valEnsemble: number }[]
 }
 
@@ -107,10 +120,12 @@ export const calibrationFeed = (train: Dataset, n = CALIBRATION_ROWS): Feed =>
   train.rows(Uint32Array.from(permutation(train.size, siteKey(key(0), 'train:calibrate')).subarray(0, Math.min(n, train.size))).sort())
 
 /**
- * Trains and evaluates one row with one seed: batch 64, Adam at lr on a cosine schedule, 16-member ensemble.
+ * Trains and evaluates one row with one seed: Adam at the row's lr (else `lr`) on a cosine schedule, the row's batch, a 16-member test ensemble unless the row says otherwise.
  * @example await runRow(rows[0]!, 0, 3, 0.1, io, '.cache/sbnkit') // right({ testModeRecalibrated: 0.95…, … })
  */
-export const runRow = async (spec: RowSpec, seed: number, planEpochs: number, lr: number, io: Io, cacheDir: string | false): Promise<E.Either<string, RunResult>> => {
+export const runRow = async (
+  spec: RowSpec, seed: number, planEpochs: number, lr: number, io: Io, cacheDir: string | false, threads?: number,
+): Promise<E.Either<string, RunResult>> => {
   const epochs = spec.epochs ?? planEpochs
   const s: Settings = {
     ...defaults(spec.settings.recipe), dataset: spec.dataset, preset: spec.preset, batchNorm: true, lr, schedule: 'cosine',
@@ -132,18 +147,23 @@ export const runRow = async (spec: RowSpec, seed: number, planEpochs: number, lr
   const steps = Math.ceil(loaded.right.data.train.size / s.batch)
   const bar = progressBar(io, `${spec.id} seed ${seed}`, epochs * steps)
   const t0 = performance.now()
-  const r = await trainAnnealed(net.right, loaded.right.data, cfg.right.config, { final: spec.anneal }, {
+  const cpu0 = process.cpuUsage()
+  const config = { ...cfg.right.config, ...(threads === undefined ? {} : { threads }) }
+  const r = await trainAnnealed(net.right, loaded.right.data, config, { final: spec.anneal }, {
     onStep: (st) => bar.tick(st.globalStep, `loss ${st.loss.toFixed(3)}`),
   })
   if (E.isLeft(r)) return E.left(drawTrainError(r.left, drawRunError, drawRoutingError))
   bar.done()
   const seconds = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6
   const test = loaded.right.data.test
   if (test === undefined) return E.left('the dataset has no test split')
   const kernels = cfg.right.config.kernels?.kernels ?? referenceKernels
   // A cosine schedule ends at rate 0, so the last parameters are the trained model.
   const evalKey = foldIn(key(seed), 0x7e57)
-  const plain = evaluateSet(r.right.last, test, { members: 16, key: evalKey, kernels })
+  const members = spec.testMembers ?? 16
+  const plain = evaluateSet(r.right.last, test, { members, key: evalKey, kernels })
   if (E.isLeft(plain)) return E.left(drawRunError(plain.left))
   const cal = recalibrateMode(r.right.last, calibrationFeed(loaded.right.data.train), { kernels })
   if (E.isLeft(cal)) return E.left(drawRunError(cal.left))
@@ -151,7 +171,7 @@ export const runRow = async (spec: RowSpec, seed: number, planEpochs: number, lr
   if (E.isLeft(calTest)) return E.left(drawRunError(calTest.left))
   return E.right({
     row: spec.id, seed, epochs, steps, trainExamples: loaded.right.data.train.size, testExamples: plain.right.examples,
-    testMode: plain.right.mode.accuracy, testModeRecalibrated: calTest.right.mode.accuracy, testEnsemble: plain.right.ensemble.accuracy, seconds,
+    testMode: plain.right.mode.accuracy, testModeRecalibrated: calTest.right.mode.accuracy, testEnsemble: plain.right.ensemble.accuracy, members, seconds, cpuSeconds,
     curve: r.right.state.history.map((h) => ({
       epoch: h.epoch, trainLoss: h.trainLoss, valMode: h.validation?.mode.accuracy ?? Number.NaN, valEnsemble: h.validation?.ensemble.accuracy ?? Number.NaN,
     })),

@@ -19,6 +19,7 @@ import type { CifarProjection, RowSpec, RunResult } from './experimentRuns.js'
 import { cifarProjection, rows, runRow } from './experimentRuns.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
+import { MAX_THREADS } from '../train/config.js'
 
 export interface ExperimentPlan {
   readonly rows: readonly string[]
@@ -32,6 +33,12 @@ const pct = (xs: readonly number[]): string => {
   const m = xs.reduce((a, b) => a + b, 0) / xs.length
   const s = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : Number.NaN
   return xs.length > 1 ? `${(100 * m).toFixed(2)} ± ${(100 * s).toFixed(2)}` : `${(100 * m).toFixed(2)} (1 seed)`
+}
+
+/** The mean CPU minutes of training when every run recorded them: ` (3.1 CPU-min)`. */
+const cpuNote = (rs: readonly RunResult[]): string => {
+  const cpu = rs.flatMap((x) => (x.cpuSeconds === undefined ? [] : [x.cpuSeconds]))
+  return cpu.length === 0 || cpu.length < rs.length ? '' : ` (${(cpu.reduce((a, b) => a + b, 0) / cpu.length / 60).toFixed(1)} CPU-min)`
 }
 
 const slug = (id: string): string => id.replaceAll('/', '-')
@@ -50,8 +57,10 @@ export const resultsTable = (plan: ExperimentPlan, results: readonly RunResult[]
       const secs = rs.map((x) => x.seconds)
       const budget = first === undefined
         ? `${r.epochs ?? plan.epochs[r.dataset] ?? '?'} epochs${r.settings.batch === undefined ? '' : ` of batch ${r.settings.batch}`} (not run yet)`
-        : `${first.epochs} epochs × ${first.steps} steps of ${r.settings.batch ?? 64}, ${(secs.reduce((a, b) => a + b, 0) / secs.length / 60).toFixed(0)} min`
-      return [r.dataset, r.preset, r.label, budget, pct(rs.map((x) => x.testModeRecalibrated)), pct(rs.map((x) => x.testMode)), pct(rs.map((x) => x.testEnsemble)), rs.map((x) => x.seed).join(', ') || '—']
+        : `${first.epochs} epoch${first.epochs === 1 ? '' : 's'} × ${first.steps} steps of ${r.settings.batch ?? 64}, ${(secs.reduce((a, b) => a + b, 0) / secs.length / 60).toFixed(0)} min${cpuNote(rs)}`
+      const members = [...new Set(rs.map((x) => x.members ?? 16))].filter((m) => m !== 16)
+      const ensemble = pct(rs.map((x) => x.testEnsemble)) + (members.length > 0 ? ` (${members.join(', ')} members)` : '')
+      return [r.dataset, r.preset, r.label, budget, pct(rs.map((x) => x.testModeRecalibrated)), pct(rs.map((x) => x.testMode)), ensemble, rs.map((x) => x.seed).join(', ') || '—']
     })
   return [head, head.map(() => '---'), ...body].map((row) => `| ${row.join(' | ')} |`).join('\n') + '\n'
 }
@@ -89,6 +98,7 @@ options:
   --cifar-width M        width multiplier of that VGG-small (default 1)
   --cifar-batch B        its batch (default 8)
   --data-dir DIR         CIFAR-10's cifar-10-batches-bin (default: random images in its format)
+  --threads N            threads of the training kernels (default: every core; results are identical)
   --out DIR              where experiments.json, experiments-table.md and img/ go (default docs)
 `
 
@@ -100,7 +110,7 @@ export const experiments: Command = async (argv, io) => {
       options: {
         rows: { type: 'string' }, seeds: { type: 'string' }, 'epochs-mnist': { type: 'string' }, 'epochs-fashion': { type: 'string' },
         lr: { type: 'string' }, cifar: { type: 'boolean' }, 'cifar-width': { type: 'string' }, 'cifar-batch': { type: 'string' },
-        'data-dir': { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
+        'data-dir': { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean' },
       },
     })
   } catch (e) {
@@ -120,6 +130,11 @@ export const experiments: Command = async (argv, io) => {
   const numbers = [...plan.seeds, ...Object.values(plan.epochs)]
   if (unknown.length > 0 || !numbers.every((n) => Number.isSafeInteger(n) && n >= 0) || !(plan.lr > 0)) {
     io.err(`experiments: ${unknown.length > 0 ? `unknown rows ${unknown.join(', ')}` : 'seeds and epochs expect whole numbers ≥ 0, lr a number > 0'}\n\n${experimentsUsage}`)
+    return exitCode.badInput
+  }
+  const threads = o.threads === undefined ? undefined : Number(o.threads)
+  if (threads !== undefined && !(/^\d+$/.test(o.threads ?? '') && threads >= 1 && threads <= MAX_THREADS)) {
+    io.err(`experiments: --threads expects a whole number in [1, ${MAX_THREADS}], found ${JSON.stringify(o.threads)}\n\n${experimentsUsage}`)
     return exitCode.badInput
   }
   const out = o.out ?? 'docs'
@@ -149,7 +164,7 @@ export const experiments: Command = async (argv, io) => {
   for (const spec of rows.filter((r) => chosen.includes(r.id)))
     for (const seed of plan.seeds) {
       if (results.some((r) => r.row === spec.id && r.seed === seed)) continue
-      const r = await runRow(spec, seed, plan.epochs[spec.dataset] ?? 3, plan.lr, io, standardCacheDir())
+      const r = await runRow(spec, seed, plan.epochs[spec.dataset] ?? 3, plan.lr, io, standardCacheDir(), threads)
       if (E.isLeft(r)) { io.err(`experiments: ${spec.id} seed ${seed}: ${r.left}\n`); return exitCode.failed }
       results = [...results, r.right]
       const x = r.right

@@ -38,12 +38,13 @@ import { progressBar } from './progress.js'
 import type { Settings } from './trainSetup.js'
 import { buildConfig, buildPreset, defaults, loadData } from './trainSetup.js'
 import { calibrationFeed } from './experimentRuns.js'
+import { STANDARD_RECIPE } from '../train/standard.js'
 
 /** The defaults of the main job (the budget and recipe measured in docs/experiments.md). */
-export const START_EPOCHS = 16
+export const START_EPOCHS = STANDARD_RECIPE.epochs
 export const START_ANNEAL = 1
-export const START_BATCH = 256
-export const START_LR = 0.2
+export const START_BATCH = STANDARD_RECIPE.batch
+export const START_LR = STANDARD_RECIPE.lr
 
 export const startUsage = `usage: npm start [-- --epochs N --draws N --out DIR]
 

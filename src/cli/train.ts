@@ -52,6 +52,8 @@ Trains a stochastic binary network: minibatch gradient estimates (any estimator,
 wanted), a weight recipe for the latent weights, SGD or Adam for real parameters. After every
 epoch it evaluates the mode network and a K-sample ensemble on validation, logs, and writes a
 checkpoint; at the end it evaluates on test and writes DIR/model.json (docs/training.md).
+The defaults are the standard recipe, npm start's: matched ST + mirror descent (md), Adam
+lr 0.2 cosine, batch 256, 16 epochs, batch norm on presets.
 
 data and network:
   --dataset D           mnist (full, 60 000/10 000) | mnist-subset | fashion-mnist | cifar10 | FILE.json (sbnkit-data/1 with x and class labels y)
@@ -62,7 +64,8 @@ data and network:
   --limit N             use only N training examples (a fixed subset): quick runs
   --model FILE          a model file with inputs x and y and a loss output
   --preset P            mlp:W1,W2,… (binary MLP of these widths) or conv[:C1,C2] (binary conv net)
-  --batch-norm          presets: batch normalisation before every binary activation
+  --batch-norm          presets: batch normalisation before every binary activation (the
+                        default); --no-batch-norm leaves it out
 
 gradients and updates:
   --estimator NAME      activation sites (default st; det:hardtanh under --recipe bnn):
@@ -73,8 +76,10 @@ gradients and updates:
   --optimizer O         sgd | adam, the base of the recipe and of real parameters (default adam;
                         sgd under --recipe bop)
   --momentum M          SGD momentum in [0, 1)
-  --lr X                learning rate (default 0.01)
+  --lr X                learning rate (default 0.2; 0.01 under --recipe bop)
   --schedule S          constant | step:<every>:<gamma> | cosine[:<total>[:<min>]] [,warmup=<w>]
+                        (default cosine, constant under --recipe bop; a cosine run cannot be
+                        resumed with more --epochs, a constant one can)
   --weight-sampling W   per-pass | mode (w = sign(η) in the forward pass)
   --decay λ             latent weight decay of --recipe decay
   --bop-threshold τ     --bop-gamma γ: Bop's flip threshold and averaging rate
@@ -82,7 +87,7 @@ gradients and updates:
                         last epoch (S in (0, 1); docs/training.md, "Deterministic networks")
 
 run:
-  --epochs N            (default 10)      --batch B     (default 64)     --seed S  (default 0)
+  --epochs N            (default 16)      --batch B     (default 256)    --seed S  (default 0)
   --ensemble K          ensemble size of the evaluations (default 16)
   --patience P          stop after P epochs without a better validation accuracy
   --select S            mode | ensemble: whose validation accuracy picks the best parameters and
@@ -131,7 +136,7 @@ export const processDeps: TrainDeps = {
 
 const options = {
   model: { type: 'string' }, preset: { type: 'string' }, dataset: { type: 'string' }, 'data-dir': { type: 'string' }, augment: { type: 'string' }, validation: { type: 'string' },
-  test: { type: 'string' }, limit: { type: 'string' }, 'batch-norm': { type: 'boolean' }, estimator: { type: 'string' },
+  test: { type: 'string' }, limit: { type: 'string' }, 'batch-norm': { type: 'boolean' }, 'no-batch-norm': { type: 'boolean' }, estimator: { type: 'string' },
   'weight-estimator': { type: 'string' }, site: { type: 'string', multiple: true }, recipe: { type: 'string' },
   optimizer: { type: 'string' }, momentum: { type: 'string' }, lr: { type: 'string' }, schedule: { type: 'string' },
   epochs: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, ensemble: { type: 'string' },
@@ -180,7 +185,9 @@ const flagSettings = (o: Values): E.Either<string, Partial<Settings>> => {
     out[field] = v.right
   }
   if (o.site !== undefined) out['sites'] = o.site
+  if (o['batch-norm'] === true && o['no-batch-norm'] === true) return E.left('--batch-norm and --no-batch-norm contradict each other')
   if (o['batch-norm'] === true) out['batchNorm'] = true
+  if (o['no-batch-norm'] === true) out['batchNorm'] = false
   return E.right(out as Partial<Settings>)
 }
 

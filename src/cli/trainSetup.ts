@@ -32,6 +32,7 @@ import { defaultBudget, fits, parameterBytes, trainingBytes } from '../interpret
 import type { BaseName, RecipeName } from '../train/recipes.js'
 import { baseOptimizer, recipe } from '../train/recipes.js'
 import { parseSchedule } from '../train/schedules.js'
+import { STANDARD_RECIPE } from '../train/standard.js'
 import { didYouMean } from './suggest.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -78,14 +79,19 @@ export interface Settings {
 }
 
 /**
- * The defaults of every optional setting: the BNN recipe trains with deterministic hardtanh ST,
- * Bop (which has no Adam form) with SGD.
+ * The defaults of every optional setting: the standard recipe (`STANDARD_RECIPE`, what `npm start`
+ * trains with: batch norm, batch 256, Adam lr 0.2 cosine, 16 epochs). The BNN recipe trains with
+ * deterministic hardtanh ST; Bop (which has no Adam form) with SGD at lr 0.01, constant.
  */
-export const defaults = (recipeName: RecipeName): Omit<Settings, 'dataset'> => ({
-  batchNorm: false, estimator: recipeName === 'bnn' ? 'det:hardtanh' : 'st', weightEstimator: 'st', sites: [],
-  recipe: recipeName, optimizer: recipeName === 'bop' ? 'sgd' : 'adam', lr: 0.01, schedule: 'constant', epochs: 10, batch: 64, seed: 0, ensemble: 16,
-  logEvery: 100, kernels: 'fast',
-})
+export const defaults = (recipeName: RecipeName): Omit<Settings, 'dataset'> => {
+  const S = STANDARD_RECIPE
+  const isBop = recipeName === 'bop'
+  return {
+    batchNorm: S.batchNorm, estimator: recipeName === 'bnn' ? 'det:hardtanh' : S.estimator, weightEstimator: S.estimator, sites: [],
+    recipe: recipeName, optimizer: isBop ? 'sgd' : S.optimizer, lr: isBop ? 0.01 : S.lr, schedule: isBop ? 'constant' : S.schedule,
+    epochs: S.epochs, batch: S.batch, seed: 0, ensemble: S.ensemble, logEvery: 100, kernels: 'fast',
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Rules: data

@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest'
 import { cifarLine, curveChart, resultsTable } from '../../src/cli/experiments.js'
 import type { RunResult } from '../../src/cli/experimentRuns.js'
 import { rows } from '../../src/cli/experimentRuns.js'
+import { experiments } from '../../src/cli/experiments.js'
+import { STANDARD_RECIPE } from '../../src/train/standard.js'
+import { memoryIo } from '../../src/cli/io.js'
 
 const result = (row: string, seed: number, mode: number, over: Partial<RunResult> = {}): RunResult => ({
   row, seed, epochs: 3, steps: 860, trainExamples: 55000, testExamples: 10000, testMode: mode - 0.03, testModeRecalibrated: mode,
@@ -17,6 +20,7 @@ describe('sbnkit experiments: the results table', () => {
   const table = resultsTable(plan, [
     result('mnist/mlp/st-md', 0, 0.955), result('mnist/mlp/st-md', 1, 0.957),
     result('mnist/mlp/st-md-b256', 0, 0.965, { epochs: 8, steps: 215, seconds: 1200 }),
+    result('fashion-mnist/conv/st-md', 0, 0.9, { epochs: 1, seconds: 1800, cpuSeconds: 660, members: 4 }),
   ])
   const line = (id: string): string => table.split('\n').find((l) => l.includes(rows.find((r) => r.id === id)!.label) && l.includes(id.split('/')[0]!))!
 
@@ -25,14 +29,34 @@ describe('sbnkit experiments: the results table', () => {
     expect(line('mnist/mlp/st-md-b256')).toBe('| mnist | mlp:256,256 | matched ST + mirror descent, batch 256, lr 0.2 (npm start) | 8 epochs × 215 steps of 256, 20 min | 96.50 (1 seed) | 93.50 (1 seed) | 95.50 (1 seed) | 0 |')
   })
 
+  it('says a test ensemble of other than 16 members, and the CPU time when the runs recorded it', () => {
+    expect(line('fashion-mnist/conv/st-md')).toBe('| fashion-mnist | vgg-mnist:0.5 | matched ST + mirror descent (batch norm re-estimated) | 1 epoch × 860 steps of 64, 30 min (11.0 CPU-min) | 90.00 (1 seed) | 87.00 (1 seed) | 89.00 (1 seed) (4 members) | 0 |')
+  })
+
   it('lists every planned row, with the budget it will have when not run yet', () => {
     expect(table.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| ---')).length).toBe(1 + rows.length)
-    expect(line('fashion-mnist/mlp/bnn')).toMatch(/\| 3 epochs \(not run yet\) \| — \| — \| — \| — \|$/)
+    expect(line('fashion-mnist/mlp/bnn')).toMatch(/\| 3 epochs of batch 64 \(not run yet\) \| — \| — \| — \| — \|$/)
+    expect(line('fashion-mnist/mlp/st-md-b256')).toMatch(/\| 16 epochs of batch 256 \(not run yet\) \| — \| — \| — \| — \|$/)
+  })
+
+  it('the npm start rows train with the standard recipe on both datasets', () => {
+    for (const dataset of ['mnist', 'fashion-mnist']) {
+      const r = rows.find((x) => x.id === `${dataset}/mlp/st-md-b256`)!
+      expect(r).toMatchObject({ preset: 'mlp:256,256', anneal: 1, epochs: STANDARD_RECIPE.epochs, settings: { recipe: 'md', estimator: 'st', batch: STANDARD_RECIPE.batch, lr: STANDARD_RECIPE.lr } })
+    }
   })
 
   it('plots a row\'s curves and says the CIFAR projection in one sentence', () => {
     expect(curveChart(rows[0]!, [result('mnist/mlp/st-md', 0, 0.955)])).toMatch(/^<svg/)
     expect(cifarLine({ preset: 'vgg-small', batch: 8, stepSeconds: 20, stepCpuSeconds: 9.2, trainImages: 45000, epochSeconds: 51750, data: 'random' }))
       .toBe('vgg-small: one training step at batch 8 took 9.2 s of CPU time (20.0 s wall, on a shared machine; random); an epoch of 45000 images is projected at 14.4 h of one core (0.6 days).')
+  })
+})
+
+describe('sbnkit experiments: options', () => {
+  it.each([['--threads', '0'], ['--threads', '1.5'], ['--threads', 'x'], ['--rows', 'mnist/mlp/nope'], ['--seeds', '1,x']])('%s %s: exit 2 with the usage', async (flag, value) => {
+    const io = memoryIo()
+    expect(await experiments([flag, value, '--out', '/nonexistent-sbnkit-dir'], io)).toBe(2)
+    expect(io.stderr()).toMatch(/^experiments: .*\n\nusage: sbnkit experiments/)
   })
 })

@@ -137,9 +137,9 @@ describe('values the semantics cannot use', () => {
   it('train --preset mlp:1000000000: refused before any parameter is drawn, nothing written', async () => {
     writeFileSync(t.at('train.json'), JSON.stringify({ format: 'sbnkit-data/1', inputs: { x: [[1, 2], [2, 1], [0, 1], [1, 0]], y: [0, 1, 0, 1] } }))
     expect(await refused(['train', '--preset', 'mlp:1000000000', '--dataset', t.at('train.json'), '--out', t.at('huge'), '--max-memory', '4GB']))
-      .toBe('sbnkit train: --preset mlp:1000000000 (5,000,000,002 parameters) with --batch 64 would need 5.02 TB; the limit is 4 GB (change it with --max-memory)\n')
+      .toBe('sbnkit train: --preset mlp:1000000000 (9,000,000,002 parameters) with --batch 256 would need 25.3 TB; the limit is 4 GB (change it with --max-memory)\n')
     expect(await refused(['train', '--preset', 'mlp:4', '--batch', '1000000000', '--dataset', t.at('train.json'), '--out', t.at('huge'), '--max-memory', '4GB']))
-      .toMatch(/with --batch 1000000000 would need 456 GB; the limit is 4 GB/)
+      .toMatch(/with --batch 1000000000 would need 552 GB; the limit is 4 GB/)
   })
 })
 

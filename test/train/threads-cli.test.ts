@@ -22,7 +22,7 @@ const run = async (...argv: string[]) => {
 }
 const tiny = (out: string, ...extra: string[]): string[] => [
   '--preset', 'mlp:7', '--dataset', at('train.json'), '--validation', at('val.json'), '--batch', '8', '--ensemble', '3',
-  '--lr', '0.05', '--log-every', '0', '--kernels', 'fast', '--out', at(out), ...extra,
+  '--lr', '0.05', '--schedule', 'constant', '--no-batch-norm', '--log-every', '0', '--kernels', 'fast', '--out', at(out), ...extra,
 ]
 
 beforeAll(async () => {
