@@ -18,7 +18,7 @@ import type { Key } from '../src/dsl/random.js'
 import type { Feed } from '../src/interpreters/ndarray.js'
 import { compile, drawCompileError } from '../src/interpreters/compiled/index.js'
 import type { BackendName, Compiled, CompiledMode } from '../src/interpreters/compiled/index.js'
-import { kernelsOf } from '../src/interpreters/compiled/execute.js'
+import { productsOf } from '../src/interpreters/compiled/execute.js'
 
 /** A deterministic stream of uniforms in [0, 1) (xorshift32), for data and weights. */
 export const uniforms = (seed: number) => {
@@ -72,7 +72,7 @@ export const timedLayer = (net: Checked<Network>, feed: Feed, backend: BackendNa
   const c = compiled(net, backend, mode)
   const out = c.run(feed, k)
   if (E.isLeft(out)) throw new Error(JSON.stringify(out.left))
-  const all = kernelsOf(c.plan.steps)
+  const all = productsOf(c.plan.steps)
   const mine = all.flatMap((kern, i) => (kern.label === 'act' ? [i] : []))
   if (mine.length === 0) throw new Error('no layer kernel found')
   return {

@@ -22,7 +22,7 @@ import { Session } from 'node:inspector'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { trainingKernels } from '../src/train/fast/index.js'
+import { trainingProducts } from '../src/train/fast/index.js'
 import { stepper } from './trainStep.js'
 
 interface ProfileNode { readonly id: number; readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number } }
@@ -71,7 +71,7 @@ const main = async (): Promise<void> => {
     },
   })
   const steps = Number(values.steps)
-  const step = stepper({ preset: values.preset, batchNorm: values['batch-norm'], kernels: trainingKernels() })
+  const step = stepper({ preset: values.preset, batchNorm: values['batch-norm'], kernels: trainingProducts() })
   if (E.isLeft(step)) {
     process.stderr.write(`bench/profile: --preset: ${step.left}\n`)
     process.exit(2)

@@ -13,8 +13,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { drawRunError } from '../src/interpreters/runErrors.js'
-import { fastThreadedKernels } from '../src/train/fast/index.js'
-import type { ThreadedKernels } from '../src/train/threads/threadedKernels.js'
+import { fastThreadedProducts } from '../src/train/fast/index.js'
+import type { ThreadedProducts } from '../src/train/threads/threadedProducts.js'
 import { median, timeOnce } from './train.js'
 import { STEP_BATCH, stepper } from './trainStep.js'
 
@@ -34,8 +34,8 @@ const rounds = Number(values.rounds)
 if (counts.some((t) => !Number.isSafeInteger(t) || t < 1)) fail(`--threads: expected counts ≥ 1 separated by commas, found ${values.threads}`)
 if (!Number.isSafeInteger(rounds) || rounds < 1) fail(`--rounds: expected an integer ≥ 1, found ${values.rounds}`)
 
-const kernels: ThreadedKernels[] = counts.map((t) => {
-  const k = fastThreadedKernels(t)
+const kernels: ThreadedProducts[] = counts.map((t) => {
+  const k = fastThreadedProducts(t)
   return E.isLeft(k) ? fail(`--threads ${t}: ${drawRunError(k.left)}`) : k.right
 })
 const steps = kernels.map((k) => {

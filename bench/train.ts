@@ -29,13 +29,13 @@ import { foldIn, key } from '../src/dsl/random.js'
 import { typecheck } from '../src/dsl/typecheck.js'
 import { prepareGradient } from '../src/estimators/gradient.js'
 import type { Feed } from '../src/interpreters/ndarray.js'
-import type { Kernels } from '../src/interpreters/reference/ops.js'
-import { referenceKernels } from '../src/interpreters/reference/ops.js'
+import type { MatrixProducts } from '../src/interpreters/reference/ops.js'
+import { referenceProducts } from '../src/interpreters/reference/ops.js'
 import { gemmModule } from '../src/train/fast/emit-gemm.js'
 import type { Blocking } from '../src/train/fast/index.js'
-import { defaultBlocking, jsKernels, wasmKernels, wasmSupport } from '../src/train/fast/index.js'
+import { defaultBlocking, jsProducts, wasmProducts, wasmSupport } from '../src/train/fast/index.js'
 import { ceilTo } from '../src/train/fast/panels.js'
-import { fastThreadedKernels } from '../src/train/fast/index.js'
+import { fastThreadedProducts } from '../src/train/fast/index.js'
 import { drawRunError } from '../src/interpreters/runErrors.js'
 import { STEP_BATCH, stepper } from './trainStep.js'
 import { xorshift } from './stats.js'
@@ -73,13 +73,13 @@ export const batchOf = (data: { readonly x: Float64Array; readonly y: Float64Arr
 }
 
 /** One training step (gradient draw + SGD) on batch `b`, parameters carried between calls. */
-export const trainer = (kernels: Kernels, data: { readonly x: Float64Array; readonly y: Float64Array }, seed = 0) => {
+export const trainer = (kernels: MatrixProducts, data: { readonly x: Float64Array; readonly y: Float64Array }, seed = 0) => {
   const base = issueNet(seed)
   let params: ParamValues = base.params
   let b = 0
   return (): number => {
     const net = { ...base, params } as Checked<Network>
-    const prepared = prepareGradient(net, batchOf(data, b), { kernels })
+    const prepared = prepareGradient(net, batchOf(data, b), { products: kernels })
     if (E.isLeft(prepared)) throw new Error(`our bug: ${JSON.stringify(prepared.left)}`)
     const r = prepared.right(foldIn(key(7), b))
     const next: Record<string, Float64Array> = {}
@@ -120,9 +120,9 @@ export const median = (xs: readonly number[]): number => {
 export const spread = (xs: readonly number[]): string =>
   `${median(xs).toFixed(1)} (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`
 
-/** Kernels that add the time spent in each product to `spent.ms`. */
-const timed = (k: Kernels, spent: { ms: number }): Kernels => {
-  const wrap = (f: Kernels['matmul']): Kernels['matmul'] => (a, b) => {
+/** Products that add the time spent in each product to `spent.ms`. */
+const timed = (k: MatrixProducts, spent: { ms: number }): MatrixProducts => {
+  const wrap = (f: MatrixProducts['matmul']): MatrixProducts['matmul'] => (a, b) => {
     const t0 = performance.now()
     const r = f(a, b)
     spent.ms += performance.now() - t0
@@ -171,13 +171,13 @@ const arg = (name: string): string | undefined => {
 }
 
 /** The contenders this host can run, by name. */
-export const contenders = (): Record<string, Kernels> => {
-  const out: Record<string, Kernels> = { reference: referenceKernels, 'js f64': jsKernels }
-  const w = wasmKernels()
+export const contenders = (): Record<string, MatrixProducts> => {
+  const out: Record<string, MatrixProducts> = { reference: referenceProducts, 'js f64': jsProducts }
+  const w = wasmProducts()
   if (E.isRight(w)) out['wasm f32+bits'] = w.right
-  const nb = wasmKernels({ bits: false })
+  const nb = wasmProducts({ bits: false })
   if (E.isRight(nb)) out['wasm f32 (no bits)'] = nb.right
-  const fma = wasmKernels({ blocking: { ...defaultBlocking, fma: true } })
+  const fma = wasmProducts({ blocking: { ...defaultBlocking, fma: true } })
   if (E.isRight(fma)) out['wasm fma+bits'] = fma.right
   return out
 }
@@ -197,7 +197,7 @@ const presetMain = (presetText: string): void => {
   }
   if (!Number.isSafeInteger(rounds) || rounds < 1) fail(`--rounds: expected an integer ≥ 1, found ${arg('--rounds')}`)
   if (!Number.isSafeInteger(threads) || threads < 1) fail(`--threads: expected an integer ≥ 1, found ${arg('--threads')}`)
-  const threaded = fastThreadedKernels(threads)
+  const threaded = fastThreadedProducts(threads)
   if (E.isLeft(threaded)) return fail(`--threads ${threads}: ${drawRunError(threaded.left)}`)
   const kernels = threaded.right
   const step = stepper({ preset: presetText, batchNorm, kernels })

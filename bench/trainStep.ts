@@ -11,7 +11,7 @@ import type { Checked, Network } from '../src/dsl/node.js'
 import { foldIn, key } from '../src/dsl/random.js'
 import { prepareGradient } from '../src/estimators/gradient.js'
 import type { Feed } from '../src/interpreters/ndarray.js'
-import type { Kernels } from '../src/interpreters/reference/ops.js'
+import type { MatrixProducts } from '../src/interpreters/reference/ops.js'
 import { sgd } from '../src/train/optimizers.js'
 import type { Preset } from '../src/train/presets.js'
 import { parsePreset, presetNetwork } from '../src/train/presets.js'
@@ -24,7 +24,7 @@ const LR = 0.01
 export interface StepSetup {
   readonly preset: string
   readonly batchNorm: boolean
-  readonly kernels: Kernels
+  readonly kernels: MatrixProducts
   readonly batch?: number
   readonly seed?: number
 }
@@ -64,7 +64,7 @@ export const stepper = (setup: StepSetup): E.Either<string, () => number> => {
   let b = 0
   return E.right(() => {
     const live = { ...net, params } as Checked<Network>
-    const prepared = prepareGradient(live, batches[b % batches.length]!, { kernels: setup.kernels })
+    const prepared = prepareGradient(live, batches[b % batches.length]!, { products: setup.kernels })
     if (E.isLeft(prepared)) throw new Error(`our bug: ${JSON.stringify(prepared.left)}`)
     const r = prepared.right(foldIn(key(7), b))
     const grads: Record<string, Float64Array> = {}

@@ -22,7 +22,7 @@ import type { Feed } from '../src/interpreters/ndarray.js'
 import { train } from '../src/train/loop.js'
 import { feedDataset } from '../src/train/evaluate.js'
 import { recipe, baseOptimizer } from '../src/train/recipes.js'
-import { fastKernels, jsKernels } from '../src/train/fast/index.js'
+import { fastProducts, jsProducts } from '../src/train/fast/index.js'
 import { installSetImmediate } from './immediate.js'
 import type { EpochReport, Grid, TrainRequest, WorkerMessage } from './protocol.js'
 
@@ -83,8 +83,8 @@ const run = async (req: TrainRequest): Promise<void> => {
   }
   const feed = data.right
   post({ type: 'data', points: Float64Array.from({ length: 3 * feed['y']!.shape[0]! }, (_, i) => (i % 3 === 2 ? feed['y']!.data[(i - 2) / 3]! : feed['x']!.data[2 * Math.floor(i / 3) + (i % 3)]!)) })
-  const fast = fastKernels()
-  const kernels = E.isRight(fast) ? { name: 'wasm', kernels: fast.right } : { name: 'js', kernels: jsKernels }
+  const fast = fastProducts()
+  const kernels = E.isRight(fast) ? { name: 'wasm', kernels: fast.right } : { name: 'js', kernels: jsProducts }
   const gf = gridFeed(grid)
   let started = performance.now()
   const result = await train(

@@ -22,7 +22,7 @@ import { loadavg } from 'node:os'
 import { none } from '../../src/dsl/noise.js'
 import { compile } from '../../src/interpreters/compiled/index.js'
 import type { Compiled } from '../../src/interpreters/compiled/index.js'
-import { kernelsOf } from '../../src/interpreters/compiled/execute.js'
+import { productsOf } from '../../src/interpreters/compiled/execute.js'
 import { binaryFeed, compiled, denseNet, mnistMlp, pixelFeed, timedLayer } from '../layers.js'
 import type { Summary } from '../stats.js'
 import { fmt, range, summary } from '../stats.js'
@@ -147,7 +147,7 @@ const mlpCase = async (layer: string, ort: Ort | undefined, tf: Tf | undefined):
   must(runTwo() as E.Either<unknown, unknown>, 'infer 2 threads')
   checkClose(want, logits, 0, `${layer} sbnkit-run`)
   checkClose(want, logits2, 0, `${layer} sbnkit-run-2threads`)
-  const all = kernelsOf(ours.plan.steps)
+  const all = productsOf(ours.plan.steps)
   const products = all.flatMap((k, i) => (['ByteDense', 'BinaryDense', 'BinaryHead'].includes(k._tag) ? [i] : []))
   const contenders: Record<string, () => unknown> = {
     'sbnkit-kernel': () => {

@@ -15,7 +15,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { fastKernels } from '../../src/train/fast/index.js'
+import { fastProducts } from '../../src/train/fast/index.js'
 import type { Sample } from '../train.js'
 import { BATCH, EPOCH_BATCHES, batchOf, issueNet, median, randomImages, spread, timeOnce, trainer } from '../train.js'
 
@@ -122,7 +122,7 @@ const main = async (): Promise<void> => {
   const tf = loadTf()
   if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: setBackend("wasm") returned false')
   await tf.ready()
-  const kernels = fastKernels()
+  const kernels = fastProducts()
   if (E.isLeft(kernels)) throw new Error(`sbnkit wasm kernels unavailable: ${JSON.stringify(kernels.left)}`)
   const data = randomImages(BATCH * 50)
   const steps = { 'sbnkit (wasm kernels)': trainer(kernels.right, data), 'tfjs-backend-wasm': tfjsTrainer(tf, data) }

@@ -6,7 +6,7 @@
  *
  * Packaged datasets are fed as the trainer feeds them: x = 2p/255 − 1, flat [N, 784] or [N, 1,
  * 28, 28] as the model's input `x` is declared, y the class index. Products run on the fast
- * training kernels (`trainingKernels()`: WebAssembly SIMD where available).
+ * training kernels (`trainingProducts()`: WebAssembly SIMD where available).
  * Exit status: 0 ok; 2 bad input (files, a dataset that does not fit the model, flags).
  */
 import { stat } from 'node:fs/promises'
@@ -25,7 +25,7 @@ import { requiredInputs } from '../interpreters/outputs.js'
 import { readModelFile } from '../io/files.js'
 import type { Dataset, Evaluation } from '../train/evaluate.js'
 import { evaluateSet, feedDataset, imageDataset } from '../train/evaluate.js'
-import { trainingKernels } from '../train/fast/index.js'
+import { trainingProducts } from '../train/fast/index.js'
 import { guarded, reportRunError, usageError } from './exact.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
@@ -152,7 +152,7 @@ export const evalCommand: Command = async (argv, io) => {
     // Progress in passes over the set: the mode network's, then one per member.
     const passes = 1 + members
     const bar = progressIfLong(io, 'eval', passes, (passes * data.size * perRow) / 8)
-    const r = evaluateSet(net.right, data, { members, key: seed.right, kernels: trainingKernels(), chunk, onProgress: (done) => bar.tick(Math.floor(done / data.size)) })
+    const r = evaluateSet(net.right, data, { members, key: seed.right, products: trainingProducts(), chunk, onProgress: (done) => bar.tick(Math.floor(done / data.size)) })
     if (E.isLeft(r)) return reportRunError(io, r.left, { model, data: dataset })
     bar.done()
     io.out(render(r.right, { dataset, split: packaged ? split : undefined, seed: Number(seedText), json: o.json, what }))

@@ -13,7 +13,7 @@ import { drawAll } from '../dsl/dslErrors.js'
 import { uniform } from '../dsl/noise.js'
 import { foldIn, key, siteKey } from '../dsl/random.js'
 import { drawRunError } from '../interpreters/runErrors.js'
-import { referenceKernels } from '../interpreters/reference/ops.js'
+import { referenceProducts } from '../interpreters/reference/ops.js'
 import { trainAnnealed } from '../train/anneal.js'
 import { recalibrateMode } from '../train/calibrate.js'
 import type { Dataset } from '../train/evaluate.js'
@@ -159,15 +159,15 @@ export const runRow = async (
   const cpuSeconds = (cpu.user + cpu.system) / 1e6
   const test = loaded.right.data.test
   if (test === undefined) return E.left('the dataset has no test split')
-  const kernels = cfg.right.config.kernels?.kernels ?? referenceKernels
+  const kernels = cfg.right.config.products?.products ?? referenceProducts
   // A cosine schedule ends at rate 0, so the last parameters are the trained model.
   const evalKey = foldIn(key(seed), 0x7e57)
   const members = spec.testMembers ?? 16
-  const plain = evaluateSet(r.right.last, test, { members, key: evalKey, kernels })
+  const plain = evaluateSet(r.right.last, test, { members, key: evalKey, products: kernels })
   if (E.isLeft(plain)) return E.left(drawRunError(plain.left))
-  const cal = recalibrateMode(r.right.last, calibrationFeed(loaded.right.data.train), { kernels })
+  const cal = recalibrateMode(r.right.last, calibrationFeed(loaded.right.data.train), { products: kernels })
   if (E.isLeft(cal)) return E.left(drawRunError(cal.left))
-  const calTest = evaluateSet(cal.right, test, { members: 1, key: evalKey, kernels })
+  const calTest = evaluateSet(cal.right, test, { members: 1, key: evalKey, products: kernels })
   if (E.isLeft(calTest)) return E.left(drawRunError(calTest.left))
   return E.right({
     row: spec.id, seed, epochs, steps, trainExamples: loaded.right.data.train.size, testExamples: plain.right.examples,
@@ -221,7 +221,7 @@ export const cifarProjection = async (width: number, batch: number, dataDir: str
   const cpu = process.cpuUsage(cpu0)
   const stepCpuSeconds = (cpu.user + cpu.system) / 1e6
   if (E.isLeft(r)) return E.left(drawTrainError(r.left, drawRunError, drawRoutingError))
-  const ev = evaluateSet(r.right.last, { ...testSet, size: Math.min(testSet.size, batch) }, { members: 2, key: key(1), kernels: cfg.right.config.kernels?.kernels ?? referenceKernels })
+  const ev = evaluateSet(r.right.last, { ...testSet, size: Math.min(testSet.size, batch) }, { members: 2, key: key(1), products: cfg.right.config.products?.products ?? referenceProducts })
   if (E.isLeft(ev)) return E.left(drawRunError(ev.left))
   return E.right({ preset: preset.name, batch, stepSeconds, stepCpuSeconds, trainImages: 45000, epochSeconds: (stepCpuSeconds * 45000) / batch, data })
 }

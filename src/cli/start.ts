@@ -20,7 +20,7 @@ import { gradevalChart, gradevalTable } from '../estimators/analysis/report.js'
 import type { Estimator } from '../estimators/estimator.js'
 import { arm, mismatchedSt, reinforce, st } from '../estimators/estimator.js'
 import { drawRunError } from '../interpreters/runErrors.js'
-import { referenceKernels } from '../interpreters/reference/ops.js'
+import { referenceProducts } from '../interpreters/reference/ops.js'
 import { lineChart } from '../plot/svg.js'
 import { evaluateSet } from '../train/evaluate.js'
 import { recalibrateMode } from '../train/calibrate.js'
@@ -138,13 +138,13 @@ export const start: Command = async (argv, io) => {
   const afterTraining = clock()
   const testSet = data.right.data.test!
   // The training kernels (when fast ones were chosen) also serve the evaluations.
-  const kernels = config.kernels?.kernels ?? referenceKernels
-  const test = evaluateSet(trained.right.last, testSet, { members: TEST_MEMBERS, key: foldIn(key(0), 0x7e57), kernels })
+  const kernels = config.products?.products ?? referenceProducts
+  const test = evaluateSet(trained.right.last, testSet, { members: TEST_MEMBERS, key: foldIn(key(0), 0x7e57), products: kernels })
   if (E.isLeft(test)) { io.err(`start: ${drawRunError(test.left)}\n`); return exitCode.failed }
   // The mode network with batch-norm statistics re-estimated under itself (src/train/calibrate.ts).
-  const calibrated = recalibrateMode(trained.right.last, calibrationFeed(data.right.data.train), { kernels })
+  const calibrated = recalibrateMode(trained.right.last, calibrationFeed(data.right.data.train), { products: kernels })
   if (E.isLeft(calibrated)) { io.err(`start: ${drawRunError(calibrated.left)}\n`); return exitCode.failed }
-  const modeTest = evaluateSet(calibrated.right, testSet, { members: 1, key: foldIn(key(0), 0x7e57), kernels })
+  const modeTest = evaluateSet(calibrated.right, testSet, { members: 1, key: foldIn(key(0), 0x7e57), products: kernels })
   if (E.isLeft(modeTest)) { io.err(`start: ${drawRunError(modeTest.left)}\n`); return exitCode.failed }
   const history = trained.right.state.history
   const afterTest = clock()

@@ -93,8 +93,8 @@ run:
   --select S            mode | ensemble: whose validation accuracy picks the best parameters and
                         drives early stopping (default mode)
   --log-every N         a log record every N steps (default 100; 0: epochs only)
-  --kernels K           fast | reference matrix products (default fast when the host has them)
-  --threads N           threads of the fast kernels (default: every core of this machine);
+  --products K          fast | reference matrix products (default fast when the host has them)
+  --threads N           threads of the fast products (default: every core of this machine);
                         the results are the same bits for any N, so a resume may change it
   --out DIR             checkpoints, log.jsonl, run.json and model.json go there
   --resume DIR/checkpoint  continue a run bit-identically (settings come from DIR/run.json)
@@ -140,7 +140,7 @@ const options = {
   'weight-estimator': { type: 'string' }, site: { type: 'string', multiple: true }, recipe: { type: 'string' },
   optimizer: { type: 'string' }, momentum: { type: 'string' }, lr: { type: 'string' }, schedule: { type: 'string' },
   epochs: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, ensemble: { type: 'string' },
-  patience: { type: 'string' }, select: { type: 'string' }, 'log-every': { type: 'string' }, kernels: { type: 'string' }, threads: { type: 'string' },
+  patience: { type: 'string' }, select: { type: 'string' }, 'log-every': { type: 'string' }, products: { type: 'string' }, threads: { type: 'string' },
   'weight-sampling': { type: 'string' }, decay: { type: 'string' }, 'bop-threshold': { type: 'string' },
   'bop-gamma': { type: 'string' }, anneal: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -171,7 +171,7 @@ const flagSettings = (o: Values): E.Either<string, Partial<Settings>> => {
     [o.seed, 'seed', (s) => whole('seed', s, 0)], [o.ensemble, 'ensemble', (s) => whole('ensemble', s, 1)],
     [o.patience, 'patience', (s) => whole('patience', s, 1)], [o['log-every'], 'logEvery', (s) => whole('log-every', s, 0)],
     [o.select, 'select', (s) => oneOf('select', s, ['mode', 'ensemble'])],
-    [o.kernels, 'kernels', (s) => oneOf('kernels', s, ['fast', 'reference'])],
+    [o.products, 'products', (s) => oneOf('products', s, ['fast', 'reference'])],
     [o['weight-sampling'], 'weightSampling', (s) => oneOf('weight-sampling', s, ['per-pass', 'mode'])],
     [o.decay, 'decay', (s) => real('decay', s, (x) => x >= 0, 'a number ≥ 0')],
     [o['bop-threshold'], 'bopThreshold', (s) => real('bop-threshold', s, (x) => x >= 0, 'a number ≥ 0')],
@@ -336,7 +336,7 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
     const steps = Math.ceil(loaded.right.data.train.size / config.batchSize)
     if (!o.json) {
       io.out(`${restored === undefined ? 'training' : `resuming at epoch ${restored.state.epoch + 1}, step ${restored.state.step + 1}:`} ${description}\n`)
-      io.out(`  recipe ${settings.recipe} (${config.recipe.optimizer.name}), real parameters ${config.optimizer.name}, estimator ${config.estimator.label} (weights ${config.weightEstimator.label}), lr ${settings.lr} (${settings.schedule}), ${settings.epochs} epoch${settings.epochs === 1 ? '' : 's'} of ${steps} steps (batch ${settings.batch}), seed ${settings.seed}, kernels ${config.kernels?.name}${config.kernels?.threaded === undefined ? '' : ` on ${config.threads} thread${config.threads === 1 ? '' : 's'}`}\n`)
+      io.out(`  recipe ${settings.recipe} (${config.recipe.optimizer.name}), real parameters ${config.optimizer.name}, estimator ${config.estimator.label} (weights ${config.weightEstimator.label}), lr ${settings.lr} (${settings.schedule}), ${settings.epochs} epoch${settings.epochs === 1 ? '' : 's'} of ${steps} steps (batch ${settings.batch}), seed ${settings.seed}, products ${config.products?.name}${config.products?.threaded === undefined ? '' : ` on ${config.threads} thread${config.threads === 1 ? '' : 's'}`}\n`)
       if (settings.anneal !== undefined) io.out(`${annealLine({ final: settings.anneal }, settings.epochs)}\n`)
     }
 

@@ -20,8 +20,8 @@ import type { Estimator } from '../estimators/estimator.js'
 import { estimatorNames, parseEstimator } from '../estimators/estimator.js'
 import { topoOrder } from '../dsl/fold.js'
 import type { Feed } from '../interpreters/ndarray.js'
-import { referenceKernels } from '../interpreters/reference/ops.js'
-import type { KernelChoice, TrainConfig } from '../train/config.js'
+import { referenceProducts } from '../interpreters/reference/ops.js'
+import type { ProductChoice, TrainConfig } from '../train/config.js'
 import { fastKernelChoice } from '../train/config.js'
 import type { Dataset } from '../train/evaluate.js'
 import { feedDataset, imageDataset } from '../train/evaluate.js'
@@ -69,7 +69,7 @@ export interface Settings {
   readonly patience?: number
   readonly select?: 'mode' | 'ensemble'
   readonly logEvery: number
-  readonly kernels: 'fast' | 'reference'
+  readonly products: 'fast' | 'reference'
   readonly weightSampling?: 'per-pass' | 'mode'
   readonly decay?: number
   readonly bopThreshold?: number
@@ -89,7 +89,7 @@ export const defaults = (recipeName: RecipeName): Omit<Settings, 'dataset'> => {
   return {
     batchNorm: S.batchNorm, estimator: recipeName === 'bnn' ? 'det:hardtanh' : S.estimator, weightEstimator: S.estimator, sites: [],
     recipe: recipeName, optimizer: isBop ? 'sgd' : S.optimizer, lr: isBop ? 0.01 : S.lr, schedule: isBop ? 'constant' : S.schedule,
-    epochs: S.epochs, batch: S.batch, seed: 0, ensemble: S.ensemble, logEvery: 100, kernels: 'fast',
+    epochs: S.epochs, batch: S.batch, seed: 0, ensemble: S.ensemble, logEvery: 100, products: 'fast',
   }
 }
 
@@ -233,8 +233,8 @@ export const buildConfig = (s: Settings): E.Either<string, { config: TrainConfig
   if (E.isLeft(real)) return E.left(`--optimizer: ${real.left}`)
   const schedule = parseSchedule(s.schedule)
   if (E.isLeft(schedule)) return E.left(`--schedule: ${schedule.left}`)
-  let kernels: KernelChoice = { name: 'reference', kernels: referenceKernels }
-  if (s.kernels === 'fast') {
+  let kernels: ProductChoice = { name: 'reference', products: referenceProducts }
+  if (s.products === 'fast') {
     const fast = fastKernelChoice()
     if (E.isRight(fast)) kernels = fast.right
     else notes.push('note: fast kernels are unavailable on this host (WebAssembly SIMD); using the reference kernels')
@@ -245,7 +245,7 @@ export const buildConfig = (s: Settings): E.Either<string, { config: TrainConfig
       estimator: est.right, weightEstimator: west.right, sites, recipe: r.right, optimizer: real.right, lr: s.lr,
       schedule: schedule.right, epochs: s.epochs, batchSize: s.batch, seed: s.seed, ensemble: s.ensemble,
       ...(s.patience === undefined ? {} : { patience: s.patience }), ...(s.select === undefined ? {} : { select: s.select }),
-      logEvery: s.logEvery, kernels,
+      logEvery: s.logEvery, products: kernels,
     },
   })
 }

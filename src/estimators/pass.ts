@@ -13,7 +13,7 @@ import type { Feed, NDArray } from '../interpreters/ndarray.js'
 import type { Seeds } from '../interpreters/reference/backward.js'
 import type { BinarizeRule, Evaluation } from '../interpreters/reference/forward.js'
 import { evaluate } from '../interpreters/reference/forward.js'
-import type { Kernels } from '../interpreters/reference/ops.js'
+import type { MatrixProducts } from '../interpreters/reference/ops.js'
 import type { LatentRule } from './estimator.js'
 import type { GradientResult } from './result.js'
 import { objectivePerExample } from './score.js'
@@ -36,7 +36,7 @@ export interface WholeContext {
   readonly order: readonly Node[]
   readonly latent: LatentRule
   readonly source: BitSource
-  readonly kernels: Kernels | undefined
+  readonly products: MatrixProducts | undefined
   readonly shapes: Readonly<Record<string, readonly number[]>>
   readonly estimators: Readonly<Record<string, string>>
 }
@@ -61,7 +61,7 @@ export const noSiteRule: BinarizeRule = (node) => {
 
 /** Evaluates `roots` with `rule` at the sites, nodes of `cut` fixed. */
 export const run = (c: WholeContext, rule: BinarizeRule, roots: readonly Node[] = [c.root], cut?: ReadonlyMap<Node, NDArray>): Evaluation =>
-  evaluate({ net: c.net, feed: c.feed, batch: c.batch, binarize: rule, ...(c.kernels === undefined ? {} : { kernels: c.kernels }) }, roots, cut)
+  evaluate({ net: c.net, feed: c.feed, batch: c.batch, binarize: rule, ...(c.products === undefined ? {} : { products: c.products }) }, roots, cut)
 
 /** The ancestral sample of one pass and its per-example objective. */
 export const drawPass = (c: WholeContext, pass: Key): { readonly ev: Evaluation; readonly ell: Float64Array } => {

@@ -23,7 +23,7 @@ import type { Feed, NDArray } from '../interpreters/ndarray.js'
 import { sliceFeed } from '../interpreters/ndarray.js'
 import { backward, meanWeights } from '../interpreters/reference/backward.js'
 import type { Evaluation } from '../interpreters/reference/forward.js'
-import type { Kernels } from '../interpreters/reference/ops.js'
+import type { MatrixProducts } from '../interpreters/reference/ops.js'
 import { evaluate } from '../interpreters/reference/forward.js'
 import type { Estimator, LatentRule } from './estimator.js'
 import { isWholeNetwork, st } from './estimator.js'
@@ -50,7 +50,7 @@ export interface GradientOptions {
   /** Where draws come from (default: the keyed PRNG). Tests enumerate randomness through it. */
   readonly source?: BitSource
   /** Matrix-product kernels for the passes (default: the float64 reference loops). */
-  readonly kernels?: Kernels
+  readonly products?: MatrixProducts
   /**
    * Differentiate the batch mean of this output (summed over its per-example elements) instead
    * of the loss, e.g. a linear head η for the laws of MATH.md §6.
@@ -140,7 +140,7 @@ export const prepareSites = (
   const order = topoOrder([root])
   const skip = (s: Binarize): boolean => s.noise.family === 'none' || (weightMode && isWeight(s))
   // Sites whose forward pass is exactly the sampling rule on the keyed draws: the kernels' sampler may take them.
-  const fastSigns = opts.source === undefined ? opts.kernels?.signs : undefined
+  const fastSigns = opts.source === undefined ? opts.products?.signs : undefined
   const samples = (s: Binarize): boolean => {
     const e = estOf(s)
     return !skip(s) && ((e.kind === 'st' && e.forward === 'sample') || e.kind === 'reinforce')
@@ -154,7 +154,7 @@ export const prepareSites = (
       if (r.u !== undefined && pass === key) uniforms.set(node, r.u)
       return r.x
     }
-    const ev = evaluate({ net, feed, batch, binarize: passRule(key), ...(opts.kernels === undefined ? {} : { kernels: opts.kernels }) }, [root], new Map(), order)
+    const ev = evaluate({ net, feed, batch, binarize: passRule(key), ...(opts.products === undefined ? {} : { products: opts.products }) }, [root], new Map(), order)
     const ell = objectivePerExample(root, ev, batch)
     const meanLoss = ell.reduce((a, b) => a + b, 0) / batch
     const at = new Map<Node, NDArray>()

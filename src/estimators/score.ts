@@ -61,7 +61,7 @@ export const armLosses = (
     const cut = new Map<Node, NDArray>()
     for (const [n, v] of ev.values) if (!down.has(n)) cut.set(n, v)
     cut.set(s, value)
-    const fresh = evaluate({ net, feed, batch, binarize: passRule(foldIn(foldIn(key, 0x41524d), 2 * k + stream)), kernels: ev.kernels }, [loss], cut)
+    const fresh = evaluate({ net, feed, batch, binarize: passRule(foldIn(foldIn(key, 0x41524d), 2 * k + stream)), products: ev.products }, [loss], cut)
     return objectivePerExample(loss, fresh, batch)
   }
   return { f1: run(x, 0), f2: run(b2, 1) }

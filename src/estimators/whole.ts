@@ -19,14 +19,14 @@ import type { WholeContext, WholeDraw } from './pass.js'
 import { preparePsa } from './psa.js'
 import type { BitSource } from './sites.js'
 import { keyedSource } from './sites.js'
-import type { Kernels } from '../interpreters/reference/ops.js'
+import type { MatrixProducts } from '../interpreters/reference/ops.js'
 
 /** The options of `GradientOptions` that whole-network estimators read. */
 export interface WholeOptions {
   readonly latent?: LatentRule
   readonly weightSampling?: 'per-pass' | 'per-example' | 'mode'
   readonly source?: BitSource
-  readonly kernels?: Kernels
+  readonly products?: MatrixProducts
   readonly output?: string
   /** Per-site overrides: refused, a whole-network estimator has no per-site rule to override. */
   readonly sites?: Readonly<Record<string, Estimator>>
@@ -62,7 +62,7 @@ export const wholeContext = (
   )
   return E.right({
     net, feed, batch: boundE.right.batch, root, loss, sites, order, latent: opts.latent ?? 'mirror', source: opts.source ?? keyedSource,
-    kernels: opts.kernels, shapes, estimators: Object.fromEntries(sites.map((s) => [s.site, label])),
+    products: opts.products, shapes, estimators: Object.fromEntries(sites.map((s) => [s.site, label])),
   })
 }
 

@@ -17,7 +17,7 @@ import { bind } from '../interpreters/bind.js'
 import type { RunError } from '../interpreters/runErrors.js'
 import type { Feed } from '../interpreters/ndarray.js'
 import { modeRule } from '../interpreters/reference/sampling.js'
-import type { Kernels } from '../interpreters/reference/ops.js'
+import type { MatrixProducts } from '../interpreters/reference/ops.js'
 import { evaluate } from '../interpreters/reference/forward.js'
 import { batchNorms, withBatchNormMode, withParams } from './modes.js'
 
@@ -28,7 +28,7 @@ import { batchNorms, withBatchNormMode, withParams } from './modes.js'
  * const modeNet = recalibrateMode(trained, trainFeed)   // Either<RunError, Checked<Network>>
  */
 export const recalibrateMode = <N extends Network>(
-  net: Checked<N>, feed: Feed, opts: { readonly kernels?: Kernels } = {},
+  net: Checked<N>, feed: Feed, opts: { readonly products?: MatrixProducts } = {},
 ): E.Either<RunError, Checked<N>> => {
   const norms = batchNorms(net)
   if (norms.length === 0) return E.right(net)
@@ -36,7 +36,7 @@ export const recalibrateMode = <N extends Network>(
   const roots = batchNorms(trainNet)
   const bound = bind(trainNet, feed, roots)
   if (E.isLeft(bound)) return bound
-  const ev = evaluate({ net: trainNet, feed, batch: bound.right.batch, binarize: modeRule, ...(opts.kernels === undefined ? {} : { kernels: opts.kernels }) }, roots)
+  const ev = evaluate({ net: trainNet, feed, batch: bound.right.batch, binarize: modeRule, ...(opts.products === undefined ? {} : { products: opts.products }) }, roots)
   const params: Record<string, Float64Array> = { ...net.params }
   for (const [node, stats] of ev.bnStats) {
     if (node._tag !== 'BatchNorm' || node.runningMean._tag !== 'Param' || node.runningVar._tag !== 'Param') continue

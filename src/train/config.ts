@@ -10,10 +10,10 @@ import type { Checked, Network } from '../dsl/node.js'
 import { seedKey } from '../dsl/random.js'
 import type { Estimator } from '../estimators/estimator.js'
 import type { RunError } from '../interpreters/runErrors.js'
-import type { Kernels } from '../interpreters/reference/ops.js'
-import { referenceKernels } from '../interpreters/reference/ops.js'
-import { fastKernels, fastThreadedKernels } from './fast/index.js'
-import type { ThreadedKernels } from './threads/threadedKernels.js'
+import type { MatrixProducts } from '../interpreters/reference/ops.js'
+import { referenceProducts } from '../interpreters/reference/ops.js'
+import { fastProducts, fastThreadedProducts } from './fast/index.js'
+import type { ThreadedProducts } from './threads/threadedProducts.js'
 import type { Dataset, EvaluationInterpreter } from './evaluate.js'
 import type { Optimizer } from './optimizers.js'
 import type { Recipe } from './recipes.js'
@@ -51,11 +51,11 @@ export interface TrainConfig {
   /** A step record every this many optimizer steps (0: none). */
   readonly logEvery?: number
   /**
-   * Matrix-product kernels of the passes, with a name for checkpoints. Default: `defaultKernels()`,
+   * Matrix-product kernels of the passes, with a name for checkpoints. Default: `defaultProducts()`,
    * the fast WebAssembly kernels where the host has them (as `sbnkit train`), else the reference
-   * loops; `referenceKernelChoice` asks for the reference float64 loops explicitly.
+   * loops; `referenceProductChoice` asks for the reference float64 loops explicitly.
    */
-  readonly kernels?: KernelChoice
+  readonly products?: ProductChoice
   /** Rows per evaluation pass of the reference path (default 1000; the result does not depend on it). */
   readonly evalChunk?: number
   /**
@@ -74,11 +74,11 @@ export interface TrainConfig {
 }
 
 /** Matrix-product kernels with the name checkpoints record (`fast`, `reference`, …). */
-export interface KernelChoice {
+export interface ProductChoice {
   readonly name: string
-  readonly kernels: Kernels
+  readonly products: MatrixProducts
   /** The same kernels over `threads` threads (bit-identical), when they have such a form. */
-  readonly threaded?: (threads: number) => E.Either<RunError, ThreadedKernels>
+  readonly threaded?: (threads: number) => E.Either<RunError, ThreadedProducts>
 }
 
 export interface TrainData {
@@ -96,40 +96,40 @@ export type ConfigError =
 // Constructors
 
 /**
- * The reference float64 loops, asked for explicitly (`{ ...config, kernels: referenceKernelChoice }`).
- * @example train(net, data, { ...config, kernels: referenceKernelChoice })
+ * The reference float64 loops, asked for explicitly (`{ ...config, products: referenceProductChoice }`).
+ * @example train(net, data, { ...config, products: referenceProductChoice })
  */
-export const referenceKernelChoice: KernelChoice = { name: 'reference', kernels: referenceKernels }
+export const referenceProductChoice: ProductChoice = { name: 'reference', products: referenceProducts }
 
-let fastChoice: KernelChoice | undefined
+let fastChoice: ProductChoice | undefined
 
 /**
- * The fast WebAssembly SIMD kernels (`fastKernels()`) with their threaded form, or the reason
+ * The fast WebAssembly SIMD kernels (`fastProducts()`) with their threaded form, or the reason
  * this host cannot run them.
  * @example E.isRight(fastKernelChoice()) // true on Node ≥ 20
  */
-export const fastKernelChoice = (): E.Either<RunError, KernelChoice> =>
-  E.map((kernels: Kernels): KernelChoice => ({ name: 'fast', kernels, threaded: (threads) => fastThreadedKernels(threads) }))(fastKernels())
+export const fastKernelChoice = (): E.Either<RunError, ProductChoice> =>
+  E.map((kernels: MatrixProducts): ProductChoice => ({ name: 'fast', products: kernels, threaded: (threads) => fastThreadedProducts(threads) }))(fastProducts())
 
 /**
  * The kernels `train()` uses when the configuration names none: the fast WebAssembly SIMD
- * kernels (`fastKernels()`, as `sbnkit train --kernels fast`) where the host validates them,
+ * kernels (`fastProducts()`, as `sbnkit train --products fast`) where the host validates them,
  * else the reference loops. Built once per process (the modules are compiled on first use).
- * @example kernelsOf(config).name // 'fast' on Node ≥ 20
+ * @example productsOf(config).name // 'fast' on Node ≥ 20
  */
-export const defaultKernels = (): KernelChoice => {
+export const defaultProducts = (): ProductChoice => {
   if (fastChoice === undefined) {
     const fast = fastKernelChoice()
-    fastChoice = E.isRight(fast) ? fast.right : referenceKernelChoice
+    fastChoice = E.isRight(fast) ? fast.right : referenceProductChoice
   }
   return fastChoice
 }
 
 /**
- * The kernels a configuration trains with: its own, else `defaultKernels()`.
- * @example kernelsOf({ ...config, kernels: referenceKernelChoice }).name // 'reference'
+ * The kernels a configuration trains with: its own, else `defaultProducts()`.
+ * @example productsOf({ ...config, products: referenceProductChoice }).name // 'reference'
  */
-export const kernelsOf = (c: Pick<TrainConfig, 'kernels'>): KernelChoice => c.kernels ?? defaultKernels()
+export const productsOf = (c: Pick<TrainConfig, 'products'>): ProductChoice => c.products ?? defaultProducts()
 
 // ---------------------------------------------------------------------------------------------
 // Rules
@@ -192,7 +192,7 @@ export const fingerprint = (c: TrainConfig): Readonly<Record<string, string | nu
   ensemble: c.ensemble,
   patience: c.patience ?? 'none',
   select: c.select ?? 'mode',
-  kernels: kernelsOf(c).name,
+  kernels: productsOf(c).name,
   // Only a non-default evaluation is recorded, so checkpoints made before the option existed still resume.
   ...(c.evaluation === undefined || c.evaluation === 'auto' ? {} : { evaluation: c.evaluation }),
 })

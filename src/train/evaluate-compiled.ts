@@ -23,7 +23,7 @@ import { typecheck } from '../dsl/typecheck.js'
 import type { Key } from '../dsl/random.js'
 import type { Compiled } from '../interpreters/compiled/index.js'
 import { compile, drawCompileError } from '../interpreters/compiled/index.js'
-import { kernelsOf } from '../interpreters/compiled/execute.js'
+import { productsOf } from '../interpreters/compiled/execute.js'
 import type { RunError } from '../interpreters/runErrors.js'
 import type { Feed, NDArray } from '../interpreters/ndarray.js'
 
@@ -62,7 +62,7 @@ const logitsNetwork = (net: Checked<Network>, l: Loss): E.Either<string, Checked
   E.mapLeft(drawDslError)(typecheck({ outputs: { logits: l.logits }, params: net.params }))
 
 const floatProducts = (c: Compiled): boolean =>
-  kernelsOf(c.plan.steps).some((k) => k._tag === 'RealDense')
+  productsOf(c.plan.steps).some((k) => k._tag === 'RealDense')
   || c.plan.steps.some((st) => st._tag === 'Generic' && st.label.startsWith('MatMul'))
 
 const bytesPerRow = (c: Compiled): number =>

@@ -31,7 +31,7 @@ import { batchSize, gatherFeed, sliceFeed } from '../interpreters/ndarray.js'
 import { signsInto } from '../interpreters/reference/sampling.js'
 import type { BinarizeRule } from '../interpreters/reference/forward.js'
 import { evaluate } from '../interpreters/reference/forward.js'
-import type { Kernels } from '../interpreters/reference/ops.js'
+import type { MatrixProducts } from '../interpreters/reference/ops.js'
 import { lossPerExample, predictive } from '../interpreters/reference/ops.js'
 import type { LogitsProgram } from './evaluate-compiled.js'
 import { COMPILED_CHUNK, ENSEMBLE_BYTES, compiledLogits, ensembleChunk } from './evaluate-compiled.js'
@@ -74,7 +74,7 @@ export interface EvaluateOptions {
   /** Rows per forward pass of the reference path (default 1000); the result does not depend on it. */
   readonly chunk?: number
   /** Matrix-product kernels of the reference path (default: the reference loops). */
-  readonly kernels?: Kernels
+  readonly products?: MatrixProducts
   /**
    * Who computes the logits: the compiled interpreter (bit-identical to the reference path with
    * the reference kernels), the reference interpreter, or `auto` (default): compiled unless its
@@ -191,7 +191,7 @@ export const evaluateSet = (net: Checked<Network>, data: Dataset, opts: Evaluate
   const labelName = l.target._tag === 'Input' ? l.target.name : ''
   const labelsOf = (feed: Feed, rows: number): NDArray => feed[labelName] ?? { shape: [rows], data: new Float64Array(rows) }
   const reference = (feed: Feed, rows: number, rule: BinarizeRule) =>
-    evaluate({ net, feed, batch: rows, binarize: rule, ...(opts.kernels === undefined ? {} : { kernels: opts.kernels }) }, [l])
+    evaluate({ net, feed, batch: rows, binarize: rule, ...(opts.products === undefined ? {} : { products: opts.products }) }, [l])
   /**
    * A compiled run's logits, or undefined when the compiled interpreter refuses these rows
    * (`Unsupported`: a binary input holding a value other than ±1, which its bits cannot hold);

@@ -1,8 +1,8 @@
 /**
  * sbnkit/train (portable: bundles for the browser): optimizers and weight recipes, routing,
  * schedules, the training loop with its evaluation, presets and logs, and the fast training
- * kernels (`trainingKernels()`: WebAssembly SIMD where the host has it; `train()` uses them by
- * default, `referenceKernelChoice` asks for the float64 reference loops). Checkpoints in a directory are in `sbnkit/node`.
+ * kernels (`trainingProducts()`: WebAssembly SIMD where the host has it; `train()` uses them by
+ * default, `referenceProductChoice` asks for the float64 reference loops). Checkpoints in a directory are in `sbnkit/node`.
  */
 export { bop } from './optim/bop.js'
 export type { BopOptions } from './optim/bop.js'
@@ -16,8 +16,8 @@ export { paramKinds, route, standardRules, initRouted, stepRouted, stepRoutedInP
 export type { ParamKind, Rule, Routing, RoutingError } from './routing.js'
 export { learningRate, withTotal, parseSchedule, showSchedule } from './schedules.js'
 export type { Schedule } from './schedules.js'
-export { referenceKernelChoice, defaultKernels, fingerprint } from './config.js'
-export type { TrainConfig, KernelChoice, TrainData, ConfigError } from './config.js'
+export { referenceProductChoice, defaultProducts, fingerprint } from './config.js'
+export type { TrainConfig, ProductChoice, TrainData, ConfigError } from './config.js'
 export { feedDataset, imageDataset, evaluateSet } from './evaluate.js'
 export type { Dataset, Score, Evaluation, EvaluationInterpreter, EvaluateOptions } from './evaluate.js'
 export { train, drawTrainError } from './loop.js'
@@ -30,12 +30,12 @@ export type { StepRecord, EpochRecord, TestRecord, LogRecord } from './log.js'
 export { sbnTeacher } from './sbnTeacher.js'
 export { recalibrateMode } from './calibrate.js'
 export type { Blocking } from './fast/emit-gemm.js'
-export { jsKernels } from './fast/js-gemm.js'
-export type { WasmKernelOptions } from './fast/wasm-gemm.js'
-export { threadedKernels } from './threads/threadedKernels.js'
-export type { ThreadedKernelOptions, ThreadedKernels } from './threads/threadedKernels.js'
+export { jsProducts } from './fast/js-gemm.js'
+export type { WasmProductOptions } from './fast/wasm-gemm.js'
+export { threadedProducts } from './threads/threadedProducts.js'
+export type { ThreadedProductOptions, ThreadedProducts } from './threads/threadedProducts.js'
 export { availableCores, ThreadFailure } from '../threads/pool.js'
-export { fastKernels, trainingKernels } from './fast/index.js'
+export { fastProducts, trainingProducts } from './fast/index.js'
 export { trainAnnealed } from './anneal.js'
 export type { Anneal } from './anneal.js'
 export { refitHead } from './refit.js'

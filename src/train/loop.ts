@@ -22,7 +22,7 @@ import type { Dataset, Evaluation } from './evaluate.js'
 import { evaluateSet } from './evaluate.js'
 import type { EpochRecord, LogRecord } from './log.js'
 import type { ConfigError, TrainConfig, TrainData } from './config.js'
-import { checkConfig, fingerprint, kernelsOf, resumeMismatches } from './config.js'
+import { checkConfig, fingerprint, productsOf, resumeMismatches } from './config.js'
 import { withBatchNormMode, withParams } from './modes.js'
 import type { OptimizerState, Tensors } from './optimizers.js'
 import type { Routing, RoutingError } from './routing.js'
@@ -31,7 +31,7 @@ import { learningRate, withTotal } from './schedules.js'
 import { tick } from './tick.js'
 import { chanceLoss, explodingLoss, explodingMinibatch, hopelessLoss } from './divergence.js'
 import { drawRunError } from '../interpreters/runErrors.js'
-import type { Kernels } from '../interpreters/reference/ops.js'
+import type { MatrixProducts } from '../interpreters/reference/ops.js'
 import { availableCores, ThreadFailure } from '../threads/pool.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -204,13 +204,13 @@ export const train = async (
   const bad = checkConfig(net, data, config)
   if (bad !== undefined) return E.left(bad)
   // Threads: the threaded form of the kernels (the same bits), owned by this run and closed at its end.
-  const choice = kernelsOf(config)
+  const choice = productsOf(config)
   const threads = config.threads ?? availableCores()
   const threaded = threads > 1 ? choice.threaded?.(threads) : undefined
   if (threaded !== undefined && E.isLeft(threaded)) hooks.onNote?.(`training on one thread: ${drawRunError(threaded.left)}`)
   const owned = threaded !== undefined && E.isRight(threaded) ? threaded.right : undefined
   try {
-    return await trainOn(owned ?? choice.kernels, net, data, config, hooks, resume)
+    return await trainOn(owned ?? choice.products, net, data, config, hooks, resume)
   } finally {
     owned?.close()
   }
@@ -218,7 +218,7 @@ export const train = async (
 
 /** `train` with the kernels chosen. */
 const trainOn = async (
-  kernels: Kernels, net: Checked<Network>, data: TrainData, config: TrainConfig, hooks: TrainHooks, resume: TrainerState | undefined,
+  kernels: MatrixProducts, net: Checked<Network>, data: TrainData, config: TrainConfig, hooks: TrainHooks, resume: TrainerState | undefined,
 ): Promise<E.Either<TrainError, TrainResult>> => {
   const trainNet = withBatchNormMode(net, 'train')
   const evalNet = withBatchNormMode(net, 'inference')
@@ -239,7 +239,7 @@ const trainOn = async (
   const gradOpts = {
     estimator: config.estimator, weights: config.weightEstimator, sites: config.sites ?? {},
     latent: config.recipe.latent, weightSampling: config.recipe.weightSampling,
-    kernels,
+    products: kernels,
   }
   const baselined = usesBaseline(config)
   const chance = chanceLoss(net)
@@ -254,7 +254,7 @@ const trainOn = async (
   }
   const evaluate = (set: Dataset, k: Key, p: Tensors): E.Either<RunError, Evaluation> =>
     evaluateSet(withParams(evalNet, p), set, {
-      members: config.ensemble, key: k, ...(config.evalChunk === undefined ? {} : { chunk: config.evalChunk }), kernels,
+      members: config.ensemble, key: k, ...(config.evalChunk === undefined ? {} : { chunk: config.evalChunk }), products: kernels,
       ...(config.evaluation === undefined ? {} : { interpreter: config.evaluation }), onNote,
     })
   const save = async (best: boolean): Promise<TrainError | undefined> => {

@@ -17,7 +17,7 @@ import { topoOrder } from '../dsl/fold.js'
 import { bind } from '../interpreters/bind.js'
 import type { RunError } from '../interpreters/runErrors.js'
 import { modeRule } from '../interpreters/reference/sampling.js'
-import type { Kernels } from '../interpreters/reference/ops.js'
+import type { MatrixProducts } from '../interpreters/reference/ops.js'
 import { evaluate } from '../interpreters/reference/forward.js'
 import type { Dataset } from './evaluate.js'
 import { withParams } from './modes.js'
@@ -34,7 +34,7 @@ export interface RefitOptions {
   readonly batch?: number
   /** Shuffles the rows of every pass. */
   readonly key: Key
-  readonly kernels?: Kernels
+  readonly products?: MatrixProducts
 }
 
 /** The head of a softmax network: logits = h·W (+ b), W and b parameters. */
@@ -79,7 +79,7 @@ export const refitHead = <N extends Network>(net: Checked<N>, train: Dataset, op
     const feed = train.slice(start, Math.min(n, start + 1000))
     const bound = bind(net, feed, [head.right.features])
     if (E.isLeft(bound)) return bound
-    const ev = evaluate({ net, feed, batch: bound.right.batch, binarize: modeRule, ...(opts.kernels === undefined ? {} : { kernels: opts.kernels }) }, [head.right.features])
+    const ev = evaluate({ net, feed, batch: bound.right.batch, binarize: modeRule, ...(opts.products === undefined ? {} : { products: opts.products }) }, [head.right.features])
     const h = ev.values.get(head.right.features)!.data
     if (start === 0) {
       d = h.length / bound.right.batch

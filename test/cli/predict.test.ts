@@ -14,7 +14,7 @@ import { key } from '../../src/dsl/random.js'
 import { writeModelFile } from '../../src/io/files.js'
 import { predict } from '../../src/interpreters/prediction.js'
 import { evaluateSet, feedDataset } from '../../src/train/evaluate.js'
-import { trainingKernels } from '../../src/train/fast/index.js'
+import { trainingProducts } from '../../src/train/fast/index.js'
 import { checked, cliFeed, cliNet } from '../interpreters/fixtures.js'
 import { cliRunner } from './run.js'
 
@@ -107,7 +107,7 @@ describe('sbnkit eval', () => {
   it('a dataset file: mode network and ensemble, as the trainer evaluates', async () => {
     const r = await sbnkit('eval', at('model.json'), '--dataset', at('data.json'), '--ensemble', '4', '--seed', '2', '--json')
     expect(r.code).toBe(0)
-    const want = evaluateSet(cliNet, feedDataset(cliFeed), { members: 4, key: key(2), kernels: trainingKernels() })
+    const want = evaluateSet(cliNet, feedDataset(cliFeed), { members: 4, key: key(2), products: trainingProducts() })
     if (E.isLeft(want)) throw new Error('fixture')
     expect(JSON.parse(r.out)).toEqual({
       dataset: at('data.json').replaceAll(dir, '<tmp>'), examples: 4, seed: 2,

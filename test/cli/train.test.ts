@@ -31,7 +31,7 @@ const run = async (argv: string[], deps: TrainDeps = quietDeps(), io: Io & { std
 /** The flags of a tiny run writing into `out`. */
 const tiny = (out: string, ...extra: string[]): string[] => [
   '--preset', 'mlp:5', '--dataset', at('train.json'), '--validation', at('val.json'), '--test', at('test.json'),
-  '--batch', '8', '--ensemble', '3', '--lr', '0.05', '--schedule', 'constant', '--no-batch-norm', '--log-every', '2', '--kernels', 'reference', '--out', at(out), ...extra,
+  '--batch', '8', '--ensemble', '3', '--lr', '0.05', '--schedule', 'constant', '--no-batch-norm', '--log-every', '2', '--products', 'reference', '--out', at(out), ...extra,
 ]
 const bytes = (...p: string[]): Promise<string> => readFile(at(...p), 'utf8')
 const timeless = (log: string): string => log.replace(/"seconds":[0-9.e-]+/g, '"seconds":0')
@@ -51,7 +51,7 @@ describe('sbnkit train', () => {
     expect(r.code).toBe(0)
     expect(r.out).toMatchInlineSnapshot(`
       "training mlp 6→5→3 on <tmp>/train.json: 48 training examples
-        recipe md (adam(0.9,0.999)), real parameters adam(0.9,0.999), estimator st (weights st), lr 0.05 (constant), 2 epochs of 6 steps (batch 8), seed 0, kernels reference
+        recipe md (adam(0.9,0.999)), real parameters adam(0.9,0.999), estimator st (weights st), lr 0.05 (constant), 2 epochs of 6 steps (batch 8), seed 0, products reference
       epoch 1/2: train loss 1.6920, validation mode 33.33% (loss 1.3096), ensemble of 3 37.50% (loss 1.1300) (best), <t> s
       epoch 2/2: train loss 1.3836, validation mode 16.67% (loss 1.3452), ensemble of 3 50.00% (loss 1.0173) (best: epoch 1), <t> s
       test (best parameters on validation, epoch 1): mode 25.00% (loss 1.4031), ensemble of 3 41.67% (loss 1.0321)

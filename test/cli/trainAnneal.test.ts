@@ -29,7 +29,7 @@ const run = async (argv: string[], deps: TrainDeps = quietDeps(), io: Io & { std
 }
 const tiny = (out: string, ...extra: string[]): string[] => [
   '--dataset', at('train.json'), '--validation', at('val.json'), '--test', at('test.json'), '--batch', '8', '--ensemble', '3',
-  '--lr', '0.05', '--schedule', 'cosine', '--no-batch-norm', '--log-every', '2', '--kernels', 'reference', '--out', at(out), ...extra,
+  '--lr', '0.05', '--schedule', 'cosine', '--no-batch-norm', '--log-every', '2', '--products', 'reference', '--out', at(out), ...extra,
 ]
 const bytes = (...p: string[]): Promise<string> => readFile(at(...p), 'utf8')
 const timeless = (log: string): string => log.replace(/"seconds":[0-9.e-]+/g, '"seconds":0')

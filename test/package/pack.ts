@@ -57,7 +57,7 @@ const consumerChecks = (dir: string, label: string): void => {
     "import * as E from 'fp-ts/lib/Either.js'",
     "import { input, mlp, softmaxCrossEntropy, initParams, key, typecheck, predict, compile } from 'sbnkit'",
     "import { decodeModelBytes, encodeModelBytes } from 'sbnkit/data'",
-    "import { trainingKernels } from 'sbnkit/train'",
+    "import { trainingProducts } from 'sbnkit/train'",
     "import { readModelFile, writeModelFile } from 'sbnkit/node'",
     "const x = input('x', ['batch', 4]), y = input('y', ['batch'], 'index')",
     'const logits = mlp({ hidden: [3], outputs: 2 })(x)',
@@ -67,7 +67,7 @@ const consumerChecks = (dir: string, label: string): void => {
     '  const p = predict(net.right, { x: { shape: [1, 4], data: new Float64Array(4) } }, { interpreter: "mode" })',
     '  const c = compile(net.right, { backend: "js", mode: "mode", outputs: ["output"] })',
     '  const back = decodeModelBytes(encodeModelBytes(net.right).json)',
-    '  const k = trainingKernels()',
+    '  const k = trainingProducts()',
     '  void [p, c, back, k, readModelFile, writeModelFile]',
     '}',
   ].join('\n'))

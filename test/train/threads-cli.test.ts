@@ -22,7 +22,7 @@ const run = async (...argv: string[]) => {
 }
 const tiny = (out: string, ...extra: string[]): string[] => [
   '--preset', 'mlp:7', '--dataset', at('train.json'), '--validation', at('val.json'), '--batch', '8', '--ensemble', '3',
-  '--lr', '0.05', '--schedule', 'constant', '--no-batch-norm', '--log-every', '0', '--kernels', 'fast', '--out', at(out), ...extra,
+  '--lr', '0.05', '--schedule', 'constant', '--no-batch-norm', '--log-every', '0', '--products', 'fast', '--out', at(out), ...extra,
 ]
 
 beforeAll(async () => {
@@ -47,7 +47,7 @@ describe('sbnkit train --threads', () => {
     expect((await run(...tiny('one', '--epochs', '2', '--threads', '1'))).code).toBe(0)
     const first = await run(...tiny('two', '--epochs', '1', '--threads', '2'))
     expect(first.code).toBe(0)
-    expect(first.out).toContain('kernels fast on 2 threads')
+    expect(first.out).toContain('products fast on 2 threads')
     const resumed = await run('--resume', at('two', 'checkpoint'), '--epochs', '2', '--threads', '1')
     expect(resumed.code).toBe(0)
     expect(await readFile(at('two', 'model.json'), 'utf8')).toBe(await readFile(at('one', 'model.json'), 'utf8'))

@@ -1,6 +1,6 @@
 /**
  * Training on several threads ≡ one thread, bit for bit: the products split by panel ranges over
- * worker threads (train/threads/threadedKernels.ts) give the parameters, optimizer state, validation and
+ * worker threads (train/threads/threadedProducts.ts) give the parameters, optimizer state, validation and
  * test evaluations of the single-threaded WebAssembly kernels, through resumes that change the
  * thread count; a worker that throws or dies ends the run with a clear error after a checkpoint.
  * Every product is split here (`splitAbove: 0`) so that tiny networks reach every part boundary.
@@ -15,26 +15,26 @@ import { noiseFns } from '../../src/dsl/distributions.js'
 import { signsInto } from '../../src/interpreters/reference/sampling.js'
 import { drawRunError } from '../../src/interpreters/runErrors.js'
 import type { Feed } from '../../src/interpreters/ndarray.js'
-import type { KernelChoice, TrainConfig } from '../../src/train/config.js'
+import type { ProductChoice, TrainConfig } from '../../src/train/config.js'
 import { fastKernelChoice } from '../../src/train/config.js'
 import { feedDataset } from '../../src/train/evaluate.js'
-import { wasmKernels } from '../../src/train/fast/index.js'
+import { wasmProducts } from '../../src/train/fast/index.js'
 import type { Checkpoint, TrainData, TrainError, TrainResult } from '../../src/train/loop.js'
 import { drawTrainError, train } from '../../src/train/loop.js'
 import { presetNetwork } from '../../src/train/presets.js'
 import { drawRoutingError } from '../../src/train/routing.js'
-import type { ThreadedKernels } from '../../src/train/threads/threadedKernels.js'
-import { threadedKernels } from '../../src/train/threads/threadedKernels.js'
+import type { ThreadedProducts } from '../../src/train/threads/threadedProducts.js'
+import { threadedProducts } from '../../src/train/threads/threadedProducts.js'
 import { right, sameBits, tinyConfig, tinyData, tinyNet } from './loopFixtures.js'
 
-const opened: ThreadedKernels[] = []
+const opened: ThreadedProducts[] = []
 afterAll(() => opened.forEach((k) => k.close()))
 
 /** The fast kernels, threaded with every product split; `made` collects what the runs start. */
-const splitEverything = (made: ThreadedKernels[] = opened): KernelChoice => ({
+const splitEverything = (made: ThreadedProducts[] = opened): ProductChoice => ({
   name: 'fast',
-  kernels: right(wasmKernels()),
-  threaded: (threads) => E.map((k: ThreadedKernels) => (made.push(k), k))(threadedKernels({ threads, splitAbove: 0 })),
+  products: right(wasmProducts()),
+  threaded: (threads) => E.map((k: ThreadedProducts) => (made.push(k), k))(threadedProducts({ threads, splitAbove: 0 })),
 })
 
 const ok = (r: E.Either<TrainError, TrainResult>): TrainResult => {
@@ -52,7 +52,7 @@ const imageData = (): TrainData => ({ train: feedDataset(images(24, 0)), validat
 const convNet = () => right(presetNetwork({ kind: 'conv', channels: [4, 6] }, { inputShape: [1, 8, 8], classes: 3, key: key(5), batchNorm: true }))
 
 const config = (threads: number, over: Partial<TrainConfig> = {}): TrainConfig =>
-  tinyConfig({ kernels: splitEverything(), threads, evaluation: 'reference', epochs: 2, ...over })
+  tinyConfig({ products: splitEverything(), threads, evaluation: 'reference', epochs: 2, ...over })
 
 /** Parameters, optimizer slots, history (validation) and test evaluation, bit for bit. */
 const expectSameRun = (a: TrainResult, b: TrainResult, what: string): void => {
@@ -69,7 +69,7 @@ const rule = (n: ProperNoise, a: Float64Array, k: Key): Float64Array => signsInt
 
 describe('training on threads', () => {
   it('law: the sampler on 3 threads ≡ the sampling rule, near-ties included (every site split)', () => {
-    const k3 = right(threadedKernels({ threads: 3, splitAbove: 0 }))
+    const k3 = right(threadedProducts({ threads: 3, splitAbove: 0 }))
     opened.push(k3)
     const k = siteKey(key(9), 'ties')
     const n = 4099
@@ -105,10 +105,10 @@ describe('training on threads', () => {
       y: { shape: [n], data: Float64Array.from({ length: n }, (_, e) => (e + o) % 3) },
     })
     const data: TrainData = { train: feedDataset(x(128, 0)), validation: feedDataset(x(64, 9)) }
-    const made: ThreadedKernels[] = []
+    const made: ThreadedProducts[] = []
     const fast = right(fastKernelChoice())
-    const kernels: KernelChoice = { ...fast, threaded: (t) => E.map((k: ThreadedKernels) => (made.push(k), k))(fast.threaded!(t)) }
-    const base = tinyConfig({ batchSize: 64, epochs: 1, evaluation: 'reference', kernels })
+    const kernels: ProductChoice = { ...fast, threaded: (t) => E.map((k: ThreadedProducts) => (made.push(k), k))(fast.threaded!(t)) }
+    const base = tinyConfig({ batchSize: 64, epochs: 1, evaluation: 'reference', products: kernels })
     expectSameRun(ok(await train(net, data, { ...base, threads: 2 })), ok(await train(net, data, { ...base, threads: 1 })), 'default kernels')
     expect(made.map((k) => k.started())).toEqual([true])
   })
@@ -131,10 +131,10 @@ describe('training on threads', () => {
     it(`a worker that ${how === 'throw' ? 'throws' : 'exits'} ends the run with a clear error after a checkpoint of the last finished step; the resume ≡ the whole run`, async () => {
       const net = tinyNet({ kind: 'mlp', hidden: [13, 9] }, true)
       const whole = ok(await train(net, tinyData(), config(1)))
-      const made: ThreadedKernels[] = []
+      const made: ThreadedProducts[] = []
       const saved: Checkpoint[] = []
       let steps = 0
-      const r = await train(net, tinyData(), config(2, { kernels: splitEverything(made) }), {
+      const r = await train(net, tinyData(), config(2, { products: splitEverything(made) }), {
         onStep: () => {
           if (++steps === 3) made[0]!.injectFailure(1, how)
         },

@@ -49,8 +49,8 @@ export const drawStart = (k: Kernel, offset: number, rows: number): [number, num
 }
 
 /** All kernels of a plan in execution order (a choice's test, then its branches). */
-export const kernelsOf = (steps: readonly Step[]): Kernel[] =>
-  steps.flatMap((s) => (s._tag === 'Kernel' ? [s.kernel] : s._tag === 'Choice' ? [s.test, ...kernelsOf(s.then), ...kernelsOf(s.otherwise)] : []))
+export const productsOf = (steps: readonly Step[]): Kernel[] =>
+  steps.flatMap((s) => (s._tag === 'Kernel' ? [s.kernel] : s._tag === 'Choice' ? [s.test, ...productsOf(s.then), ...productsOf(s.otherwise)] : []))
 
 /** A plan instantiated on a machine: `prepare` once per batch size, then `pass` per pass. */
 export interface Executor {
@@ -75,7 +75,7 @@ export interface Executor {
   readonly rows: () => number
   /** Copies output `i` out of the memory. */
   readonly output: (i: number) => NDArray
-  /** Runs one kernel alone (for benchmarks), by its index in `kernelsOf(plan.steps)`. */
+  /** Runs one kernel alone (for benchmarks), by its index in `productsOf(plan.steps)`. */
   readonly kernel: (index: number, key?: Key) => number | void
   /** Runs top-level step `index` of the plan alone (after `load` and one `pass`). */
   readonly step: (index: number, key?: Key) => void
@@ -90,7 +90,7 @@ export interface Parallel {
 }
 
 export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] = [], parallel?: Parallel): Executor => {
-  const all = [...kernelsOf(plan.steps), ...extra]
+  const all = [...productsOf(plan.steps), ...extra]
   const indexOf = new Map<Kernel, number>(all.map((k, i) => [k, i]))
   let rows = 0
   let addr: Int32Array = new Int32Array(0)

@@ -16,7 +16,7 @@ import type { Noise } from '../../dsl/noise.js'
 import { concreteShape } from '../../dsl/shape.js'
 import type { Key } from '../../dsl/random.js'
 import type { NDArray } from '../ndarray.js'
-import { referenceKernels } from '../reference/ops.js'
+import { referenceProducts } from '../reference/ops.js'
 import type { RuleEnv } from '../reference/rules.js'
 import { batchNormStats, forwardRule } from '../reference/rules.js'
 import { binarizeInto } from '../reference/sampling.js'
@@ -75,7 +75,7 @@ export const genericStep = (
     const values = args(env)
     const named = Object.fromEntries(roles.map((role, i) => [role, values[i]!]))
     // Leaves and binarize nodes have their own steps: the rule reads no data, parameters or draws.
-    const ruleEnv: RuleEnv = { batch: env.rows, feed: {}, params: {}, kernels: referenceKernels, binarize: (b, input) => binarized(env, b, input, sampling) }
+    const ruleEnv: RuleEnv = { batch: env.rows, feed: {}, params: {}, products: referenceProducts, binarize: (b, input) => binarized(env, b, input, sampling) }
     write(env, out, forwardRule(node, named, ruleEnv).value.data)
   }
 }

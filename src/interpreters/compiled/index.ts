@@ -22,7 +22,7 @@ import type { ThreadPool } from '../../threads/pool.js'
 import { startPool } from '../../threads/pool.js'
 import type { UnitPart } from './threads/units.js'
 import { unitParts } from './threads/units.js'
-import { executor, kernelsOf } from './execute.js'
+import { executor, productsOf } from './execute.js'
 import { lower } from './lower.js'
 import type { CompileError } from './machine.js'
 import { build, wordBitsOf } from './machine.js'
@@ -88,7 +88,7 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
     ? withOutput(net, '#logits', lossHead.logits)
     : net
   const plan = lower(lowered, { sampling: opts.mode !== 'mode', wordBits: wordBitsOf(opts.backend), eightBit: opts.backend === 'wasm' ? 'bytes' : 'planes' })
-  const all = kernelsOf(plan.steps)
+  const all = productsOf(plan.steps)
   const entries = entriesOf(plan, opts.backend === 'wasm')
   const units = new Map<Kernel, readonly UnitPart[]>()
   if (threads > 1) for (const k of all) {

@@ -34,8 +34,8 @@ const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
   Const: () => [],
   // The products for a data input or a constant are skipped: nobody reads those gradients.
   MatMul: (_, arg, __, g, ev, needs) => [
-    ...(needs('lhs') ? [['lhs', ev.kernels.matmulNT(g, arg('rhs'))] as const] : []),
-    ...(needs('rhs') ? [['rhs', ev.kernels.matmulTN(arg('lhs'), g)] as const] : []),
+    ...(needs('lhs') ? [['lhs', ev.products.matmulNT(g, arg('rhs'))] as const] : []),
+    ...(needs('rhs') ? [['rhs', ev.products.matmulTN(arg('lhs'), g)] as const] : []),
   ],
   Add: (_, arg, __, g) => [['lhs', ops.unbroadcast(g, arg('lhs').shape)], ['rhs', ops.unbroadcast(g, arg('rhs').shape)]],
   Mul: (_, arg, __, g) => [
@@ -50,7 +50,7 @@ const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
     return [['arg', { shape: x.shape, data: out }]]
   },
   Conv2d: (n, arg, __, g, ev, needs) => {
-    const r = spatial.conv2dBackward(arg('input'), arg('kernel'), g, n.stride, n.padding, n.padValue, ev.kernels, ev.patches.get(n), needs('input'))
+    const r = spatial.conv2dBackward(arg('input'), arg('kernel'), g, n.stride, n.padding, n.padValue, ev.products, ev.patches.get(n), needs('input'))
     return [['input', r.input], ['kernel', r.kernel]]
   },
   Pool: (n, arg, __, g, ev) => [['input', spatial.poolBackward(n.op, arg('input'), g, ev.argmax.get(n)!, n.window, n.stride)]],

@@ -32,7 +32,7 @@ export interface Evaluation {
   /** The evaluation order (children first); reverse passes over the same roots reuse it. */
   readonly order: readonly Node[]
   /** The kernels of the pass; the reverse pass uses the same. */
-  readonly kernels: ops.Kernels
+  readonly products: ops.MatrixProducts
 }
 
 export interface ForwardContext {
@@ -41,7 +41,7 @@ export interface ForwardContext {
   readonly batch: number
   readonly binarize: BinarizeRule
   /** Matrix-product kernels (default: the float64 reference loops). */
-  readonly kernels?: ops.Kernels
+  readonly products?: ops.MatrixProducts
 }
 
 /** Evaluates every node below `roots` (default: all outputs) once; nodes of `cut` take the given values. */
@@ -52,8 +52,8 @@ export const evaluate = (
   /** `topoOrder(roots, cut)`, when the caller evaluates the same graph many times. */
   order: readonly Node[] = topoOrder(roots, cut),
 ): Evaluation => {
-  const kernels = ctx.kernels ?? ops.referenceKernels
-  const env: RuleEnv = { batch: ctx.batch, feed: ctx.feed, params: ctx.net.params, kernels, binarize: ctx.binarize }
+  const kernels = ctx.products ?? ops.referenceProducts
+  const env: RuleEnv = { batch: ctx.batch, feed: ctx.feed, params: ctx.net.params, products: kernels, binarize: ctx.binarize }
   const side = { lossPerExample: new Map<Node, Float64Array>(), argmax: new Map<Node, Int32Array>(), patches: new Map<Node, Float64Array>(), bnStats: new Map<Node, BatchNormStats>() }
   // Each rule returns its extra outputs beside the value; the evaluation keeps them by node.
   const step = (node: Node, args: Readonly<Record<string, NDArray>>): NDArray => {
@@ -64,7 +64,7 @@ export const evaluate = (
     if (out.stats !== undefined) side.bnStats.set(node, out.stats)
     return out.value
   }
-  return { values: foldWith(step, roots, cut, order), ...side, batch: ctx.batch, cut, order, kernels }
+  return { values: foldWith(step, roots, cut, order), ...side, batch: ctx.batch, cut, order, products: kernels }
 }
 
 export { ops, spatial }

@@ -15,7 +15,7 @@ export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) 
  * loops below by default, faster kernels (e.g. WebAssembly, single precision) for training.
  * Any replacement must compute the same products; tests compare it with the reference.
  */
-export interface Kernels {
+export interface MatrixProducts {
   /** [m,k]·[k,n] → [m,n] */
   readonly matmul: (a: NDArray, b: NDArray) => NDArray
   /** [m,n]·[k,n]ᵀ → [m,k] */
@@ -334,4 +334,4 @@ export const predictive = (op: LossOp, logits: NDArray): NDArray => {
 }
 
 /** The reference kernels (float64, plain loops). */
-export const referenceKernels: Kernels = { matmul, matmulNT, matmulTN }
+export const referenceProducts: MatrixProducts = { matmul, matmulNT, matmulTN }

@@ -30,7 +30,7 @@ export interface RuleEnv {
   readonly feed: Feed
   readonly params: ParamValues
   /** Matrix-product kernels (the float64 reference loops, or faster ones that compute the same). */
-  readonly kernels: ops.Kernels
+  readonly products: ops.MatrixProducts
   readonly binarize: BinarizeRule
 }
 
@@ -75,15 +75,15 @@ export const forwardRules: { readonly [K in Tag]: ForwardRule<K> } = {
   Input: (n, _, env) => ({ value: env.feed[n.name] ?? unreachable(`input ${n.name} is bound before evaluation`) }),
   Param: (n, _, env) => ({ value: { shape: concreteShape(n.type.shape, env.batch), data: env.params[n.name] ?? unreachable(`parameter ${n.name} is checked by typecheck`) } }),
   Const: (n) => ({ value: scalar(n.value) }),
-  MatMul: (_, { lhs, rhs }, env) => ({ value: env.kernels.matmul(lhs, rhs) }),
+  MatMul: (_, { lhs, rhs }, env) => ({ value: env.products.matmul(lhs, rhs) }),
   Add: (_, { lhs, rhs }) => ({ value: ops.add(lhs, rhs) }),
   Mul: (_, { lhs, rhs }) => ({ value: ops.mul(lhs, rhs) }),
   Unary: (n, { arg }) => ({ value: ops.map(arg, ops.unaryFn[n.op]) }),
   Conv2d: (n, { input, kernel }, env) => {
-    // Kernels with their own convolution need no patch matrix (nor keep one for the reverse rule).
-    if (env.kernels.conv2d !== undefined) return { value: spatial.conv2d(input, kernel, n.stride, n.padding, n.padValue, env.kernels) }
+    // Products with their own convolution need no patch matrix (nor keep one for the reverse rule).
+    if (env.products.conv2d !== undefined) return { value: spatial.conv2d(input, kernel, n.stride, n.padding, n.padValue, env.products) }
     const patches = spatial.im2col(input.data, spatial.convGeometry(input, kernel, n.stride, n.padding), n.padValue)
-    return { value: spatial.conv2d(input, kernel, n.stride, n.padding, n.padValue, env.kernels, patches), patches }
+    return { value: spatial.conv2d(input, kernel, n.stride, n.padding, n.padValue, env.products, patches), patches }
   },
   Pool: (n, { input }) => {
     const r = spatial.pool(n.op, input, n.window, n.stride)

@@ -5,8 +5,8 @@
  */
 import type { NDArray } from '../ndarray.js'
 import { windowOut } from '../../dsl/shape.js'
-import type { Kernels } from './ops.js'
-import { referenceKernels } from './ops.js'
+import type { MatrixProducts } from './ops.js'
+import { referenceProducts } from './ops.js'
 
 export interface ConvGeom {
   readonly n: number; readonly c: number; readonly h: number; readonly w: number
@@ -26,7 +26,7 @@ const convGeom = (x: NDArray, k: NDArray, stride: readonly [number, number], pad
 /**
  * The patch matrix of a convolution ("im2col"): row (b, oy, ox), column (ic, ky, kx) holds the
  * input under that kernel tap, or `padValue` for a padding cell. The convolution is then one
- * matrix product with the kernel seen as [o, c·kh·kw], so it runs on the `Kernels` in use.
+ * matrix product with the kernel seen as [o, c·kh·kw], so it runs on the `MatrixProducts` in use.
  */
 export const im2col = (x: Float64Array, g: ConvGeom, padValue: number): Float64Array => {
   const depth = g.c * g.kh * g.kw
@@ -102,7 +102,7 @@ const fromNchw = (v: Float64Array, g: ConvGeom): Float64Array => {
  */
 export const conv2d = (
   x: NDArray, k: NDArray, stride: readonly [number, number], padding: readonly [number, number], padValue: number,
-  kernels: Kernels = referenceKernels, cols?: Float64Array,
+  kernels: MatrixProducts = referenceProducts, cols?: Float64Array,
 ): NDArray => {
   if (cols === undefined && kernels.conv2d !== undefined) return kernels.conv2d(x, k, stride, padding, padValue)
   const g = convGeom(x, k, stride, padding)
@@ -119,7 +119,7 @@ export const conv2d = (
  */
 export const conv2dBackward = (
   x: NDArray, k: NDArray, gOut: NDArray, stride: readonly [number, number], padding: readonly [number, number], padValue: number,
-  kernels: Kernels = referenceKernels, cols?: Float64Array, needInput = true,
+  kernels: MatrixProducts = referenceProducts, cols?: Float64Array, needInput = true,
 ): { readonly input: NDArray; readonly kernel: NDArray } => {
   if (cols === undefined && kernels.conv2dBackward !== undefined) return kernels.conv2dBackward(x, k, gOut, stride, padding, padValue, needInput)
   const g = convGeom(x, k, stride, padding)

@@ -1,7 +1,7 @@
 /**
  * What kernels built on the GEMM module (`emit-gemm.ts`) need from its instance: the memory,
  * grown on demand, and the two products on operands already packed there. `wasm-gemm.ts` makes
- * one per `wasmKernels()` value; the convolution kernels (`gemmConv.ts`) pack straight from NCHW
+ * one per `wasmProducts()` value; the convolution kernels (`gemmConv.ts`) pack straight from NCHW
  * tensors into it, with no float64 patch matrix in between, and run their own jobs of calls
  * (`run`) over the same threads as the products.
  */

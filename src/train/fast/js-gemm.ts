@@ -5,7 +5,7 @@
  * each load and store of the output row serves four multiply-adds.
  */
 import type { NDArray } from '../../interpreters/ndarray.js'
-import type { Kernels } from '../../interpreters/reference/ops.js'
+import type { MatrixProducts } from '../../interpreters/reference/ops.js'
 
 /**
  * out[r·n + j] += Σ_p x[p·xs + r·xr] · y[p·n + j] over p < depth, for one output row r:
@@ -96,4 +96,4 @@ const matmulNT = (a: NDArray, b: NDArray): NDArray => {
  * Float64 kernels in plain JavaScript (no WebAssembly needed); sums in a different order from
  * the reference loops, so results agree to float64 rounding, not bit for bit.
  */
-export const jsKernels: Kernels = { matmul, matmulNT, matmulTN }
+export const jsProducts: MatrixProducts = { matmul, matmulNT, matmulTN }

@@ -1,5 +1,5 @@
 /**
- * The three products of `Kernels` as one problem, C[m,n] = Σ_p A(i,p)·B(p,j), with both operands
+ * The three products of `MatrixProducts` as one problem, C[m,n] = Σ_p A(i,p)·B(p,j), with both operands
  * seen as strided "rows × depth" views (A by its rows i, B by its columns j), so that a single
  * packing routine serves every transpose. Packing converts float64 to the kernel's formats:
  * f32 panels (zero-padded) for the SIMD micro-kernel, or sign bits for ±1 operands.

@@ -44,7 +44,7 @@ export const MIN_SPLIT_UNITS = 1 << 14
  * in ranges of whole 32-unit groups over `runner`'s threads from `splitUnits` units on. Threefry
  * is counter-based (draw i depends only on the key and i), so a part's draws, started at its own
  * counter block, are the bits one call would draw there.
- * The host must have WebAssembly SIMD (Threefry runs on i32x4 lanes), which `wasmKernels` checks.
+ * The host must have WebAssembly SIMD (Threefry runs on i32x4 lanes), which `wasmProducts` checks.
  */
 export const samplerOn = (memory: WasmMemory, runner: Runner, splitUnits = MIN_SPLIT_UNITS): SampleSigns => {
   const ensure = (bytes: number): void => void growTo(memory, bytes, 'training sampler')

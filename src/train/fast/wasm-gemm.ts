@@ -7,7 +7,7 @@
  * The kernels own one WebAssembly memory, reused across calls by the products and the sampler
  * (their only state, invisible to callers: every call packs its inputs afresh and returns a new
  * array). Every call is a list of parts run by a `Runner`: on the calling thread here, split
- * across worker threads over a shared memory in `train/threads/threadedKernels.ts`, with the same bits.
+ * across worker threads over a shared memory in `train/threads/threadedProducts.ts`, with the same bits.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { WasmMemory } from '../../wasm/runtime.js'
@@ -17,7 +17,7 @@ import { arena, wasmMemory } from '../../wasm/memory.js'
 import { signDot } from '../../wasm/bitLayout.js'
 import type { RunError } from '../../interpreters/runErrors.js'
 import type { NDArray } from '../../interpreters/ndarray.js'
-import type { Kernels } from '../../interpreters/reference/ops.js'
+import type { MatrixProducts } from '../../interpreters/reference/ops.js'
 import type { Blocking } from './emit-gemm.js'
 import { defaultBlocking, gemmModule } from './emit-gemm.js'
 import type { Product, Strided } from './panels.js'
@@ -30,7 +30,7 @@ import type { Call, Runner } from '../../threads/jobs.js'
 import { evenRanges, localRunner } from '../../threads/jobs.js'
 import { InternalError } from '../../dsl/dslErrors.js'
 
-export interface WasmKernelOptions {
+export interface WasmProductOptions {
   /** Register blocking of the f32 micro-kernel (default: the measured best, `defaultBlocking`). */
   readonly blocking?: Blocking
   /** Compute ±1 × ±1 products with XOR + popcount (default true). */
@@ -40,27 +40,27 @@ export interface WasmKernelOptions {
 const unsupported = (what: string, fix: string): E.Either<RunError, never> =>
   E.left({ _tag: 'Unsupported', interpreter: 'training kernels', what, fix })
 
-/** Whether the host can run `wasmKernels` with this blocking (relaxed SIMD only if asked for). */
+/** Whether the host can run `wasmProducts` with this blocking (relaxed SIMD only if asked for). */
 export const wasmSupport = (blocking: Blocking = defaultBlocking): E.Either<RunError, true> => {
   const WA = wasmApi()
-  if (WA === undefined) return unsupported('a host without WebAssembly', 'use jsKernels')
-  if (!WA.validate(simdProbe())) return unsupported('a WebAssembly engine without 128-bit SIMD', 'use jsKernels')
+  if (WA === undefined) return unsupported('a host without WebAssembly', 'use jsProducts')
+  if (!WA.validate(simdProbe())) return unsupported('a WebAssembly engine without 128-bit SIMD', 'use jsProducts')
   if (blocking.fma && !WA.validate(relaxedProbe()))
     return unsupported('the fused multiply-add of relaxed SIMD on this engine', 'use a blocking with fma: false')
   return E.right(true)
 }
 
 /**
- * WebAssembly SIMD kernels for `prepareGradient(…, { kernels })`.
+ * WebAssembly SIMD kernels for `prepareGradient(…, { products })`.
  * @example
- * const k = wasmKernels() // Either<RunError, Kernels>
+ * const k = wasmProducts() // Either<RunError, MatrixProducts>
  * // E.isRight(k) && k.right.matmul({ shape: [1, 2], data: Float64Array.of(1, 2) }, { shape: [2, 1], data: Float64Array.of(3, 4) }).data // [11]
  */
-export const wasmKernels = (opts: WasmKernelOptions = {}): E.Either<RunError, Kernels> => {
+export const wasmProducts = (opts: WasmProductOptions = {}): E.Either<RunError, MatrixProducts> => {
   const blocking = opts.blocking ?? defaultBlocking
   const ok = wasmSupport(blocking)
   if (E.isLeft(ok)) return ok
-  return E.map((inst: GemmInstance) => kernelsOn(inst, blocking, opts.bits ?? true, localRunner(inst.exports)))(gemmInstance(blocking, false))
+  return E.map((inst: GemmInstance) => productsOn(inst, blocking, opts.bits ?? true, localRunner(inst.exports)))(gemmInstance(blocking, false))
 }
 
 /** The products' module instantiated on a memory of its own (shared, for threads). */
@@ -109,7 +109,7 @@ export const MIN_SPLIT_MACS = 1 << 18
  * Products of fewer than `splitAbove` multiply-adds are not split, nor sampled sites of fewer
  * than min(MIN_SPLIT_UNITS, splitAbove) units. The sampler (`sample-wasm.ts`) shares the memory.
  */
-export const kernelsOn = (inst: GemmInstance, blocking: Blocking, useBits: boolean, runner: Runner, splitAbove = MIN_SPLIT_MACS): Kernels => {
+export const productsOn = (inst: GemmInstance, blocking: Blocking, useBits: boolean, runner: Runner, splitAbove = MIN_SPLIT_MACS): MatrixProducts => {
   const { memory, linear } = inst
   const exported = new Set(inst.names)
   let { f32, u32, i32, f64 } = linear.views()

@@ -9,10 +9,10 @@ import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { windowOut } from '../../../src/dsl/shape.js'
 import type { NDArray } from '../../../src/interpreters/ndarray.js'
-import type { Kernels } from '../../../src/interpreters/reference/ops.js'
-import { wasmKernels } from '../../../src/train/fast/wasm-gemm.js'
-import type { ThreadedKernels } from '../../../src/train/threads/threadedKernels.js'
-import { threadedKernels } from '../../../src/train/threads/threadedKernels.js'
+import type { MatrixProducts } from '../../../src/interpreters/reference/ops.js'
+import { wasmProducts } from '../../../src/train/fast/wasm-gemm.js'
+import type { ThreadedProducts } from '../../../src/train/threads/threadedProducts.js'
+import { threadedProducts } from '../../../src/train/threads/threadedProducts.js'
 
 interface Conv {
   readonly n: number; readonly c: number; readonly h: number; readonly w: number; readonly o: number; readonly kh: number; readonly kw: number
@@ -84,7 +84,7 @@ const f32Definition = (p: Conv) => {
   return { out, gk, gx }
 }
 
-const run = (k: Kernels, p: Conv) => {
+const run = (k: MatrixProducts, p: Conv) => {
   const out = k.conv2d!(p.x, p.k, p.stride, p.padding, p.padValue).data
   const back = k.conv2dBackward!(p.x, p.k, p.g, p.stride, p.padding, p.padValue, true)
   return { out, gk: back.kernel.data, gx: back.input.data }
@@ -98,16 +98,16 @@ const right = <T>(e: E.Either<unknown, T>): T => {
   return e.right
 }
 
-const opened: ThreadedKernels[] = []
+const opened: ThreadedProducts[] = []
 afterAll(() => opened.forEach((k) => k.close()))
-const threaded = (threads: number): ThreadedKernels => {
-  const k = right(threadedKernels({ threads, splitAbove: 0 }))
+const threaded = (threads: number): ThreadedProducts => {
+  const k = right(threadedProducts({ threads, splitAbove: 0 }))
   opened.push(k)
   return k
 }
 
 describe('convolution jobs', () => {
-  const one = right(wasmKernels())
+  const one = right(wasmProducts())
 
   it('law: wasm convolution ≡ its single-precision definition, bit for bit (forward, kernel and input gradients)', () => {
     fc.assert(fc.property(arbConv(false), (p) => {

@@ -10,10 +10,10 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { windowOut } from '../../../src/dsl/shape.js'
 import type { NDArray } from '../../../src/interpreters/ndarray.js'
-import type { Kernels } from '../../../src/interpreters/reference/ops.js'
+import type { MatrixProducts } from '../../../src/interpreters/reference/ops.js'
 import { conv2d, conv2dBackward } from '../../../src/interpreters/reference/spatial.js'
-import { jsKernels } from '../../../src/train/fast/js-gemm.js'
-import { wasmKernels } from '../../../src/train/fast/wasm-gemm.js'
+import { jsProducts } from '../../../src/train/fast/js-gemm.js'
+import { wasmProducts } from '../../../src/train/fast/wasm-gemm.js'
 import { U32, U64, gamma } from './products.js'
 
 interface Geometry {
@@ -88,7 +88,7 @@ const worst = (got: Float64Array, want: Float64Array, scale: Float64Array, rel: 
   return r
 }
 
-const run = (p: Conv, k: Kernels) => {
+const run = (p: Conv, k: MatrixProducts) => {
   const fwd = conv2d(p.x, p.k, p.stride, p.padding, p.padValue, k)
   const back = conv2dBackward(p.x, p.k, p.g, p.stride, p.padding, p.padValue, k)
   return { out: fwd.data, gx: back.input.data, gk: back.kernel.data }
@@ -97,8 +97,8 @@ const run = (p: Conv, k: Kernels) => {
 /** Σ|terms| of every output, input-gradient and kernel-gradient sum (the scale of their rounding). */
 const scales = (p: Conv) => oracle({ ...p, x: abs(p.x), k: abs(p.k), g: abs(p.g), padValue: Math.abs(p.padValue) })
 
-const wasm = (opts: Parameters<typeof wasmKernels>[0] = {}): Kernels => {
-  const k = wasmKernels(opts)
+const wasm = (opts: Parameters<typeof wasmProducts>[0] = {}): MatrixProducts => {
+  const k = wasmProducts(opts)
   if (E.isLeft(k)) throw new Error(`the test host must have WebAssembly SIMD: ${JSON.stringify(k.left)}`)
   return k.right
 }
@@ -121,7 +121,7 @@ describe('convolution on kernels', () => {
   const thin = wasm({ blocking: { mr: 1, nr: 4, unroll: 3, fma: false }, bits: false })
   for (const [name, kernels, u] of [
     ['wasm f32', wasm(), U32], ['wasm f32 (no bits)', wasm({ bits: false }), U32], ['wasm f32 (5×12, unroll 2)', odd, U32],
-    ['wasm f32 (1×4, unroll 3, no bits)', thin, U32], ['js f64', jsKernels, U64],
+    ['wasm f32 (1×4, unroll 3, no bits)', thin, U32], ['js f64', jsProducts, U64],
   ] as const) {
     it(`${name} convolution ≡ reference within (γ_{j+2}(u) + γ_j(2⁻⁵³))·Σ|terms|, j the terms of each sum`, () => {
       fc.assert(fc.property(arbConv(false), (p) => {
@@ -179,14 +179,14 @@ describe('convolution on kernels', () => {
 })
 
 // The reference products, spelled out so that this file's oracle is independent of ops.ts.
-const refMatmul: Kernels['matmul'] = (a, b) => {
+const refMatmul: MatrixProducts['matmul'] = (a, b) => {
   const [m, k] = a.shape as [number, number]
   const n = b.shape[1]!
   const out = new Float64Array(m * n)
   for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) out[i * n + j]! += a.data[i * k + p]! * b.data[p * n + j]!
   return { shape: [m, n], data: out }
 }
-const refNT: Kernels['matmulNT'] = (a, b) => {
+const refNT: MatrixProducts['matmulNT'] = (a, b) => {
   const [m, n] = a.shape as [number, number]
   const k = b.shape[0]!
   const out = new Float64Array(m * k)
@@ -198,7 +198,7 @@ const refNT: Kernels['matmulNT'] = (a, b) => {
     }
   return { shape: [m, k], data: out }
 }
-const refTN: Kernels['matmulTN'] = (a, b) => {
+const refTN: MatrixProducts['matmulTN'] = (a, b) => {
   const [m, k] = a.shape as [number, number]
   const n = b.shape[1]!
   const out = new Float64Array(k * n)

@@ -16,9 +16,9 @@ import { describe, expect, it } from 'vitest'
 import type { Checked, Network } from '../../../src/dsl/node.js'
 import { key } from '../../../src/dsl/random.js'
 import { prepareGradient } from '../../../src/estimators/gradient.js'
-import type { Kernels } from '../../../src/interpreters/reference/ops.js'
-import { referenceKernels } from '../../../src/interpreters/reference/ops.js'
-import { wasmKernels } from '../../../src/train/fast/wasm-gemm.js'
+import type { MatrixProducts } from '../../../src/interpreters/reference/ops.js'
+import { referenceProducts } from '../../../src/interpreters/reference/ops.js'
+import { wasmProducts } from '../../../src/train/fast/wasm-gemm.js'
 import { withBatchNormMode } from '../../../src/train/modes.js'
 import { presetNetwork } from '../../../src/train/presets.js'
 
@@ -26,14 +26,14 @@ const N = 5
 const made = presetNetwork({ kind: 'conv', channels: [3, 5] }, { inputShape: [1, 12, 12], classes: 4, batchNorm: true, key: key(1) })
 if (E.isLeft(made)) throw new Error(JSON.stringify(made.left))
 const base = withBatchNormMode(made.right, 'train')
-const wasm = wasmKernels()
+const wasm = wasmProducts()
 if (E.isLeft(wasm)) throw new Error('the test host must have WebAssembly SIMD')
 
 const grid = (n: number, lo: number, hi: number) =>
   fc.array(fc.integer({ min: lo * 256, max: hi * 256 }), { minLength: n, maxLength: n }).map((v) => Float64Array.from(v, (t) => t / 256))
 
-const run = (net: Checked<Network>, x: Float64Array, y: Float64Array, kernels: Kernels, seed: number) => {
-  const p = prepareGradient(net, { x: { shape: [N, 1, 12, 12], data: x }, y: { shape: [N], data: y } }, { kernels })
+const run = (net: Checked<Network>, x: Float64Array, y: Float64Array, kernels: MatrixProducts, seed: number) => {
+  const p = prepareGradient(net, { x: { shape: [N, 1, 12, 12], data: x }, y: { shape: [N], data: y } }, { products: kernels })
   if (E.isLeft(p)) throw new Error(JSON.stringify(p.left))
   return p.right(key(seed))
 }
@@ -46,7 +46,7 @@ describe('conv net gradient on the fast kernels', () => {
       (x, headW, labels, seed) => {
         const net = { ...base, params: { ...base.params, 'head.W': headW } } as Checked<Network>
         const y = Float64Array.from(labels)
-        const ref = run(net, x, y, referenceKernels, seed)
+        const ref = run(net, x, y, referenceProducts, seed)
         const fast = run(net, x, y, wasm.right, seed)
         expect(fast.perExample).toEqual(ref.perExample)
         // One scale for the whole net: a cancelling sum (the bias of a convolution followed by

@@ -19,10 +19,10 @@ import { key } from '../../../src/dsl/random.js'
 import { typecheck } from '../../../src/dsl/typecheck.js'
 import { prepareGradient } from '../../../src/estimators/gradient.js'
 import type { GradientResult } from '../../../src/estimators/gradient.js'
-import type { Kernels } from '../../../src/interpreters/reference/ops.js'
-import { referenceKernels } from '../../../src/interpreters/reference/ops.js'
-import { jsKernels } from '../../../src/train/fast/js-gemm.js'
-import { wasmKernels } from '../../../src/train/fast/wasm-gemm.js'
+import type { MatrixProducts } from '../../../src/interpreters/reference/ops.js'
+import { referenceProducts } from '../../../src/interpreters/reference/ops.js'
+import { jsProducts } from '../../../src/train/fast/js-gemm.js'
+import { wasmProducts } from '../../../src/train/fast/wasm-gemm.js'
 import { U32, U64, gamma } from './products.js'
 
 const N = 6
@@ -49,8 +49,8 @@ const arbSetup = fc.record({
   seed: fc.nat(),
 })
 
-const gradientWith = (net: Checked<Network>, feed: Parameters<typeof prepareGradient>[1], kernels: Kernels, seed: number): GradientResult => {
-  const prepared = prepareGradient(net, feed, { kernels })
+const gradientWith = (net: Checked<Network>, feed: Parameters<typeof prepareGradient>[1], kernels: MatrixProducts, seed: number): GradientResult => {
+  const prepared = prepareGradient(net, feed, { products: kernels })
   if (E.isLeft(prepared)) throw new Error(JSON.stringify(prepared.left))
   return prepared.right(key(seed))
 }
@@ -82,14 +82,14 @@ const bounds = (u: number): Record<string, number> => {
   }
 }
 
-const lawFor = (name: string, kernels: Kernels, u: number): void => {
+const lawFor = (name: string, kernels: MatrixProducts, u: number): void => {
   const bound = bounds(u)
   it(`gradient with ${name} kernels ≡ reference gradient within the propagated bound; same samples and loss`, () => {
     fc.assert(fc.property(arbSetup, (s) => {
       const checked = typecheck({ outputs, params: s.params })
       if (E.isLeft(checked)) throw new Error(JSON.stringify(checked.left))
       const feed = { x: { shape: [N, D0], data: s.x }, y: { shape: [N], data: s.y } }
-      const want = gradientWith(checked.right, feed, referenceKernels, s.seed)
+      const want = gradientWith(checked.right, feed, referenceProducts, s.seed)
       const got = gradientWith(checked.right, feed, kernels, s.seed)
       expect(got.perExample).toEqual(want.perExample)
       expect(Object.keys(got.grad).sort()).toEqual(Object.keys(bound).sort())
@@ -105,8 +105,8 @@ const lawFor = (name: string, kernels: Kernels, u: number): void => {
 }
 
 describe('training gradient through prepareGradient', () => {
-  const wasm = wasmKernels()
+  const wasm = wasmProducts()
   if (E.isLeft(wasm)) throw new Error('the test host must have WebAssembly SIMD')
   lawFor('wasm (f32)', wasm.right, U32)
-  lawFor('js (f64)', jsKernels, U64)
+  lawFor('js (f64)', jsProducts, U64)
 })

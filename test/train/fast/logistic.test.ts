@@ -10,9 +10,9 @@ import { describe, expect, it } from 'vitest'
 import type { ProperNoise } from '../../../src/dsl/noise.js'
 import { key, siteKey } from '../../../src/dsl/random.js'
 import { signsInto } from '../../../src/interpreters/reference/sampling.js'
-import { wasmKernels } from '../../../src/train/fast/wasm-gemm.js'
+import { wasmProducts } from '../../../src/train/fast/wasm-gemm.js'
 
-const kernels = wasmKernels()
+const kernels = wasmProducts()
 if (E.isLeft(kernels)) throw new Error('the test host must have WebAssembly SIMD')
 const signs = kernels.right.signs!
 const rule = (n: ProperNoise, a: Float64Array, seed: number): Float64Array => signsInto(siteKey(key(seed), 's'), 0, a, n, new Float64Array(a.length))

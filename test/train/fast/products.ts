@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check'
 import type { NDArray } from '../../../src/interpreters/ndarray.js'
-import { referenceKernels } from '../../../src/interpreters/reference/ops.js'
+import { referenceProducts } from '../../../src/interpreters/reference/ops.js'
 
 export type Op = 'matmul' | 'matmulNT' | 'matmulTN'
 export const ops: readonly Op[] = ['matmul', 'matmulNT', 'matmulTN']
@@ -54,7 +54,7 @@ export const arbCase = (op: Op): fc.Arbitrary<Case> =>
 /** Σ_p |A(i,p)·B(p,j)| for every output element: the scale of the rounding error of a dot product. */
 export const absProduct = (c: Case): Float64Array => {
   const abs = (x: NDArray): NDArray => ({ shape: x.shape, data: x.data.map(Math.abs) })
-  return referenceKernels[c.op](abs(c.a), abs(c.b)).data
+  return referenceProducts[c.op](abs(c.a), abs(c.b)).data
 }
 
 /**
@@ -63,7 +63,7 @@ export const absProduct = (c: Case): Float64Array => {
  * sequence (k roundings), the float64 reference does k; ≤ 1 means within the bound.
  */
 export const worstRatio = (c: Case, got: NDArray, u: number): number => {
-  const want = referenceKernels[c.op](c.a, c.b)
+  const want = referenceProducts[c.op](c.a, c.b)
   const scale = absProduct(c)
   const bound = gamma(c.k + 2, u) + gamma(c.k, U64)
   let worst = 0

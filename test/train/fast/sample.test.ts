@@ -13,9 +13,9 @@ import type { Key } from '../../../src/dsl/random.js'
 import { fillBits, key, siteKey } from '../../../src/dsl/random.js'
 import { noiseFns } from '../../../src/dsl/distributions.js'
 import { signsInto, threshold } from '../../../src/interpreters/reference/sampling.js'
-import { wasmKernels } from '../../../src/train/fast/wasm-gemm.js'
+import { wasmProducts } from '../../../src/train/fast/wasm-gemm.js'
 
-const kernels = wasmKernels()
+const kernels = wasmProducts()
 const logistic1: ProperNoise = { family: 'logistic', scale: 1 }
 const signs = E.isRight(kernels) ? kernels.right.signs : undefined
 

@@ -6,16 +6,16 @@
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import type { Kernels } from '../../../src/interpreters/reference/ops.js'
-import { referenceKernels } from '../../../src/interpreters/reference/ops.js'
+import type { MatrixProducts } from '../../../src/interpreters/reference/ops.js'
+import { referenceProducts } from '../../../src/interpreters/reference/ops.js'
 import type { Blocking } from '../../../src/train/fast/emit-gemm.js'
 import { defaultBlocking } from '../../../src/train/fast/emit-gemm.js'
-import { wasmKernels, wasmSupport } from '../../../src/train/fast/wasm-gemm.js'
+import { wasmProducts, wasmSupport } from '../../../src/train/fast/wasm-gemm.js'
 import type { Case } from './products.js'
 import { U32, arbCase, ops, worstRatio } from './products.js'
 
-const kernelsOf = (opts: Parameters<typeof wasmKernels>[0]): Kernels => {
-  const k = wasmKernels(opts)
+const productsOf = (opts: Parameters<typeof wasmProducts>[0]): MatrixProducts => {
+  const k = wasmProducts(opts)
   if (E.isLeft(k)) throw new Error(`the test host must have WebAssembly SIMD: ${JSON.stringify(k.left)}`)
   return k.right
 }
@@ -40,32 +40,32 @@ describe('wasm kernels', () => {
   })
 
   for (const blocking of blockings) {
-    const kernels = kernelsOf({ blocking })
+    const kernels = productsOf({ blocking })
     const label = `${blocking.mr}×${blocking.nr}, unroll ${blocking.unroll}${blocking.fma ? ', fma' : ''}`
     for (const op of ops) {
       it(`${op} ≡ reference within (γ_{k+2}(2⁻²⁴) + γ_k(2⁻⁵³))·Σ|aᵢbᵢ| (${label})`, () => {
         fc.assert(fc.property(arbCase(op), (c) => {
           const got = kernels[op](c.a, c.b)
-          expect(got.shape).toEqual(referenceKernels[op](c.a, c.b).shape)
+          expect(got.shape).toEqual(referenceProducts[op](c.a, c.b).shape)
           expect(worstRatio(c, got, U32)).toBeLessThanOrEqual(1)
         }), { seed: 6061, numRuns: 60 })
       })
     }
   }
 
-  const kernels = kernelsOf({})
+  const kernels = productsOf({})
   for (const op of ops) {
     it(`${op} of ±1 × ±1 ≡ reference exactly (XOR + popcount)`, () => {
       fc.assert(fc.property(arbCase(op).filter(bothSigns), (c) => {
-        expect(kernels[op](c.a, c.b)).toEqual(referenceKernels[op](c.a, c.b))
+        expect(kernels[op](c.a, c.b)).toEqual(referenceProducts[op](c.a, c.b))
       }), { seed: 6062, numRuns: 40 })
     })
   }
 
   it('the float path also takes ±1 × ±1 exactly when bits are off (small sums are exact in f32)', () => {
-    const noBits = kernelsOf({ bits: false })
+    const noBits = productsOf({ bits: false })
     fc.assert(fc.property(fc.constantFrom(...ops).chain(arbCase).filter(bothSigns), (c) => {
-      expect(noBits[c.op](c.a, c.b)).toEqual(referenceKernels[c.op](c.a, c.b))
+      expect(noBits[c.op](c.a, c.b)).toEqual(referenceProducts[c.op](c.a, c.b))
     }), { seed: 6063, numRuns: 40 })
   })
 

@@ -11,15 +11,15 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { RunError } from '../../interpreters/runErrors.js'
-import type { Kernels } from '../../interpreters/reference/ops.js'
+import type { MatrixProducts } from '../../interpreters/reference/ops.js'
 import { poolRunner } from '../../threads/jobs.js'
 import { threadsUnavailable } from '../../threads/pool.js'
 import { defaultBlocking } from '../fast/emit-gemm.js'
-import type { WasmKernelOptions } from '../fast/wasm-gemm.js'
-import { gemmInstance, kernelsOn, wasmKernels, wasmSupport } from '../fast/wasm-gemm.js'
+import type { WasmProductOptions } from '../fast/wasm-gemm.js'
+import { gemmInstance, productsOn, wasmProducts, wasmSupport } from '../fast/wasm-gemm.js'
 
-/** Kernels that may own worker threads: close them when done (a no-op for one thread). */
-export interface ThreadedKernels extends Kernels {
+/** Matrix products that may own worker threads: close them when done (a no-op for one thread). */
+export interface ThreadedProducts extends MatrixProducts {
   /** Threads in all, the calling one included. */
   readonly threads: number
   /** Stops the workers, if any were started; the kernels then compute on the calling thread. */
@@ -30,31 +30,31 @@ export interface ThreadedKernels extends Kernels {
   readonly injectFailure: (worker: number, how: 'throw' | 'exit') => void
 }
 
-export interface ThreadedKernelOptions extends WasmKernelOptions {
-  /** Threads in all (≥ 1); 1 gives the single-threaded `wasmKernels`. */
+export interface ThreadedProductOptions extends WasmProductOptions {
+  /** Threads in all (≥ 1); 1 gives the single-threaded `wasmProducts`. */
   readonly threads: number
   /** Products of fewer multiply-adds run on the calling thread (default `MIN_SPLIT_MACS`; tests use 0). */
   readonly splitAbove?: number
 }
 
 /**
- * WebAssembly kernels over `threads` threads, bit-identical to `wasmKernels` with the same
+ * WebAssembly kernels over `threads` threads, bit-identical to `wasmProducts` with the same
  * options; an `Unsupported` error where the host has no WebAssembly SIMD, and, for threads > 1,
  * no worker_threads or shared memory (then use one thread).
  * @example
- * const k = threadedKernels({ threads: 2 })
- * // E.isRight(k): prepareGradient(net, feed, { kernels: k.right }) …, then k.right.close()
+ * const k = threadedProducts({ threads: 2 })
+ * // E.isRight(k): prepareGradient(net, feed, { products: k.right }) …, then k.right.close()
  */
-export const threadedKernels = (opts: ThreadedKernelOptions): E.Either<RunError, ThreadedKernels> => {
+export const threadedProducts = (opts: ThreadedProductOptions): E.Either<RunError, ThreadedProducts> => {
   const blocking = opts.blocking ?? defaultBlocking
-  if (opts.threads <= 1) return E.map((k: Kernels) => ({ ...k, threads: 1, close: () => undefined, started: () => false, injectFailure: () => undefined }))(wasmKernels(opts))
+  if (opts.threads <= 1) return E.map((k: MatrixProducts) => ({ ...k, threads: 1, close: () => undefined, started: () => false, injectFailure: () => undefined }))(wasmProducts(opts))
   const ok = wasmSupport(blocking)
   if (E.isLeft(ok)) return ok
   const why = threadsUnavailable()
   if (why !== undefined) return E.left({ _tag: 'Unsupported', interpreter: 'training kernels', what: `${opts.threads} threads: ${why}`, fix: 'train with threads: 1' })
-  return E.map((inst: Parameters<typeof kernelsOn>[0]) => {
+  return E.map((inst: Parameters<typeof productsOn>[0]) => {
     const runner = poolRunner({ module: inst.module, memory: inst.memory, exports: inst.names, instance: inst.exports, threads: opts.threads })
-    const kernels = kernelsOn(inst, blocking, opts.bits ?? true, runner, opts.splitAbove)
+    const kernels = productsOn(inst, blocking, opts.bits ?? true, runner, opts.splitAbove)
     return { ...kernels, threads: opts.threads, close: runner.close, started: runner.started, injectFailure: runner.injectFailure }
   })(gemmInstance(blocking, true))
 }
