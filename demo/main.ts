@@ -99,7 +99,7 @@ const start = (): void => {
     const m = ev.data
     if (m.type === 'data') points = m.points
     else if (m.type === 'epoch') onEpoch(m)
-    else if (m.type === 'done') $('status').textContent = `done (training kernels: ${m.kernels})`
+    else if (m.type === 'done') $('status').textContent = `done (training products: ${m.products})`
     else $('status').textContent = `error: ${m.message}`
   }
   worker.onerror = (e) => ($('status').textContent = `error: ${e.message}`)

@@ -39,5 +39,5 @@ export interface DataReport {
 export type WorkerMessage =
   | DataReport
   | EpochReport
-  | { readonly type: 'done'; readonly kernels: string }
+  | { readonly type: 'done'; readonly products: string }
   | { readonly type: 'error'; readonly message: string }

@@ -1,7 +1,7 @@
 /**
  * The demo's training worker: the network and data of MATH.md §7 (2 real inputs → three layers
  * of 5 stochastic binary units → one logit, logistic NLL), trained with sbnkit's loop and its
- * fast WebAssembly kernels. After every epoch it reports the losses and accuracies (mode network
+ * fast WebAssembly matrix products. After every epoch it reports the losses and accuracies (mode network
  * and ensemble), the decision regions of both on a grid, and every few epochs the cosine between
  * the chosen estimator's gradient and the exact gradient, per layer.
  *
@@ -84,7 +84,7 @@ const run = async (req: TrainRequest): Promise<void> => {
   const feed = data.right
   post({ type: 'data', points: Float64Array.from({ length: 3 * feed['y']!.shape[0]! }, (_, i) => (i % 3 === 2 ? feed['y']!.data[(i - 2) / 3]! : feed['x']!.data[2 * Math.floor(i / 3) + (i % 3)]!)) })
   const fast = fastProducts()
-  const kernels = E.isRight(fast) ? { name: 'wasm', kernels: fast.right } : { name: 'js', kernels: jsProducts }
+  const products = E.isRight(fast) ? { name: 'wasm', products: fast.right } : { name: 'js', products: jsProducts }
   const gf = gridFeed(grid)
   let started = performance.now()
   const result = await train(
@@ -92,7 +92,7 @@ const run = async (req: TrainRequest): Promise<void> => {
     { train: feedDataset(feed), validation: feedDataset(validation.right) },
     {
       estimator: est, weightEstimator: est, recipe: rec.right, optimizer: opt.right, lr: req.lr, schedule: { kind: 'constant' },
-      epochs: req.epochs, batchSize: 40, seed: req.seed, ensemble: 16, kernels,
+      epochs: req.epochs, batchSize: 40, seed: req.seed, ensemble: 16, products,
     },
     {
       onLog: (r) => {
@@ -122,7 +122,7 @@ const run = async (req: TrainRequest): Promise<void> => {
     },
   )
   if (E.isLeft(result)) post({ type: 'error', message: JSON.stringify(result.left) })
-  else post({ type: 'done', kernels: kernels.name })
+  else post({ type: 'done', products: products.name })
 }
 
 let pending: EpochReport | undefined
