@@ -6,27 +6,10 @@
 import type { SiteId } from '../../dsl/node.js'
 import type { Key } from '../../dsl/random.js'
 import type { BufferSpec, Kernel } from './kernels.js'
+import type { MemoryViews } from '../../wasm/memory.js'
 
-/** Typed views of the linear memory (re-created when it grows). */
-export interface Views {
-  readonly buffer: ArrayBufferLike
-  readonly u8: Uint8Array
-  readonly i8: Int8Array
-  readonly f32: Float32Array
-  readonly i32: Int32Array
-  readonly u32: Uint32Array
-  readonly f64: Float64Array
-}
-
-export const viewsOf = (buffer: ArrayBufferLike): Views => ({
-  buffer,
-  u8: new Uint8Array(buffer),
-  i8: new Int8Array(buffer),
-  f32: new Float32Array(buffer),
-  i32: new Int32Array(buffer),
-  u32: new Uint32Array(buffer),
-  f64: new Float64Array(buffer),
-})
+/** Typed views of the linear memory (re-created when it grows): the back end's one view set. */
+export type Views = MemoryViews
 
 /** What a generic step sees when it runs. */
 export interface StepEnv {
