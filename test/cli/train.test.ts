@@ -8,26 +8,18 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Io } from '../../src/cli/io.js'
 import { memoryIo } from '../../src/cli/io.js'
 import { main } from '../../src/cli/main.js'
-import type { TrainDeps } from '../../src/cli/train.js'
-import { trainCommandWith } from '../../src/cli/train.js'
 import { writeDataFile } from '../../src/data/file.js'
 import { fileIo, readCheckpoint } from '../../src/train/checkpoint.js'
+import { trainHarness } from './trainHarness.js'
 import { task } from '../train/loopFixtures.js'
 
 let dir = ''
 const at = (...names: string[]): string => join(dir, ...names)
 const portable = (s: string): string => s.replaceAll(dir, '<tmp>').replace(/\d+\.\d s\b/g, '<t> s').replace(/\d+\.\d+s( eta \d+s)?/g, '<t>s')
 
-const quietDeps = (over: Partial<TrainDeps> = {}): TrainDeps => ({
-  signals: () => () => undefined, checkpointIo: fileIo, cacheDir: () => at('cache'), ...over,
-})
-const run = async (argv: string[], deps: TrainDeps = quietDeps(), io: Io & { stdout: () => string; stderr: () => string } = memoryIo()) => {
-  const code = await trainCommandWith(deps)(argv, io)
-  return { code, out: portable(io.stdout()), err: portable(io.stderr()) }
-}
+const { quietDeps, run } = trainHarness(at, portable)
 /** The flags of a tiny run writing into `out`. */
 const tiny = (out: string, ...extra: string[]): string[] => [
   '--preset', 'mlp:5', '--dataset', at('train.json'), '--validation', at('val.json'), '--test', at('test.json'),

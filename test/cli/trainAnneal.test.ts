@@ -8,25 +8,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Io } from '../../src/cli/io.js'
 import { memoryIo } from '../../src/cli/io.js'
-import type { TrainDeps } from '../../src/cli/train.js'
-import { trainCommandWith } from '../../src/cli/train.js'
 import { writeDataFile } from '../../src/data/file.js'
 import { writeModelFile } from '../../src/io/files.js'
-import { fileIo, readCheckpoint } from '../../src/train/checkpoint.js'
+import { readCheckpoint } from '../../src/train/checkpoint.js'
+import { trainHarness } from './trainHarness.js'
 import { task, tinyNet } from '../train/loopFixtures.js'
 
 let dir = ''
 const at = (...names: string[]): string => join(dir, ...names)
 const portable = (s: string): string => s.replaceAll(dir, '<tmp>')
-const quietDeps = (over: Partial<TrainDeps> = {}): TrainDeps => ({
-  signals: () => () => undefined, checkpointIo: fileIo, cacheDir: () => at('cache'), ...over,
-})
-const run = async (argv: string[], deps: TrainDeps = quietDeps(), io: Io & { stdout: () => string; stderr: () => string } = memoryIo()) => {
-  const code = await trainCommandWith(deps)(argv, io)
-  return { code, out: portable(io.stdout()), err: portable(io.stderr()) }
-}
+const { quietDeps, run } = trainHarness(at, portable)
 const tiny = (out: string, ...extra: string[]): string[] => [
   '--dataset', at('train.json'), '--validation', at('val.json'), '--test', at('test.json'), '--batch', '8', '--ensemble', '3',
   '--lr', '0.05', '--schedule', 'cosine', '--no-batch-norm', '--log-every', '2', '--products', 'reference', '--out', at(out), ...extra,
