@@ -6,10 +6,10 @@
 import type { SiteId } from '../../dsl/node.js'
 import type { Key } from '../../dsl/random.js'
 import type { BufferSpec, Kernel } from './kernels.js'
-import type { MemoryViews } from '../../wasm/memory.js'
+import type { MemoryViews as Views } from '../../wasm/memory.js'
 
 /** Typed views of the linear memory (re-created when it grows): the back end's one view set. */
-export type Views = MemoryViews
+export type { Views }
 
 /** What a generic step sees when it runs. */
 export interface StepEnv {
