@@ -194,19 +194,31 @@ export const prepareSites = (
         ? latent === 'mirror' ? g : backwardSite(estOf(node).kind === 'st' ? estOf(node) : st(), node, a, x, g, latent)
         : backwardSite(estOf(node), node, a, x, g, latent, uniforms.get(node)),
     order)
-    const grad = paramGradsOf(net, grads)
+    const grad = paramGradsOf(net, feed, ev, grads)
     return { loss: meanLoss, perExample: ell, grad, shapes, latent, estimators, batchStats: batchStatsOf(ev) }
   })
 }
 
-/** Each parameter's gradient (zeros where none reaches it), in `net.params` order: a copy per Param node, summed when a parameter appears twice. */
-const paramGradsOf = (net: Checked<Network>, grads: ReadonlyMap<Node, NDArray>): ParamGrads => {
+/**
+ * Each parameter's gradient (zeros where none reaches it), in `net.params` order, summed when a
+ * parameter appears twice. A gradient array the reverse pass made is handed over as it is (the
+ * pass and its temporaries end here, so nothing else holds it); it is copied only where it could
+ * be shared with something the caller sees: a parameter's or an input's data, a batch statistic,
+ * or another parameter's gradient.
+ */
+const paramGradsOf = (net: Checked<Network>, feed: Feed, ev: Evaluation, grads: ReadonlyMap<Node, NDArray>): ParamGrads => {
+  const seen = new Set<Float64Array>([...Object.values(net.params), ...Object.values(feed).map((v) => v.data)])
+  for (const st of ev.bnStats.values()) seen.add(st.mean.data).add(st.variance.data)
   const found = new Map<string, Float64Array>()
   for (const [node, g] of grads) {
     if (node._tag !== 'Param') continue
     const prev = found.get(node.name)
-    if (prev === undefined) found.set(node.name, g.data.slice())
-    else for (let i = 0; i < prev.length; i++) prev[i]! += g.data[i]!
+    if (prev !== undefined) for (let i = 0; i < prev.length; i++) prev[i]! += g.data[i]!
+    else {
+      const own = seen.has(g.data) ? g.data.slice() : g.data
+      seen.add(own)
+      found.set(node.name, own)
+    }
   }
   return Object.fromEntries(Object.entries(net.params).map(([name, v]) => [name, found.get(name) ?? new Float64Array(v.length)]))
 }

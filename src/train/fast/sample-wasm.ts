@@ -50,8 +50,7 @@ export const samplerOn = (memory: WasmMemory, runner: Runner, splitUnits = MIN_S
   const ensure = (bytes: number): void => void growTo(memory, bytes, 'training sampler')
   return (noise, a, key) => {
     const n = a.length
-    const out = new Float64Array(n)
-    if (n === 0) return out
+    if (n === 0) return new Float64Array(0)
     // Layout: u (n u32 + 32 slack for the 32-draw groups), ties, pre, out (rounded up to whole
     // quads of units; the extra lanes read a zero pre-activation and their results are ignored),
     // then 1/scale (f64) and each part's tie count (i32).
@@ -71,6 +70,7 @@ export const samplerOn = (memory: WasmMemory, runner: Runner, splitUnits = MIN_S
     const draws = (q0: number, q1: number): Call => ['random_draws', Math.min(n, 4 * q1) - 4 * q0, uAt + 16 * q0, key[0], key[1], 2 * q0, 0]
     if (noise.family !== 'logistic') {
       runner.run(ranges.map(([q0, q1]): Call[] => (q1 > q0 ? [draws(q0, q1)] : [])))
+      const out = new Float64Array(n)
       signsFromBits(new Uint32Array(memory.buffer, uAt, n), a, 0, noise, out, 0, n)
       return out
     }
@@ -82,7 +82,8 @@ export const samplerOn = (memory: WasmMemory, runner: Runner, splitUnits = MIN_S
     runner.run(ranges.map(([q0, q1], t): Call[] =>
       q1 > q0 ? [draws(q0, q1), ['logistic_signs4', preAt + 32 * q0, uAt + 16 * q0, outAt + 32 * q0, tiesAt + 16 * q0, q1 - q0, invAt, countAt + 4 * t]] : []))
     const u = new Uint32Array(memory.buffer, uAt, n)
-    out.set(new Float64Array(memory.buffer, outAt, n))
+    // Constructed from the view: a fresh array without the zero-filling of \`new Float64Array(n)\`.
+    const out = new Float64Array(new Float64Array(memory.buffer, outAt, n))
     const counts = new Int32Array(memory.buffer, countAt, parts)
     ranges.forEach(([q0, q1], t) => {
       const tie = new Uint32Array(memory.buffer, tiesAt + 16 * q0, q1 > q0 ? counts[t]! : 0)

@@ -14,7 +14,6 @@ import type { WasmMemory } from '../../wasm/runtime.js'
 import { wasmApi } from '../../wasm/runtime.js'
 import type { LinearMemory } from '../../wasm/memory.js'
 import { arena, wasmMemory } from '../../wasm/memory.js'
-import { signDot } from '../../wasm/bitLayout.js'
 import type { RunError } from '../../interpreters/runErrors.js'
 import type { NDArray } from '../../interpreters/ndarray.js'
 import type { MatrixProducts } from '../../interpreters/reference/ops.js'
@@ -128,21 +127,31 @@ export const productsOn = (inst: GemmInstance, blocking: Blocking, useBits: bool
       i1 > i0 ? [['bitgemm', aBits + 8 * words * i0, bBits, c + 4 * n * i0, i1 - i0, n, words]] : []))
   }
 
-  /** The product by XOR + popcount if both operands are ±1 (else false, and nothing written). */
-  const signProduct = (p: Product, out: Float64Array): boolean => {
-    if (!startsWithSigns(p.a.data) || !startsWithSigns(p.b.data)) return false
+  /**
+   * The product by XOR + popcount if both operands are ±1, as a fresh array (else undefined, and
+   * nothing written): the counts are widened to depth − 2c in the module (`unpack_pop`) and copied out.
+   */
+  const signProduct = (p: Product): Float64Array | undefined => {
+    if (!startsWithSigns(p.a.data) || !startsWithSigns(p.b.data)) return undefined
     const words = bitWords(p.k)
-    // The rows of A and of B (u32 indices), then the popcounts (i32 indices).
+    // The rows of A and of B (u32 indices), the popcounts (i32 indices), the float64 products (f64 indices).
     const space = arena()
     const aAt = space.alloc(p.m * words * 8) / 4
     const bAt = space.alloc(p.n * words * 8) / 4
     const cAt = space.alloc(p.m * p.n * 4) / 4
+    const outAt = space.alloc(p.m * p.n * 8) / 8
     ensure(space.end())
-    if (!packBits(u32, aAt, p.a, p.m, p.k, words) || !packBits(u32, bAt, p.b, p.n, p.k, words)) return false
+    if (!packBits(u32, aAt, p.a, p.m, p.k, words) || !packBits(u32, bAt, p.b, p.n, p.k, words)) return undefined
     bitgemm(aAt * 4, bAt * 4, cAt * 4, p.m, p.n, words)
-    for (let i = 0; i < out.length; i++) out[i] = signDot(p.k, i32[cAt + i]!)
-    return true
+    runner.run([[['unpack_pop', cAt * 4, p.n * 4, p.m, p.n, outAt * 8, p.n * 8, p.k]]])
+    return copyOut(outAt, p.m * p.n)
   }
+
+  /**
+   * A fresh array holding `length` float64 of the memory from f64 index `at`: constructed from the
+   * view, which spares the zero-filling of `new Float64Array(length)` before the copy.
+   */
+  const copyOut = (at: number, length: number): Float64Array => new Float64Array(f64.subarray(at, at + length))
 
   /**
    * `packPanels` into memory at f32 index `at`, in `parts` parts: the whole panels by WebAssembly
@@ -174,7 +183,7 @@ export const productsOn = (inst: GemmInstance, blocking: Blocking, useBits: bool
     }
   }
 
-  const floatProduct = (p: Product, out: Float64Array): void => {
+  const floatProduct = (p: Product): Float64Array => {
     const mPanels = Math.ceil(p.m / mr)
     const nPanels = Math.ceil(p.n / nr)
     const kpad = ceilTo(p.k, unroll)
@@ -210,15 +219,13 @@ export const productsOn = (inst: GemmInstance, blocking: Blocking, useBits: bool
       ]
     })
     runner.run(blocks)
-    out.set(f64.subarray(outAt, outAt + p.m * p.n))
+    return copyOut(outAt, p.m * p.n)
   }
 
   const run = (p: Product): NDArray => {
-    const out = new Float64Array(p.m * p.n)
-    if (out.length > 0 && p.k > 0) {
-      if (!(useBits && signProduct(p, out))) floatProduct(p, out)
-    }
-    return { shape: [p.m, p.n], data: out }
+    const empty = p.m * p.n === 0 || p.k === 0
+    const data = empty ? new Float64Array(p.m * p.n) : (useBits ? signProduct(p) : undefined) ?? floatProduct(p)
+    return { shape: [p.m, p.n], data }
   }
   const signs = samplerOn(memory, runner, Math.min(MIN_SPLIT_UNITS, splitAbove))
   // The convolution kernels (gemmConv.ts) pack into the same memory and call the same products,
