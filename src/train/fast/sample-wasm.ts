@@ -20,6 +20,7 @@ import type { WasmMemory } from '../../wasm/runtime.js'
 import { growTo } from '../../wasm/memory.js'
 import type { Call, Runner } from '../../threads/jobs.js'
 import { evenRanges } from '../../threads/jobs.js'
+import type { SplitChooser } from '../../threads/choose.js'
 import type { SiteId } from '../../dsl/node.js'
 import { logisticSigns4 } from './emit-logistic.js'
 
@@ -46,11 +47,11 @@ export const MIN_SPLIT_UNITS = 1 << 14
  * counter block, are the bits one call would draw there.
  * The host must have WebAssembly SIMD (Threefry runs on i32x4 lanes), which `wasmProducts` checks.
  */
-export const samplerOn = (memory: WasmMemory, runner: Runner, splitUnits = MIN_SPLIT_UNITS): SampleSigns => {
+export const samplerOn = (memory: WasmMemory, runner: Runner, splitUnits = MIN_SPLIT_UNITS, choose?: SplitChooser): SampleSigns => {
   const ensure = (bytes: number): void => void growTo(memory, bytes, 'training sampler')
-  return (noise, a, key) => {
+  /** The signs with the draws and comparisons in `threads` parts (fewer if there are fewer groups). */
+  const sampleIn = (noise: ProperNoise, a: Float64Array, key: Key, threads: number): Float64Array => {
     const n = a.length
-    if (n === 0) return new Float64Array(0)
     // Layout: u (n u32 + 32 slack for the 32-draw groups), ties, pre, out (rounded up to whole
     // quads of units; the extra lanes read a zero pre-activation and their results are ignored),
     // then 1/scale (f64) and each part's tie count (i32).
@@ -58,7 +59,7 @@ export const samplerOn = (memory: WasmMemory, runner: Runner, splitUnits = MIN_S
     // Parts take whole groups of 32 units: a part's draws then start at a counter block of their
     // own and end where the next part's begin (the Threefry kernel writes whole groups of 32).
     const groups = Math.ceil(n / 32)
-    const parts = Math.min(n >= splitUnits ? runner.threads : 1, groups)
+    const parts = Math.min(threads, groups)
     const uAt = 0
     const tiesAt = Math.ceil(((n + 32) * 4) / 16) * 16
     const preAt = tiesAt + quads * 16
@@ -82,7 +83,7 @@ export const samplerOn = (memory: WasmMemory, runner: Runner, splitUnits = MIN_S
     runner.run(ranges.map(([q0, q1], t): Call[] =>
       q1 > q0 ? [draws(q0, q1), ['logistic_signs4', preAt + 32 * q0, uAt + 16 * q0, outAt + 32 * q0, tiesAt + 16 * q0, q1 - q0, invAt, countAt + 4 * t]] : []))
     const u = new Uint32Array(memory.buffer, uAt, n)
-    // Constructed from the view: a fresh array without the zero-filling of \`new Float64Array(n)\`.
+    // Constructed from the view: a fresh array without the zero-filling of `new Float64Array(n)`.
     const out = new Float64Array(new Float64Array(memory.buffer, outAt, n))
     const counts = new Int32Array(memory.buffer, countAt, parts)
     ranges.forEach(([q0, q1], t) => {
@@ -94,5 +95,12 @@ export const samplerOn = (memory: WasmMemory, runner: Runner, splitUnits = MIN_S
       }
     })
     return out
+  }
+  return (noise, a, key) => {
+    const n = a.length
+    if (n === 0) return new Float64Array(0)
+    if (n < splitUnits || runner.threads === 1) return sampleIn(noise, a, key, 1)
+    if (choose === undefined) return sampleIn(noise, a, key, runner.threads)
+    return choose(`signs ${noise.family} ${n}`, (split) => sampleIn(noise, a, key, split ? runner.threads : 1))
   }
 }

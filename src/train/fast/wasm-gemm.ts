@@ -27,6 +27,7 @@ import { convBackward, convForward } from './gemmConv.js'
 import type { BitGemmFn, GemmEngine, GemmFn } from './engine.js'
 import type { Call, Runner } from '../../threads/jobs.js'
 import { evenRanges, localRunner } from '../../threads/jobs.js'
+import type { SplitChooser } from '../../threads/choose.js'
 import { InternalError } from '../../dsl/dslErrors.js'
 
 export interface WasmProductOptions {
@@ -108,7 +109,9 @@ export const MIN_SPLIT_MACS = 1 << 18
  * Products of fewer than `splitAbove` multiply-adds are not split, nor sampled sites of fewer
  * than min(MIN_SPLIT_UNITS, splitAbove) units. The sampler (`sample-wasm.ts`) shares the memory.
  */
-export const productsOn = (inst: GemmInstance, blocking: Blocking, useBits: boolean, runner: Runner, splitAbove = MIN_SPLIT_MACS): MatrixProducts => {
+export const productsOn = (
+  inst: GemmInstance, blocking: Blocking, useBits: boolean, runner: Runner, splitAbove = MIN_SPLIT_MACS, choose?: SplitChooser,
+): MatrixProducts => {
   const { memory, linear } = inst
   const exported = new Set(inst.names)
   let { f32, u32, i32, f64 } = linear.views()
@@ -118,14 +121,20 @@ export const productsOn = (inst: GemmInstance, blocking: Blocking, useBits: bool
     ;({ f32, u32, i32, f64 } = linear.views())
   }
   const { mr, nr, unroll } = blocking
-  const partsOf = (p: Product): number => (p.m * p.n * p.k >= splitAbove ? runner.threads : 1)
+  /**
+   * `job(parts)` with every thread for a job of `macs` multiply-adds from `splitAbove` on, or, with
+   * a chooser, with every thread or one as `choose` finds faster for this kind of job.
+   */
+  const splitting = <T>(kind: string, macs: number, job: (parts: number) => T): T =>
+    macs < splitAbove || runner.threads === 1 ? job(1) : choose === undefined ? job(runner.threads) : choose(kind, (split) => job(split ? runner.threads : 1))
 
-  /** XOR–popcount rows of A against rows of B, split by rows of A over the runner's threads. */
-  const bitgemm: BitGemmFn = (aBits, bBits, c, m, n, words) => {
-    const parts = m * n * words * 64 >= splitAbove ? runner.threads : 1
+  /** XOR–popcount rows of A against rows of B, split by rows of A into `parts` parts. */
+  const bitgemmIn = (aBits: number, bBits: number, c: number, m: number, n: number, words: number, parts: number): void =>
     runner.run(evenRanges(m, Math.min(parts, m)).map(([i0, i1]): Call[] =>
       i1 > i0 ? [['bitgemm', aBits + 8 * words * i0, bBits, c + 4 * n * i0, i1 - i0, n, words]] : []))
-  }
+  /** XOR–popcount over the runner's threads from `splitAbove` multiply-adds on (the convolutions' entry). */
+  const bitgemm: BitGemmFn = (aBits, bBits, c, m, n, words) =>
+    bitgemmIn(aBits, bBits, c, m, n, words, m * n * words * 64 >= splitAbove ? runner.threads : 1)
 
   /**
    * The product by XOR + popcount if both operands are ±1, as a fresh array (else undefined, and
@@ -142,7 +151,7 @@ export const productsOn = (inst: GemmInstance, blocking: Blocking, useBits: bool
     const outAt = space.alloc(p.m * p.n * 8) / 8
     ensure(space.end())
     if (!packBits(u32, aAt, p.a, p.m, p.k, words) || !packBits(u32, bAt, p.b, p.n, p.k, words)) return undefined
-    bitgemm(aAt * 4, bAt * 4, cAt * 4, p.m, p.n, words)
+    splitting(`bits ${p.m}×${p.n}×${words}`, p.m * p.n * words * 64, (parts) => bitgemmIn(aAt * 4, bAt * 4, cAt * 4, p.m, p.n, words, parts))
     runner.run([[['unpack_pop', cAt * 4, p.n * 4, p.m, p.n, outAt * 8, p.n * 8, p.k]]])
     return copyOut(outAt, p.m * p.n)
   }
@@ -183,7 +192,11 @@ export const productsOn = (inst: GemmInstance, blocking: Blocking, useBits: bool
     }
   }
 
-  const floatProduct = (p: Product): Float64Array => {
+  const floatProduct = (p: Product): Float64Array =>
+    splitting(`f32 ${p.m}×${p.k}×${p.n} ${p.a.ds === 1 ? 'r' : 'd'}${p.b.ds === 1 ? 'r' : 'd'}`, p.m * p.n * p.k, (parts) => floatProductIn(p, parts))
+
+  /** The product in `parts` parts: its operands packed by ranges of panels, then C by panel ranges. */
+  const floatProductIn = (p: Product, parts: number): Float64Array => {
     const mPanels = Math.ceil(p.m / mr)
     const nPanels = Math.ceil(p.n / nr)
     const kpad = ceilTo(p.k, unroll)
@@ -198,7 +211,6 @@ export const productsOn = (inst: GemmInstance, blocking: Blocking, useBits: bool
     const stageB = space.alloc(p.b.data.length * 8) / 8
     const outAt = space.alloc(p.m * p.n * 8) / 8
     ensure(space.end())
-    const parts = partsOf(p)
     const packA = pack(p.a, p.m, p.k, mr, aAt, kpad, stageA, parts)
     const packB = pack(p.b, p.n, p.k, nr, bAt, kpad, stageB, parts)
     runner.run(Array.from({ length: parts }, (_, t) => [...(packA.calls[t] ?? []), ...(packB.calls[t] ?? [])]), () => {
@@ -227,7 +239,7 @@ export const productsOn = (inst: GemmInstance, blocking: Blocking, useBits: bool
     const data = empty ? new Float64Array(p.m * p.n) : (useBits ? signProduct(p) : undefined) ?? floatProduct(p)
     return { shape: [p.m, p.n], data }
   }
-  const signs = samplerOn(memory, runner, Math.min(MIN_SPLIT_UNITS, splitAbove))
+  const signs = samplerOn(memory, runner, Math.min(MIN_SPLIT_UNITS, splitAbove), choose)
   // The convolution kernels (gemmConv.ts) pack into the same memory and call the same products,
   // split over the runner's threads like the matrix products (by panel ranges of the longer
   // side of C, or by rows of A for XOR–popcount).

@@ -5,8 +5,11 @@
  * computed by the same micro-kernel from the same packed panels whichever thread owns it, so the
  * results are the bits of one thread, for any number of threads (docs/training.md, "Threads").
  *
- * The workers start on the first product large enough to split (`MIN_SPLIT_MACS`), so small
- * networks never start a thread. A worker that fails makes the product throw `ThreadFailure`
+ * Whether a product or a sampled site is split at all is decided by timing it both ways, per kind
+ * of job (`threads/choose.ts`): on a host where waking a worker costs more than half the job, the
+ * job stays on the calling thread, so two threads are not slower than one for want of an idle
+ * core. The workers start on the first product large enough to split (`MIN_SPLIT_MACS`), so
+ * small networks never start a thread. A worker that fails makes the product throw `ThreadFailure`
  * (from `threads/pool.ts`), which `train()` turns into an error value after a checkpoint.
  */
 import * as E from 'fp-ts/lib/Either.js'
@@ -14,6 +17,7 @@ import type { RunError } from '../../interpreters/runErrors.js'
 import type { MatrixProducts } from '../../interpreters/reference/ops.js'
 import { poolRunner } from '../../threads/jobs.js'
 import { threadsUnavailable } from '../../threads/pool.js'
+import { splitChooser } from '../../threads/choose.js'
 import { defaultBlocking } from '../fast/emit-gemm.js'
 import type { WasmProductOptions } from '../fast/wasm-gemm.js'
 import { gemmInstance, productsOn, wasmProducts, wasmSupport } from '../fast/wasm-gemm.js'
@@ -33,7 +37,11 @@ export interface ThreadedProducts extends MatrixProducts {
 export interface ThreadedProductOptions extends WasmProductOptions {
   /** Threads in all (≥ 1); 1 gives the single-threaded `wasmProducts`. */
   readonly threads: number
-  /** Products of fewer multiply-adds run on the calling thread (default `MIN_SPLIT_MACS`; tests use 0). */
+  /**
+   * Products of fewer multiply-adds run on the calling thread. Default: `MIN_SPLIT_MACS`, and
+   * above it each kind of product or sampled site is split only if timing shows that it pays
+   * (`threads/choose.ts`). Given explicitly (tests use 0), every job above it is split.
+   */
   readonly splitAbove?: number
 }
 
@@ -54,7 +62,8 @@ export const threadedProducts = (opts: ThreadedProductOptions): E.Either<RunErro
   if (why !== undefined) return E.left({ _tag: 'Unsupported', interpreter: 'training kernels', what: `${opts.threads} threads: ${why}`, fix: 'train with threads: 1' })
   return E.map((inst: Parameters<typeof productsOn>[0]) => {
     const runner = poolRunner({ module: inst.module, memory: inst.memory, exports: inst.names, instance: inst.exports, threads: opts.threads })
-    const kernels = productsOn(inst, blocking, opts.bits ?? true, runner, opts.splitAbove)
+    const choose = opts.splitAbove === undefined ? splitChooser() : undefined
+    const kernels = productsOn(inst, blocking, opts.bits ?? true, runner, opts.splitAbove, choose)
     return { ...kernels, threads: opts.threads, close: runner.close, started: runner.started, injectFailure: runner.injectFailure }
   })(gemmInstance(blocking, true))
 }
