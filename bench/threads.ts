@@ -1,11 +1,14 @@
 /**
- * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--rounds 15] [--json]`:
+ * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--rounds 15] [--always] [--json]`:
  * the training step of `trainStep.ts` (the one `bench:train` times) on each thread count, in ONE
  * process with interleaved rounds (round r times one step of every thread count in turn), so
  * that the machine's load drifts over all of them alike. Prints wall ms per step, median
  * (min–max), per thread count and each count's speed-up over the first (the ratio of medians);
  * and the CPU time of the process (every thread) per step; `--json`: one object
  * `{ preset, batchNorm, batch, rounds, rows: [{ threads, msPerStep, cpuMsPerStep, speedup }], loadAverage }`.
+ * By default the threaded kernels split a job only where timing shows that it pays
+ * (`src/threads/choose.ts`); `--always` adds, for each count above 1, a row `N always` whose
+ * kernels split every job above `MIN_SPLIT_MACS` (the behaviour before the chooser).
  * Every stepper starts from the same parameters and batches, and the steps are bit-identical
  * across thread counts, so all do the same work.
  */
@@ -15,6 +18,8 @@ import { parseArgs } from 'node:util'
 import { drawRunError } from '../src/interpreters/runErrors.js'
 import { fastThreadedProducts } from '../src/train/fast/index.js'
 import type { ThreadedProducts } from '../src/train/threads/threadedProducts.js'
+import { threadedProducts } from '../src/train/threads/threadedProducts.js'
+import { MIN_SPLIT_MACS } from '../src/train/fast/wasm-gemm.js'
 import { median, timeOnce } from './train.js'
 import { STEP_BATCH, stepper } from './trainStep.js'
 
@@ -27,6 +32,7 @@ const { values } = parseArgs({
   options: {
     preset: { type: 'string', default: 'conv:16,32' }, 'batch-norm': { type: 'boolean', default: false },
     threads: { type: 'string', default: '1,2' }, rounds: { type: 'string', default: '15' }, json: { type: 'boolean', default: false },
+    always: { type: 'boolean', default: false },
   },
 })
 const counts = values.threads.split(',').map(Number)
@@ -34,8 +40,10 @@ const rounds = Number(values.rounds)
 if (counts.some((t) => !Number.isSafeInteger(t) || t < 1)) fail(`--threads: expected counts ≥ 1 separated by commas, found ${values.threads}`)
 if (!Number.isSafeInteger(rounds) || rounds < 1) fail(`--rounds: expected an integer ≥ 1, found ${values.rounds}`)
 
-const kernels: ThreadedProducts[] = counts.map((t) => {
-  const k = fastThreadedProducts(t)
+/** Each row: a thread count, and whether every job above the threshold is split. */
+const rowsOf = counts.flatMap((t) => (values.always && t > 1 ? [{ t, always: false }, { t, always: true }] : [{ t, always: false }]))
+const kernels: ThreadedProducts[] = rowsOf.map(({ t, always }) => {
+  const k = always ? threadedProducts({ threads: t, splitAbove: MIN_SPLIT_MACS }) : fastThreadedProducts(t)
   return E.isLeft(k) ? fail(`--threads ${t}: ${drawRunError(k.left)}`) : k.right
 })
 const steps = kernels.map((k) => {
@@ -43,8 +51,8 @@ const steps = kernels.map((k) => {
   return E.isLeft(s) ? fail(`--preset: ${s.left}`) : s.right
 })
 const warm = 3
-const wall = counts.map(() => [] as number[])
-const cpu = counts.map(() => [] as number[])
+const wall = rowsOf.map(() => [] as number[])
+const cpu = rowsOf.map(() => [] as number[])
 for (let r = 0; r < warm + rounds; r++) {
   steps.forEach((step, i) => {
     const t = timeOnce(step)
@@ -58,11 +66,11 @@ for (let r = 0; r < warm + rounds; r++) {
 process.stderr.write('\n')
 kernels.forEach((k) => k.close())
 const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) })
-const rows = counts.map((threads, i) => ({ threads, msPerStep: stats(wall[i]!), cpuMsPerStep: stats(cpu[i]!), speedup: median(wall[0]!) / median(wall[i]!) }))
+const rows = rowsOf.map(({ t: threads, always }, i) => ({ threads, ...(always ? { always } : {}), msPerStep: stats(wall[i]!), cpuMsPerStep: stats(cpu[i]!), speedup: median(wall[0]!) / median(wall[i]!) }))
 const load = os.loadavg()[0]!
 if (values.json) process.stdout.write(`${JSON.stringify({ preset: values.preset, batchNorm: values['batch-norm'], batch: STEP_BATCH, rounds, rows, loadAverage: load })}\n`)
 else {
   console.log(`${values.preset}${values['batch-norm'] ? ' + batch norm' : ''}, batch ${STEP_BATCH}, ${rounds} interleaved rounds, load average ${load.toFixed(1)}`)
   for (const r of rows)
-    console.log(`  ${r.threads} thread${r.threads === 1 ? ' ' : 's'}  ${r.msPerStep.median.toFixed(1)} (${r.msPerStep.min.toFixed(1)}–${r.msPerStep.max.toFixed(1)}) ms per step  ×${r.speedup.toFixed(2)}; CPU (all threads) ${r.cpuMsPerStep.median.toFixed(1)} ms`)
+    console.log(`  ${r.threads} thread${r.threads === 1 ? ' ' : 's'}${'always' in r ? ' (always split)' : ''}  ${r.msPerStep.median.toFixed(1)} (${r.msPerStep.min.toFixed(1)}–${r.msPerStep.max.toFixed(1)}) ms per step  ×${r.speedup.toFixed(2)}; CPU (all threads) ${r.cpuMsPerStep.median.toFixed(1)} ms`)
 }

@@ -195,7 +195,9 @@ export const prepareSites = (
         : backwardSite(estOf(node), node, a, x, g, latent, uniforms.get(node)),
     order)
     const grad = paramGradsOf(net, feed, ev, grads)
-    return { loss: meanLoss, perExample: ell, grad, shapes, latent, estimators, batchStats: batchStatsOf(ev) }
+    const batchStats = batchStatsOf(ev)
+    opts.products?.release?.(temporaries(ev, grads, [...Object.values(net.params), ...Object.values(feed).map((v) => v.data), ...Object.values(grad), ell]))
+    return { loss: meanLoss, perExample: ell, grad, shapes, latent, estimators, batchStats }
   })
 }
 
@@ -221,6 +223,19 @@ const paramGradsOf = (net: Checked<Network>, feed: Feed, ev: Evaluation, grads: 
     }
   }
   return Object.fromEntries(Object.entries(net.params).map(([name, v]) => [name, found.get(name) ?? new Float64Array(v.length)]))
+}
+
+/**
+ * The arrays of a pass (forward values and reverse gradients) that die with it: every one that
+ * shares no memory with what outlives the pass (`kept`: the parameters, the inputs, the returned
+ * gradients and losses, and the batch statistics, added here). The products may reuse them.
+ */
+const temporaries = (ev: Evaluation, grads: ReadonlyMap<Node, NDArray>, kept: readonly Float64Array[]): Float64Array[] => {
+  const live = new Set<ArrayBufferLike>(kept.map((a) => a.buffer))
+  for (const st of ev.bnStats.values()) live.add(st.mean.data.buffer).add(st.variance.data.buffer)
+  const out = new Set<Float64Array>()
+  for (const v of [...ev.values.values(), ...grads.values()]) if (!live.has(v.data.buffer)) out.add(v.data)
+  return [...out]
 }
 
 const batchStatsOf = (ev: Evaluation): GradientResult['batchStats'] => {

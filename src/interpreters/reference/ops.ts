@@ -29,6 +29,12 @@ export interface MatrixProducts {
    */
   readonly signs?: (noise: ProperNoise, a: Float64Array, key: Key) => Float64Array
   /**
+   * Optional: takes back result arrays of these products (and of `signs`) that nobody holds any
+   * more, to write later results into them instead of fresh memory; the gradient interpreter
+   * passes a pass's temporaries. Arrays the products did not return are ignored.
+   */
+  readonly release?: (arrays: Iterable<Float64Array>) => void
+  /**
    * Optional: a whole NCHW convolution, `spatial.conv2d`'s result without its patch matrix (e.g.
    * patches gathered straight into the kernels' own memory); the same products as `matmulNT`
    * would compute on the patch matrix, within their rounding.

@@ -45,9 +45,13 @@ export const MIN_SPLIT_UNITS = 1 << 14
  * in ranges of whole 32-unit groups over `runner`'s threads from `splitUnits` units on. Threefry
  * is counter-based (draw i depends only on the key and i), so a part's draws, started at its own
  * counter block, are the bits one call would draw there.
+ * Results are made by `copyOf` from a view of the memory (the products' recycler, `recycle.ts`).
  * The host must have WebAssembly SIMD (Threefry runs on i32x4 lanes), which `wasmProducts` checks.
  */
-export const samplerOn = (memory: WasmMemory, runner: Runner, splitUnits = MIN_SPLIT_UNITS, choose?: SplitChooser): SampleSigns => {
+export const samplerOn = (
+  memory: WasmMemory, runner: Runner, splitUnits = MIN_SPLIT_UNITS, choose?: SplitChooser,
+  copyOf: (view: Float64Array) => Float64Array = (view) => new Float64Array(view),
+): SampleSigns => {
   const ensure = (bytes: number): void => void growTo(memory, bytes, 'training sampler')
   /** The signs with the draws and comparisons in `threads` parts (fewer if there are fewer groups). */
   const sampleIn = (noise: ProperNoise, a: Float64Array, key: Key, threads: number): Float64Array => {
@@ -83,8 +87,8 @@ export const samplerOn = (memory: WasmMemory, runner: Runner, splitUnits = MIN_S
     runner.run(ranges.map(([q0, q1], t): Call[] =>
       q1 > q0 ? [draws(q0, q1), ['logistic_signs4', preAt + 32 * q0, uAt + 16 * q0, outAt + 32 * q0, tiesAt + 16 * q0, q1 - q0, invAt, countAt + 4 * t]] : []))
     const u = new Uint32Array(memory.buffer, uAt, n)
-    // Constructed from the view: a fresh array without the zero-filling of `new Float64Array(n)`.
-    const out = new Float64Array(new Float64Array(memory.buffer, outAt, n))
+    // A recycled array, or one constructed from the view (without the zero-filling of `new Float64Array(n)`).
+    const out = copyOf(new Float64Array(memory.buffer, outAt, n))
     const counts = new Int32Array(memory.buffer, countAt, parts)
     ranges.forEach(([q0, q1], t) => {
       const tie = new Uint32Array(memory.buffer, tiesAt + 16 * q0, q1 > q0 ? counts[t]! : 0)

@@ -28,6 +28,7 @@ import type { BitGemmFn, GemmEngine, GemmFn } from './engine.js'
 import type { Call, Runner } from '../../threads/jobs.js'
 import { evenRanges, localRunner } from '../../threads/jobs.js'
 import type { SplitChooser } from '../../threads/choose.js'
+import { recycler } from './recycle.js'
 import { InternalError } from '../../dsl/dslErrors.js'
 
 export interface WasmProductOptions {
@@ -121,6 +122,7 @@ export const productsOn = (
     ;({ f32, u32, i32, f64 } = linear.views())
   }
   const { mr, nr, unroll } = blocking
+  const results = recycler()
   /**
    * `job(parts)` with every thread for a job of `macs` multiply-adds from `splitAbove` on, or, with
    * a chooser, with every thread or one as `choose` finds faster for this kind of job.
@@ -157,10 +159,11 @@ export const productsOn = (
   }
 
   /**
-   * A fresh array holding `length` float64 of the memory from f64 index `at`: constructed from the
-   * view, which spares the zero-filling of `new Float64Array(length)` before the copy.
+   * A new array holding `length` float64 of the memory from f64 index `at`: a released one of that
+   * length if there is one (`recycle.ts`), else constructed from the view (which spares the
+   * zero-filling of `new Float64Array(length)` before the copy).
    */
-  const copyOut = (at: number, length: number): Float64Array => new Float64Array(f64.subarray(at, at + length))
+  const copyOut = (at: number, length: number): Float64Array => results.copyOf(f64.subarray(at, at + length))
 
   /**
    * `packPanels` into memory at f32 index `at`, in `parts` parts: the whole panels by WebAssembly
@@ -239,7 +242,7 @@ export const productsOn = (
     const data = empty ? new Float64Array(p.m * p.n) : (useBits ? signProduct(p) : undefined) ?? floatProduct(p)
     return { shape: [p.m, p.n], data }
   }
-  const signs = samplerOn(memory, runner, Math.min(MIN_SPLIT_UNITS, splitAbove), choose)
+  const signs = samplerOn(memory, runner, Math.min(MIN_SPLIT_UNITS, splitAbove), choose, results.copyOf)
   // The convolution kernels (gemmConv.ts) pack into the same memory and call the same products,
   // split over the runner's threads like the matrix products (by panel ranges of the longer
   // side of C, or by rows of A for XOR–popcount).
@@ -258,6 +261,7 @@ export const productsOn = (
   }
   return {
     signs,
+    release: results.release,
     conv2d: convForward(engine),
     conv2dBackward: convBackward(engine),
     matmul: (a, b) => run(productNN(a, b)),

@@ -1,0 +1,57 @@
+/**
+ * Result arrays of the training kernels, recycled across steps. Every product and sampled site
+ * returns a new Float64Array, and on this VM a fresh multi-megabyte array costs a page fault per
+ * 4 KiB page on its first write (docs/training.md, "Fresh memory is expensive"): for the MLP step
+ * that is the 663 552 sampled weights and the products around them, every step. The gradient
+ * interpreter knows which of a pass's arrays die with it and hands them back (`release`), and the
+ * next results of the same length are written into them instead of fresh memory.
+ *
+ * Only arrays this recycler issued are taken back (a `WeakSet` of them), each at most once per
+ * issue, so a caller's own arrays are never reused; what a caller may still hold is for the caller
+ * not to release (perSite.ts releases only the temporaries of a pass, never anything its result
+ * or its inputs share memory with). The values written are the same either way.
+ */
+
+/** Bytes of released arrays kept for reuse at most; the rest are left to the collector. */
+export const RECYCLE_BYTES = 64 << 20
+
+export interface Recycler {
+  /** A new or recycled array holding a copy of `view`. */
+  readonly copyOf: (view: Float64Array) => Float64Array
+  /** Takes back arrays that nobody holds any more (others are ignored). */
+  readonly release: (arrays: Iterable<Float64Array>) => void
+  /** Bytes held for reuse (for tests). */
+  readonly held: () => number
+}
+
+/** A recycler with an empty store. */
+export const recycler = (): Recycler => {
+  const issued = new WeakSet<Float64Array>()
+  const free = new Map<number, Float64Array[]>()
+  let bytes = 0
+  return {
+    copyOf: (view) => {
+      const reuse = free.get(view.length)?.pop()
+      let out: Float64Array
+      if (reuse === undefined) out = new Float64Array(view)
+      else {
+        bytes -= reuse.byteLength
+        reuse.set(view)
+        out = reuse
+      }
+      issued.add(out)
+      return out
+    },
+    release: (arrays) => {
+      for (const a of arrays) {
+        if (!issued.has(a) || bytes + a.byteLength > RECYCLE_BYTES) continue
+        issued.delete(a)
+        const list = free.get(a.length)
+        if (list === undefined) free.set(a.length, [a])
+        else list.push(a)
+        bytes += a.byteLength
+      }
+    },
+    held: () => bytes,
+  }
+}
