@@ -78,6 +78,8 @@ export const stepper = (setup: StepSetup): E.Either<string, () => number> => {
         v[i] = (1 - st.momentum) * v[i]! + st.momentum * st.variance[i]!
       }
     }
+    // Spent, as in train(): the kernels may write later results into them.
+    setup.kernels.release?.(Object.values(r.grad))
     b++
     return r.loss
   })

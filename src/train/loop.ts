@@ -298,6 +298,8 @@ const trainOn = async (
       lr = learningRate(schedule, config.lr, state.epoch + k / steps)
       const optimizer = stepRoutedInPlace(routing, params, r.grad, state.optimizer, lr)
       updateRunning(params, r.batchStats)
+      // The gradients are spent: the kernels may write later results into them (train/fast/recycle.ts).
+      kernels.release?.(Object.values(r.grad))
       const badParam = nonFinite(params, 'the updated parameter')
       if (badParam !== undefined) return E.left({ _tag: 'Diverged', ...where, what: badParam })
       const sinceLog = { sum: state.sinceLog.sum + r.loss, count: state.sinceLog.count + 1 }
