@@ -1,12 +1,13 @@
 /**
  * The WebAssembly SIMD training kernels: each product is packed from float64 into the module's
  * memory (f32 panels, or sign bits when both operands are ±1), computed there, and read back
- * into a fresh Float64Array. Products of real operands are therefore computed in single
+ * into a new Float64Array. Products of real operands are therefore computed in single
  * precision (inputs rounded to f32, f32 accumulation); ±1 × ±1 products are exact.
  *
- * The kernels own one WebAssembly memory, reused across calls by the products and the sampler
- * (their only state, invisible to callers: every call packs its inputs afresh and returns a new
- * array). Every call is a list of parts run by a `Runner`: on the calling thread here, split
+ * The kernels own one WebAssembly memory, reused across calls by the products and the sampler,
+ * and a store of result arrays handed back by their caller (`release`, `recycle.ts`) for later
+ * results of the same length to be written into: their only state, invisible to callers (every
+ * call packs its inputs afresh and returns an array nobody else holds). Every call is a list of parts run by a `Runner`: on the calling thread here, split
  * across worker threads over a shared memory in `train/threads/threadedProducts.ts`, with the same bits.
  */
 import * as E from 'fp-ts/lib/Either.js'
@@ -139,7 +140,7 @@ export const productsOn = (
     bitgemmIn(aBits, bBits, c, m, n, words, m * n * words * 64 >= splitAbove ? runner.threads : 1)
 
   /**
-   * The product by XOR + popcount if both operands are ±1, as a fresh array (else undefined, and
+   * The product by XOR + popcount if both operands are ±1, as a new array (else undefined, and
    * nothing written): the counts are widened to depth − 2c in the module (`unpack_pop`) and copied out.
    */
   const signProduct = (p: Product): Float64Array | undefined => {
