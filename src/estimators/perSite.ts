@@ -145,7 +145,7 @@ export const prepareSites = (
     const e = estOf(s)
     return !skip(s) && ((e.kind === 'st' && e.forward === 'sample') || e.kind === 'reinforce')
   }
-  return E.right((key, baseline = 0) => {
+  const draw: PreparedGradient = (key, baseline = 0) => {
     // Forward: each site by its estimator; ARM keeps its uniforms.
     const uniforms = new Map<Binarize, Float64Array>()
     const passRule = (pass: Key) => (node: Binarize, a: NDArray): NDArray => {
@@ -196,7 +196,10 @@ export const prepareSites = (
     order)
     const grad = paramGradsOf(net, grads)
     return { loss: meanLoss, perExample: ell, grad, shapes, latent, estimators, batchStats: batchStatsOf(ev) }
-  })
+  }
+  // One draw is one scope of the products' arena: what it returns is copied out of the pass's arrays.
+  const scoped = opts.products?.scoped
+  return E.right(scoped === undefined ? draw : (key, baseline) => scoped(() => draw(key, baseline)))
 }
 
 /** Each parameter's gradient (zeros where none reaches it), in `net.params` order: a copy per Param node, summed when a parameter appears twice. */

@@ -10,6 +10,9 @@ import type { Key } from '../../dsl/random.js'
 
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1)
 
+/** A new zeroed array: the default `MatrixProducts.alloc`. */
+export const fresh = (length: number): Float64Array => new Float64Array(length)
+
 /**
  * The matrix products of the forward and reverse rules, replaceable as a value: the reference
  * loops below by default, faster kernels (e.g. WebAssembly, single precision) for training.
@@ -38,6 +41,15 @@ export interface MatrixProducts {
   readonly conv2dBackward?: (
     x: NDArray, k: NDArray, gOut: NDArray, stride: readonly [number, number], padding: readonly [number, number], padValue: number, needInput: boolean,
   ) => { readonly input: NDArray; readonly kernel: NDArray }
+  /**
+   * Optional: where the rules take their large float64 results from (pooling, batch norm, bias
+   * adds, convolutions and their reverse rules); contents unspecified, the rule writes every
+   * element. Default: `new Float64Array`. Arrays taken inside `scoped` may be reused once it
+   * returns (an arena of buffers already touched: fresh large arrays cost page faults).
+   */
+  readonly alloc?: (length: number) => Float64Array
+  /** Optional, with `alloc`: runs `f` (one gradient draw, whose results must not keep arrays taken inside it). */
+  readonly scoped?: <T>(f: () => T) => T
 }
 
 /** [m,k] × [k,n] → [m,n] (i-k-j loop order: the inner loop is contiguous). */
@@ -181,10 +193,10 @@ export const elementwise = (a: NDArray, b: NDArray, f: (x: number, y: number) =>
   return { shape, data: out }
 }
 
-/** a + b with broadcasting (its own loops: the hot Add of every layer's bias). */
-export const add = (a: NDArray, b: NDArray): NDArray => {
+/** a + b with broadcasting (its own loops: the hot Add of every layer's bias); `alloc`: where the result lives. */
+export const add = (a: NDArray, b: NDArray, alloc: (length: number) => Float64Array = fresh): NDArray => {
   if (a.data.length === b.data.length && a.shape.length === b.shape.length) {
-    const out = new Float64Array(a.data.length)
+    const out = alloc(a.data.length)
     for (let i = 0; i < out.length; i++) out[i] = a.data[i]! + b.data[i]!
     return { shape: a.shape, data: out }
   }
@@ -192,7 +204,7 @@ export const add = (a: NDArray, b: NDArray): NDArray => {
   const blk = big ? blockOf(a.shape, b.shape) : blockOf(b.shape, a.shape)
   if (blk === undefined) return elementwise(a, b, (x, y) => x + y)
   const [l, r] = big ? [a, b] : [b, a]
-  const out = new Float64Array(l.data.length)
+  const out = alloc(l.data.length)
   const L = l.data
   const R = r.data
   // Addition commutes exactly, so operand order does not matter here.

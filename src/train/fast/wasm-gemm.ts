@@ -25,6 +25,7 @@ import { bitWords, ceilTo, packBits, packBlock, packPanels, productNN, productNT
 import { relaxedProbe, simdProbe } from '../../wasm/simd.js'
 import { MIN_SPLIT_UNITS, samplerOn } from './sample-wasm.js'
 import { convBackward, convForward } from './gemmConv.js'
+import { passArena } from './arena.js'
 import type { BitGemmFn, GemmEngine, GemmFn } from './engine.js'
 import type { Call, Runner } from '../../threads/jobs.js'
 import { evenRanges, localRunner } from '../../threads/jobs.js'
@@ -237,10 +238,14 @@ export const productsOn = (inst: GemmInstance, blocking: Blocking, useBits: bool
     blocking, bits: useBits, ensure, f32: () => f32, i32: () => i32, u32: () => u32, f64: () => f64, buffer: () => memory.buffer,
     gemm, bitgemm, run: runner.run, partsFor: (macs) => (macs >= splitAbove ? runner.threads : 1),
   }
+  // Large results of the conv, pooling, batch-norm and bias kernels reuse buffers within a gradient draw (arena.ts).
+  const results = passArena()
   return {
     signs,
-    conv2d: convForward(engine),
-    conv2dBackward: convBackward(engine),
+    alloc: results.alloc,
+    scoped: results.scoped,
+    conv2d: convForward(engine, results.alloc),
+    conv2dBackward: convBackward(engine, results.alloc),
     matmul: (a, b) => run(productNN(a, b)),
     matmulNT: (a, b) => run(productNT(a, b)),
     matmulTN: (a, b) => run(productTN(a, b)),
