@@ -33,7 +33,7 @@ import { parseArgs } from 'node:util'
 import os from 'node:os'
 
 interface Spread { readonly median: number; readonly min: number; readonly max: number }
-interface StepReport { readonly preset: string; readonly batch: number; readonly threads: number; readonly msPerStep: Spread }
+interface StepReport { readonly preset: string; readonly batch: number; readonly threads: number; readonly msPerStep: Spread; readonly cpuMsPerStep?: Spread }
 type Outcome = { readonly ok: true; readonly report: StepReport } | { readonly ok: false; readonly why: string }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -83,14 +83,19 @@ const median = (xs: readonly number[]): number => {
 }
 
 /** Repeats of one contender merged: the median of medians, the extreme min and max. */
-const merge = (rs: readonly StepReport[]): StepReport | undefined =>
-  rs.length === 0 ? undefined : {
-    ...rs[0]!,
-    msPerStep: { median: median(rs.map((r) => r.msPerStep.median)), min: Math.min(...rs.map((r) => r.msPerStep.min)), max: Math.max(...rs.map((r) => r.msPerStep.max)) },
-  }
+const mergeSpread = (ss: readonly Spread[]): Spread =>
+  ({ median: median(ss.map((s) => s.median)), min: Math.min(...ss.map((s) => s.min)), max: Math.max(...ss.map((s) => s.max)) })
+const merge = (rs: readonly StepReport[]): StepReport | undefined => {
+  if (rs.length === 0) return undefined
+  const cpu = rs.flatMap((r) => (r.cpuMsPerStep === undefined ? [] : [r.cpuMsPerStep]))
+  return { ...rs[0]!, msPerStep: mergeSpread(rs.map((r) => r.msPerStep)), ...(cpu.length === rs.length ? { cpuMsPerStep: mergeSpread(cpu) } : {}) }
+}
 
-const fmt = (r: StepReport | undefined): string =>
-  r === undefined ? '—' : `${r.msPerStep.median.toFixed(1)} (${r.msPerStep.min.toFixed(1)}–${r.msPerStep.max.toFixed(1)})`
+const fmtSpread = (s: Spread | undefined): string => (s === undefined ? '—' : `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`)
+const fmt = (r: StepReport | undefined): string => fmtSpread(r?.msPerStep)
+/** The ratio of CPU-time medians, when both contenders report CPU time. */
+const cpuRatio = (a: StepReport | undefined, b: StepReport | undefined): number | undefined =>
+  a?.cpuMsPerStep === undefined || b?.cpuMsPerStep === undefined ? undefined : a.cpuMsPerStep.median / b.cpuMsPerStep.median
 
 const main = (): number => {
   let opts
@@ -134,11 +139,13 @@ const main = (): number => {
     return { preset, sbnkit, torch, ratio, errors: [...errors] }
   })
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ rows: rows.map((r) => ({ preset: r.preset, sbnkit: r.sbnkit ?? null, torch: r.torch ?? null, ratio: r.ratio ?? null, errors: r.errors })) })}\n`)
+    process.stdout.write(`${JSON.stringify({ rows: rows.map((r) => ({ preset: r.preset, sbnkit: r.sbnkit ?? null, torch: r.torch ?? null, ratio: r.ratio ?? null, cpuRatio: cpuRatio(r.sbnkit, r.torch) ?? null, errors: r.errors })), tunables: opts.tunables, loadAverage: os.loadavg()[0] })}\n`)
   } else {
     process.stdout.write(`training step, batch 64, 1 thread each${opts.tunables ? ', GLIBC_TUNABLES keeping freed memory mapped' : ''}: ms per step, median of ${repeat} runs' medians (min–max over all rounds), load average ${os.loadavg()[0]!.toFixed(1)}\n\n`)
-    process.stdout.write('| preset (batch norm) | sbnkit | PyTorch | sbnkit / PyTorch |\n|---|---:|---:|---:|\n')
-    for (const r of rows) process.stdout.write(`| ${r.preset} | ${fmt(r.sbnkit)} | ${fmt(r.torch)} | ${r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`} |\n`)
+    process.stdout.write('| preset (batch norm) | sbnkit wall | PyTorch wall | ratio | sbnkit CPU | PyTorch CPU | CPU ratio |\n|---|---:|---:|---:|---:|---:|---:|\n')
+    const x = (v: number | undefined): string => (v === undefined ? '—' : `${v.toFixed(2)}×`)
+    for (const r of rows)
+      process.stdout.write(`| ${r.preset} | ${fmt(r.sbnkit)} | ${fmt(r.torch)} | ${x(r.ratio)} | ${fmtSpread(r.sbnkit?.cpuMsPerStep)} | ${fmtSpread(r.torch?.cpuMsPerStep)} | ${x(cpuRatio(r.sbnkit, r.torch))} |\n`)
     for (const r of rows) for (const e of r.errors) process.stdout.write(`\nnote: ${e}`)
     process.stdout.write('\n')
   }

@@ -27,7 +27,8 @@ Dense products run as 1x1 convolutions on oneDNN by default (`--dense matmul` fo
 `product`). Inputs are random pixels p/255 scaled to [-1, 1] and random labels (a pool of 8 batches, cycled).
 Timing: a warm-up (at least 5 steps and `--warmup` seconds, default 2), then `rounds` rounds
 (default 15) of `steps` steps; each round's mean ms per step is one sample; prints median, min and
-max over rounds, and the minor page faults per timed step (first touches of fresh memory).
+max over rounds (wall, and CPU time of the process as `cpuMsPerStep`, which a loaded machine
+disturbs less), and the minor page faults per timed step (first touches of fresh memory).
 
 Why the figure moved 12-42 ms between runs (measured 2026-12-07): PyTorch's CPU allocator takes
 every activation from glibc's malloc, and a 64x16x28x28 activation (3.2 MB) is above glibc's
@@ -245,12 +246,15 @@ def main():
     per = (time.perf_counter() - start) / warm
     steps = a.steps or max(1, int(0.5 / per))
     samples = []
+    cpu = []
     faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for r in range(a.rounds):
         t = time.perf_counter()
+        c = time.process_time()
         for _ in range(steps):
             step()
         samples.append((time.perf_counter() - t) * 1000.0 / steps)
+        cpu.append((time.process_time() - c) * 1000.0 / steps)
         sys.stderr.write(f"\rtorch {a.preset}: round {r + 1}/{a.rounds}, {samples[-1]:.2f} ms/step")
     sys.stderr.write("\n")
     faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0) / (a.rounds * steps)
@@ -259,6 +263,8 @@ def main():
         "batch": a.batch,
         "threads": a.threads,
         "msPerStep": {"median": statistics.median(samples), "min": min(samples), "max": max(samples)},
+        "cpuMsPerStep": {"median": statistics.median(cpu), "min": min(cpu), "max": max(cpu)},
+        "loadAverage": os.getloadavg()[0],
         "rounds": a.rounds,
         "steps": steps,
         "torch": torch.__version__,
