@@ -46,11 +46,14 @@ export const MIN_SPLIT_UNITS = 1 << 14
  * counter block, are the bits one call would draw there.
  * The host must have WebAssembly SIMD (Threefry runs on i32x4 lanes), which `wasmProducts` checks.
  */
-export const samplerOn = (memory: WasmMemory, runner: Runner, splitUnits = MIN_SPLIT_UNITS): SampleSigns => {
+export const samplerOn = (
+  memory: WasmMemory, runner: Runner, splitUnits = MIN_SPLIT_UNITS, alloc: (length: number) => Float64Array = (n) => new Float64Array(n),
+): SampleSigns => {
   const ensure = (bytes: number): void => void growTo(memory, bytes, 'training sampler')
   return (noise, a, key) => {
     const n = a.length
-    const out = new Float64Array(n)
+    // Every element is written below (`alloc`: MatrixProducts.alloc, the pass's arena).
+    const out = alloc(n)
     if (n === 0) return out
     // Layout: u (n u32 + 32 slack for the 32-draw groups), ties, pre, out (rounded up to whole
     // quads of units; the extra lanes read a zero pre-activation and their results are ignored),

@@ -221,7 +221,9 @@ export const productsOn = (inst: GemmInstance, blocking: Blocking, useBits: bool
     }
     return { shape: [p.m, p.n], data: out }
   }
-  const signs = samplerOn(memory, runner, Math.min(MIN_SPLIT_UNITS, splitAbove))
+  // Large results of the sampler, conv, pooling, batch-norm and bias kernels reuse buffers within a gradient draw (arena.ts).
+  const results = passArena()
+  const signs = samplerOn(memory, runner, Math.min(MIN_SPLIT_UNITS, splitAbove), results.alloc)
   // The convolution kernels (gemmConv.ts) pack into the same memory and call the same products,
   // split over the runner's threads like the matrix products (by panel ranges of the longer
   // side of C, or by rows of A for XOR–popcount).
@@ -238,8 +240,6 @@ export const productsOn = (inst: GemmInstance, blocking: Blocking, useBits: bool
     blocking, bits: useBits, ensure, f32: () => f32, i32: () => i32, u32: () => u32, f64: () => f64, buffer: () => memory.buffer,
     gemm, bitgemm, run: runner.run, partsFor: (macs) => (macs >= splitAbove ? runner.threads : 1),
   }
-  // Large results of the conv, pooling, batch-norm and bias kernels reuse buffers within a gradient draw (arena.ts).
-  const results = passArena()
   return {
     signs,
     alloc: results.alloc,
