@@ -17,19 +17,29 @@
  * Progress goes to stderr.
  *
  * Options: `--presets mlp:512,512,conv:16,32` (comma-separated list is split at `;` too),
- * `--repeat N`, `--rounds R` (passed to both), `--python PATH`, `--json`.
+ * `--repeat N` (default 3), `--rounds R` (passed to both), `--python PATH`, `--json`, and
+ * `--tunables`: both contenders run with `GLIBC_TUNABLES` keeping freed memory mapped
+ * (`TUNABLES`). PyTorch's conv step takes its activations from glibc's malloc, and whether they
+ * come from fresh pages (a page fault per 4 KiB on first touch) depends on the malloc state each
+ * process happens to reach: that made its figure move 12–42 ms between runs. With `--tunables`
+ * neither pays first touches, which is the steady figure of both; without, each pays what its
+ * allocator does by default. The PyTorch peer reports its page faults per step (`faultsPerStep`).
  */
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import os from 'node:os'
 
 interface Spread { readonly median: number; readonly min: number; readonly max: number }
-interface StepReport { readonly preset: string; readonly batch: number; readonly threads: number; readonly msPerStep: Spread }
+interface StepReport { readonly preset: string; readonly batch: number; readonly threads: number; readonly msPerStep: Spread; readonly cpuMsPerStep?: Spread }
 type Outcome = { readonly ok: true; readonly report: StepReport } | { readonly ok: false; readonly why: string }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+/** glibc's malloc keeping freed memory mapped (no fresh pages for a step's large temporaries). */
+export const TUNABLES = 'glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824'
 
 /** The last line of stdout that parses as a step report, or why there is none. */
 const parseReport = (what: string, stdout: string, stderr: string, status: number | null): Outcome => {
@@ -58,9 +68,10 @@ const hasBenchTrain = (): boolean => {
   }
 }
 
-const run = (what: string, command: string, args: readonly string[]): Outcome => {
+const run = (what: string, command: string, args: readonly string[], tunables: boolean): Outcome => {
   process.stderr.write(`bench:torch: ${what}…\n`)
-  const r = spawnSync(command, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 2 ** 20 })
+  const env = tunables ? { ...process.env, GLIBC_TUNABLES: TUNABLES } : process.env
+  const r = spawnSync(command, args, { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 2 ** 20 })
   if (r.error !== undefined) return { ok: false, why: `${what}: cannot start ${command} (${r.error.message})` }
   return parseReport(what, r.stdout, r.stderr, r.status)
 }
@@ -72,22 +83,28 @@ const median = (xs: readonly number[]): number => {
 }
 
 /** Repeats of one contender merged: the median of medians, the extreme min and max. */
-const merge = (rs: readonly StepReport[]): StepReport | undefined =>
-  rs.length === 0 ? undefined : {
-    ...rs[0]!,
-    msPerStep: { median: median(rs.map((r) => r.msPerStep.median)), min: Math.min(...rs.map((r) => r.msPerStep.min)), max: Math.max(...rs.map((r) => r.msPerStep.max)) },
-  }
+const mergeSpread = (ss: readonly Spread[]): Spread =>
+  ({ median: median(ss.map((s) => s.median)), min: Math.min(...ss.map((s) => s.min)), max: Math.max(...ss.map((s) => s.max)) })
+const merge = (rs: readonly StepReport[]): StepReport | undefined => {
+  if (rs.length === 0) return undefined
+  const cpu = rs.flatMap((r) => (r.cpuMsPerStep === undefined ? [] : [r.cpuMsPerStep]))
+  return { ...rs[0]!, msPerStep: mergeSpread(rs.map((r) => r.msPerStep)), ...(cpu.length === rs.length ? { cpuMsPerStep: mergeSpread(cpu) } : {}) }
+}
 
-const fmt = (r: StepReport | undefined): string =>
-  r === undefined ? '—' : `${r.msPerStep.median.toFixed(1)} (${r.msPerStep.min.toFixed(1)}–${r.msPerStep.max.toFixed(1)})`
+const fmtSpread = (s: Spread | undefined): string => (s === undefined ? '—' : `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`)
+const fmt = (r: StepReport | undefined): string => fmtSpread(r?.msPerStep)
+/** The ratio of CPU-time medians, when both contenders report CPU time. */
+const cpuRatio = (a: StepReport | undefined, b: StepReport | undefined): number | undefined =>
+  a?.cpuMsPerStep === undefined || b?.cpuMsPerStep === undefined ? undefined : a.cpuMsPerStep.median / b.cpuMsPerStep.median
 
 const main = (): number => {
   let opts
   try {
     opts = parseArgs({
       options: {
-        presets: { type: 'string', default: 'mlp:512,512;conv:16,32' }, repeat: { type: 'string', default: '1' },
+        presets: { type: 'string', default: 'mlp:512,512;conv:16,32' }, repeat: { type: 'string', default: '3' },
         rounds: { type: 'string' }, python: { type: 'string', default: '/usr/bin/python3' }, json: { type: 'boolean', default: false },
+        tunables: { type: 'boolean', default: false },
       },
     }).values
   } catch (err) {
@@ -109,10 +126,10 @@ const main = (): number => {
     for (let i = 0; i < repeat; i++) {
       const s = !hasBenchTrain()
         ? { ok: false as const, why: 'sbnkit: this branch has no "bench:train" script in package.json yet (bench/train.ts --preset … --json)' }
-        : run(`sbnkit ${preset} (${i + 1}/${repeat})`, 'npm', ['run', '--silent', 'bench:train', '--', '--preset', preset, '--batch-norm', '--threads', '1', '--json', ...rounds])
+        : run(`sbnkit ${preset} (${i + 1}/${repeat})`, 'npm', ['run', '--silent', 'bench:train', '--', '--preset', preset, '--batch-norm', '--threads', '1', '--json', ...rounds], opts.tunables)
       if (s.ok) mine.push(s.report)
       else errors.add(s.why)
-      const t = run(`PyTorch ${preset} (${i + 1}/${repeat})`, opts.python, [join('bench', 'peers', 'torch_train.py'), '--preset', preset, '--threads', '1', '--json', ...rounds])
+      const t = run(`PyTorch ${preset} (${i + 1}/${repeat})`, opts.python, [join('bench', 'peers', 'torch_train.py'), '--preset', preset, '--threads', '1', '--json', ...rounds], opts.tunables)
       if (t.ok) theirs.push(t.report)
       else errors.add(t.why)
     }
@@ -122,11 +139,13 @@ const main = (): number => {
     return { preset, sbnkit, torch, ratio, errors: [...errors] }
   })
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ rows: rows.map((r) => ({ preset: r.preset, sbnkit: r.sbnkit ?? null, torch: r.torch ?? null, ratio: r.ratio ?? null, errors: r.errors })) })}\n`)
+    process.stdout.write(`${JSON.stringify({ rows: rows.map((r) => ({ preset: r.preset, sbnkit: r.sbnkit ?? null, torch: r.torch ?? null, ratio: r.ratio ?? null, cpuRatio: cpuRatio(r.sbnkit, r.torch) ?? null, errors: r.errors })), tunables: opts.tunables, loadAverage: os.loadavg()[0] })}\n`)
   } else {
-    process.stdout.write('training step, batch 64, 1 thread each: ms per step, median (min–max)\n\n')
-    process.stdout.write('| preset (batch norm) | sbnkit | PyTorch | sbnkit / PyTorch |\n|---|---:|---:|---:|\n')
-    for (const r of rows) process.stdout.write(`| ${r.preset} | ${fmt(r.sbnkit)} | ${fmt(r.torch)} | ${r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`} |\n`)
+    process.stdout.write(`training step, batch 64, 1 thread each${opts.tunables ? ', GLIBC_TUNABLES keeping freed memory mapped' : ''}: ms per step, median of ${repeat} runs' medians (min–max over all rounds), load average ${os.loadavg()[0]!.toFixed(1)}\n\n`)
+    process.stdout.write('| preset (batch norm) | sbnkit wall | PyTorch wall | ratio | sbnkit CPU | PyTorch CPU | CPU ratio |\n|---|---:|---:|---:|---:|---:|---:|\n')
+    const x = (v: number | undefined): string => (v === undefined ? '—' : `${v.toFixed(2)}×`)
+    for (const r of rows)
+      process.stdout.write(`| ${r.preset} | ${fmt(r.sbnkit)} | ${fmt(r.torch)} | ${x(r.ratio)} | ${fmtSpread(r.sbnkit?.cpuMsPerStep)} | ${fmtSpread(r.torch?.cpuMsPerStep)} | ${x(cpuRatio(r.sbnkit, r.torch))} |\n`)
     for (const r of rows) for (const e of r.errors) process.stdout.write(`\nnote: ${e}`)
     process.stdout.write('\n')
   }

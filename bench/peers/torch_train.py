@@ -25,12 +25,25 @@ pre-activations, as in the preset.
 
 Dense products run as 1x1 convolutions on oneDNN by default (`--dense matmul` for BLAS; see
 `product`). Inputs are random pixels p/255 scaled to [-1, 1] and random labels (a pool of 8 batches, cycled).
-Timing: a warm-up, then `rounds` rounds of `steps` steps; each round's mean ms per step is one
-sample; prints median, min and max over rounds. `--json` prints exactly one object on stdout:
+Timing: a warm-up (at least 5 steps and `--warmup` seconds, default 2), then `rounds` rounds
+(default 15) of `steps` steps; each round's mean ms per step is one sample; prints median, min and
+max over rounds (wall, and CPU time of the process as `cpuMsPerStep`, which a loaded machine
+disturbs less), and the minor page faults per timed step (first touches of fresh memory).
+
+Why the figure moved 12-42 ms between runs (measured 2026-12-07): PyTorch's CPU allocator takes
+every activation from glibc's malloc, and a 64x16x28x28 activation (3.2 MB) is above glibc's
+default mmap threshold, so whether a step's tensors come from fresh pages (a page fault per
+4 KiB on first touch) depends on the malloc state the process happened to reach. Under
+GLIBC_TUNABLES=glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824 (memory
+stays mapped) the step was 2-2.6x faster and steady. `faultsPerStep` in the report shows which
+regime a run was in; `bench/peers/torch.ts --tunables` runs both contenders with that setting.
+`--flush-denormal` sets torch.set_flush_denormal(True) (denormals were not the cause: see docs). `--json` prints exactly one object on stdout:
 {"preset", "batch", "threads", "msPerStep": {"median", "min", "max"}, "rounds", "steps", "torch"}.
 """
 import argparse
 import json
+import os
+import resource
 import statistics
 import sys
 import time
@@ -183,7 +196,9 @@ def main():
     ap.add_argument("--preset", default="mlp:512,512")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up steps (at least 5 steps)")
+    ap.add_argument("--flush-denormal", action="store_true", help="torch.set_flush_denormal(True)")
     ap.add_argument("--steps", type=int, default=0, help="steps per round (default: about 0.5 s of steps)")
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--seed", type=int, default=0)
@@ -196,6 +211,8 @@ def main():
         sys.stderr.write("torch_train.py: --threads, --batch and --rounds must be >= 1, --steps >= 0\n")
         sys.exit(2)
     torch.set_num_threads(a.threads)
+    if a.flush_denormal:
+        torch.set_flush_denormal(True)
     try:
         torch.set_num_interop_threads(a.threads)
     except RuntimeError:
@@ -223,29 +240,40 @@ def main():
 
     start = time.perf_counter()
     warm = 0
-    while warm < 3 or time.perf_counter() - start < 0.5:
+    while warm < 5 or time.perf_counter() - start < a.warmup:
         step()
         warm += 1
     per = (time.perf_counter() - start) / warm
     steps = a.steps or max(1, int(0.5 / per))
     samples = []
+    cpu = []
+    faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for r in range(a.rounds):
         t = time.perf_counter()
+        c = time.process_time()
         for _ in range(steps):
             step()
         samples.append((time.perf_counter() - t) * 1000.0 / steps)
+        cpu.append((time.process_time() - c) * 1000.0 / steps)
         sys.stderr.write(f"\rtorch {a.preset}: round {r + 1}/{a.rounds}, {samples[-1]:.2f} ms/step")
     sys.stderr.write("\n")
+    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0) / (a.rounds * steps)
     result = {
         "preset": a.preset,
         "batch": a.batch,
         "threads": a.threads,
         "msPerStep": {"median": statistics.median(samples), "min": min(samples), "max": max(samples)},
+        "cpuMsPerStep": {"median": statistics.median(cpu), "min": min(cpu), "max": max(cpu)},
+        "loadAverage": os.getloadavg()[0],
         "rounds": a.rounds,
         "steps": steps,
         "torch": torch.__version__,
         "dense": a.dense,
         "blas": blas_info(),
+        "faultsPerStep": round(faults, 1),
+        "flushDenormal": a.flush_denormal,
+        "mallocTunables": os.environ.get("GLIBC_TUNABLES", ""),
+        "mkldnn": torch.backends.mkldnn.is_available(),
     }
     if a.json:
         print(json.dumps(result))

@@ -204,8 +204,9 @@ export const standardCdf = (f: NoiseFamily): ((z: number) => number) => standard
  * The ST reverse rule over a vector: out[i] = 2p(a[i])·g[i] (g[i] for `none`), one loop, with the
  * logistic density written out (the hot path of every ST backward pass).
  */
-export const stFactorTimes = (n: Noise, a: Float64Array, g: Float64Array): Float64Array => {
-  const out = new Float64Array(a.length)
+export const stFactorTimes = (n: Noise, a: Float64Array, g: Float64Array, alloc: (length: number) => Float64Array = (k) => new Float64Array(k)): Float64Array => {
+  // `alloc` (MatrixProducts.alloc): where the result lives; every element is written below.
+  const out = alloc(a.length)
   if (n.family === 'none') {
     out.set(g)
     return out

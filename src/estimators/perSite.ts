@@ -145,7 +145,7 @@ export const prepareSites = (
     const e = estOf(s)
     return !skip(s) && ((e.kind === 'st' && e.forward === 'sample') || e.kind === 'reinforce')
   }
-  return E.right((key, baseline = 0) => {
+  const draw: PreparedGradient = (key, baseline = 0) => {
     // Forward: each site by its estimator; ARM keeps its uniforms.
     const uniforms = new Map<Binarize, Float64Array>()
     const passRule = (pass: Key) => (node: Binarize, a: NDArray): NDArray => {
@@ -192,13 +192,14 @@ export const prepareSites = (
     const grads = backward(ev, [root], { loss: lossSeeds, at }, (node, a, x, g) =>
       skip(node) && isWeight(node)
         ? latent === 'mirror' ? g : backwardSite(estOf(node).kind === 'st' ? estOf(node) : st(), node, a, x, g, latent)
-        : backwardSite(estOf(node), node, a, x, g, latent, uniforms.get(node)),
+        : backwardSite(estOf(node), node, a, x, g, latent, uniforms.get(node), opts.products?.alloc),
     order)
     const grad = paramGradsOf(net, feed, ev, grads)
     const batchStats = batchStatsOf(ev)
     opts.products?.release?.(temporaries(ev, grads, [...Object.values(net.params), ...Object.values(feed).map((v) => v.data), ...Object.values(grad), ell]))
     return { loss: meanLoss, perExample: ell, grad, shapes, latent, estimators, batchStats }
-  })
+  }
+  return E.right(draw)
 }
 
 /**

@@ -80,6 +80,7 @@ export const forwardSite = (
  */
 export const backwardSite = (
   est: Estimator, node: Binarize, a: NDArray, x: NDArray, g: NDArray, latent: LatentRule, u?: Float64Array,
+  alloc?: (length: number) => Float64Array,
 ): NDArray | undefined => {
   const weight = isWeight(node)
   switch (est.kind) {
@@ -106,7 +107,7 @@ export const backwardSite = (
       // Under `st-gd` a weight site takes the estimator's own factor too (matched: 2p_w(η)), so a
       // mismatched label never hides a matched backward.
       if (weight && latent === 'mirror') return g
-      return { shape: a.shape, data: stFactorTimes(est.backward === 'matched' ? node.noise : est.backward, a.data, g.data) }
+      return { shape: a.shape, data: stFactorTimes(est.backward === 'matched' ? node.noise : est.backward, a.data, g.data, alloc) }
     }
     case 'concrete': {
       // d/da tanh((a − Z)/(2τ)) = (1 − x²)/(2τ); for weights under `mirror`, divided by dμ/dη = 2p(η).

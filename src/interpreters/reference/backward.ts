@@ -53,12 +53,12 @@ const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
     const r = spatial.conv2dBackward(arg('input'), arg('kernel'), g, n.stride, n.padding, n.padValue, ev.products, ev.patches.get(n), needs('input'))
     return [['input', r.input], ['kernel', r.kernel]]
   },
-  Pool: (n, arg, __, g, ev) => [['input', spatial.poolBackward(n.op, arg('input'), g, ev.argmax.get(n)!, n.window, n.stride)]],
+  Pool: (n, arg, __, g, ev) => [['input', spatial.poolBackward(n.op, arg('input'), g, ev.argmax.get(n)!, n.window, n.stride, ev.products.alloc)]],
   Reshape: (_, arg, __, g) => [['input', { shape: arg('input').shape, data: g.data }]],
   BatchNorm: (n, arg, __, g, ev) => {
     const stats = ev.bnStats.get(n)!
     const r = spatial.batchNormBackward(
-      arg('input'), { gamma: arg('gamma'), beta: arg('beta'), mean: stats.mean, variance: stats.variance }, n.eps, g, n.mode === 'train',
+      arg('input'), { gamma: arg('gamma'), beta: arg('beta'), mean: stats.mean, variance: stats.variance }, n.eps, g, n.mode === 'train', ev.products.alloc,
     )
     return [['input', r.input], ['gamma', r.gamma], ['beta', r.beta]]
   },

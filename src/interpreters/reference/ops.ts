@@ -10,6 +10,9 @@ import type { Key } from '../../dsl/random.js'
 
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1)
 
+/** A new zeroed array: the default `MatrixProducts.alloc`. */
+export const fresh = (length: number): Float64Array => new Float64Array(length)
+
 /**
  * The matrix products of the forward and reverse rules, replaceable as a value: the reference
  * loops below by default, faster kernels (e.g. WebAssembly, single precision) for training.
@@ -29,9 +32,9 @@ export interface MatrixProducts {
    */
   readonly signs?: (noise: ProperNoise, a: Float64Array, key: Key) => Float64Array
   /**
-   * Optional: takes back result arrays of these products (and of `signs`) that nobody holds any
-   * more, to write later results into them instead of fresh memory; the gradient interpreter
-   * passes a pass's temporaries. Arrays the products did not return are ignored.
+   * Optional: takes back result arrays of these products (and of `signs` and `alloc`) that nobody
+   * holds any more, to write later results into them instead of fresh memory; the gradient
+   * interpreter passes a pass's temporaries. Arrays the products did not hand out are ignored.
    */
   readonly release?: (arrays: Iterable<Float64Array>) => void
   /**
@@ -44,6 +47,14 @@ export interface MatrixProducts {
   readonly conv2dBackward?: (
     x: NDArray, k: NDArray, gOut: NDArray, stride: readonly [number, number], padding: readonly [number, number], padValue: number, needInput: boolean,
   ) => { readonly input: NDArray; readonly kernel: NDArray }
+  /**
+   * Optional: where the rules take their large float64 results from (pooling, batch norm, bias
+   * adds, the ST factor, convolutions and their reverse rules); contents unspecified, the rule
+   * writes every element. Default: `new Float64Array`. An implementation may hand out an array
+   * given back through `release` (one already touched: fresh large arrays cost page faults);
+   * nothing else it handed out is ever reused.
+   */
+  readonly alloc?: (length: number) => Float64Array
 }
 
 /** [m,k] × [k,n] → [m,n] (i-k-j loop order: the inner loop is contiguous). */
@@ -187,10 +198,10 @@ export const elementwise = (a: NDArray, b: NDArray, f: (x: number, y: number) =>
   return { shape, data: out }
 }
 
-/** a + b with broadcasting (its own loops: the hot Add of every layer's bias). */
-export const add = (a: NDArray, b: NDArray): NDArray => {
+/** a + b with broadcasting (its own loops: the hot Add of every layer's bias); `alloc`: where the result lives. */
+export const add = (a: NDArray, b: NDArray, alloc: (length: number) => Float64Array = fresh): NDArray => {
   if (a.data.length === b.data.length && a.shape.length === b.shape.length) {
-    const out = new Float64Array(a.data.length)
+    const out = alloc(a.data.length)
     for (let i = 0; i < out.length; i++) out[i] = a.data[i]! + b.data[i]!
     return { shape: a.shape, data: out }
   }
@@ -198,7 +209,7 @@ export const add = (a: NDArray, b: NDArray): NDArray => {
   const blk = big ? blockOf(a.shape, b.shape) : blockOf(b.shape, a.shape)
   if (blk === undefined) return elementwise(a, b, (x, y) => x + y)
   const [l, r] = big ? [a, b] : [b, a]
-  const out = new Float64Array(l.data.length)
+  const out = alloc(l.data.length)
   const L = l.data
   const R = r.data
   // Addition commutes exactly, so operand order does not matter here.

@@ -76,7 +76,7 @@ export const forwardRules: { readonly [K in Tag]: ForwardRule<K> } = {
   Param: (n, _, env) => ({ value: { shape: concreteShape(n.type.shape, env.batch), data: env.params[n.name] ?? unreachable(`parameter ${n.name} is checked by typecheck`) } }),
   Const: (n) => ({ value: scalar(n.value) }),
   MatMul: (_, { lhs, rhs }, env) => ({ value: env.products.matmul(lhs, rhs) }),
-  Add: (_, { lhs, rhs }) => ({ value: ops.add(lhs, rhs) }),
+  Add: (_, { lhs, rhs }, env) => ({ value: ops.add(lhs, rhs, env.products.alloc) }),
   Mul: (_, { lhs, rhs }) => ({ value: ops.mul(lhs, rhs) }),
   Unary: (n, { arg }) => ({ value: ops.map(arg, ops.unaryFn[n.op]) }),
   Conv2d: (n, { input, kernel }, env) => {
@@ -85,14 +85,14 @@ export const forwardRules: { readonly [K in Tag]: ForwardRule<K> } = {
     const patches = spatial.im2col(input.data, spatial.convGeometry(input, kernel, n.stride, n.padding), n.padValue)
     return { value: spatial.conv2d(input, kernel, n.stride, n.padding, n.padValue, env.products, patches), patches }
   },
-  Pool: (n, { input }) => {
-    const r = spatial.pool(n.op, input, n.window, n.stride)
+  Pool: (n, { input }, env) => {
+    const r = spatial.pool(n.op, input, n.window, n.stride, env.products.alloc)
     return { value: r.out, argmax: r.argmax }
   },
   Reshape: (n, { input }, env) => ({ value: { shape: concreteShape(n.type.shape, env.batch), data: input.data } }),
-  BatchNorm: (n, { input, gamma, beta, runningMean, runningVar }) => {
+  BatchNorm: (n, { input, gamma, beta, runningMean, runningVar }, env) => {
     const stats = batchNormStats(n, input, runningMean, runningVar)
-    return { value: spatial.batchNorm(input, { gamma, beta, ...stats }, n.eps), stats }
+    return { value: spatial.batchNorm(input, { gamma, beta, ...stats }, n.eps, env.products.alloc), stats }
   },
   Binarize: (n, { input }, env) => ({ value: env.binarize(n, input) }),
   Loss: (n, { logits, target }) => {

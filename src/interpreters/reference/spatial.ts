@@ -6,7 +6,10 @@
 import type { NDArray } from '../ndarray.js'
 import { windowOut } from '../../dsl/shape.js'
 import type { MatrixProducts } from './ops.js'
-import { referenceProducts } from './ops.js'
+import { fresh, referenceProducts } from './ops.js'
+
+/** Where a kernel's float64 result lives: `MatrixProducts.alloc` (contents unspecified), by default a new array. */
+type Alloc = (length: number) => Float64Array
 
 export interface ConvGeom {
   readonly n: number; readonly c: number; readonly h: number; readonly w: number
@@ -141,7 +144,7 @@ export const convGeometry = convGeom
  * first maximum in (ky, kx) order; −1 if no value beats −∞). Averages sum in (ky, kx) order.
  */
 export const pool = (
-  op: 'max' | 'avg', x: NDArray, window: readonly [number, number], stride: readonly [number, number],
+  op: 'max' | 'avg', x: NDArray, window: readonly [number, number], stride: readonly [number, number], alloc: Alloc = fresh,
 ): { readonly out: NDArray; readonly argmax: Int32Array } => {
   const [n, c, h, w] = x.shape as [number, number, number, number]
   const [wh, ww] = window
@@ -149,7 +152,7 @@ export const pool = (
   const ho = windowOut(h, wh, sh, 0)
   const wo = windowOut(w, ww, sw, 0)
   const X = x.data
-  const out = new Float64Array(n * c * ho * wo)
+  const out = alloc(n * c * ho * wo)
   const argmax = new Int32Array(out.length)
   const area = wh * ww
   if (op === 'max' && wh === 2 && ww === 2) {
@@ -215,10 +218,12 @@ export const pool = (
 
 export const poolBackward = (
   op: 'max' | 'avg', x: NDArray, gOut: NDArray, argmax: Int32Array, window: readonly [number, number], stride: readonly [number, number],
+  alloc: Alloc = fresh,
 ): NDArray => {
   const [, , h, w] = x.shape as [number, number, number, number]
   const [, , ho, wo] = gOut.shape as [number, number, number, number]
-  const gx = new Float64Array(x.data.length)
+  // Sums start from 0 (a reused buffer is cleared; a fresh one is zero already).
+  const gx = alloc === fresh ? fresh(x.data.length) : alloc(x.data.length).fill(0)
   const G = gOut.data
   if (op === 'max') {
     // A cell with no winner (argmax −1) passes nothing, as an out-of-range typed-array write would not.
@@ -284,10 +289,10 @@ export const batchStats = (x: NDArray): { readonly mean: Float64Array; readonly 
 }
 
 /** y = γ (x − μ)/√(σ² + ε) + β with μ, σ² given (running statistics, or batch statistics). */
-export const batchNorm = (x: NDArray, p: BatchNormValues, eps: number): NDArray => {
+export const batchNorm = (x: NDArray, p: BatchNormValues, eps: number, alloc: Alloc = fresh): NDArray => {
   const { outer, c, inner } = channelLayout(x.shape)
   const X = x.data
-  const out = new Float64Array(X.length)
+  const out = alloc(X.length)
   const gamma = p.gamma.data
   const mu = p.mean.data
   const beta = p.beta.data
@@ -312,7 +317,7 @@ export const batchNorm = (x: NDArray, p: BatchNormValues, eps: number): NDArray 
  * functions of x (training mode), and their dependence is differentiated too.
  */
 export const batchNormBackward = (
-  x: NDArray, p: BatchNormValues, eps: number, gOut: NDArray, batchStatistics: boolean,
+  x: NDArray, p: BatchNormValues, eps: number, gOut: NDArray, batchStatistics: boolean, alloc: Alloc = fresh,
 ): { readonly input: NDArray; readonly gamma: NDArray; readonly beta: NDArray } => {
   const { outer, c, inner } = channelLayout(x.shape)
   const count = x.data.length / c
@@ -325,7 +330,7 @@ export const batchNormBackward = (
   const sumG = new Float64Array(c)
   const sumGXhat = new Float64Array(c)
   const inv = Float64Array.from(p.variance.data, (v) => 1 / Math.sqrt(v + eps))
-  const gx = new Float64Array(X.length)
+  const gx = alloc(X.length)
   if (inner === 1) {
     for (let b = 0, i = 0; b < outer; b++)
       for (let k = 0; k < c; k++, i++) {

@@ -199,7 +199,22 @@ export const convGatherBits = (): WasmFunction =>
   func('conv_gather_bits', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (prm, local) => {
     const [desc, x, dst, words, b0, b1, bad] = prm as [number, number, number, number, number, number, number]
     const { l: g, load } = geometry(desc, local)
-    const d = local('i32'), p = local('i32'), wd = local('i32'), padBit = local('i32'), flag = local('i32'), v = local('f64'), k = local('i32')
+    const d = local('i32'), p = local('i32'), wd = local('i32'), padBit = local('i32'), flag = local('i32'), v = local('f64'), k = local('i32'), acc = local('i32'), x0Inside = local('i32')
+    // A window inside the image: its bits gathered in a register and stored a whole u32 at a
+    // time (the same words as the bit-by-bit path below, which read-modify-writes memory per tap).
+    const insideBits: Code = [
+      set(acc, i32c(0)),
+      doLoop(p, i32c(0), get(g.depth), 1, [
+        set(v, f64Load(add(get(x), mul(add(get(x0Inside), entry(g.taps, get(p))), i32c(8))))),
+        set(flag, [get(flag), [get(v), f64c(1), op.f64_ne], [get(v), f64c(-1), op.f64_ne], op.i32_and, op.i32_or]),
+        set(acc, [get(acc), [get(v), f64c(0), op.f64_gt], get(p), i32c(31), op.i32_and, op.i32_shl, op.i32_or]),
+        when([[get(p), i32c(31), op.i32_and], i32c(31), op.i32_eq], [
+          i32Store(add(get(d), [get(p), i32c(5), op.i32_shr_u, i32c(2), op.i32_shl]), get(acc)),
+          set(acc, i32c(0)),
+        ]),
+      ]),
+      when([get(g.depth), i32c(31), op.i32_and], [i32Store(add(get(d), [get(g.depth), i32c(5), op.i32_shr_u, i32c(2), op.i32_shl]), get(acc))]),
+    ]
     const orBit = (bit: Code): Code => [
       set(wd, add(get(d), [get(p), i32c(5), op.i32_shr_u, i32c(2), op.i32_shl])),
       i32Store(get(wd), [i32Load(get(wd)), bit, get(p), i32c(31), op.i32_and, op.i32_shl, op.i32_or]),
@@ -217,7 +232,7 @@ export const convGatherBits = (): WasmFunction =>
       windows(g, b0, b1, local, (x0, inside, iy0, ix0) => [
         forLoop(k, i32c(0), mul(get(words), i32c(8)), 4, [i32Store(add(get(d), get(k)), i32c(0))]),
         ifElse(get(inside),
-          doLoop(p, i32c(0), get(g.depth), 1, fromInput(x0)),
+          [set(x0Inside, get(x0)), insideBits],
           doLoop(p, i32c(0), get(g.depth), 1, [
             ifElse(and(ltU(add(get(iy0), entry(g.ky, get(p))), get(g.h)), ltU(add(get(ix0), entry(g.kx, get(p))), get(g.w))),
               fromInput(x0),

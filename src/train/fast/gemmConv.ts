@@ -22,6 +22,7 @@
 import type { NDArray } from '../../interpreters/ndarray.js'
 import type { ConvGeom } from '../../interpreters/reference/spatial.js'
 import { convGeometry } from '../../interpreters/reference/spatial.js'
+import { fresh } from '../../interpreters/reference/ops.js'
 import type { Call } from '../../threads/jobs.js'
 import { evenRanges } from '../../threads/jobs.js'
 import type { GemmEngine } from './engine.js'
@@ -29,6 +30,8 @@ import { convDescBytes, writeConvDesc } from './emit-conv.js'
 import { bitWords, ceilTo, packBits, packPanels } from './panels.js'
 
 type Pair = readonly [number, number]
+/** Where results live (`MatrixProducts.alloc`: contents unspecified, every element is written here). */
+type Alloc = (length: number) => Float64Array
 
 /** Patch rows per chunk of the forward and input-gradient products (about half a megabyte of panels). */
 const CHUNK_ROWS = 1024
@@ -103,13 +106,13 @@ const exampleRanges = (e: GemmEngine, g: ConvGeom, macs: number): [number, numbe
  * gathers them (`conv_gather`), multiplies (`gemm`) and widens its outputs into the NCHW result
  * (`unpack_f32`); every output is the same dot product whichever part or chunk computes it.
  */
-export const convForward = (e: GemmEngine) => (x: NDArray, k: NDArray, stride: Pair, padding: Pair, padValue: number): NDArray => {
+export const convForward = (e: GemmEngine, alloc: Alloc = fresh) => (x: NDArray, k: NDArray, stride: Pair, padding: Pair, padValue: number): NDArray => {
   const g = convGeometry(x, k, stride, padding)
   const depth = g.c * g.kh * g.kw
   const hw = g.ho * g.wo
-  const out = new Float64Array(g.n * g.o * hw)
+  const out = alloc(g.n * g.o * hw)
   const shape = [g.n, g.o, g.ho, g.wo]
-  if (out.length === 0 || depth === 0) return { shape, data: out }
+  if (out.length === 0 || depth === 0) return { shape, data: out.fill(0) }
   if (e.bits && signConv(e, x, k, g, padValue, out)) return { shape, data: out }
   const { mr, nr, unroll } = e.blocking
   const ranges = exampleRanges(e, g, out.length * depth)
@@ -185,7 +188,7 @@ const kernelGradient = (e: GemmEngine, m: ReturnType<typeof layout>, desc: numbe
  * adds in the reference's order). One job: each part takes a range of examples (which share no
  * input cell) and, by chunks, packs its g rows (`conv_pack_g`), multiplies and folds (`conv_col2im`).
  */
-const inputGradient = (e: GemmEngine, m: ReturnType<typeof layout>, desc: number, gAt: number, k: NDArray, g: ConvGeom): Float64Array => {
+const inputGradient = (e: GemmEngine, m: ReturnType<typeof layout>, desc: number, gAt: number, k: NDArray, g: ConvGeom, alloc: Alloc): Float64Array => {
   const depth = g.c * g.kh * g.kw
   const hw = g.ho * g.wo
   const image = g.c * g.h * g.w
@@ -214,11 +217,13 @@ const inputGradient = (e: GemmEngine, m: ReturnType<typeof layout>, desc: number
     }
     return calls
   }))
-  return e.f64().slice(gxAt / 8, gxAt / 8 + g.n * image)
+  const gx = alloc(g.n * image)
+  gx.set(e.f64().subarray(gxAt / 8, gxAt / 8 + g.n * image))
+  return gx
 }
 
 /** `spatial.conv2dBackward` on the engine: kernel gradient, and the input gradient when needed (else zeros). */
-export const convBackward = (e: GemmEngine) => (
+export const convBackward = (e: GemmEngine, alloc: Alloc = fresh) => (
   x: NDArray, k: NDArray, gOut: NDArray, stride: Pair, padding: Pair, padValue: number, needInput: boolean,
 ): { readonly input: NDArray; readonly kernel: NDArray } => {
   const g = convGeometry(x, k, stride, padding)
@@ -235,6 +240,6 @@ export const convBackward = (e: GemmEngine) => (
   e.f64().set(x.data, xAt / 8)
   e.f64().set(gOut.data, gAt / 8)
   const gk = kernelGradient(e, m, desc, xAt, gAt, g)
-  const gx = needInput ? inputGradient(e, m, desc, gAt, k, g) : new Float64Array(x.data.length)
+  const gx = needInput ? inputGradient(e, m, desc, gAt, k, g, alloc) : alloc(x.data.length).fill(0)
   return { input: { shape: x.shape, data: gx }, kernel: { shape: k.shape, data: gk } }
 }

@@ -1,10 +1,12 @@
 /**
- * Result arrays of the training kernels, recycled across steps. Every product and sampled site
- * returns a new Float64Array, and on this VM a fresh multi-megabyte array costs a page fault per
- * 4 KiB page on its first write (docs/training.md, "Fresh memory is expensive"): for the MLP step
- * that is the 663 552 sampled weights and the products around them, every step. The gradient
- * interpreter knows which of a pass's arrays die with it and hands them back (`release`), and the
- * next results of the same length are written into them instead of fresh memory.
+ * Result arrays of the training kernels, recycled across steps. Every product, sampled site,
+ * convolution, pooling, batch norm, bias add and ST factor returns a new Float64Array, and on
+ * this VM a fresh multi-megabyte array costs a page fault per 4 KiB page on its first write
+ * (docs/training.md, "Fresh memory is expensive"): for the MLP step that is the 663 552 sampled
+ * weights and the products around them, for the conv step its 6.4 MB activation maps, every
+ * step. The gradient interpreter knows which of a pass's arrays die with it and hands them back
+ * (`release`), and the next results of the same length are written into them (`take`, `copyOf`)
+ * instead of fresh memory.
  *
  * Only arrays this recycler issued are taken back (a `WeakSet` of them), each at most once per
  * issue, so a caller's own arrays are never reused; what a caller may still hold is for the caller
@@ -13,9 +15,11 @@
  */
 
 /** Bytes of released arrays kept for reuse at most; the rest are left to the collector. */
-export const RECYCLE_BYTES = 64 << 20
+export const RECYCLE_BYTES = 256 << 20
 
 export interface Recycler {
+  /** A new or recycled array of `length` elements, contents unspecified (the caller writes every one). */
+  readonly take: (length: number) => Float64Array
   /** A new or recycled array holding a copy of `view`. */
   readonly copyOf: (view: Float64Array) => Float64Array
   /** Takes back arrays that nobody holds any more (others are ignored). */
@@ -29,16 +33,20 @@ export const recycler = (): Recycler => {
   const issued = new WeakSet<Float64Array>()
   const free = new Map<number, Float64Array[]>()
   let bytes = 0
+  const take = (length: number): Float64Array => {
+    const reuse = free.get(length)?.pop()
+    if (reuse !== undefined) bytes -= reuse.byteLength
+    const out = reuse ?? new Float64Array(length)
+    issued.add(out)
+    return out
+  }
   return {
+    take,
     copyOf: (view) => {
       const reuse = free.get(view.length)?.pop()
-      let out: Float64Array
-      if (reuse === undefined) out = new Float64Array(view)
-      else {
-        bytes -= reuse.byteLength
-        reuse.set(view)
-        out = reuse
-      }
+      if (reuse !== undefined) bytes -= reuse.byteLength
+      // A fresh one is constructed from the view: no zero-fill before the copy.
+      const out = reuse === undefined ? new Float64Array(view) : (reuse.set(view), reuse)
       issued.add(out)
       return out
     },

@@ -262,9 +262,12 @@ export const productsOn = (
   }
   return {
     signs,
+    // Large results of the convolutions and of the reference rules (pooling, batch norm, bias
+    // adds, the ST factor) are taken from the same recycled arrays (recycle.ts).
+    alloc: results.take,
     release: results.release,
-    conv2d: convForward(engine),
-    conv2dBackward: convBackward(engine),
+    conv2d: convForward(engine, results.take),
+    conv2dBackward: convBackward(engine, results.take),
     matmul: (a, b) => run(productNN(a, b)),
     matmulNT: (a, b) => run(productNT(a, b)),
     matmulTN: (a, b) => run(productTN(a, b)),
