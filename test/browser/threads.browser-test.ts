@@ -16,9 +16,10 @@ import type { Browser, Page } from 'playwright-core'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serveDemo } from '../../demo/build.js'
-import { key } from '../../src/dsl/random.js'
+import { initParams, input, key, mlp, typecheck } from '../../src/dsl/index.js'
 import type { CompiledMode } from '../../src/interpreters/compiled/index.js'
 import { compile, drawCompileError } from '../../src/interpreters/compiled/index.js'
+import { docExamples, importsOf } from '../docs/examples.js'
 import { arbConvNet, arbNet, build, buildConv } from '../interpreters/compiled/nets.js'
 import type { ThreadsReply, ThreadsRequest } from './threads/protocol.js'
 
@@ -109,6 +110,21 @@ describe('threads in a Web Worker of a page', () => {
     const spec = { input: 'uint8' as const, inputWidth: 333, layers: [layer, { ...layer, width: 1030 }], head: 4, loss: false, batch: 1, seed: 11 }
     const describe = await expectSame({ type: 'same', net: { kind: 'dense', spec }, mode: 'mode', threads: [1, 3] }, 'split by units')
     expect(describe.filter((l) => l.startsWith('threads: split by units')).length).toBe(2)
+  })
+
+  it('the example of docs/compiled.md, "Threads", is the code run in the worker (same imports), and gives Node\'s bits', async () => {
+    const { self, docBlock, region } = docExamples(new URL('../../docs/compiled.md', import.meta.url), new URL('threads/worker.ts', import.meta.url).href)
+    const block = docBlock('threads-in-a-worker')
+    expect(block.split('\n').filter((l) => !l.startsWith('import ')).join('\n').trim()).toBe(region('threads-in-a-worker').trim())
+    const mine = new Set(importsOf(self))
+    for (const i of importsOf(block)) expect(mine, i).toContain(i)
+    const output = mlp({ hidden: [600], outputs: 3 })(input('x', ['batch', 4]))
+    const net = typecheck({ outputs: { output }, params: initParams({ output }, key(0)) })
+    if (E.isLeft(net)) throw new TypeError('typecheck')
+    const c = compile(net.right, { backend: 'wasm', mode: 'mode' })
+    const out = E.isRight(c) ? c.right.run({ x: { shape: [8, 4], data: Float64Array.from({ length: 32 }, (_, i) => Math.sin(i)) } }) : undefined
+    if (out === undefined || E.isLeft(out)) throw new TypeError('node')
+    expect(await ask({ type: 'doc' })).toEqual({ type: 'bytes', bytes: bytesOf(out.right['output']!.data) })
   })
 
   it('a worker whose call throws, or whose thread exits, gives a ThreadFailure naming it, and closes the pool', async () => {

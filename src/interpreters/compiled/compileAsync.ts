@@ -12,7 +12,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Network } from '../../dsl/node.js'
-import { laterStarts } from '../../threads/start.js'
+import { laterStarts } from '../../threads/startThreads.js'
 import { webHost, webRefusal } from '../../threads/webWorkers.js'
 import type { Compiled, CompileOptions } from './compiled.js'
 import type { CompileError } from './machine.js'

@@ -5,6 +5,8 @@ import type { ConvNetSpec, NetSpec } from '../../interpreters/compiled/nets.js'
 export type ThreadsRequest =
   /** Compile one generated network with compileAsync for each thread count and run it (key 3). */
   | { readonly type: 'same'; readonly net: { readonly kind: 'dense'; readonly spec: NetSpec } | { readonly kind: 'conv'; readonly spec: ConvNetSpec }; readonly mode: CompiledMode; readonly threads: readonly number[] }
+  /** The example of docs/compiled.md, "Threads". */
+  | { readonly type: 'doc' }
   /** `compile` (synchronous) with threads 2 in the worker. */
   | { readonly type: 'sync' }
   /** A pool of 2 Web Workers whose worker 2 throws or exits in its second job. */
@@ -24,6 +26,7 @@ export interface SameRun {
 export type ThreadsReply =
   | { readonly type: 'same'; readonly runs: readonly SameRun[] }
   | { readonly type: 'message'; readonly message: string }
+  | { readonly type: 'bytes'; readonly bytes: readonly number[] }
   | { readonly type: 'failure'; readonly worker: number; readonly reason: string; readonly message: string; readonly openAfter: boolean; readonly firstJob: boolean }
 
 /** One small dense layer, for the refusals (the network does not matter there). */

@@ -3,9 +3,9 @@
  * `compileAsync` on nested Web Workers and runs them, and makes pools fail on purpose.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { key } from '../../../src/dsl/random.js'
-import { compile, drawCompileError } from '../../../src/interpreters/compiled/index.js'
-import { compileAsync } from '../../../src/interpreters/compiled/compileAsync.js'
+import { initParams, input, key, mlp, typecheck } from 'sbnkit/dsl'
+import { compileAsync, drawCompileError } from 'sbnkit/interpreters'
+import { compile } from '../../../src/interpreters/compiled/index.js'
 import { build as buildMachine } from '../../../src/interpreters/compiled/machine.js'
 import { drawRunError } from '../../../src/interpreters/runErrors.js'
 import { EXIT_CALL, ThreadFailure } from '../../../src/threads/pool.js'
@@ -76,6 +76,22 @@ const needsF = Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 
 /** The host's WebAssembly (typed here without the DOM's lib). */
 const wasm = (globalThis as unknown as { readonly WebAssembly: { readonly Module: new (bytes: Uint8Array) => object } }).WebAssembly
 
+/** The example of docs/compiled.md, "Threads": its output as bytes. */
+const docExample = async (): Promise<ThreadsReply> => {
+  // example: threads-in-a-worker
+  // in worker.js, started by the page with new Worker('worker.js', { type: 'module' })
+  const output = mlp({ hidden: [600], outputs: 3 })(input('x', ['batch', 4]))
+  const net = typecheck({ outputs: { output }, params: initParams({ output }, key(0)) })
+  if (E.isLeft(net)) throw new Error('typecheck')
+  const c = await compileAsync(net.right, { backend: 'wasm', mode: 'mode', threads: 2 })
+  if (E.isLeft(c)) throw new Error(drawCompileError(c.left)) // ThreadsUnavailable says why
+  const feed = { x: { shape: [8, 4], data: Float64Array.from({ length: 32 }, (_, i) => Math.sin(i)) } }
+  const out = c.right.run(feed) // synchronous: rows 0–3 here, rows 4–7 on a second worker
+  c.right.close() // stops the workers
+  // end example
+  return E.isLeft(out) ? { type: 'message', message: drawRunError(out.left) } : { type: 'bytes', bytes: bytesOf(out.right['output']!.data) }
+}
+
 const answer = async (r: ThreadsRequest): Promise<ThreadsReply> => {
   switch (r.type) {
     case 'same':
@@ -86,6 +102,8 @@ const answer = async (r: ThreadsRequest): Promise<ThreadsReply> => {
       if (E.isRight(c)) c.right.close()
       return { type: 'message', message: E.isLeft(c) ? drawCompileError(c.left) : 'compiled' }
     }
+    case 'doc':
+      return docExample()
     case 'fail':
       return fail(r.how)
     case 'start-fail': {
