@@ -143,6 +143,22 @@ describe('threads in a Web Worker of a page', () => {
     expect(reply.type === 'message' && reply.message).toMatch(/^compile: threads cannot start here \(in a Web Worker, threads start asynchronously: use compileAsync/)
   })
 
+  it('a page that is not cross-origin isolated: compileAsync in its worker says which headers are missing', async () => {
+    const plain = await browser.newPage()
+    // The same server, its COOP and COEP headers removed on the way.
+    await plain.route('**/*', async (route) => {
+      const response = await route.fetch()
+      const headers = Object.fromEntries(Object.entries(response.headers()).filter(([h]) => !h.startsWith('cross-origin-')))
+      await route.fulfill({ response, headers })
+    })
+    await plain.goto(`http://127.0.0.1:${server.port}/`)
+    await plain.waitForFunction('globalThis.threadsTest !== undefined')
+    expect(await plain.evaluate('globalThis.threadsTest.isolated')).toBe(false)
+    const reply = (await plain.evaluate(`globalThis.threadsTest.ask({ type: 'doc' })`)) as ThreadsReply
+    await plain.close()
+    expect(reply.type === 'message' && reply.message).toMatch(/SharedArrayBuffer is not available: the page is not cross-origin isolated \(serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp\)/)
+  })
+
   it("threads on the page's main thread: ThreadsUnavailable from compile and compileAsync alike", async () => {
     const [sync, later] = (await page.evaluate('globalThis.threadsTest.mainThread()')) as string[]
     expect(sync).toMatch(/threads > 1 need a Web Worker: a page's main thread may not block/)
