@@ -13,11 +13,18 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { InternalError } from '../base/internalError.js'
 import type { PoolSpec, ThreadPool } from './pool.js'
-import { startPool } from './pool.js'
+import { startPool, threadsUnavailable } from './pool.js'
 import { startWebPool, webHost, webRefusal } from './webWorkers.js'
 
 /** Starts a pool now, or says why it cannot. */
 export type PoolStarter = (spec: PoolSpec) => E.Either<string, ThreadPool>
+
+/**
+ * Whether pool.ts's `worker_threads` are the way: outside a page, or wherever Node's worker
+ * threads exist (a page emulated in Node, e.g. jsdom, still has them).
+ * @example nodeThreads() // true on Node
+ */
+export const nodeThreads = (): boolean => webHost() === undefined || threadsUnavailable() === undefined
 
 /**
  * The synchronous start: Node's `worker_threads` (pool.ts), or in a page the reason to call
@@ -25,7 +32,7 @@ export type PoolStarter = (spec: PoolSpec) => E.Either<string, ThreadPool>
  * @example startThreads({ module, memory, exports, workers: 1 }) // Right(pool) on Node
  */
 export const startThreads: PoolStarter = (spec) => {
-  if (webHost() === undefined) return startPool(spec)
+  if (nodeThreads()) return startPool(spec)
   return E.left(
     webRefusal() ??
       'in a Web Worker, threads start asynchronously: use compileAsync (a worker cannot start another worker while it blocks in Atomics.wait)',

@@ -12,8 +12,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Network } from '../../dsl/node.js'
-import { laterStarts } from '../../threads/startThreads.js'
-import { webHost, webRefusal } from '../../threads/webWorkers.js'
+import { laterStarts, nodeThreads } from '../../threads/startThreads.js'
+import { webRefusal } from '../../threads/webWorkers.js'
 import type { Compiled, CompileOptions } from './compiled.js'
 import type { CompileError } from './machine.js'
 import { compile, compileWith } from './index.js'
@@ -26,7 +26,7 @@ import { compile, compileWith } from './index.js'
 export const compileAsync = async (net: Checked<Network>, opts: CompileOptions): Promise<E.Either<CompileError, Compiled>> => {
   const threads = opts.threads ?? 1
   // One thread, a wrong option (compile says which) or Node: compile as it is.
-  if (!(Number.isInteger(threads) && threads > 1 && threads <= 64) || opts.backend !== 'wasm' || webHost() === undefined) return compile(net, opts)
+  if (!(Number.isInteger(threads) && threads > 1 && threads <= 64) || opts.backend !== 'wasm' || nodeThreads()) return compile(net, opts)
   const refused = webRefusal()
   // Refused before the shared memory is made: it too needs cross-origin isolation.
   if (refused !== undefined) return E.left({ _tag: 'ThreadsUnavailable', message: refused })

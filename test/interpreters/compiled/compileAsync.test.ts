@@ -8,6 +8,7 @@ import { key } from '../../../src/dsl/random.js'
 import { compileAsync } from '../../../src/interpreters/compiled/compileAsync.js'
 import type { Compiled } from '../../../src/interpreters/compiled/index.js'
 import { compile, drawCompileError } from '../../../src/interpreters/compiled/index.js'
+import { nodeThreads } from '../../../src/threads/startThreads.js'
 import { webHost, webRefusal } from '../../../src/threads/webWorkers.js'
 import { build } from './nets.js'
 
@@ -21,6 +22,7 @@ describe('compileAsync on Node', () => {
   it('Node is neither a page nor a Web Worker', () => {
     expect(webHost()).toBeUndefined()
     expect(webRefusal()).toBe('this is not a web page or a Web Worker')
+    expect(nodeThreads()).toBe(true)
   })
 
   it('law: compileAsync with 2 threads ≡ compile with one thread, bit for bit (sample mode)', async () => {
