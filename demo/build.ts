@@ -2,7 +2,8 @@
  * `npm run demo`: bundles the live page (demo/main.ts and its worker demo/worker.ts) with esbuild
  * into demo/dist/, a static folder any web server can serve (a module worker does not start from
  * file://). `npm run demo -- --serve [PORT]` then serves it on http://localhost:PORT/ (default
- * 8123) until interrupted.
+ * 8123) until interrupted. The server sends the cross-origin isolation headers, without which a
+ * page's workers have no SharedArrayBuffer and so no threads (docs/compiled.md, "Threads").
  */
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises'
 import { createServer } from 'node:http'
@@ -43,16 +44,22 @@ export const buildDemo = async (): Promise<void> => {
 
 const types: Readonly<Record<string, string>> = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json', '.wasm': 'application/wasm' }
 
-/** Serves demo/dist/ on `port` (0: any free port); resolves with the port once listening. */
-export const serveDemo = (port: number): Promise<{ readonly port: number; readonly close: () => void }> =>
+/**
+ * Cross-origin isolation: the page and its workers may then use SharedArrayBuffer (and so
+ * `compileAsync` with threads), and may load only same-origin or CORP/CORS-approved resources.
+ */
+export const isolationHeaders: Readonly<Record<string, string>> = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' }
+
+/** Serves `root` (demo/dist/) on `port` (0: any free port); resolves with the port once listening. */
+export const serveDemo = (port: number, root = distDir): Promise<{ readonly port: number; readonly close: () => void }> =>
   new Promise((resolve) => {
     const server = createServer((req, res) => {
-      const path = normalize(join(distDir, decodeURIComponent((req.url ?? '/').split('?')[0]!)))
-      const file = path.endsWith('/') || path === distDir ? join(path, 'index.html') : path
-      if (!file.startsWith(distDir)) return void res.writeHead(403).end()
+      const path = normalize(join(root, decodeURIComponent((req.url ?? '/').split('?')[0]!)))
+      const file = path.endsWith('/') || path === root ? join(path, 'index.html') : path
+      if (!file.startsWith(root)) return void res.writeHead(403).end()
       void stat(file)
         .then(() => readFile(file))
-        .then((body) => res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(body))
+        .then((body) => res.writeHead(200, { ...isolationHeaders, 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(body))
         .catch(() => res.writeHead(404).end('not found'))
     })
     server.listen(port, '127.0.0.1', () => {

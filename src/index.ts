@@ -5,7 +5,7 @@
  * and the most used entry points. Every entry but `sbnkit/node` runs in the browser too.
  */
 export * from './dsl/index.js'
-export { exact, monteCarlo, forward, summary, renderSummary, compile, drawCompileError, predict, selectOutputs } from './interpreters/index.js'
+export { exact, monteCarlo, forward, summary, renderSummary, compile, compileAsync, drawCompileError, predict, selectOutputs } from './interpreters/index.js'
 export type { Feed, NDArray, RunError, Prediction, PredictOptions, CompileOptions, Compiled } from './interpreters/index.js'
 export { drawRunError } from './interpreters/index.js'
 export * from './estimators/index.js'

@@ -60,12 +60,29 @@ export const withBatchNormMode = <N extends Network>(net: Checked<N>, mode: Batc
 }
 
 /**
- * A checked network with new values for its parameters. Sound only when `params` has the same
- * names and sizes as `net.params` (the trainer's updates, which never resize a parameter) and
- * finite values (the trainer checks every step before it keeps one).
+ * A checked network with new values for its parameters: `params` must have exactly the names and
+ * lengths of `net.params` (a `RangeError` naming the first parameter that differs otherwise, a
+ * caller's precondition like the PRNG's). The values are not scanned (one pass over every weight
+ * per training step would cost): finiteness is the trainer's check, made on every step before
+ * it keeps one, and `typecheck`'s.
  * @example withParams(net, { ...net.params, 'head.b': Float64Array.of(0, 0) })
  */
-export const withParams = <N extends Network>(net: Checked<N>, params: ParamValues): Checked<N> => brand({ ...net, params })
+export const withParams = <N extends Network>(net: Checked<N>, params: ParamValues): Checked<N> => {
+  const mismatch = paramsMismatch(net.params, params)
+  if (mismatch !== undefined) throw new RangeError(`withParams: ${mismatch}`)
+  return brand({ ...net, params })
+}
+
+/** The first difference of names or lengths between two parameter sets, in words, or undefined. */
+const paramsMismatch = (have: ParamValues, next: ParamValues): string | undefined => {
+  for (const [name, v] of Object.entries(have)) {
+    const w = next[name]
+    if (w === undefined) return `parameter ${JSON.stringify(name)} is missing from the new values`
+    if (w.length !== v.length) return `parameter ${JSON.stringify(name)} must have ${v.length} values (its size in the network), found ${w.length}`
+  }
+  const extra = Object.keys(next).find((name) => !(name in have))
+  return extra === undefined ? undefined : `the new values name ${JSON.stringify(extra)}, which is not a parameter of the network (it has ${Object.keys(have).length})`
+}
 
 /**
  * The network with one more output, `name`, naming a node already in it (the compiled

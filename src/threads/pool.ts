@@ -33,20 +33,20 @@ export class ThreadFailure extends Error {
 }
 
 /** Int32 slots per worker in the control buffer: 4 words of state, then the call list. */
-const SLOT = 16384
-const STATE = 4
+export const SLOT = 16384
+export const STATE = 4
 // The state words of a slot: the job posted, the job done, started (1) or not (−1), failure.
-const POSTED = 0
-const DONE = 1
-const READY = 2
-const FAILED = 3
+export const POSTED = 0
+export const DONE = 1
+export const READY = 2
+export const FAILED = 3
 /** Failure codes: a call threw, the thread exited. */
 const THREW = 1
-const EXITED = 2
+export const EXITED = 2
 /** What a failed worker writes into its DONE word, so that a wait on it always wakes. */
 const FAILED_DONE = -2
 /** How long to wait for a worker to start (ms) before giving up with an error value. */
-const START_TIMEOUT = 20000
+export const START_TIMEOUT = 20000
 /** Function index that makes a worker exit (for tests of a dying worker; never in a real job). */
 export const EXIT_CALL = -1
 
@@ -54,7 +54,7 @@ export const EXIT_CALL = -1
  * The worker: instantiate, report ready, then run call lists until told to stop (sequence −1).
  * Any failure is reported once: message to the port first, then the failure word, then DONE.
  */
-const WORKER_SOURCE = `
+export const WORKER_SOURCE = `
 const proc = globalThis.process
 const { workerData } = proc.getBuiltinModule('node:worker_threads')
 const { module, memory, control, slot, exports: names, port } = workerData

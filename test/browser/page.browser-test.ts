@@ -52,6 +52,8 @@ describe('the live page', () => {
     // Three epochs reported (epoch 1 also measures the cosines).
     await page.waitForFunction(String.raw`/^([3-9]|\d\d+) \//.test(document.getElementById('epoch')?.textContent ?? '')`, undefined, { timeout: 240_000 })
     expect(pageErrors).toEqual([])
+    // demo/build.ts's server isolates the page (COOP, COEP), so its worker could use threads.
+    expect(await page.evaluate('crossOriginIsolated')).toBe(true)
     expect(await text('status')).toBe('training…')
     expect(Number(await text('loss'))).toBeGreaterThan(0)
     for (const id of ['acc-mode', 'acc-ensemble']) expect(await text(id)).toMatch(/^\d+\.\d %$/)

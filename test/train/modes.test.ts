@@ -82,4 +82,13 @@ describe('withParams', () => {
     expect(w.params['head.b']![0]).toBe(0.5)
     expect(E.isRight(typecheck(w))).toBe(true)
   })
+  it('refuses values whose names or lengths differ from the parameters, naming the parameter', () => {
+    const net = tinyNet()
+    const { ['head.b']: headB, ...rest } = net.params
+    expect(headB).toBeDefined()
+    expect(() => withParams(net, rest)).toThrow(/withParams: parameter "head.b" is missing/)
+    expect(() => withParams(net, { ...net.params, 'head.b': new Float64Array((headB?.length ?? 0) + 1) }))
+      .toThrow(new RegExp(`"head.b" must have ${headB?.length} values .*found ${(headB?.length ?? 0) + 1}`))
+    expect(() => withParams(net, { ...net.params, stray: new Float64Array(1) })).toThrow(/"stray", which is not a parameter/)
+  })
 })

@@ -19,7 +19,8 @@ import type { Kernel } from './kernels.js'
 import { makeInfer } from './infer.js'
 import { makePasses } from './passes.js'
 import type { ThreadPool } from '../../threads/pool.js'
-import { startPool } from '../../threads/pool.js'
+import type { PoolStarter } from '../../threads/startThreads.js'
+import { startThreads } from '../../threads/startThreads.js'
 import type { UnitPart } from './threads/units.js'
 import { unitParts } from './threads/units.js'
 import { executor, productsOf } from './execute.js'
@@ -60,14 +61,17 @@ const macsOf = (net: Network): number =>
   }, 0)
 
 /** Compiles a checked network for one back end and mode. */
-export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<CompileError, Compiled> => {
+export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<CompileError, Compiled> => compileWith(startThreads)(net, opts)
+
+/** `compile`, starting its thread pool with `start` (compileAsync.ts starts it on Web Workers). */
+export const compileWith = (start: PoolStarter) => (net: Checked<Network>, opts: CompileOptions): E.Either<CompileError, Compiled> => {
   // Output selection (src/interpreters/outputs.ts): compile the network cut down to the requested outputs.
   if (opts.outputs !== undefined) {
     const { outputs, ...rest } = opts
     const picked = selectOutputs(net, outputs)
     if (E.isLeft(picked))
       return E.left({ _tag: 'InvalidOption', option: 'outputs', expected: `names among ${Object.keys(net.outputs).map((n) => `"${n}"`).join(', ')}`, found: JSON.stringify(outputs) })
-    return compile(picked.right, rest)
+    return compileWith(start)(picked.right, rest)
   }
   const samples = opts.samples ?? 16
   if (!['wasm', 'js', 'jitless'].includes(opts.backend))
@@ -100,7 +104,7 @@ export const compile = (net: Checked<Network>, opts: CompileOptions): E.Either<C
     let pool: ThreadPool | undefined
     if (threads > 1) {
       if (machine.shared === undefined) throw new InternalError('a threaded machine without shared memory')
-      const started = startPool({ ...machine.shared, workers: threads - 1 })
+      const started = start({ ...machine.shared, workers: threads - 1 })
       if (E.isLeft(started)) return E.left({ _tag: 'ThreadsUnavailable', message: started.left })
       pool = started.right
     }
