@@ -287,6 +287,12 @@ export interface BinaryConv {
    * (patches.ts `popcountThresholds`, `quadThresholds`).
    */
   readonly patches?: number
+  /**
+   * Lookup tables (conv-tables.ts: per patch byte and value, each unit's byte popcount), for a
+   * small patch with constant weights, the `sign` epilogue and no mask (WebAssembly only): the
+   * thresholds are then the popcount's as bytes by blocks of 16 units (`byteThresholds`).
+   */
+  readonly tables?: number
 }
 
 /**
@@ -381,7 +387,7 @@ export const buffersOf = (k: Kernel): number[] => {
     case 'PoolOr':
       return k.invert === undefined ? [k.src, k.dst] : [k.src, k.dst, k.invert]
     case 'BinaryConv':
-      return [k.x, k.w, k.out, ...(k.mask === undefined ? [] : [k.mask.mask, k.mask.valid]), ...epilogueBuffers(k.epilogue), ...(k.patches === undefined ? [] : [k.patches])]
+      return [k.x, k.w, k.out, ...(k.mask === undefined ? [] : [k.mask.mask, k.mask.valid]), ...epilogueBuffers(k.epilogue), ...(k.patches === undefined ? [] : [k.patches]), ...(k.tables === undefined ? [] : [k.tables])]
   }
 }
 
