@@ -180,6 +180,11 @@ export interface RealConv {
    * integer inputs (realconv-grid.ts): baked into its code as adds and subtracts.
    */
   readonly signs?: Int8Array
+  /**
+   * `infer`'s uint8 entry (entries.ts): x holds each example's values as uint8 at the start of its
+   * float64 row (the same stride, so a batch splits the same way); always the int16 path.
+   */
+  readonly bytes?: true
 }
 
 /**

@@ -106,6 +106,41 @@ export const intFill = (k: RealConv, lay: GridLayout, l: { readonly gi: number; 
   ]
 }
 
+/** A store of one lane of `value` (`v128.store16_lane` … `store64_lane`) at addr + offset. */
+const storeLane = (name: 'v128_store16_lane' | 'v128_store32_lane' | 'v128_store64_lane', align: number, addr: Code, value: Code, offset: number, lane: number): Code =>
+  [addr, value, simd(name), align, ...uleb(offset), lane]
+
+/**
+ * The int16 grid of example `r` at `gi` from uint8 values at `src` (`infer`'s entry: no check,
+ * every uint8 is in range): the pad value everywhere, then each image row widened eight pixels
+ * at a time (`v128.load8x8_u`), its last pixels stored by 64-, 32- and 16-bit lanes so that the
+ * border keeps the pad value. Reads up to 7 bytes past the image (within the buffer's slack).
+ */
+export const byteFill = (k: RealConv, lay: GridLayout, l: { readonly gi: number; readonly src: number }, local: Local): Code => {
+  const [i, ic, iy, da, sa] = [local('i32'), local('i32'), local('i32'), local('i32'), local('i32')]
+  const padV = local('v128')
+  const at = 2 * (k.ph * lay.wq + k.pw)
+  const full = k.iw >> 3
+  const tail = k.iw & 7
+  const load8 = (offset: number): Code => [get(sa), simd('v128_load8x8_u'), 0, ...uleb(offset)]
+  const tailStores: Code[] = []
+  if (tail >= 4) tailStores.push(storeLane('v128_store64_lane', 3, get(da), load8(8 * full), at + 16 * full, 0))
+  if (tail & 2) tailStores.push(storeLane('v128_store32_lane', 2, get(da), load8(8 * full), at + 16 * full + 2 * (tail & 4), (tail & 4) >> 1))
+  if (tail & 1) tailStores.push(storeLane('v128_store16_lane', 1, get(da), load8(8 * full), at + 16 * full + 2 * (tail & 6), tail & 6))
+  return [
+    set(padV, [i32c(k.pad), simd('i16x8_splat')]),
+    doLoop(i, i32c(0), i32c(lay.intBytes), 16, v128Store([get(l.gi), get(i), op.i32_add], get(padV))),
+    set(sa, get(l.src)),
+    doLoop(ic, i32c(0), i32c(k.c), 1,
+      doLoop(iy, i32c(0), i32c(k.ih), 1, [
+        set(da, [get(l.gi), get(ic), i32c(2 * lay.hq * lay.wq), op.i32_mul, op.i32_add, get(iy), i32c(2 * lay.wq), op.i32_mul, op.i32_add]),
+        Array.from({ length: full }, (_, j) => v128Store(get(da), load8(8 * j), at + 16 * j)),
+        tailStores,
+        set(sa, [get(sa), i32c(k.iw), op.i32_add]),
+      ])),
+  ]
+}
+
 /** v128.store16_lane: lane `lane` of `value` at addr + offset. */
 const store16Lane = (addr: Code, value: Code, offset: number, lane: number): Code => [addr, value, simd('v128_store16_lane'), 1, ...uleb(offset), lane]
 
