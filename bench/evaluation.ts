@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/evaluate.ts [--rounds 3] [--json]`: the evaluation of the official 10 000 MNIST
+ * `npx tsx bench/evaluation.ts [--rounds 3] [--json]`: the evaluation of the official 10 000 MNIST
  * test images by the `conv:16,32` preset with batch norm (issue 10's target: the mode network in
  * ≤ 2 s), as training evaluates: images as pixels scaled to [−1, 1] (`imageDataset`, NCHW), the
  * mode network's logits from the compiled interpreter in chunks of `COMPILED_CHUNK` rows, loss and
@@ -24,7 +24,7 @@ import { summary, range } from './stats.js'
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } } })
 const rounds = Number(values.rounds)
 const say = (line: string): void => {
-  process.stderr.write(`bench:evaluate: ${line}\n`)
+  process.stderr.write(`bench:evaluation: ${line}\n`)
 }
 
 const main = async (): Promise<void> => {
