@@ -68,6 +68,6 @@ export const simdOp = {
   // byte sums and tests of the lookup-table convolution (kernels-wasm/conv-table.ts)
   i8x16_sub: 113, i8x16_lt_u: 38,
   // uint8 pixels into the int16 grid of the first convolution (kernels-wasm/realconv-int.ts)
-  v128_load8x8_u: 2, v128_store64_lane: 91,
+  v128_load8x8_u: 2, v128_store64_lane: 91, i16x8_gt_s: 49,
 } as const
 export type SimdOp = keyof typeof simdOp

@@ -181,6 +181,12 @@ export interface RealConv {
    */
   readonly signs?: Int8Array
   /**
+   * With `signs`, per output channel which side of its interval every reachable int16 sum
+   * (|v| ≤ 255·taps) already satisfies: bit 0 the lower bound, bit 1 the upper (realconv-grid.ts
+   * `openSides`), so the int16 path tests at most the other with one signed comparison.
+   */
+  readonly open?: Uint8Array
+  /**
    * `infer`'s uint8 entry (entries.ts): x holds each example's values as uint8 at the start of its
    * float64 row (the same stride, so a batch splits the same way); always the int16 path.
    */
