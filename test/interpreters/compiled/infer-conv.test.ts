@@ -3,7 +3,8 @@
  * widened straight into the int16 grid by the convolution's twin, `RealConv.bytes`) ≡ `run` on
  * the same values as float64, bit for bit: generated geometries (odd image widths, so every tail
  * of the eight-pixel loads, channels, strides down, padding with an integer pad value, a
- * max-pool and a batch norm or not), batch 1–5, one thread and two.
+ * max-pool and a batch norm or not), batch 1–5, one thread and two; and a wrong length as a clear
+ * error.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
@@ -95,5 +96,8 @@ describe('infer: uint8 pixels into a real first convolution', () => {
       if (E.isLeft(got)) throw new Error(drawRunError(got.left))
       expect(Array.from(got.right['output']!.data), data.constructor.name).toEqual(Array.from(w['output']!.data))
     }
+    // A uint8 image of the wrong length is a clear error, never a wrong answer.
+    const short = c.right.infer({ x: { shape, data: pixels.subarray(1) } })
+    expect(E.isLeft(short) && drawRunError(short.left)).toMatch(/data\.x has 2351 values, shape \[3, 1, 28, 28\] needs 2352/)
   })
 })
