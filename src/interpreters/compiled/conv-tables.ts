@@ -28,7 +28,7 @@ export const TABLE_BYTES_LIMIT = 256 * 1024
 /** Table bytes per patch byte and value: the units rounded up to whole 16-byte vectors. */
 export const tableUnits = (o: number): number => 16 * Math.ceil(o / 16)
 
-/** Patch bytes of a tap of c channels, and of a whole kh × kw patch. */
+/** Bytes of one tap of c channels in the patch (its channels-last row, padding bits zero). */
 export const tapBytes = (c: number): number => Math.ceil(c / 8)
 
 /** Bytes of the tables of a convolution [o, c, kh, kw]. */
