@@ -65,5 +65,9 @@ export const simdOp = {
   // i16x8 sums of the integer first convolution (kernels-wasm/realconv.ts)
   i16x8_splat: 16, i16x8_lt_u: 48, i16x8_sub: 145, v128_store16_lane: 89,
   f64x2_eq: 71, i32x4_trunc_sat_f64x2_s_zero: 252, i32x4_replace_lane: 28, i32x4_lt_u: 58, f64x2_convert_low_i32x4_s: 254, i16x8_narrow_i32x4_s: 133, v128_store32_lane: 90,
+  // byte sums and tests of the lookup-table convolution (kernels-wasm/conv-table.ts)
+  i8x16_sub: 113, i8x16_lt_u: 38,
+  // uint8 pixels into the int16 grid of the first convolution (kernels-wasm/realconv-int.ts)
+  v128_load8x8_u: 2, v128_store64_lane: 91, i16x8_gt_s: 49,
 } as const
 export type SimdOp = keyof typeof simdOp

@@ -6,8 +6,11 @@
  * a real input read only by the 8-bit choice of a first layer (`PackBytes`) can be staged from
  * uint8 pixels (`StageBytes`), which are always integers in [0, 255], so the choice is known to
  * take its integer branch. A binary output written only by an `Unpack` can be copied out as bits.
- * `stepsFor` then gives the plan's steps with those conversions removed; everything else runs as
- * in `run`, so the results are the same bits.
+ * A real image input read only by a first convolution with an int16 path (`RealConv.signs`) can
+ * take uint8 pixels staged as bytes, which its twin (`RealConv.bytes`) widens straight into the
+ * int16 grid: uint8 values are integers in [0, 255], so the int16 path is the one `run` takes.
+ * `stepsFor` then gives the plan's steps with those conversions removed (and the convolution
+ * replaced by its twin); everything else runs as in `run`, so the results are the same bits.
  */
 import type { Kernel, PackPm1, StageBytes } from './kernels.js'
 import { buffersOf } from './kernels.js'
@@ -31,6 +34,17 @@ export interface BytesEntry {
   readonly stage: StageBytes
 }
 
+/** A real image input read only by a `RealConv` with an int16 path: uint8 pixels enter its bytes twin. */
+export interface ConvEntry {
+  readonly input: string
+  /** The top-level `RealConv` step the entry replaces. */
+  readonly step: Step
+  /** The same convolution reading uint8 values staged at the float64 stride (`RealConv.bytes`). */
+  readonly replacement: Step
+  /** Values per example. */
+  readonly n: number
+}
+
 export interface BitsExit {
   readonly output: string
   /** The top-level `Unpack` step that can be skipped. */
@@ -42,6 +56,7 @@ export interface BitsExit {
 export interface Entries {
   readonly bits: ReadonlyMap<string, BitsEntry>
   readonly bytes: ReadonlyMap<string, BytesEntry>
+  readonly convs: ReadonlyMap<string, ConvEntry>
   readonly exits: ReadonlyMap<string, BitsExit>
   /** The entry kernels, to be built after the plan's. */
   readonly kernels: readonly Kernel[]
@@ -74,6 +89,7 @@ export const entriesOf = (plan: Plan, bytes: boolean): Entries => {
   const uses = usesOf(plan.steps, plan.outputs)
   const bitsIn = new Map<string, BitsEntry>()
   const bytesIn = new Map<string, BytesEntry>()
+  const convs = new Map<string, ConvEntry>()
   const exits = new Map<string, BitsExit>()
   const kernels: Kernel[] = []
   for (const slot of plan.inputs) {
@@ -93,6 +109,11 @@ export const entriesOf = (plan: Plan, bytes: boolean): Entries => {
         bytesIn.set(slot.name, { input: slot.name, step: s, stage })
         kernels.push(stage)
       }
+      if (bytes && s._tag === 'Kernel' && s.kernel._tag === 'RealConv' && s.kernel.x === slot.buffer && s.kernel.signs !== undefined) {
+        const twin: Kernel = { ...s.kernel, label: `${s.kernel.label} uint8`, bytes: true }
+        convs.set(slot.name, { input: slot.name, step: s, replacement: { _tag: 'Kernel', kernel: twin }, n: s.kernel.c * s.kernel.ih * s.kernel.iw })
+        kernels.push(twin)
+      }
     }
   }
   for (const o of plan.outputs) {
@@ -101,9 +122,12 @@ export const entriesOf = (plan: Plan, bytes: boolean): Entries => {
       if (s._tag === 'Kernel' && s.kernel._tag === 'Unpack' && s.kernel.dst === o.buffer && s.kernel.geometry.form === 'rows')
         exits.set(o.name, { output: o.name, step: s, src: s.kernel.src, n: s.kernel.geometry.n })
   }
-  return { bits: bitsIn, bytes: bytesIn, exits, kernels }
+  return { bits: bitsIn, bytes: bytesIn, convs, exits, kernels }
 }
 
-/** The plan's steps with the given entries' conversions removed and the given exits' unpacking skipped. */
-export const stepsFor = (plan: Plan, skip: ReadonlySet<Step>, integer: ReadonlySet<Step>): readonly Step[] =>
-  plan.steps.flatMap((s) => (skip.has(s) ? [] : integer.has(s) && s._tag === 'Choice' ? s.then : [s]))
+/**
+ * The plan's steps with the given entries' conversions removed, the given exits' unpacking
+ * skipped, and the given steps replaced by their entries' twins.
+ */
+export const stepsFor = (plan: Plan, skip: ReadonlySet<Step>, integer: ReadonlySet<Step>, replace: ReadonlyMap<Step, Step> = new Map()): readonly Step[] =>
+  plan.steps.flatMap((s) => (skip.has(s) ? [] : integer.has(s) && s._tag === 'Choice' ? s.then : [replace.get(s) ?? s]))

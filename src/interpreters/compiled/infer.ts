@@ -74,6 +74,7 @@ type Entered =
   | { readonly via: 'general' }
   | { readonly via: 'bits'; readonly step: Step }
   | { readonly via: 'bytes'; readonly step: Step }
+  | { readonly via: 'conv'; readonly step: Step; readonly replacement: Step }
 
 const notPm1 = (name: string, i: number, v: number): E.Either<RunError, never> => bad(`data.${name}[${i}] = ${v} for an input of dtype binary`, 'feed ±1 values, or declare the input real')
 
@@ -119,6 +120,13 @@ const enterValues = (c: InferContext, inp: Input, x: { readonly shape: readonly 
     v.u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at)
     const i = ex.call(data instanceof Int8Array ? bits.int8 : bits.float32) as number
     return i >= 0 ? notPm1(inp.name, i, data[i]!) : E.right({ via: 'bits', step: bits.step })
+  }
+  const conv = c.entries.convs.get(inp.name)
+  if (conv !== undefined && data instanceof Uint8Array) {
+    // Each example's bytes at the start of its float64 row (the stride the threads split by).
+    const rows = data.length / conv.n
+    for (let r = 0; r < rows; r++) v.u8.set(data.subarray(r * conv.n, (r + 1) * conv.n), at + 8 * conv.n * r)
+    return E.right({ via: 'conv', step: conv.step, replacement: conv.replacement })
   }
   const bytes = c.entries.bytes.get(inp.name)
   if (bytes !== undefined && data instanceof Uint8Array) {
@@ -213,6 +221,7 @@ export const makeInfer = (c: InferContext): Infer => {
     // Inputs in; the plan's steps with the entries' conversions replaced (cached per signature).
     const skip = new Set<Step>()
     const integer = new Set<Step>()
+    const replace = new Map<Step, Step>()
     let signature = ''
     for (const inp of bound.right.inputs) {
       const x = inputs[inp.name]!
@@ -223,6 +232,7 @@ export const makeInfer = (c: InferContext): Infer => {
       if (E.isLeft(entered)) return entered
       if (entered.right.via === 'bits') skip.add(entered.right.step)
       if (entered.right.via === 'bytes') integer.add(entered.right.step)
+      if (entered.right.via === 'conv') replace.set(entered.right.step, entered.right.replacement)
       signature += `${entered.right.via}:${inp.name};`
     }
     const label = checkLabels(roots, (name) => {
@@ -243,7 +253,7 @@ export const makeInfer = (c: InferContext): Infer => {
     }
     let steps = stepsCache.get(signature)
     if (steps === undefined) {
-      steps = stepsFor(c.plan, skip, integer)
+      steps = stepsFor(c.plan, skip, integer, replace)
       stepsCache.set(signature, steps)
     }
     const offset = opts.offset ?? 0

@@ -180,6 +180,17 @@ export interface RealConv {
    * integer inputs (realconv-grid.ts): baked into its code as adds and subtracts.
    */
   readonly signs?: Int8Array
+  /**
+   * With `signs`, per output channel which side of its interval every reachable int16 sum
+   * (|v| ≤ 255·taps) already satisfies: bit 0 the lower bound, bit 1 the upper (realconv-grid.ts
+   * `openSides`), so the int16 path tests at most the other with one signed comparison.
+   */
+  readonly open?: Uint8Array
+  /**
+   * `infer`'s uint8 entry (entries.ts): x holds each example's values as uint8 at the start of its
+   * float64 row (the same stride, so a batch splits the same way); always the int16 path.
+   */
+  readonly bytes?: true
 }
 
 /**
@@ -287,6 +298,12 @@ export interface BinaryConv {
    * (patches.ts `popcountThresholds`, `quadThresholds`).
    */
   readonly patches?: number
+  /**
+   * Lookup tables (conv-tables.ts: per patch byte and value, each unit's byte popcount), for a
+   * small patch with constant weights, the `sign` epilogue and no mask (WebAssembly only): the
+   * thresholds are then the popcount's as bytes by blocks of 16 units (`byteThresholds`).
+   */
+  readonly tables?: number
 }
 
 /**
@@ -381,7 +398,7 @@ export const buffersOf = (k: Kernel): number[] => {
     case 'PoolOr':
       return k.invert === undefined ? [k.src, k.dst] : [k.src, k.dst, k.invert]
     case 'BinaryConv':
-      return [k.x, k.w, k.out, ...(k.mask === undefined ? [] : [k.mask.mask, k.mask.valid]), ...epilogueBuffers(k.epilogue), ...(k.patches === undefined ? [] : [k.patches])]
+      return [k.x, k.w, k.out, ...(k.mask === undefined ? [] : [k.mask.mask, k.mask.valid]), ...epilogueBuffers(k.epilogue), ...(k.patches === undefined ? [] : [k.patches]), ...(k.tables === undefined ? [] : [k.tables])]
   }
 }
 

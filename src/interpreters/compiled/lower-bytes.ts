@@ -16,7 +16,7 @@ import { floatSignIntervals } from './epilogue-float.js'
 import type { Epilogue, Kernel } from './kernels.js'
 import { bytesPerExample, bytesRow, packByteMasks, planesBytes, rowBytes } from './layout.js'
 import type { BitsLoc, LowerCtx } from './lower-context.js'
-import { gridLayout, intPathFits } from './realconv-grid.js'
+import { gridLayout, intPathFits, openSides } from './realconv-grid.js'
 import type { WeightSource } from './weights.js'
 
 /** The 8-bit-input kernels of a dense layer: a packing test and the product (bit-planes, or bytes with masks). */
@@ -78,7 +78,9 @@ export const realConvBits = (ctx: LowerCtx, p: Conv2d, units: readonly UnitFn[],
       w: ctx.buffer(`${name} weights`, 'f64', false, 8 * wPairs.length, wPairs),
       thresholds: ctx.buffer(`${name} float thresholds`, 'f64', false, 8 * tPairs.length, tPairs),
       out, ...geometry, ih: h, iw: w, o, pad: p.padValue,
-      ...(intPathFits({ ...geometry, ih: h, iw: w, o, pad: p.padValue }) && ctx.wordBits === 64 ? { signs: Int8Array.from(ws.values, (v) => (v >= 0 ? 1 : -1)) } : {}),
+      ...(intPathFits({ ...geometry, ih: h, iw: w, o, pad: p.padValue }) && ctx.wordBits === 64
+        ? { signs: Int8Array.from(ws.values, (v) => (v >= 0 ? 1 : -1)), open: openSides({ c, kh, kw }, intervals) }
+        : {}),
     },
   })
   return { buffer: out, geometry: { form: 'spatial', c: o, h: ho, w: wo }, width: o }

@@ -11,6 +11,7 @@ import { paddingMaskGrid, rowBytes, validCounts } from './layout.js'
 import { realConvBits } from './lower-bytes.js'
 import type { BitsLoc, LowerCtx } from './lower-context.js'
 import { packedConvWeights } from './weights.js'
+import { byteThresholds, packConvTables, tablesFit } from './conv-tables.js'
 import { packPatchWeights, patchPays, patchWords, popcountThresholds, quadThresholds } from './patches.js'
 
 /** A binary convolution's kernel without output and epilogue, and its sizes. */
@@ -84,6 +85,17 @@ export const convBits = (ctx: LowerCtx, p: Conv2d, units: readonly UnitFn[], b: 
   const tables = deterministic ? signTables(units, { min: -k, max: k }) : sampleTables(units, { min: -k, max: k }, b.noise)
   if (typeof tables === 'string') return tables
   const out = ctx.buffer(`${name} bits`, 'bits', true, conv.ho * conv.wo * rowBytes(conv.o, ctx.wordBits))
+  // A small patch of constant weights: byte lookup tables and byte thresholds (conv-tables.ts).
+  const ws = ctx.weightSource(p.kernel)
+  if (ctx.wordBits === 64 && ws?.kind === 'static' && conv.kernel.mask === undefined && tables.kind === 'sign' && tablesFit(conv.o, conv.c, conv.kh, conv.kw)) {
+    const { patches: _, ...kernel } = conv.kernel
+    const packed = packConvTables(ws.values, conv.o, conv.c, conv.kh, conv.kw)
+    const t = ctx.buffer(`${name} lookup tables`, 'bits', false, packed.length, new Int32Array(packed.buffer))
+    const thresholds = byteThresholds(popcountThresholds(tables.thresholds, k), conv.o)
+    const th = ctx.buffer(`${name} byte thresholds`, 'bits', false, thresholds.length, new Int32Array(thresholds.buffer))
+    ctx.step({ _tag: 'Kernel', kernel: { ...kernel, label: name, out, epilogue: { kind: 'sign', thresholds: th }, tables: t } })
+    return { buffer: out, geometry: { form: 'spatial', c: conv.o, h: conv.ho, w: conv.wo }, width: conv.o }
+  }
   // The patch kernel without a mask tests the popcount itself (patches.ts).
   const byPopcount = conv.kernel.patches !== undefined && conv.kernel.mask === undefined && tables.kind === 'sign'
   const epilogue = ctx.epilogueOf(byPopcount ? { kind: 'sign', thresholds: quadThresholds(popcountThresholds(tables.thresholds, k)) } : tables, name, b, conv.o * conv.ho * conv.wo)

@@ -49,3 +49,19 @@ export const gridLayout = (k: Geometry): GridLayout => {
   const boundsAt = intBytes + floatBytes
   return { hq, wq, intBytes, floatBytes, boundsAt, bytes: boundsAt + (intBytes > 0 ? 32 * k.o : 0) }
 }
+
+/**
+ * Per output channel, the sides of its float interval lo ≤ v ≤ hi (`intervals`: lo, hi pairs,
+ * epilogue-float.ts) that every sum of the int16 path satisfies, |v| ≤ S = 255·taps: bit 0 when
+ * lo ≤ −S, bit 1 when hi ≥ S. NaN bounds and empty intervals leave both bits clear, so the
+ * kernel tests both sides and never sets the bit.
+ */
+export const openSides = (k: Pick<RealConv, 'c' | 'kh' | 'kw'>, intervals: Float64Array): Uint8Array => {
+  const s = INT_VALUE_LIMIT * k.c * k.kh * k.kw
+  const out = new Uint8Array(intervals.length / 2)
+  for (let j = 0; j < out.length; j++) {
+    const [lo, hi] = [intervals[2 * j]!, intervals[2 * j + 1]!]
+    if (lo <= hi) out[j] = (lo <= -s ? 1 : 0) | (hi >= s ? 2 : 0)
+  }
+  return out
+}

@@ -22,12 +22,14 @@ import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, i64c, i6
 import { patchPieces, patchWords } from '../patches.js'
 import { op } from '../../../wasm/opcodes.js'
 import { epilogueBit, headerBytes } from './epilogue.js'
+import { tableConv } from './conv-table.js'
 
 const UNROLL_LIMIT = 256
 /** Units per iteration of the patch kernel's unit loop (fully unrolled, V8 hoists and spills). */
 const UNITS_AT_ONCE = 2
 
 export const binaryConv = (k: BinaryConv): WasmFunction => {
+  if (k.tables !== undefined) return tableConv(k)
   const e = k.epilogue
   const masked = k.mask !== undefined
   const extra = e.kind === 'dot' ? 0 : e.kind === 'sign' ? 1 : 3

@@ -7,9 +7,9 @@
  *   integer in [−255, 255] (else the float path runs for this example);
  * - `intConv`, per example: 8 output positions per vector, one int16 accumulator per channel, the
  *   ±1 weights baked in as adds and subtracts (blocks of 8 channels share each tap's load); then
- *   bit j = ⌈lo_j⌉ ≤ s ≤ ⌊hi_j⌋ ANDed with 1 << (j mod 16) and ORed into the position's 16-bit
- *   group of channels, stored lane by lane into the channels-last rows (zeroed first, so the
- *   padding bits stay zero).
+ *   bit j = ⌈lo_j⌉ ≤ s ≤ ⌊hi_j⌋ by signed comparisons of the sides the sums can miss, shifted into
+ *   the position's 16-bit group of channels (gacc = 2·gacc − mask, highest channel first), stored
+ *   lane by lane into the channels-last rows (zeroed first, so the padding bits stay zero).
  */
 import type { RealConv } from '../kernels.js'
 import { rowBytes } from '../layout.js'
@@ -31,9 +31,10 @@ const clamp = (t: number, lo: number, hi: number): Code => [
 ]
 
 /**
- * The integer bounds of every channel at `bounds` (32 bytes per channel: ⌈lo⌉ then the span
- * ⌊hi⌋ − ⌈lo⌉ + 1, both clamped to ±(S + 1), realconv-grid.ts), from the float thresholds. A NaN
- * bound (never produced by the interval search) compares false: an empty span.
+ * The integer bounds of every channel at `bounds` (32 bytes per channel: ⌈lo⌉ − 1 then ⌊hi⌋ + 1,
+ * with ⌈lo⌉ and ⌊hi⌋ clamped to ±(S + 1), realconv-grid.ts), from the float thresholds, for the
+ * signed tests v > ⌈lo⌉ − 1 and ⌊hi⌋ + 1 > v (|values| ≤ S + 2 fit int16). A NaN bound (never
+ * produced by the interval search) makes both tests false.
  */
 export const intBounds = (k: RealConv, thresholds: number, bounds: number, local: Local): Code => {
   const s = INT_VALUE_LIMIT * k.c * k.kh * k.kw + 1
@@ -48,10 +49,10 @@ export const intBounds = (k: RealConv, thresholds: number, bounds: number, local
       set(tl, clamp(tl, -s, s)),
       set(th, [get(hv), op.f64_floor, ...i32_trunc_sat_f64_s]),
       set(th, clamp(th, -s, s)),
-      set(sp, [get(th), get(tl), op.i32_sub, i32c(1), op.i32_add]),
-      set(sp, [get(sp), i32c(0), get(sp), i32c(0), op.i32_gt_s, op.select, i32c(0), get(lv), get(lv), op.f64_eq, get(hv), get(hv), op.f64_eq, op.i32_and, op.select]),
-      v128Store(get(bounds), [get(tl), simd('i16x8_splat')], 32 * j),
-      v128Store(get(bounds), [get(sp), simd('i16x8_splat')], 32 * j + 16),
+      // ⌈lo⌉ − 1 and ⌊hi⌋ + 1 for the signed tests v > ⌈lo⌉ − 1, ⌊hi⌋ + 1 > v; a NaN bound: s and −s, never.
+      set(sp, [get(lv), get(lv), op.f64_eq, get(hv), get(hv), op.f64_eq, op.i32_and]),
+      v128Store(get(bounds), [get(tl), i32c(1), op.i32_sub, i32c(s), get(sp), op.select, simd('i16x8_splat')], 32 * j),
+      v128Store(get(bounds), [get(th), i32c(1), op.i32_add, i32c(-s), get(sp), op.select, simd('i16x8_splat')], 32 * j + 16),
     ]
   })
 }
@@ -103,6 +104,41 @@ export const intFill = (k: RealConv, lay: GridLayout, l: { readonly gi: number; 
         k.iw % 2 === 1 ? single : [],
       ])),
     set(l.ok, [get(l.ok), get(okv), simd('i64x2_bitmask'), i32c(3), op.i32_eq, op.i32_and]),
+  ]
+}
+
+/** A store of one lane of `value` (`v128.store16_lane` … `store64_lane`) at addr + offset. */
+const storeLane = (name: 'v128_store16_lane' | 'v128_store32_lane' | 'v128_store64_lane', align: number, addr: Code, value: Code, offset: number, lane: number): Code =>
+  [addr, value, simd(name), align, ...uleb(offset), lane]
+
+/**
+ * The int16 grid of example `r` at `gi` from uint8 values at `src` (`infer`'s entry: no check,
+ * every uint8 is in range): the pad value everywhere, then each image row widened eight pixels
+ * at a time (`v128.load8x8_u`), its last pixels stored by 64-, 32- and 16-bit lanes so that the
+ * border keeps the pad value. Reads up to 7 bytes past the image (within the buffer's slack).
+ */
+export const byteFill = (k: RealConv, lay: GridLayout, l: { readonly gi: number; readonly src: number }, local: Local): Code => {
+  const [i, ic, iy, da, sa] = [local('i32'), local('i32'), local('i32'), local('i32'), local('i32')]
+  const padV = local('v128')
+  const at = 2 * (k.ph * lay.wq + k.pw)
+  const full = k.iw >> 3
+  const tail = k.iw & 7
+  const load8 = (offset: number): Code => [get(sa), simd('v128_load8x8_u'), 0, ...uleb(offset)]
+  const tailStores: Code[] = []
+  if (tail >= 4) tailStores.push(storeLane('v128_store64_lane', 3, get(da), load8(8 * full), at + 16 * full, 0))
+  if (tail & 2) tailStores.push(storeLane('v128_store32_lane', 2, get(da), load8(8 * full), at + 16 * full + 2 * (tail & 4), (tail & 4) >> 1))
+  if (tail & 1) tailStores.push(storeLane('v128_store16_lane', 1, get(da), load8(8 * full), at + 16 * full + 2 * (tail & 6), tail & 6))
+  return [
+    set(padV, [i32c(k.pad), simd('i16x8_splat')]),
+    doLoop(i, i32c(0), i32c(lay.intBytes), 16, v128Store([get(l.gi), get(i), op.i32_add], get(padV))),
+    set(sa, get(l.src)),
+    doLoop(ic, i32c(0), i32c(k.c), 1,
+      doLoop(iy, i32c(0), i32c(k.ih), 1, [
+        set(da, [get(l.gi), get(ic), i32c(2 * lay.hq * lay.wq), op.i32_mul, op.i32_add, get(iy), i32c(2 * lay.wq), op.i32_mul, op.i32_add]),
+        Array.from({ length: full }, (_, j) => v128Store(get(da), load8(8 * j), at + 16 * j)),
+        tailStores,
+        set(sa, [get(sa), i32c(k.iw), op.i32_add]),
+      ])),
   ]
 }
 
@@ -158,6 +194,16 @@ export const intConv = (k: RealConv, lay: GridLayout, l: { readonly gi: number; 
         ps.map((pattern, q) => set(sums[g]![q]!, [get(tapV[0]!), pattern.slice(1).map((plus, dx) => [get(tapV[dx + 1]!), simd(plus ? 'i16x8_add' : 'i16x8_sub')])])),
       ]
     })
+    // Channel j's mask (all ones where its bit is set): only the sides its sums can miss
+    // (`RealConv.open`), each one signed comparison; then, channels from the highest of a group
+    // of 16 down, gacc = 2·gacc − mask puts channel j at bit j mod 16 (no constants, no OR).
+    const open = k.open ?? new Uint8Array(k.o)
+    const maskOf = (j: number): Code => {
+      const [lower, upper] = [(open[j]! & 1) === 0, (open[j]! & 2) === 0]
+      const above: Code = [get(acc), v128Load(get(l.bounds), 32 * j), simd('i16x8_gt_s')]
+      const below: Code = [v128Load(get(l.bounds), 32 * j + 16), get(acc), simd('i16x8_gt_s')]
+      return lower && upper ? [above, below, simd('v128_and')] : lower ? above : upper ? below : v128i32([-1, -1, -1, -1])
+    }
     const channels = uses.map((u, j) => {
       const first = u.findIndex((x) => !x.negate)
       const order = first < 0 ? u.map((_, g) => g) : [first, ...u.map((_, g) => g).filter((g) => g !== first)]
@@ -166,17 +212,9 @@ export const intConv = (k: RealConv, lay: GridLayout, l: { readonly gi: number; 
         if (i > 0) return [term, simd(u[g]!.negate ? 'i16x8_sub' : 'i16x8_add')]
         return u[g]!.negate ? [zero, term, simd('i16x8_sub')] : term
       })
-      const bit = 1 << (j % 16)
-      return [
-        set(acc, sum),
-        set(gacc[j >> 4]!, [
-          get(gacc[j >> 4]!),
-          get(acc), v128Load(get(l.bounds), 32 * j), simd('i16x8_sub'), v128Load(get(l.bounds), 32 * j + 16), simd('i16x8_lt_u'),
-          v128i32([bit | (bit << 16), bit | (bit << 16), bit | (bit << 16), bit | (bit << 16)]), simd('v128_and'),
-          simd('v128_or'),
-        ]),
-      ]
-    })
+      const g = gacc[j >> 4]!
+      return [set(acc, sum), set(g, [get(g), get(g), simd('i16x8_add'), maskOf(j), simd('i16x8_sub')])]
+    }).reverse()
     const stores: Code[] = []
     for (let p = 0; p < count; p++) for (let wd = 0; wd < orb / 8; wd++) stores.push(i64Store(get(oa), i64c(0), p * orb + 8 * wd))
     for (let g = 0; g < gacc.length; g++) for (let p = 0; p < count; p++) stores.push(store16Lane(get(oa), get(gacc[g]!), p * orb + 2 * g, p))

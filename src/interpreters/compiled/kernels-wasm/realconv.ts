@@ -20,7 +20,7 @@ import { rowBytes } from '../layout.js'
 import type { Code, WasmFunction } from '../../../wasm/code.js'
 import { doLoop, f64c, f64Load, forLoop, func, get, i32c, i32Store, ifElse, set, simd, v128Load } from '../../../wasm/code.js'
 import { gridLayout } from '../realconv-grid.js'
-import { intBounds, intConv, intFill, withRows } from './realconv-int.js'
+import { byteFill, intBounds, intConv, intFill, withRows } from './realconv-int.js'
 import { op } from '../../../wasm/opcodes.js'
 
 const UNROLL_LIMIT = 64
@@ -112,8 +112,21 @@ export const realConv = (k: RealConv): WasmFunction =>
         ])),
     ]
     if (!intOn) return forLoop(r, i32c(0), get(rows!), 1, floatPath)
-    // The exact int16 path for examples whose values are all integers in [−255, 255].
     const [gi, src, ok, bounds, ob] = [local('i32'), local('i32'), local('i32'), local('i32'), local('i32')]
+    // `infer`'s uint8 entry: every example takes the int16 path, filled from its bytes.
+    if (k.bytes === true)
+      return [
+        set(bounds, [get(grid!), i32c(lay.boundsAt), op.i32_add]),
+        withRows(rows!, intBounds(k, thresholds!, bounds, local)),
+        forLoop(r, i32c(0), get(rows!), 1, [
+          set(gi, [get(grid!), get(r), i32c(lay.bytes), op.i32_mul, op.i32_add]),
+          set(src, [get(x!), get(r), i32c(image), op.i32_mul, op.i32_add]),
+          byteFill(k, lay, { gi, src }, local),
+          set(ob, [get(out!), get(r), i32c(k.ho * k.wo * orb), op.i32_mul, op.i32_add]),
+          intConv(k, lay, { gi, oa: ob, bounds }, local),
+        ]),
+      ]
+    // The exact int16 path for examples whose values are all integers in [−255, 255].
     return [
       set(bounds, [get(grid!), i32c(lay.boundsAt), op.i32_add]),
       withRows(rows!, intBounds(k, thresholds!, bounds, local)),
