@@ -15,11 +15,9 @@ import { foldIn, key, siteKey } from '../dsl/random.js'
 import { drawRunError } from '../interpreters/runErrors.js'
 import { referenceProducts } from '../interpreters/reference/ops.js'
 import { trainAnnealed } from '../train/anneal.js'
-import { recalibrateMode } from '../train/calibrate.js'
+import { calibrationRows, recalibrateMode } from '../train/calibrate.js'
 import type { Dataset } from '../train/evaluate.js'
 import { evaluateSet, imageDataset } from '../train/evaluate.js'
-import type { Feed } from '../interpreters/ndarray.js'
-import { permutation } from '../data/prng.js'
 import { drawTrainError, train } from '../train/loop.js'
 import { parsePreset, presetNetwork, vggPreset } from '../train/presets.js'
 import type { RecipeName } from '../train/recipes.js'
@@ -56,10 +54,15 @@ const bnn = { recipe: 'bnn', estimator: 'det:hardtanh', weightSampling: 'mode', 
 /** The standard recipe (`npm start`, src/train/standard.ts), with 2-member validation ensembles per epoch as `npm start`. */
 const startRecipe = { recipe: STANDARD_RECIPE.recipe, estimator: STANDARD_RECIPE.estimator, batch: STANDARD_RECIPE.batch, lr: STANDARD_RECIPE.lr, ensemble: 2 } as const
 
+/** The BNN recipe at the standard recipe's budget (batch 256, 16 epochs, cosine); Adam lr 0.01 on weights clipped to [−1, 1]. */
+const bnnStandard = { ...bnn, batch: STANDARD_RECIPE.batch, lr: 0.01, ensemble: 2 } as const
+
 /** The rows of the table, in order. */
 export const rows: readonly RowSpec[] = (['mnist', 'fashion-mnist'] as const).flatMap((dataset) => [
   { id: `${dataset}/mlp/st-md`, label: 'matched ST + mirror descent', dataset, preset: 'mlp:256,256', settings: mdSt, anneal: 1 },
   { id: `${dataset}/mlp/st-md-b256`, label: 'matched ST + mirror descent, batch 256, lr 0.2 (npm start)', dataset, preset: 'mlp:256,256', settings: startRecipe, anneal: 1, epochs: STANDARD_RECIPE.epochs },
+  { id: `${dataset}/mlp1024/st-md-b256`, label: 'the standard recipe (npm start) on wider layers', dataset, preset: 'mlp:1024,1024', settings: startRecipe, anneal: 1, epochs: STANDARD_RECIPE.epochs },
+  { id: `${dataset}/mlp/bnn-b256`, label: 'BNN (deterministic hardtanh ST + clipping), batch 256, Adam lr 0.01 cosine: the standard budget', dataset, preset: 'mlp:256,256', settings: bnnStandard, anneal: 1, epochs: STANDARD_RECIPE.epochs },
   { id: `${dataset}/mlp/st-md-anneal`, label: 'matched ST + mirror descent, noise annealed 1 → 0.25', dataset, preset: 'mlp:256,256', settings: mdSt, anneal: 0.25 },
   { id: `${dataset}/mlp/bnn`, label: 'BNN: deterministic hardtanh ST + clipping', dataset, preset: 'mlp:256,256', settings: bnn, anneal: 1 },
   ...(dataset === 'fashion-mnist'
@@ -107,17 +110,8 @@ export interface CifarProjection {
 // ---------------------------------------------------------------------------------------------
 // Rules
 
-/** Training images the mode network's batch norm is re-estimated on. */
-export const CALIBRATION_ROWS = 2000
-
-/**
- * The rows to re-estimate batch norm on: `n` training rows picked by a fixed permutation. Not the
- * first rows: Fashion-MNIST's training pool is sorted by class, so its first 2000 are one class,
- * whose statistics are wrong for every other (the mode network fell to 50 % with them).
- * @example calibrationFeed(data.train) // a feed of 2000 rows from all over the training set
- */
-export const calibrationFeed = (train: Dataset, n = CALIBRATION_ROWS): Feed =>
-  train.rows(Uint32Array.from(permutation(train.size, siteKey(key(0), 'train:calibrate')).subarray(0, Math.min(n, train.size))).sort())
+/** The calibration rows of every run (src/train/calibrate.ts), under the names `npm start` imports. */
+export { CALIBRATION_ROWS, calibrationRows as calibrationFeed } from '../train/calibrate.js'
 
 /**
  * Trains and evaluates one row with one seed: Adam at the row's lr (else `lr`) on a cosine schedule, the row's batch, a 16-member test ensemble unless the row says otherwise.
@@ -165,7 +159,7 @@ export const runRow = async (
   const members = spec.testMembers ?? 16
   const plain = evaluateSet(r.right.last, test, { members, key: evalKey, products: kernels })
   if (E.isLeft(plain)) return E.left(drawRunError(plain.left))
-  const cal = recalibrateMode(r.right.last, calibrationFeed(loaded.right.data.train), { products: kernels })
+  const cal = recalibrateMode(r.right.last, calibrationRows(loaded.right.data.train), { products: kernels })
   if (E.isLeft(cal)) return E.left(drawRunError(cal.left))
   const calTest = evaluateSet(cal.right, test, { members: 1, key: evalKey, products: kernels })
   if (E.isLeft(calTest)) return E.left(drawRunError(calTest.left))
