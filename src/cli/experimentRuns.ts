@@ -27,6 +27,10 @@ import type { Io } from './io.js'
 import { progressBar } from './progress.js'
 import type { Settings } from './trainSetup.js'
 import { buildConfig, defaults, loadData } from './trainSetup.js'
+import { join } from 'node:path'
+import { withParams } from '../train/modes.js'
+import type { Spent } from './experimentResume.js'
+import { checkpointHook, openRunDir, removeRunDir, runDirName } from './experimentResume.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -118,7 +122,7 @@ export { CALIBRATION_ROWS, calibrationRows as calibrationFeed } from '../train/c
  * @example await runRow(rows[0]!, 0, 3, 0.1, io, '.cache/sbnkit') // right({ testModeRecalibrated: 0.95…, … })
  */
 export const runRow = async (
-  spec: RowSpec, seed: number, planEpochs: number, lr: number, io: Io, cacheDir: string | false, threads?: number,
+  spec: RowSpec, seed: number, planEpochs: number, lr: number, io: Io, cacheDir: string | false, threads?: number, workDir?: string,
 ): Promise<E.Either<string, RunResult>> => {
   const epochs = spec.epochs ?? planEpochs
   const s: Settings = {
@@ -138,19 +142,30 @@ export const runRow = async (
     ...(isBnn ? { activation: uniform(1), weightNoise: uniform(1) } : {}),
   })
   if (E.isLeft(net)) return E.left(drawAll([net.left]))
+  // With a work directory: a checkpoint after every epoch, and a stopped run continues from it.
+  const runDir = workDir === undefined ? undefined : await openRunDir(join(workDir, runDirName(spec.id, seed)))
+  if (runDir !== undefined && E.isLeft(runDir)) return runDir
+  const restored = runDir?.right.restored
   const steps = Math.ceil(loaded.right.data.train.size / s.batch)
   const bar = progressBar(io, `${spec.id} seed ${seed}`, epochs * steps)
   const t0 = performance.now()
   const cpu0 = process.cpuUsage()
+  const now = (): Spent => {
+    const c = process.cpuUsage(cpu0)
+    return { seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6 }
+  }
   const config = { ...cfg.right.config, ...(threads === undefined ? {} : { threads }) }
-  const r = await trainAnnealed(net.right, loaded.right.data, config, { final: spec.anneal }, {
+  // A resumed run rebuilds the network of epoch 1 with the checkpoint's parameters (as `sbnkit train --anneal` does).
+  const start = restored === undefined ? net.right : withParams(net.right, restored.net.params)
+  const r = await trainAnnealed(start, loaded.right.data, config, { final: spec.anneal }, {
     onStep: (st) => bar.tick(st.globalStep, `loss ${st.loss.toFixed(3)}`),
-  })
+    ...(runDir === undefined ? {} : { checkpoint: checkpointHook(runDir.right, now) }),
+  }, restored?.state)
   if (E.isLeft(r)) return E.left(drawTrainError(r.left, drawRunError, drawRoutingError))
   bar.done()
-  const seconds = (performance.now() - t0) / 1000
-  const cpu = process.cpuUsage(cpu0)
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6
+  const before = runDir?.right.spent ?? { seconds: 0, cpuSeconds: 0 }
+  const seconds = before.seconds + now().seconds
+  const cpuSeconds = before.cpuSeconds + now().cpuSeconds
   const test = loaded.right.data.test
   if (test === undefined) return E.left('the dataset has no test split')
   const kernels = cfg.right.config.products?.products ?? referenceProducts
@@ -163,6 +178,7 @@ export const runRow = async (
   if (E.isLeft(cal)) return E.left(drawRunError(cal.left))
   const calTest = evaluateSet(cal.right, test, { members: 1, key: evalKey, products: kernels })
   if (E.isLeft(calTest)) return E.left(drawRunError(calTest.left))
+  if (runDir !== undefined) await removeRunDir(runDir.right.dir)
   return E.right({
     row: spec.id, seed, epochs, steps, trainExamples: loaded.right.data.train.size, testExamples: plain.right.examples,
     testMode: plain.right.mode.accuracy, testModeRecalibrated: calTest.right.mode.accuracy, testEnsemble: plain.right.ensemble.accuracy, members, seconds, cpuSeconds,
