@@ -57,7 +57,8 @@ export const openRunDir = async (dir: string): Promise<E.Either<string, RunDir>>
   const r = await readCheckpoint(join(dir, POINTER))
   if (E.isLeft(r)) return E.left(`${r.left} (delete ${dir} to start this run again)`)
   const text = await readFile(join(dir, SPENT), 'utf8').catch(() => '')
-  const j = (text === '' ? {} : JSON.parse(text)) as Partial<Spent>
+  // An unreadable spent.json (it is written atomically, so only a hand edit makes one) loses only the earlier parts' seconds.
+  const j = ((): Partial<Spent> => { try { return JSON.parse(text) as Partial<Spent> } catch { return {} } })()
   const spent = typeof j.seconds === 'number' && typeof j.cpuSeconds === 'number' ? { seconds: j.seconds, cpuSeconds: j.cpuSeconds } : nothing
   return E.right({ dir, restored: r.right, spent })
 }
