@@ -6,6 +6,7 @@
  * network) and the 16-member ensemble. Also the CIFAR-10 projection: one measured training step
  * of the VGG-small preset, scaled to an epoch.
  */
+import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { augmentedDataset } from '../data/augment.js'
 import { encodeCifarRecords } from '../data/cifar.js'
@@ -16,7 +17,6 @@ import { drawRunError } from '../interpreters/runErrors.js'
 import { referenceProducts } from '../interpreters/reference/ops.js'
 import { trainAnnealed } from '../train/anneal.js'
 import { calibrationRows, recalibrateMode } from '../train/calibrate.js'
-import type { Dataset } from '../train/evaluate.js'
 import { evaluateSet, imageDataset } from '../train/evaluate.js'
 import { drawTrainError, train } from '../train/loop.js'
 import { parsePreset, presetNetwork, vggPreset } from '../train/presets.js'
@@ -27,7 +27,6 @@ import type { Io } from './io.js'
 import { progressBar } from './progress.js'
 import type { Settings } from './trainSetup.js'
 import { buildConfig, defaults, loadData } from './trainSetup.js'
-import { join } from 'node:path'
 import { withParams } from '../train/modes.js'
 import type { Spent } from './experimentResume.js'
 import { checkpointHook, openRunDir, removeRunDir, runDirName } from './experimentResume.js'
