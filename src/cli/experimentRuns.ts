@@ -64,6 +64,7 @@ const bnnStandard = { ...bnn, batch: STANDARD_RECIPE.batch, lr: 0.01, ensemble: 
 export const rows: readonly RowSpec[] = (['mnist', 'fashion-mnist'] as const).flatMap((dataset) => [
   { id: `${dataset}/mlp/st-md`, label: 'matched ST + mirror descent', dataset, preset: 'mlp:256,256', settings: mdSt, anneal: 1 },
   { id: `${dataset}/mlp/st-md-b256`, label: 'matched ST + mirror descent, batch 256, lr 0.2 (npm start)', dataset, preset: 'mlp:256,256', settings: startRecipe, anneal: 1, epochs: STANDARD_RECIPE.epochs },
+  { id: `${dataset}/mlp/st-md-b256-anneal`, label: 'the standard recipe (npm start), noise annealed 1 → 0.25', dataset, preset: 'mlp:256,256', settings: startRecipe, anneal: 0.25, epochs: STANDARD_RECIPE.epochs },
   { id: `${dataset}/mlp1024/st-md-b256`, label: 'the standard recipe (npm start) on wider layers', dataset, preset: 'mlp:1024,1024', settings: startRecipe, anneal: 1, epochs: STANDARD_RECIPE.epochs },
   { id: `${dataset}/mlp/bnn-b256`, label: 'BNN (deterministic hardtanh ST + clipping), batch 256, Adam lr 0.01 cosine: the standard budget', dataset, preset: 'mlp:256,256', settings: bnnStandard, anneal: 1, epochs: STANDARD_RECIPE.epochs },
   { id: `${dataset}/mlp/st-md-anneal`, label: 'matched ST + mirror descent, noise annealed 1 → 0.25', dataset, preset: 'mlp:256,256', settings: mdSt, anneal: 0.25 },
