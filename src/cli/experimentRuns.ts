@@ -6,6 +6,7 @@
  * network) and the 16-member ensemble. Also the CIFAR-10 projection: one measured training step
  * of the VGG-small preset, scaled to an epoch.
  */
+import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { augmentedDataset } from '../data/augment.js'
 import { encodeCifarRecords } from '../data/cifar.js'
@@ -15,11 +16,8 @@ import { foldIn, key, siteKey } from '../dsl/random.js'
 import { drawRunError } from '../interpreters/runErrors.js'
 import { referenceProducts } from '../interpreters/reference/ops.js'
 import { trainAnnealed } from '../train/anneal.js'
-import { recalibrateMode } from '../train/calibrate.js'
-import type { Dataset } from '../train/evaluate.js'
+import { calibrationRows, recalibrateMode } from '../train/calibrate.js'
 import { evaluateSet, imageDataset } from '../train/evaluate.js'
-import type { Feed } from '../interpreters/ndarray.js'
-import { permutation } from '../data/prng.js'
 import { drawTrainError, train } from '../train/loop.js'
 import { parsePreset, presetNetwork, vggPreset } from '../train/presets.js'
 import type { RecipeName } from '../train/recipes.js'
@@ -29,6 +27,9 @@ import type { Io } from './io.js'
 import { progressBar } from './progress.js'
 import type { Settings } from './trainSetup.js'
 import { buildConfig, defaults, loadData } from './trainSetup.js'
+import { withParams } from '../train/modes.js'
+import type { Spent } from './experimentResume.js'
+import { checkpointHook, openRunDir, removeRunDir, runDirName } from './experimentResume.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -56,10 +57,16 @@ const bnn = { recipe: 'bnn', estimator: 'det:hardtanh', weightSampling: 'mode', 
 /** The standard recipe (`npm start`, src/train/standard.ts), with 2-member validation ensembles per epoch as `npm start`. */
 const startRecipe = { recipe: STANDARD_RECIPE.recipe, estimator: STANDARD_RECIPE.estimator, batch: STANDARD_RECIPE.batch, lr: STANDARD_RECIPE.lr, ensemble: 2 } as const
 
+/** The BNN recipe at the standard recipe's budget (batch 256, 16 epochs, cosine); Adam lr 0.01 on weights clipped to [−1, 1]. */
+const bnnStandard = { ...bnn, batch: STANDARD_RECIPE.batch, lr: 0.01, ensemble: 2 } as const
+
 /** The rows of the table, in order. */
 export const rows: readonly RowSpec[] = (['mnist', 'fashion-mnist'] as const).flatMap((dataset) => [
   { id: `${dataset}/mlp/st-md`, label: 'matched ST + mirror descent', dataset, preset: 'mlp:256,256', settings: mdSt, anneal: 1 },
   { id: `${dataset}/mlp/st-md-b256`, label: 'matched ST + mirror descent, batch 256, lr 0.2 (npm start)', dataset, preset: 'mlp:256,256', settings: startRecipe, anneal: 1, epochs: STANDARD_RECIPE.epochs },
+  { id: `${dataset}/mlp/st-md-b256-anneal`, label: 'the standard recipe (npm start), noise annealed 1 → 0.25', dataset, preset: 'mlp:256,256', settings: startRecipe, anneal: 0.25, epochs: STANDARD_RECIPE.epochs },
+  { id: `${dataset}/mlp1024/st-md-b256`, label: 'the standard recipe (npm start) on wider layers', dataset, preset: 'mlp:1024,1024', settings: startRecipe, anneal: 1, epochs: STANDARD_RECIPE.epochs },
+  { id: `${dataset}/mlp/bnn-b256`, label: 'BNN (deterministic hardtanh ST + clipping), batch 256, Adam lr 0.01 cosine: the standard budget', dataset, preset: 'mlp:256,256', settings: bnnStandard, anneal: 1, epochs: STANDARD_RECIPE.epochs },
   { id: `${dataset}/mlp/st-md-anneal`, label: 'matched ST + mirror descent, noise annealed 1 → 0.25', dataset, preset: 'mlp:256,256', settings: mdSt, anneal: 0.25 },
   { id: `${dataset}/mlp/bnn`, label: 'BNN: deterministic hardtanh ST + clipping', dataset, preset: 'mlp:256,256', settings: bnn, anneal: 1 },
   ...(dataset === 'fashion-mnist'
@@ -107,24 +114,15 @@ export interface CifarProjection {
 // ---------------------------------------------------------------------------------------------
 // Rules
 
-/** Training images the mode network's batch norm is re-estimated on. */
-export const CALIBRATION_ROWS = 2000
-
-/**
- * The rows to re-estimate batch norm on: `n` training rows picked by a fixed permutation. Not the
- * first rows: Fashion-MNIST's training pool is sorted by class, so its first 2000 are one class,
- * whose statistics are wrong for every other (the mode network fell to 50 % with them).
- * @example calibrationFeed(data.train) // a feed of 2000 rows from all over the training set
- */
-export const calibrationFeed = (train: Dataset, n = CALIBRATION_ROWS): Feed =>
-  train.rows(Uint32Array.from(permutation(train.size, siteKey(key(0), 'train:calibrate')).subarray(0, Math.min(n, train.size))).sort())
+/** The calibration rows of every run (src/train/calibrate.ts), under the names `npm start` imports. */
+export { CALIBRATION_ROWS, calibrationRows as calibrationFeed } from '../train/calibrate.js'
 
 /**
  * Trains and evaluates one row with one seed: Adam at the row's lr (else `lr`) on a cosine schedule, the row's batch, a 16-member test ensemble unless the row says otherwise.
  * @example await runRow(rows[0]!, 0, 3, 0.1, io, '.cache/sbnkit') // right({ testModeRecalibrated: 0.95…, … })
  */
 export const runRow = async (
-  spec: RowSpec, seed: number, planEpochs: number, lr: number, io: Io, cacheDir: string | false, threads?: number,
+  spec: RowSpec, seed: number, planEpochs: number, lr: number, io: Io, cacheDir: string | false, threads?: number, workDir?: string,
 ): Promise<E.Either<string, RunResult>> => {
   const epochs = spec.epochs ?? planEpochs
   const s: Settings = {
@@ -144,19 +142,30 @@ export const runRow = async (
     ...(isBnn ? { activation: uniform(1), weightNoise: uniform(1) } : {}),
   })
   if (E.isLeft(net)) return E.left(drawAll([net.left]))
+  // With a work directory: a checkpoint after every epoch, and a stopped run continues from it.
+  const runDir = workDir === undefined ? undefined : await openRunDir(join(workDir, runDirName(spec.id, seed)))
+  if (runDir !== undefined && E.isLeft(runDir)) return runDir
+  const restored = runDir?.right.restored
   const steps = Math.ceil(loaded.right.data.train.size / s.batch)
   const bar = progressBar(io, `${spec.id} seed ${seed}`, epochs * steps)
   const t0 = performance.now()
   const cpu0 = process.cpuUsage()
+  const now = (): Spent => {
+    const c = process.cpuUsage(cpu0)
+    return { seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6 }
+  }
   const config = { ...cfg.right.config, ...(threads === undefined ? {} : { threads }) }
-  const r = await trainAnnealed(net.right, loaded.right.data, config, { final: spec.anneal }, {
+  // A resumed run rebuilds the network of epoch 1 with the checkpoint's parameters (as `sbnkit train --anneal` does).
+  const start = restored === undefined ? net.right : withParams(net.right, restored.net.params)
+  const r = await trainAnnealed(start, loaded.right.data, config, { final: spec.anneal }, {
     onStep: (st) => bar.tick(st.globalStep, `loss ${st.loss.toFixed(3)}`),
-  })
+    ...(runDir === undefined ? {} : { checkpoint: checkpointHook(runDir.right, now) }),
+  }, restored?.state)
   if (E.isLeft(r)) return E.left(drawTrainError(r.left, drawRunError, drawRoutingError))
   bar.done()
-  const seconds = (performance.now() - t0) / 1000
-  const cpu = process.cpuUsage(cpu0)
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6
+  const before = runDir?.right.spent ?? { seconds: 0, cpuSeconds: 0 }
+  const seconds = before.seconds + now().seconds
+  const cpuSeconds = before.cpuSeconds + now().cpuSeconds
   const test = loaded.right.data.test
   if (test === undefined) return E.left('the dataset has no test split')
   const kernels = cfg.right.config.products?.products ?? referenceProducts
@@ -165,10 +174,11 @@ export const runRow = async (
   const members = spec.testMembers ?? 16
   const plain = evaluateSet(r.right.last, test, { members, key: evalKey, products: kernels })
   if (E.isLeft(plain)) return E.left(drawRunError(plain.left))
-  const cal = recalibrateMode(r.right.last, calibrationFeed(loaded.right.data.train), { products: kernels })
+  const cal = recalibrateMode(r.right.last, calibrationRows(loaded.right.data.train), { products: kernels })
   if (E.isLeft(cal)) return E.left(drawRunError(cal.left))
   const calTest = evaluateSet(cal.right, test, { members: 1, key: evalKey, products: kernels })
   if (E.isLeft(calTest)) return E.left(drawRunError(calTest.left))
+  if (runDir !== undefined) await removeRunDir(runDir.right.dir)
   return E.right({
     row: spec.id, seed, epochs, steps, trainExamples: loaded.right.data.train.size, testExamples: plain.right.examples,
     testMode: plain.right.mode.accuracy, testModeRecalibrated: calTest.right.mode.accuracy, testEnsemble: plain.right.ensemble.accuracy, members, seconds, cpuSeconds,

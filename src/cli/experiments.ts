@@ -100,6 +100,8 @@ options:
   --data-dir DIR         CIFAR-10's cifar-10-batches-bin (default: random images in its format)
   --threads N            threads of the training kernels (default: every core; results are identical)
   --out DIR              where experiments.json, experiments-table.md and img/ go (default docs)
+  --work DIR             a checkpoint per epoch of the run in progress, so a stopped regeneration
+                         continues inside its run (default: the cache directory's experiments/)
 `
 
 export const experiments: Command = async (argv, io) => {
@@ -110,7 +112,7 @@ export const experiments: Command = async (argv, io) => {
       options: {
         rows: { type: 'string' }, seeds: { type: 'string' }, 'epochs-mnist': { type: 'string' }, 'epochs-fashion': { type: 'string' },
         lr: { type: 'string' }, cifar: { type: 'boolean' }, 'cifar-width': { type: 'string' }, 'cifar-batch': { type: 'string' },
-        'data-dir': { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean' },
+        'data-dir': { type: 'string' }, out: { type: 'string' }, work: { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean' },
       },
     })
   } catch (e) {
@@ -164,7 +166,7 @@ export const experiments: Command = async (argv, io) => {
   for (const spec of rows.filter((r) => chosen.includes(r.id)))
     for (const seed of plan.seeds) {
       if (results.some((r) => r.row === spec.id && r.seed === seed)) continue
-      const r = await runRow(spec, seed, plan.epochs[spec.dataset] ?? 3, plan.lr, io, standardCacheDir(), threads)
+      const r = await runRow(spec, seed, plan.epochs[spec.dataset] ?? 3, plan.lr, io, standardCacheDir(), threads, o.work ?? join(standardCacheDir(), 'experiments'))
       if (E.isLeft(r)) { io.err(`experiments: ${spec.id} seed ${seed}: ${r.left}\n`); return exitCode.failed }
       results = [...results, r.right]
       const x = r.right

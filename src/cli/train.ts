@@ -32,7 +32,7 @@ import { MAX_THREADS } from '../train/config.js'
 import { availableCores } from '../threads/pool.js'
 import { estimatorNames } from '../estimators/estimator.js'
 import { standardCacheDir } from '../data/cache.js'
-import { readModelFile, readText, writeFileAtomic, writeModelFile } from '../io/files.js'
+import { readModelFile, readText, writeFileAtomic } from '../io/files.js'
 import { fits, parameterBytes, trainingBytes } from '../interpreters/budget.js'
 import { budgetOf, realNumber, wholeNumber } from './args.js'
 import type { Command, Io } from './io.js'
@@ -44,6 +44,9 @@ import { usageError } from './exact.js'
 import type { Settings } from './trainSetup.js'
 import { absolutePaths, buildConfig, buildPreset, defaults, loadData, modelLayout, presetLayoutOf, RUN_FORMAT } from './trainSetup.js'
 import { unreachable } from '../dsl/dslErrors.js'
+import { referenceProducts } from '../interpreters/reference/ops.js'
+import { CALIBRATION_ROWS } from '../train/calibrate.js'
+import { recalibrated, recalibratedLine, writeModels } from './trainDeploy.js'
 
 export const trainUsage = `usage: sbnkit train (--model FILE | --preset mlp:W1,W2,… | --preset conv[:C1,C2]) --dataset D --out DIR [options]
        sbnkit train --resume DIR/checkpoint [--epochs N]
@@ -51,7 +54,8 @@ export const trainUsage = `usage: sbnkit train (--model FILE | --preset mlp:W1,W
 Trains a stochastic binary network: minibatch gradient estimates (any estimator, per site if
 wanted), a weight recipe for the latent weights, SGD or Adam for real parameters. After every
 epoch it evaluates the mode network and a K-sample ensemble on validation, logs, and writes a
-checkpoint; at the end it evaluates on test and writes DIR/model.json (docs/training.md).
+checkpoint; at the end it re-estimates the mode network's batch norm, evaluates on test and
+writes DIR/model.json (docs/training.md).
 The defaults are the standard recipe, npm start's: matched ST + mirror descent (md), Adam
 lr 0.2 cosine, batch 256, 16 epochs, batch norm on presets.
 
@@ -66,6 +70,10 @@ data and network:
   --preset P            mlp:W1,W2,… (binary MLP of these widths) or conv[:C1,C2] (binary conv net)
   --batch-norm          presets: batch normalisation before every binary activation (the
                         default); --no-batch-norm leaves it out
+  --recalibrate N       after training, re-estimate batch norm under the mode network on N
+                        fixed training rows (default ${CALIBRATION_ROWS}): model.json is that deployable
+                        network, model-sampling.json the trained one (for ensembles);
+                        --no-recalibrate writes the trained network as model.json
 
 gradients and updates:
   --estimator NAME      activation sites (default st; det:hardtanh under --recipe bnn):
@@ -136,7 +144,8 @@ export const processDeps: TrainDeps = {
 
 const options = {
   model: { type: 'string' }, preset: { type: 'string' }, dataset: { type: 'string' }, 'data-dir': { type: 'string' }, augment: { type: 'string' }, validation: { type: 'string' },
-  test: { type: 'string' }, limit: { type: 'string' }, 'batch-norm': { type: 'boolean' }, 'no-batch-norm': { type: 'boolean' }, estimator: { type: 'string' },
+  test: { type: 'string' }, limit: { type: 'string' }, 'batch-norm': { type: 'boolean' }, 'no-batch-norm': { type: 'boolean' },
+  recalibrate: { type: 'string' }, 'no-recalibrate': { type: 'boolean' }, estimator: { type: 'string' },
   'weight-estimator': { type: 'string' }, site: { type: 'string', multiple: true }, recipe: { type: 'string' },
   optimizer: { type: 'string' }, momentum: { type: 'string' }, lr: { type: 'string' }, schedule: { type: 'string' },
   epochs: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, ensemble: { type: 'string' },
@@ -177,6 +186,7 @@ const flagSettings = (o: Values): E.Either<string, Partial<Settings>> => {
     [o['bop-threshold'], 'bopThreshold', (s) => real('bop-threshold', s, (x) => x >= 0, 'a number ≥ 0')],
     [o['bop-gamma'], 'bopGamma', (s) => real('bop-gamma', s, (x) => x > 0 && x <= 1, 'a number in (0, 1]')],
     [o.anneal, 'anneal', (s) => real('anneal', s, (x) => x > 0 && x < 1, 'a final noise scale in (0, 1)')],
+    [o.recalibrate, 'recalibrate', (s) => whole('recalibrate', s, 1)],
   ]
   for (const [raw, field, parse] of checks) {
     if (raw === undefined) continue
@@ -188,6 +198,8 @@ const flagSettings = (o: Values): E.Either<string, Partial<Settings>> => {
   if (o['batch-norm'] === true && o['no-batch-norm'] === true) return E.left('--batch-norm and --no-batch-norm contradict each other')
   if (o['batch-norm'] === true) out['batchNorm'] = true
   if (o['no-batch-norm'] === true) out['batchNorm'] = false
+  if (o.recalibrate !== undefined && o['no-recalibrate'] === true) return E.left('--recalibrate and --no-recalibrate contradict each other')
+  if (o['no-recalibrate'] === true) out['recalibrate'] = 0
   return E.right(out as Partial<Settings>)
 }
 
@@ -195,7 +207,7 @@ const flagSettings = (o: Values): E.Either<string, Partial<Settings>> => {
 const newSettings = (f: Partial<Settings>): E.Either<string, Settings> => {
   if ((f.model === undefined) === (f.preset === undefined)) return E.left('expected exactly one of --model FILE and --preset mlp:W1,W2,…|conv')
   if (f.dataset === undefined) return E.left('expected --dataset mnist|mnist-subset|fashion-mnist|cifar10|FILE.json')
-  return E.right(absolutePaths({ ...defaults(f.recipe ?? 'md'), ...f, dataset: f.dataset }))
+  return E.right(absolutePaths({ ...defaults(f.recipe ?? 'md'), recalibrate: CALIBRATION_ROWS, ...f, dataset: f.dataset }))
 }
 
 /** Settings of a resumed run: the saved ones; a flag may only repeat them, except --epochs. */
@@ -398,23 +410,28 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
       io.err(`sbnkit train: interrupted ${where(r.state)}; checkpoint written: resume with sbnkit train --resume ${pointer}\n`)
       return 130
     }
-    const modelPath = join(dir, 'model.json')
-    const w = await writeModelFile(modelPath, r.net, { sideFile: 'model.bin' })
+    const cal = recalibrated(r.net, loaded.right.data, settings.recalibrate ?? CALIBRATION_ROWS, config.products?.products ?? referenceProducts)
+    if (E.isLeft(cal)) return bad(drawRunError(cal.left))
+    const w = await writeModels(dir, r.net, cal.right)
     if (E.isLeft(w)) {
       io.err(`sbnkit train: ${drawModelErrors(w.left)}; the checkpoint ${pointer} is left as it was\n`)
       return exitCode.badInput
     }
+    const modelPath = w.right.model
     const which = r.parameters === 'best' ? `best parameters on validation, epoch ${r.state.best?.epoch}` : 'last parameters'
     if (o.json) {
       io.out(jsonText(io, {
         outcome: r.outcome, epochs: r.state.epoch, steps: r.state.globalStep, parameters: r.parameters, bestEpoch: r.state.best?.epoch ?? null,
         history: r.state.history, test: r.test ?? null, model: modelPath, checkpoint: pointer, log: logPath,
+        recalibrated: cal.right === undefined ? null : { rows: cal.right.rows, test: cal.right.test ?? null, sampling: w.right.sampling },
       }))
       return exitCode.ok
     }
     if (r.outcome === 'early-stopped') io.out(`early stop: no better validation accuracy for ${settings.patience} epochs\n`)
-    if (r.test !== undefined) io.out(`test (${which}): ${showEvaluation(r.test)}\n`)
-    io.out(`wrote ${modelPath} (${which}); checkpoint ${pointer}; log ${logPath}\n`)
+    if (r.test !== undefined) io.out(`test (${which}): ${showEvaluation(r.test)}${cal.right === undefined ? '' : ', with the statistics of training'}\n`)
+    if (cal.right !== undefined) io.out(`${recalibratedLine(cal.right)}\n`)
+    const files = w.right.sampling === undefined ? modelPath : `${modelPath} (deployable; for ensembles ${w.right.sampling})`
+    io.out(`wrote ${files} (${which}); checkpoint ${pointer}; log ${logPath}\n`)
     return exitCode.ok
   } catch (err) {
     throw err // reported by the CLI's one boundary (boundary.ts): one line, the stack only with --debug

@@ -76,6 +76,11 @@ export interface Settings {
   readonly bopGamma?: number
   /** Final noise scale of per-epoch annealing, in (0, 1) (src/train/anneal.ts); absent: none. */
   readonly anneal?: number
+  /**
+   * Training rows the mode network's batch norm is re-estimated on after training (0: not
+   * re-estimated; src/cli/trainDeploy.ts). Absent (runs from before it existed): `CALIBRATION_ROWS`.
+   */
+  readonly recalibrate?: number
 }
 
 /**
