@@ -46,8 +46,10 @@ export const START_ANNEAL = 1
 export const START_BATCH = STANDARD_RECIPE.batch
 /**
  * Threads of the main job's training. One, because on the 2-core reference machine the threaded
- * step of this small MLP does not pay yet (fifth session, quiet machine, the same bits either
- * way: 133 s in all on two threads against 114 s on one; issue 10). Raise it when it does.
+ * step of this small MLP does not pay yet (the same bits either way; issue 10): fifth session,
+ * quiet machine, 133 s in all on two threads against 114 s on one; sixth session, with the split
+ * chosen by timing (threads/choose.ts), 121 s on two against 118 and 140 s on one (the machine's
+ * own spread). Raise it when two threads clearly pay.
  */
 export const START_THREADS = 1
 export const START_LR = STANDARD_RECIPE.lr
