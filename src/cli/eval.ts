@@ -32,6 +32,7 @@ import { exitCode } from './io.js'
 import { budgetOf, seedValue, wholeNumber } from './args.js'
 import type { Budget } from '../interpreters/budget.js'
 import { evaluationBytes, fits } from '../interpreters/budget.js'
+import { samplingSiblingNote } from './samplingSibling.js'
 import { progressIfLong } from './progress.js'
 
 /** Rows per pass of the reference path at most (evaluateSet's default). */
@@ -149,6 +150,8 @@ export const evalCommand: Command = async (argv, io) => {
     }
     const chunk = Math.max(1, Math.min(maxChunk, Math.floor(budgetOf(io).maxBytes / perRow)))
     io.err(`evaluating ${model} on ${what} (${data.size} examples, ensemble of ${members})…\n`)
+    const sibling = samplingSiblingNote(model)
+    if (sibling !== undefined) io.err(`${sibling}\n`)
     // Progress in passes over the set: the mode network's, then one per member.
     const passes = 1 + members
     const bar = progressIfLong(io, 'eval', passes, (passes * data.size * perRow) / 8)

@@ -17,6 +17,7 @@ import { predict } from '../interpreters/prediction.js'
 import { seedValue, wholeNumber } from './args.js'
 import { enumerationRows, guarded, readInputs, reportRunError, usageError } from './exact.js'
 import { evaluationBytes } from '../interpreters/budget.js'
+import { samplingSiblingNote } from './samplingSibling.js'
 import { progressIfLong } from './progress.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
@@ -108,6 +109,8 @@ export const predictCommand: Command = async (argv, io) => {
     // --exact evaluates every state of the widest stochastic layer at once: the same check as `exact`.
     const inputs = await readInputs(io, model, data, how.interpreter === 'exact' ? enumerationRows : () => 1)
     if (inputs === undefined) return exitCode.badInput
+    const sibling = how.interpreter === 'ensemble' ? samplingSiblingNote(model) : undefined
+    if (sibling !== undefined) io.err(`${sibling}\n`)
     const count = Object.values(inputs.feed)[0]?.shape[0] ?? 0
     const members = how.interpreter === 'ensemble' ? how.members : 1
     const bar = progressIfLong(io, 'predict', members, how.interpreter === 'ensemble' ? members * evaluationBytes(inputs.net, count) / 8 : 0)

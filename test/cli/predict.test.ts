@@ -1,5 +1,5 @@
 /** `sbnkit predict` and `sbnkit eval`, in process: outputs against the library, flags, and drawn errors. */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
@@ -70,6 +70,27 @@ describe('sbnkit predict', () => {
     expect(ex.code).toBe(0)
     const exact = predict(cliNet, cliFeed, { interpreter: 'exact' })
     expect(E.isRight(exact) && (JSON.parse(ex.out) as { predictive: number[][] }).predictive.flat()).toEqual(E.isRight(exact) && Array.from(exact.right.predictive.data))
+  })
+
+  it('says, for an ensemble of a run\'s model.json, that model-sampling.json beside it holds the training statistics', async () => {
+    await mkdir(at('run'), { recursive: true })
+    expect(E.isRight(await writeModelFile(at('run/model.json'), cliNet))).toBe(true)
+    const ensemble = ['--data', at('inputs.json'), '--ensemble', '4', '--seed', '1']
+    // No sibling yet: no note.
+    expect((await sbnkit('predict', at('run/model.json'), ...ensemble)).err).toBe('')
+    expect(E.isRight(await writeModelFile(at('run/model-sampling.json'), cliNet))).toBe(true)
+    const r = await sbnkit('predict', at('run/model.json'), ...ensemble)
+    expect(r.code).toBe(0)
+    expect(r.err).toBe(
+      'note: <tmp>/run/model.json is the deployable mode network, its batch-norm statistics re-estimated under the mode network; ' +
+        "the ensemble's sampled networks use them too. For an ensemble with the statistics of training, evaluate <tmp>/run/model-sampling.json\n",
+    )
+    // The mode network and the sampling file itself: no note.
+    expect((await sbnkit('predict', at('run/model.json'), '--data', at('inputs.json'))).err).toBe('')
+    expect((await sbnkit('predict', at('run/model-sampling.json'), ...ensemble)).err).toBe('')
+    const ev = await sbnkit('eval', at('run/model.json'), '--dataset', at('data.json'), '--ensemble', '2')
+    expect(ev.code).toBe(0)
+    expect(ev.err).toContain('note: <tmp>/run/model.json is the deployable mode network')
   })
 
   it('names what is wrong', async () => {
