@@ -34,15 +34,15 @@ export class ThreadFailure extends Error {
 
 /** Int32 slots per worker in the control buffer: 4 words of state, then the call list. */
 export const SLOT = 16384
-export const STATE = 4
+const STATE = 4
 // The state words of a slot: the job posted, the job done, started (1) or not (−1), failure.
 export const POSTED = 0
-export const DONE = 1
+const DONE = 1
 export const READY = 2
 export const FAILED = 3
 /** Failure codes: a call threw, the thread exited. */
 const THREW = 1
-export const EXITED = 2
+const EXITED = 2
 /** What a failed worker writes into its DONE word, so that a wait on it always wakes. */
 const FAILED_DONE = -2
 /** How long to wait for a worker to start (ms) before giving up with an error value. */
@@ -202,25 +202,42 @@ export const startPool = (spec: PoolSpec): E.Either<string, ThreadPool> => {
     for (const t of threads) void t.terminate()
     for (const p of ports) p.close()
   }
-  /** The failure of worker w (0-based), as a ThreadFailure, after closing the pool. */
-  const failure = (w: number): ThreadFailure => {
-    const code = Atomics.load(ctl, w * SLOT + FAILED)
+  /** Worker w's failure message from its port, if it sent one. */
+  const messageOf = (w: number): string | undefined => {
     const message = wt.receiveMessageOnPort(ports[w]!)?.message
-    close()
-    return new ThreadFailure(w + 1, typeof message === 'string' ? message : code === EXITED ? 'its thread exited' : 'a call threw')
+    return typeof message === 'string' ? message : undefined
   }
   for (let w = 0; w < spec.workers; w++) {
     if (Atomics.wait(ctl, w * SLOT + READY, 0, START_TIMEOUT) === 'timed-out' || Atomics.load(ctl, w * SLOT + READY) !== 1) {
-      const why = Atomics.load(ctl, w * SLOT + READY) < 0 ? 'the module could not be instantiated on the shared memory' : Atomics.load(ctl, w * SLOT + FAILED) !== 0 ? failure(w).reason : 'timed out'
+      const why = Atomics.load(ctl, w * SLOT + READY) < 0 ? 'the module could not be instantiated on the shared memory' : Atomics.load(ctl, w * SLOT + FAILED) !== 0 ? failureReason(ctl, w, messageOf) : 'timed out'
       close()
       return E.left(`worker ${w + 1} did not start (${why})`)
     }
   }
+  return E.right(drive(ctl, spec.workers, messageOf, close, () => closed))
+}
+
+/** Why worker w (0-based) failed: its own message (read before the pool closes), else what its failure word says. */
+export const failureReason = (ctl: Int32Array, w: number, messageOf: (w: number) => string | undefined): string =>
+  messageOf(w) ?? (Atomics.load(ctl, w * SLOT + FAILED) === EXITED ? 'its thread exited' : 'a call threw')
+
+/**
+ * The jobs of a started pool over its control words (the protocol above), whatever started its
+ * workers (Node's `worker_threads` here, Web Workers in webWorkers.ts); `messageOf(w)` reads a
+ * failed worker's message where that start put it.
+ */
+export const drive = (ctl: Int32Array, workers: number, messageOf: (w: number) => string | undefined, close: () => void, isClosed: () => boolean): ThreadPool => {
+  /** The failure of worker w (0-based), as a ThreadFailure, after closing the pool. */
+  const failure = (w: number): ThreadFailure => {
+    const reason = failureReason(ctl, w, messageOf)
+    close()
+    return new ThreadFailure(w + 1, reason)
+  }
   let seq = 0
   const run = (lists: readonly Int32Array[], mine: () => void): void => {
-    if (closed) throw new InternalError('a job for a closed thread pool')
+    if (isClosed()) throw new InternalError('a job for a closed thread pool')
     seq++
-    const used = Math.min(lists.length, spec.workers)
+    const used = Math.min(lists.length, workers)
     for (let w = 0; w < used; w++) {
       if (Atomics.load(ctl, w * SLOT + FAILED) !== 0) throw failure(w)
       const list = lists[w]!
@@ -239,5 +256,5 @@ export const startPool = (spec: PoolSpec): E.Either<string, ThreadPool> => {
       }
     }
   }
-  return E.right({ workers: spec.workers, run, close, open: () => !closed })
+  return { workers, run, close, open: () => !isClosed() }
 }

@@ -21,9 +21,8 @@
  * if (E.isRight(pool)) pool.right.run([list1, list2], () => mine())
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { InternalError } from '../base/internalError.js'
 import type { PoolSpec, ThreadPool } from './pool.js'
-import { DONE, EXITED, FAILED, POSTED, READY, SLOT, START_TIMEOUT, STATE, ThreadFailure, WORKER_SOURCE } from './pool.js'
+import { FAILED, POSTED, READY, SLOT, START_TIMEOUT, WORKER_SOURCE, drive } from './pool.js'
 
 /** UTF-16 code units of a worker's failure message (longer messages are cut). */
 const MESSAGE = 1024
@@ -168,38 +167,4 @@ export const startWebPool = async (spec: PoolSpec): Promise<E.Either<string, Thr
     await pause(2)
   }
   return E.right(drive(ctl, spec.workers, messageOf, close, () => closed))
-}
-
-/** The pool's jobs over started workers: pool.ts's protocol, read back with `messageOf`. */
-const drive = (ctl: Int32Array, workers: number, messageOf: (w: number) => string | undefined, close: () => void, isClosed: () => boolean): ThreadPool => {
-  const failure = (w: number): ThreadFailure => {
-    const code = Atomics.load(ctl, w * SLOT + FAILED)
-    const message = messageOf(w)
-    close()
-    return new ThreadFailure(w + 1, message ?? (code === EXITED ? 'its thread exited' : 'a call threw'))
-  }
-  let seq = 0
-  const run = (lists: readonly Int32Array[], mine: () => void): void => {
-    if (isClosed()) throw new InternalError('a job for a closed thread pool')
-    seq++
-    const used = Math.min(lists.length, workers)
-    for (let w = 0; w < used; w++) {
-      if (Atomics.load(ctl, w * SLOT + FAILED) !== 0) throw failure(w)
-      const list = lists[w]!
-      if (list.length > SLOT - STATE) throw new InternalError(`a call list of ${list.length} words exceeds the pool's ${SLOT - STATE}`)
-      ctl.set(list, w * SLOT + STATE)
-      Atomics.store(ctl, w * SLOT + POSTED, seq)
-      Atomics.notify(ctl, w * SLOT + POSTED)
-    }
-    mine()
-    for (let w = 0; w < used; w++) {
-      for (;;) {
-        if (Atomics.load(ctl, w * SLOT + FAILED) !== 0) throw failure(w)
-        const done = Atomics.load(ctl, w * SLOT + DONE)
-        if (done === seq) break
-        Atomics.wait(ctl, w * SLOT + DONE, done)
-      }
-    }
-  }
-  return { workers, run, close, open: () => !isClosed() }
 }
