@@ -113,29 +113,18 @@ export const realConv = (k: RealConv): WasmFunction =>
     ]
     if (!intOn) return forLoop(r, i32c(0), get(rows!), 1, floatPath)
     const [gi, src, ok, bounds, ob] = [local('i32'), local('i32'), local('i32'), local('i32'), local('i32')]
-    // `infer`'s uint8 entry: every example takes the int16 path, filled from its bytes.
-    if (k.bytes === true)
-      return [
-        set(bounds, [get(grid!), i32c(lay.boundsAt), op.i32_add]),
-        withRows(rows!, intBounds(k, thresholds!, bounds, local)),
-        forLoop(r, i32c(0), get(rows!), 1, [
-          set(gi, [get(grid!), get(r), i32c(lay.bytes), op.i32_mul, op.i32_add]),
-          set(src, [get(x!), get(r), i32c(image), op.i32_mul, op.i32_add]),
-          byteFill(k, lay, { gi, src }, local),
-          set(ob, [get(out!), get(r), i32c(k.ho * k.wo * orb), op.i32_mul, op.i32_add]),
-          intConv(k, lay, { gi, oa: ob, bounds }, local),
-        ]),
-      ]
-    // The exact int16 path for examples whose values are all integers in [−255, 255].
+    // The exact int16 path: `infer`'s uint8 entry takes it for every example, filled from its
+    // bytes; otherwise an example takes it when its values are all integers in [−255, 255].
+    const bytes = k.bytes === true
     return [
       set(bounds, [get(grid!), i32c(lay.boundsAt), op.i32_add]),
       withRows(rows!, intBounds(k, thresholds!, bounds, local)),
       forLoop(r, i32c(0), get(rows!), 1, [
         set(gi, [get(grid!), get(r), i32c(lay.bytes), op.i32_mul, op.i32_add]),
         set(src, [get(x!), get(r), i32c(image), op.i32_mul, op.i32_add]),
-        intFill(k, lay, { gi, src, ok }, local),
+        bytes ? byteFill(k, lay, { gi, src }, local) : intFill(k, lay, { gi, src, ok }, local),
         set(ob, [get(out!), get(r), i32c(k.ho * k.wo * orb), op.i32_mul, op.i32_add]),
-        ifElse(get(ok), intConv(k, lay, { gi, oa: ob, bounds }, local), floatPath),
+        bytes ? intConv(k, lay, { gi, oa: ob, bounds }, local) : ifElse(get(ok), intConv(k, lay, { gi, oa: ob, bounds }, local), floatPath),
       ]),
     ]
   })
