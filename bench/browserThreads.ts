@@ -12,9 +12,9 @@ import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { build } from 'esbuild'
 import { chromium } from 'playwright-core'
-import { serveDemo } from '../demo/build.js'
+import { bundlePage, serveDemo } from '../demo/build.js'
+import { median } from './train.js'
 import type { BenchReply, BenchRequest } from './browser/worker.js'
 
 const fail = (why: string): never => {
@@ -39,14 +39,9 @@ const request: BenchRequest = {
   runs: count('runs', values.runs, 1),
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
-}
-
 const root = await mkdtemp(join(os.tmpdir(), 'sbnkit-bench-browser-'))
 const here = fileURLToPath(new URL('.', import.meta.url))
-await build({ entryPoints: { worker: join(here, 'browser/worker.ts') }, outdir: root, bundle: true, format: 'esm', platform: 'browser', target: 'es2022', logLevel: 'warning', external: ['node:*'] })
+await bundlePage({ worker: join(here, 'browser/worker.ts') }, root)
 await writeFile(join(root, 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>sbnkit bench</title>\n')
 const server = await serveDemo(0, root)
 const browser = await chromium.launch({ executablePath: process.env['CHROMIUM'] ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] })

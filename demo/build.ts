@@ -14,31 +14,43 @@ import { build } from 'esbuild'
 const here = dirname(fileURLToPath(import.meta.url))
 export const distDir = join(here, 'dist')
 
-/** Builds demo/dist/: index.html, main.js, worker.js (and source maps). */
-export const buildDemo = async (): Promise<void> => {
-  await mkdir(distDir, { recursive: true })
+/**
+ * Bundles page scripts for the browser: `entryPoints` (output name → source file) into `outdir`
+ * as ES modules, then checks that no import of a Node built-in survived in any of them (it would
+ * break the page). Used by the demo, the browser tests and bench/browserThreads.ts.
+ */
+export const bundlePage = async (
+  entryPoints: Readonly<Record<string, string>>, outdir: string, opts: { readonly sourcemap?: boolean; readonly minify?: boolean } = {},
+): Promise<void> => {
   await build({
-    entryPoints: { main: join(here, 'main.ts'), worker: join(here, 'worker.ts') },
-    outdir: distDir,
+    entryPoints: { ...entryPoints },
+    outdir,
     bundle: true,
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    sourcemap: true,
-    minify: true,
+    sourcemap: opts.sourcemap ?? false,
+    minify: opts.minify ?? false,
     logLevel: 'warning',
     // src/data/dataErrors.ts re-exports a helper of src/io/atomic.ts (Node's fs): unused here, so
-    // tree-shaken, but esbuild must still resolve its imports. `assertPortable` checks below
-    // that no node: import survives in the bundle.
+    // tree-shaken, but esbuild must still resolve its imports. The check below makes sure that
+    // no node: import survives in the bundle.
     external: ['node:*'],
   })
-  for (const file of ['main.js', 'worker.js']) {
-    const text = await readFile(join(distDir, file), 'utf8')
+  for (const name of Object.keys(entryPoints)) {
+    const file = join(outdir, `${name}.js`)
+    const text = await readFile(file, 'utf8')
     // An import of a built-in (static or dynamic) would break the page; the thread pool's guarded
     // `process?.getBuiltinModule?.('node:…')` lookups are feature tests that find nothing there.
     const found = text.match(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["']node:[a-z_/]+["']/)
-    if (found !== null) throw new Error(`demo/dist/${file} imports ${found[0]}: a Node built-in reached the browser bundle`)
+    if (found !== null) throw new Error(`${file} imports ${found[0]}: a Node built-in reached the browser bundle`)
   }
+}
+
+/** Builds demo/dist/: index.html, main.js, worker.js (and source maps). */
+export const buildDemo = async (): Promise<void> => {
+  await mkdir(distDir, { recursive: true })
+  await bundlePage({ main: join(here, 'main.ts'), worker: join(here, 'worker.ts') }, distDir, { sourcemap: true, minify: true })
   await copyFile(join(here, 'index.html'), join(distDir, 'index.html'))
 }
 

@@ -11,11 +11,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
-import { build as bundle } from 'esbuild'
 import type { Browser, Page } from 'playwright-core'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { serveDemo } from '../../demo/build.js'
+import { bundlePage, serveDemo } from '../../demo/build.js'
 import { initParams, input, key, mlp, typecheck } from '../../src/dsl/index.js'
 import type { CompiledMode } from '../../src/interpreters/compiled/index.js'
 import { compile, drawCompileError } from '../../src/interpreters/compiled/index.js'
@@ -34,16 +33,7 @@ const pageErrors: string[] = []
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'sbnkit-threads-page-'))
-  await bundle({
-    entryPoints: { page: join(here, 'threads/page.ts'), worker: join(here, 'threads/worker.ts') },
-    outdir: root,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    logLevel: 'warning',
-    external: ['node:*'],
-  })
+  await bundlePage({ page: join(here, 'threads/page.ts'), worker: join(here, 'threads/worker.ts') }, root)
   await writeFile(join(root, 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>sbnkit threads</title><script type="module" src="./page.js"></script>\n')
   server = await serveDemo(0, root)
   browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] })
