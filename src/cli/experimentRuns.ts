@@ -114,9 +114,6 @@ export interface CifarProjection {
 // ---------------------------------------------------------------------------------------------
 // Rules
 
-/** The calibration rows of every run (src/train/calibrate.ts), under the names `npm start` imports. */
-export { CALIBRATION_ROWS, calibrationRows as calibrationFeed } from '../train/calibrate.js'
-
 /**
  * Trains and evaluates one row with one seed: Adam at the row's lr (else `lr`) on a cosine schedule, the row's batch, a 16-member test ensemble unless the row says otherwise.
  * @example await runRow(rows[0]!, 0, 3, 0.1, io, '.cache/sbnkit') // right({ testModeRecalibrated: 0.95…, … })

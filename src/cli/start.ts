@@ -23,7 +23,7 @@ import { drawRunError } from '../interpreters/runErrors.js'
 import { referenceProducts } from '../interpreters/reference/ops.js'
 import { lineChart } from '../plot/svg.js'
 import { evaluateSet } from '../train/evaluate.js'
-import { recalibrateMode } from '../train/calibrate.js'
+import { calibrationRows, recalibrateMode } from '../train/calibrate.js'
 import { drawTrainError } from '../train/loop.js'
 import { trainAnnealed } from '../train/anneal.js'
 import { parsePreset, presetNetwork } from '../train/presets.js'
@@ -37,7 +37,6 @@ import { standardCacheDir } from '../data/cache.js'
 import { progressBar } from './progress.js'
 import type { Settings } from './trainSetup.js'
 import { buildConfig, buildPreset, defaults, loadData } from './trainSetup.js'
-import { calibrationFeed } from './experimentRuns.js'
 import { STANDARD_RECIPE } from '../train/standard.js'
 
 /** The defaults of the main job (the budget and recipe measured in docs/experiments.md). */
@@ -144,7 +143,7 @@ export const start: Command = async (argv, io) => {
   const test = evaluateSet(trained.right.last, testSet, { members: TEST_MEMBERS, key: foldIn(key(0), 0x7e57), products: kernels })
   if (E.isLeft(test)) { io.err(`start: ${drawRunError(test.left)}\n`); return exitCode.failed }
   // The mode network with batch-norm statistics re-estimated under itself (src/train/calibrate.ts).
-  const calibrated = recalibrateMode(trained.right.last, calibrationFeed(data.right.data.train), { products: kernels })
+  const calibrated = recalibrateMode(trained.right.last, calibrationRows(data.right.data.train), { products: kernels })
   if (E.isLeft(calibrated)) { io.err(`start: ${drawRunError(calibrated.left)}\n`); return exitCode.failed }
   const modeTest = evaluateSet(calibrated.right, testSet, { members: 1, key: foldIn(key(0), 0x7e57), products: kernels })
   if (E.isLeft(modeTest)) { io.err(`start: ${drawRunError(modeTest.left)}\n`); return exitCode.failed }
