@@ -33,22 +33,24 @@ export const recycler = (): Recycler => {
   const issued = new WeakSet<Float64Array>()
   const free = new Map<number, Float64Array[]>()
   let bytes = 0
-  const take = (length: number): Float64Array => {
-    const reuse = free.get(length)?.pop()
-    if (reuse !== undefined) bytes -= reuse.byteLength
-    const out = reuse ?? new Float64Array(length)
-    issued.add(out)
-    return out
+  /** A released array of `length` elements, if one is held. */
+  const reuse = (length: number): Float64Array | undefined => {
+    const r = free.get(length)?.pop()
+    if (r !== undefined) bytes -= r.byteLength
+    return r
+  }
+  const issue = (a: Float64Array): Float64Array => {
+    issued.add(a)
+    return a
   }
   return {
-    take,
+    take: (length) => issue(reuse(length) ?? new Float64Array(length)),
     copyOf: (view) => {
-      const reuse = free.get(view.length)?.pop()
-      if (reuse !== undefined) bytes -= reuse.byteLength
+      const r = reuse(view.length)
       // A fresh one is constructed from the view: no zero-fill before the copy.
-      const out = reuse === undefined ? new Float64Array(view) : (reuse.set(view), reuse)
-      issued.add(out)
-      return out
+      if (r === undefined) return issue(new Float64Array(view))
+      r.set(view)
+      return issue(r)
     },
     release: (arrays) => {
       for (const a of arrays) {
