@@ -9,6 +9,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { Budget } from '../interpreters/budget.js'
 import { fits, parseBytes, showBytes } from '../interpreters/budget.js'
 import type { Io } from './io.js'
+import { availableCores } from '../threads/pool.js'
 
 /** The default memory limit: half of the machine's memory. */
 export const machineBudget = (): Budget => ({ maxBytes: Math.floor(totalmem() / 2) })
@@ -44,6 +45,14 @@ export const realNumber = (flag: string, text: string, ok: (x: number) => boolea
   const n = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text) ? Number(text) : Number.NaN
   return Number.isFinite(n) && ok(n) ? E.right(n) : E.left(`${flag} expects ${expected} in decimal, found ${JSON.stringify(text)}`)
 }
+
+/**
+ * `--threads N` of every command: a whole number in 1..`max`, or every core of this machine when
+ * the flag is absent (`absent`, default `availableCores()`, capped at `max`).
+ * @example threadCount(undefined, 256) // right(2) on a 2-core machine; threadCount('0', 256) is left
+ */
+export const threadCount = (text: string | undefined, max: number, absent: () => number = availableCores): E.Either<string, number> =>
+  text === undefined ? E.right(Math.min(max, absent())) : wholeNumber('--threads', text, 1, max)
 
 /** A PRNG seed: a whole number in [0, 2^53) in decimal digits. */
 export const seedValue = (flag: string, text: string): E.Either<string, number> => wholeNumber(flag, text, 0)

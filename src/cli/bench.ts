@@ -16,7 +16,7 @@ import { drawRunError } from '../interpreters/runErrors.js'
 import type { Feed } from '../interpreters/ndarray.js'
 import { readModelFile } from '../io/files.js'
 import { evaluationBytes, fits } from '../interpreters/budget.js'
-import { budgetOf, wholeNumber } from './args.js'
+import { budgetOf, threadCount, wholeNumber } from './args.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
 
@@ -79,7 +79,7 @@ export const benchCommand: Command = async (argv, io) => {
   const mode = o.mode ?? 'mode'
   const batch = wholeNumber('--batch', o.batch ?? '256', 1)
   const runs = wholeNumber('--runs', o.runs ?? '7', 1, 1_000_000)
-  const threads = wholeNumber('--threads', o.threads ?? '1', 1, 64)
+  const threads = threadCount(o.threads, 64, () => 1)
   if (backend !== 'wasm' && backend !== 'js' && backend !== 'jitless') { io.err(`bench: --backend expects wasm, js or jitless, found ${JSON.stringify(backend)}\n\n${benchUsage}`); return exitCode.badInput }
   if (mode !== 'mode' && mode !== 'sample' && mode !== 'ensemble') { io.err(`bench: --mode expects mode, sample or ensemble, found ${JSON.stringify(mode)}\n\n${benchUsage}`); return exitCode.badInput }
   if (E.isLeft(batch)) { io.err(`bench: ${batch.left}\n\n${benchUsage}`); return exitCode.badInput }

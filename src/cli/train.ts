@@ -29,12 +29,11 @@ import { annealLine, baseNetwork } from './trainAnneal.js'
 import { parseRecipeName } from '../train/recipes.js'
 import { drawRoutingError } from '../train/routing.js'
 import { MAX_THREADS } from '../train/config.js'
-import { availableCores } from '../threads/pool.js'
 import { estimatorNames } from '../estimators/estimator.js'
 import { standardCacheDir } from '../data/cache.js'
 import { readModelFile, readText, writeFileAtomic } from '../io/files.js'
 import { fits, parameterBytes, trainingBytes } from '../interpreters/budget.js'
-import { budgetOf, realNumber, wholeNumber } from './args.js'
+import { budgetOf, realNumber, threadCount, wholeNumber } from './args.js'
 import type { Command, Io } from './io.js'
 import { exitCode } from './io.js'
 import type { Progress } from './progress.js'
@@ -271,10 +270,8 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
   const flags = flagSettings(o)
   if (E.isLeft(flags)) return usageError(io, 'train', flags.left, trainUsage)
   // Not a setting of the run (run.json): the results do not depend on it.
-  // Strict like the other counts; the wording test/train/threads-cli.test.ts pins.
-  const threadsE = o.threads === undefined ? E.right(availableCores()) : E.mapLeft(() => `--threads expects a whole number ≥ 1, found "${o.threads}"`)(whole('threads', o.threads, 1))
+  const threadsE = threadCount(o.threads, MAX_THREADS)
   if (E.isLeft(threadsE)) return usageError(io, 'train', threadsE.left, trainUsage)
-  if (threadsE.right > MAX_THREADS) return usageError(io, 'train', `--threads expects at most ${MAX_THREADS}, found "${o.threads}"`, trainUsage)
   try {
     // Settings, network and data: from the checkpoint and run.json, or from the flags.
     let restored: Restored | undefined

@@ -35,11 +35,11 @@ afterAll(async () => {
 })
 
 describe('sbnkit train --threads', () => {
-  it('refuses a count that is not a whole number ≥ 1 (exit 2, usage)', async () => {
-    for (const bad of ['0', '1.5', 'all']) {
+  it('refuses a count that is not a whole number in 1..256 (exit 2, usage)', async () => {
+    for (const bad of ['0', '1.5', 'all', '257']) {
       const r = await run(...tiny(`bad-${bad}`, '--threads', bad))
       expect(r.code).toBe(2)
-      expect(r.err).toContain(`--threads expects a whole number ≥ 1, found "${bad}"`)
+      expect(r.err).toContain(`--threads expects a whole number in 1..256 in decimal digits, found "${bad}"`)
     }
   })
 
