@@ -14,6 +14,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Input, Network } from '../../dsl/node.js'
 import type { Key } from '../../dsl/random.js'
+import { topoOrder } from '../../dsl/fold.js'
 import { bindShapes, checkLabels, firstNonFinite } from '../bind.js'
 import type { RunError } from '../runErrors.js'
 import type { BitsExit, Entries } from './entries.js'
@@ -194,12 +195,29 @@ const emit = (c: InferContext, name: string, form: OutputForm, ran: PassResult, 
   return E.right({ form, shape: [n], data: out })
 }
 
+/** The inputs' names and shapes as a key, or undefined when a shape is not an array of integers. */
+const shapeKey = (inputs: Readonly<Record<string, InferInput | undefined>>): string | undefined => {
+  let key = ''
+  for (const [name, x] of Object.entries(inputs)) {
+    const shape: unknown = x?.shape
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d))) return undefined
+    key += `${name}:${shape.join(',')};`
+  }
+  return key
+}
+
 export const makeInfer = (c: InferContext): Infer => {
   const ex = c.executor
   const outputDtype = new Map(Object.entries(c.net.outputs).map(([n, node]) => [n, node.type.dtype]))
   const bufferOf = new Map(c.plan.outputs.map((o) => [o.name, o.buffer]))
   const stepsCache = new Map<string, readonly Step[]>()
   const roots = Object.values(c.net.outputs)
+  // Per call, the two walks over the network cost about as much as a 1024-unit layer at batch 1:
+  // the shapes check is kept per input-shape signature (a few recent ones), and the label check
+  // runs only if some loss reads an input.
+  type Shapes = Extract<ReturnType<typeof bindShapes>, { readonly _tag: 'Right' }>
+  const boundCache = new Map<string, Shapes>()
+  const labelled = topoOrder(roots).some((n) => n._tag === 'Loss' && n.target._tag === 'Input')
 
   return (inputs, opts = {}) => {
     const forms: Record<string, OutputForm> = { ...(opts.outputs ?? Object.fromEntries(c.passes.names.map((n) => [n, 'float64' as const]))) }
@@ -209,8 +227,15 @@ export const makeInfer = (c: InferContext): Infer => {
       if (form === 'bits' && (c.ensemble || outputDtype.get(name) !== 'binary'))
         return E.left({ _tag: 'InvalidOption', option: `outputs.${name}`, expected: c.ensemble ? 'a float form: ensemble outputs are means' : 'a float form or classes: the output is not binary', found: "'bits'" })
     }
-    const bound = bindShapes(c.net, (name) => inputs[name]?.shape)
-    if (E.isLeft(bound)) return bound
+    const shapes = shapeKey(inputs)
+    let bound = shapes === undefined ? undefined : boundCache.get(shapes)
+    if (bound === undefined) {
+      const b = bindShapes(c.net, (name) => inputs[name]?.shape)
+      if (E.isLeft(b)) return b
+      if (boundCache.size >= 8) boundCache.clear()
+      if (shapes !== undefined) boundCache.set(shapes, b)
+      bound = b
+    }
     const rows = bound.right.batch
     try {
       ex.prepare(rows)
@@ -235,7 +260,7 @@ export const makeInfer = (c: InferContext): Infer => {
       if (entered.right.via === 'conv') replace.set(entered.right.step, entered.right.replacement)
       signature += `${entered.right.via}:${inp.name};`
     }
-    const label = checkLabels(roots, (name) => {
+    const label = !labelled ? undefined : checkLabels(roots, (name) => {
       const at = ex.addr(c.plan.inputs.find((s) => s.name === name)!.buffer) / 8
       return ex.views().f64.subarray(at, at + inputs[name]!.shape.reduce((a, b) => a * b, 1))
     })

@@ -93,6 +93,23 @@ describe('compiled infer ≡ run', () => {
     )
   })
 
+  it('the shapes check kept per input-shape signature: batches that alternate, a bad shape and bad labels between them', () => {
+    const layer = { width: 5, weightNoise: { family: 'none' }, bias: 'integer', scale: 'none', batchNorm: 'none', unary: 'none', act: { family: 'none' } } as const
+    const spec = { input: 'binary', inputWidth: 40, layers: [layer], head: 3, loss: true, batch: 2, seed: 9 } as const
+    const c = compiled(build(spec).net, 'wasm', 'mode')
+    for (const batch of [2, 3, 1, 2, 3]) {
+      const { feed } = build({ ...spec, batch })
+      const input = { x: { shape: feed['x']!.shape, data: Int8Array.from(feed['x']!.data) }, y: feed['y']! }
+      const want = right(c.run(feed))
+      const got = right(c.infer(input, { outputs: { output: 'float64', loss: 'float64' } }))
+      expect(sameBits(got['output']!.data, want['output']!.data) && sameBits(got['loss']!.data, want['loss']!.data), `batch ${batch}`).toBe(true)
+      const wrong = c.infer({ ...input, x: { shape: [batch, 41], data: new Int8Array(41 * batch).fill(1) } })
+      expect(E.isLeft(wrong) && drawRunError(wrong.left)).toMatch(/x/)
+      const badLabel = c.infer({ ...input, y: { shape: [batch], data: new Float64Array(batch).fill(7) } })
+      expect(E.isLeft(badLabel) && drawRunError(badLabel.left)).toMatch(/y/)
+    }
+  })
+
   it('law: infer ≡ run bit for bit on convolutional nets (float32 and float64 NCHW inputs)', () => {
     fc.assert(
       fc.property(arbConvNet, fc.constantFrom(...modes), (spec, mode) => {
