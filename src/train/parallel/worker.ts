@@ -1,0 +1,105 @@
+/**
+ * The entry of a data-parallel worker thread (started by start.ts; never imported): rebuilds the
+ * network from its model text, takes the parameters as views of the shared memory and the
+ * kernels by name (single-threaded), says "ready", then runs one gradient pass over its rows of
+ * each posted step (team.ts) and counts itself out. Its results are the same totals as the main
+ * thread's, which keeps those. A failure is reported once — the message to the port, then the
+ * failure word and ABORT (barrier.ts) — so no other thread waits for it.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { decodeModel } from '../../dsl/codec.js'
+import type { Key } from '../../dsl/random.js'
+import { withBatchNormMode, withParams } from '../../dsl/rewrite.js'
+import { prepareGradient } from '../../estimators/gradient.js'
+import type { MatrixProducts } from '../../interpreters/reference/ops.js'
+import { referenceProducts } from '../../interpreters/reference/ops.js'
+import { drawRunError } from '../../interpreters/runErrors.js'
+import { fastProducts } from '../fast/index.js'
+import { Aborted, ACTIVE, barrierOn, DONE, injectAt, KEY, reportFailure, ROWS, STEP } from './barrier.js'
+import type { TeamData } from './layout.js'
+import { feedRows, paramViews } from './layout.js'
+import { partsOf, replicaParts, sharedRows } from './rows.js'
+
+interface WorkerGlobals {
+  readonly workerData: TeamData
+  readonly parentPort: { postMessage(m: unknown): void }
+}
+interface Proc {
+  on(event: 'exit', f: (code: number) => void): void
+  exit(code: number): never
+  getBuiltinModule(id: string): unknown
+}
+const proc = (globalThis as unknown as { readonly process: Proc }).process
+const { workerData: d, parentPort } = proc.getBuiltinModule('node:worker_threads') as WorkerGlobals
+const port = d.port as { postMessage(m: unknown): void }
+const ctl = new Int32Array(d.control)
+const workers = d.replicas - 1
+
+const fail = (code: 1 | 2, why: string): void => {
+  try {
+    port.postMessage(why)
+  } catch {
+    // The port may be closed already; the failure word still says what happened.
+  }
+  reportFailure(ctl, d.replica, code)
+}
+
+const kernelsByName = (name: string): E.Either<string, MatrixProducts> => {
+  if (name === 'reference') return E.right(referenceProducts)
+  if (name === 'fast') return E.mapLeft(drawRunError)(fastProducts())
+  return E.left(`kernels "${name}" cannot be rebuilt in a worker`)
+}
+
+const setup = (): E.Either<string, { readonly run: () => void }> => {
+  const decoded = decodeModel(JSON.parse(d.model))
+  if (E.isLeft(decoded)) return E.left(`the network did not decode: ${decoded.left.map((e) => JSON.stringify(e)).join('; ')}`)
+  const kernels = kernelsByName(d.products)
+  if (E.isLeft(kernels)) return kernels
+  const net = withParams(withBatchNormMode(decoded.right, 'train'), paramViews(d.params, d.paramLayout))
+  const baseline = new Float64Array(d.baseline)
+  const slots = { scratch: new Float64Array(d.scratch), slotLength: d.slotLength, parts: d.parts }
+  const barrier = barrierOn(ctl)
+  const r = d.replica
+  /** One posted step: this replica's pass over its rows, if it has any. */
+  const run = (): void => {
+    const rows = Atomics.load(ctl, ROWS)
+    const active = Atomics.load(ctl, ACTIVE)
+    if (r >= active) return
+    const ranges = partsOf(rows, d.parts)
+    const [p0, p1] = replicaParts(ranges.length, active, r)
+    const feed = feedRows(d.feed, d.feedLayout, ranges[p0]![0], ranges[p1 - 1]![1])
+    const products: MatrixProducts = { ...kernels.right, rows: sharedRows(rows, d.parts, active, r, slots, barrier) }
+    const prepared = prepareGradient(net, feed, { ...d.gradient, products })
+    if (E.isLeft(prepared)) throw new Error(drawRunError(prepared.left))
+    const key = [Atomics.load(ctl, KEY) >>> 0, Atomics.load(ctl, KEY + 1) >>> 0] as unknown as Key
+    prepared.right(key, baseline[0]!)
+  }
+  return E.right({ run })
+}
+
+proc.on('exit', (code) => fail(2, `its thread exited (code ${code})`))
+const ready = setup()
+if (E.isLeft(ready)) parentPort.postMessage(ready.left)
+else {
+  parentPort.postMessage('ready')
+  let seen = 0
+  for (;;) {
+    Atomics.wait(ctl, STEP, seen)
+    const seq = Atomics.load(ctl, STEP)
+    if (seq < 0) break
+    if (seq === seen) continue
+    seen = seq
+    const inject = Atomics.load(ctl, injectAt(workers) + d.replica)
+    try {
+      if (inject === 1) throw new Error('an injected failure (test)')
+      if (inject === 2) proc.exit(3)
+      ready.right.run()
+    } catch (err) {
+      if (err instanceof Aborted) break
+      fail(1, err instanceof Error ? err.message : String(err))
+      break
+    }
+    Atomics.add(ctl, DONE, 1)
+    Atomics.notify(ctl, DONE)
+  }
+}
