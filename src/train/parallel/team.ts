@@ -64,6 +64,18 @@ const slotLengthOf = (net: Checked<Network>, batch: number): number => {
   return longest
 }
 
+const watchers = new Set<(t: Team) => void>()
+
+/**
+ * For tests: calls `f` with every team started from now on (to inject a failure); returns the
+ * function that stops watching.
+ * @example const stop = watchTeams((t) => t.injectFailure(1, 'throw'))
+ */
+export const watchTeams = (f: (t: Team) => void): (() => void) => {
+  watchers.add(f)
+  return () => void watchers.delete(f)
+}
+
 const unsupported = (what: string): RunError => ({ _tag: 'Unsupported', interpreter: 'data-parallel training', what, fix: 'train with parts: 1 (or threads: 1)' })
 
 /**
@@ -175,5 +187,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
   const injectFailure = (worker: number, how: 'throw' | 'exit'): void => {
     if (worker >= 1 && worker <= workers) Atomics.store(ctl, injectAt(workers) + worker, how === 'throw' ? 1 : 2)
   }
-  return E.right({ replicas, parts, params, step, close, injectFailure })
+  const team: Team = { replicas, parts, params, step, close, injectFailure }
+  for (const f of watchers) f(team)
+  return E.right(team)
 }
