@@ -114,7 +114,10 @@ export const matmulTNRows = (lhs: NDArray, g: NDArray, kernels: MatrixProducts, 
   const k = lhs.shape[1]!
   const n = g.shape[1]!
   const data = rows.sum(k * n, (lo, hi, out) => {
-    if (hi > lo) out.set(kernels.matmulTN(rowsOf(lhs, lo, hi), rowsOf(g, lo, hi)).data)
+    if (hi <= lo) return
+    const part = kernels.matmulTN(rowsOf(lhs, lo, hi), rowsOf(g, lo, hi)).data
+    out.set(part)
+    kernels.release?.([part])
   })
   return { shape: [k, n], data }
 }
@@ -127,13 +130,15 @@ export const conv2dBackwardRows = (
   x: NDArray, k: NDArray, gOut: NDArray, stride: readonly [number, number], padding: readonly [number, number], padValue: number,
   kernels: MatrixProducts, needInput: boolean, rows: RowParts,
 ): { readonly input: NDArray; readonly kernel: NDArray } => {
-  const gx = new Float64Array(x.data.length)
+  const gx = (kernels.alloc ?? ((n: number) => new Float64Array(n)))(x.data.length)
+  if (!needInput) gx.fill(0)
   const width = x.shape[0] === 0 ? 0 : x.data.length / x.shape[0]!
   const kernel = rows.sum(k.data.length, (lo, hi, out) => {
     if (hi <= lo) return
     const r = spatial.conv2dBackward(rowsOf(x, lo, hi), k, rowsOf(gOut, lo, hi), stride, padding, padValue, kernels, undefined, needInput)
     out.set(r.kernel.data)
     if (needInput) gx.set(r.input.data, lo * width)
+    kernels.release?.([r.kernel.data, r.input.data])
   })
   return { input: { shape: x.shape, data: gx }, kernel: { shape: k.shape, data: kernel } }
 }

@@ -24,9 +24,14 @@ export const partsOf = (rows: number, parts: number): [number, number][] => even
  */
 export const replicaParts = (parts: number, replicas: number, r: number): readonly [number, number] => evenRanges(parts, replicas)[r]!
 
+/** Where a sum's result lives (contents unspecified): `MatrixProducts.alloc`, by default a new array. */
+export type Alloc = (length: number) => Float64Array
+const fresh: Alloc = (n) => new Float64Array(n)
+
 /** total[i] = slot₀[i] + slot₁[i] + … in part order: the one loop both forms add with. */
-const addInOrder = (slots: Float64Array, stride: number, parts: number, len: number): Float64Array => {
-  const total = slots.slice(0, len)
+const addInOrder = (slots: Float64Array, stride: number, parts: number, len: number, alloc: Alloc): Float64Array => {
+  const total = alloc(len)
+  total.set(slots.subarray(0, len))
   for (let p = 1; p < parts; p++) {
     const at = p * stride
     for (let i = 0; i < len; i++) total[i]! += slots[at + i]!
@@ -40,19 +45,33 @@ const localRanges = (ranges: readonly (readonly [number, number])[], p0: number,
   return ranges.slice(p0, p1).map(([lo, hi]) => [lo - first, hi - first])
 }
 
+/** A scratch array that grows on demand and is reused from sum to sum (and step to step). */
+export const scratchArray = (): ((length: number) => Float64Array) => {
+  let buf = new Float64Array(0)
+  return (n) => {
+    if (buf.length < n) buf = new Float64Array(Math.max(n, 2 * buf.length))
+    return buf
+  }
+}
+
 /**
  * Every part of a minibatch of `rows` rows in one pass (one thread): the same partials and the
- * same ordered sum as the replicas of `sharedRows`, without any exchange.
+ * same ordered sum as the replicas of `sharedRows`, without any exchange. `scratch` holds the
+ * partials (reuse one across steps); `alloc` gives the totals' arrays.
  * @example prepareGradient(net, feed, { products: { ...kernels, rows: localRows(64, 2) } })
  */
-export const localRows = (rows: number, parts: number): RowParts => {
+export const localRows = (rows: number, parts: number, scratch = scratchArray(), alloc: Alloc = fresh): RowParts => {
   const ranges = partsOf(rows, parts)
   return {
     batch: rows, first: 0, ranges,
     sum: (len, partial) => {
-      const slots = new Float64Array(len * ranges.length)
-      ranges.forEach(([lo, hi], p) => partial(lo, hi, slots.subarray(p * len, (p + 1) * len)))
-      return addInOrder(slots, len, ranges.length, len)
+      const slots = scratch(len * ranges.length)
+      ranges.forEach(([lo, hi], p) => {
+        const out = slots.subarray(p * len, (p + 1) * len)
+        out.fill(0)
+        partial(lo, hi, out)
+      })
+      return addInOrder(slots, len, ranges.length, len, alloc)
     },
   }
 }
@@ -72,7 +91,7 @@ export interface SumSlots {
  * and adds all the slots in part order. The halves alternate from sum to sum, so a slot is
  * rewritten only after every replica has passed the barrier of the sum that read it.
  */
-export const sharedRows = (rows: number, parts: number, replicas: number, r: number, slots: SumSlots, barrier: Barrier): RowParts => {
+export const sharedRows = (rows: number, parts: number, replicas: number, r: number, slots: SumSlots, barrier: Barrier, alloc: Alloc = fresh): RowParts => {
   const ranges = partsOf(rows, parts)
   const [p0, p1] = replicaParts(ranges.length, Math.min(replicas, ranges.length), r)
   let half = 0
@@ -89,7 +108,7 @@ export const sharedRows = (rows: number, parts: number, replicas: number, r: num
         partial(ranges[p]![0] - first, ranges[p]![1] - first, out)
       }
       barrier.wait()
-      return addInOrder(slots.scratch.subarray(base, base + ranges.length * slots.slotLength), slots.slotLength, ranges.length, len)
+      return addInOrder(slots.scratch.subarray(base, base + ranges.length * slots.slotLength), slots.slotLength, ranges.length, len, alloc)
     },
   }
 }

@@ -23,7 +23,7 @@ import { START_TIMEOUT, threadsUnavailable, ThreadFailure } from '../../threads/
 import { ABORT, ACTIVE, controlWords, DONE, FAILED, injectAt, KEY, ROWS, STEP, barrierOn, Aborted } from './barrier.js'
 import type { TeamData, TeamGradient } from './layout.js'
 import { feedLayoutOf, paramViews } from './layout.js'
-import { localRows, partsOf, replicaParts, sharedRows } from './rows.js'
+import { localRows, partsOf, replicaParts, scratchArray, sharedRows } from './rows.js'
 import { workerStart } from './start.js'
 import type { NodeWorkerLike } from './start.js'
 
@@ -135,6 +135,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
   const barrier = barrierOn(ctl)
   const slots = { scratch, slotLength, parts }
   let seq = 0
+  const local = scratchArray()
   /** Worker r's failure as a ThreadFailure, after closing the team. */
   const failure = (r: number): ThreadFailure => {
     const reason = started[r - 1]?.message() ?? (Atomics.load(ctl, FAILED + r) === 2 ? 'its thread exited' : 'its pass threw')
@@ -146,7 +147,8 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     const rows = Object.values(batch)[0]?.shape[0] ?? 0
     const ranges = partsOf(rows, parts)
     const active = Math.min(replicas, ranges.length)
-    if (active === 1) return pass({ ...spec.products.kernels, rows: localRows(rows, parts) }, batch)
+    const kernels = spec.products.kernels
+    if (active === 1) return pass({ ...kernels, rows: localRows(rows, parts, local, kernels.alloc) }, batch)
     const [, mine] = replicaParts(ranges.length, active, 0)
     const split = ranges[mine - 1]![1]
     // The workers' rows into shared memory (the main thread reads its own straight from the feed).
@@ -169,7 +171,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     }))
     let result: R
     try {
-      result = pass({ ...spec.products.kernels, rows: sharedRows(rows, parts, active, 0, slots, barrier) }, own)
+      result = pass({ ...kernels, rows: sharedRows(rows, parts, active, 0, slots, barrier, kernels.alloc) }, own)
     } catch (err) {
       if (err instanceof Aborted && err.by > 0) throw failure(err.by)
       close()

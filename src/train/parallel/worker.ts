@@ -68,11 +68,13 @@ const setup = (): E.Either<string, { readonly run: () => void }> => {
     const ranges = partsOf(rows, d.parts)
     const [p0, p1] = replicaParts(ranges.length, active, r)
     const feed = feedRows(d.feed, d.feedLayout, ranges[p0]![0], ranges[p1 - 1]![1])
-    const products: MatrixProducts = { ...kernels.right, rows: sharedRows(rows, d.parts, active, r, slots, barrier) }
+    const products: MatrixProducts = { ...kernels.right, rows: sharedRows(rows, d.parts, active, r, slots, barrier, kernels.right.alloc) }
     const prepared = prepareGradient(net, feed, { ...d.gradient, products })
     if (E.isLeft(prepared)) throw new Error(drawRunError(prepared.left))
     const key = [Atomics.load(ctl, KEY) >>> 0, Atomics.load(ctl, KEY + 1) >>> 0] as unknown as Key
-    prepared.right(key, baseline[0]!)
+    const result = prepared.right(key, baseline[0]!)
+    // The worker's totals are the main thread's too, and dropped: its kernels may reuse them.
+    kernels.right.release?.(Object.values(result.grad))
   }
   return E.right({ run })
 }
