@@ -154,7 +154,14 @@ export const prepareSites = (
     // Forward: each site by its estimator; ARM keeps its uniforms.
     const uniforms = new Map<Binarize, Float64Array>()
     const passRule = (pass: Key) => (node: Binarize, a: NDArray): NDArray => {
-      if (fastSigns !== undefined && samples(node)) return { shape: a.shape, data: fastSigns(node.noise as ProperNoise, a.data, siteKey(pass, node.site), drawAt(node)) }
+      if (fastSigns !== undefined && samples(node)) {
+        const noise = node.noise as ProperNoise
+        const k = siteKey(pass, node.site)
+        // A weight site's draws are the same in every pass of the minibatch: the passes share the work.
+        if (rows?.spread !== undefined && isWeight(node))
+          return { shape: a.shape, data: rows.spread(a.data.length, (lo, hi, out) => out.set(fastSigns(noise, a.data.subarray(lo, hi), k, lo))) }
+        return { shape: a.shape, data: fastSigns(noise, a.data, k, drawAt(node)) }
+      }
       const r = forwardSite(estOf(node), node, a, source(pass, node.site, a.data.length, drawAt(node)), weightMode && isWeight(node))
       if (r.u !== undefined && pass === key) uniforms.set(node, r.u)
       return r.x

@@ -81,6 +81,12 @@ export interface RowParts {
    * same bits in every pass of the minibatch, however its parts are spread over passes.
    */
   readonly sum: (len: number, partial: (lo: number, hi: number, out: Float64Array) => void) => Float64Array
+  /**
+   * Optional: `n` values without a batch axis whose elements are independent (a weight site's
+   * signs): `fill(lo, hi, out)` writes elements [lo, hi) into `out` (length hi − lo) for ranges
+   * that together cover [0, n), spread over the passes of the minibatch; every pass gets all n.
+   */
+  readonly spread?: (n: number, fill: (lo: number, hi: number, out: Float64Array) => void) => Float64Array
 }
 
 /**

@@ -93,7 +93,8 @@ export interface SumSlots {
  */
 export const sharedRows = (rows: number, parts: number, replicas: number, r: number, slots: SumSlots, barrier: Barrier, alloc: Alloc = fresh): RowParts => {
   const ranges = partsOf(rows, parts)
-  const [p0, p1] = replicaParts(ranges.length, Math.min(replicas, ranges.length), r)
+  const active = Math.min(replicas, ranges.length)
+  const [p0, p1] = replicaParts(ranges.length, active, r)
   let half = 0
   return {
     batch: rows, first: ranges[p0]?.[0] ?? 0, ranges: localRanges(ranges, p0, p1),
@@ -109,6 +110,18 @@ export const sharedRows = (rows: number, parts: number, replicas: number, r: num
       }
       barrier.wait()
       return addInOrder(slots.scratch.subarray(base, base + ranges.length * slots.slotLength), slots.slotLength, ranges.length, len, alloc)
+    },
+    spread: (n, fill) => {
+      // Replica r fills its share of [0, n) in the current half (parts · slotLength ≥ n values), then all copy the whole.
+      if (n > slots.parts * slots.slotLength) throw new InternalError(`${n} values to spread exceed the slots of ${slots.parts * slots.slotLength}`)
+      const base = half * slots.parts * slots.slotLength
+      half ^= 1
+      const [lo, hi] = evenRanges(n, active)[r]!
+      fill(lo, hi, slots.scratch.subarray(base + lo, base + hi))
+      barrier.wait()
+      const out = alloc(n)
+      out.set(slots.scratch.subarray(base, base + n))
+      return out
     },
   }
 }
