@@ -37,7 +37,7 @@ import type { Feed } from '../interpreters/ndarray.js'
 import type { GradientResult, PreparedGradient } from '../estimators/result.js'
 import type { Team } from './parallel/team.js'
 import { startTeam } from './parallel/team.js'
-import type { TeamGradient } from './parallel/layout.js'
+import type { TeamGradient } from './parallel/teamData.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model

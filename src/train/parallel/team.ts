@@ -21,11 +21,11 @@ import type { MatrixProducts } from '../../interpreters/reference/ops.js'
 import type { RunError } from '../../interpreters/runErrors.js'
 import { START_TIMEOUT, threadsUnavailable, ThreadFailure } from '../../threads/pool.js'
 import { ABORT, ACTIVE, controlWords, DONE, FAILED, injectAt, KEY, ROWS, STEP, barrierOn, Aborted } from './barrier.js'
-import type { TeamData, TeamGradient } from './layout.js'
-import { feedLayoutOf, paramViews } from './layout.js'
+import type { TeamData, TeamGradient } from './teamData.js'
+import { feedLayoutOf, paramViews } from './teamData.js'
 import { localRows, partsOf, replicaParts, scratchArray, sharedRows } from './rows.js'
-import { workerStart } from './start.js'
-import type { NodeWorkerLike } from './start.js'
+import { workerStart } from './spawn.js'
+import type { NodeWorkerLike } from './spawn.js'
 
 export interface Team {
   /** Threads computing the passes, the calling one included. */

@@ -1,5 +1,5 @@
 /**
- * The entry of a data-parallel worker thread (started by start.ts; never imported): rebuilds the
+ * The entry of a data-parallel worker thread (started by spawn.ts; never imported): rebuilds the
  * network from its model text, takes the parameters as views of the shared memory and the
  * kernels by name (single-threaded), says "ready", then runs one gradient pass over its rows of
  * each posted step (team.ts) and counts itself out. Its results are the same totals as the main
@@ -7,6 +7,7 @@
  * failure word and ABORT (barrier.ts) — so no other thread waits for it.
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { InternalError } from '../../base/internalError.js'
 import { decodeModel } from '../../dsl/codec.js'
 import type { Key } from '../../dsl/random.js'
 import { withBatchNormMode, withParams } from '../../dsl/rewrite.js'
@@ -16,8 +17,8 @@ import { referenceProducts } from '../../interpreters/reference/ops.js'
 import { drawRunError } from '../../interpreters/runErrors.js'
 import { fastProducts } from '../fast/index.js'
 import { Aborted, ACTIVE, barrierOn, DONE, injectAt, KEY, reportFailure, ROWS, STEP } from './barrier.js'
-import type { TeamData } from './layout.js'
-import { feedRows, paramViews } from './layout.js'
+import type { TeamData } from './teamData.js'
+import { feedRows, paramViews } from './teamData.js'
 import { partsOf, replicaParts, sharedRows } from './rows.js'
 
 interface WorkerGlobals {
@@ -70,7 +71,7 @@ const setup = (): E.Either<string, { readonly run: () => void }> => {
     const feed = feedRows(d.feed, d.feedLayout, ranges[p0]![0], ranges[p1 - 1]![1])
     const products: MatrixProducts = { ...kernels.right, rows: sharedRows(rows, d.parts, active, r, slots, barrier, kernels.right.alloc) }
     const prepared = prepareGradient(net, feed, { ...d.gradient, products })
-    if (E.isLeft(prepared)) throw new Error(drawRunError(prepared.left))
+    if (E.isLeft(prepared)) throw new InternalError(`a worker's pass was refused after the main thread's was not: ${drawRunError(prepared.left)}`)
     const key = [Atomics.load(ctl, KEY) >>> 0, Atomics.load(ctl, KEY + 1) >>> 0] as unknown as Key
     const result = prepared.right(key, baseline[0]!)
     // The worker's totals are the main thread's too, and dropped: its kernels may reuse them.
@@ -93,7 +94,7 @@ else {
     seen = seq
     const inject = Atomics.load(ctl, injectAt(workers) + d.replica)
     try {
-      if (inject === 1) throw new Error('an injected failure (test)')
+      if (inject === 1) throw new InternalError('an injected failure (test)')
       if (inject === 2) proc.exit(3)
       ready.right.run()
     } catch (err) {

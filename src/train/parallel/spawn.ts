@@ -6,7 +6,7 @@
  * failures come through a MessagePort read synchronously (`receiveMessageOnPort`).
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { TeamData } from './layout.js'
+import type { TeamData } from './teamData.js'
 
 export interface NodeWorkerLike {
   /** Resolves with undefined once the worker is ready, or with why it did not start. */
