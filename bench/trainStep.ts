@@ -129,6 +129,8 @@ export const teamStepper = async (
         v[i] = (1 - s.momentum) * v[i]! + s.momentum * s.variance[i]!
       }
     }
+    // Spent, as in train(): the kernels may write later results into them.
+    setup.kernels.release?.(Object.values(r.grad))
     b++
     return r.loss
   }
