@@ -265,7 +265,7 @@ const trainOn = async (
   const chance = chanceLoss(net)
   // The loop steps its own buffers in place (no allocation per step) and hands out copies.
   let state = resume === undefined ? initialState(routing, net, config) : { ...resume, optimizer: resume.optimizer.map(copyState) }
-  // With a team the parameters live in its shared memory, where its workers read them.
+  // With a team, its arrays: each step hands them to its workers.
   const params = team?.params ?? copyTensors(net.params)
   const snapshot = (): TrainerState => ({ ...state, optimizer: state.optimizer.map(copyState) })
   const noted = new Set<string>()

@@ -67,6 +67,9 @@ export const barrierOn = (ctl: Int32Array): Barrier => ({
       Atomics.notify(ctl, GEN)
       return
     }
+    // Spin briefly first: the others are usually microseconds away, and a thread put to sleep
+    // may wait a whole time slice for a core when the machine is busy.
+    for (let i = 0; i < SPIN; i++) if (Atomics.load(ctl, GEN) !== gen) return
     for (;;) {
       const abort = Atomics.load(ctl, ABORT)
       if (abort !== 0) throw new Aborted(abort)
@@ -75,3 +78,16 @@ export const barrierOn = (ctl: Int32Array): Barrier => ({
     }
   },
 })
+
+/** Checks of a word before sleeping on it (a few tens of microseconds). */
+export const SPIN = 20000
+
+/** Waits until ctl[at] differs from `value`: spins `SPIN` checks, then sleeps (at most `ms` per wait); returns the new value. */
+export const waitChange = (ctl: Int32Array, at: number, value: number, ms = POLL): number => {
+  for (let i = 0; i < SPIN; i++) {
+    const v = Atomics.load(ctl, at)
+    if (v !== value) return v
+  }
+  Atomics.wait(ctl, at, value, ms)
+  return Atomics.load(ctl, at)
+}

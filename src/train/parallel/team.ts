@@ -5,9 +5,9 @@
  * batch axis goes through `RowParts.sum` (rows.ts): per part, then all parts in part order, so the
  * gradient, the loss and the batch statistics are the same bits for any number of threads.
  *
- * The parameters live in a SharedArrayBuffer: the trainer's optimizer updates them in place
- * between steps, and the workers read them in their next pass. Each step the main thread copies
- * the workers' rows of the minibatch into shared memory, posts the step's key and baseline, runs
+ * The trainer's optimizer updates the parameters in place between steps. Each step the main
+ * thread copies them and the workers' rows of the minibatch into shared memory (each worker
+ * copies them into its own arrays), posts the step's key and baseline, runs
  * its own pass and waits for the workers to finish theirs (their results are the same totals and
  * are dropped). A failed worker makes the step throw `ThreadFailure` (threads/pool.ts).
  */
@@ -20,7 +20,7 @@ import type { Feed } from '../../interpreters/ndarray.js'
 import type { MatrixProducts } from '../../interpreters/reference/ops.js'
 import type { RunError } from '../../interpreters/runErrors.js'
 import { START_TIMEOUT, threadsUnavailable, ThreadFailure } from '../../threads/pool.js'
-import { ABORT, ACTIVE, controlWords, DONE, FAILED, injectAt, KEY, ROWS, STEP, barrierOn, Aborted } from './barrier.js'
+import { ABORT, ACTIVE, controlWords, DONE, FAILED, injectAt, KEY, ROWS, STEP, barrierOn, Aborted, waitChange } from './barrier.js'
 import type { TeamData, TeamGradient } from './teamData.js'
 import { feedLayoutOf, paramViews } from './teamData.js'
 import { localRows, partsOf, replicaParts, scratchArray, sharedRows } from './rows.js'
@@ -31,7 +31,7 @@ export interface Team {
   /** Threads computing the passes, the calling one included. */
   readonly replicas: number
   readonly parts: number
-  /** The parameters, in shared memory: update them in place between steps. */
+  /** The parameters (update them in place between steps; each step hands them to the workers). */
   readonly params: Record<string, Float64Array>
   /**
    * One step over `feed` (a whole minibatch): `pass(products, rows)` is the calling thread's
@@ -96,9 +96,11 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     paramLayout.push([name, at, v.length])
     at += v.length
   }
-  const paramBuf = new SharedArrayBuffer(8 * Math.max(1, at))
-  const params = paramViews(paramBuf, paramLayout)
-  for (const [name, v] of Object.entries(spec.net.params)) params[name]!.set(v)
+  // The trainer's parameters are ordinary arrays (V8 copies to and from shared memory slowly in
+  // places, e.g. `slice`); the workers read a shared copy, written before each step they take part in.
+  const paramBuf = new SharedArrayBuffer(workers === 0 ? 8 : 8 * Math.max(1, at))
+  const shared = workers === 0 ? {} : paramViews(paramBuf, paramLayout)
+  const params: Record<string, Float64Array> = Object.fromEntries(Object.entries(spec.net.params).map(([name, v]) => [name, v.slice()]))
   const feed = feedLayoutOf(spec.sample, spec.batchSize)
   const feedBuf = new SharedArrayBuffer(8 * Math.max(1, workers === 0 ? 1 : feed.values))
   const slotLength = slotLengthOf(spec.net, spec.batchSize)
@@ -157,6 +159,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
       const src = batch[name]!.data
       new Float64Array(feedBuf, 8 * (offset + split * width), (rows - split) * width).set(src.subarray(split * width, rows * width))
     }
+    for (const [name, v] of Object.entries(params)) shared[name]!.set(v)
     Atomics.store(ctl, ROWS, rows)
     Atomics.store(ctl, KEY, key[0] | 0)
     Atomics.store(ctl, KEY + 1, key[1] | 0)
@@ -182,7 +185,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
       if (abort > 0) throw failure(abort)
       const done = Atomics.load(ctl, DONE)
       if (done === workers) break
-      Atomics.wait(ctl, DONE, done, 1000)
+      waitChange(ctl, DONE, done)
     }
     return result
   }

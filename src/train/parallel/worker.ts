@@ -16,7 +16,7 @@ import type { MatrixProducts } from '../../interpreters/reference/ops.js'
 import { referenceProducts } from '../../interpreters/reference/ops.js'
 import { drawRunError } from '../../interpreters/runErrors.js'
 import { fastProducts } from '../fast/index.js'
-import { Aborted, ACTIVE, barrierOn, DONE, injectAt, KEY, reportFailure, ROWS, STEP } from './barrier.js'
+import { Aborted, ACTIVE, barrierOn, DONE, injectAt, KEY, reportFailure, ROWS, STEP, waitChange } from './barrier.js'
 import type { TeamData } from './teamData.js'
 import { feedRows, paramViews } from './teamData.js'
 import { partsOf, replicaParts, sharedRows } from './rows.js'
@@ -56,7 +56,10 @@ const setup = (): E.Either<string, { readonly run: () => void }> => {
   if (E.isLeft(decoded)) return E.left(`the network did not decode: ${decoded.left.map((e) => JSON.stringify(e)).join('; ')}`)
   const kernels = kernelsByName(d.products)
   if (E.isLeft(kernels)) return kernels
-  const net = withParams(withBatchNormMode(decoded.right, 'train'), paramViews(d.params, d.paramLayout))
+  // Private copies of the shared parameters and rows, refreshed each step (V8 reads shared memory slowly in places).
+  const shared = paramViews(d.params, d.paramLayout)
+  const own = Object.fromEntries(Object.entries(shared).map(([name, v]) => [name, new Float64Array(v.length)]))
+  const net = withParams(withBatchNormMode(decoded.right, 'train'), own)
   const baseline = new Float64Array(d.baseline)
   const slots = { scratch: new Float64Array(d.scratch), slotLength: d.slotLength, parts: d.parts }
   const barrier = barrierOn(ctl)
@@ -68,7 +71,12 @@ const setup = (): E.Either<string, { readonly run: () => void }> => {
     if (r >= active) return
     const ranges = partsOf(rows, d.parts)
     const [p0, p1] = replicaParts(ranges.length, active, r)
-    const feed = feedRows(d.feed, d.feedLayout, ranges[p0]![0], ranges[p1 - 1]![1])
+    for (const [name, v] of Object.entries(shared)) own[name]!.set(v)
+    const feed = Object.fromEntries(Object.entries(feedRows(d.feed, d.feedLayout, ranges[p0]![0], ranges[p1 - 1]![1])).map(([name, v]) => {
+      const copy = new Float64Array(v.data.length)
+      copy.set(v.data)
+      return [name, { shape: v.shape, data: copy }]
+    }))
     const products: MatrixProducts = { ...kernels.right, rows: sharedRows(rows, d.parts, active, r, slots, barrier, kernels.right.alloc) }
     const prepared = prepareGradient(net, feed, { ...d.gradient, products })
     if (E.isLeft(prepared)) throw new InternalError(`a worker's pass was refused after the main thread's was not: ${drawRunError(prepared.left)}`)
@@ -87,8 +95,7 @@ else {
   parentPort.postMessage('ready')
   let seen = 0
   for (;;) {
-    Atomics.wait(ctl, STEP, seen)
-    const seq = Atomics.load(ctl, STEP)
+    const seq = waitChange(ctl, STEP, seen, Infinity)
     if (seq < 0) break
     if (seq === seen) continue
     seen = seq
