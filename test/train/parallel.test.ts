@@ -60,6 +60,13 @@ describe('data parallelism: threads do not change the bits', () => {
     for (const threads of [2, 3]) expectSameRun(ok(await train(net, tinyData(), config(3, threads))), one, `${threads} threads`)
   }, 60000)
 
+  it('law: a last minibatch of fewer rows than parts (1 row, parts 3) on 1 and 2 threads ≡', async () => {
+    const net = tinyNet({ kind: 'mlp', hidden: [7] }, true)
+    const data: TrainData = { train: feedDataset(task(21)), validation: feedDataset(task(8, 1000)) }
+    const one = ok(await train(net, data, config(3, 1)))
+    expectSameRun(ok(await train(net, data, config(3, 2))), one, '2 threads')
+  }, 60000)
+
   it('law: parts 2 on 1 and 2 threads ≡ (the bnn recipe; REINFORCE with a baseline at the activations)', async () => {
     const net = tinyNet({ kind: 'mlp', hidden: [13, 9] }, true)
     const bnn = (threads: number): TrainConfig => ({ ...tinyConfig({}, 'bnn'), parts: 2, threads, evaluation: 'reference', batchSize: 10 })

@@ -2,9 +2,9 @@
  * The parts of a minibatch and the two ways of summing over them (`RowParts` of
  * interpreters/reference/ops.ts): one pass holding every part (`localRows`, no threads), or
  * replicas each holding a contiguous range of parts that exchange their partials through shared
- * memory (`sharedRows`). Both write each part's partial into its own slot and add the slots in
- * part order with the same loop (`addInOrder`), so the sum has the same bits whoever computed
- * which part: a step is a function of the minibatch and the number of parts, not of threads.
+ * memory (`sharedRows`). Both compute each part's partial into a zeroed array and add the
+ * partials in part order, element by element from part 0's, so the sum has the same bits whoever
+ * computed which part: a step is a function of the minibatch and the number of parts, not of threads.
  */
 import { InternalError } from '../../base/internalError.js'
 import type { RowParts } from '../../interpreters/reference/ops.js'
@@ -28,7 +28,7 @@ export const replicaParts = (parts: number, replicas: number, r: number): readon
 export type Alloc = (length: number) => Float64Array
 const fresh: Alloc = (n) => new Float64Array(n)
 
-/** total[i] = slot₀[i] + slot₁[i] + … in part order: the one loop both forms add with. */
+/** total[i] = slot₀[i] + slot₁[i] + … in part order (`localRows` adds the same way as it goes). */
 const addInOrder = (slots: Float64Array, stride: number, parts: number, len: number, alloc: Alloc): Float64Array => {
   const total = alloc(len)
   total.set(slots.subarray(0, len))
@@ -65,13 +65,17 @@ export const localRows = (rows: number, parts: number, scratch = scratchArray(),
   return {
     batch: rows, first: 0, ranges,
     sum: (len, partial) => {
-      const slots = scratch(len * ranges.length)
-      ranges.forEach(([lo, hi], p) => {
-        const out = slots.subarray(p * len, (p + 1) * len)
-        out.fill(0)
-        partial(lo, hi, out)
-      })
-      return addInOrder(slots, len, ranges.length, len, alloc)
+      // addInOrder's arithmetic without its copy of slot 0: part 0 is written into the total itself.
+      const total = alloc(len)
+      total.fill(0)
+      partial(ranges[0]![0], ranges[0]![1], total)
+      const slot = scratch(len).subarray(0, len)
+      for (let p = 1; p < ranges.length; p++) {
+        slot.fill(0)
+        partial(ranges[p]![0], ranges[p]![1], slot)
+        for (let i = 0; i < len; i++) total[i]! += slot[i]!
+      }
+      return total
     },
   }
 }
