@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--rounds 15] [--always] [--json]`:
+ * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--parts 1,2] [--rounds 15] [--always] [--json]`:
  * the training step of `trainStep.ts` (the one `bench:train` times) on each thread count, in ONE
  * process with interleaved rounds (round r times one step of every thread count in turn), so
  * that the machine's load drifts over all of them alike. Prints wall ms per step, median
@@ -9,8 +9,11 @@
  * By default the threaded kernels split a job only where timing shows that it pays
  * (`src/threads/choose.ts`); `--always` adds, for each count above 1, a row `N always` whose
  * kernels split every job above `MIN_SPLIT_MACS` (the behaviour before the chooser).
+ * `--parts 1,2` times every thread count with each part count: parts 1 is the step above
+ * (products split over threads), parts P ≥ 2 the data-parallel step (src/train/parallel/: the
+ * minibatch cut into P slices, the threads taking whole slices); rows carry `"parts"`.
  * Every stepper starts from the same parameters and batches, and the steps are bit-identical
- * across thread counts, so all do the same work.
+ * across thread counts (for one part count), so all do the same work.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import os from 'node:os'
@@ -21,7 +24,7 @@ import type { ThreadedProducts } from '../src/train/threads/threadedProducts.js'
 import { threadedProducts } from '../src/train/threads/threadedProducts.js'
 import { MIN_SPLIT_MACS } from '../src/train/fast/wasm-gemm.js'
 import { median, timeOnce } from './train.js'
-import { STEP_BATCH, stepper } from './trainStep.js'
+import { STEP_BATCH, stepper, teamStepper } from './trainStep.js'
 
 const fail = (why: string): never => {
   process.stderr.write(`bench/threads: ${why}\n`)
@@ -32,24 +35,39 @@ const { values } = parseArgs({
   options: {
     preset: { type: 'string', default: 'conv:16,32' }, 'batch-norm': { type: 'boolean', default: false },
     threads: { type: 'string', default: '1,2' }, rounds: { type: 'string', default: '15' }, json: { type: 'boolean', default: false },
-    always: { type: 'boolean', default: false },
+    always: { type: 'boolean', default: false }, parts: { type: 'string', default: '1' },
   },
 })
 const counts = values.threads.split(',').map(Number)
 const rounds = Number(values.rounds)
 if (counts.some((t) => !Number.isSafeInteger(t) || t < 1)) fail(`--threads: expected counts ≥ 1 separated by commas, found ${values.threads}`)
 if (!Number.isSafeInteger(rounds) || rounds < 1) fail(`--rounds: expected an integer ≥ 1, found ${values.rounds}`)
+const partCounts = values.parts.split(',').map(Number)
+if (partCounts.some((p) => !Number.isSafeInteger(p) || p < 1)) fail(`--parts: expected counts ≥ 1 separated by commas, found ${values.parts}`)
 
-/** Each row: a thread count, and whether every job above the threshold is split. */
-const rowsOf = counts.flatMap((t) => (values.always && t > 1 ? [{ t, always: false }, { t, always: true }] : [{ t, always: false }]))
-const kernels: ThreadedProducts[] = rowsOf.map(({ t, always }) => {
-  const k = always ? threadedProducts({ threads: t, splitAbove: MIN_SPLIT_MACS }) : fastThreadedProducts(t)
+/** Each row: a part count, a thread count, and whether every job above the threshold is split. */
+const rowsOf = partCounts.flatMap((p) => counts.flatMap((t) =>
+  (values.always && t > 1 && p === 1 ? [{ p, t, always: false }, { p, t, always: true }] : [{ p, t, always: false }])))
+const kernels: ThreadedProducts[] = rowsOf.map(({ p, t, always }) => {
+  const k = always ? threadedProducts({ threads: t, splitAbove: MIN_SPLIT_MACS }) : fastThreadedProducts(p > 1 ? 1 : t)
   return E.isLeft(k) ? fail(`--threads ${t}: ${drawRunError(k.left)}`) : k.right
 })
-const steps = kernels.map((k) => {
-  const s = stepper({ preset: values.preset, batchNorm: values['batch-norm'], kernels: k })
-  return E.isLeft(s) ? fail(`--preset: ${s.left}`) : s.right
-})
+const closers: (() => void)[] = []
+const steps: (() => number)[] = []
+for (const [i, { p, t }] of rowsOf.entries()) {
+  const setup = { preset: values.preset, batchNorm: values['batch-norm'], kernels: kernels[i]! }
+  if (p > 1) {
+    const s = await teamStepper({ ...setup, parts: p, threads: t })
+    if (E.isLeft(s)) fail(`--parts ${p} --threads ${t}: ${s.left}`)
+    else {
+      steps.push(s.right.step)
+      closers.push(s.right.close)
+    }
+  } else {
+    const s = stepper(setup)
+    steps.push(E.isLeft(s) ? fail(`--preset: ${s.left}`) : s.right)
+  }
+}
 const warm = 3
 const wall = rowsOf.map(() => [] as number[])
 const cpu = rowsOf.map(() => [] as number[])
@@ -65,12 +83,13 @@ for (let r = 0; r < warm + rounds; r++) {
 }
 process.stderr.write('\n')
 kernels.forEach((k) => k.close())
+closers.forEach((c) => c())
 const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) })
-const rows = rowsOf.map(({ t: threads, always }, i) => ({ threads, ...(always ? { always } : {}), msPerStep: stats(wall[i]!), cpuMsPerStep: stats(cpu[i]!), speedup: median(wall[0]!) / median(wall[i]!) }))
+const rows = rowsOf.map(({ p: parts, t: threads, always }, i) => ({ threads, parts, ...(always ? { always } : {}), msPerStep: stats(wall[i]!), cpuMsPerStep: stats(cpu[i]!), speedup: median(wall[0]!) / median(wall[i]!) }))
 const load = os.loadavg()[0]!
 if (values.json) process.stdout.write(`${JSON.stringify({ preset: values.preset, batchNorm: values['batch-norm'], batch: STEP_BATCH, rounds, rows, loadAverage: load })}\n`)
 else {
   console.log(`${values.preset}${values['batch-norm'] ? ' + batch norm' : ''}, batch ${STEP_BATCH}, ${rounds} interleaved rounds, load average ${load.toFixed(1)}`)
   for (const r of rows)
-    console.log(`  ${r.threads} thread${r.threads === 1 ? ' ' : 's'}${'always' in r ? ' (always split)' : ''}  ${r.msPerStep.median.toFixed(1)} (${r.msPerStep.min.toFixed(1)}–${r.msPerStep.max.toFixed(1)}) ms per step  ×${r.speedup.toFixed(2)}; CPU (all threads) ${r.cpuMsPerStep.median.toFixed(1)} ms`)
+    console.log(`  ${r.parts} part${r.parts === 1 ? ' ' : 's'} ${r.threads} thread${r.threads === 1 ? ' ' : 's'}${'always' in r ? ' (always split)' : ''}  ${r.msPerStep.median.toFixed(1)} (${r.msPerStep.min.toFixed(1)}–${r.msPerStep.max.toFixed(1)}) ms per step  ×${r.speedup.toFixed(2)}; CPU (all threads) ${r.cpuMsPerStep.median.toFixed(1)} ms`)
 }

@@ -1,6 +1,7 @@
 /**
- * `npm run bench:train -- --preset mlp:512,512 [--batch-norm] [--threads N] --json`: one JSON
- * object with the milliseconds per step of a preset (see `trainStep.ts` and `presetMain`).
+ * `npm run bench:train -- --preset mlp:512,512 [--batch-norm] [--threads N] [--parts P] --json`:
+ * one JSON object with the milliseconds per step of a preset (see `trainStep.ts` and
+ * `presetMain`); `--parts P ≥ 2` times the data-parallel step (`teamStepper`).
  *
  * Without `--preset`, `npx tsx bench/train.ts`: one training step of the issue-6 network — 784→512→512→10 MLP with
  * binary (Bernoulli ±1) weights and logistic binary activations, softmax cross-entropy, matched
@@ -37,7 +38,7 @@ import { defaultBlocking, jsProducts, wasmProducts, wasmSupport } from '../src/t
 import { ceilTo } from '../src/train/fast/panels.js'
 import { fastThreadedProducts } from '../src/train/fast/index.js'
 import { drawRunError } from '../src/interpreters/runErrors.js'
-import { STEP_BATCH, stepper } from './trainStep.js'
+import { STEP_BATCH, stepper, teamStepper } from './trainStep.js'
 import { xorshift } from './stats.js'
 
 export const BATCH = 64
@@ -187,9 +188,10 @@ export const contenders = (): Record<string, MatrixProducts> => {
  * with the fast kernels, timed in `rounds` rounds after a warm-up; ONE JSON object on stdout
  * (the interface the PyTorch runner reads), progress on stderr.
  */
-const presetMain = (presetText: string): void => {
+const presetMain = async (presetText: string): Promise<void> => {
   const rounds = Number(arg('--rounds') ?? 15)
   const threads = Number(arg('--threads') ?? 1)
+  const parts = Number(arg('--parts') ?? 1)
   const batchNorm = process.argv.includes('--batch-norm')
   const fail = (why: string): never => {
     process.stderr.write(`bench:train: ${why}\n`)
@@ -197,10 +199,14 @@ const presetMain = (presetText: string): void => {
   }
   if (!Number.isSafeInteger(rounds) || rounds < 1) fail(`--rounds: expected an integer ≥ 1, found ${arg('--rounds')}`)
   if (!Number.isSafeInteger(threads) || threads < 1) fail(`--threads: expected an integer ≥ 1, found ${arg('--threads')}`)
-  const threaded = fastThreadedProducts(threads)
+  if (!Number.isSafeInteger(parts) || parts < 1) fail(`--parts: expected an integer ≥ 1, found ${arg('--parts')}`)
+  // Parts ≥ 2: data parallelism (the threads take whole parts, each on one-thread kernels); else the products split over threads.
+  const threaded = fastThreadedProducts(parts > 1 ? 1 : threads)
   if (E.isLeft(threaded)) return fail(`--threads ${threads}: ${drawRunError(threaded.left)}`)
   const kernels = threaded.right
-  const step = stepper({ preset: presetText, batchNorm, kernels })
+  const team = parts > 1 ? await teamStepper({ preset: presetText, batchNorm, kernels, parts, threads }) : undefined
+  if (team !== undefined && E.isLeft(team)) return fail(`--parts ${parts}: ${team.left}`)
+  const step = team !== undefined && E.isRight(team) ? E.right(team.right.step) : stepper({ preset: presetText, batchNorm, kernels })
   if (E.isLeft(step)) return fail(`--preset: ${step.left}`)
   const warm = 3
   const samples: Sample[] = []
@@ -211,17 +217,18 @@ const presetMain = (presetText: string): void => {
   }
   process.stderr.write('\n')
   kernels.close()
-  if (threads > 1 && !kernels.started()) fail(`--threads ${threads}: no product of this step was large enough to split (MIN_SPLIT_MACS)`)
+  if (team !== undefined && E.isRight(team)) team.right.close()
+  if (parts === 1 && threads > 1 && !kernels.started()) fail(`--threads ${threads}: no product of this step was large enough to split (MIN_SPLIT_MACS)`)
   const wall = samples.map((s) => s.wall)
   const cpu = samples.map((s) => s.cpu)
   const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) })
   const load = os.loadavg()
   const result = {
-    preset: presetText, batchNorm, batch: STEP_BATCH, threads, rounds, input: 'random pixels j/255, 28×28',
+    preset: presetText, batchNorm, batch: STEP_BATCH, threads, parts, rounds, input: 'random pixels j/255, 28×28',
     msPerStep: stats(wall), cpuMsPerStep: stats(cpu), loadAverage: load[0], cores: os.cpus().length,
   }
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(result)}\n`)
-  else console.log(`${presetText}${batchNorm ? ' + batch norm' : ''}, batch ${STEP_BATCH}, ${threads} thread(s): ${spread(wall)} ms per step (wall), CPU ${spread(cpu)}; load average ${load[0]!.toFixed(1)}`)
+  else console.log(`${presetText}${batchNorm ? ' + batch norm' : ''}, batch ${STEP_BATCH}, ${threads} thread(s), ${parts} part(s): ${spread(wall)} ms per step (wall), CPU ${spread(cpu)}; load average ${load[0]!.toFixed(1)}`)
 }
 
 const main = async (): Promise<void> => {

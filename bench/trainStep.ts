@@ -17,6 +17,10 @@ import type { Preset } from '../src/train/presets.js'
 import { parsePreset, presetNetwork } from '../src/train/presets.js'
 import { withBatchNormMode } from '../src/train/modes.js'
 import { xorshift } from './stats.js'
+import { startTeam } from '../src/train/parallel/team.js'
+import type { GradientResult } from '../src/estimators/result.js'
+import { st } from '../src/estimators/estimator.js'
+import { drawRunError } from '../src/interpreters/runErrors.js'
 
 export const STEP_BATCH = 64
 const LR = 0.01
@@ -83,6 +87,54 @@ export const stepper = (setup: StepSetup): E.Either<string, () => number> => {
     b++
     return r.loss
   })
+}
+
+/**
+ * `stepper` with data parallelism (src/train/parallel/): the minibatch cut into `parts`, the
+ * passes over `threads` replicas on one-thread `kernels` (named `fast`, which the workers
+ * rebuild). The steps are the same bits for any `threads`. Close it when done.
+ */
+export const teamStepper = async (
+  setup: StepSetup & { readonly parts: number; readonly threads: number },
+): Promise<E.Either<string, { readonly step: () => number; readonly close: () => void }>> => {
+  const made = stepNetwork(setup.preset, setup.batchNorm, setup.seed ?? 0)
+  if (E.isLeft(made)) return made
+  const { preset, net } = made.right
+  const batch = setup.batch ?? STEP_BATCH
+  const batches = randomBatches(preset, batch, 8)
+  const gradient = { estimator: st(), weights: st(), sites: {}, latent: 'mirror', weightSampling: 'per-pass' } as const
+  const team = await startTeam({
+    net, gradient, products: { name: 'fast', kernels: setup.kernels }, parts: setup.parts, threads: setup.threads, batchSize: batch, sample: batches[0]!,
+  })
+  if (E.isLeft(team)) return E.left(drawRunError(team.left))
+  const params = team.right.params
+  const opt = sgd()
+  let state = opt.init(params)
+  let b = 0
+  const step = (): number => {
+    const live = { ...net, params } as Checked<Network>
+    const r = team.right.step(batches[b % batches.length]!, foldIn(key(7), b), 0, (products, rows): GradientResult => {
+      const prepared = prepareGradient(live, rows, { ...gradient, products })
+      if (E.isLeft(prepared)) throw new Error(`our bug: ${JSON.stringify(prepared.left)}`)
+      return prepared.right(foldIn(key(7), b))
+    })
+    const grads: Record<string, Float64Array> = {}
+    for (const [name, g] of Object.entries(r.grad)) if (!(name in r.batchStats) && !isRunningVar(r, name)) grads[name] = g
+    state = opt.stepInPlace(pick(params, Object.keys(grads)), grads, state, LR)
+    for (const [meanName, s] of Object.entries(r.batchStats)) {
+      const m = params[meanName]!
+      const v = params[s.varName]!
+      for (let i = 0; i < m.length; i++) {
+        m[i] = (1 - s.momentum) * m[i]! + s.momentum * s.mean[i]!
+        v[i] = (1 - s.momentum) * v[i]! + s.momentum * s.variance[i]!
+      }
+    }
+    // Spent, as in train(): the kernels may write later results into them.
+    setup.kernels.release?.(Object.values(r.grad))
+    b++
+    return r.loss
+  }
+  return E.right({ step, close: team.right.close })
 }
 
 const isRunningVar = (r: { readonly batchStats: Readonly<Record<string, { readonly varName: string }>> }, name: string): boolean =>

@@ -103,6 +103,8 @@ run:
   --products K          fast | reference matrix products (default fast when the host has them)
   --threads N           threads of the fast products (default: every core of this machine);
                         the results are the same bits for any N, so a resume may change it
+  --parts P             data parallelism: cut each minibatch into P slices that the threads
+                        share (default 1); the results depend on P (a resume needs the same)
   --out DIR             checkpoints, log.jsonl, run.json and model.json go there
   --resume DIR/checkpoint  continue a run bit-identically (settings come from DIR/run.json)
   --json                print the result as JSON
@@ -148,7 +150,7 @@ const options = {
   'weight-estimator': { type: 'string' }, site: { type: 'string', multiple: true }, recipe: { type: 'string' },
   optimizer: { type: 'string' }, momentum: { type: 'string' }, lr: { type: 'string' }, schedule: { type: 'string' },
   epochs: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, ensemble: { type: 'string' },
-  patience: { type: 'string' }, select: { type: 'string' }, 'log-every': { type: 'string' }, products: { type: 'string' }, threads: { type: 'string' },
+  patience: { type: 'string' }, select: { type: 'string' }, 'log-every': { type: 'string' }, products: { type: 'string' }, threads: { type: 'string' }, parts: { type: 'string' },
   'weight-sampling': { type: 'string' }, decay: { type: 'string' }, 'bop-threshold': { type: 'string' },
   'bop-gamma': { type: 'string' }, anneal: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -272,6 +274,8 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
   // Not a setting of the run (run.json): the results do not depend on it.
   const threadsE = threadCount(o.threads, MAX_THREADS)
   if (E.isLeft(threadsE)) return usageError(io, 'train', threadsE.left, trainUsage)
+  const partsE = o.parts === undefined ? E.right(1) : wholeNumber('--parts', o.parts, 1, MAX_THREADS)
+  if (E.isLeft(partsE)) return usageError(io, 'train', partsE.left, trainUsage)
   try {
     // Settings, network and data: from the checkpoint and run.json, or from the flags.
     let restored: Restored | undefined
@@ -323,7 +327,7 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
     if (E.isLeft(room)) return bad(room.left)
     const built = buildConfig(settings)
     if (E.isLeft(built)) return usageError(io, 'train', built.left, trainUsage)
-    const config = { ...built.right.config, threads: threadsE.right }
+    const config = { ...built.right.config, threads: threadsE.right, ...(partsE.right === 1 ? {} : { parts: partsE.right }) }
     const { notes } = built.right
     const want = config.recipe.weightNoise
     const have = weightNoises(net)

@@ -23,7 +23,7 @@ import type { Feed, NDArray } from '../interpreters/ndarray.js'
 import { sliceFeed } from '../interpreters/ndarray.js'
 import { backward, meanWeights } from '../interpreters/reference/backward.js'
 import type { Evaluation } from '../interpreters/reference/forward.js'
-import type { MatrixProducts } from '../interpreters/reference/ops.js'
+import type { MatrixProducts, RowParts } from '../interpreters/reference/ops.js'
 import { evaluate } from '../interpreters/reference/forward.js'
 import type { Estimator, LatentRule } from './estimator.js'
 import { isWholeNetwork, st } from './estimator.js'
@@ -145,18 +145,31 @@ export const prepareSites = (
     const e = estOf(s)
     return !skip(s) && ((e.kind === 'st' && e.forward === 'sample') || e.kind === 'reinforce')
   }
+  // A pass over some parts of a minibatch (data parallelism): sums over the batch cover all parts,
+  // the mean is over all rows, and an activation site's draws start at the pass's first row.
+  const rows = opts.products?.rows
+  const total = rows?.batch ?? batch
+  const drawAt = (node: Binarize): number => (rows === undefined || isWeight(node) ? 0 : rows.first * sizeOf(node.type.shape))
   const draw: PreparedGradient = (key, baseline = 0) => {
     // Forward: each site by its estimator; ARM keeps its uniforms.
     const uniforms = new Map<Binarize, Float64Array>()
     const passRule = (pass: Key) => (node: Binarize, a: NDArray): NDArray => {
-      if (fastSigns !== undefined && samples(node)) return { shape: a.shape, data: fastSigns(node.noise as ProperNoise, a.data, siteKey(pass, node.site)) }
-      const r = forwardSite(estOf(node), node, a, source(pass, node.site, a.data.length), weightMode && isWeight(node))
+      if (fastSigns !== undefined && samples(node)) {
+        const noise = node.noise as ProperNoise
+        const k = siteKey(pass, node.site)
+        // A weight site's draws are the same in every pass of the minibatch: the passes share the work.
+        if (rows?.spread !== undefined && isWeight(node))
+          return { shape: a.shape, data: rows.spread(a.data.length, (lo, hi, out) => out.set(fastSigns(noise, a.data.subarray(lo, hi), k, lo))) }
+        return { shape: a.shape, data: fastSigns(noise, a.data, k, drawAt(node)) }
+      }
+      const r = forwardSite(estOf(node), node, a, source(pass, node.site, a.data.length, drawAt(node)), weightMode && isWeight(node))
       if (r.u !== undefined && pass === key) uniforms.set(node, r.u)
       return r.x
     }
     const ev = evaluate({ net, feed, batch, binarize: passRule(key), ...(opts.products === undefined ? {} : { products: opts.products }) }, [root], new Map(), order)
-    const ell = objectivePerExample(root, ev, batch)
-    const meanLoss = ell.reduce((a, b) => a + b, 0) / batch
+    const own = objectivePerExample(root, ev, batch)
+    const ell = rows === undefined ? own : gatherRows(own, rows)
+    const meanLoss = rows === undefined ? ell.reduce((a, b) => a + b, 0) / batch : sumRows(own, rows) / total
     const at = new Map<Node, NDArray>()
     const seed = (node: Binarize, data: Float64Array): void => {
       const a = ev.values.get(node.input)!
@@ -171,7 +184,7 @@ export const prepareSites = (
       const perUnit = isWeight(s) ? 1 : sizeOf(s.type.shape)
       if (est.kind === 'reinforce') {
         const sc = score(s, a, x)
-        seed(s, Float64Array.from(sc, (v, i) => (isWeight(s) ? meanLoss - baseline : (ell[Math.floor(i / perUnit)]! - baseline) / batch) * v))
+        seed(s, Float64Array.from(sc, (v, i) => (isWeight(s) ? meanLoss - baseline : (own[Math.floor(i / perUnit)]! - baseline) / total) * v))
       } else if (est.kind === 'disarm') {
         seed(s, disarmSeed(s, a, x, uniforms.get(s)!, armLosses(net, feed, batch, root, ev, s, x, uniforms.get(s)!, passRule, key, k), batch))
       } else if (est.kind === 'arm') {
@@ -186,9 +199,9 @@ export const prepareSites = (
     }
     if (root !== loss) {
       const v = ev.values.get(root)!
-      at.set(root, { shape: v.shape, data: new Float64Array(v.data.length).fill(1 / batch) })
+      at.set(root, { shape: v.shape, data: new Float64Array(v.data.length).fill(1 / total) })
     }
-    const lossSeeds = root === loss ? new Map([[loss as Node, meanWeights(batch)]]) : new Map<Node, Float64Array>()
+    const lossSeeds = root === loss ? new Map([[loss as Node, new Float64Array(batch).fill(1 / total)]]) : new Map<Node, Float64Array>()
     const grads = backward(ev, [root], { loss: lossSeeds, at }, (node, a, x, g) =>
       skip(node) && isWeight(node)
         ? latent === 'mirror' ? g : backwardSite(estOf(node).kind === 'st' ? estOf(node) : st(), node, a, x, g, latent)
@@ -196,11 +209,23 @@ export const prepareSites = (
     order)
     const grad = paramGradsOf(net, feed, ev, grads)
     const batchStats = batchStatsOf(ev)
-    opts.products?.release?.(temporaries(ev, grads, [...Object.values(net.params), ...Object.values(feed).map((v) => v.data), ...Object.values(grad), ell]))
+    opts.products?.release?.(temporaries(ev, grads, [...Object.values(net.params), ...Object.values(feed).map((v) => v.data), ...Object.values(grad), own]))
     return { loss: meanLoss, perExample: ell, grad, shapes, latent, estimators, batchStats }
   }
   return E.right(draw)
 }
+
+/** Σ of the rows' values over the whole minibatch: per part in row order, the parts in part order. */
+const sumRows = (own: Float64Array, rows: RowParts): number =>
+  rows.sum(1, (lo, hi, out) => {
+    let s = 0
+    for (let i = lo; i < hi; i++) s += own[i]!
+    out[0] = s
+  })[0]!
+
+/** The rows' values of the whole minibatch, in row order (each part writes its own; the others add zeros). */
+const gatherRows = (own: Float64Array, rows: RowParts): Float64Array =>
+  rows.sum(rows.batch, (lo, hi, out) => out.set(own.subarray(lo, hi), rows.first + lo))
 
 /**
  * Each parameter's gradient (zeros where none reaches it), in `net.params` order, summed when a

@@ -14,10 +14,13 @@ import { noiseFns, stFactor, stFactorTimes } from '../dsl/distributions.js'
 import { sign, signsFromBits } from '../interpreters/reference/sampling.js'
 import type { Estimator, LatentRule } from './estimator.js'
 
-/** Where the draws of one site in one pass come from: `count` uint32 values. */
-export type BitSource = (pass: Key, site: string, count: number) => Uint32Array
+/**
+ * Where the draws of one site in one pass come from: `count` uint32 values, from the stream's
+ * word `offset` on (default 0; a pass over some rows of a minibatch starts at its first row's).
+ */
+export type BitSource = (pass: Key, site: string, count: number, offset?: number) => Uint32Array
 
-export const keyedSource: BitSource = (pass, site, count) => fillBits(siteKey(pass, site), 0, new Uint32Array(count))
+export const keyedSource: BitSource = (pass, site, count, offset = 0) => fillBits(siteKey(pass, site), offset, new Uint32Array(count))
 
 const map = (a: NDArray, f: (x: number, i: number) => number): NDArray => {
   const out = new Float64Array(a.data.length)

@@ -71,6 +71,14 @@ export interface TrainConfig {
    * with another count; kernels without a threaded form (the reference loops) ignore it.
    */
   readonly threads?: number
+  /**
+   * Data parallelism (docs/training.md, "Data parallelism"): each minibatch is cut into this many
+   * fixed contiguous slices, every sum over the batch is taken per slice and the slices' sums are
+   * added in slice order, and the threads compute whole slices. Default 1 (no cut: the gradient
+   * of one pass). The run depends on `parts` — a checkpoint records it — but not on `threads`.
+   * Parts ≥ 2 need a per-site estimator with weights drawn per pass (see `partsProblem`).
+   */
+  readonly parts?: number
 }
 
 /** Matrix-product kernels with the name checkpoints record (`fast`, `reference`, …). */
@@ -158,6 +166,9 @@ export const checkConfig = (net: Checked<Network>, data: TrainData, c: TrainConf
   if (c.logEvery !== undefined && !isInt(c.logEvery, 0)) return invalid('log every', 'a whole number of steps ≥ 0', c.logEvery)
   if (c.evalChunk !== undefined && !isInt(c.evalChunk, 1)) return invalid('evaluation chunk', 'a whole number of rows ≥ 1', c.evalChunk)
   if (c.threads !== undefined && !(isInt(c.threads, 1) && c.threads <= MAX_THREADS)) return invalid('threads', `a whole number of threads in [1, ${MAX_THREADS}]`, c.threads)
+  if (c.parts !== undefined && !(isInt(c.parts, 1) && c.parts <= MAX_THREADS)) return invalid('parts', `a whole number of parts in [1, ${MAX_THREADS}]`, c.parts)
+  const parted = partsProblem(c)
+  if (parted !== undefined) return parted
   const seed = seedKey(c.seed)
   if (seed._tag === 'Left') return invalid('seed', 'an integer in [0, 2^53)', c.seed)
   if (c.patience !== undefined) {
@@ -168,6 +179,25 @@ export const checkConfig = (net: Checked<Network>, data: TrainData, c: TrainConf
   for (const id of Object.keys(c.sites ?? {}))
     if (!sites.has(id)) return invalid('site', `a stochastic site of the network (${[...sites].join(', ') || 'it has none'})`, `"${id}"`)
   if (data.train.size === 0) return { _tag: 'Run', error: { _tag: 'EmptyData' } }
+  return undefined
+}
+
+/** Estimator kinds whose rules are per site and per row, which a minibatch cut into parts supports. */
+const partable = new Set(['st', 'reinforce', 'concrete', 'meanfield', 'gumbel-st'])
+
+/**
+ * Why a configuration cannot train with parts ≥ 2, or undefined: the whole-network estimators
+ * and ARM/DisARM (extra passes per site), and kernels a worker cannot rebuild (only `fast` and
+ * `reference` can).
+ * @example partsProblem({ ...config, parts: 2, estimator: psa() })?.option // 'parts'
+ */
+export const partsProblem = (c: TrainConfig): ConfigError | undefined => {
+  if ((c.parts ?? 1) === 1) return undefined
+  const fix = (what: string): ConfigError => invalid('parts', `1 with ${what} (data parallelism covers per-site estimators with weights drawn per pass)`, c.parts)
+  for (const e of [c.estimator, c.weightEstimator, ...Object.values(c.sites ?? {})])
+    if (!partable.has(e.kind)) return fix(`the ${e.label} estimator`)
+  const kernels = productsOf(c).name
+  if (kernels !== 'fast' && kernels !== 'reference') return fix(`the ${kernels} kernels`)
   return undefined
 }
 
@@ -195,6 +225,8 @@ export const fingerprint = (c: TrainConfig): Readonly<Record<string, string | nu
   kernels: productsOf(c).name,
   // Only a non-default evaluation is recorded, so checkpoints made before the option existed still resume.
   ...(c.evaluation === undefined || c.evaluation === 'auto' ? {} : { evaluation: c.evaluation }),
+  // Likewise only parts ≥ 2 (parts 1 is the one-pass gradient of earlier runs).
+  ...((c.parts ?? 1) === 1 ? {} : { parts: c.parts! }),
 })
 
 /** Settings a resumed run may change: more epochs extend a finished run. */

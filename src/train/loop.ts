@@ -33,6 +33,11 @@ import { chanceLoss, explodingLoss, explodingMinibatch, hopelessLoss } from './d
 import { drawRunError } from '../interpreters/runErrors.js'
 import type { MatrixProducts } from '../interpreters/reference/ops.js'
 import { availableCores, ThreadFailure } from '../threads/pool.js'
+import type { Feed } from '../interpreters/ndarray.js'
+import type { GradientResult, PreparedGradient } from '../estimators/result.js'
+import type { Team } from './parallel/team.js'
+import { startTeam } from './parallel/team.js'
+import type { TeamGradient } from './parallel/teamData.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -206,19 +211,38 @@ export const train = async (
   // Threads: the threaded form of the kernels (the same bits), owned by this run and closed at its end.
   const choice = productsOf(config)
   const threads = config.threads ?? availableCores()
+  const parts = config.parts ?? 1
   const threaded = threads > 1 ? choice.threaded?.(threads) : undefined
   if (threaded !== undefined && E.isLeft(threaded)) hooks.onNote?.(`training on one thread: ${drawRunError(threaded.left)}`)
   const owned = threaded !== undefined && E.isRight(threaded) ? threaded.right : undefined
+  let team: Team | undefined
   try {
-    return await trainOn(owned ?? choice.products, net, data, config, hooks, resume)
+    if (parts > 1) {
+      // Data parallelism: the passes run in replicas over whole parts (train/parallel/team.ts), each on
+      // one-thread kernels; the threaded kernels, if any, serve the evaluations between epochs.
+      const sample = data.train.rows(permutation(data.train.size, foldIn(runKeys(config.seed).shuffle, 0)).subarray(0, 1))
+      const started = await startTeam({
+        net, gradient: gradientOf(config), products: { name: choice.name, kernels: choice.products }, parts, threads, batchSize: config.batchSize, sample,
+      })
+      if (E.isLeft(started)) return E.left({ _tag: 'Run', error: started.left })
+      team = started.right
+    }
+    return await trainOn(owned ?? choice.products, team, net, data, config, hooks, resume)
   } finally {
+    team?.close()
     owned?.close()
   }
 }
 
-/** `train` with the kernels chosen. */
+/** The gradient options of a run, as plain data (what a data-parallel worker rebuilds). */
+const gradientOf = (config: TrainConfig): TeamGradient => ({
+  estimator: config.estimator, weights: config.weightEstimator, sites: config.sites ?? {},
+  latent: config.recipe.latent, weightSampling: config.recipe.weightSampling,
+})
+
+/** `train` with the kernels chosen (and the data-parallel team, with parts ≥ 2). */
 const trainOn = async (
-  kernels: MatrixProducts, net: Checked<Network>, data: TrainData, config: TrainConfig, hooks: TrainHooks, resume: TrainerState | undefined,
+  kernels: MatrixProducts, team: Team | undefined, net: Checked<Network>, data: TrainData, config: TrainConfig, hooks: TrainHooks, resume: TrainerState | undefined,
 ): Promise<E.Either<TrainError, TrainResult>> => {
   const trainNet = withBatchNormMode(net, 'train')
   const evalNet = withBatchNormMode(net, 'inference')
@@ -236,16 +260,13 @@ const trainOn = async (
   const schedule = withTotal(config.schedule, config.epochs)
   const n = data.train.size
   const steps = Math.ceil(n / config.batchSize)
-  const gradOpts = {
-    estimator: config.estimator, weights: config.weightEstimator, sites: config.sites ?? {},
-    latent: config.recipe.latent, weightSampling: config.recipe.weightSampling,
-    products: kernels,
-  }
+  const gradOpts = gradientOf(config)
   const baselined = usesBaseline(config)
   const chance = chanceLoss(net)
   // The loop steps its own buffers in place (no allocation per step) and hands out copies.
   let state = resume === undefined ? initialState(routing, net, config) : { ...resume, optimizer: resume.optimizer.map(copyState) }
-  const params = copyTensors(net.params)
+  // With a team, its arrays: each step hands them to its workers.
+  const params = team?.params ?? copyTensors(net.params)
   const snapshot = (): TrainerState => ({ ...state, optimizer: state.optimizer.map(copyState) })
   const noted = new Set<string>()
   const onNote = (m: string): void => {
@@ -283,14 +304,18 @@ const trainOn = async (
       const where = { epoch: state.epoch, step: k, globalStep: state.globalStep }
       // The step key also seeds data augmentation, so a resumed run augments identically.
       const feed = data.train.rows(perm.subarray(k * config.batchSize, Math.min(n, (k + 1) * config.batchSize)), foldIn(keys.step, state.globalStep))
-      const prepared = prepareGradient(withParams(trainNet, params), feed, gradOpts)
-      if (E.isLeft(prepared)) return E.left({ _tag: 'Run', error: prepared.left })
-      let r: ReturnType<typeof prepared.right>
+      const stepKey = foldIn(keys.step, state.globalStep)
+      const base = baselined ? state.baseline : 0
+      const pass = (products: MatrixProducts, rows: Feed): E.Either<RunError, GradientResult> =>
+        E.map((run: PreparedGradient) => run(stepKey, base))(prepareGradient(withParams(trainNet, params), rows, { ...gradOpts, products }))
+      let passed: E.Either<RunError, GradientResult>
       try {
-        r = prepared.right(foldIn(keys.step, state.globalStep), baselined ? state.baseline : 0)
+        passed = team === undefined ? pass(kernels, feed) : team.step(feed, stepKey, base, pass)
       } catch (err) {
         return E.left(await threadFailed(err))
       }
+      if (E.isLeft(passed)) return E.left({ _tag: 'Run', error: passed.left })
+      const r = passed.right
       const badGrad = Number.isFinite(r.loss)
         ? explodingMinibatch(state.globalStep, state.baseline, r.loss) ?? nonFinite(r.grad, 'the gradient of')
         : `the minibatch loss is ${r.loss}`

@@ -10,6 +10,8 @@ import type { NDArray } from '../ndarray.js'
 import type { Evaluation } from './forward.js'
 import * as ops from './ops.js'
 import * as spatial from './spatial.js'
+import { batchNormBackwardRows, conv2dBackwardRows, matmulTNRows } from './rowParts.js'
+import { hasBatch } from '../../dsl/shape.js'
 
 /** Gradient with respect to a binarize node's input, given the gradient at its output (or none). */
 export type BinarizeBackward = (node: Binarize, input: NDArray, output: NDArray, gOut: NDArray) => NDArray | undefined
@@ -27,20 +29,29 @@ type Vjp<K extends Tag> = (
 
 const hadamard = ops.mul
 
+/** Whether the gradient of `child` sums over the batch axis of `node` (a parameter without one). */
+const acrossRows = (node: Node, child: Node): boolean => hasBatch(node.type.shape) && !hasBatch(child.type.shape)
+
+/** `ops.unbroadcast`, per part and in part order where it sums over the rows of a pass that holds parts. */
+const unbroadcastTo = (node: Node, child: Node, g: NDArray, s: readonly number[], ev: Evaluation): NDArray =>
+  ev.products.rows !== undefined && acrossRows(node, child) ? ops.unbroadcastRows(g, s, ev.products.rows) : ops.unbroadcast(g, s)
+
 /** The vector–Jacobian rules; Loss and Binarize are seeded by the caller. */
 const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
   Input: () => [],
   Param: () => [],
   Const: () => [],
   // The products for a data input or a constant are skipped: nobody reads those gradients.
-  MatMul: (_, arg, __, g, ev, needs) => [
+  MatMul: (n, arg, __, g, ev, needs) => [
     ...(needs('lhs') ? [['lhs', ev.products.matmulNT(g, arg('rhs'))] as const] : []),
-    ...(needs('rhs') ? [['rhs', ev.products.matmulTN(arg('lhs'), g)] as const] : []),
+    ...(needs('rhs')
+      ? [['rhs', ev.products.rows !== undefined && acrossRows(n, n.rhs) ? matmulTNRows(arg('lhs'), g, ev.products, ev.products.rows) : ev.products.matmulTN(arg('lhs'), g)] as const]
+      : []),
   ],
-  Add: (_, arg, __, g) => [['lhs', ops.unbroadcast(g, arg('lhs').shape)], ['rhs', ops.unbroadcast(g, arg('rhs').shape)]],
-  Mul: (_, arg, __, g) => [
-    ['lhs', ops.unbroadcast(hadamard(g, arg('rhs')), arg('lhs').shape)],
-    ['rhs', ops.unbroadcast(hadamard(g, arg('lhs')), arg('rhs').shape)],
+  Add: (n, arg, __, g, ev) => [['lhs', unbroadcastTo(n, n.lhs, g, arg('lhs').shape, ev)], ['rhs', unbroadcastTo(n, n.rhs, g, arg('rhs').shape, ev)]],
+  Mul: (n, arg, __, g, ev) => [
+    ['lhs', unbroadcastTo(n, n.lhs, hadamard(g, arg('rhs')), arg('lhs').shape, ev)],
+    ['rhs', unbroadcastTo(n, n.rhs, hadamard(g, arg('lhs')), arg('rhs').shape, ev)],
   ],
   Unary: (n, arg, __, g) => {
     const x = arg('arg')
@@ -50,6 +61,10 @@ const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
     return [['arg', { shape: x.shape, data: out }]]
   },
   Conv2d: (n, arg, __, g, ev, needs) => {
+    if (ev.products.rows !== undefined) {
+      const r = conv2dBackwardRows(arg('input'), arg('kernel'), g, n.stride, n.padding, n.padValue, ev.products, needs('input'), ev.products.rows)
+      return [['input', r.input], ['kernel', r.kernel]]
+    }
     const r = spatial.conv2dBackward(arg('input'), arg('kernel'), g, n.stride, n.padding, n.padValue, ev.products, ev.patches.get(n), needs('input'))
     return [['input', r.input], ['kernel', r.kernel]]
   },
@@ -57,6 +72,11 @@ const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
   Reshape: (_, arg, __, g) => [['input', { shape: arg('input').shape, data: g.data }]],
   BatchNorm: (n, arg, __, g, ev) => {
     const stats = ev.bnStats.get(n)!
+    const values = { gamma: arg('gamma'), beta: arg('beta'), mean: stats.mean, variance: stats.variance }
+    if (ev.products.rows !== undefined) {
+      const r = batchNormBackwardRows(arg('input'), values, n.eps, g, n.mode === 'train', ev.products.rows, ev.products.alloc)
+      return [['input', r.input], ['gamma', r.gamma], ['beta', r.beta]]
+    }
     const r = spatial.batchNormBackward(
       arg('input'), { gamma: arg('gamma'), beta: arg('beta'), mean: stats.mean, variance: stats.variance }, n.eps, g, n.mode === 'train', ev.products.alloc,
     )

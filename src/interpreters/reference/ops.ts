@@ -28,9 +28,10 @@ export interface MatrixProducts {
   /**
    * Optional: the sampling rule x = +1 iff u < floor(F(a/s)·2³²) over `a`, with u the draws
    * `fillBits(key, 0, ·)`; a replacement must give exactly those bits (the gradient interpreter
-   * uses it for sampled sites when no custom bit source is given).
+   * uses it for sampled sites when no custom bit source is given). `offset` (default 0): the
+   * counter of a[0]'s draw, `fillBits(key, offset, ·)` (a slice of rows starts at its first row's).
    */
-  readonly signs?: (noise: ProperNoise, a: Float64Array, key: Key) => Float64Array
+  readonly signs?: (noise: ProperNoise, a: Float64Array, key: Key, offset?: number) => Float64Array
   /**
    * Optional: takes back result arrays of these products (and of `signs` and `alloc`) that nobody
    * holds any more, to write later results into them instead of fresh memory; the gradient
@@ -55,6 +56,52 @@ export interface MatrixProducts {
    * nothing else it handed out is ever reused.
    */
   readonly alloc?: (length: number) => Float64Array
+  /**
+   * Optional: the pass covers some rows of a larger minibatch cut into parts (data parallelism,
+   * `train/parallel/`). Every sum over the batch axis is then taken per part and the parts'
+   * partials are added in part order (`RowParts.sum`); absent, the rules sum over their rows.
+   */
+  readonly rows?: RowParts
+}
+
+/**
+ * The rows of one pass within a minibatch of `batch` rows cut into parts: this pass holds the
+ * global rows [first, first + local rows), which are whole parts, `ranges` in local rows.
+ */
+export interface RowParts {
+  /** Rows of the whole minibatch (all parts). */
+  readonly batch: number
+  /** The global index of this pass's first row. */
+  readonly first: number
+  /** This pass's parts, as [lo, hi) ranges of its own rows, in part order. */
+  readonly ranges: readonly (readonly [number, number])[]
+  /**
+   * Σ over every part of the minibatch, in part order, of `partial(lo, hi, out)` (which writes
+   * the part's sum of length `len` into the zeroed `out`; called for this pass's own parts): the
+   * same bits in every pass of the minibatch, however its parts are spread over passes.
+   */
+  readonly sum: (len: number, partial: (lo: number, hi: number, out: Float64Array) => void) => Float64Array
+  /**
+   * Optional: `n` values without a batch axis whose elements are independent (a weight site's
+   * signs): `fill(lo, hi, out)` writes elements [lo, hi) into `out` (length hi − lo) for ranges
+   * that together cover [0, n), spread over the passes of the minibatch; every pass gets all n.
+   */
+  readonly spread?: (n: number, fill: (lo: number, hi: number, out: Float64Array) => void) => Float64Array
+}
+
+/**
+ * Sums g (rows first: [rows, …]) back onto shape `s`, which has no batch axis: per part of
+ * `rows`, then in part order (`unbroadcast` of each part's rows).
+ */
+export const unbroadcastRows = (g: NDArray, s: readonly number[], rows: RowParts): NDArray => {
+  const n = g.shape[0]!
+  const width = n === 0 ? 0 : g.data.length / n
+  const shape = [g.shape[0]!, ...g.shape.slice(1)]
+  const data = rows.sum(sizeOf(s), (lo, hi, out) => {
+    shape[0] = hi - lo
+    out.set(unbroadcast({ shape, data: g.data.subarray(lo * width, hi * width) }, s).data)
+  })
+  return { shape: s, data }
 }
 
 /** [m,k] × [k,n] → [m,n] (i-k-j loop order: the inner loop is contiguous). */

@@ -16,6 +16,8 @@ import { concreteShape } from '../../dsl/shape.js'
 import type { Feed, NDArray } from '../ndarray.js'
 import * as ops from './ops.js'
 import * as spatial from './spatial.js'
+import type { RowParts } from './ops.js'
+import { batchStatsRows } from './rowParts.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -58,8 +60,8 @@ export type ForwardRule<K extends Tag> = (node: NodeOf<K>, args: Args<K, NDArray
 const scalar = (v: number): NDArray => ({ shape: [], data: Float64Array.of(v) })
 
 /** The statistics a batch-norm node normalises with (batch statistics in training mode). */
-export const batchNormStats = (node: BatchNorm, input: NDArray, runningMean: NDArray, runningVar: NDArray): BatchNormStats => {
-  const stats = node.mode === 'train' ? spatial.batchStats(input) : { mean: runningMean.data, variance: runningVar.data }
+export const batchNormStats = (node: BatchNorm, input: NDArray, runningMean: NDArray, runningVar: NDArray, rows?: RowParts): BatchNormStats => {
+  const stats = node.mode === 'train' ? (rows === undefined ? spatial.batchStats(input) : batchStatsRows(input, rows)) : { mean: runningMean.data, variance: runningVar.data }
   const c = [input.shape[1]!]
   return { mean: { shape: c, data: stats.mean }, variance: { shape: c, data: stats.variance } }
 }
@@ -91,7 +93,7 @@ export const forwardRules: { readonly [K in Tag]: ForwardRule<K> } = {
   },
   Reshape: (n, { input }, env) => ({ value: { shape: concreteShape(n.type.shape, env.batch), data: input.data } }),
   BatchNorm: (n, { input, gamma, beta, runningMean, runningVar }, env) => {
-    const stats = batchNormStats(n, input, runningMean, runningVar)
+    const stats = batchNormStats(n, input, runningMean, runningVar, env.products.rows)
     return { value: spatial.batchNorm(input, { gamma, beta, ...stats }, n.eps, env.products.alloc), stats }
   },
   Binarize: (n, { input }, env) => ({ value: env.binarize(n, input) }),

@@ -30,8 +30,11 @@ export const samplerFunctions = (): WasmFunction[] => [
   logisticSigns4(),
 ]
 
-/** ±1 by the sampling rule for pre-activations `a` and the draws of `key`: a fresh array. */
-export type SampleSigns = (noise: ProperNoise, a: Float64Array, key: Key) => Float64Array
+/**
+ * ±1 by the sampling rule for pre-activations `a` and the draws `fillBits(key, offset, ·)`
+ * (offset default 0): a fresh array.
+ */
+export type SampleSigns = (noise: ProperNoise, a: Float64Array, key: Key, offset?: number) => Float64Array
 
 /**
  * Units below which a site's logistic comparison stays on the calling thread (waking a worker
@@ -54,7 +57,7 @@ export const samplerOn = (
 ): SampleSigns => {
   const ensure = (bytes: number): void => void growTo(memory, bytes, 'training sampler')
   /** The signs with the draws and comparisons in `threads` parts (fewer if there are fewer groups). */
-  const sampleIn = (noise: ProperNoise, a: Float64Array, key: Key, threads: number): Float64Array => {
+  const sampleIn = (noise: ProperNoise, a: Float64Array, key: Key, threads: number, offset: number): Float64Array => {
     const n = a.length
     // Layout: u (n u32 + 32 slack for the 32-draw groups), ties, pre, out (rounded up to whole
     // quads of units; the extra lanes read a zero pre-activation and their results are ignored),
@@ -64,15 +67,18 @@ export const samplerOn = (
     // own and end where the next part's begin (the Threefry kernel writes whole groups of 32).
     const groups = Math.ceil(n / 32)
     const parts = Math.min(threads, groups)
-    const uAt = 0
-    const tiesAt = Math.ceil(((n + 32) * 4) / 16) * 16
+    // (u starts 16 bytes in: an odd first draw writes its block's first word just before it.)
+    const uAt = 16
+    const tiesAt = uAt + Math.ceil(((n + 32) * 4) / 16) * 16
     const preAt = tiesAt + quads * 16
     const outAt = preAt + quads * 32
     const invAt = outAt + quads * 32
     const countAt = invAt + 8
     ensure(countAt + 4 * parts)
     const ranges = evenRanges(groups, parts).map(([g0, g1]) => [8 * g0, Math.min(quads, 8 * g1)] as const)
-    const draws = (q0: number, q1: number): Call => ['random_draws', Math.min(n, 4 * q1) - 4 * q0, uAt + 16 * q0, key[0], key[1], 2 * q0, 0]
+    // Draw i is word offset + i of the stream: Threefry block ⌊(offset + i)/2⌋, word (offset + i) mod 2.
+    const draws = (q0: number, q1: number): Call =>
+      ['random_draws', Math.min(n, 4 * q1) - 4 * q0, uAt + 16 * q0, key[0], key[1], Math.floor((offset + 4 * q0) / 2), (offset + 4 * q0) % 2]
     if (noise.family !== 'logistic') {
       runner.run(ranges.map(([q0, q1]): Call[] => (q1 > q0 ? [draws(q0, q1)] : [])))
       const out = new Float64Array(n)
@@ -100,11 +106,12 @@ export const samplerOn = (
     })
     return out
   }
-  return (noise, a, key) => {
+  return (noise, a, key, offset = 0) => {
     const n = a.length
     if (n === 0) return new Float64Array(0)
-    if (n < splitUnits || runner.threads === 1) return sampleIn(noise, a, key, 1)
-    if (choose === undefined) return sampleIn(noise, a, key, runner.threads)
-    return choose(`signs ${noise.family} ${n}`, (split) => sampleIn(noise, a, key, split ? runner.threads : 1))
+    if (Math.ceil((offset + n) / 2) > 2 ** 32) throw new RangeError(`draws past 2^33 (from ${offset})`)
+    if (n < splitUnits || runner.threads === 1) return sampleIn(noise, a, key, 1, offset)
+    if (choose === undefined) return sampleIn(noise, a, key, runner.threads, offset)
+    return choose(`signs ${noise.family} ${n}`, (split) => sampleIn(noise, a, key, split ? runner.threads : 1, offset))
   }
 }

@@ -1,0 +1,93 @@
+/**
+ * The control words of a data-parallel team (team.ts, worker.ts) in one shared Int32Array, and
+ * its barrier. Everything is `Atomics`: the main thread posts a step by bumping STEP, the
+ * replicas meet at the barrier once per sum over parts and count themselves out in DONE.
+ *
+ * A replica that fails (its pass throws, or its thread exits) writes its failure word and ABORT
+ * and wakes every waiter, so nobody waits for it: the barrier throws in every other replica, and
+ * the main thread turns that into a `ThreadFailure` naming the worker. Closing the team writes
+ * ABORT = −1 (and STEP = −1), which ends the workers' loops quietly.
+ */
+
+/** Word indices of the control array. */
+export const ARRIVED = 0
+export const GEN = 1
+/** 0 while running; r ≥ 1 when worker r failed; −1 when the team is closing. */
+export const ABORT = 2
+/** Replicas taking part in the step in progress (the barrier's count). */
+export const ACTIVE = 3
+/** Sequence number of the posted step (−1: stop). */
+export const STEP = 4
+/** Workers finished with the posted step. */
+export const DONE = 5
+/** Rows of the posted minibatch. */
+export const ROWS = 6
+/** The step's key, two uint32 words. */
+export const KEY = 7
+/** Per worker r (1-based): its failure word (1 threw, 2 exited), at FAILED + r. */
+export const FAILED = 16
+/** Per worker r: a failure to inject at its next step (1 throw, 2 exit), for tests. */
+export const injectAt = (workers: number): number => FAILED + workers + 1
+/** Int32 words of a team of `workers` workers. */
+export const controlWords = (workers: number): number => injectAt(workers) + workers + 1
+
+/** What a replica's failure writes: its own word, then ABORT, then wakes every waiter. */
+export const reportFailure = (ctl: Int32Array, worker: number, code: 1 | 2): void => {
+  if (Atomics.load(ctl, FAILED + worker) !== 0) return
+  Atomics.store(ctl, FAILED + worker, code)
+  Atomics.compareExchange(ctl, ABORT, 0, worker)
+  Atomics.notify(ctl, GEN)
+  Atomics.notify(ctl, DONE)
+  Atomics.notify(ctl, STEP)
+}
+
+/** Thrown by a barrier that another replica aborted (a worker failed, or the team is closing). */
+export class Aborted extends Error {
+  constructor(readonly by: number) {
+    super(by < 0 ? 'the team is closing' : `worker ${by} failed`)
+    this.name = 'Aborted'
+  }
+}
+
+export interface Barrier {
+  /** Returns when all ACTIVE replicas have called it; throws `Aborted` if the team aborted. */
+  readonly wait: () => void
+}
+
+/** How long one `Atomics.wait` lasts before the abort word is checked again (ms); a safety net only. */
+const POLL = 1000
+
+/** The barrier of a team over its control words (sense by generation). */
+export const barrierOn = (ctl: Int32Array): Barrier => ({
+  wait: () => {
+    const gen = Atomics.load(ctl, GEN)
+    if (Atomics.add(ctl, ARRIVED, 1) === Atomics.load(ctl, ACTIVE) - 1) {
+      Atomics.store(ctl, ARRIVED, 0)
+      Atomics.add(ctl, GEN, 1)
+      Atomics.notify(ctl, GEN)
+      return
+    }
+    // Spin briefly first: the others are usually microseconds away, and a thread put to sleep
+    // may wait a whole time slice for a core when the machine is busy.
+    for (let i = 0; i < SPIN; i++) if (Atomics.load(ctl, GEN) !== gen) return
+    for (;;) {
+      const abort = Atomics.load(ctl, ABORT)
+      if (abort !== 0) throw new Aborted(abort)
+      if (Atomics.load(ctl, GEN) !== gen) return
+      Atomics.wait(ctl, GEN, gen, POLL)
+    }
+  },
+})
+
+/** Checks of a word before sleeping on it (a few tens of microseconds). */
+export const SPIN = 20000
+
+/** Waits until ctl[at] differs from `value`: spins `SPIN` checks, then sleeps (at most `ms` per wait); returns the new value. */
+export const waitChange = (ctl: Int32Array, at: number, value: number, ms = POLL): number => {
+  for (let i = 0; i < SPIN; i++) {
+    const v = Atomics.load(ctl, at)
+    if (v !== value) return v
+  }
+  Atomics.wait(ctl, at, value, ms)
+  return Atomics.load(ctl, at)
+}

@@ -1,0 +1,131 @@
+/**
+ * The parts of a minibatch and the two ways of summing over them (`RowParts` of
+ * interpreters/reference/ops.ts): one pass holding every part (`localRows`, no threads), or
+ * replicas each holding a contiguous range of parts that exchange their partials through shared
+ * memory (`sharedRows`). Both compute each part's partial into a zeroed array and add the
+ * partials in part order, element by element from part 0's, so the sum has the same bits whoever
+ * computed which part: a step is a function of the minibatch and the number of parts, not of threads.
+ */
+import { InternalError } from '../../base/internalError.js'
+import type { RowParts } from '../../interpreters/reference/ops.js'
+import { evenRanges } from '../../threads/jobs.js'
+import type { Barrier } from './barrier.js'
+
+/**
+ * The parts a minibatch of `rows` rows is cut into: min(parts, rows) contiguous ranges
+ * [⌊rows·p/P⌋, ⌊rows·(p+1)/P⌋) (a last minibatch with fewer rows than parts has one per row).
+ * @example partsOf(10, 3) // [[0, 3], [3, 6], [6, 10]]
+ */
+export const partsOf = (rows: number, parts: number): [number, number][] => evenRanges(rows, Math.max(1, Math.min(parts, rows)))
+
+/**
+ * Which parts replica r of `replicas` holds: a contiguous range [p0, p1) of `parts`.
+ * @example replicaParts(4, 2, 1) // [2, 4]
+ */
+export const replicaParts = (parts: number, replicas: number, r: number): readonly [number, number] => evenRanges(parts, replicas)[r]!
+
+/** Where a sum's result lives (contents unspecified): `MatrixProducts.alloc`, by default a new array. */
+export type Alloc = (length: number) => Float64Array
+const fresh: Alloc = (n) => new Float64Array(n)
+
+/** total[i] = slot₀[i] + slot₁[i] + … in part order (`localRows` adds the same way as it goes). */
+const addInOrder = (slots: Float64Array, stride: number, parts: number, len: number, alloc: Alloc): Float64Array => {
+  const total = alloc(len)
+  total.set(slots.subarray(0, len))
+  for (let p = 1; p < parts; p++) {
+    const at = p * stride
+    for (let i = 0; i < len; i++) total[i]! += slots[at + i]!
+  }
+  return total
+}
+
+/** The local rows of parts [p0, p1) of a minibatch's `ranges`, relative to the first of them. */
+const localRanges = (ranges: readonly (readonly [number, number])[], p0: number, p1: number): [number, number][] => {
+  const first = ranges[p0]?.[0] ?? 0
+  return ranges.slice(p0, p1).map(([lo, hi]) => [lo - first, hi - first])
+}
+
+/** A scratch array that grows on demand and is reused from sum to sum (and step to step). */
+export const scratchArray = (): ((length: number) => Float64Array) => {
+  let buf = new Float64Array(0)
+  return (n) => {
+    if (buf.length < n) buf = new Float64Array(Math.max(n, 2 * buf.length))
+    return buf
+  }
+}
+
+/**
+ * Every part of a minibatch of `rows` rows in one pass (one thread): the same partials and the
+ * same ordered sum as the replicas of `sharedRows`, without any exchange. `scratch` holds the
+ * partials (reuse one across steps); `alloc` gives the totals' arrays.
+ * @example prepareGradient(net, feed, { products: { ...kernels, rows: localRows(64, 2) } })
+ */
+export const localRows = (rows: number, parts: number, scratch = scratchArray(), alloc: Alloc = fresh): RowParts => {
+  const ranges = partsOf(rows, parts)
+  return {
+    batch: rows, first: 0, ranges,
+    sum: (len, partial) => {
+      // addInOrder's arithmetic without its copy of slot 0: part 0 is written into the total itself.
+      const total = alloc(len)
+      total.fill(0)
+      partial(ranges[0]![0], ranges[0]![1], total)
+      const slot = scratch(len).subarray(0, len)
+      for (let p = 1; p < ranges.length; p++) {
+        slot.fill(0)
+        partial(ranges[p]![0], ranges[p]![1], slot)
+        for (let i = 0; i < len; i++) total[i]! += slot[i]!
+      }
+      return total
+    },
+  }
+}
+
+/** The shared memory of a team's sums: two alternating halves of one slot per part. */
+export interface SumSlots {
+  readonly scratch: Float64Array
+  /** Float64 values per slot (the longest sum a pass may take). */
+  readonly slotLength: number
+  /** Parts (slots per half). */
+  readonly parts: number
+}
+
+/**
+ * Replica r's `RowParts` for one minibatch of `rows` rows over `replicas` replicas: its parts'
+ * partials go into their slots of the shared scratch, then every replica waits at the barrier
+ * and adds all the slots in part order. The halves alternate from sum to sum, so a slot is
+ * rewritten only after every replica has passed the barrier of the sum that read it.
+ */
+export const sharedRows = (rows: number, parts: number, replicas: number, r: number, slots: SumSlots, barrier: Barrier, alloc: Alloc = fresh): RowParts => {
+  const ranges = partsOf(rows, parts)
+  const active = Math.min(replicas, ranges.length)
+  const [p0, p1] = replicaParts(ranges.length, active, r)
+  let half = 0
+  return {
+    batch: rows, first: ranges[p0]?.[0] ?? 0, ranges: localRanges(ranges, p0, p1),
+    sum: (len, partial) => {
+      if (len > slots.slotLength) throw new InternalError(`a sum of ${len} values over parts exceeds the slots of ${slots.slotLength}`)
+      const base = half * slots.parts * slots.slotLength
+      half ^= 1
+      const first = ranges[p0]?.[0] ?? 0
+      for (let p = p0; p < p1; p++) {
+        const out = slots.scratch.subarray(base + p * slots.slotLength, base + p * slots.slotLength + len)
+        out.fill(0)
+        partial(ranges[p]![0] - first, ranges[p]![1] - first, out)
+      }
+      barrier.wait()
+      return addInOrder(slots.scratch.subarray(base, base + ranges.length * slots.slotLength), slots.slotLength, ranges.length, len, alloc)
+    },
+    spread: (n, fill) => {
+      // Replica r fills its share of [0, n) in the current half (parts · slotLength ≥ n values), then all copy the whole.
+      if (n > slots.parts * slots.slotLength) throw new InternalError(`${n} values to spread exceed the slots of ${slots.parts * slots.slotLength}`)
+      const base = half * slots.parts * slots.slotLength
+      half ^= 1
+      const [lo, hi] = evenRanges(n, active)[r]!
+      fill(lo, hi, slots.scratch.subarray(base + lo, base + hi))
+      barrier.wait()
+      const out = alloc(n)
+      out.set(slots.scratch.subarray(base, base + n))
+      return out
+    },
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * Data parallelism (docs/training.md, "Data parallelism"): a minibatch cut into `parts` fixed
+ * contiguous slices, computed by replicas of the gradient pass — the calling thread (replica 0)
+ * and `threads − 1` worker threads, each holding a contiguous range of parts. Every sum over the
+ * batch axis goes through `RowParts.sum` (rows.ts): per part, then all parts in part order, so the
+ * gradient, the loss and the batch statistics are the same bits for any number of threads.
+ *
+ * The trainer's optimizer updates the parameters in place between steps. Each step the main
+ * thread copies them and the workers' rows of the minibatch into shared memory (each worker
+ * copies them into its own arrays), posts the step's key and baseline, runs
+ * its own pass and waits for the workers to finish theirs (their results are the same totals and
+ * are dropped). A failed worker makes the step throw `ThreadFailure` (threads/pool.ts).
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type { Checked, Network } from '../../dsl/node.js'
+import type { Key } from '../../dsl/random.js'
+import { topoOrder } from '../../dsl/fold.js'
+import { encodeModel } from '../../dsl/codec/encode.js'
+import type { Feed } from '../../interpreters/ndarray.js'
+import type { MatrixProducts } from '../../interpreters/reference/ops.js'
+import type { RunError } from '../../interpreters/runErrors.js'
+import { START_TIMEOUT, threadsUnavailable, ThreadFailure } from '../../threads/pool.js'
+import { ABORT, ACTIVE, controlWords, DONE, FAILED, injectAt, KEY, ROWS, STEP, barrierOn, Aborted, waitChange } from './barrier.js'
+import type { TeamData, TeamGradient } from './teamData.js'
+import { feedLayoutOf, paramViews } from './teamData.js'
+import { localRows, partsOf, replicaParts, scratchArray, sharedRows } from './rows.js'
+import { workerStart } from './spawn.js'
+import type { NodeWorkerLike } from './spawn.js'
+
+export interface Team {
+  /** Threads computing the passes, the calling one included. */
+  readonly replicas: number
+  readonly parts: number
+  /** The parameters (update them in place between steps; each step hands them to the workers). */
+  readonly params: Record<string, Float64Array>
+  /**
+   * One step over `feed` (a whole minibatch): `pass(products, rows)` is the calling thread's
+   * gradient pass over its rows with `products` (whose `rows` sums over every part); its result
+   * is returned. Throws `ThreadFailure` if a worker failed.
+   */
+  readonly step: <R>(feed: Feed, key: Key, baseline: number, pass: (products: MatrixProducts, feed: Feed) => R) => R
+  readonly close: () => void
+  /** For tests: worker `worker` (1-based) throws or exits at its next step. */
+  readonly injectFailure: (worker: number, how: 'throw' | 'exit') => void
+}
+
+export interface TeamSpec {
+  /** The network (any batch-norm mode; each replica switches it as the trainer does). */
+  readonly net: Checked<Network>
+  readonly gradient: TeamGradient
+  readonly products: { readonly name: string; readonly kernels: MatrixProducts }
+  readonly parts: number
+  readonly threads: number
+  readonly batchSize: number
+  /** A minibatch of the data (for the shapes of its rows). */
+  readonly sample: Feed
+}
+
+/** The longest sum over parts a pass takes: a parameter's gradient, 4 values per batch-norm channel, or a loss per row. */
+const slotLengthOf = (net: Checked<Network>, batch: number): number => {
+  let longest = Math.max(1, batch)
+  for (const p of Object.values(net.params)) longest = Math.max(longest, p.length)
+  for (const n of topoOrder(Object.values(net.outputs))) if (n._tag === 'BatchNorm') longest = Math.max(longest, 4 * (n.type.shape[1] as number))
+  return longest
+}
+
+const watchers = new Set<(t: Team) => void>()
+
+/**
+ * For tests: calls `f` with every team started from now on (to inject a failure); returns the
+ * function that stops watching.
+ * @example const stop = watchTeams((t) => t.injectFailure(1, 'throw'))
+ */
+export const watchTeams = (f: (t: Team) => void): (() => void) => {
+  watchers.add(f)
+  return () => void watchers.delete(f)
+}
+
+const unsupported = (what: string): RunError => ({ _tag: 'Unsupported', interpreter: 'data-parallel training', what, fix: 'train with parts: 1 (or threads: 1)' })
+
+/**
+ * Starts `threads − 1` workers for data-parallel steps (none for one thread: the team then runs
+ * every part on the calling thread), or says why this host cannot.
+ */
+export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team>> => {
+  const workers = Math.max(0, Math.min(spec.threads, spec.parts) - 1)
+  if (workers > 0) {
+    const why = threadsUnavailable()
+    if (why !== undefined) return E.left(unsupported(`${spec.threads} threads: ${why}`))
+  }
+  const replicas = workers + 1
+  const ctl = new Int32Array(new SharedArrayBuffer(4 * controlWords(workers)))
+  const paramLayout: [string, number, number][] = []
+  let at = 0
+  for (const [name, v] of Object.entries(spec.net.params)) {
+    paramLayout.push([name, at, v.length])
+    at += v.length
+  }
+  // The trainer's parameters are ordinary arrays (V8 copies to and from shared memory slowly in
+  // places, e.g. `slice`); the workers read a shared copy, written before each step they take part in.
+  const paramBuf = new SharedArrayBuffer(workers === 0 ? 8 : 8 * Math.max(1, at))
+  const shared = workers === 0 ? {} : paramViews(paramBuf, paramLayout)
+  const params: Record<string, Float64Array> = Object.fromEntries(Object.entries(spec.net.params).map(([name, v]) => [name, v.slice()]))
+  const feed = feedLayoutOf(spec.sample, spec.batchSize)
+  const feedBuf = new SharedArrayBuffer(8 * Math.max(1, workers === 0 ? 1 : feed.values))
+  const slotLength = slotLengthOf(spec.net, spec.batchSize)
+  const parts = spec.parts
+  const scratch = new Float64Array(new SharedArrayBuffer(workers === 0 ? 8 : 8 * 2 * parts * slotLength))
+  const baseline = new Float64Array(new SharedArrayBuffer(8))
+  const model = workers === 0 ? '' : encodeModel(spec.net).json
+  const started: { readonly worker: NodeWorkerLike; readonly message: () => string | undefined }[] = []
+  const close = (): void => {
+    Atomics.store(ctl, ABORT, -1)
+    Atomics.store(ctl, STEP, -1)
+    for (const w of [1, 2, 4]) Atomics.notify(ctl, w)
+    for (const s of started) void s.worker.terminate()
+  }
+  for (let r = 1; r <= workers; r++) {
+    const data: Omit<TeamData, 'port'> = {
+      model, gradient: spec.gradient, products: spec.products.name, parts, replicas, replica: r,
+      control: ctl.buffer as SharedArrayBuffer, params: paramBuf, paramLayout, feed: feedBuf, feedLayout: feed.layout, maxRows: spec.batchSize,
+      scratch: scratch.buffer as SharedArrayBuffer, slotLength, baseline: baseline.buffer as SharedArrayBuffer,
+    }
+    const s = workerStart(data)
+    if (E.isLeft(s)) {
+      close()
+      return E.left(unsupported(s.left))
+    }
+    started.push(s.right)
+  }
+  const ready = await Promise.all(started.map((s) => s.worker.ready(START_TIMEOUT)))
+  const failed = ready.findIndex((r) => r !== undefined)
+  if (failed >= 0) {
+    close()
+    return E.left(unsupported(`worker ${failed + 1} did not start (${ready[failed]})`))
+  }
+  const barrier = barrierOn(ctl)
+  const slots = { scratch, slotLength, parts }
+  let seq = 0
+  const local = scratchArray()
+  /** Worker r's failure as a ThreadFailure, after closing the team. */
+  const failure = (r: number): ThreadFailure => {
+    const reason = started[r - 1]?.message() ?? (Atomics.load(ctl, FAILED + r) === 2 ? 'its thread exited' : 'its pass threw')
+    close()
+    return new ThreadFailure(r, reason)
+  }
+  const step = <R>(batch: Feed, key: Key, base: number, pass: (products: MatrixProducts, feed: Feed) => R): R => {
+    if (Atomics.load(ctl, ABORT) !== 0) throw failure(Math.max(1, Atomics.load(ctl, ABORT)))
+    const rows = Object.values(batch)[0]?.shape[0] ?? 0
+    const ranges = partsOf(rows, parts)
+    const active = Math.min(replicas, ranges.length)
+    const kernels = spec.products.kernels
+    if (active === 1) return pass({ ...kernels, rows: localRows(rows, parts, local, kernels.alloc) }, batch)
+    const [, mine] = replicaParts(ranges.length, active, 0)
+    const split = ranges[mine - 1]![1]
+    // The workers' rows into shared memory (the main thread reads its own straight from the feed).
+    for (const [name, offset, row] of feed.layout) {
+      const width = row.reduce((a, b) => a * b, 1)
+      const src = batch[name]!.data
+      new Float64Array(feedBuf, 8 * (offset + split * width), (rows - split) * width).set(src.subarray(split * width, rows * width))
+    }
+    for (const [name, v] of Object.entries(params)) shared[name]!.set(v)
+    Atomics.store(ctl, ROWS, rows)
+    Atomics.store(ctl, KEY, key[0] | 0)
+    Atomics.store(ctl, KEY + 1, key[1] | 0)
+    baseline[0] = base
+    Atomics.store(ctl, ACTIVE, active)
+    Atomics.store(ctl, DONE, 0)
+    Atomics.store(ctl, STEP, ++seq)
+    Atomics.notify(ctl, STEP)
+    const own: Feed = Object.fromEntries(Object.entries(batch).map(([name, v]) => {
+      const width = v.shape[0] === 0 ? 0 : v.data.length / v.shape[0]!
+      return [name, { shape: [split, ...v.shape.slice(1)], data: v.data.subarray(0, split * width) }]
+    }))
+    let result: R
+    try {
+      result = pass({ ...kernels, rows: sharedRows(rows, parts, active, 0, slots, barrier, kernels.alloc) }, own)
+    } catch (err) {
+      if (err instanceof Aborted && err.by > 0) throw failure(err.by)
+      close()
+      throw err
+    }
+    for (;;) {
+      const abort = Atomics.load(ctl, ABORT)
+      if (abort > 0) throw failure(abort)
+      const done = Atomics.load(ctl, DONE)
+      if (done === workers) break
+      waitChange(ctl, DONE, done)
+    }
+    return result
+  }
+  const injectFailure = (worker: number, how: 'throw' | 'exit'): void => {
+    if (worker >= 1 && worker <= workers) Atomics.store(ctl, injectAt(workers) + worker, how === 'throw' ? 1 : 2)
+  }
+  const team: Team = { replicas, parts, params, step, close, injectFailure }
+  for (const f of watchers) f(team)
+  return E.right(team)
+}

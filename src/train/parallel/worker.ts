@@ -1,0 +1,115 @@
+/**
+ * The entry of a data-parallel worker thread (started by spawn.ts; never imported): rebuilds the
+ * network from its model text, takes the parameters as views of the shared memory and the
+ * kernels by name (single-threaded), says "ready", then runs one gradient pass over its rows of
+ * each posted step (team.ts) and counts itself out. Its results are the same totals as the main
+ * thread's, which keeps those. A failure is reported once — the message to the port, then the
+ * failure word and ABORT (barrier.ts) — so no other thread waits for it.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { InternalError } from '../../base/internalError.js'
+import { decodeModel } from '../../dsl/codec.js'
+import type { Key } from '../../dsl/random.js'
+import { withBatchNormMode, withParams } from '../../dsl/rewrite.js'
+import { prepareGradient } from '../../estimators/gradient.js'
+import type { MatrixProducts } from '../../interpreters/reference/ops.js'
+import { referenceProducts } from '../../interpreters/reference/ops.js'
+import { drawRunError } from '../../interpreters/runErrors.js'
+import { fastProducts } from '../fast/index.js'
+import { Aborted, ACTIVE, barrierOn, DONE, injectAt, KEY, reportFailure, ROWS, STEP, waitChange } from './barrier.js'
+import type { TeamData } from './teamData.js'
+import { feedRows, paramViews } from './teamData.js'
+import { partsOf, replicaParts, sharedRows } from './rows.js'
+
+interface WorkerGlobals {
+  readonly workerData: TeamData
+  readonly parentPort: { postMessage(m: unknown): void }
+}
+interface Proc {
+  on(event: 'exit', f: (code: number) => void): void
+  exit(code: number): never
+  getBuiltinModule(id: string): unknown
+}
+const proc = (globalThis as unknown as { readonly process: Proc }).process
+const { workerData: d, parentPort } = proc.getBuiltinModule('node:worker_threads') as WorkerGlobals
+const port = d.port as { postMessage(m: unknown): void }
+const ctl = new Int32Array(d.control)
+const workers = d.replicas - 1
+
+const fail = (code: 1 | 2, why: string): void => {
+  try {
+    port.postMessage(why)
+  } catch {
+    // The port may be closed already; the failure word still says what happened.
+  }
+  reportFailure(ctl, d.replica, code)
+}
+
+const kernelsByName = (name: string): E.Either<string, MatrixProducts> => {
+  if (name === 'reference') return E.right(referenceProducts)
+  if (name === 'fast') return E.mapLeft(drawRunError)(fastProducts())
+  return E.left(`kernels "${name}" cannot be rebuilt in a worker`)
+}
+
+const setup = (): E.Either<string, { readonly run: () => void }> => {
+  const decoded = decodeModel(JSON.parse(d.model))
+  if (E.isLeft(decoded)) return E.left(`the network did not decode: ${decoded.left.map((e) => JSON.stringify(e)).join('; ')}`)
+  const kernels = kernelsByName(d.products)
+  if (E.isLeft(kernels)) return kernels
+  // Private copies of the shared parameters and rows, refreshed each step (V8 reads shared memory slowly in places).
+  const shared = paramViews(d.params, d.paramLayout)
+  const own = Object.fromEntries(Object.entries(shared).map(([name, v]) => [name, new Float64Array(v.length)]))
+  const net = withParams(withBatchNormMode(decoded.right, 'train'), own)
+  const baseline = new Float64Array(d.baseline)
+  const slots = { scratch: new Float64Array(d.scratch), slotLength: d.slotLength, parts: d.parts }
+  const barrier = barrierOn(ctl)
+  const r = d.replica
+  /** One posted step: this replica's pass over its rows, if it has any. */
+  const run = (): void => {
+    const rows = Atomics.load(ctl, ROWS)
+    const active = Atomics.load(ctl, ACTIVE)
+    if (r >= active) return
+    const ranges = partsOf(rows, d.parts)
+    const [p0, p1] = replicaParts(ranges.length, active, r)
+    for (const [name, v] of Object.entries(shared)) own[name]!.set(v)
+    const feed = Object.fromEntries(Object.entries(feedRows(d.feed, d.feedLayout, ranges[p0]![0], ranges[p1 - 1]![1])).map(([name, v]) => {
+      const copy = new Float64Array(v.data.length)
+      copy.set(v.data)
+      return [name, { shape: v.shape, data: copy }]
+    }))
+    const products: MatrixProducts = { ...kernels.right, rows: sharedRows(rows, d.parts, active, r, slots, barrier, kernels.right.alloc) }
+    const prepared = prepareGradient(net, feed, { ...d.gradient, products })
+    if (E.isLeft(prepared)) throw new InternalError(`a worker's pass was refused after the main thread's was not: ${drawRunError(prepared.left)}`)
+    const key = [Atomics.load(ctl, KEY) >>> 0, Atomics.load(ctl, KEY + 1) >>> 0] as unknown as Key
+    const result = prepared.right(key, baseline[0]!)
+    // The worker's totals are the main thread's too, and dropped: its kernels may reuse them.
+    kernels.right.release?.(Object.values(result.grad))
+  }
+  return E.right({ run })
+}
+
+proc.on('exit', (code) => fail(2, `its thread exited (code ${code})`))
+const ready = setup()
+if (E.isLeft(ready)) parentPort.postMessage(ready.left)
+else {
+  parentPort.postMessage('ready')
+  let seen = 0
+  for (;;) {
+    const seq = waitChange(ctl, STEP, seen, Infinity)
+    if (seq < 0) break
+    if (seq === seen) continue
+    seen = seq
+    const inject = Atomics.load(ctl, injectAt(workers) + d.replica)
+    try {
+      if (inject === 1) throw new InternalError('an injected failure (test)')
+      if (inject === 2) proc.exit(3)
+      ready.right.run()
+    } catch (err) {
+      if (err instanceof Aborted) break
+      fail(1, err instanceof Error ? err.message : String(err))
+      break
+    }
+    Atomics.add(ctl, DONE, 1)
+    Atomics.notify(ctl, DONE)
+  }
+}
