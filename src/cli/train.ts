@@ -104,7 +104,7 @@ run:
   --threads N           threads of the fast products (default: every core of this machine);
                         the results are the same bits for any N, so a resume may change it
   --parts P             data parallelism: cut each minibatch into P slices that the threads
-                        share (default 1); the results depend on P (a resume needs the same)
+                        share (default 1); the results depend on P, not on N (run.json keeps it)
   --out DIR             checkpoints, log.jsonl, run.json and model.json go there
   --resume DIR/checkpoint  continue a run bit-identically (settings come from DIR/run.json)
   --json                print the result as JSON
@@ -188,6 +188,7 @@ const flagSettings = (o: Values): E.Either<string, Partial<Settings>> => {
     [o['bop-gamma'], 'bopGamma', (s) => real('bop-gamma', s, (x) => x > 0 && x <= 1, 'a number in (0, 1]')],
     [o.anneal, 'anneal', (s) => real('anneal', s, (x) => x > 0 && x < 1, 'a final noise scale in (0, 1)')],
     [o.recalibrate, 'recalibrate', (s) => whole('recalibrate', s, 1)],
+    [o.parts, 'parts', (s) => wholeNumber('--parts', s, 1, MAX_THREADS)],
   ]
   for (const [raw, field, parse] of checks) {
     if (raw === undefined) continue
@@ -274,8 +275,6 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
   // Not a setting of the run (run.json): the results do not depend on it.
   const threadsE = threadCount(o.threads, MAX_THREADS)
   if (E.isLeft(threadsE)) return usageError(io, 'train', threadsE.left, trainUsage)
-  const partsE = o.parts === undefined ? E.right(1) : wholeNumber('--parts', o.parts, 1, MAX_THREADS)
-  if (E.isLeft(partsE)) return usageError(io, 'train', partsE.left, trainUsage)
   try {
     // Settings, network and data: from the checkpoint and run.json, or from the flags.
     let restored: Restored | undefined
@@ -327,7 +326,7 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
     if (E.isLeft(room)) return bad(room.left)
     const built = buildConfig(settings)
     if (E.isLeft(built)) return usageError(io, 'train', built.left, trainUsage)
-    const config = { ...built.right.config, threads: threadsE.right, ...(partsE.right === 1 ? {} : { parts: partsE.right }) }
+    const config = { ...built.right.config, threads: threadsE.right }
     const { notes } = built.right
     const want = config.recipe.weightNoise
     const have = weightNoises(net)

@@ -81,6 +81,11 @@ export interface Settings {
    * re-estimated; src/cli/trainDeploy.ts). Absent (runs from before it existed): `CALIBRATION_ROWS`.
    */
   readonly recalibrate?: number
+  /**
+   * Fixed parts of each minibatch for data parallelism (`TrainConfig.parts`; the bits depend on
+   * it, not on the threads). Absent: 1.
+   */
+  readonly parts?: number
 }
 
 /**
@@ -250,7 +255,7 @@ export const buildConfig = (s: Settings): E.Either<string, { config: TrainConfig
       estimator: est.right, weightEstimator: west.right, sites, recipe: r.right, optimizer: real.right, lr: s.lr,
       schedule: schedule.right, epochs: s.epochs, batchSize: s.batch, seed: s.seed, ensemble: s.ensemble,
       ...(s.patience === undefined ? {} : { patience: s.patience }), ...(s.select === undefined ? {} : { select: s.select }),
-      logEvery: s.logEvery, products: kernels,
+      logEvery: s.logEvery, products: kernels, ...(s.parts === undefined || s.parts === 1 ? {} : { parts: s.parts }),
     },
   })
 }

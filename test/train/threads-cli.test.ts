@@ -1,6 +1,6 @@
 /**
  * `sbnkit train --threads N`: checked like every flag, not a setting of the run (a resume may
- * change it), and the same model for any N.
+ * change it), and the same model for any N; `--parts P` is a setting of the run (run.json).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -51,5 +51,25 @@ describe('sbnkit train --threads', () => {
     const resumed = await run('--resume', at('two', 'checkpoint'), '--epochs', '2', '--threads', '1')
     expect(resumed.code).toBe(0)
     expect(await readFile(at('two', 'model.json'), 'utf8')).toBe(await readFile(at('one', 'model.json'), 'utf8'))
+  })
+
+  it('--parts is a setting of the run: kept in run.json, so a resume on other threads needs no flag and writes the same model', async () => {
+    expect((await run(...tiny('p2-one', '--epochs', '2', '--threads', '1', '--parts', '2'))).code).toBe(0)
+    expect((await run(...tiny('p2-two', '--epochs', '1', '--threads', '2', '--parts', '2'))).code).toBe(0)
+    expect(JSON.parse(await readFile(at('p2-two', 'run.json'), 'utf8'))).toMatchObject({ parts: 2 })
+    const resumed = await run('--resume', at('p2-two', 'checkpoint'), '--epochs', '2', '--threads', '1')
+    expect(resumed.code).toBe(0)
+    expect(await readFile(at('p2-two', 'model.json'), 'utf8')).toBe(await readFile(at('p2-one', 'model.json'), 'utf8'))
+    const changed = await run('--resume', at('p2-two', 'checkpoint'), '--epochs', '3', '--parts', '3')
+    expect(changed.code).toBe(2)
+    expect(changed.err).toContain('parts is 2 in run.json, found 3')
+  })
+
+  it('refuses --parts that is not a whole number ≥ 1 (exit 2, usage)', async () => {
+    for (const bad of ['0', '2.5', 'two']) {
+      const r = await run(...tiny(`badparts-${bad}`, '--parts', bad))
+      expect(r.code).toBe(2)
+      expect(r.err).toContain(`--parts expects a whole number in 1..256 in decimal digits, found "${bad}"`)
+    }
   })
 })
