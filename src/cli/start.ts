@@ -38,6 +38,8 @@ import { progressBar } from './progress.js'
 import type { Settings } from './trainSetup.js'
 import { buildConfig, buildPreset, defaults, loadData } from './trainSetup.js'
 import { STANDARD_RECIPE } from '../train/standard.js'
+import { MAX_THREADS } from '../train/config.js'
+import { threadCount, wholeNumber } from './args.js'
 
 /** The defaults of the main job (the budget and recipe measured in docs/experiments.md). */
 export const START_EPOCHS = STANDARD_RECIPE.epochs
@@ -51,6 +53,8 @@ export const START_BATCH = STANDARD_RECIPE.batch
  * own spread). Raise it when two threads clearly pay.
  */
 export const START_THREADS = 1
+/** Parts of each minibatch (data parallelism, docs/training.md): 1, today's bits. */
+export const START_PARTS = 1
 export const START_LR = STANDARD_RECIPE.lr
 
 export const startUsage = `usage: npm start [-- --epochs N --draws N --out DIR]
@@ -61,6 +65,8 @@ measure gradient estimators, write report/.
   --limit N    train on N of the 55 000 training images (a quick check; default all)
   --anneal S   final noise scale of the annealing, in (0, 1]; 1 turns it off (default ${START_ANNEAL})
   --draws N    gradeval draws per estimator (default 2000)
+  --threads N  training threads (default ${START_THREADS}); the same bits for any N
+  --parts P    cut each minibatch into P parts the threads share (default ${START_PARTS}); other bits
   --out DIR    report directory (default report)
 `
 
@@ -73,7 +79,7 @@ const TEST_MEMBERS = 16
 export const start: Command = async (argv, io) => {
   let args
   try {
-    args = parseArgs({ args: [...argv], options: { epochs: { type: 'string' }, anneal: { type: 'string' }, limit: { type: 'string' }, draws: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' } } })
+    args = parseArgs({ args: [...argv], options: { epochs: { type: 'string' }, anneal: { type: 'string' }, limit: { type: 'string' }, draws: { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' }, parts: { type: 'string' }, help: { type: 'boolean' } } })
   } catch (e) {
     io.err(`start: ${(e as Error).message}\n\n${startUsage}`)
     return exitCode.badInput
@@ -96,6 +102,10 @@ export const start: Command = async (argv, io) => {
     io.err(`start: --anneal expects a noise scale in (0, 1], found ${JSON.stringify(args.values.anneal)}\n`)
     return exitCode.badInput
   }
+  const threads = threadCount(args.values.threads, MAX_THREADS, () => START_THREADS)
+  if (E.isLeft(threads)) { io.err(`start: ${threads.left}\n`); return exitCode.badInput }
+  const parts = args.values.parts === undefined ? E.right(START_PARTS) : wholeNumber('--parts', args.values.parts, 1, MAX_THREADS)
+  if (E.isLeft(parts)) { io.err(`start: ${parts.left}\n`); return exitCode.badInput }
   const t0 = performance.now()
   const cpu0 = process.cpuUsage()
   /** Wall and CPU seconds since the start, for the phase timings the summary reports. */
@@ -116,10 +126,10 @@ export const start: Command = async (argv, io) => {
   if (E.isLeft(preset)) { io.err(`start: ${preset.left}\n`); return exitCode.failed }
   const built = buildConfig(s)
   if (E.isLeft(built)) { io.err(`start: ${built.left}\n`); return exitCode.failed }
-  const config = { ...built.right.config, threads: START_THREADS }
+  const config = { ...built.right.config, threads: threads.right, ...(parts.right > 1 ? { parts: parts.right } : {}) }
   const annealed = anneal < 1 ? `, noise scale annealed 1 → ${anneal} (geometric, per epoch)` : ''
   io.out(`sbnkit main job\n\n1. Training ${preset.right.description}\n   on ${data.right.description}\n`)
-  io.out(`   matched ST (logistic noise), mirror descent on latent weights with Adam, lr ${s.lr} cosine, ${epochs} epochs, batch ${s.batch}${annealed}\n`)
+  io.out(`   matched ST (logistic noise), mirror descent on latent weights with Adam, lr ${s.lr} cosine, ${epochs} epochs, batch ${s.batch}${annealed}${parts.right > 1 ? `, ${parts.right} parts` : ''}, ${threads.right} thread${threads.right === 1 ? '' : 's'}\n`)
   const steps = Math.ceil(data.right.data.train.size / s.batch)
   const bar = progressBar(io, 'train', epochs * steps)
   const p = parsePreset(s.preset!)

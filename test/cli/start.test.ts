@@ -40,6 +40,8 @@ describe('npm start', () => {
       [['--epochs', '0'], 'sbnkit start: --epochs and --draws expect integers ≥ 1'],
       [['--anneal', '2'], 'sbnkit start: --anneal expects a noise scale in (0, 1], found "2"'],
       [['--limit', 'x'], 'sbnkit start: --limit expects an integer ≥ 1, found "x"'],
+      [['--threads', '0'], 'sbnkit start: --threads expects a whole number in 1..256 in decimal digits, found "0"'],
+      [['--parts', 'two'], 'sbnkit start: --parts expects a whole number in 1..256 in decimal digits, found "two"'],
     ] as const) {
       const io = memoryIo()
       expect(await main(['start', ...argv], io)).toBe(2)
