@@ -16,6 +16,7 @@ import { foldIn, key, siteKey } from '../dsl/random.js'
 import { drawRunError } from '../interpreters/runErrors.js'
 import { referenceProducts } from '../interpreters/reference/ops.js'
 import { trainAnnealed } from '../train/anneal.js'
+import { fanInScales, perParameterLr } from '../train/fanInLr.js'
 import { calibrationRows, recalibrateMode } from '../train/calibrate.js'
 import { evaluateSet, imageDataset } from '../train/evaluate.js'
 import { drawTrainError, train } from '../train/loop.js'
@@ -49,6 +50,8 @@ export interface RowSpec {
    * generic float64 steps, about 1 ms of CPU per image and member for `vgg-mnist:0.5`.
    */
   readonly testMembers?: number
+  /** The real weights' learning rate scaled by 1/√fan-in (src/train/fanInLr.ts). */
+  readonly fanInLr?: boolean
 }
 
 /** The rows of batch 64 (lr from `--lr`, 0.1 by default): the first benchmarks' budget. */
@@ -66,12 +69,15 @@ export const rows: readonly RowSpec[] = (['mnist', 'fashion-mnist'] as const).fl
   { id: `${dataset}/mlp/st-md-b256`, label: 'matched ST + mirror descent, batch 256, lr 0.2 (npm start)', dataset, preset: 'mlp:256,256', settings: startRecipe, anneal: 1, epochs: STANDARD_RECIPE.epochs },
   { id: `${dataset}/mlp/st-md-b256-anneal`, label: 'the standard recipe (npm start), noise annealed 1 → 0.25', dataset, preset: 'mlp:256,256', settings: startRecipe, anneal: 0.25, epochs: STANDARD_RECIPE.epochs },
   { id: `${dataset}/mlp1024/st-md-b256`, label: 'the standard recipe (npm start) on wider layers', dataset, preset: 'mlp:1024,1024', settings: startRecipe, anneal: 1, epochs: STANDARD_RECIPE.epochs },
+  { id: `${dataset}/mlp1024/st-md-b256-fanin`, label: 'the standard recipe on wider layers, the head\'s learning rate scaled by 1/√fan-in', dataset, preset: 'mlp:1024,1024', settings: startRecipe, anneal: 1, epochs: STANDARD_RECIPE.epochs, fanInLr: true },
+  { id: `${dataset}/mlp/st-md-b256-fanin`, label: 'the standard recipe (npm start), the head\'s learning rate scaled by 1/√fan-in', dataset, preset: 'mlp:256,256', settings: startRecipe, anneal: 1, epochs: STANDARD_RECIPE.epochs, fanInLr: true },
   { id: `${dataset}/mlp/bnn-b256`, label: 'BNN (deterministic hardtanh ST + clipping), batch 256, Adam lr 0.01 cosine: the standard budget', dataset, preset: 'mlp:256,256', settings: bnnStandard, anneal: 1, epochs: STANDARD_RECIPE.epochs },
   { id: `${dataset}/mlp/st-md-anneal`, label: 'matched ST + mirror descent, noise annealed 1 → 0.25', dataset, preset: 'mlp:256,256', settings: mdSt, anneal: 0.25 },
   { id: `${dataset}/mlp/bnn`, label: 'BNN: deterministic hardtanh ST + clipping', dataset, preset: 'mlp:256,256', settings: bnn, anneal: 1 },
   ...(dataset === 'fashion-mnist'
     ? [
         { id: `${dataset}/conv/st-md`, label: 'matched ST + mirror descent (batch norm re-estimated)', dataset, preset: 'vgg-mnist:0.5', settings: { ...mdSt, ensemble: 2 }, anneal: 1, testMembers: 4 },
+        { id: `${dataset}/conv/st-md-b256`, label: 'the standard recipe (matched ST + mirror descent, batch 256, Adam lr 0.2 cosine, batch norm re-estimated), 10 epochs', dataset, preset: 'vgg-mnist:0.5', settings: startRecipe, anneal: 1, epochs: 10, testMembers: 4 },
         { id: `${dataset}/conv/st-md-anneal`, label: 'matched ST + mirror descent, noise annealed 1 → 0.25', dataset, preset: 'vgg-mnist:0.5', settings: mdSt, anneal: 0.25 },
         { id: `${dataset}/conv/bnn`, label: 'BNN: deterministic hardtanh ST + clipping', dataset, preset: 'vgg-mnist:0.5', settings: bnn, anneal: 1 },
       ]
@@ -151,7 +157,10 @@ export const runRow = async (
     const c = process.cpuUsage(cpu0)
     return { seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6 }
   }
-  const config = { ...cfg.right.config, ...(threads === undefined ? {} : { threads }) }
+  const config = {
+    ...cfg.right.config, ...(threads === undefined ? {} : { threads }),
+    ...(spec.fanInLr === true ? { optimizer: perParameterLr(cfg.right.config.optimizer, fanInScales(net.right)) } : {}),
+  }
   // A resumed run rebuilds the network of epoch 1 with the checkpoint's parameters (as `sbnkit train --anneal` does).
   const start = restored === undefined ? net.right : withParams(net.right, restored.net.params)
   const r = await trainAnnealed(start, loaded.right.data, config, { final: spec.anneal }, {
