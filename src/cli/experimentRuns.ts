@@ -6,6 +6,7 @@
  * network) and the 16-member ensemble. Also the CIFAR-10 projection: one measured training step
  * of the VGG-small preset, scaled to an epoch.
  */
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { augmentedDataset } from '../data/augment.js'
@@ -102,6 +103,8 @@ export interface RunResult {
   readonly seconds: number
   /** CPU seconds of training, every thread of the process (absent in older results). */
   readonly cpuSeconds?: number
+  /** The 1-minute load average of the machine during training, lowest and highest of samples every 50 steps (absent in older results). */
+  readonly loadAverage?: { readonly min: number; readonly max: number }
   readonly curve: readonly { readonly epoch: number; readonly trainLoss: number; readonly valMode: number; readonly valEnsemble: number }[]
 }
 
@@ -153,6 +156,7 @@ export const runRow = async (
   const bar = progressBar(io, `${spec.id} seed ${seed}`, epochs * steps)
   const t0 = performance.now()
   const cpu0 = process.cpuUsage()
+  const load: number[] = []
   const now = (): Spent => {
     const c = process.cpuUsage(cpu0)
     return { seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6 }
@@ -164,7 +168,10 @@ export const runRow = async (
   // A resumed run rebuilds the network of epoch 1 with the checkpoint's parameters (as `sbnkit train --anneal` does).
   const start = restored === undefined ? net.right : withParams(net.right, restored.net.params)
   const r = await trainAnnealed(start, loaded.right.data, config, { final: spec.anneal }, {
-    onStep: (st) => bar.tick(st.globalStep, `loss ${st.loss.toFixed(3)}`),
+    onStep: (st) => {
+      if (st.globalStep % 50 === 1) load.push(loadavg()[0] ?? Number.NaN)
+      bar.tick(st.globalStep, `loss ${st.loss.toFixed(3)}`)
+    },
     ...(runDir === undefined ? {} : { checkpoint: checkpointHook(runDir.right, now) }),
   }, restored?.state)
   if (E.isLeft(r)) return E.left(drawTrainError(r.left, drawRunError, drawRoutingError))
@@ -188,6 +195,7 @@ export const runRow = async (
   return E.right({
     row: spec.id, seed, epochs, steps, trainExamples: loaded.right.data.train.size, testExamples: plain.right.examples,
     testMode: plain.right.mode.accuracy, testModeRecalibrated: calTest.right.mode.accuracy, testEnsemble: plain.right.ensemble.accuracy, members, seconds, cpuSeconds,
+    ...(load.length === 0 ? {} : { loadAverage: { min: Math.min(...load), max: Math.max(...load) } }),
     curve: r.right.state.history.map((h) => ({
       epoch: h.epoch, trainLoss: h.trainLoss, valMode: h.validation?.mode.accuracy ?? Number.NaN, valEnsemble: h.validation?.ensemble.accuracy ?? Number.NaN,
     })),
