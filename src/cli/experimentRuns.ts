@@ -103,7 +103,7 @@ export interface RunResult {
   readonly seconds: number
   /** CPU seconds of training, every thread of the process (absent in older results). */
   readonly cpuSeconds?: number
-  /** The 1-minute load average of the machine during training, lowest and highest of samples every 50 steps (absent in older results). */
+  /** The 1-minute load average of the machine during training, lowest and highest of samples at the start and every 50 steps (absent in older results). */
   readonly loadAverage?: { readonly min: number; readonly max: number }
   readonly curve: readonly { readonly epoch: number; readonly trainLoss: number; readonly valMode: number; readonly valEnsemble: number }[]
 }
@@ -156,7 +156,7 @@ export const runRow = async (
   const bar = progressBar(io, `${spec.id} seed ${seed}`, epochs * steps)
   const t0 = performance.now()
   const cpu0 = process.cpuUsage()
-  const load: number[] = []
+  const load: number[] = [loadavg()[0] ?? Number.NaN]
   const now = (): Spent => {
     const c = process.cpuUsage(cpu0)
     return { seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6 }
@@ -169,7 +169,7 @@ export const runRow = async (
   const start = restored === undefined ? net.right : withParams(net.right, restored.net.params)
   const r = await trainAnnealed(start, loaded.right.data, config, { final: spec.anneal }, {
     onStep: (st) => {
-      if (st.globalStep % 50 === 1) load.push(loadavg()[0] ?? Number.NaN)
+      if (st.globalStep % 50 === 0) load.push(loadavg()[0] ?? Number.NaN)
       bar.tick(st.globalStep, `loss ${st.loss.toFixed(3)}`)
     },
     ...(runDir === undefined ? {} : { checkpoint: checkpointHook(runDir.right, now) }),
@@ -195,7 +195,7 @@ export const runRow = async (
   return E.right({
     row: spec.id, seed, epochs, steps, trainExamples: loaded.right.data.train.size, testExamples: plain.right.examples,
     testMode: plain.right.mode.accuracy, testModeRecalibrated: calTest.right.mode.accuracy, testEnsemble: plain.right.ensemble.accuracy, members, seconds, cpuSeconds,
-    ...(load.length === 0 ? {} : { loadAverage: { min: Math.min(...load), max: Math.max(...load) } }),
+    loadAverage: { min: Math.min(...load), max: Math.max(...load) },
     curve: r.right.state.history.map((h) => ({
       epoch: h.epoch, trainLoss: h.trainLoss, valMode: h.validation?.mode.accuracy ?? Number.NaN, valEnsemble: h.validation?.ensemble.accuracy ?? Number.NaN,
     })),
