@@ -6,6 +6,7 @@
  * network) and the 16-member ensemble. Also the CIFAR-10 projection: one measured training step
  * of the VGG-small preset, scaled to an epoch.
  */
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { augmentedDataset } from '../data/augment.js'
@@ -16,6 +17,7 @@ import { foldIn, key, siteKey } from '../dsl/random.js'
 import { drawRunError } from '../interpreters/runErrors.js'
 import { referenceProducts } from '../interpreters/reference/ops.js'
 import { trainAnnealed } from '../train/anneal.js'
+import { fanInScales, perParameterLr } from '../train/fanInLr.js'
 import { calibrationRows, recalibrateMode } from '../train/calibrate.js'
 import { evaluateSet, imageDataset } from '../train/evaluate.js'
 import { drawTrainError, train } from '../train/loop.js'
@@ -49,6 +51,8 @@ export interface RowSpec {
    * generic float64 steps, about 1 ms of CPU per image and member for `vgg-mnist:0.5`.
    */
   readonly testMembers?: number
+  /** The real weights' learning rate scaled by 1/√fan-in (src/train/fanInLr.ts). */
+  readonly fanInLr?: boolean
 }
 
 /** The rows of batch 64 (lr from `--lr`, 0.1 by default): the first benchmarks' budget. */
@@ -66,12 +70,15 @@ export const rows: readonly RowSpec[] = (['mnist', 'fashion-mnist'] as const).fl
   { id: `${dataset}/mlp/st-md-b256`, label: 'matched ST + mirror descent, batch 256, lr 0.2 (npm start)', dataset, preset: 'mlp:256,256', settings: startRecipe, anneal: 1, epochs: STANDARD_RECIPE.epochs },
   { id: `${dataset}/mlp/st-md-b256-anneal`, label: 'the standard recipe (npm start), noise annealed 1 → 0.25', dataset, preset: 'mlp:256,256', settings: startRecipe, anneal: 0.25, epochs: STANDARD_RECIPE.epochs },
   { id: `${dataset}/mlp1024/st-md-b256`, label: 'the standard recipe (npm start) on wider layers', dataset, preset: 'mlp:1024,1024', settings: startRecipe, anneal: 1, epochs: STANDARD_RECIPE.epochs },
+  { id: `${dataset}/mlp1024/st-md-b256-fanin`, label: 'the standard recipe on wider layers, the head\'s learning rate scaled by 1/√fan-in', dataset, preset: 'mlp:1024,1024', settings: startRecipe, anneal: 1, epochs: STANDARD_RECIPE.epochs, fanInLr: true },
+  { id: `${dataset}/mlp/st-md-b256-fanin`, label: 'the standard recipe (npm start), the head\'s learning rate scaled by 1/√fan-in', dataset, preset: 'mlp:256,256', settings: startRecipe, anneal: 1, epochs: STANDARD_RECIPE.epochs, fanInLr: true },
   { id: `${dataset}/mlp/bnn-b256`, label: 'BNN (deterministic hardtanh ST + clipping), batch 256, Adam lr 0.01 cosine: the standard budget', dataset, preset: 'mlp:256,256', settings: bnnStandard, anneal: 1, epochs: STANDARD_RECIPE.epochs },
   { id: `${dataset}/mlp/st-md-anneal`, label: 'matched ST + mirror descent, noise annealed 1 → 0.25', dataset, preset: 'mlp:256,256', settings: mdSt, anneal: 0.25 },
   { id: `${dataset}/mlp/bnn`, label: 'BNN: deterministic hardtanh ST + clipping', dataset, preset: 'mlp:256,256', settings: bnn, anneal: 1 },
   ...(dataset === 'fashion-mnist'
     ? [
         { id: `${dataset}/conv/st-md`, label: 'matched ST + mirror descent (batch norm re-estimated)', dataset, preset: 'vgg-mnist:0.5', settings: { ...mdSt, ensemble: 2 }, anneal: 1, testMembers: 4 },
+        { id: `${dataset}/conv/st-md-b256-fanin`, label: 'the standard recipe (batch 256, lr 0.2 cosine), the head\'s learning rate scaled by 1/√fan-in, 10 epochs', dataset, preset: 'conv:16,32', settings: startRecipe, anneal: 1, epochs: 10, testMembers: 4, fanInLr: true },
         { id: `${dataset}/conv/st-md-anneal`, label: 'matched ST + mirror descent, noise annealed 1 → 0.25', dataset, preset: 'vgg-mnist:0.5', settings: mdSt, anneal: 0.25 },
         { id: `${dataset}/conv/bnn`, label: 'BNN: deterministic hardtanh ST + clipping', dataset, preset: 'vgg-mnist:0.5', settings: bnn, anneal: 1 },
       ]
@@ -96,6 +103,8 @@ export interface RunResult {
   readonly seconds: number
   /** CPU seconds of training, every thread of the process (absent in older results). */
   readonly cpuSeconds?: number
+  /** The 1-minute load average of the machine during training, lowest and highest of samples at the start and every 50 steps (absent in older results). */
+  readonly loadAverage?: { readonly min: number; readonly max: number }
   readonly curve: readonly { readonly epoch: number; readonly trainLoss: number; readonly valMode: number; readonly valEnsemble: number }[]
 }
 
@@ -147,15 +156,22 @@ export const runRow = async (
   const bar = progressBar(io, `${spec.id} seed ${seed}`, epochs * steps)
   const t0 = performance.now()
   const cpu0 = process.cpuUsage()
+  const load: number[] = [loadavg()[0] ?? Number.NaN]
   const now = (): Spent => {
     const c = process.cpuUsage(cpu0)
     return { seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6 }
   }
-  const config = { ...cfg.right.config, ...(threads === undefined ? {} : { threads }) }
+  const config = {
+    ...cfg.right.config, ...(threads === undefined ? {} : { threads }),
+    ...(spec.fanInLr === true ? { optimizer: perParameterLr(cfg.right.config.optimizer, fanInScales(net.right)) } : {}),
+  }
   // A resumed run rebuilds the network of epoch 1 with the checkpoint's parameters (as `sbnkit train --anneal` does).
   const start = restored === undefined ? net.right : withParams(net.right, restored.net.params)
   const r = await trainAnnealed(start, loaded.right.data, config, { final: spec.anneal }, {
-    onStep: (st) => bar.tick(st.globalStep, `loss ${st.loss.toFixed(3)}`),
+    onStep: (st) => {
+      if (st.globalStep % 50 === 0) load.push(loadavg()[0] ?? Number.NaN)
+      bar.tick(st.globalStep, `loss ${st.loss.toFixed(3)}`)
+    },
     ...(runDir === undefined ? {} : { checkpoint: checkpointHook(runDir.right, now) }),
   }, restored?.state)
   if (E.isLeft(r)) return E.left(drawTrainError(r.left, drawRunError, drawRoutingError))
@@ -179,6 +195,7 @@ export const runRow = async (
   return E.right({
     row: spec.id, seed, epochs, steps, trainExamples: loaded.right.data.train.size, testExamples: plain.right.examples,
     testMode: plain.right.mode.accuracy, testModeRecalibrated: calTest.right.mode.accuracy, testEnsemble: plain.right.ensemble.accuracy, members, seconds, cpuSeconds,
+    loadAverage: { min: Math.min(...load), max: Math.max(...load) },
     curve: r.right.state.history.map((h) => ({
       epoch: h.epoch, trainLoss: h.trainLoss, valMode: h.validation?.mode.accuracy ?? Number.NaN, valEnsemble: h.validation?.ensemble.accuracy ?? Number.NaN,
     })),

@@ -35,10 +35,15 @@ const pct = (xs: readonly number[]): string => {
   return xs.length > 1 ? `${(100 * m).toFixed(2)} ± ${(100 * s).toFixed(2)}` : `${(100 * m).toFixed(2)} (1 seed)`
 }
 
-/** The mean CPU minutes of training when every run recorded them: ` (3.1 CPU-min)`. */
+/**
+ * The mean CPU minutes of training when every run recorded them, and the range of the load
+ * average over the runs that recorded it: ` (3.1 CPU-min, load 4.2–6.8)`.
+ */
 const cpuNote = (rs: readonly RunResult[]): string => {
   const cpu = rs.flatMap((x) => (x.cpuSeconds === undefined ? [] : [x.cpuSeconds]))
-  return cpu.length === 0 || cpu.length < rs.length ? '' : ` (${(cpu.reduce((a, b) => a + b, 0) / cpu.length / 60).toFixed(1)} CPU-min)`
+  const loads = rs.flatMap((x) => (x.loadAverage === undefined ? [] : [x.loadAverage]))
+  const load = loads.length === 0 ? '' : `, load ${Math.min(...loads.map((l) => l.min)).toFixed(1)}–${Math.max(...loads.map((l) => l.max)).toFixed(1)}`
+  return cpu.length === 0 || cpu.length < rs.length ? '' : ` (${(cpu.reduce((a, b) => a + b, 0) / cpu.length / 60).toFixed(1)} CPU-min${load})`
 }
 
 const slug = (id: string): string => id.replaceAll('/', '-')

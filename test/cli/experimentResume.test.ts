@@ -1,7 +1,7 @@
 /**
  * `sbnkit experiments` keeps a checkpoint per epoch of the run in progress (src/cli/experimentResume.ts):
  * a run stopped after its first epoch (here: the second checkpoint cannot be written) continues
- * from that checkpoint, and its result equals the uninterrupted run's but for the seconds. A tiny
+ * from that checkpoint, and its result equals the uninterrupted run's but for the seconds and load average. A tiny
  * row (mlp:8 on 256 MNIST training images, 2 epochs) keeps it quick.
  */
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
@@ -21,7 +21,7 @@ const spec: RowSpec = {
   settings: { recipe: 'md', estimator: 'st', batch: 64, limit: 256, ensemble: 2 },
 }
 const run = (work: string): Promise<E.Either<string, RunResult>> => runRow(spec, 0, 2, 0.1, memoryIo(), at('cache'), 1, at(work))
-const timeless = ({ seconds: _s, cpuSeconds: _c, ...rest }: RunResult): Omit<RunResult, 'seconds' | 'cpuSeconds'> => rest
+const timeless = ({ seconds: _s, cpuSeconds: _c, loadAverage: _l, ...rest }: RunResult): Omit<RunResult, 'seconds' | 'cpuSeconds' | 'loadAverage'> => rest
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sbnkit-exp-'))
@@ -31,7 +31,7 @@ afterAll(async () => {
 })
 
 describe('sbnkit experiments: a checkpoint per epoch of the run in progress', () => {
-  it('law: a run stopped after epoch 1 and continued ≡ the uninterrupted run (but for its seconds); finished runs leave no directory', async () => {
+  it('law: a run stopped after epoch 1 and continued ≡ the uninterrupted run (but for its seconds and load average); finished runs leave no directory', async () => {
     const whole = await run('a')
     if (E.isLeft(whole)) throw new Error(whole.left)
     expect(whole.right.curve.length).toBe(2)

@@ -21,6 +21,8 @@ describe('sbnkit experiments: the results table', () => {
     result('mnist/mlp/st-md', 0, 0.955), result('mnist/mlp/st-md', 1, 0.957),
     result('mnist/mlp/st-md-b256', 0, 0.965, { epochs: 8, steps: 215, seconds: 1200 }),
     result('fashion-mnist/conv/st-md', 0, 0.9, { epochs: 1, seconds: 1800, cpuSeconds: 660, members: 4 }),
+    result('mnist/mlp/bnn-b256', 0, 0.97, { epochs: 16, steps: 215, seconds: 180, cpuSeconds: 120, loadAverage: { min: 4.2, max: 6.84 } }),
+    result('mnist/mlp/bnn-b256', 1, 0.97, { epochs: 16, steps: 215, seconds: 180, cpuSeconds: 120, loadAverage: { min: 3.5, max: 5 } }),
   ])
   const line = (id: string): string => table.split('\n').find((l) => l.includes(rows.find((r) => r.id === id)!.label) && l.includes(id.split('/')[0]!))!
 
@@ -31,6 +33,10 @@ describe('sbnkit experiments: the results table', () => {
 
   it('says a test ensemble of other than 16 members, and the CPU time when the runs recorded it', () => {
     expect(line('fashion-mnist/conv/st-md')).toBe('| fashion-mnist | vgg-mnist:0.5 | matched ST + mirror descent (batch norm re-estimated) | 1 epoch × 860 steps of 64, 30 min (11.0 CPU-min) | 90.00 (1 seed) | 87.00 (1 seed) | 89.00 (1 seed) (4 members) | 0 |')
+  })
+
+  it('gives the range of the load average over the runs that recorded it', () => {
+    expect(line('mnist/mlp/bnn-b256')).toContain('| 16 epochs × 215 steps of 256, 3 min (2.0 CPU-min, load 3.5–6.8) |')
   })
 
   it('lists every planned row, with the budget it will have when not run yet', () => {
