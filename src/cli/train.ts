@@ -41,7 +41,7 @@ import { progressBar } from './progress.js'
 import { jsonText } from './json.js'
 import { usageError } from './exact.js'
 import type { Settings } from './trainSetup.js'
-import { absolutePaths, buildConfig, buildPreset, defaults, loadData, modelLayout, presetLayoutOf, RUN_FORMAT } from './trainSetup.js'
+import { absolutePaths, buildConfig, buildPreset, defaults, loadData, modelLayout, presetLayoutOf, RUN_FORMAT, withNetworkSettings } from './trainSetup.js'
 import { unreachable } from '../dsl/dslErrors.js'
 import { referenceProducts } from '../interpreters/reference/ops.js'
 import { CALIBRATION_ROWS } from '../train/calibrate.js'
@@ -84,6 +84,8 @@ gradients and updates:
                         sgd under --recipe bop)
   --momentum M          SGD momentum in [0, 1)
   --lr X                learning rate (default 0.2; 0.01 under --recipe bop)
+  --fan-in-lr           the real weights' rate scaled by 1/√fan-in (the wide head's fix; what
+                        npm start does; docs/training.md, "The head's learning rate")
   --schedule S          constant | step:<every>:<gamma> | cosine[:<total>[:<min>]] [,warmup=<w>]
                         (default cosine, constant under --recipe bop; a cosine run cannot be
                         resumed with more --epochs, a constant one can)
@@ -146,7 +148,7 @@ export const processDeps: TrainDeps = {
 const options = {
   model: { type: 'string' }, preset: { type: 'string' }, dataset: { type: 'string' }, 'data-dir': { type: 'string' }, augment: { type: 'string' }, validation: { type: 'string' },
   test: { type: 'string' }, limit: { type: 'string' }, 'batch-norm': { type: 'boolean' }, 'no-batch-norm': { type: 'boolean' },
-  recalibrate: { type: 'string' }, 'no-recalibrate': { type: 'boolean' }, estimator: { type: 'string' },
+  recalibrate: { type: 'string' }, 'no-recalibrate': { type: 'boolean' }, 'fan-in-lr': { type: 'boolean' }, estimator: { type: 'string' },
   'weight-estimator': { type: 'string' }, site: { type: 'string', multiple: true }, recipe: { type: 'string' },
   optimizer: { type: 'string' }, momentum: { type: 'string' }, lr: { type: 'string' }, schedule: { type: 'string' },
   epochs: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, ensemble: { type: 'string' },
@@ -202,6 +204,7 @@ const flagSettings = (o: Values): E.Either<string, Partial<Settings>> => {
   if (o['no-batch-norm'] === true) out['batchNorm'] = false
   if (o.recalibrate !== undefined && o['no-recalibrate'] === true) return E.left('--recalibrate and --no-recalibrate contradict each other')
   if (o['no-recalibrate'] === true) out['recalibrate'] = 0
+  if (o['fan-in-lr'] === true) out['fanInLr'] = true
   return E.right(out as Partial<Settings>)
 }
 
@@ -326,7 +329,7 @@ export const trainCommandWith = (deps: TrainDeps): Command => async (argv, io) =
     if (E.isLeft(room)) return bad(room.left)
     const built = buildConfig(settings)
     if (E.isLeft(built)) return usageError(io, 'train', built.left, trainUsage)
-    const config = { ...built.right.config, threads: threadsE.right }
+    const config = { ...withNetworkSettings(built.right.config, net, settings), threads: threadsE.right }
     const { notes } = built.right
     const want = config.recipe.weightNoise
     const have = weightNoises(net)

@@ -33,6 +33,7 @@ import type { BaseName, RecipeName } from '../train/recipes.js'
 import { baseOptimizer, recipe } from '../train/recipes.js'
 import { parseSchedule } from '../train/schedules.js'
 import { STANDARD_RECIPE } from '../train/standard.js'
+import { fanInScales, perParameterLr } from '../train/fanInLr.js'
 import { didYouMean } from './suggest.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -86,6 +87,11 @@ export interface Settings {
    * it, not on the threads). Absent: 1.
    */
   readonly parts?: number
+  /**
+   * The real weights' learning rate scaled by 1/√fan-in (`perParameterLr` with `fanInScales`,
+   * src/train/fanInLr.ts; docs/training.md, "The head's learning rate"). Absent: off.
+   */
+  readonly fanInLr?: boolean
 }
 
 /**
@@ -273,3 +279,11 @@ export const absolutePaths = (s: Settings): Settings => {
     ...(s.test === undefined ? {} : { test: abs(s.test)! }),
   }
 }
+
+/**
+ * `config` for `net` under the settings that need the network: with `fanInLr`, the real
+ * optimizer's rate of each weight matrix scaled by 1/√fan-in.
+ * @example withNetworkSettings(config, net, { fanInLr: true }).optimizer.name // 'perParameterLr(adam(0.9,0.999))'
+ */
+export const withNetworkSettings = (config: TrainConfig, net: Checked<Network>, s: Pick<Settings, 'fanInLr'>): TrainConfig =>
+  s.fanInLr === true ? { ...config, optimizer: perParameterLr(config.optimizer, fanInScales(net)) } : config

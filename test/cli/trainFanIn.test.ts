@@ -1,0 +1,55 @@
+/**
+ * `sbnkit train --fan-in-lr`: the real weights' rate scaled by 1/√fan-in is a setting of the run
+ * (run.json), so a resume keeps it and ends where the uninterrupted run ends; without the flag
+ * the optimizer is the plain one.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as E from 'fp-ts/lib/Either.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { memoryIo } from '../../src/cli/io.js'
+import { trainCommandWith } from '../../src/cli/train.js'
+import { writeDataFile } from '../../src/data/file.js'
+import { fileIo } from '../../src/train/checkpoint.js'
+import { task } from '../train/loopFixtures.js'
+
+let dir = ''
+const at = (...names: string[]): string => join(dir, ...names)
+const run = async (...argv: string[]) => {
+  const io = memoryIo()
+  const code = await trainCommandWith({ signals: () => () => undefined, checkpointIo: fileIo, cacheDir: () => at('cache') })(argv, io)
+  return { code, out: io.stdout(), err: io.stderr() }
+}
+const tiny = (out: string, ...extra: string[]): string[] => [
+  '--preset', 'mlp:7', '--dataset', at('train.json'), '--validation', at('val.json'), '--batch', '8', '--ensemble', '3',
+  '--lr', '0.05', '--schedule', 'constant', '--no-batch-norm', '--log-every', '0', '--products', 'fast', '--threads', '1', '--out', at(out), ...extra,
+]
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sbnkit-fanin-'))
+  for (const [name, feed] of [['train.json', task(48)], ['val.json', task(24, 1000)]] as const)
+    expect(E.isRight(await writeDataFile(at(name), feed))).toBe(true)
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('sbnkit train --fan-in-lr', () => {
+  it('scales the real optimizer, is kept in run.json, and a resume without the flag ends like the whole run', async () => {
+    const whole = await run(...tiny('whole', '--epochs', '2', '--fan-in-lr'))
+    expect(whole.code, whole.err).toBe(0)
+    expect(whole.out).toContain('real parameters perParameterLr(adam(0.9,0.999))')
+    expect(JSON.parse(await readFile(at('whole', 'run.json'), 'utf8'))).toMatchObject({ fanInLr: true })
+    expect((await run(...tiny('parts', '--epochs', '1', '--fan-in-lr'))).code).toBe(0)
+    expect((await run('--resume', at('parts', 'checkpoint'), '--epochs', '2')).code).toBe(0)
+    expect(await readFile(at('parts', 'model.json'), 'utf8')).toBe(await readFile(at('whole', 'model.json'), 'utf8'))
+  })
+
+  it('without the flag the real optimizer is the plain one, and the model differs', async () => {
+    const plain = await run(...tiny('plain', '--epochs', '2'))
+    expect(plain.code, plain.err).toBe(0)
+    expect(plain.out).toContain('real parameters adam(0.9,0.999)')
+    expect(await readFile(at('plain', 'model.json'), 'utf8')).not.toBe(await readFile(at('whole', 'model.json'), 'utf8'))
+  })
+})
