@@ -51,7 +51,8 @@ export const START_BATCH = STANDARD_RECIPE.batch
  * step of this small MLP does not pay yet (the same bits either way; issue 10): fifth session,
  * quiet machine, 133 s in all on two threads against 114 s on one; sixth session, with the split
  * chosen by timing (threads/choose.ts), 121 s on two against 118 and 140 s on one (the machine's
- * own spread). Raise it when two threads clearly pay.
+ * own spread); seventh session, data parallelism (`--threads 2 --parts 2`) 146 s against 108 s on
+ * one thread. Raise it when two threads clearly pay.
  */
 export const START_THREADS = 1
 /** Parts of each minibatch (data parallelism, docs/training.md): 1, today's bits. */
