@@ -20,6 +20,7 @@ import { cifarProjection, rows, runRow } from './experimentRuns.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
 import { MAX_THREADS } from '../train/config.js'
+import { threadCount } from './args.js'
 
 export interface ExperimentPlan {
   readonly rows: readonly string[]
@@ -139,22 +140,34 @@ export const experiments: Command = async (argv, io) => {
     io.err(`experiments: ${unknown.length > 0 ? `unknown rows ${unknown.join(', ')}` : 'seeds and epochs expect whole numbers ≥ 0, lr a number > 0'}\n\n${experimentsUsage}`)
     return exitCode.badInput
   }
-  const threads = o.threads === undefined ? undefined : Number(o.threads)
-  if (threads !== undefined && !(/^\d+$/.test(o.threads ?? '') && threads >= 1 && threads <= MAX_THREADS)) {
-    io.err(`experiments: --threads expects a whole number in [1, ${MAX_THREADS}], found ${JSON.stringify(o.threads)}\n\n${experimentsUsage}`)
+  const threadsE = o.threads === undefined ? undefined : threadCount(o.threads, MAX_THREADS)
+  if (threadsE !== undefined && E.isLeft(threadsE)) {
+    io.err(`experiments: ${threadsE.left}\n\n${experimentsUsage}`)
     return exitCode.badInput
   }
+  const threads = threadsE?.right
   const out = o.out ?? 'docs'
   const jsonPath = join(out, 'experiments.json')
-  let results: RunResult[] = []
-  let cifar: CifarProjection | undefined
-  try {
-    const saved = JSON.parse(await readFile(jsonPath, 'utf8')) as { format?: string; results: RunResult[]; cifar?: CifarProjection }
-    if (saved.format === 'sbnkit-experiments/2') ({ results, cifar } = saved)
-  } catch {
-    results = []
+  const readSaved = async (): Promise<{ readonly results: RunResult[]; readonly cifar?: CifarProjection } | undefined> => {
+    try {
+      const saved = JSON.parse(await readFile(jsonPath, 'utf8')) as { format?: string; results: RunResult[]; cifar?: CifarProjection }
+      return saved.format === 'sbnkit-experiments/2' ? saved : undefined
+    } catch {
+      return undefined
+    }
   }
+  const first = await readSaved()
+  let results: RunResult[] = first?.results ?? []
+  let cifar: CifarProjection | undefined = first?.cifar
+  /** Runs this process finished (they win over the file's when both have a row and seed). */
+  let mine: RunResult[] = []
   const save = async (): Promise<void> => {
+    // Another regeneration may have saved since this one read the file: keep its runs too.
+    const disk = await readSaved()
+    if (disk !== undefined) {
+      results = mergeResults(disk.results, mine)
+      if (o.cifar !== true) cifar = disk.cifar ?? cifar
+    }
     await writeFileAtomic(jsonPath, `${JSON.stringify({ format: 'sbnkit-experiments/2', plan, results, ...(cifar === undefined ? {} : { cifar }) }, null, 1)}\n`)
     const table = resultsTable(plan, results) + (cifar === undefined ? '' : `\nCIFAR-10: ${cifarLine(cifar)}\n`)
     await writeFileAtomic(join(out, 'experiments-table.md'), table)
@@ -174,6 +187,7 @@ export const experiments: Command = async (argv, io) => {
       const r = await runRow(spec, seed, plan.epochs[spec.dataset] ?? 3, plan.lr, io, standardCacheDir(), threads, o.work ?? join(standardCacheDir(), 'experiments'))
       if (E.isLeft(r)) { io.err(`experiments: ${spec.id} seed ${seed}: ${r.left}\n`); return exitCode.failed }
       results = [...results, r.right]
+      mine = [...mine, r.right]
       const x = r.right
       io.out(`${spec.id} seed ${seed}: test mode ${(100 * x.testModeRecalibrated).toFixed(2)}% (BN re-estimated; ${(100 * x.testMode).toFixed(2)}% as trained), ensemble ${(100 * x.testEnsemble).toFixed(2)}% (${x.seconds.toFixed(0)} s)\n`)
       await save()
@@ -181,4 +195,18 @@ export const experiments: Command = async (argv, io) => {
   await save()
   io.out(resultsTable(plan, results))
   return exitCode.ok
+}
+
+/**
+ * The results of experiments.json as another process saved them (`disk`) with this process's own
+ * runs (`mine`): a run of the same row and seed replaces the file's in place, new ones are
+ * appended in the order they finished. So two regenerations running at once lose nothing.
+ * @example mergeResults([a0, b0], [b0new, c0]) // [a0, b0new, c0]
+ */
+export const mergeResults = (disk: readonly RunResult[], mine: readonly RunResult[]): RunResult[] => {
+  const key = (r: RunResult): string => `${r.row}\u0000${r.seed}`
+  const own = new Map(mine.map((r) => [key(r), r]))
+  const merged = disk.map((r) => own.get(key(r)) ?? r)
+  const present = new Set(disk.map(key))
+  return [...merged, ...mine.filter((r) => !present.has(key(r)))]
 }

@@ -3,7 +3,7 @@
  * mean ± std over seeds, from results given here (training a row is measured in docs, not here).
  */
 import { describe, expect, it } from 'vitest'
-import { cifarLine, curveChart, resultsTable } from '../../src/cli/experiments.js'
+import { cifarLine, curveChart, mergeResults, resultsTable } from '../../src/cli/experiments.js'
 import type { RunResult } from '../../src/cli/experimentRuns.js'
 import { rows } from '../../src/cli/experimentRuns.js'
 import { experiments } from '../../src/cli/experiments.js'
@@ -64,5 +64,17 @@ describe('sbnkit experiments: options', () => {
     const io = memoryIo()
     expect(await experiments([flag, value, '--out', '/nonexistent-sbnkit-dir'], io)).toBe(2)
     expect(io.stderr()).toMatch(/^experiments: .*\n\nusage: sbnkit experiments/)
+  })
+})
+
+describe('sbnkit experiments: two regenerations at once', () => {
+  it('law: saving merges this process\'s runs into the file\'s (same row and seed: replaced in place; new: appended), so neither loses a run', () => {
+    const a = result('mnist/mlp/st-md', 0, 0.95)
+    const b = result('mnist/mlp/st-md', 1, 0.95)
+    const bNew = result('mnist/mlp/st-md', 1, 0.96)
+    const c = result('fashion-mnist/mlp/st-md', 0, 0.85)
+    expect(mergeResults([a, b], [bNew, c])).toEqual([a, bNew, c])
+    expect(mergeResults([], [c])).toEqual([c])
+    expect(mergeResults([a, c], [])).toEqual([a, c])
   })
 })
