@@ -63,7 +63,7 @@ export const START_LR = STANDARD_RECIPE.lr
  * full MNIST, 3 seeds, 97.39 ± 0.14 % for the deployable network against 97.10 ± 0.15 % without
  * (docs/experiments.md, the `st-md-b256-fanin` rows), at the same cost.
  */
-export const START_FAN_IN_LR = true
+export const START_FAN_IN_LR = STANDARD_RECIPE.fanInLr
 
 export const startUsage = `usage: npm start [-- --epochs N --draws N --out DIR]
 

@@ -84,8 +84,8 @@ gradients and updates:
                         sgd under --recipe bop)
   --momentum M          SGD momentum in [0, 1)
   --lr X                learning rate (default 0.2; 0.01 under --recipe bop)
-  --fan-in-lr           the real weights' rate scaled by 1/√fan-in (the wide head's fix; what
-                        npm start does; docs/training.md, "The head's learning rate")
+  --fan-in-lr           the real weights' rate scaled by 1/√fan-in (the head's fix; default
+  --no-fan-in-lr        under --recipe md, as npm start; docs/training.md, "The head's learning rate")
   --schedule S          constant | step:<every>:<gamma> | cosine[:<total>[:<min>]] [,warmup=<w>]
                         (default cosine, constant under --recipe bop; a cosine run cannot be
                         resumed with more --epochs, a constant one can)
@@ -148,7 +148,7 @@ export const processDeps: TrainDeps = {
 const options = {
   model: { type: 'string' }, preset: { type: 'string' }, dataset: { type: 'string' }, 'data-dir': { type: 'string' }, augment: { type: 'string' }, validation: { type: 'string' },
   test: { type: 'string' }, limit: { type: 'string' }, 'batch-norm': { type: 'boolean' }, 'no-batch-norm': { type: 'boolean' },
-  recalibrate: { type: 'string' }, 'no-recalibrate': { type: 'boolean' }, 'fan-in-lr': { type: 'boolean' }, estimator: { type: 'string' },
+  recalibrate: { type: 'string' }, 'no-recalibrate': { type: 'boolean' }, 'fan-in-lr': { type: 'boolean' }, 'no-fan-in-lr': { type: 'boolean' }, estimator: { type: 'string' },
   'weight-estimator': { type: 'string' }, site: { type: 'string', multiple: true }, recipe: { type: 'string' },
   optimizer: { type: 'string' }, momentum: { type: 'string' }, lr: { type: 'string' }, schedule: { type: 'string' },
   epochs: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, ensemble: { type: 'string' },
@@ -204,7 +204,9 @@ const flagSettings = (o: Values): E.Either<string, Partial<Settings>> => {
   if (o['no-batch-norm'] === true) out['batchNorm'] = false
   if (o.recalibrate !== undefined && o['no-recalibrate'] === true) return E.left('--recalibrate and --no-recalibrate contradict each other')
   if (o['no-recalibrate'] === true) out['recalibrate'] = 0
+  if (o['fan-in-lr'] === true && o['no-fan-in-lr'] === true) return E.left('--fan-in-lr and --no-fan-in-lr contradict each other')
   if (o['fan-in-lr'] === true) out['fanInLr'] = true
+  if (o['no-fan-in-lr'] === true) out['fanInLr'] = false
   return E.right(out as Partial<Settings>)
 }
 

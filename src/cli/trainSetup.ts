@@ -106,6 +106,8 @@ export const defaults = (recipeName: RecipeName): Omit<Settings, 'dataset'> => {
     batchNorm: S.batchNorm, estimator: recipeName === 'bnn' ? 'det:hardtanh' : S.estimator, weightEstimator: S.estimator, sites: [],
     recipe: recipeName, optimizer: isBop ? 'sgd' : S.optimizer, lr: isBop ? 0.01 : S.lr, schedule: isBop ? 'constant' : S.schedule,
     epochs: S.epochs, batch: S.batch, seed: 0, ensemble: S.ensemble, logEvery: 100, products: 'fast',
+    // Measured for the standard (md) recipe only (docs/experiments.md, the -fanin rows).
+    ...(recipeName === 'md' && S.fanInLr ? { fanInLr: true } : {}),
   }
 }
 

@@ -35,6 +35,11 @@ export interface StandardRecipe {
   readonly ensemble: number
   /** Re-estimate the mode network's batch-norm statistics after training (`recalibrateMode`). */
   readonly recalibrate: boolean
+  /**
+   * The real weights' (the head's) rate divided by √fan-in: `perParameterLr(optimizer,
+   * fanInScales(net))`, src/train/fanInLr.ts (docs/training.md, "The head's learning rate").
+   */
+  readonly fanInLr: boolean
 }
 
 /**
@@ -43,7 +48,7 @@ export interface StandardRecipe {
  */
 export const STANDARD_RECIPE: StandardRecipe = {
   recipe: 'md', optimizer: 'adam', estimator: 'st', lr: 0.2, schedule: 'cosine', epochs: 16, batch: 256,
-  batchNorm: true, ensemble: 16, recalibrate: true,
+  batchNorm: true, ensemble: 16, recalibrate: true, fanInLr: true,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -53,6 +58,8 @@ export const STANDARD_RECIPE: StandardRecipe = {
  * A training configuration of the standard recipe, with any field overridden (seed, epochs, …).
  * The network should be built with batch norm (`presetNetwork(p, { batchNorm: true, … })`), and
  * the deployable mode network is `recalibrateMode(result.last, trainingRows)` after training.
+ * The recipe's fan-in rate needs the network: `{ ...config, optimizer: perParameterLr(config.optimizer,
+ * fanInScales(net)) }` (`STANDARD_RECIPE.fanInLr`).
  * @example
  * standardConfig({ seed: 1 }) // right({ lr: 0.2, batchSize: 256, epochs: 16, schedule: { kind: 'cosine' }, … })
  */

@@ -43,10 +43,10 @@ describe('sbnkit train', () => {
     expect(r.code).toBe(0)
     expect(r.out).toMatchInlineSnapshot(`
       "training mlp 6→5→3 on <tmp>/train.json: 48 training examples
-        recipe md (adam(0.9,0.999)), real parameters adam(0.9,0.999), estimator st (weights st), lr 0.05 (constant), 2 epochs of 6 steps (batch 8), seed 0, products reference
-      epoch 1/2: train loss 1.6920, validation mode 33.33% (loss 1.3096), ensemble of 3 37.50% (loss 1.1300) (best), <t> s
-      epoch 2/2: train loss 1.3836, validation mode 16.67% (loss 1.3452), ensemble of 3 50.00% (loss 1.0173) (best: epoch 1), <t> s
-      test (best parameters on validation, epoch 1): mode 25.00% (loss 1.4031), ensemble of 3 41.67% (loss 1.0321)
+        recipe md (adam(0.9,0.999)), real parameters perParameterLr(adam(0.9,0.999)), estimator st (weights st), lr 0.05 (constant), 2 epochs of 6 steps (batch 8), seed 0, products reference
+      epoch 1/2: train loss 1.7694, validation mode 33.33% (loss 1.2726), ensemble of 3 37.50% (loss 1.1919) (best), <t> s
+      epoch 2/2: train loss 1.5494, validation mode 20.83% (loss 1.3752), ensemble of 3 45.83% (loss 0.9953) (best: epoch 1), <t> s
+      test (best parameters on validation, epoch 1): mode 20.83% (loss 1.4209), ensemble of 3 41.67% (loss 1.0382)
       wrote <tmp>/a/model.json (best parameters on validation, epoch 1); checkpoint <tmp>/a/checkpoint; log <tmp>/a/log.jsonl
       "
     `)

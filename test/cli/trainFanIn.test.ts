@@ -1,7 +1,8 @@
 /**
  * `sbnkit train --fan-in-lr`: the real weights' rate scaled by 1/√fan-in is a setting of the run
- * (run.json), so a resume keeps it and ends where the uninterrupted run ends; without the flag
- * the optimizer is the plain one.
+ * (run.json), so a resume keeps it and ends where the uninterrupted run ends. It is the md
+ * recipe's default (the standard recipe); `--no-fan-in-lr` and the other recipes keep the plain
+ * optimizer.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -46,10 +47,21 @@ describe('sbnkit train --fan-in-lr', () => {
     expect(await readFile(at('parts', 'model.json'), 'utf8')).toBe(await readFile(at('whole', 'model.json'), 'utf8'))
   })
 
-  it('without the flag the real optimizer is the plain one, and the model differs', async () => {
-    const plain = await run(...tiny('plain', '--epochs', '2'))
+  it('is the md recipe\'s default: no flag ≡ --fan-in-lr; --no-fan-in-lr and other recipes keep the plain optimizer', async () => {
+    const dflt = await run(...tiny('default', '--epochs', '2'))
+    expect(dflt.code, dflt.err).toBe(0)
+    expect(dflt.out).toContain('real parameters perParameterLr(adam(0.9,0.999))')
+    expect(await readFile(at('default', 'model.json'), 'utf8')).toBe(await readFile(at('whole', 'model.json'), 'utf8'))
+    const plain = await run(...tiny('plain', '--epochs', '2', '--no-fan-in-lr'))
     expect(plain.code, plain.err).toBe(0)
     expect(plain.out).toContain('real parameters adam(0.9,0.999)')
+    expect(JSON.parse(await readFile(at('plain', 'run.json'), 'utf8'))).toMatchObject({ fanInLr: false })
     expect(await readFile(at('plain', 'model.json'), 'utf8')).not.toBe(await readFile(at('whole', 'model.json'), 'utf8'))
+    const bnn = await run(...tiny('bnn', '--epochs', '1', '--recipe', 'bnn'))
+    expect(bnn.code, bnn.err).toBe(0)
+    expect(bnn.out).toMatch(/real parameters adam\(0\.9,0\.999\),/)
+    const both = await run(...tiny('both', '--fan-in-lr', '--no-fan-in-lr'))
+    expect(both.code).toBe(2)
+    expect(both.err).toContain('--fan-in-lr and --no-fan-in-lr contradict each other')
   })
 })
