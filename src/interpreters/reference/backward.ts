@@ -10,7 +10,7 @@ import type { NDArray } from '../ndarray.js'
 import type { Evaluation } from './forward.js'
 import * as ops from './ops.js'
 import * as spatial from './spatial.js'
-import { batchNormBackwardRows, conv2dBackwardRows, matmulTNRows } from './rowParts.js'
+import { conv2dBackwardRows, matmulTNRows } from './rowParts.js'
 import { hasBatch } from '../../dsl/shape.js'
 
 /** Gradient with respect to a binarize node's input, given the gradient at its output (or none). */
@@ -73,13 +73,7 @@ const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
   BatchNorm: (n, arg, __, g, ev) => {
     const stats = ev.bnStats.get(n)!
     const values = { gamma: arg('gamma'), beta: arg('beta'), mean: stats.mean, variance: stats.variance }
-    if (ev.products.rows !== undefined) {
-      const r = batchNormBackwardRows(arg('input'), values, n.eps, g, n.mode === 'train', ev.products.rows, ev.products.alloc)
-      return [['input', r.input], ['gamma', r.gamma], ['beta', r.beta]]
-    }
-    const r = spatial.batchNormBackward(
-      arg('input'), { gamma: arg('gamma'), beta: arg('beta'), mean: stats.mean, variance: stats.variance }, n.eps, g, n.mode === 'train', ev.products.alloc,
-    )
+    const r = spatial.batchNormBackward(arg('input'), values, n.eps, g, n.mode === 'train', ev.products.alloc, ev.products.rows)
     return [['input', r.input], ['gamma', r.gamma], ['beta', r.beta]]
   },
   Binarize: () => [],

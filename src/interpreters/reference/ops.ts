@@ -90,6 +90,20 @@ export interface RowParts {
 }
 
 /**
+ * A minibatch of `batch` rows as one part held by one pass: each sum is its rows' sum (the
+ * rules' default when no `MatrixProducts.rows` is given).
+ * @example wholeRows(64).sum(1, (lo, hi, out) => { out[0] = hi - lo }) // Float64Array [64]
+ */
+export const wholeRows = (batch: number): RowParts => ({
+  batch, first: 0, ranges: [[0, batch]],
+  sum: (len, partial) => {
+    const out = new Float64Array(len)
+    partial(0, batch, out)
+    return out
+  },
+})
+
+/**
  * Sums g (rows first: [rows, …]) back onto shape `s`, which has no batch axis: per part of
  * `rows`, then in part order (`unbroadcast` of each part's rows).
  */

@@ -17,7 +17,6 @@ import type { Feed, NDArray } from '../ndarray.js'
 import * as ops from './ops.js'
 import * as spatial from './spatial.js'
 import type { RowParts } from './ops.js'
-import { batchStatsRows } from './rowParts.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -61,7 +60,7 @@ const scalar = (v: number): NDArray => ({ shape: [], data: Float64Array.of(v) })
 
 /** The statistics a batch-norm node normalises with (batch statistics in training mode). */
 export const batchNormStats = (node: BatchNorm, input: NDArray, runningMean: NDArray, runningVar: NDArray, rows?: RowParts): BatchNormStats => {
-  const stats = node.mode === 'train' ? (rows === undefined ? spatial.batchStats(input) : batchStatsRows(input, rows)) : { mean: runningMean.data, variance: runningVar.data }
+  const stats = node.mode === 'train' ? spatial.batchStats(input, rows) : { mean: runningMean.data, variance: runningVar.data }
   const c = [input.shape[1]!]
   return { mean: { shape: c, data: stats.mean }, variance: { shape: c, data: stats.variance } }
 }

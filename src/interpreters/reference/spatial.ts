@@ -5,8 +5,8 @@
  */
 import type { NDArray } from '../ndarray.js'
 import { windowOut } from '../../dsl/shape.js'
-import type { MatrixProducts } from './ops.js'
-import { fresh, referenceProducts } from './ops.js'
+import type { MatrixProducts, RowParts } from './ops.js'
+import { fresh, referenceProducts, wholeRows } from './ops.js'
 
 /** Where a kernel's float64 result lives: `MatrixProducts.alloc` (contents unspecified), by default a new array. */
 type Alloc = (length: number) => Float64Array
@@ -259,32 +259,38 @@ const channelLayout = (shape: readonly number[]): { readonly outer: number; read
 
 export interface BatchNormValues { readonly gamma: NDArray; readonly beta: NDArray; readonly mean: NDArray; readonly variance: NDArray }
 
-/** Per-channel mean and (biased) variance over the batch and spatial axes. */
-export const batchStats = (x: NDArray): { readonly mean: Float64Array; readonly variance: Float64Array } => {
-  const { outer, c, inner } = channelLayout(x.shape)
-  const count = x.data.length / c
+/**
+ * Per-channel mean and (biased) variance over the batch and spatial axes: the mean (Σ x / count),
+ * then the centred squares about it. With `rows` (data parallelism, `MatrixProducts.rows`) x
+ * holds some parts of a larger minibatch: each sum is taken per part and the parts added in part
+ * order (`RowParts.sum`), count = the whole minibatch's; by default x is the minibatch, one part.
+ */
+export const batchStats = (x: NDArray, rows: RowParts = wholeRows(x.shape[0]!)): { readonly mean: Float64Array; readonly variance: Float64Array } => {
+  const { c, inner } = channelLayout(x.shape)
+  const count = rows.batch * inner
   const X = x.data
-  const mean = new Float64Array(c)
-  const variance = new Float64Array(c)
-  if (inner === 1) {
+  const mean = rows.sum(c, (lo, hi, out) => {
     // [n, c]: one row per example, channels contiguous (the same sums in the same order).
-    for (let b = 0, i = 0; b < outer; b++) for (let k = 0; k < c; k++, i++) mean[k]! += X[i]! / count
-    for (let b = 0, i = 0; b < outer; b++) for (let k = 0; k < c; k++, i++) variance[k]! += (X[i]! - mean[k]!) ** 2 / count
-    return { mean, variance }
-  }
-  for (let b = 0, i = 0; b < outer; b++)
-    for (let k = 0; k < c; k++) {
-      let m = mean[k]!
-      for (let s = 0; s < inner; s++, i++) m += X[i]! / count
-      mean[k] = m
-    }
-  for (let b = 0, i = 0; b < outer; b++)
-    for (let k = 0; k < c; k++) {
-      const mk = mean[k]!
-      let v = variance[k]!
-      for (let s = 0; s < inner; s++, i++) v += (X[i]! - mk) ** 2 / count
-      variance[k] = v
-    }
+    if (inner === 1) for (let b = lo, i = lo * c; b < hi; b++) for (let k = 0; k < c; k++, i++) out[k]! += X[i]! / count
+    else
+      for (let b = lo, i = lo * c * inner; b < hi; b++)
+        for (let k = 0; k < c; k++) {
+          let m = out[k]!
+          for (let s = 0; s < inner; s++, i++) m += X[i]! / count
+          out[k] = m
+        }
+  })
+  const variance = rows.sum(c, (lo, hi, out) => {
+    if (inner === 1) for (let b = lo, i = lo * c; b < hi; b++) for (let k = 0; k < c; k++, i++) out[k]! += (X[i]! - mean[k]!) ** 2 / count
+    else
+      for (let b = lo, i = lo * c * inner; b < hi; b++)
+        for (let k = 0; k < c; k++) {
+          const mk = mean[k]!
+          let v = out[k]!
+          for (let s = 0; s < inner; s++, i++) v += (X[i]! - mk) ** 2 / count
+          out[k] = v
+        }
+  })
   return { mean, variance }
 }
 
@@ -314,73 +320,66 @@ export const batchNorm = (x: NDArray, p: BatchNormValues, eps: number, alloc: Al
 
 /**
  * Reverse rule of batch normalisation. With `batchStatistics` the mean and variance are
- * functions of x (training mode), and their dependence is differentiated too.
+ * functions of x (training mode), and their dependence is differentiated too. The four
+ * per-channel sums (γ's and β's gradients, Σ g·γ and Σ g·γ·x̂) are taken per part of `rows`, as
+ * in `batchStats`; then each row's input gradient.
  */
 export const batchNormBackward = (
-  x: NDArray, p: BatchNormValues, eps: number, gOut: NDArray, batchStatistics: boolean, alloc: Alloc = fresh,
+  x: NDArray, p: BatchNormValues, eps: number, gOut: NDArray, batchStatistics: boolean, alloc: Alloc = fresh, rows: RowParts = wholeRows(x.shape[0]!),
 ): { readonly input: NDArray; readonly gamma: NDArray; readonly beta: NDArray } => {
   const { outer, c, inner } = channelLayout(x.shape)
-  const count = x.data.length / c
+  const count = rows.batch * inner
   const X = x.data
   const G = gOut.data
   const mu = p.mean.data
   const gam = p.gamma.data
-  const gGamma = new Float64Array(c)
-  const gBeta = new Float64Array(c)
-  const sumG = new Float64Array(c)
-  const sumGXhat = new Float64Array(c)
   const inv = Float64Array.from(p.variance.data, (v) => 1 / Math.sqrt(v + eps))
-  const gx = alloc(X.length)
-  if (inner === 1) {
-    for (let b = 0, i = 0; b < outer; b++)
-      for (let k = 0; k < c; k++, i++) {
-        const xhat = (X[i]! - mu[k]!) * inv[k]!
-        const go = G[i]!
-        const gamma = gam[k]!
-        gGamma[k]! += go * xhat
-        gBeta[k]! += go
-        sumG[k]! += go * gamma
-        sumGXhat[k]! += go * gamma * xhat
-      }
-    if (!batchStatistics) for (let b = 0, i = 0; b < outer; b++) for (let k = 0; k < c; k++, i++) gx[i] = G[i]! * gam[k]! * inv[k]!
-    else
-      for (let b = 0, i = 0; b < outer; b++)
+  // [gGamma | gBeta | sumG | sumGXhat], c each.
+  const sums = rows.sum(4 * c, (lo, hi, out) => {
+    if (inner === 1) {
+      for (let b = lo, i = lo * c; b < hi; b++)
         for (let k = 0; k < c; k++, i++) {
-          const ik = inv[k]!
-          const xhat = (X[i]! - mu[k]!) * ik
-          gx[i] = (ik / count) * (count * (G[i]! * gam[k]!) - sumG[k]! - xhat * sumGXhat[k]!)
+          const xhat = (X[i]! - mu[k]!) * inv[k]!
+          const go = G[i]!
+          const gamma = gam[k]!
+          out[k]! += go * xhat
+          out[c + k]! += go
+          out[2 * c + k]! += go * gamma
+          out[3 * c + k]! += go * gamma * xhat
         }
-    return { input: { shape: x.shape, data: gx }, gamma: { shape: [c], data: gGamma }, beta: { shape: [c], data: gBeta } }
-  }
-  for (let b = 0, i = 0; b < outer; b++)
-    for (let k = 0; k < c; k++) {
-      const mk = mu[k]!
-      const ik = inv[k]!
-      const gamma = gam[k]!
-      let gg = gGamma[k]!
-      let gb = gBeta[k]!
-      let sg = sumG[k]!
-      let sgx = sumGXhat[k]!
-      for (let s = 0; s < inner; s++, i++) {
-        const xhat = (X[i]! - mk) * ik
-        const go = G[i]!
-        gg += go * xhat
-        gb += go
-        sg += go * gamma
-        sgx += go * gamma * xhat
-      }
-      gGamma[k] = gg
-      gBeta[k] = gb
-      sumG[k] = sg
-      sumGXhat[k] = sgx
+      return
     }
+    for (let b = lo, i = lo * c * inner; b < hi; b++)
+      for (let k = 0; k < c; k++) {
+        const mk = mu[k]!
+        const ik = inv[k]!
+        const gamma = gam[k]!
+        let gg = out[k]!
+        let gb = out[c + k]!
+        let sg = out[2 * c + k]!
+        let sgx = out[3 * c + k]!
+        for (let s = 0; s < inner; s++, i++) {
+          const xhat = (X[i]! - mk) * ik
+          const go = G[i]!
+          gg += go * xhat
+          gb += go
+          sg += go * gamma
+          sgx += go * gamma * xhat
+        }
+        out[k] = gg
+        out[c + k] = gb
+        out[2 * c + k] = sg
+        out[3 * c + k] = sgx
+      }
+  })
+  const gx = alloc(X.length)
   for (let b = 0, i = 0; b < outer; b++)
     for (let k = 0; k < c; k++) {
       const mk = mu[k]!
       const ik = inv[k]!
       const gamma = gam[k]!
-      const sg = sumG[k]!
-      const sgx = sumGXhat[k]!
+      const sg = sums[2 * c + k]!
+      const sgx = sums[3 * c + k]!
       if (!batchStatistics) {
         for (let s = 0; s < inner; s++, i++) gx[i] = G[i]! * gamma * ik
         continue
@@ -391,5 +390,5 @@ export const batchNormBackward = (
         gx[i] = scale * (count * (G[i]! * gamma) - sg - xhat * sgx)
       }
     }
-  return { input: { shape: x.shape, data: gx }, gamma: { shape: [c], data: gGamma }, beta: { shape: [c], data: gBeta } }
+  return { input: { shape: x.shape, data: gx }, gamma: { shape: [c], data: sums.slice(0, c) }, beta: { shape: [c], data: sums.slice(c, 2 * c) } }
 }
