@@ -8,6 +8,7 @@
  */
 import { InternalError } from '../../base/internalError.js'
 import type { RowParts } from '../../interpreters/reference/ops.js'
+import { fresh } from '../../interpreters/reference/ops.js'
 import { evenRanges } from '../../threads/jobs.js'
 import type { Barrier } from './barrier.js'
 
@@ -25,8 +26,7 @@ export const partsOf = (rows: number, parts: number): [number, number][] => even
 export const replicaParts = (parts: number, replicas: number, r: number): readonly [number, number] => evenRanges(parts, replicas)[r]!
 
 /** Where a sum's result lives (contents unspecified): `MatrixProducts.alloc`, by default a new array. */
-export type Alloc = (length: number) => Float64Array
-const fresh: Alloc = (n) => new Float64Array(n)
+type Alloc = (length: number) => Float64Array
 
 /** total[i] = slot₀[i] + slot₁[i] + … in part order (`localRows` adds the same way as it goes). */
 const addInOrder = (slots: Float64Array, stride: number, parts: number, len: number, alloc: Alloc): Float64Array => {

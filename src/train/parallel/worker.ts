@@ -68,6 +68,8 @@ const setup = (): E.Either<string, { readonly run: () => void }> => {
   const run = (): void => {
     const rows = Atomics.load(ctl, ROWS)
     const active = Atomics.load(ctl, ACTIVE)
+    // A minibatch with fewer rows than replicas has fewer parts: the replicas past them sit this
+    // step out (ACTIVE counts those taking part, so the barrier does not wait for them).
     if (r >= active) return
     const ranges = partsOf(rows, d.parts)
     const [p0, p1] = replicaParts(ranges.length, active, r)
