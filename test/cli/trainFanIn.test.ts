@@ -4,37 +4,16 @@
  * recipe's default (the standard recipe); `--no-fan-in-lr` and the other recipes keep the plain
  * optimizer.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import * as E from 'fp-ts/lib/Either.js'
+import { readFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { memoryIo } from '../../src/cli/io.js'
-import { trainCommandWith } from '../../src/cli/train.js'
-import { writeDataFile } from '../../src/data/file.js'
-import { fileIo } from '../../src/train/checkpoint.js'
-import { task } from '../train/loopFixtures.js'
+import { trainCli } from '../train/trainCliFixture.js'
 
-let dir = ''
-const at = (...names: string[]): string => join(dir, ...names)
-const run = async (...argv: string[]) => {
-  const io = memoryIo()
-  const code = await trainCommandWith({ signals: () => () => undefined, checkpointIo: fileIo, cacheDir: () => at('cache') })(argv, io)
-  return { code, out: io.stdout(), err: io.stderr() }
-}
-const tiny = (out: string, ...extra: string[]): string[] => [
-  '--preset', 'mlp:7', '--dataset', at('train.json'), '--validation', at('val.json'), '--batch', '8', '--ensemble', '3',
-  '--lr', '0.05', '--schedule', 'constant', '--no-batch-norm', '--log-every', '0', '--products', 'fast', '--threads', '1', '--out', at(out), ...extra,
-]
+const { at, run, tiny: tinyRun, setup, teardown } = trainCli('sbnkit-fanin-')
+/** One thread: these runs compare models, not threads. */
+const tiny = (out: string, ...more: string[]): string[] => tinyRun(out, '--threads', '1', ...more)
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sbnkit-fanin-'))
-  for (const [name, feed] of [['train.json', task(48)], ['val.json', task(24, 1000)]] as const)
-    expect(E.isRight(await writeDataFile(at(name), feed))).toBe(true)
-})
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
-})
+beforeAll(setup)
+afterAll(teardown)
 
 describe('sbnkit train --fan-in-lr', () => {
   it('scales the real optimizer, is kept in run.json, and a resume without the flag ends like the whole run', async () => {

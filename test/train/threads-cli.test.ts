@@ -2,37 +2,14 @@
  * `sbnkit train --threads N`: checked like every flag, not a setting of the run (a resume may
  * change it), and the same model for any N; `--parts P` is a setting of the run (run.json).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import * as E from 'fp-ts/lib/Either.js'
+import { readFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { memoryIo } from '../../src/cli/io.js'
-import { trainCommandWith } from '../../src/cli/train.js'
-import { writeDataFile } from '../../src/data/file.js'
-import { fileIo } from '../../src/train/checkpoint.js'
-import { task } from './loopFixtures.js'
+import { trainCli } from './trainCliFixture.js'
 
-let dir = ''
-const at = (...names: string[]): string => join(dir, ...names)
-const run = async (...argv: string[]) => {
-  const io = memoryIo()
-  const code = await trainCommandWith({ signals: () => () => undefined, checkpointIo: fileIo, cacheDir: () => at('cache') })(argv, io)
-  return { code, out: io.stdout(), err: io.stderr() }
-}
-const tiny = (out: string, ...extra: string[]): string[] => [
-  '--preset', 'mlp:7', '--dataset', at('train.json'), '--validation', at('val.json'), '--batch', '8', '--ensemble', '3',
-  '--lr', '0.05', '--schedule', 'constant', '--no-batch-norm', '--log-every', '0', '--products', 'fast', '--out', at(out), ...extra,
-]
+const { at, run, tiny, setup, teardown } = trainCli('sbnkit-threads-')
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sbnkit-threads-'))
-  for (const [name, feed] of [['train.json', task(48)], ['val.json', task(24, 1000)]] as const)
-    expect(E.isRight(await writeDataFile(at(name), feed))).toBe(true)
-})
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
-})
+beforeAll(setup)
+afterAll(teardown)
 
 describe('sbnkit train --threads', () => {
   it('refuses a count that is not a whole number in 1..256 (exit 2, usage)', async () => {
