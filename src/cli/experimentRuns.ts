@@ -71,6 +71,7 @@ export const rows: readonly RowSpec[] = (['mnist', 'fashion-mnist'] as const).fl
   { id: `${dataset}/mlp/st-md-b256-anneal`, label: 'the standard recipe (npm start), noise annealed 1 → 0.25', dataset, preset: 'mlp:256,256', settings: startRecipe, anneal: 0.25, epochs: STANDARD_RECIPE.epochs },
   { id: `${dataset}/mlp1024/st-md-b256`, label: 'the standard recipe (npm start) on wider layers', dataset, preset: 'mlp:1024,1024', settings: startRecipe, anneal: 1, epochs: STANDARD_RECIPE.epochs },
   { id: `${dataset}/mlp1024/st-md-b256-fanin`, label: 'the standard recipe on wider layers, the head\'s learning rate scaled by 1/√fan-in', dataset, preset: 'mlp:1024,1024', settings: startRecipe, anneal: 1, epochs: STANDARD_RECIPE.epochs, fanInLr: true },
+  { id: `${dataset}/mlp1024/st-md-b256-fanin-crop2`, label: 'the standard recipe on wider layers, the head\'s rate scaled by 1/√fan-in, training images shifted by up to 2 pixels (crop:2), 24 epochs', dataset, preset: 'mlp:1024,1024', settings: { ...startRecipe, augment: 'crop:2' }, anneal: 1, epochs: 24, fanInLr: true },
   { id: `${dataset}/mlp/st-md-b256-fanin`, label: 'the standard recipe (npm start), the head\'s learning rate scaled by 1/√fan-in', dataset, preset: 'mlp:256,256', settings: startRecipe, anneal: 1, epochs: STANDARD_RECIPE.epochs, fanInLr: true },
   { id: `${dataset}/mlp/bnn-b256`, label: 'BNN (deterministic hardtanh ST + clipping), batch 256, Adam lr 0.01 cosine: the standard budget', dataset, preset: 'mlp:256,256', settings: bnnStandard, anneal: 1, epochs: STANDARD_RECIPE.epochs },
   { id: `${dataset}/mlp/st-md-anneal`, label: 'matched ST + mirror descent, noise annealed 1 → 0.25', dataset, preset: 'mlp:256,256', settings: mdSt, anneal: 0.25 },
@@ -79,6 +80,7 @@ export const rows: readonly RowSpec[] = (['mnist', 'fashion-mnist'] as const).fl
     ? [
         { id: `${dataset}/conv/st-md`, label: 'matched ST + mirror descent (batch norm re-estimated)', dataset, preset: 'vgg-mnist:0.5', settings: { ...mdSt, ensemble: 2 }, anneal: 1, testMembers: 4 },
         { id: `${dataset}/conv/st-md-b256-fanin`, label: 'the standard recipe (batch 256, lr 0.2 cosine), the head\'s learning rate scaled by 1/√fan-in, 10 epochs', dataset, preset: 'conv:16,32', settings: startRecipe, anneal: 1, epochs: 10, testMembers: 4, fanInLr: true },
+        { id: `${dataset}/vgg/st-md-b256-fanin`, label: 'the standard recipe (batch 256, lr 0.2 cosine), the head\'s learning rate scaled by 1/√fan-in, 10 epochs', dataset, preset: 'vgg-mnist:0.5', settings: startRecipe, anneal: 1, epochs: 10, testMembers: 4, fanInLr: true },
         { id: `${dataset}/conv/st-md-anneal`, label: 'matched ST + mirror descent, noise annealed 1 → 0.25', dataset, preset: 'vgg-mnist:0.5', settings: mdSt, anneal: 0.25 },
         { id: `${dataset}/conv/bnn`, label: 'BNN: deterministic hardtanh ST + clipping', dataset, preset: 'vgg-mnist:0.5', settings: bnn, anneal: 1 },
       ]
