@@ -11,7 +11,9 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { st } from '../estimators/estimator.js'
+import type { Checked, Network } from '../dsl/node.js'
 import type { TrainConfig } from './config.js'
+import { fanInScales, perParameterLr } from './fanInLr.js'
 import { adam } from './optimizers.js'
 import type { BaseName, RecipeName } from './recipes.js'
 import { recipe } from './recipes.js'
@@ -58,8 +60,8 @@ export const STANDARD_RECIPE: StandardRecipe = {
  * A training configuration of the standard recipe, with any field overridden (seed, epochs, …).
  * The network should be built with batch norm (`presetNetwork(p, { batchNorm: true, … })`), and
  * the deployable mode network is `recalibrateMode(result.last, trainingRows)` after training.
- * The recipe's fan-in rate needs the network: `{ ...config, optimizer: perParameterLr(config.optimizer,
- * fanInScales(net)) }` (`STANDARD_RECIPE.fanInLr`).
+ * The recipe's fan-in rate needs the network, so this is the recipe without it: the whole recipe
+ * is `standardConfigFor(net)`.
  * @example
  * standardConfig({ seed: 1 }) // right({ lr: 0.2, batchSize: 256, epochs: 16, schedule: { kind: 'cosine' }, … })
  */
@@ -69,3 +71,15 @@ export const standardConfig = (overrides: Partial<TrainConfig> = {}): E.Either<s
     lr: STANDARD_RECIPE.lr, schedule: { kind: 'cosine' }, epochs: STANDARD_RECIPE.epochs, batchSize: STANDARD_RECIPE.batch,
     seed: 0, ensemble: STANDARD_RECIPE.ensemble, ...overrides,
   }))(recipe(STANDARD_RECIPE.recipe, STANDARD_RECIPE.optimizer))
+
+/**
+ * The whole standard recipe for `net`: `standardConfig(overrides)` with the head's rate divided by
+ * √fan-in (`perParameterLr(optimizer, fanInScales(net))`, `STANDARD_RECIPE.fanInLr`), what `npm
+ * start` and `sbnkit train` train with. An `optimizer` in `overrides` is wrapped the same way.
+ * @example
+ * standardConfigFor(net, { seed: 1 }) // right({ optimizer: perParameterLr(adam), lr: 0.2, … })
+ */
+export const standardConfigFor = (net: Checked<Network>, overrides: Partial<TrainConfig> = {}): E.Either<string, TrainConfig> =>
+  E.map((c: TrainConfig): TrainConfig => (STANDARD_RECIPE.fanInLr ? { ...c, optimizer: perParameterLr(c.optimizer, fanInScales(net)) } : c))(
+    standardConfig(overrides),
+  )

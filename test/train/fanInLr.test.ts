@@ -14,7 +14,7 @@ import type { Optimizer, OptimizerState, Tensors } from '../../src/train/optimiz
 import { adam, clipped, sgd } from '../../src/train/optimizers.js'
 import { paramKinds } from '../../src/train/routing.js'
 import { presetNetwork } from '../../src/train/presets.js'
-import { standardConfig } from '../../src/train/standard.js'
+import { STANDARD_RECIPE, standardConfig, standardConfigFor } from '../../src/train/standard.js'
 import { right } from './loopFixtures.js'
 
 const run = (opt: Optimizer, params: Tensors, grads: readonly Tensors[], lr: number): { params: Tensors; state: OptimizerState } => {
@@ -91,5 +91,25 @@ describe('fanInScales', () => {
     expect(scaled).toHaveLength(3)
     expect(Math.max(...scaled)).toBeLessThan(Math.log(10) + 2)
     expect(Math.max(...plain)).toBeGreaterThan(Math.log(10) + 4)
+  })
+
+  it('standardConfigFor(net) is standardConfig with the fan-in rate applied: the same losses, bit for bit', async () => {
+    expect(STANDARD_RECIPE.fanInLr).toBe(true)
+    const n = 48
+    const x = fillUnit(key(4), 0, new Float64Array(n * 20))
+    const y = Float64Array.from(fillUnit(key(5), 0, new Float64Array(n)), (u) => Math.floor(3 * u))
+    const data = { train: feedDataset({ x: { shape: [n, 20], data: x }, y: { shape: [n], data: y } }) }
+    const net = right(presetNetwork({ kind: 'mlp', hidden: [12] }, { inputShape: [20], classes: 3, batchNorm: true, key: key(6) }))
+    const overrides = { batchSize: 16, epochs: 1, ensemble: 1, threads: 1 }
+    const losses = async (config: Parameters<typeof train>[2]): Promise<number[]> => {
+      const out: number[] = []
+      const r = await train(net, data, config, { onStep: (st) => { out.push(st.loss) } })
+      expect(r._tag).toBe('Right')
+      return out
+    }
+    const plain = right(standardConfig(overrides))
+    const whole = await losses(right(standardConfigFor(net, overrides)))
+    expect(whole).toEqual(await losses({ ...plain, optimizer: perParameterLr(plain.optimizer, fanInScales(net)) }))
+    expect(whole).not.toEqual(await losses(plain))
   })
 })
