@@ -1,18 +1,22 @@
 /**
- * `npx tsx bench/batch1.ts`: is the batch-1 4096×4096 binary layer bound by memory or by its
- * XOR+popcount? One process, interleaved rounds, medians (min–max) of wall time per call:
+ * `npx tsx bench/batch1.ts`: the batch-1 4096×4096 binary layer, where its time goes and which
+ * popcount scheme (`src/wasm/popcount.ts`) counts it faster. One process, interleaved rounds,
+ * medians (min–max) of wall time and of process CPU time per call:
  *
- * - `kernel`: the compiled layer's product kernel (sign epilogue), 4096 units × 512 weight bytes;
- * - `dot, 2 MiB`: the kernel's own dot loop (`xorPopcount`, the same emitted code) over the same
- *   2 MiB of weight rows, without the epilogue, x one 512-byte row;
- * - `dot, 8 KiB`: the same loop and the same number of dots over 16 rows (8 KiB, L1-resident) run
- *   256 times: the compute ceiling of that loop;
- * - `read, 2 MiB` and `read, 8 KiB`: a plain read of the bytes (v128 loads OR'd into four
- *   accumulators), the memory ceilings.
+ * - `infer`: `Compiled.infer` end to end, int8 ±1 in, packed bits out into a caller buffer (the
+ *   `sbnkit-run` of bench:peers), and `kernel`: the same compiled layer's product kernel alone;
+ *   their difference is the fixed cost of a call;
+ * - `scalar` and `mixed`: the dense product kernel (`binaryDense`, sign epilogue) emitted with
+ *   each scheme into one module over the same memory, outputs checked equal first; also at
+ *   256×1024→1024 (`… b256`), the batch-256 row of bench:peers, whose rows are 16 words;
+ * - `dot, 2 MiB` / `dot, 8 KiB`: the scalar scheme's dot loop alone over the 2 MiB of weight rows,
+ *   and the same number of dots over 16 rows (L1-resident) run 256 times (its compute ceiling);
+ * - `read, 2 MiB`: a plain read of the bytes (v128 loads OR'd into four accumulators).
  *
- * Rates are in GB/s of weight bytes. If `kernel` ≈ `dot, 8 KiB` ≪ `read, 2 MiB`, the layer is
- * bound by its arithmetic, not by where its weights live.
+ * If `dot, 2 MiB` ≈ `dot, 8 KiB` ≪ `read, 2 MiB`, the layer is bound by its arithmetic, not by
+ * where its weights live. `BENCH_ROUNDS` sets the rounds (default 9).
  */
+import * as E from 'fp-ts/lib/Either.js'
 import { loadavg } from 'node:os'
 import { doLoop, func, get, i32c, i32Store, set, simd, v128i32, v128Load } from '../src/wasm/code.js'
 import type { Code, WasmFunction } from '../src/wasm/code.js'
@@ -20,6 +24,9 @@ import { assemble } from '../src/wasm/module.js'
 import { op } from '../src/wasm/opcodes.js'
 import { wasmApi } from '../src/wasm/runtime.js'
 import { xorPopcount } from '../src/wasm/popcount.js'
+import type { DotScheme } from '../src/wasm/popcount.js'
+import { binaryDense } from '../src/interpreters/compiled/kernels-wasm/dense.js'
+import { rowBytes } from '../src/interpreters/compiled/layout.js'
 import { binaryFeed, denseNet, none, timedLayer } from './layers.js'
 import { fmt, range, summary } from './stats.js'
 
@@ -60,36 +67,92 @@ const readLoop: WasmFunction = func('read', ['i32', 'i32'], ['i32'], ([bytes, re
   ]
 })
 
+/** A layer of `rows` × k → n for the scheme comparison: its kernel in both schemes, placed in memory from `base`. */
+interface Layer {
+  readonly rows: number
+  readonly k: number
+  readonly n: number
+  readonly at: { readonly w: number; readonly x: number; readonly out: number; readonly thr: number; readonly end: number }
+  readonly fns: Record<DotScheme, WasmFunction>
+}
+const layerAt = (label: string, rows: number, k: number, n: number, base: number): Layer => {
+  const stride = rowBytes(k, 64)
+  const w = base
+  const x = w + n * stride
+  const out = x + rows * stride
+  const thr = out + rows * rowBytes(n, 64)
+  const kernel = { _tag: 'BinaryDense', label, x: 0, w: 1, out: 2, k, width: k, n, epilogue: { kind: 'sign', thresholds: 3 } } as const
+  return {
+    rows, k, n, at: { w, x, out, thr, end: thr + 8 * n },
+    fns: { scalar: { ...binaryDense(kernel, 'scalar'), name: `${label}_scalar` }, mixed: { ...binaryDense(kernel, 'mixed'), name: `${label}_mixed` } },
+  }
+}
+
 const main = (): void => {
   const WA = wasmApi()
   if (WA === undefined) throw new Error('no WebAssembly')
-  const mem = new WA.Memory({ initial: Math.ceil((FENCE + 64) / 65536) })
+  const one = layerAt('b1', 1, 4096, 4096, FENCE + 64)
+  const b256 = layerAt('b256', 256, 1024, 1024, one.at.end)
+  const mem = new WA.Memory({ initial: Math.ceil(b256.at.end / 65536) })
   const u32 = new Uint32Array(mem.buffer)
   let s = 2463534242
-  for (let i = 0; i < (X + ROW) / 4; i++) {
+  for (let i = 0; i < b256.at.end / 4; i++) {
     s ^= s << 13
     s ^= s >>> 17
     s ^= s << 5
     u32[i] = s >>> 0
   }
-  const ex = new WA.Instance(new WA.Module(assemble([dotLoop, readLoop], 1)), { env: { mem } }).exports
+  const i32 = new Int32Array(mem.buffer)
+  for (const l of [one, b256]) {
+    // Rows with their padding bits zero; thresholds (lo, span) = (0, 2^31): bit = [dot ≥ 0].
+    for (let j = 0; j < l.n; j++) i32.set([0, 0x7fffffff], l.at.thr / 4 + 2 * j)
+    i32.fill(0, l.at.out / 4, l.at.thr / 4)
+  }
+  const ex = new WA.Instance(new WA.Module(assemble([dotLoop, readLoop, one.fns.scalar, one.fns.mixed, b256.fns.scalar, b256.fns.mixed], 1)), { env: { mem } }).exports
   const dots = ex['dots'] as (units: number, reps: number) => number
   const read = ex['read'] as (bytes: number, reps: number) => number
-  const layer = timedLayer(denseNet(4096, 4096, none, none, 11, true), binaryFeed(1, 4096, 12), 'wasm', 'mode')
+  const kernelOf = (l: Layer, scheme: DotScheme): (() => void) => {
+    const f = ex[l.fns[scheme].name] as (rows: number, x: number, w: number, out: number, thr: number) => void
+    return () => f(l.rows, l.at.x, l.at.w, l.at.out, l.at.thr)
+  }
+  for (const l of [one, b256]) {
+    kernelOf(l, 'mixed')()
+    const want = i32.slice(l.at.out / 4, l.at.thr / 4)
+    i32.fill(-1, l.at.out / 4, l.at.thr / 4)
+    kernelOf(l, 'scalar')()
+    const got = i32.subarray(l.at.out / 4, l.at.thr / 4)
+    const at = got.findIndex((v, i) => v !== want[i])
+    if (at >= 0) throw new Error(`${l.rows}×${l.k}→${l.n}: the scalar scheme's word ${at} is ${got[at]}, the mixed scheme's ${want[at]}`)
+  }
+  const net = denseNet(4096, 4096, none, none, 11, true)
+  const feed = binaryFeed(1, 4096, 12)
+  const layer = timedLayer(net, feed, 'wasm', 'mode')
+  const input = { x: { shape: [1, 4096], data: Int8Array.from(feed['x']!.data) } }
+  const bits = new Int32Array(4096 / 32)
+  const opts = { outputs: { y: 'bits' as const }, into: { y: bits } }
+  const infer = (): void => {
+    if (E.isLeft(layer.compiled.infer(input, opts))) throw new Error('infer failed')
+  }
   const contenders: Record<string, () => unknown> = {
+    infer,
     kernel: layer.layer,
+    scalar: kernelOf(one, 'scalar'),
+    mixed: kernelOf(one, 'mixed'),
+    'scalar b256': kernelOf(b256, 'scalar'),
+    'mixed b256': kernelOf(b256, 'mixed'),
     'dot, 2 MiB': () => dots(UNITS, 1),
     'dot, 8 KiB': () => dots(L1_UNITS, UNITS / L1_UNITS),
     'read, 2 MiB': () => read(BYTES, 1),
-    'read, 8 KiB': () => read(L1_UNITS * ROW, UNITS / L1_UNITS),
   }
   const rounds = Number(process.env['BENCH_ROUNDS'] ?? 9)
   const t: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]))
+  const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]))
   for (const f of Object.values(contenders)) for (const t0 = performance.now(); performance.now() - t0 < 200; ) f()
   for (let r = 0; r < rounds; r++) {
     process.stderr.write(`bench:batch1: round ${r + 1}/${rounds}\n`)
     for (const [name, f] of Object.entries(contenders)) {
       let calls = 0
+      const c0 = process.cpuUsage()
       const t0 = performance.now()
       let now = t0
       do {
@@ -97,17 +160,24 @@ const main = (): void => {
         calls++
         now = performance.now()
       } while (now - t0 < 30)
+      const c = process.cpuUsage(c0)
       t[name]!.push((now - t0) / calls)
+      cpu[name]!.push((c.user + c.system) / 1000 / calls)
     }
   }
-  console.log('batch 1, 4096×4096: ms per call (2 MiB of weight bytes each), median (min–max), GB/s of weights')
+  console.log('batch 1, 4096×4096 (2 MiB of weight bytes) unless b256: ms per call, median (min–max); process CPU ms per call; GB/s of weights')
   for (const [name, ms] of Object.entries(t)) {
     const m = summary(ms)
-    console.log(`  ${name.padEnd(12)} ${range(m, 4).padEnd(30)} ${fmt(BYTES / m.median / 1e6)} GB/s`)
+    const rate = name.endsWith('b256') ? '' : `${fmt(BYTES / m.median / 1e6)} GB/s`
+    console.log(`  ${name.padEnd(12)} ${range(m, 4).padEnd(28)} cpu ${range(summary(cpu[name]!), 4).padEnd(28)} ${rate}`)
   }
-  /** rate of a / rate of b, per round. */
-  const rate = (a: string, b: string): string => range(summary(t[a]!.map((_, i) => t[b]![i]! / t[a]![i]!)), 2)
-  console.log(`  rates: kernel / dot loop in L1 ${rate('kernel', 'dot, 8 KiB')}; dot loop over 2 MiB / in L1 ${rate('dot, 2 MiB', 'dot, 8 KiB')}; read of 2 MiB / kernel ${rate('read, 2 MiB', 'kernel')}`)
+  /** b / a per round (how many times faster a is), in wall and CPU time. */
+  const speedup = (a: string, b: string): string =>
+    `${range(summary(t[a]!.map((_, i) => t[b]![i]! / t[a]![i]!)), 3)} (cpu ${range(summary(cpu[a]!.map((_, i) => cpu[b]![i]! / cpu[a]![i]!)), 3)})`
+  const extra = (a: string, b: string): string => range(summary(t[a]!.map((v, i) => 1000 * (v - t[b]![i]!))), 1)
+  console.log(`  scalar vs mixed, batch 1: ${speedup('scalar', 'mixed')}×; batch 256 × 1024²: ${speedup('scalar b256', 'mixed b256')}×`)
+  console.log(`  infer − kernel per round: ${extra('infer', 'kernel')} µs`)
+  console.log(`  dot loop over 2 MiB / in L1 ${speedup('dot, 8 KiB', 'dot, 2 MiB')}; read of 2 MiB / kernel ${speedup('read, 2 MiB', 'kernel')}`)
   console.log(`${rounds} interleaved rounds; node ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
 }
 

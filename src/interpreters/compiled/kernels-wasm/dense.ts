@@ -5,8 +5,8 @@
  * stores the block's 32 output bits as one i32 (the low or high half of a 64-bit layout word).
  *
  * - BinaryDense: k − 2·popcount(x XOR w), the back end's one XOR–popcount emitter
- *   (`src/wasm/popcount.ts`: two of every eight 64-bit words through SIMD, six through scalar
- *   `i64.popcnt`, fully unrolled up to 64 words, looped in groups of eight beyond).
+ *   (`src/wasm/popcount.ts`: scalar `i64.popcnt` per 64-bit word with a fence store every four
+ *   words, fully unrolled up to 64 words, looped by eight beyond).
  * - PlaneDense: 8-bit inputs as bit-planes, Σ_p 2^p·popcount(plane_p AND w), one accumulator per
  *   plane; dot = 2·that − Σ x.
  *
@@ -18,6 +18,7 @@ import type { Code, WasmFunction } from '../../../wasm/code.js'
 import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, i64c, i64Load, set } from '../../../wasm/code.js'
 import type { ValType } from '../../../wasm/opcodes.js'
 import { op } from '../../../wasm/opcodes.js'
+import type { DotScheme } from '../../../wasm/popcount.js'
 import { signDot, xorPopcount } from '../../../wasm/popcount.js'
 import { epilogueBit, headerBytes } from './epilogue.js'
 
@@ -117,11 +118,12 @@ export const productKernel = (s: ProductSpec): WasmFunction => {
   })
 }
 
-export const binaryDense = (k: BinaryDense): WasmFunction => {
+/** `scheme`: how the popcount emitter counts a row (`scalar`; `mixed` only for bench/batch1.ts's comparison). */
+export const binaryDense = (k: BinaryDense, scheme: DotScheme = 'scalar'): WasmFunction => {
   const stride = rowBytes(k.width, 64)
   return productKernel({
     name: `dense_${k.label}`, xStride: stride, wStride: stride, n: k.n, epilogue: k.epilogue, i64Locals: 0,
-    dot: (l) => signDot(i32c(k.k), xorPopcount({ x: l.xa, w: l.wa, words: stride / 8, local: l.local, fence: l.fence, counter: l.kk })),
+    dot: (l) => signDot(i32c(k.k), xorPopcount({ x: l.xa, w: l.wa, words: stride / 8, local: l.local, fence: l.fence, counter: l.kk, scheme })),
   })
 }
 
