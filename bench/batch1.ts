@@ -4,8 +4,9 @@
  * medians (min–max) of wall time and of process CPU time per call:
  *
  * - `infer`: `Compiled.infer` end to end, int8 ±1 in, packed bits out into a caller buffer (the
- *   `sbnkit-run` of bench:peers), and `kernel`: the same compiled layer's product kernel alone;
- *   their difference is the fixed cost of a call;
+ *   `sbnkit-run` of bench:peers), and `kernel`: the same compiled layer's product kernel alone
+ *   (bench:peers' `sbnkit-kernel` also unpacks the output to float64); their difference is the
+ *   fixed cost of a call (the ±1 check and pack, the JavaScript around the kernels);
  * - `scalar` and `mixed`: the dense product kernel (`binaryDense`, sign epilogue) emitted with
  *   each scheme into one module over the same memory, outputs checked equal first; also at
  *   256×1024→1024 (`… b256`), the batch-256 row of bench:peers, whose rows are 16 words;
@@ -26,6 +27,7 @@ import { wasmApi } from '../src/wasm/runtime.js'
 import { xorPopcount } from '../src/wasm/popcount.js'
 import type { DotScheme } from '../src/wasm/popcount.js'
 import { binaryDense } from '../src/interpreters/compiled/kernels-wasm/dense.js'
+import { productsOf } from '../src/interpreters/compiled/execute.js'
 import { rowBytes } from '../src/interpreters/compiled/layout.js'
 import { binaryFeed, denseNet, none, timedLayer } from './layers.js'
 import { fmt, range, summary } from './stats.js'
@@ -130,12 +132,13 @@ const main = (): void => {
   const input = { x: { shape: [1, 4096], data: Int8Array.from(feed['x']!.data) } }
   const bits = new Int32Array(4096 / 32)
   const opts = { outputs: { y: 'bits' as const }, into: { y: bits } }
+  const dense = productsOf(layer.compiled.plan.steps).findIndex((k) => k._tag === 'BinaryDense')
   const infer = (): void => {
     if (E.isLeft(layer.compiled.infer(input, opts))) throw new Error('infer failed')
   }
   const contenders: Record<string, () => unknown> = {
     infer,
-    kernel: layer.layer,
+    kernel: () => layer.compiled.executor.kernel(dense),
     scalar: kernelOf(one, 'scalar'),
     mixed: kernelOf(one, 'mixed'),
     'scalar b256': kernelOf(b256, 'scalar'),
@@ -174,7 +177,8 @@ const main = (): void => {
   /** b / a per round (how many times faster a is), in wall and CPU time. */
   const speedup = (a: string, b: string): string =>
     `${range(summary(t[a]!.map((_, i) => t[b]![i]! / t[a]![i]!)), 3)} (cpu ${range(summary(cpu[a]!.map((_, i) => cpu[b]![i]! / cpu[a]![i]!)), 3)})`
-  const extra = (a: string, b: string): string => range(summary(t[a]!.map((v, i) => 1000 * (v - t[b]![i]!))), 1)
+  const extra = (a: string, b: string): string =>
+    `${range(summary(t[a]!.map((v, i) => 1000 * (v - t[b]![i]!))), 1)} (cpu ${range(summary(cpu[a]!.map((v, i) => 1000 * (v - cpu[b]![i]!))), 1)})`
   console.log(`  scalar vs mixed, batch 1: ${speedup('scalar', 'mixed')}×; batch 256 × 1024²: ${speedup('scalar b256', 'mixed b256')}×`)
   console.log(`  infer − kernel per round: ${extra('infer', 'kernel')} µs`)
   console.log(`  dot loop over 2 MiB / in L1 ${speedup('dot, 8 KiB', 'dot, 2 MiB')}; read of 2 MiB / kernel ${speedup('read, 2 MiB', 'kernel')}`)
