@@ -7,9 +7,11 @@
  *   `sbnkit-run` of bench:peers), and `kernel`: the same compiled layer's product kernel alone
  *   (bench:peers' `sbnkit-kernel` also unpacks the output to float64); their difference is the
  *   fixed cost of a call (the ±1 check and pack, the JavaScript around the kernels);
- * - `scalar` and `mixed`: the dense product kernel (`binaryDense`, sign epilogue) emitted with
- *   each scheme into one module over the same memory, outputs checked equal first; also at
- *   256×1024→1024 (`… b256`), the batch-256 row of bench:peers, whose rows are 16 words;
+ * - `scalar`, `x loads` and `mixed`: the dense product kernel (`binaryDense`, sign epilogue) as
+ *   emitted today (scalar words, x's words held in locals), the scalar scheme loading x per word
+ *   (a fence store every four words), and the former mixed scheme, in one module over the same
+ *   memory, outputs checked equal first; also at 256×1024→1024 (`… b256`), the batch-256 row of
+ *   bench:peers, whose rows are 16 words;
  * - `dot, 2 MiB` / `dot, 8 KiB`: the scalar scheme's dot loop alone over the 2 MiB of weight rows,
  *   and the same number of dots over 16 rows (L1-resident) run 256 times (its compute ceiling);
  * - `read, 2 MiB`: a plain read of the bytes (v128 loads OR'd into four accumulators).
@@ -75,8 +77,11 @@ interface Layer {
   readonly k: number
   readonly n: number
   readonly at: { readonly w: number; readonly x: number; readonly out: number; readonly thr: number; readonly end: number }
-  readonly fns: Record<DotScheme, WasmFunction>
+  readonly fns: Record<Variant, WasmFunction>
 }
+/** The kernel as emitted today (`scalar`: x's words in locals), with x loaded per word, and the former `mixed` scheme. */
+type Variant = 'scalar' | 'scalar, x loads' | 'mixed'
+const VARIANTS: Record<Variant, [DotScheme, boolean]> = { scalar: ['scalar', true], 'scalar, x loads': ['scalar', false], mixed: ['mixed', false] }
 const layerAt = (label: string, rows: number, k: number, n: number, base: number): Layer => {
   const stride = rowBytes(k, 64)
   const w = base
@@ -86,7 +91,7 @@ const layerAt = (label: string, rows: number, k: number, n: number, base: number
   const kernel = { _tag: 'BinaryDense', label, x: 0, w: 1, out: 2, k, width: k, n, epilogue: { kind: 'sign', thresholds: 3 } } as const
   return {
     rows, k, n, at: { w, x, out, thr, end: thr + 8 * n },
-    fns: { scalar: { ...binaryDense(kernel, 'scalar'), name: `${label}_scalar` }, mixed: { ...binaryDense(kernel, 'mixed'), name: `${label}_mixed` } },
+    fns: Object.fromEntries(Object.entries(VARIANTS).map(([v, [scheme, locals]], i) => [v, { ...binaryDense(kernel, scheme, locals), name: `${label}_${i}` }])) as Record<Variant, WasmFunction>,
   }
 }
 
@@ -110,21 +115,23 @@ const main = (): void => {
     for (let j = 0; j < l.n; j++) i32.set([0, 0x7fffffff], l.at.thr / 4 + 2 * j)
     i32.fill(0, l.at.out / 4, l.at.thr / 4)
   }
-  const ex = new WA.Instance(new WA.Module(assemble([dotLoop, readLoop, one.fns.scalar, one.fns.mixed, b256.fns.scalar, b256.fns.mixed], 1)), { env: { mem } }).exports
+  const ex = new WA.Instance(new WA.Module(assemble([dotLoop, readLoop, ...Object.values(one.fns), ...Object.values(b256.fns)], 1)), { env: { mem } }).exports
   const dots = ex['dots'] as (units: number, reps: number) => number
   const read = ex['read'] as (bytes: number, reps: number) => number
-  const kernelOf = (l: Layer, scheme: DotScheme): (() => void) => {
-    const f = ex[l.fns[scheme].name] as (rows: number, x: number, w: number, out: number, thr: number) => void
+  const kernelOf = (l: Layer, v: Variant): (() => void) => {
+    const f = ex[l.fns[v].name] as (rows: number, x: number, w: number, out: number, thr: number) => void
     return () => f(l.rows, l.at.x, l.at.w, l.at.out, l.at.thr)
   }
   for (const l of [one, b256]) {
     kernelOf(l, 'mixed')()
     const want = i32.slice(l.at.out / 4, l.at.thr / 4)
-    i32.fill(-1, l.at.out / 4, l.at.thr / 4)
-    kernelOf(l, 'scalar')()
-    const got = i32.subarray(l.at.out / 4, l.at.thr / 4)
-    const at = got.findIndex((v, i) => v !== want[i])
-    if (at >= 0) throw new Error(`${l.rows}×${l.k}→${l.n}: the scalar scheme's word ${at} is ${got[at]}, the mixed scheme's ${want[at]}`)
+    for (const v of ['scalar', 'scalar, x loads'] as const) {
+      i32.fill(-1, l.at.out / 4, l.at.thr / 4)
+      kernelOf(l, v)()
+      const got = i32.subarray(l.at.out / 4, l.at.thr / 4)
+      const at = got.findIndex((b, i) => b !== want[i])
+      if (at >= 0) throw new Error(`${l.rows}×${l.k}→${l.n}: '${v}' word ${at} is ${got[at]}, the mixed scheme's ${want[at]}`)
+    }
   }
   const net = denseNet(4096, 4096, none, none, 11, true)
   const feed = binaryFeed(1, 4096, 12)
@@ -140,8 +147,10 @@ const main = (): void => {
     infer,
     kernel: () => layer.compiled.executor.kernel(dense),
     scalar: kernelOf(one, 'scalar'),
+    'x loads': kernelOf(one, 'scalar, x loads'),
     mixed: kernelOf(one, 'mixed'),
     'scalar b256': kernelOf(b256, 'scalar'),
+    'x loads b256': kernelOf(b256, 'scalar, x loads'),
     'mixed b256': kernelOf(b256, 'mixed'),
     'dot, 2 MiB': () => dots(UNITS, 1),
     'dot, 8 KiB': () => dots(L1_UNITS, UNITS / L1_UNITS),
@@ -180,6 +189,7 @@ const main = (): void => {
   const extra = (a: string, b: string): string =>
     `${range(summary(t[a]!.map((v, i) => 1000 * (v - t[b]![i]!))), 1)} (cpu ${range(summary(cpu[a]!.map((v, i) => 1000 * (v - cpu[b]![i]!))), 1)})`
   console.log(`  scalar vs mixed, batch 1: ${speedup('scalar', 'mixed')}×; batch 256 × 1024²: ${speedup('scalar b256', 'mixed b256')}×`)
+  console.log(`  x in locals vs x loads, batch 1: ${speedup('scalar', 'x loads')}×; batch 256 × 1024²: ${speedup('scalar b256', 'x loads b256')}×`)
   console.log(`  infer − kernel per round: ${extra('infer', 'kernel')} µs`)
   console.log(`  dot loop over 2 MiB / in L1 ${speedup('dot, 8 KiB', 'dot, 2 MiB')}; read of 2 MiB / kernel ${speedup('read, 2 MiB', 'kernel')}`)
   console.log(`${rounds} interleaved rounds; node ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)

@@ -1,11 +1,13 @@
 /**
  * The binary dense product's popcount schemes (src/wasm/popcount.ts): the default `scalar` scheme
- * (one `i64.popcnt` per word, a fence store every four words) and the former `mixed` one (two SIMD
+ * (one `i64.popcnt` per word; x's words in locals up to 64 words, else a fence store every four
+ * words) and the former `mixed` one (two SIMD
  * words and six scalar per group of eight) count exactly. End to end, the compiled binary layer ≡
  * the reference, bit for bit, at batch 1 and above, on widths across every edge of the scalar
  * scheme: fewer than four words, a partial quad, the last fully unrolled row (64 words) and the
  * looped rows past it (eight words per iteration and a tail); at the emitter level, both schemes
- * with a fence ≡ the bit count of x XOR w and the ±1 dot product on generated rows.
+ * with a fence, and the scalar one with x's words held in locals, ≡ the ±1 dot product on
+ * generated rows.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
@@ -20,7 +22,7 @@ import type { WasmFunction } from '../../../src/wasm/code.js'
 import { func, get, i32c, set } from '../../../src/wasm/code.js'
 import { assemble } from '../../../src/wasm/module.js'
 import type { DotScheme } from '../../../src/wasm/popcount.js'
-import { signDot, xorPopcount } from '../../../src/wasm/popcount.js'
+import { loadWords, signDot, UNROLL_LIMIT, xorPopcount } from '../../../src/wasm/popcount.js'
 import { wasmApi } from '../../../src/wasm/runtime.js'
 import { build, checked, uniforms } from './nets.js'
 
@@ -81,26 +83,35 @@ describe('binary dense product, scalar popcount scheme ≡ reference', () => {
   })
 })
 
-/** `dot(x, w, fence) → i32`: the emitter's ±1 dot of n features in `scheme`, with the fence slot at `fence`. */
-const dotFunction = (name: string, n: number, scheme: DotScheme): WasmFunction =>
+/**
+ * `dot(x, w, fence) → i32`: the emitter's ±1 dot of n features in `scheme`, with the fence slot at
+ * `fence`; `locals`: x's words loaded into i64 locals first (`xWords`, rows of ≤ 64 words).
+ */
+const dotFunction = (name: string, n: number, scheme: DotScheme, locals = false): WasmFunction =>
   func(name, ['i32', 'i32', 'i32'], ['i32'], ([x, w, fence], local) => {
     const f = local('i32')
-    return [set(f, get(fence!)), signDot(i32c(n), xorPopcount({ x: x!, w: w!, words: rowWords64(n), local, fence: f, scheme }))]
+    const xWords = locals ? Array.from({ length: rowWords64(n) }, () => local('i64')) : undefined
+    return [
+      set(f, get(fence!)),
+      xWords === undefined ? [] : loadWords(x!, xWords),
+      signDot(i32c(n), xorPopcount({ x: x!, w: w!, words: rowWords64(n), local, fence: f, scheme, ...(xWords === undefined ? {} : { xWords }) })),
+    ]
   })
 
 describe('src/wasm/popcount: both constant-length schemes with a fence', () => {
-  it('law: scalar ≡ mixed ≡ Σ xᵢ·wᵢ of ±1 rows, for widths of 1 to 90 words (odd word counts included)', () => {
+  it('law: scalar ≡ scalar with x in locals ≡ mixed ≡ Σ xᵢ·wᵢ of ±1 rows, for widths of 1 to 90 words (odd word counts included)', () => {
     const arb = fc.tuple(fc.oneof(fc.integer({ min: 1, max: 700 }), fc.integer({ min: 4000, max: 5760 })), fc.integer({ min: 1, max: 2 ** 30 }))
     fc.assert(fc.property(arb, ([n, seed]) => {
       const words = rowWords64(n)
       const mem = new WA.Memory({ initial: 1 })
-      const ex = new WA.Instance(new WA.Module(assemble([dotFunction('scalar', n, 'scalar'), dotFunction('mixed', n, 'mixed')])), { env: { mem } }).exports
+      const fns = [dotFunction('scalar', n, 'scalar'), dotFunction('mixed', n, 'mixed'), ...(words <= UNROLL_LIMIT ? [dotFunction('locals', n, 'scalar', true)] : [])]
+      const ex = new WA.Instance(new WA.Module(assemble(fns)), { env: { mem } }).exports
       const xs = pm1(uniforms(seed), 2 * n)
       packRows(xs, 2, n, 64, new Int32Array(mem.buffer, 0, 4 * words))
       let want = 0
       for (let i = 0; i < n; i++) want += xs[i]! * xs[n + i]!
       const fence = 16 * words
-      for (const scheme of ['scalar', 'mixed']) expect((ex[scheme] as (x: number, w: number, f: number) => number)(0, 8 * words, fence), `${scheme} n=${n}`).toBe(want)
+      for (const scheme of fns.map((f) => f.name)) expect((ex[scheme] as (x: number, w: number, f: number) => number)(0, 8 * words, fence), `${scheme} n=${n}`).toBe(want)
     }), { seed: 20261211, numRuns: 60 })
   })
 })
