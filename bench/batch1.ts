@@ -26,7 +26,7 @@ import type { Code, WasmFunction } from '../src/wasm/code.js'
 import { assemble } from '../src/wasm/module.js'
 import { op } from '../src/wasm/opcodes.js'
 import { wasmApi } from '../src/wasm/runtime.js'
-import { xorPopcount } from '../src/wasm/popcount.js'
+import { loadWords, xorPopcount } from '../src/wasm/popcount.js'
 import type { DotScheme } from '../src/wasm/popcount.js'
 import { binaryDense } from '../src/interpreters/compiled/kernels-wasm/dense.js'
 import { productsOf } from '../src/interpreters/compiled/execute.js'
@@ -41,15 +41,16 @@ const L1_UNITS = 16
 const X = BYTES // x row after the weights
 const FENCE = X + ROW
 
-/** Σ_units popcount(x XOR w_unit) over `units` rows from w, `reps` times (the kernel's dot code). */
+/** Σ_units popcount(x XOR w_unit) over `units` rows from w, `reps` times (the kernel's dot code: x's words in locals). */
 const dotLoop: WasmFunction = func('dots', ['i32', 'i32', 'i32'], ['i32'], ([units, reps], local) => {
   const rep = local('i32'), j = local('i32'), xa = local('i32'), wa = local('i32'), fence = local('i32'), total = local('i32')
+  const xWords = Array.from({ length: ROW / 8 }, () => local('i64'))
   return [
-    set(xa, i32c(X)), set(fence, i32c(FENCE)), set(total, i32c(0)),
+    set(xa, i32c(X)), set(fence, i32c(FENCE)), set(total, i32c(0)), loadWords(xa, xWords),
     doLoop(rep, i32c(0), get(reps!), 1, [
       set(wa, i32c(0)),
       doLoop(j, i32c(0), get(units!), 1, [
-        set(total, [get(total), xorPopcount({ x: xa, w: wa, words: ROW / 8, local, fence }), op.i32_add]),
+        set(total, [get(total), xorPopcount({ x: xa, w: wa, words: ROW / 8, local, fence, xWords }), op.i32_add]),
         set(wa, [get(wa), i32c(ROW), op.i32_add]),
       ]),
     ]),
