@@ -8,9 +8,11 @@
  *
  * - `scalar ×8, 4 acc`: `i64.popcnt` unrolled ×8 into four accumulators;
  * - `scalar ×16, 1 acc`: unrolled ×16 into one accumulator;
- * - `mixed`: the dense kernel's scheme (kernels-wasm/dense.ts): in each group of eight words two go
- *   through `v128.xor` + `i8x16.popcnt` and six through `i64.popcnt`, with a store between groups
- *   that keeps V8 from hoisting every load to the top of the loop body.
+ * - `scalar ×16, fenced`: the dense kernel's scheme since the eighth session (`scalar` in
+ *   src/wasm/popcount.ts): `i64.popcnt` unrolled ×16 into one accumulator, with a store of the
+ *   count after every four words that keeps V8 from hoisting every load to the top of the body;
+ * - `mixed`: the dense kernel's former scheme: in each group of eight words two go through
+ *   `v128.xor` + `i8x16.popcnt` and six through `i64.popcnt`, with a store between groups.
  *
  * Every loop's count is checked against a JavaScript popcount before it is timed.
  */
@@ -35,7 +37,7 @@ export interface Ceiling {
 
 type Loop = (a: number, b: number, n: number) => number
 
-const scalar = (name: string, unroll: number, accN: number): WasmFunction =>
+const scalar = (name: string, unroll: number, accN: number, fenceEvery = 0): WasmFunction =>
   func(name, ['i32', 'i32', 'i32'], ['i32'], ([a, b, n], local) => {
     const rep = local('i32')
     const i = local('i32')
@@ -44,6 +46,7 @@ const scalar = (name: string, unroll: number, accN: number): WasmFunction =>
     for (let w = 0; w < unroll; w++) {
       const acc = accs[w % accN]!
       body.push(set(acc, [get(acc), i64Load([get(a!), get(i), op.i32_add], 8 * w), i64Load([get(b!), get(i), op.i32_add], 8 * w), op.i64_xor, op.i64_popcnt, op.i64_add]))
+      if (fenceEvery > 0 && (w + 1) % fenceEvery === 0) body.push(i32Store(i32c(SCRATCH), [get(acc), op.i32_wrap_i64]))
     }
     return [
       accs.map((acc) => set(acc, i64c(0))),
@@ -99,6 +102,7 @@ export const ceiling = (reps = 64): Ceiling => {
   const loops: Record<string, WasmFunction> = {
     'scalar ×8, 4 acc': scalar('s8x4', 8, 4),
     'scalar ×16, 1 acc': scalar('s16x1', 16, 1),
+    'scalar ×16, fenced': scalar('s16f', 16, 1, 4),
     mixed: mixed('mixed'),
   }
   const mem = new WA.Memory({ initial: 1 })

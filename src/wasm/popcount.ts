@@ -5,24 +5,30 @@
  * `bitgemm` emit their inner loop here; each keeps its own blocking around it (which rows and
  * units, in which order, where the result goes).
  *
- * The words go in groups of eight: two through the SIMD unit (`v128.xor`, `i8x16.popcnt`, byte
- * lanes summed with `i8x16.add`) and six through scalar `i64.popcnt` into one accumulator. V8
- * lowers `i8x16.popcnt` to about ten x64 instructions (two of them constant loads), so SIMD alone
- * is no faster than scalar, but the two streams use different execution units and together beat
- * either: on the Zen 4 bench machine, in a bare dot-product loop without the epilogue, 1.84 ms vs
- * 2.03 ms (scalar only) for 256×1024→1024 and 0.13 vs 0.14 ms at batch 1 for 4096²
- * (bench/ceiling.ts times the same two streams). A single scalar accumulator measured faster
- * than two or four.
+ * A constant row length has two schemes (`DotScheme`). The default, `scalar`, is one `i64.popcnt`
+ * per word into one accumulator, with a "fence" every four words: a 32-bit store of the running
+ * count into a slot the caller overwrites later. Unrolled, V8's scheduler hoists every load of
+ * the body to the top and spills most of them to the stack; loads cannot move above a store, so
+ * the fence keeps each quad's eight loads after the previous quad's work and the body runs
+ * without spills, at about 5¼ x64 instructions per word (2 loads, xor, popcnt, add, ¼ store).
+ * V8 does not fold a wasm load into the xor (its loads are trap-handled), so register-blocking
+ * two or four units to share the x loads saves nothing (x86's two-operand xor then copies the
+ * shared word) and measured slower; so did a fence every 1–3 words, or two accumulators.
+ * With `xWords` (rows of ≤ UNROLL_LIMIT words) the caller has loaded x's words into i64 locals
+ * once (`loadWords`, per row of a block of units): V8 keeps a few in registers and reads the
+ * rest straight from their stack slots, `xorq r, [rbp−…]`, so a word is one load of w, the xor,
+ * popcnt and add — 4 instructions, no fence needed: 1.03–1.18× the fenced loop (bench/batch1.ts).
  *
- * Unrolled, V8's scheduler hoists every load of the body to the top and spills most of them to
- * the stack. Between groups the kernel therefore stores the running count (scalar plus one vector
- * lane) into a `fence` slot the caller overwrites later: loads cannot move above a store, and the
- * vector popcount has to finish before it. 256×1024→1024 went from 2.4 to 1.9 ms and batch-1
- * 4096² from 0.14 to 0.097 ms with this fence.
- *
- * Byte lanes hold at most 8 per group; unrolled (≤ 64 words, ≤ 8 groups) they reach 64 and are
- * widened once at the end. In a loop each group is widened at once to 16-bit lanes (≤ 16 per
- * group), exact up to 4095 groups; wider rows use scalar words only.
+ * `mixed` (the scheme until the eighth session, kept for comparison in bench/batch1.ts) takes the
+ * words in groups of eight: two through the SIMD unit (`v128.xor`, `i8x16.popcnt`, byte lanes
+ * summed with `i8x16.add`) and six through scalar `i64.popcnt`, with the fence between groups.
+ * V8 lowers `i8x16.popcnt` to about ten x64 instructions (two of them constant loads), so a SIMD
+ * word costs 7 instructions against the scalar 5¼, and the batch-1 layer is bound by the rate
+ * at which the core takes instructions in: scalar-only measured 1.1–1.2× faster at batch 1, 4096²
+ * (bench/batch1.ts, see docs/compiled.md). Byte lanes hold at most 8 per group; unrolled (≤ 64
+ * words, ≤ 8 groups) they reach 64 and are widened once at the end. In a loop each group is
+ * widened at once to 16-bit lanes (≤ 16 per group), exact up to 4095 groups; wider rows use
+ * scalar words only.
  *
  * A row whose length is known only at run time (the training products, compiled once for every
  * shape) takes the scalar words in pairs, two accumulators, then the odd word.
@@ -35,6 +41,11 @@ import { blockVoid, op } from './opcodes.js'
 /** Words a row may have for its loop to be fully unrolled. */
 export const UNROLL_LIMIT = 64
 const GROUP = 8
+/** Words between two fence stores of the scalar scheme. */
+const FENCE_WORDS = 4
+
+/** How a constant-length row is counted (see above). */
+export type DotScheme = 'scalar' | 'mixed'
 const MAX_SIMD_GROUPS = 4095
 
 /**
@@ -69,10 +80,22 @@ export interface RowDot {
   readonly fence?: number
   /** An i32 local the loop may use as its counter (else one is allocated). */
   readonly counter?: number
+  /** A constant length's scheme (default `scalar`). */
+  readonly scheme?: DotScheme
+  /**
+   * i64 locals already holding x's words (`loadWords`), one per word (scalar scheme, ≤ UNROLL_LIMIT
+   * words): each word is then one load of w and an `xor` with the local, which V8 reads straight
+   * from its stack slot (`xorq r, [rbp−…]`), without a fence.
+   */
+  readonly xWords?: readonly number[]
 }
 
+/** Code that loads the `words` 64-bit words at the address in local `x` into the i64 locals `into`. */
+export const loadWords = (x: number, into: readonly number[]): Code => into.map((l, q) => set(l, i64Load(get(x), 8 * q)))
+
 /** The i32 popcount(x XOR w) over the rows' words (code leaving one i32 on the stack). */
-export const xorPopcount = (r: RowDot): Code => (typeof r.words === 'number' ? knownLength(r, r.words) : runTimeLength(r, r.words))
+export const xorPopcount = (r: RowDot): Code =>
+  typeof r.words !== 'number' ? runTimeLength(r, r.words) : r.scheme === 'mixed' ? knownLength(r, r.words) : scalarLength(r, r.words)
 
 /** One scalar term added into the i64 local `acc`. */
 const addTerm = (acc: number, x: Code, w: Code, off: number): Code => set(acc, [get(acc), xorPopWord(x, w, off), op.i64_add])
@@ -95,6 +118,35 @@ const runTimeLength = (r: RowDot, len: RunTimeLength): Code => {
     forLoop(xp, get(r.x), get(len.pairsEnd), 16, [term(acc0, 0), term(acc1, 8), advanceW(16)]),
     [get(len.odd), op.if, blockVoid, term(acc0, 0), advanceW(8), op.end],
     get(acc0), get(acc1), op.i64_add, op.i32_wrap_i64,
+  ]
+}
+
+/**
+ * A constant length, scalar words with a fence store every FENCE_WORDS words: unrolled up to
+ * UNROLL_LIMIT words, else a loop of 2·FENCE_WORDS words per iteration and an unrolled tail.
+ */
+const scalarLength = (r: RowDot, words: number): Code => {
+  const acc = r.local('i64')
+  const xs = r.xWords
+  if (xs !== undefined && words <= UNROLL_LIMIT && xs.length === words)
+    return [
+      set(acc, i64c(0)),
+      xs.map((xl, q) => set(acc, [get(acc), i64Load(get(r.w), 8 * q), get(xl), op.i64_xor, op.i64_popcnt, op.i64_add])),
+      get(acc), op.i32_wrap_i64,
+    ]
+  const fence: Code = r.fence === undefined ? [] : i32Store(get(r.fence), [get(acc), op.i32_wrap_i64])
+  /** Words from..from+count−1 at byte offset addrOff + 8·word, a fence after every FENCE_WORDS-th but the last. */
+  const run = (addrOff: Code, from: number, count: number): Code =>
+    Array.from({ length: count }, (_, q) => [addTerm(acc, [get(r.x), addrOff], [get(r.w), addrOff], 8 * (from + q)), (q + 1) % FENCE_WORDS === 0 && q < count - 1 ? fence : []])
+  if (words <= UNROLL_LIMIT) return [set(acc, i64c(0)), run([], 0, words), get(acc), op.i32_wrap_i64]
+  const kk = r.counter ?? r.local('i32')
+  const step = 2 * FENCE_WORDS
+  const loops = Math.floor(words / step)
+  return [
+    set(acc, i64c(0)),
+    doLoop(kk, i32c(0), i32c(loops * step * 8), step * 8, [run([get(kk), op.i32_add], 0, step), fence]),
+    run([], loops * step, words - loops * step),
+    get(acc), op.i32_wrap_i64,
   ]
 }
 

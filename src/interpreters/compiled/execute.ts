@@ -95,15 +95,20 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
   let rows = 0
   let addr: Int32Array = new Int32Array(0)
   let staticWritten = false
+  // The closures of a pass without a key are made once: a batch-1 call is a few µs of JavaScript.
+  const addrOf = (b: number): number => addr[b]!
+  const noKey = (): Key => {
+    throw new InternalError('a sampling step ran without a pass key')
+  }
   const env = (key: Key | undefined, offset = 0): StepEnv => {
+    if (key === undefined) return { views: machine.views(), rows, offset, addr: addrOf, siteKey: noKey }
     const keys = new Map<SiteId, Key>()
     return {
       views: machine.views(),
       rows,
       offset,
-      addr: (b) => addr[b]!,
+      addr: addrOf,
       siteKey: (site) => {
-        if (key === undefined) throw new InternalError('a sampling step ran without a pass key')
         let k = keys.get(site)
         if (k === undefined) keys.set(site, (k = siteKey(key, site)))
         return k
@@ -160,21 +165,18 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
   }
   const runSteps = (steps: readonly Step[], fns: readonly KernelFn[], e: StepEnv): void => {
     let run: Kernel[] = []
-    const flush = (): void => {
-      if (run.length > 0) segment(run, fns, e)
-      run = []
-    }
     for (const s of steps) {
       if (s._tag === 'Kernel' && splittable(s.kernel)) {
         run.push(s.kernel)
         continue
       }
-      flush()
+      if (run.length > 0) segment(run, fns, e)
+      run = []
       if (s._tag === 'Kernel') call(fns, s.kernel, e)
       else if (s._tag === 'Generic') s.run(e)
       else runSteps(call(fns, s.test, e) === 1 ? s.then : s.otherwise, fns, e)
     }
-    flush()
+    if (run.length > 0) segment(run, fns, e)
   }
   const prepare = (n: number): void => {
     if (n !== rows || !staticWritten) {

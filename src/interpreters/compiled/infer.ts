@@ -118,7 +118,8 @@ const enterValues = (c: InferContext, inp: Input, x: { readonly shape: readonly 
   if (inp.type.dtype === 'binary' && data instanceof Uint8Array) return bad(`a Uint8Array for input ${inp.name} of dtype binary (it cannot hold −1)`, 'pass ±1 as Int8Array, Float32Array or Float64Array, or packed bits')
   const bits = c.entries.bits.get(inp.name)
   if (bits !== undefined && (data instanceof Int8Array || data instanceof Float32Array)) {
-    v.u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at)
+    if (data instanceof Int8Array) v.i8.set(data, at)
+    else v.f32.set(data, at / 4)
     const i = ex.call(data instanceof Int8Array ? bits.int8 : bits.float32) as number
     return i >= 0 ? notPm1(inp.name, i, data[i]!) : E.right({ via: 'bits', step: bits.step })
   }
@@ -149,17 +150,20 @@ const enterValues = (c: InferContext, inp: Input, x: { readonly shape: readonly 
   return E.right({ via: 'general' })
 }
 
+type Into = Float64Array | Float32Array | Int32Array | undefined
+
+const wrongInto = (name: string, into: Into, type: string, length: number): E.Either<RunError, never> =>
+  E.left({ _tag: 'InvalidOption', option: `into.${name}`, expected: `a ${type} of ${length} elements`, found: into === undefined ? 'none' : `a ${into.constructor.name} of ${into.length}` })
+
 /** The output `name` in `form`, into the caller's buffer when given. */
-const emit = (c: InferContext, name: string, form: OutputForm, ran: PassResult, exit: BitsExit | undefined, into: Float64Array | Float32Array | Int32Array | undefined): E.Either<RunError, InferOutput> => {
+const emit = (c: InferContext, name: string, form: OutputForm, ran: PassResult, exit: BitsExit | undefined, into: Into): E.Either<RunError, InferOutput> => {
   const ex = c.executor
   const rows = ex.rows()
   const shape = ran.shape(name)
-  const wrong = (type: string, length: number): E.Either<RunError, never> =>
-    E.left({ _tag: 'InvalidOption', option: `into.${name}`, expected: `a ${type} of ${length} elements`, found: into === undefined ? 'none' : `a ${into.constructor.name} of ${into.length}` })
   if (form === 'bits') {
     const n = shape.slice(1).reduce((a, b) => a * b, 1)
     const per = packedRowWords(n)
-    if (into !== undefined && !(into instanceof Int32Array && into.length === rows * per)) return wrong('Int32Array', rows * per)
+    if (into !== undefined && !(into instanceof Int32Array && into.length === rows * per)) return wrongInto(name, into, 'Int32Array', rows * per)
     const out = (into as Int32Array | undefined) ?? new Int32Array(rows * per)
     if (exit !== undefined) {
       const stride = rowWords32(n, c.wordBits)
@@ -176,20 +180,20 @@ const emit = (c: InferContext, name: string, form: OutputForm, ran: PassResult, 
   }
   const values = ran.values(name)
   if (form === 'float64') {
-    if (into !== undefined && !(into instanceof Float64Array && into.length === values.length)) return wrong('Float64Array', values.length)
+    if (into !== undefined && !(into instanceof Float64Array && into.length === values.length)) return wrongInto(name, into, 'Float64Array', values.length)
     const out = (into as Float64Array | undefined) ?? new Float64Array(values.length)
     out.set(values)
     return E.right({ form, shape, data: out })
   }
   if (form === 'float32') {
-    if (into !== undefined && !(into instanceof Float32Array && into.length === values.length)) return wrong('Float32Array', values.length)
+    if (into !== undefined && !(into instanceof Float32Array && into.length === values.length)) return wrongInto(name, into, 'Float32Array', values.length)
     const out = (into as Float32Array | undefined) ?? new Float32Array(values.length)
     out.set(values)
     return E.right({ form, shape, data: out })
   }
   if (shape.length !== 2) return E.left({ _tag: 'InvalidOption', option: `outputs.${name}`, expected: 'classes only for a [N, C] output', found: `shape [${shape.join(', ')}]` })
   const [n, k] = shape as [number, number]
-  if (into !== undefined && !(into instanceof Int32Array && into.length === n)) return wrong('Int32Array', n)
+  if (into !== undefined && !(into instanceof Int32Array && into.length === n)) return wrongInto(name, into, 'Int32Array', n)
   const out = (into as Int32Array | undefined) ?? new Int32Array(n)
   argmaxRows(values, n, k, out)
   return E.right({ form, shape: [n], data: out })
@@ -200,8 +204,13 @@ const shapeKey = (inputs: Readonly<Record<string, InferInput | undefined>>): str
   let key = ''
   for (const [name, x] of Object.entries(inputs)) {
     const shape: unknown = x?.shape
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d))) return undefined
-    key += `${name}:${shape.join(',')};`
+    if (!Array.isArray(shape)) return undefined
+    key += `${name}:`
+    for (const d of shape as unknown[]) {
+      if (!Number.isSafeInteger(d)) return undefined
+      key += `${d as number},`
+    }
+    key += ';'
   }
   return key
 }
@@ -218,10 +227,14 @@ export const makeInfer = (c: InferContext): Infer => {
   type Shapes = Extract<ReturnType<typeof bindShapes>, { readonly _tag: 'Right' }>
   const boundCache = new Map<string, Shapes>()
   const labelled = topoOrder(roots).some((n) => n._tag === 'Loss' && n.target._tag === 'Input')
+  // Per call, the JavaScript around the kernels is a few µs, 5 % of a batch-1 4096² layer: no
+  // closures or lookups the call does not need (bench/batch1.ts times infer beside the kernel).
+  const defaultForms: Readonly<Record<string, OutputForm>> = Object.fromEntries(c.passes.names.map((n) => [n, 'float64' as const]))
+  const slotOf = new Map(c.plan.inputs.map((s) => [s.name, s]))
 
   return (inputs, opts = {}) => {
-    const forms: Record<string, OutputForm> = { ...(opts.outputs ?? Object.fromEntries(c.passes.names.map((n) => [n, 'float64' as const]))) }
-    for (const [name, form] of Object.entries(forms)) {
+    const formList = Object.entries(opts.outputs ?? defaultForms)
+    for (const [name, form] of formList) {
       if (!c.passes.names.includes(name)) return E.left({ _tag: 'MissingOutput', name, expected: `an output to return as ${form}`, available: c.passes.names })
       if (!['float64', 'float32', 'classes', 'bits'].includes(form)) return E.left({ _tag: 'InvalidOption', option: `outputs.${name}`, expected: "'float64', 'float32', 'classes' or 'bits'", found: String(form) })
       if (form === 'bits' && (c.ensemble || outputDtype.get(name) !== 'binary'))
@@ -250,7 +263,7 @@ export const makeInfer = (c: InferContext): Infer => {
     let signature = ''
     for (const inp of bound.right.inputs) {
       const x = inputs[inp.name]!
-      const slot = c.plan.inputs.find((s) => s.name === inp.name)
+      const slot = slotOf.get(inp.name)
       if (slot === undefined) continue
       const at = ex.addr(slot.buffer)
       const entered = isPackedBits(x) ? enterBits(c, inp, x, rows, at) : enterValues(c, inp, x, at)
@@ -267,10 +280,12 @@ export const makeInfer = (c: InferContext): Infer => {
     if (label !== undefined) return E.left(label)
     // Packed outputs leave from the kernel's bits when nothing else needs their unpacked values.
     const exits = new Map<string, BitsExit>()
-    for (const [name, form] of Object.entries(forms)) {
-      const exit = c.entries.exits.get(name)
-      const shared = Object.entries(forms).some(([m, f]) => m !== name && f !== 'bits' && bufferOf.get(m) === bufferOf.get(name))
-      if (form === 'bits' && exit !== undefined && !shared) {
+    for (const [name, form] of formList) {
+      const exit = form === 'bits' ? c.entries.exits.get(name) : undefined
+      if (exit === undefined) continue
+      let shared = false
+      for (const [m, f] of formList) shared ||= m !== name && f !== 'bits' && bufferOf.get(m) === bufferOf.get(name)
+      if (!shared) {
         skip.add(exit.step)
         exits.set(name, exit)
         signature += `exit:${name};`
@@ -293,7 +308,7 @@ export const makeInfer = (c: InferContext): Infer => {
     }
     if (E.isLeft(ran)) return ran
     const result: Record<string, InferOutput> = {}
-    for (const [name, form] of Object.entries(forms)) {
+    for (const [name, form] of formList) {
       const o = emit(c, name, form, ran.right, exits.get(name), opts.into?.[name])
       if (E.isLeft(o)) return o
       result[name] = o.right

@@ -47,20 +47,23 @@ export const makePasses = (s: PassesSpec): Passes => {
     const start = ex.addr(slot.buffer) / 8
     return ex.views().f64.subarray(start, start + size)
   }
+  // Made once, not per run (a batch-1 call is a few µs of JavaScript): the rows are the executor's current ones.
+  const shape = (name: string): number[] => {
+    const rows = ex.rows()
+    if (name === 'predictive' && s.lossHead !== undefined) {
+      const logits = concreteShape(slots[index.get('#logits')!]!.shape, rows)
+      return s.lossHead.op === 'logistic-nll' ? [logits[0]!] : logits
+    }
+    return concreteShape(slots[index.get(name)!]!.shape, rows)
+  }
+  const values = (name: string): Float64Array => view(index.get(name)!)
   const run = (steps: readonly Step[], key: Key | undefined, offset = 0): E.Either<RunError, PassResult> => {
     if (s.mode !== 'mode' && s.plan.sites.length > 0 && key === undefined)
       return E.left({ _tag: 'InvalidOption', option: 'key', expected: `a PRNG key for ${s.mode} mode`, found: 'none' })
     const rows = ex.rows()
-    const shape = (name: string): number[] => {
-      if (name === 'predictive' && s.lossHead !== undefined) {
-        const logits = concreteShape(slots[index.get('#logits')!]!.shape, rows)
-        return s.lossHead.op === 'logistic-nll' ? [logits[0]!] : logits
-      }
-      return concreteShape(slots[index.get(name)!]!.shape, rows)
-    }
     if (s.mode !== 'ensemble') {
       ex.passSteps(steps, key, offset)
-      return E.right({ values: (name) => view(index.get(name)!), shape })
+      return E.right({ values, shape })
     }
     const sums = slots.map((o) => new Float64Array(concreteShape(o.shape, rows).reduce((a, b) => a * b, 1)))
     let pred: Float64Array | undefined

@@ -5,8 +5,9 @@
  * stores the block's 32 output bits as one i32 (the low or high half of a 64-bit layout word).
  *
  * - BinaryDense: k − 2·popcount(x XOR w), the back end's one XOR–popcount emitter
- *   (`src/wasm/popcount.ts`: two of every eight 64-bit words through SIMD, six through scalar
- *   `i64.popcnt`, fully unrolled up to 64 words, looped in groups of eight beyond).
+ *   (`src/wasm/popcount.ts`: scalar `i64.popcnt` per 64-bit word; up to 64 words fully unrolled
+ *   with x's words loaded into locals once per row of a block, beyond that looped by eight with a
+ *   fence store every four words).
  * - PlaneDense: 8-bit inputs as bit-planes, Σ_p 2^p·popcount(plane_p AND w), one accumulator per
  *   plane; dot = 2·that − Σ x.
  *
@@ -18,7 +19,8 @@ import type { Code, WasmFunction } from '../../../wasm/code.js'
 import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, i64c, i64Load, set } from '../../../wasm/code.js'
 import type { ValType } from '../../../wasm/opcodes.js'
 import { op } from '../../../wasm/opcodes.js'
-import { signDot, xorPopcount } from '../../../wasm/popcount.js'
+import type { DotScheme } from '../../../wasm/popcount.js'
+import { loadWords, signDot, UNROLL_LIMIT, xorPopcount } from '../../../wasm/popcount.js'
 import { epilogueBit, headerBytes } from './epilogue.js'
 
 const BLOCK = 32
@@ -49,6 +51,8 @@ export interface ProductSpec {
   readonly v128Locals?: number
   /** Leaves the i32 dot product of the row at xa and the unit at wa on the stack. */
   readonly dot: (l: DotLocals) => Code
+  /** Code run once per row of a block, after xa is set (e.g. loading x's words into locals). */
+  readonly perRow?: (l: DotLocals) => Code
 }
 
 /** The blocked (rows × units) skeleton with the fused epilogue. */
@@ -63,13 +67,16 @@ export const productKernel = (s: ProductSpec): WasmFunction => {
     const scratch = local('i32'), bits = local('i32')
     const i64s = Array.from({ length: s.i64Locals }, () => local('i64'))
     const v128s = Array.from({ length: s.v128Locals ?? 0 }, () => local('v128'))
-    const computeDot: Code = set(dot, s.dot({ xa, wa, i64s, v128s, kk, fence: oa, local }))
+    const dl: DotLocals = { xa, wa, i64s, v128s, kk, fence: oa, local }
+    const computeDot: Code = set(dot, s.dot(dl))
+    const perRow: Code = s.perRow?.(dl) ?? []
     if (e.kind === 'dot') {
       return [
         set(xa, get(x)),
         forLoop(r, i32c(0), get(rows), 1, [
           set(oa, [get(out), get(r), i32c(8 * s.n), op.i32_mul, op.i32_add]),
           set(wa, get(w)),
+          perRow,
           doLoop(j, i32c(0), i32c(s.n), 1, [
             computeDot,
             f64Store(get(oa), [get(dot), op.f64_convert_i32_s]),
@@ -91,6 +98,7 @@ export const productKernel = (s: ProductSpec): WasmFunction => {
         hdr0 === undefined ? [] : set(hdr, [get(hdr0), get(j), i32c(BLOCK * hb), op.i32_mul, op.i32_add]),
         rand0 === undefined ? [] : set(draw, [get(rand0), get(r), i32c(4 * s.n), op.i32_mul, get(j), i32c(4 * BLOCK), op.i32_mul, op.i32_add, op.i32_add]),
         set(bits, i32c(0)),
+        perRow,
         doLoop(jj, i32c(0), i32c(count), 1, [
           computeDot,
           set(bits, [get(bits), bit, get(jj), op.i32_shl, op.i32_or]),
@@ -117,11 +125,19 @@ export const productKernel = (s: ProductSpec): WasmFunction => {
   })
 }
 
-export const binaryDense = (k: BinaryDense): WasmFunction => {
+/** `scheme`: how the popcount emitter counts a row (`scalar`; `mixed` only for bench/batch1.ts's comparison). */
+export const binaryDense = (k: BinaryDense, scheme: DotScheme = 'scalar', xInLocals = true): WasmFunction => {
   const stride = rowBytes(k.width, 64)
+  const words = stride / 8
+  // The scalar scheme with x's words in locals, loaded once per row and block (see popcount.ts).
+  const inLocals = xInLocals && scheme === 'scalar' && words <= UNROLL_LIMIT
+  let xWords: number[] | undefined
+  const wordsOf = (l: DotLocals): number[] => (xWords ??= Array.from({ length: words }, () => l.local('i64')))
   return productKernel({
     name: `dense_${k.label}`, xStride: stride, wStride: stride, n: k.n, epilogue: k.epilogue, i64Locals: 0,
-    dot: (l) => signDot(i32c(k.k), xorPopcount({ x: l.xa, w: l.wa, words: stride / 8, local: l.local, fence: l.fence, counter: l.kk })),
+    ...(inLocals ? { perRow: (l: DotLocals) => loadWords(l.xa, wordsOf(l)) } : {}),
+    dot: (l) =>
+      signDot(i32c(k.k), xorPopcount({ x: l.xa, w: l.wa, words, local: l.local, fence: l.fence, counter: l.kk, scheme, ...(inLocals ? { xWords: wordsOf(l) } : {}) })),
   })
 }
 
