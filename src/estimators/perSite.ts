@@ -241,8 +241,12 @@ const paramGradsOf = (net: Checked<Network>, feed: Feed, ev: Evaluation, grads: 
   for (const [node, g] of grads) {
     if (node._tag !== 'Param') continue
     const prev = found.get(node.name)
-    if (prev !== undefined) for (let i = 0; i < prev.length; i++) prev[i]! += g.data[i]!
-    else {
+    if (prev !== undefined) {
+      // A total of data-parallel sums is shared by the passes (train/parallel/rows.ts): add into a copy.
+      const into = typeof SharedArrayBuffer !== 'undefined' && prev.buffer instanceof SharedArrayBuffer ? prev.slice() : prev
+      for (let i = 0; i < into.length; i++) into[i]! += g.data[i]!
+      found.set(node.name, into)
+    } else {
       const own = seen.has(g.data) ? g.data.slice() : g.data
       seen.add(own)
       found.set(node.name, own)

@@ -5,6 +5,7 @@
  */
 import type { Feed } from '../../interpreters/ndarray.js'
 import type { Estimator, LatentRule } from '../../estimators/estimator.js'
+import type { SplitRouting } from './optimizer.js'
 
 /** The gradient options a worker rebuilds (estimators are plain data). */
 export interface TeamGradient {
@@ -36,7 +37,15 @@ export interface TeamData {
   readonly maxRows: number
   readonly scratch: SharedArrayBuffer
   readonly slotLength: number
-  /** One float64: the step's REINFORCE baseline. */
+  /** The step's area of the long sums and the spreads (rows.ts `SumSlots`). */
+  readonly area: SharedArrayBuffer
+  readonly splitFrom: number
+  /** With phase counting: `PHASE_WORDS` float64 per replica (barrier.ts). */
+  readonly phases?: SharedArrayBuffer
+  /** The optimizer step split over the replicas (optimizer.ts), if every optimizer has a spec, and its slots. */
+  readonly split?: SplitRouting
+  readonly slots?: SharedArrayBuffer
+  /** Float64: the step's REINFORCE baseline, the optimizer step's learning rate, each rule's step count. */
   readonly baseline: SharedArrayBuffer
   /** Where the worker writes why it failed (read with `receiveMessageOnPort`). */
   readonly port: unknown
