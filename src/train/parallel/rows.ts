@@ -64,14 +64,14 @@ export const localRows = (rows: number, parts: number, scratch = scratchArray(),
   const ranges = partsOf(rows, parts)
   return {
     batch: rows, first: 0, ranges,
-    sum: (len, partial) => {
+    sum: (len, partial, fills = false) => {
       // addInOrder's arithmetic without its copy of slot 0: part 0 is written into the total itself.
       const total = alloc(len)
-      total.fill(0)
+      if (!fills) total.fill(0)
       partial(ranges[0]![0], ranges[0]![1], total)
       const slot = scratch(len).subarray(0, len)
       for (let p = 1; p < ranges.length; p++) {
-        slot.fill(0)
+        if (!fills) slot.fill(0)
         partial(ranges[p]![0], ranges[p]![1], slot)
         for (let i = 0; i < len; i++) total[i]! += slot[i]!
       }
@@ -125,7 +125,7 @@ export const sharedRows = (rows: number, parts: number, replicas: number, r: num
   }
   return {
     batch: rows, first, ranges: localRanges(ranges, p0, p1),
-    sum: (len, partial) => {
+    sum: (len, partial, fills = false) => {
       if (len > slots.slotLength) throw new InternalError(`a sum of ${len} values over parts exceeds the slots of ${slots.slotLength}`)
       const inArea = len >= slots.splitFrom ? take(ranges.length * len) : undefined
       const base = inArea ?? half * slots.parts * slots.slotLength
@@ -134,7 +134,8 @@ export const sharedRows = (rows: number, parts: number, replicas: number, r: num
       if (inArea === undefined) half ^= 1
       for (let p = p0; p < p1; p++) {
         const out = mem.subarray(base + p * stride, base + p * stride + len)
-        out.fill(0)
+        // (Zeroing shared memory is slow: skipped when the partial writes every element anyway.)
+        if (!fills) out.fill(0)
         partial(ranges[p]![0] - first, ranges[p]![1] - first, out)
       }
       barrier.wait()
