@@ -69,10 +69,10 @@ export const PHASE = { steps: 0, passMs: 1, waitMs: 2, waits: 3, sleeps: 4, opti
 export const PHASE_WORDS = 8
 
 /** Waits for ctl[GEN] to move past `gen`: spins, then sleeps; returns whether it slept. */
-const awaitGeneration = (ctl: Int32Array, gen: number): boolean => {
+const awaitGeneration = (ctl: Int32Array, gen: number, spin: number): boolean => {
   // Spin briefly first: the others are usually microseconds away, and a thread put to sleep
   // may wait a whole time slice for a core when the machine is busy.
-  for (let i = 0; i < SPIN; i++) if (Atomics.load(ctl, GEN) !== gen) return false
+  for (let i = 0; i < spin; i++) if (Atomics.load(ctl, GEN) !== gen) return false
   for (;;) {
     const abort = Atomics.load(ctl, ABORT)
     if (abort !== 0) throw new Aborted(abort)
@@ -81,8 +81,11 @@ const awaitGeneration = (ctl: Int32Array, gen: number): boolean => {
   }
 }
 
-/** The barrier of a team over its control words (sense by generation); `phases`: where to count its waits. */
-export const barrierOn = (ctl: Int32Array, phases?: Float64Array): Barrier => ({
+/**
+ * The barrier of a team over its control words (sense by generation); `phases`: where to count
+ * its waits; `spin`: checks of the word before sleeping.
+ */
+export const barrierOn = (ctl: Int32Array, phases?: Float64Array, spin = SPIN): Barrier => ({
   wait: () => {
     const gen = Atomics.load(ctl, GEN)
     if (Atomics.add(ctl, ARRIVED, 1) === Atomics.load(ctl, ACTIVE) - 1) {
@@ -93,11 +96,11 @@ export const barrierOn = (ctl: Int32Array, phases?: Float64Array): Barrier => ({
       return
     }
     if (phases === undefined) {
-      awaitGeneration(ctl, gen)
+      awaitGeneration(ctl, gen, spin)
       return
     }
     const t0 = performance.now()
-    const slept = awaitGeneration(ctl, gen)
+    const slept = awaitGeneration(ctl, gen, spin)
     phases[PHASE.waitMs]! += performance.now() - t0
     phases[PHASE.waits]!++
     if (slept) phases[PHASE.sleeps]!++
@@ -107,9 +110,9 @@ export const barrierOn = (ctl: Int32Array, phases?: Float64Array): Barrier => ({
 /** Checks of a word before sleeping on it (a few tens of microseconds). */
 export const SPIN = 20000
 
-/** Waits until ctl[at] differs from `value`: spins `SPIN` checks, then sleeps (at most `ms` per wait); returns the new value. */
-export const waitChange = (ctl: Int32Array, at: number, value: number, ms = POLL): number => {
-  for (let i = 0; i < SPIN; i++) {
+/** Waits until ctl[at] differs from `value`: spins `spin` checks, then sleeps (at most `ms` per wait); returns the new value. */
+export const waitChange = (ctl: Int32Array, at: number, value: number, ms = POLL, spin = SPIN): number => {
+  for (let i = 0; i < spin; i++) {
     const v = Atomics.load(ctl, at)
     if (v !== value) return v
   }

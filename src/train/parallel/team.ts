@@ -20,7 +20,7 @@ import type { Feed } from '../../interpreters/ndarray.js'
 import type { MatrixProducts } from '../../interpreters/reference/ops.js'
 import type { RunError } from '../../interpreters/runErrors.js'
 import { START_TIMEOUT, threadsUnavailable, ThreadFailure } from '../../threads/pool.js'
-import { ABORT, ACTIVE, controlWords, DONE, FAILED, injectAt, JOB, KEY, OPTIMIZE, PASS, PHASE, PHASE_WORDS, ROWS, STEP, barrierOn, Aborted, waitChange } from './barrier.js'
+import { ABORT, ACTIVE, controlWords, DONE, FAILED, injectAt, JOB, KEY, OPTIMIZE, PASS, PHASE, PHASE_WORDS, ROWS, SPIN, STEP, barrierOn, Aborted, waitChange } from './barrier.js'
 import type { OptimizerState, Tensors } from '../optimizers.js'
 import type { Routing } from '../routing.js'
 import { stepRoutedInPlace } from '../routing.js'
@@ -78,6 +78,8 @@ export interface TeamSpec {
   readonly phases?: boolean
   /** Which optimizer updates which parameter (`Team.optimize`). */
   readonly routing: Routing
+  /** Checks of a control word before a waiting replica sleeps (default `SPIN`; bench/threads.ts `--spin`). */
+  readonly spin?: number
 }
 
 /**
@@ -181,7 +183,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     const data: Omit<TeamData, 'port'> = {
       model, gradient: spec.gradient, products: spec.products.name, parts, replicas, replica: r,
       control: ctl.buffer as SharedArrayBuffer, params: paramBuf, paramLayout, feed: feedBuf, feedLayout: feed.layout, maxRows: spec.batchSize,
-      scratch: scratch.buffer as SharedArrayBuffer, slotLength, area: area.buffer as SharedArrayBuffer, splitFrom, baseline: baseline.buffer as SharedArrayBuffer,
+      spin: spec.spin ?? SPIN, scratch: scratch.buffer as SharedArrayBuffer, slotLength, area: area.buffer as SharedArrayBuffer, splitFrom, baseline: baseline.buffer as SharedArrayBuffer,
       ...(phaseBuf === undefined ? {} : { phases: phaseBuf }),
       ...(split === undefined ? {} : { split, slots: slotBuf }),
     }
@@ -198,7 +200,8 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     close()
     return E.left(unsupported(`worker ${failed + 1} did not start (${ready[failed]})`))
   }
-  const barrier = barrierOn(ctl, ownPhases)
+  const spin = spec.spin ?? SPIN
+  const barrier = barrierOn(ctl, ownPhases, spin)
   const slots = { scratch, slotLength, parts, area, splitFrom }
   let seq = 0
   const local = scratchArray()
@@ -222,7 +225,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
       if (abort > 0) throw failed(abort)
       const done = Atomics.load(ctl, DONE)
       if (done === workers) return
-      waitChange(ctl, DONE, done)
+      waitChange(ctl, DONE, done, undefined, spin)
     }
   }
   let lastActive = 1

@@ -35,6 +35,8 @@ export interface TeamData {
   /** [name, offset, shape of one row] in float64 values; room for `maxRows` rows each. */
   readonly feedLayout: readonly (readonly [string, number, readonly number[]])[]
   readonly maxRows: number
+  /** Checks of a control word before sleeping (barrier.ts). */
+  readonly spin: number
   readonly scratch: SharedArrayBuffer
   readonly slotLength: number
   /** The step's area of the long sums and the spreads (rows.ts `SumSlots`). */

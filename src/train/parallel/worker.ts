@@ -63,7 +63,7 @@ const setup = (): E.Either<string, { readonly run: () => void; readonly optimize
   const baseline = new Float64Array(d.baseline)
   const slots = { scratch: new Float64Array(d.scratch), slotLength: d.slotLength, parts: d.parts, area: new Float64Array(d.area), splitFrom: d.splitFrom }
   const phases = d.phases === undefined ? undefined : new Float64Array(d.phases, 8 * PHASE_WORDS * d.replica, PHASE_WORDS)
-  const barrier = barrierOn(ctl, phases)
+  const barrier = barrierOn(ctl, phases, d.spin)
   const r = d.replica
   const params = paramViews(d.params, d.paramLayout)
   const lengths = Object.fromEntries(d.paramLayout.map(([name, , n]) => [name, n]))
@@ -123,7 +123,7 @@ else {
   parentPort.postMessage('ready')
   let seen = 0
   for (;;) {
-    const seq = waitChange(ctl, STEP, seen, Infinity)
+    const seq = waitChange(ctl, STEP, seen, Infinity, d.spin)
     if (seq < 0) break
     if (seq === seen) continue
     seen = seq
