@@ -421,7 +421,7 @@ export const drawTrainError = (e: TrainError, drawRun: (r: RunError) => string, 
     case 'CheckpointFailed':
       return `cannot write the checkpoint after epoch ${e.epoch}${e.step > 0 ? `, step ${e.step}` : ''}: ${e.message}; any earlier checkpoint is left as it was`
     case 'ThreadFailed':
-      return `worker thread ${e.worker} of the training kernels failed in epoch ${e.epoch + 1}, after ${e.step} step${e.step === 1 ? '' : 's'} of it: ${e.reason}; ${e.checkpoint ? 'a checkpoint of the last finished step was written: resume from it (with one thread if it happens again)' : 'nothing was saved (no checkpoint hook)'}`
+      return `worker thread ${e.worker} of the training kernels failed in epoch ${e.epoch + 1}, after ${e.step} step${e.step === 1 ? '' : 's'} of it: ${e.reason}; ${e.checkpoint ? 'a checkpoint of the last finished step was written: resume from it (with one thread if it happens again)' : 'nothing was saved for this step (no checkpoint hook, or parameters left half updated): resume from the last checkpoint'}`
     case 'ResumeMismatch':
       return `cannot resume: the checkpoint was made with other settings (${e.fields.map(([f, saved, given]) => `${f}: checkpoint ${saved}, now ${given}`).join('; ')}); resume with the checkpoint's settings`
   }

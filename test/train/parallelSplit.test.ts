@@ -15,12 +15,13 @@ import type { Feed } from '../../src/interpreters/ndarray.js'
 import { drawRunError } from '../../src/interpreters/runErrors.js'
 import { fastProducts } from '../../src/train/fast/index.js'
 import { perParameterLr } from '../../src/train/fanInLr.js'
+import type { Checkpoint } from '../../src/train/loop.js'
 import { drawTrainError, train } from '../../src/train/loop.js'
 import { withBatchNormMode, withParams } from '../../src/train/modes.js'
 import type { Optimizer, Tensors } from '../../src/train/optimizers.js'
 import { adam, clipped, initSlots, sgd, withCopies } from '../../src/train/optimizers.js'
 import { optimizerOf, sharedSlots, splitRoutingOf, stepRange } from '../../src/train/parallel/optimizer.js'
-import { startTeam } from '../../src/train/parallel/team.js'
+import { startTeam, watchTeams } from '../../src/train/parallel/team.js'
 import { presetNetwork } from '../../src/train/presets.js'
 import type { Routing } from '../../src/train/routing.js'
 import { drawRoutingError, initRouted, route, standardRules } from '../../src/train/routing.js'
@@ -132,5 +133,31 @@ describe('long sums added by element ranges', () => {
     })
     const batches = [images(6, 0), images(6, 10)]
     expect(sameBits(await steps(net, batches, 2, 2), await steps(net, batches, 2, 1))).toBe(true)
+  }, 60000)
+})
+
+describe('a failure inside the split optimizer step', () => {
+  it('ends the run with ThreadFailed and no checkpoint of the half-updated parameters; the last checkpoint resumes to the whole run', async () => {
+    const net = tinyNet({ kind: 'mlp', hidden: [13, 9] }, true)
+    const config = tinyConfig({ parts: 2, threads: 2, evaluation: 'reference', batchSize: 10 })
+    const whole = await train(net, tinyData(), { ...config, threads: 1 })
+    const saved: Checkpoint[] = []
+    let steps = 0
+    let inject: ((w: number, how: 'throw in the optimizer') => void) | undefined
+    const stop = watchTeams((t) => { inject = t.injectFailure })
+    const r = await train(net, tinyData(), config, {
+      onStep: () => {
+        if (++steps === 7) inject!(1, 'throw in the optimizer')
+      },
+      checkpoint: async (c) => (saved.push(c), E.right(undefined)),
+    })
+    stop()
+    // Epoch 1 has 5 steps (48 rows by 10) and ends with a checkpoint; step 8 (the 3rd of epoch 2) fails in its optimizer step.
+    expect(E.isLeft(r) && r.left).toMatchObject({ _tag: 'ThreadFailed', worker: 1, epoch: 1, step: 2, checkpoint: false })
+    if (E.isRight(r) || E.isLeft(whole)) return
+    expect(drawTrainError(r.left, drawRunError, drawRoutingError)).toMatch(/during the optimizer step: the parameters are partly updated\); nothing was saved for this step/)
+    expect(saved.map((c) => c.state.globalStep)).toEqual([5])
+    const resumed = await train(saved[0]!.net, tinyData(), { ...config, threads: 1 }, {}, saved[0]!.state)
+    expect(E.isRight(resumed) && sameBits(resumed.right.last.params, whole.right.last.params)).toBe(true)
   }, 60000)
 })

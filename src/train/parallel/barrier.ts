@@ -30,7 +30,7 @@ export const PASS = 0
 export const OPTIMIZE = 1
 /** Per worker r (1-based): its failure word (1 threw, 2 exited), at FAILED + r. */
 export const FAILED = 16
-/** Per worker r: a failure to inject at its next step (1 throw, 2 exit), for tests. */
+/** Per worker r: a failure to inject (1 throw or 2 exit at its next pass, 3 throw at its next optimizer step), for tests. */
 export const injectAt = (workers: number): number => FAILED + workers + 1
 /** Int32 words of a team of `workers` workers. */
 export const controlWords = (workers: number): number => injectAt(workers) + workers + 1

@@ -5,11 +5,13 @@
  * batch axis goes through `RowParts.sum` (rows.ts): per part, then all parts in part order, so the
  * gradient, the loss and the batch statistics are the same bits for any number of threads.
  *
- * The trainer's optimizer updates the parameters in place between steps. Each step the main
- * thread copies them and the workers' rows of the minibatch into shared memory (each worker
- * copies them into its own arrays), posts the step's key and baseline, runs
- * its own pass and waits for the workers to finish theirs (their results are the same totals and
- * are dropped). A failed worker makes the step throw `ThreadFailure` (threads/pool.ts).
+ * With workers, the parameters and the optimizer's slots live in shared memory, which every
+ * replica reads and writes in place: nothing is copied per step but the workers' rows of the
+ * minibatch. A step posts the key and baseline, runs the calling thread's pass and waits for the
+ * workers' (their results are the same totals). `optimize` then posts the optimizer step, which
+ * every replica of the pass takes on its own element ranges of every parameter (optimizer.ts).
+ * A failed worker makes the step throw `ThreadFailure` (threads/pool.ts), `TornStep` inside the
+ * optimizer step.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Network } from '../../dsl/node.js'
@@ -58,8 +60,8 @@ export interface Team {
    * accumulated since the last call, which zeroes them.
    */
   readonly phases: () => readonly Float64Array[]
-  /** For tests: worker `worker` (1-based) throws or exits at its next step. */
-  readonly injectFailure: (worker: number, how: 'throw' | 'exit') => void
+  /** For tests: worker `worker` (1-based) throws or exits at its next pass, or throws at its next optimizer step. */
+  readonly injectFailure: (worker: number, how: 'throw' | 'exit' | 'throw in the optimizer') => void
 }
 
 export interface TeamSpec {
@@ -300,8 +302,8 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     if (ownPhases !== undefined) ownPhases[PHASE.optimizerMs]! += performance.now() - t0
     return states.map((s, i) => ({ step: s.step + 1, slots: slotViews[i]! }))
   }
-  const injectFailure = (worker: number, how: 'throw' | 'exit'): void => {
-    if (worker >= 1 && worker <= workers) Atomics.store(ctl, injectAt(workers) + worker, how === 'throw' ? 1 : 2)
+  const injectFailure = (worker: number, how: 'throw' | 'exit' | 'throw in the optimizer'): void => {
+    if (worker >= 1 && worker <= workers) Atomics.store(ctl, injectAt(workers) + worker, how === 'throw' ? 1 : how === 'exit' ? 2 : 3)
   }
   const phases = (): readonly Float64Array[] => Array.from({ length: phaseBuf === undefined ? 0 : replicas }, (_, r) => {
     const words = phasesOf(r)!

@@ -1,7 +1,8 @@
 /**
  * What a data-parallel worker is given (structured-cloneable data only) and the views both sides
- * take of the shared memory: the parameters (written by the main thread's optimizer between
- * steps), the minibatch rows of the workers, the sum slots and the step's baseline.
+ * take of the shared memory: the parameters and the optimizer's slots (written by the split
+ * optimizer step between passes), the minibatch rows of the workers, the sum slots and area, and
+ * the step's baseline, learning rate and step counts.
  */
 import type { Feed } from '../../interpreters/ndarray.js'
 import type { Estimator, LatentRule } from '../../estimators/estimator.js'

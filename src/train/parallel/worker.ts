@@ -1,10 +1,11 @@
 /**
  * The entry of a data-parallel worker thread (started by spawn.ts; never imported): rebuilds the
- * network from its model text, takes the parameters as views of the shared memory and the
- * kernels by name (single-threaded), says "ready", then runs one gradient pass over its rows of
- * each posted step (team.ts) and counts itself out. Its results are the same totals as the main
- * thread's, which keeps those. A failure is reported once — the message to the port, then the
- * failure word and ABORT (barrier.ts) — so no other thread waits for it.
+ * network from its model text, takes the parameters as views of the shared memory, the kernels
+ * by name (single-threaded) and the optimizers from their specs (optimizer.ts), says "ready",
+ * then runs each posted job and counts itself out: a gradient pass over its rows (its results are
+ * the same totals as the main thread's; it keeps the gradient), or the optimizer step on its
+ * element ranges with that gradient. A failure is reported once — the message to the port, then
+ * the failure word and ABORT (barrier.ts) — so no other thread waits for it.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { InternalError } from '../../base/internalError.js'
@@ -128,9 +129,11 @@ else {
     if (seq === seen) continue
     seen = seq
     const job = Atomics.load(ctl, JOB)
-    const inject = job === PASS ? Atomics.load(ctl, injectAt(workers) + d.replica) : 0
+    const injected = Atomics.load(ctl, injectAt(workers) + d.replica)
+    // Injected failures (tests): 1 throw and 2 exit at a pass, 3 throw at an optimizer step.
+    const inject = (job === PASS) === (injected < 3) ? injected : 0
     try {
-      if (inject === 1) throw new InternalError('an injected failure (test)')
+      if (inject === 1 || inject === 3) throw new InternalError('an injected failure (test)')
       if (inject === 2) proc.exit(3)
       if (job === PASS) ready.right.run()
       else ready.right.optimize()
