@@ -75,6 +75,8 @@ export interface RowParts {
   readonly first: number
   /** This pass's parts, as [lo, hi) ranges of its own rows, in part order. */
   readonly ranges: readonly (readonly [number, number])[]
+  /** Optional: every part of the minibatch, as [lo, hi) ranges of its global rows, in part order. */
+  readonly allRanges?: readonly (readonly [number, number])[]
   /**
    * Σ over every part of the minibatch, in part order, of `partial(lo, hi, out)` (which writes
    * the part's sum of length `len` into the zeroed `out`; called for this pass's own parts): the

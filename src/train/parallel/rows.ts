@@ -63,7 +63,7 @@ export const scratchArray = (): ((length: number) => Float64Array) => {
 export const localRows = (rows: number, parts: number, scratch = scratchArray(), alloc: Alloc = fresh): RowParts => {
   const ranges = partsOf(rows, parts)
   return {
-    batch: rows, first: 0, ranges,
+    batch: rows, first: 0, ranges, allRanges: ranges,
     sum: (len, partial, fills = false) => {
       // addInOrder's arithmetic without its copy of slot 0: part 0 is written into the total itself.
       const total = alloc(len)
@@ -124,7 +124,7 @@ export const sharedRows = (rows: number, parts: number, replicas: number, r: num
     return base
   }
   return {
-    batch: rows, first, ranges: localRanges(ranges, p0, p1),
+    batch: rows, first, ranges: localRanges(ranges, p0, p1), allRanges: ranges,
     sum: (len, partial, fills = false) => {
       if (len > slots.slotLength) throw new InternalError(`a sum of ${len} values over parts exceeds the slots of ${slots.slotLength}`)
       const inArea = len >= slots.splitFrom ? take(ranges.length * len) : undefined
