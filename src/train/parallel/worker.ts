@@ -117,14 +117,20 @@ const setup = (): E.Either<string, { readonly run: () => void; readonly optimize
   return E.right({ run, optimize })
 }
 
+/** The wait for the optimizer step after a pass spins this many times the usual checks before sleeping. */
+const AFTER_PASS_SPINS = 10
+
 proc.on('exit', (code) => fail(2, `its thread exited (code ${code})`))
 const ready = setup()
 if (E.isLeft(ready)) parentPort.postMessage(ready.left)
 else {
   parentPort.postMessage('ready')
   let seen = 0
+  let afterPass = false
   for (;;) {
-    const seq = waitChange(ctl, STEP, seen, Infinity, d.spin)
+    // After a pass the optimizer step follows as soon as the main thread has checked the
+    // gradient (a fraction of a millisecond): spin longer rather than sleep through it.
+    const seq = waitChange(ctl, STEP, seen, Infinity, afterPass && d.split !== undefined ? AFTER_PASS_SPINS * d.spin : d.spin)
     if (seq < 0) break
     if (seq === seen) continue
     seen = seq
@@ -137,6 +143,7 @@ else {
       if (inject === 2) proc.exit(3)
       if (job === PASS) ready.right.run()
       else ready.right.optimize()
+      afterPass = job === PASS
     } catch (err) {
       if (err instanceof Aborted) break
       fail(1, err instanceof Error ? err.message : String(err))
