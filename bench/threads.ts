@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--parts 1,2] [--rounds 15] [--always] [--json]`:
+ * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--parts 1,2] [--rounds 15] [--batch 64] [--always] [--phases] [--spin N] [--json]`:
  * the training step of `trainStep.ts` (the one `bench:train` times) on each thread count, in ONE
  * process with interleaved rounds (round r times one step of every thread count in turn), so
  * that the machine's load drifts over all of them alike. Prints wall ms per step, median
@@ -12,6 +12,14 @@
  * `--parts 1,2` times every thread count with each part count: parts 1 is the step above
  * (products split over threads), parts P ≥ 2 the data-parallel step (src/train/parallel/: the
  * minibatch cut into P slices, the threads taking whole slices); rows carry `"parts"`.
+ * `--phases` adds, for the rows with parts ≥ 2, each replica's mean pass time per step, the part
+ * of it spent in barriers (how many, and how many fell through to `Atomics.wait`), and for the
+ * calling thread the wait for the workers and the rest of the step (optimizer, running statistics);
+ * `optimizer`: the replica's share of the split optimizer step (src/train/parallel/optimizer.ts);
+ * and every row's CPU time per step by thread (Linux: bench/threadCpu.ts), which a loaded machine
+ * does not stretch as it does wall time. `--spin N`: the checks of a control word before a
+ * waiting replica sleeps (default `SPIN`, src/train/parallel/barrier.ts; 0: sleep at once, so
+ * that the threads' CPU time is their work alone).
  * Every stepper starts from the same parameters and batches, and the steps are bit-identical
  * across thread counts (for one part count), so all do the same work.
  */
@@ -25,6 +33,8 @@ import { threadedProducts } from '../src/train/threads/threadedProducts.js'
 import { MIN_SPLIT_MACS } from '../src/train/fast/wasm-gemm.js'
 import { median, timeOnce } from './train.js'
 import { STEP_BATCH, stepper, teamStepper } from './trainStep.js'
+import { PHASE } from '../src/train/parallel/barrier.js'
+import { cpuBetween, threadCpuMs } from './threadCpu.js'
 
 const fail = (why: string): never => {
   process.stderr.write(`bench/threads: ${why}\n`)
@@ -36,8 +46,13 @@ const { values } = parseArgs({
     preset: { type: 'string', default: 'conv:16,32' }, 'batch-norm': { type: 'boolean', default: false },
     threads: { type: 'string', default: '1,2' }, rounds: { type: 'string', default: '15' }, json: { type: 'boolean', default: false },
     always: { type: 'boolean', default: false }, parts: { type: 'string', default: '1' },
+    batch: { type: 'string', default: String(STEP_BATCH) }, phases: { type: 'boolean', default: false }, spin: { type: 'string' },
   },
 })
+const spin = values.spin === undefined ? undefined : Number(values.spin)
+if (spin !== undefined && !(Number.isSafeInteger(spin) && spin >= 0)) fail(`--spin: expected an integer ≥ 0, found ${values.spin}`)
+const batch = Number(values.batch)
+if (!Number.isSafeInteger(batch) || batch < 1) fail(`--batch: expected an integer ≥ 1, found ${values.batch}`)
 const counts = values.threads.split(',').map(Number)
 const rounds = Number(values.rounds)
 if (counts.some((t) => !Number.isSafeInteger(t) || t < 1)) fail(`--threads: expected counts ≥ 1 separated by commas, found ${values.threads}`)
@@ -54,14 +69,18 @@ const kernels: ThreadedProducts[] = rowsOf.map(({ p, t, always }) => {
 })
 const closers: (() => void)[] = []
 const steps: (() => number)[] = []
+/** Per row: the team's phase counters (parts ≥ 2 with --phases). */
+const phaseReaders: ((() => readonly Float64Array[]) | undefined)[] = []
 for (const [i, { p, t }] of rowsOf.entries()) {
-  const setup = { preset: values.preset, batchNorm: values['batch-norm'], kernels: kernels[i]! }
+  const setup = { preset: values.preset, batchNorm: values['batch-norm'], kernels: kernels[i]!, batch }
+  phaseReaders.push(undefined)
   if (p > 1) {
-    const s = await teamStepper({ ...setup, parts: p, threads: t })
+    const s = await teamStepper({ ...setup, parts: p, threads: t, phases: values.phases, ...(spin === undefined ? {} : { spin }) })
     if (E.isLeft(s)) fail(`--parts ${p} --threads ${t}: ${s.left}`)
     else {
       steps.push(s.right.step)
       closers.push(s.right.close)
+      phaseReaders[i] = s.right.phases
     }
   } else {
     const s = stepper(setup)
@@ -71,12 +90,24 @@ for (const [i, { p, t }] of rowsOf.entries()) {
 const warm = 3
 const wall = rowsOf.map(() => [] as number[])
 const cpu = rowsOf.map(() => [] as number[])
+/** Per row and replica: the phase words summed over the timed rounds. */
+const phaseSums = rowsOf.map(() => [] as Float64Array[])
+/** Per row: CPU ms of each thread over the timed rounds (with --phases). */
+const threadCpu = rowsOf.map(() => new Map<number, number>())
 for (let r = 0; r < warm + rounds; r++) {
   steps.forEach((step, i) => {
+    const before = values.phases ? threadCpuMs() : undefined
     const t = timeOnce(step)
+    const after = before === undefined ? undefined : threadCpuMs()
+    const ph = phaseReaders[i]?.() ?? []
     if (r >= warm) {
+      if (before !== undefined && after !== undefined) for (const [tid, ms] of cpuBetween(before, after)) threadCpu[i]!.set(tid, (threadCpu[i]!.get(tid) ?? 0) + ms)
       wall[i]!.push(t.wall)
       cpu[i]!.push(t.cpu)
+      ph.forEach((words, k) => {
+        const sum = (phaseSums[i]![k] ??= new Float64Array(words.length))
+        words.forEach((w, j) => (sum[j]! += w))
+      })
     }
   })
   process.stderr.write(`\rbench/threads ${values.preset}: round ${r + 1}/${warm + rounds}   `)
@@ -87,9 +118,24 @@ closers.forEach((c) => c())
 const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) })
 const rows = rowsOf.map(({ p: parts, t: threads, always }, i) => ({ threads, parts, ...(always ? { always } : {}), msPerStep: stats(wall[i]!), cpuMsPerStep: stats(cpu[i]!), speedup: median(wall[0]!) / median(wall[i]!) }))
 const load = os.loadavg()[0]!
-if (values.json) process.stdout.write(`${JSON.stringify({ preset: values.preset, batchNorm: values['batch-norm'], batch: STEP_BATCH, rounds, rows, loadAverage: load })}\n`)
+/** Mean ms (or count) per step of each replica's phases: pass (of which barrier waits), the wait for the workers, the rest of the step. */
+const phaseRows = rowsOf.map((_, i) => phaseSums[i]!.map((w, replica) => {
+  const per = (x: number): number => x / Math.max(1, w[PHASE.steps]!)
+  return {
+    replica, passMs: per(w[PHASE.passMs]!), waitMs: per(w[PHASE.waitMs]!), waits: per(w[PHASE.waits]!), sleeps: per(w[PHASE.sleeps]!), optimizerMs: per(w[PHASE.optimizerMs]!),
+    ...(replica === 0 ? { doneMs: per(w[PHASE.doneMs]!), outsideMs: wall[i]!.reduce((a, b) => a + b, 0) / wall[i]!.length - per(w[PHASE.passMs]! + w[PHASE.doneMs]!) } : {}),
+  }
+}))
+const withPhases = rows.map((r, i) => (phaseRows[i]!.length === 0 ? r : { ...r, phases: phaseRows[i] }))
+if (values.json) process.stdout.write(`${JSON.stringify({ preset: values.preset, batchNorm: values['batch-norm'], batch, rounds, rows: withPhases, loadAverage: load })}\n`)
 else {
-  console.log(`${values.preset}${values['batch-norm'] ? ' + batch norm' : ''}, batch ${STEP_BATCH}, ${rounds} interleaved rounds, load average ${load.toFixed(1)}`)
-  for (const r of rows)
+  console.log(`${values.preset}${values['batch-norm'] ? ' + batch norm' : ''}, batch ${batch}, ${rounds} interleaved rounds, load average ${load.toFixed(1)}`)
+  for (const [i, r] of rows.entries()) {
     console.log(`  ${r.parts} part${r.parts === 1 ? ' ' : 's'} ${r.threads} thread${r.threads === 1 ? ' ' : 's'}${'always' in r ? ' (always split)' : ''}  ${r.msPerStep.median.toFixed(1)} (${r.msPerStep.min.toFixed(1)}–${r.msPerStep.max.toFixed(1)}) ms per step  ×${r.speedup.toFixed(2)}; CPU (all threads) ${r.cpuMsPerStep.median.toFixed(1)} ms`)
+    const cpuOf = [...threadCpu[i]!].map(([tid, ms]) => [tid, ms / rounds] as const).filter(([, ms]) => ms >= 0.05).sort((a, b) => b[1] - a[1])
+    if (values.phases && cpuOf.length > 0)
+      console.log(`      CPU per step by thread (ms; ticks of 10 ms over ${rounds} rounds): main ${(cpuOf.find(([tid]) => tid === process.pid)?.[1] ?? 0).toFixed(1)}, others ${cpuOf.filter(([tid]) => tid !== process.pid).map(([, ms]) => ms.toFixed(1)).join(', ') || '—'}`)
+    for (const ph of phaseRows[i]!)
+      console.log(`      replica ${ph.replica}: pass ${ph.passMs.toFixed(2)} ms, of which ${ph.waitMs.toFixed(2)} ms in ${ph.waits.toFixed(0)} barriers (${ph.sleeps.toFixed(1)} slept); optimizer ${ph.optimizerMs.toFixed(2)} ms${ph.doneMs === undefined ? '' : `; waiting for the workers after the pass ${ph.doneMs.toFixed(2)} ms; outside the pass (optimizer, running statistics) ${ph.outsideMs!.toFixed(2)} ms (mean)`}`)
+  }
 }

@@ -21,6 +21,7 @@ import { startTeam } from '../src/train/parallel/team.js'
 import type { GradientResult } from '../src/estimators/result.js'
 import { st } from '../src/estimators/estimator.js'
 import { drawRunError } from '../src/interpreters/runErrors.js'
+import { initRouted, route, standardRules } from '../src/train/routing.js'
 
 export const STEP_BATCH = 64
 const LR = 0.01
@@ -95,21 +96,25 @@ export const stepper = (setup: StepSetup): E.Either<string, () => number> => {
  * rebuild). The steps are the same bits for any `threads`. Close it when done.
  */
 export const teamStepper = async (
-  setup: StepSetup & { readonly parts: number; readonly threads: number },
-): Promise<E.Either<string, { readonly step: () => number; readonly close: () => void }>> => {
+  setup: StepSetup & { readonly parts: number; readonly threads: number; readonly phases?: boolean; readonly spin?: number },
+): Promise<E.Either<string, { readonly step: () => number; readonly close: () => void; readonly phases: () => readonly Float64Array[] }>> => {
   const made = stepNetwork(setup.preset, setup.batchNorm, setup.seed ?? 0)
   if (E.isLeft(made)) return made
   const { preset, net } = made.right
   const batch = setup.batch ?? STEP_BATCH
   const batches = randomBatches(preset, batch, 8)
   const gradient = { estimator: st(), weights: st(), sites: {}, latent: 'mirror', weightSampling: 'per-pass' } as const
+  const opt = sgd()
+  const routing = route(net, standardRules(net, { latent: opt, real: opt }))
+  if (E.isLeft(routing)) return E.left(`our bug: ${JSON.stringify(routing.left)}`)
   const team = await startTeam({
+    routing: routing.right,
     net, gradient, products: { name: 'fast', kernels: setup.kernels }, parts: setup.parts, threads: setup.threads, batchSize: batch, sample: batches[0]!,
+    ...(setup.phases === true ? { phases: true } : {}), ...(setup.spin === undefined ? {} : { spin: setup.spin }),
   })
   if (E.isLeft(team)) return E.left(drawRunError(team.left))
   const params = team.right.params
-  const opt = sgd()
-  let state = opt.init(params)
+  let states = initRouted(routing.right, params)
   let b = 0
   const step = (): number => {
     const live = { ...net, params } as Checked<Network>
@@ -118,9 +123,8 @@ export const teamStepper = async (
       if (E.isLeft(prepared)) throw new Error(`our bug: ${JSON.stringify(prepared.left)}`)
       return prepared.right(foldIn(key(7), b))
     })
-    const grads: Record<string, Float64Array> = {}
-    for (const [name, g] of Object.entries(r.grad)) if (!(name in r.batchStats) && !isRunningVar(r, name)) grads[name] = g
-    state = opt.stepInPlace(pick(params, Object.keys(grads)), grads, state, LR)
+    // Split over the replicas by element ranges (src/train/parallel/optimizer.ts): the same bits as one SGD step.
+    states = team.right.optimize(r.grad, states, LR)
     for (const [meanName, s] of Object.entries(r.batchStats)) {
       const m = params[meanName]!
       const v = params[s.varName]!
@@ -134,7 +138,7 @@ export const teamStepper = async (
     b++
     return r.loss
   }
-  return E.right({ step, close: team.right.close })
+  return E.right({ step, close: team.right.close, phases: team.right.phases })
 }
 
 const isRunningVar = (r: { readonly batchStats: Readonly<Record<string, { readonly varName: string }>> }, name: string): boolean =>

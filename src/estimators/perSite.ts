@@ -169,7 +169,8 @@ export const prepareSites = (
     const ev = evaluate({ net, feed, batch, binarize: passRule(key), ...(opts.products === undefined ? {} : { products: opts.products }) }, [root], new Map(), order)
     const own = objectivePerExample(root, ev, batch)
     const ell = rows === undefined ? own : gatherRows(own, rows)
-    const meanLoss = rows === undefined ? ell.reduce((a, b) => a + b, 0) / batch : sumRows(own, rows) / total
+    // The mean loss from the gathered rows when the parts are known: the sum's own arithmetic, one meeting of the passes fewer.
+    const meanLoss = rows === undefined ? ell.reduce((a, b) => a + b, 0) / batch : (rows.allRanges === undefined ? sumRows(own, rows) : sumParts(ell, rows.allRanges)) / total
     const at = new Map<Node, NDArray>()
     const seed = (node: Binarize, data: Float64Array): void => {
       const a = ev.values.get(node.input)!
@@ -223,6 +224,17 @@ const sumRows = (own: Float64Array, rows: RowParts): number =>
     out[0] = s
   })[0]!
 
+/** `sumRows` computed from all the minibatch's rows (`gatherRows`): each part's sum in row order, then the parts in part order. */
+const sumParts = (all: Float64Array, ranges: readonly (readonly [number, number])[]): number => {
+  let total = 0
+  for (const [p, [lo, hi]] of ranges.entries()) {
+    let s = 0
+    for (let i = lo; i < hi; i++) s += all[i]!
+    total = p === 0 ? s : total + s
+  }
+  return total
+}
+
 /** The rows' values of the whole minibatch, in row order (each part writes its own; the others add zeros). */
 const gatherRows = (own: Float64Array, rows: RowParts): Float64Array =>
   rows.sum(rows.batch, (lo, hi, out) => out.set(own.subarray(lo, hi), rows.first + lo))
@@ -241,8 +253,12 @@ const paramGradsOf = (net: Checked<Network>, feed: Feed, ev: Evaluation, grads: 
   for (const [node, g] of grads) {
     if (node._tag !== 'Param') continue
     const prev = found.get(node.name)
-    if (prev !== undefined) for (let i = 0; i < prev.length; i++) prev[i]! += g.data[i]!
-    else {
+    if (prev !== undefined) {
+      // A total of data-parallel sums is shared by the passes (train/parallel/rows.ts): add into a copy.
+      const into = typeof SharedArrayBuffer !== 'undefined' && prev.buffer instanceof SharedArrayBuffer ? prev.slice() : prev
+      for (let i = 0; i < into.length; i++) into[i]! += g.data[i]!
+      found.set(node.name, into)
+    } else {
       const own = seen.has(g.data) ? g.data.slice() : g.data
       seen.add(own)
       found.set(node.name, own)

@@ -16,7 +16,7 @@ import type { Checked, Network, Param } from '../dsl/node.js'
 import { topoOrder } from '../dsl/fold.js'
 import { fans } from '../dsl/init.js'
 import type { Optimizer, OptimizerState } from './optimizers.js'
-import { withCopies } from './optimizers.js'
+import { withCopies, withSpec } from './optimizers.js'
 
 // ---------------------------------------------------------------------------------------------
 // Constructors
@@ -50,7 +50,7 @@ export const fanInScales = (net: Checked<Network>): Readonly<Record<string, numb
 export const perParameterLr = (inner: Optimizer, scales: Readonly<Record<string, number>>): Optimizer => {
   for (const [name, s] of Object.entries(scales))
     if (!(Number.isFinite(s) && s > 0)) throw new RangeError(`perParameterLr: the factor of "${name}" must be finite and > 0, found ${s}`)
-  return withCopies(`perParameterLr(${inner.name})`, inner.init, (params, grads, state, lr) => {
+  const made = withCopies(`perParameterLr(${inner.name})`, inner.init, (params, grads, state, lr) => {
     const groups = new Map<number, Record<string, Float64Array>>()
     for (const [name, theta] of Object.entries(params)) {
       const s = scales[name] ?? 1
@@ -66,4 +66,5 @@ export const perParameterLr = (inner: Optimizer, scales: Readonly<Record<string,
     }
     return groups.size === 0 ? inner.stepInPlace(params, grads, state, lr) : next
   })
+  return inner.spec === undefined ? made : withSpec({ kind: 'perParameterLr', inner: inner.spec, scales: { ...scales } }, made)
 }

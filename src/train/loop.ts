@@ -36,7 +36,7 @@ import { availableCores, ThreadFailure } from '../threads/pool.js'
 import type { Feed } from '../interpreters/ndarray.js'
 import type { GradientResult, PreparedGradient } from '../estimators/result.js'
 import type { Team } from './parallel/team.js'
-import { startTeam } from './parallel/team.js'
+import { startTeam, TornStep } from './parallel/team.js'
 import type { TeamGradient } from './parallel/teamData.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -221,8 +221,12 @@ export const train = async (
       // Data parallelism: the passes run in replicas over whole parts (train/parallel/team.ts), each on
       // one-thread kernels; the threaded kernels, if any, serve the evaluations between epochs.
       const sample = data.train.rows(permutation(data.train.size, foldIn(runKeys(config.seed).shuffle, 0)).subarray(0, 1))
+      const routing = routingOf(net, config)
+      // A routing error is trainOn's to report.
+      if (E.isLeft(routing)) return await trainOn(owned ?? choice.products, undefined, net, data, config, hooks, resume)
       const started = await startTeam({
         net, gradient: gradientOf(config), products: { name: choice.name, kernels: choice.products }, parts, threads, batchSize: config.batchSize, sample,
+        routing: routing.right,
       })
       if (E.isLeft(started)) return E.left({ _tag: 'Run', error: started.left })
       team = started.right
@@ -232,6 +236,12 @@ export const train = async (
     team?.close()
     owned?.close()
   }
+}
+
+/** Which optimizer updates which parameter of the network in training mode. */
+const routingOf = (net: Checked<Network>, config: TrainConfig): E.Either<RoutingError, Routing> => {
+  const trainNet = withBatchNormMode(net, 'train')
+  return route(trainNet, standardRules(trainNet, { latent: config.recipe.optimizer, real: config.optimizer }))
 }
 
 /** The gradient options of a run, as plain data (what a data-parallel worker rebuilds). */
@@ -246,7 +256,7 @@ const trainOn = async (
 ): Promise<E.Either<TrainError, TrainResult>> => {
   const trainNet = withBatchNormMode(net, 'train')
   const evalNet = withBatchNormMode(net, 'inference')
-  const routingE = route(trainNet, standardRules(trainNet, { latent: config.recipe.optimizer, real: config.optimizer }))
+  const routingE = routingOf(net, config)
   if (E.isLeft(routingE)) return E.left({ _tag: 'Routing', error: routingE.left })
   const routing = routingE.right
   if (resume !== undefined) {
@@ -286,8 +296,10 @@ const trainOn = async (
   /** A worker thread failed: checkpoint the last finished step (the parameters are untouched), then the error. */
   const threadFailed = async (err: unknown): Promise<TrainError> => {
     if (!(err instanceof ThreadFailure)) throw err
-    const failed = await save(false)
-    return failed ?? { _tag: 'ThreadFailed', worker: err.worker, reason: err.reason, epoch: state.epoch, step: state.step, checkpoint: hooks.checkpoint !== undefined }
+    // A failure inside the split optimizer step (TornStep) leaves parameters no step produced: not saved.
+    const torn = err instanceof TornStep
+    const failed = torn ? undefined : await save(false)
+    return failed ?? { _tag: 'ThreadFailed', worker: err.worker, reason: err.reason, epoch: state.epoch, step: state.step, checkpoint: !torn && hooks.checkpoint !== undefined }
   }
   const stopEarly = (): boolean => config.patience !== undefined && state.sinceBest >= config.patience
   let outcome: TrainResult['outcome'] = 'completed'
@@ -321,7 +333,12 @@ const trainOn = async (
         : `the minibatch loss is ${r.loss}`
       if (badGrad !== undefined) return E.left({ _tag: 'Diverged', ...where, what: badGrad })
       lr = learningRate(schedule, config.lr, state.epoch + k / steps)
-      const optimizer = stepRoutedInPlace(routing, params, r.grad, state.optimizer, lr)
+      let optimizer: readonly OptimizerState[]
+      try {
+        optimizer = team === undefined ? stepRoutedInPlace(routing, params, r.grad, state.optimizer, lr) : team.optimize(r.grad, state.optimizer, lr)
+      } catch (err) {
+        return E.left(await threadFailed(err))
+      }
       updateRunning(params, r.batchStats)
       // The gradients are spent: the kernels may write later results into them (train/fast/recycle.ts).
       kernels.release?.(Object.values(r.grad))
@@ -404,7 +421,7 @@ export const drawTrainError = (e: TrainError, drawRun: (r: RunError) => string, 
     case 'CheckpointFailed':
       return `cannot write the checkpoint after epoch ${e.epoch}${e.step > 0 ? `, step ${e.step}` : ''}: ${e.message}; any earlier checkpoint is left as it was`
     case 'ThreadFailed':
-      return `worker thread ${e.worker} of the training kernels failed in epoch ${e.epoch + 1}, after ${e.step} step${e.step === 1 ? '' : 's'} of it: ${e.reason}; ${e.checkpoint ? 'a checkpoint of the last finished step was written: resume from it (with one thread if it happens again)' : 'nothing was saved (no checkpoint hook)'}`
+      return `worker thread ${e.worker} of the training kernels failed in epoch ${e.epoch + 1}, after ${e.step} step${e.step === 1 ? '' : 's'} of it: ${e.reason}; ${e.checkpoint ? 'a checkpoint of the last finished step was written: resume from it (with one thread if it happens again)' : 'nothing was saved for this step (no checkpoint hook, or parameters left half updated): resume from the last checkpoint'}`
     case 'ResumeMismatch':
       return `cannot resume: the checkpoint was made with other settings (${e.fields.map(([f, saved, given]) => `${f}: checkpoint ${saved}, now ${given}`).join('; ')}); resume with the checkpoint's settings`
   }

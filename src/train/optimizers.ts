@@ -40,7 +40,21 @@ export interface Optimizer {
    * step + 1). Bit-identical to `step`; it saves copying every parameter on every batch.
    */
   readonly stepInPlace: (params: Readonly<Record<string, Float64Array>>, grads: Tensors, state: OptimizerState, lr: number) => OptimizerState
+  /**
+   * The optimizer as plain data, for a copy rebuilt in another thread (data parallelism steps
+   * ranges of every parameter there: `train/parallel/optimizer.ts`). Present only on optimizers
+   * whose step updates each element from that element's own values and slots; absent on one made
+   * from an arbitrary rule.
+   */
+  readonly spec?: OptimizerSpec
 }
+
+/** `Optimizer.spec`: the constructors below and their arguments. */
+export type OptimizerSpec =
+  | { readonly kind: 'sgd'; readonly options: SgdOptions }
+  | { readonly kind: 'adam'; readonly options: AdamOptions }
+  | { readonly kind: 'clipped'; readonly inner: OptimizerSpec; readonly lo: number; readonly hi: number }
+  | { readonly kind: 'perParameterLr'; readonly inner: OptimizerSpec; readonly scales: Readonly<Record<string, number>> }
 
 // ---------------------------------------------------------------------------------------------
 // Constructors
@@ -68,7 +82,7 @@ export const sgd = (opts: SgdOptions = {}): Optimizer => {
   check('sgd', 'weightDecay', wd, wd >= 0 && Number.isFinite(wd), 'finite and ≥ 0')
   if (nesterov && mu === 0) throw new RangeError('sgd: nesterov needs momentum > 0')
   const parts = [mu > 0 ? `momentum=${mu}` : '', nesterov ? 'nesterov' : '', wd > 0 ? `wd=${wd}` : ''].filter((s) => s !== '')
-  return fromUpdateRule(parts.length === 0 ? 'sgd' : `sgd(${parts.join(',')})`, mu > 0 ? 1 : 0, (theta, g, slots, lr) => {
+  return withSpec({ kind: 'sgd', options: { ...opts } }, fromUpdateRule(parts.length === 0 ? 'sgd' : `sgd(${parts.join(',')})`, mu > 0 ? 1 : 0, (theta, g, slots, lr) => {
     const n = theta.length
     const v = slots[0]
     // One loop per variant keeps the hot loops free of per-element branches.
@@ -88,7 +102,7 @@ export const sgd = (opts: SgdOptions = {}): Optimizer => {
         theta[i] = theta[i]! - lr * vi
       }
     }
-  })
+  }))
 }
 
 export interface AdamOptions {
@@ -118,7 +132,7 @@ export const adam = (opts: AdamOptions = {}): Optimizer => {
   check('adam', 'eps', eps, eps > 0 && Number.isFinite(eps), 'finite and > 0')
   check('adam', 'weightDecay', wd, wd >= 0 && Number.isFinite(wd), 'finite and ≥ 0')
   const extra = wd > 0 ? `,${decoupled ? 'decoupled-wd' : 'wd'}=${wd}` : ''
-  return fromUpdateRule(`adam(${b1},${b2}${eps === 1e-8 ? '' : `,eps=${eps}`}${extra})`, 2, (theta, g, [m, v], lr, t) => {
+  return withSpec({ kind: 'adam', options: { ...opts } }, fromUpdateRule(`adam(${b1},${b2}${eps === 1e-8 ? '' : `,eps=${eps}`}${extra})`, 2, (theta, g, [m, v], lr, t) => {
     if (m === undefined || v === undefined) throw new InternalError('adam: two slots expected')
     // m̂/(√v̂ + ε) = (m/c1)/(√v·(1/√c2) + ε): the corrections hoisted out of the loop.
     const inv1 = 1 / (1 - b1 ** t)
@@ -133,7 +147,7 @@ export const adam = (opts: AdamOptions = {}): Optimizer => {
       v[i] = vi
       theta[i] = theta[i]! - lr * ((mi * inv1) / (Math.sqrt(vi) * invSqrt2 + eps) + direct * theta[i]!)
     }
-  })
+  }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -147,11 +161,12 @@ export const adam = (opts: AdamOptions = {}): Optimizer => {
  */
 export const clipped = (inner: Optimizer, lo: number, hi: number): Optimizer => {
   if (!(lo < hi)) throw new RangeError(`clipped: expected lo < hi, found [${lo}, ${hi}]`)
-  return withCopies(`clip[${lo},${hi}](${inner.name})`, inner.init, (params, grads, state, lr) => {
+  const made = withCopies(`clip[${lo},${hi}](${inner.name})`, inner.init, (params, grads, state, lr) => {
     const next = inner.stepInPlace(params, grads, state, lr)
     for (const w of Object.values(params)) for (let i = 0; i < w.length; i++) w[i] = Math.min(hi, Math.max(lo, w[i]!))
     return next
   })
+  return inner.spec === undefined ? made : withSpec({ kind: 'clipped', inner: inner.spec, lo, hi }, made)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,6 +209,9 @@ export const fromUpdateRule = (name: string, slotCount: number, rule: UpdateRule
     for (const [key, theta] of Object.entries(params)) rule(theta, grads[key]!, state.slots[key]!, lr, t)
     return { step: t, slots: state.slots }
   })
+
+/** `opt` with its `spec` (for an elementwise optimizer only: see `Optimizer.spec`). */
+export const withSpec = (spec: OptimizerSpec, opt: Optimizer): Optimizer => ({ ...opt, spec })
 
 /** The pure `step` of an in-place step: it runs on copies of the params and of their slots. */
 export const withCopies = (name: string, init: Optimizer['init'], stepInPlace: Optimizer['stepInPlace']): Optimizer => ({

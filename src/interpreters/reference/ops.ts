@@ -75,12 +75,15 @@ export interface RowParts {
   readonly first: number
   /** This pass's parts, as [lo, hi) ranges of its own rows, in part order. */
   readonly ranges: readonly (readonly [number, number])[]
+  /** Optional: every part of the minibatch, as [lo, hi) ranges of its global rows, in part order. */
+  readonly allRanges?: readonly (readonly [number, number])[]
   /**
    * Σ over every part of the minibatch, in part order, of `partial(lo, hi, out)` (which writes
    * the part's sum of length `len` into the zeroed `out`; called for this pass's own parts): the
    * same bits in every pass of the minibatch, however its parts are spread over passes.
+   * `fills`: the partial writes every element of `out`, which then need not be zeroed first.
    */
-  readonly sum: (len: number, partial: (lo: number, hi: number, out: Float64Array) => void) => Float64Array
+  readonly sum: (len: number, partial: (lo: number, hi: number, out: Float64Array) => void, fills?: boolean) => Float64Array
   /**
    * Optional: `n` values without a batch axis whose elements are independent (a weight site's
    * signs): `fill(lo, hi, out)` writes elements [lo, hi) into `out` (length hi − lo) for ranges

@@ -22,11 +22,14 @@ export const matmulTNRows = (lhs: NDArray, g: NDArray, kernels: MatrixProducts, 
   const k = lhs.shape[1]!
   const n = g.shape[1]!
   const data = rows.sum(k * n, (lo, hi, out) => {
-    if (hi <= lo) return
+    if (hi <= lo) {
+      out.fill(0)
+      return
+    }
     const part = kernels.matmulTN(rowsOf(lhs, lo, hi), rowsOf(g, lo, hi)).data
     out.set(part)
     kernels.release?.([part])
-  })
+  }, true)
   return { shape: [k, n], data }
 }
 
@@ -42,11 +45,14 @@ export const conv2dBackwardRows = (
   if (!needInput) gx.fill(0)
   const width = x.shape[0] === 0 ? 0 : x.data.length / x.shape[0]!
   const kernel = rows.sum(k.data.length, (lo, hi, out) => {
-    if (hi <= lo) return
+    if (hi <= lo) {
+      out.fill(0)
+      return
+    }
     const r = spatial.conv2dBackward(rowsOf(x, lo, hi), k, rowsOf(gOut, lo, hi), stride, padding, padValue, kernels, undefined, needInput)
     out.set(r.kernel.data)
     if (needInput) gx.set(r.input.data, lo * width)
     kernels.release?.([r.kernel.data, r.input.data])
-  })
+  }, true)
   return { input: { shape: x.shape, data: gx }, kernel: { shape: k.shape, data: kernel } }
 }

@@ -24,9 +24,13 @@ export const DONE = 5
 export const ROWS = 6
 /** The step's key, two uint32 words. */
 export const KEY = 7
+/** What the posted step asks: `PASS` (a gradient pass) or `OPTIMIZE` (the replica's ranges of the optimizer step). */
+export const JOB = 9
+export const PASS = 0
+export const OPTIMIZE = 1
 /** Per worker r (1-based): its failure word (1 threw, 2 exited), at FAILED + r. */
 export const FAILED = 16
-/** Per worker r: a failure to inject at its next step (1 throw, 2 exit), for tests. */
+/** Per worker r: a failure to inject (1 throw or 2 exit at its next pass, 3 throw at its next optimizer step), for tests. */
 export const injectAt = (workers: number): number => FAILED + workers + 1
 /** Int32 words of a team of `workers` workers. */
 export const controlWords = (workers: number): number => injectAt(workers) + workers + 1
@@ -57,34 +61,58 @@ export interface Barrier {
 /** How long one `Atomics.wait` lasts before the abort word is checked again (ms); a safety net only. */
 const POLL = 1000
 
-/** The barrier of a team over its control words (sense by generation). */
-export const barrierOn = (ctl: Int32Array): Barrier => ({
+/**
+ * What a replica's phases cost, accumulated when a team is started with `phases` (bench/threads.ts
+ * `--phases`): one Float64Array of `PHASE_WORDS` words per replica, in shared memory.
+ */
+export const PHASE = { steps: 0, passMs: 1, waitMs: 2, waits: 3, sleeps: 4, optimizerMs: 5, doneMs: 6 } as const
+export const PHASE_WORDS = 8
+
+/** Waits for ctl[GEN] to move past `gen`: spins, then sleeps; returns whether it slept. */
+const awaitGeneration = (ctl: Int32Array, gen: number, spin: number): boolean => {
+  // Spin briefly first: the others are usually microseconds away, and a thread put to sleep
+  // may wait a whole time slice for a core when the machine is busy.
+  for (let i = 0; i < spin; i++) if (Atomics.load(ctl, GEN) !== gen) return false
+  for (;;) {
+    const abort = Atomics.load(ctl, ABORT)
+    if (abort !== 0) throw new Aborted(abort)
+    if (Atomics.load(ctl, GEN) !== gen) return true
+    Atomics.wait(ctl, GEN, gen, POLL)
+  }
+}
+
+/**
+ * The barrier of a team over its control words (sense by generation); `phases`: where to count
+ * its waits; `spin`: checks of the word before sleeping.
+ */
+export const barrierOn = (ctl: Int32Array, phases?: Float64Array, spin = SPIN): Barrier => ({
   wait: () => {
     const gen = Atomics.load(ctl, GEN)
     if (Atomics.add(ctl, ARRIVED, 1) === Atomics.load(ctl, ACTIVE) - 1) {
       Atomics.store(ctl, ARRIVED, 0)
       Atomics.add(ctl, GEN, 1)
       Atomics.notify(ctl, GEN)
+      if (phases !== undefined) phases[PHASE.waits]!++
       return
     }
-    // Spin briefly first: the others are usually microseconds away, and a thread put to sleep
-    // may wait a whole time slice for a core when the machine is busy.
-    for (let i = 0; i < SPIN; i++) if (Atomics.load(ctl, GEN) !== gen) return
-    for (;;) {
-      const abort = Atomics.load(ctl, ABORT)
-      if (abort !== 0) throw new Aborted(abort)
-      if (Atomics.load(ctl, GEN) !== gen) return
-      Atomics.wait(ctl, GEN, gen, POLL)
+    if (phases === undefined) {
+      awaitGeneration(ctl, gen, spin)
+      return
     }
+    const t0 = performance.now()
+    const slept = awaitGeneration(ctl, gen, spin)
+    phases[PHASE.waitMs]! += performance.now() - t0
+    phases[PHASE.waits]!++
+    if (slept) phases[PHASE.sleeps]!++
   },
 })
 
 /** Checks of a word before sleeping on it (a few tens of microseconds). */
 export const SPIN = 20000
 
-/** Waits until ctl[at] differs from `value`: spins `SPIN` checks, then sleeps (at most `ms` per wait); returns the new value. */
-export const waitChange = (ctl: Int32Array, at: number, value: number, ms = POLL): number => {
-  for (let i = 0; i < SPIN; i++) {
+/** Waits until ctl[at] differs from `value`: spins `spin` checks, then sleeps (at most `ms` per wait); returns the new value. */
+export const waitChange = (ctl: Int32Array, at: number, value: number, ms = POLL, spin = SPIN): number => {
+  for (let i = 0; i < spin; i++) {
     const v = Atomics.load(ctl, at)
     if (v !== value) return v
   }

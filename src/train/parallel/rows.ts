@@ -63,15 +63,15 @@ export const scratchArray = (): ((length: number) => Float64Array) => {
 export const localRows = (rows: number, parts: number, scratch = scratchArray(), alloc: Alloc = fresh): RowParts => {
   const ranges = partsOf(rows, parts)
   return {
-    batch: rows, first: 0, ranges,
-    sum: (len, partial) => {
+    batch: rows, first: 0, ranges, allRanges: ranges,
+    sum: (len, partial, fills = false) => {
       // addInOrder's arithmetic without its copy of slot 0: part 0 is written into the total itself.
       const total = alloc(len)
-      total.fill(0)
+      if (!fills) total.fill(0)
       partial(ranges[0]![0], ranges[0]![1], total)
       const slot = scratch(len).subarray(0, len)
       for (let p = 1; p < ranges.length; p++) {
-        slot.fill(0)
+        if (!fills) slot.fill(0)
         partial(ranges[p]![0], ranges[p]![1], slot)
         for (let i = 0; i < len; i++) total[i]! += slot[i]!
       }
@@ -80,51 +80,88 @@ export const localRows = (rows: number, parts: number, scratch = scratchArray(),
   }
 }
 
-/** The shared memory of a team's sums: two alternating halves of one slot per part. */
+/** The shared memory of a team's sums. */
 export interface SumSlots {
+  /** Two alternating halves of one slot per part, for the sums whose totals every replica copies. */
   readonly scratch: Float64Array
   /** Float64 values per slot (the longest sum a pass may take). */
   readonly slotLength: number
   /** Parts (slots per half). */
   readonly parts: number
+  /**
+   * The step's area: the sums of at least `splitFrom` values and the spreads take their slots
+   * here one after the other, and their totals stay there (returned as views) until the next step.
+   */
+  readonly area: Float64Array
+  readonly splitFrom: number
 }
 
 /**
- * Replica r's `RowParts` for one minibatch of `rows` rows over `replicas` replicas: its parts'
- * partials go into their slots of the shared scratch, then every replica waits at the barrier
- * and adds all the slots in part order. The halves alternate from sum to sum, so a slot is
- * rewritten only after every replica has passed the barrier of the sum that read it.
+ * Replica r's `RowParts` for one minibatch of `rows` rows over `replicas` replicas (create one
+ * per step: the step's area is filled from its start). Its parts' partials go into their slots of
+ * the shared memory, then every replica waits at the barrier and:
+ * - a short sum (under `splitFrom` values, or past the area): every replica adds all the slots in
+ *   part order into its own total. The halves alternate from sum to sum, so a slot is rewritten
+ *   only after every replica has passed the barrier of the sum that read it;
+ * - a long one: replica r adds, for its own range of the elements, the slots of parts 1, 2, … in
+ *   order into part 0's, a second barrier, and part 0's slot is every replica's total (a view of
+ *   the area). Each element is the same sum in the same order as `addInOrder`'s, and nobody copies
+ *   or adds the whole gradient: the work that does not shrink with the rows is split too.
  */
 export const sharedRows = (rows: number, parts: number, replicas: number, r: number, slots: SumSlots, barrier: Barrier, alloc: Alloc = fresh): RowParts => {
   const ranges = partsOf(rows, parts)
   const active = Math.min(replicas, ranges.length)
   const [p0, p1] = replicaParts(ranges.length, active, r)
+  const first = ranges[p0]?.[0] ?? 0
+  const area = slots.area
   let half = 0
+  let at = 0
+  /** The next `n` values of the step's area, or undefined when they do not fit. */
+  const take = (n: number): number | undefined => {
+    if (at + n > area.length) return undefined
+    const base = at
+    at += n
+    return base
+  }
   return {
-    batch: rows, first: ranges[p0]?.[0] ?? 0, ranges: localRanges(ranges, p0, p1),
-    sum: (len, partial) => {
+    batch: rows, first, ranges: localRanges(ranges, p0, p1), allRanges: ranges,
+    sum: (len, partial, fills = false) => {
       if (len > slots.slotLength) throw new InternalError(`a sum of ${len} values over parts exceeds the slots of ${slots.slotLength}`)
-      const base = half * slots.parts * slots.slotLength
-      half ^= 1
-      const first = ranges[p0]?.[0] ?? 0
+      const inArea = len >= slots.splitFrom ? take(ranges.length * len) : undefined
+      const base = inArea ?? half * slots.parts * slots.slotLength
+      const stride = inArea === undefined ? slots.slotLength : len
+      const mem = inArea === undefined ? slots.scratch : area
+      if (inArea === undefined) half ^= 1
       for (let p = p0; p < p1; p++) {
-        const out = slots.scratch.subarray(base + p * slots.slotLength, base + p * slots.slotLength + len)
-        out.fill(0)
+        const out = mem.subarray(base + p * stride, base + p * stride + len)
+        // (Zeroing shared memory is slow: skipped when the partial writes every element anyway.)
+        if (!fills) out.fill(0)
         partial(ranges[p]![0] - first, ranges[p]![1] - first, out)
       }
       barrier.wait()
-      return addInOrder(slots.scratch.subarray(base, base + ranges.length * slots.slotLength), slots.slotLength, ranges.length, len, alloc)
+      if (inArea === undefined) return addInOrder(mem.subarray(base, base + ranges.length * stride), stride, ranges.length, len, alloc)
+      const [lo, hi] = evenRanges(len, active)[r]!
+      for (let p = 1; p < ranges.length; p++) {
+        const from = base + p * len
+        for (let i = base + lo; i < base + hi; i++) area[i]! += area[from - base + i]!
+      }
+      barrier.wait()
+      return area.subarray(base, base + len)
     },
     spread: (n, fill) => {
-      // Replica r fills its share of [0, n) in the current half (parts · slotLength ≥ n values), then all copy the whole.
-      if (n > slots.parts * slots.slotLength) throw new InternalError(`${n} values to spread exceed the slots of ${slots.parts * slots.slotLength}`)
-      const base = half * slots.parts * slots.slotLength
-      half ^= 1
+      // Replica r fills its share of [0, n), then all read the whole: in the area (a view), or
+      // else in the current half (parts · slotLength ≥ n values), copied.
+      const inArea = take(n)
+      if (inArea === undefined && n > slots.parts * slots.slotLength) throw new InternalError(`${n} values to spread exceed the slots of ${slots.parts * slots.slotLength}`)
+      const base = inArea ?? half * slots.parts * slots.slotLength
+      const mem = inArea === undefined ? slots.scratch : area
+      if (inArea === undefined) half ^= 1
       const [lo, hi] = evenRanges(n, active)[r]!
-      fill(lo, hi, slots.scratch.subarray(base + lo, base + hi))
+      fill(lo, hi, mem.subarray(base + lo, base + hi))
       barrier.wait()
+      if (inArea !== undefined) return area.subarray(base, base + n)
       const out = alloc(n)
-      out.set(slots.scratch.subarray(base, base + n))
+      out.set(mem.subarray(base, base + n))
       return out
     },
   }

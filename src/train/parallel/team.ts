@@ -5,11 +5,13 @@
  * batch axis goes through `RowParts.sum` (rows.ts): per part, then all parts in part order, so the
  * gradient, the loss and the batch statistics are the same bits for any number of threads.
  *
- * The trainer's optimizer updates the parameters in place between steps. Each step the main
- * thread copies them and the workers' rows of the minibatch into shared memory (each worker
- * copies them into its own arrays), posts the step's key and baseline, runs
- * its own pass and waits for the workers to finish theirs (their results are the same totals and
- * are dropped). A failed worker makes the step throw `ThreadFailure` (threads/pool.ts).
+ * With workers, the parameters and the optimizer's slots live in shared memory, which every
+ * replica reads and writes in place: nothing is copied per step but the workers' rows of the
+ * minibatch. A step posts the key and baseline, runs the calling thread's pass and waits for the
+ * workers' (their results are the same totals). `optimize` then posts the optimizer step, which
+ * every replica of the pass takes on its own element ranges of every parameter (optimizer.ts).
+ * A failed worker makes the step throw `ThreadFailure` (threads/pool.ts), `TornStep` inside the
+ * optimizer step.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Checked, Network } from '../../dsl/node.js'
@@ -20,7 +22,11 @@ import type { Feed } from '../../interpreters/ndarray.js'
 import type { MatrixProducts } from '../../interpreters/reference/ops.js'
 import type { RunError } from '../../interpreters/runErrors.js'
 import { START_TIMEOUT, threadsUnavailable, ThreadFailure } from '../../threads/pool.js'
-import { ABORT, ACTIVE, controlWords, DONE, FAILED, injectAt, KEY, ROWS, STEP, barrierOn, Aborted, waitChange } from './barrier.js'
+import { ABORT, ACTIVE, controlWords, DONE, FAILED, injectAt, JOB, KEY, OPTIMIZE, PASS, PHASE, PHASE_WORDS, ROWS, SPIN, STEP, barrierOn, Aborted, waitChange } from './barrier.js'
+import type { OptimizerState, Tensors } from '../optimizers.js'
+import type { Routing } from '../routing.js'
+import { stepRoutedInPlace } from '../routing.js'
+import { sharedSlots, splitRoutingOf, stepRange } from './optimizer.js'
 import type { TeamData, TeamGradient } from './teamData.js'
 import { feedLayoutOf, paramViews } from './teamData.js'
 import { localRows, partsOf, replicaParts, scratchArray, sharedRows } from './rows.js'
@@ -31,7 +37,7 @@ export interface Team {
   /** Threads computing the passes, the calling one included. */
   readonly replicas: number
   readonly parts: number
-  /** The parameters (update them in place between steps; each step hands them to the workers). */
+  /** The parameters (update them in place between steps: with workers, they are views of the memory every replica reads). */
   readonly params: Record<string, Float64Array>
   /**
    * One step over `feed` (a whole minibatch): `pass(products, rows)` is the calling thread's
@@ -39,9 +45,23 @@ export interface Team {
    * is returned. Throws `ThreadFailure` if a worker failed.
    */
   readonly step: <R>(feed: Feed, key: Key, baseline: number, pass: (products: MatrixProducts, feed: Feed) => R) => R
+  /**
+   * The optimizer step of the routing (`TeamSpec.routing`) on the last step's gradient `grads`
+   * (the calling thread's pass result), in place on `params`: split over the replicas of that
+   * step by element ranges when every optimizer has a spec (optimizer.ts), else on the calling
+   * thread alone (`stepRoutedInPlace`). The same bits either way. The returned states hold the
+   * team's slot arrays (a checkpoint copies them). Throws `ThreadFailure` (`torn` when the
+   * parameters may be half updated) if a worker failed.
+   */
+  readonly optimize: (grads: Tensors, states: readonly OptimizerState[], lr: number) => readonly OptimizerState[]
   readonly close: () => void
-  /** For tests: worker `worker` (1-based) throws or exits at its next step. */
-  readonly injectFailure: (worker: number, how: 'throw' | 'exit') => void
+  /**
+   * With `TeamSpec.phases`: per replica (0 the calling thread), the `PHASE` words (barrier.ts)
+   * accumulated since the last call, which zeroes them.
+   */
+  readonly phases: () => readonly Float64Array[]
+  /** For tests: worker `worker` (1-based) throws or exits at its next pass, or throws at its next optimizer step. */
+  readonly injectFailure: (worker: number, how: 'throw' | 'exit' | 'throw in the optimizer') => void
 }
 
 export interface TeamSpec {
@@ -54,7 +74,43 @@ export interface TeamSpec {
   readonly batchSize: number
   /** A minibatch of the data (for the shapes of its rows). */
   readonly sample: Feed
+  /** Sums of at least this many values are split by element ranges (default `SPLIT_FROM`; for tests). */
+  readonly splitFrom?: number
+  /** Count each replica's phases (`Team.phases`; bench/threads.ts `--phases`). */
+  readonly phases?: boolean
+  /** Which optimizer updates which parameter (`Team.optimize`). */
+  readonly routing: Routing
+  /** Checks of a control word before a waiting replica sleeps (default `SPIN`; bench/threads.ts `--spin`). */
+  readonly spin?: number
 }
+
+/**
+ * A worker failed in the middle of the optimizer step: some of its elements may be updated and
+ * others not, so no checkpoint may be taken of these parameters.
+ */
+export class TornStep extends ThreadFailure {
+  constructor(worker: number, reason: string) {
+    super(worker, `${reason} (during the optimizer step: the parameters are partly updated)`)
+  }
+}
+
+/**
+ * The step's area of the sums (rows.ts): each part's slot of every parameter's gradient, and one
+ * copy of each weight site's draws, with room for a few sums over the rows. A pass whose sums do
+ * not fit (a parameter read twice) takes the rest through the alternating slots.
+ */
+const areaLengthOf = (net: Checked<Network>, batch: number, parts: number): number => {
+  let params = 0
+  for (const p of Object.values(net.params)) params += p.length
+  return (parts + 1) * params + 4 * parts * Math.max(1, batch)
+}
+
+/**
+ * Sums of at least this many values are added by element ranges split over the replicas
+ * (rows.ts), at the cost of a second barrier: below it, adding the whole (about 0.1 ms for 2¹⁶
+ * values) costs less than the replicas meeting once more.
+ */
+export const SPLIT_FROM = 1 << 16
 
 /** The longest sum over parts a pass takes: a parameter's gradient, 4 values per batch-norm channel, or a loss per row. */
 const slotLengthOf = (net: Checked<Network>, batch: number): number => {
@@ -96,18 +152,32 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     paramLayout.push([name, at, v.length])
     at += v.length
   }
-  // The trainer's parameters are ordinary arrays (V8 copies to and from shared memory slowly in
-  // places, e.g. `slice`); the workers read a shared copy, written before each step they take part in.
+  // With workers, the trainer's parameters live in shared memory: every replica reads them there
+  // (the optimizer writes them between steps, while the workers wait), so nothing is copied per step.
   const paramBuf = new SharedArrayBuffer(workers === 0 ? 8 : 8 * Math.max(1, at))
-  const shared = workers === 0 ? {} : paramViews(paramBuf, paramLayout)
-  const params: Record<string, Float64Array> = Object.fromEntries(Object.entries(spec.net.params).map(([name, v]) => [name, v.slice()]))
+  const params: Record<string, Float64Array> = workers === 0
+    ? Object.fromEntries(Object.entries(spec.net.params).map(([name, v]) => [name, v.slice()]))
+    : paramViews(paramBuf, paramLayout)
+  if (workers > 0) for (const [name, v] of Object.entries(spec.net.params)) params[name]!.set(v)
   const feed = feedLayoutOf(spec.sample, spec.batchSize)
   const feedBuf = new SharedArrayBuffer(8 * Math.max(1, workers === 0 ? 1 : feed.values))
   const slotLength = slotLengthOf(spec.net, spec.batchSize)
   const parts = spec.parts
   const scratch = new Float64Array(new SharedArrayBuffer(workers === 0 ? 8 : 8 * 2 * parts * slotLength))
-  const baseline = new Float64Array(new SharedArrayBuffer(8))
+  const areaLength = workers === 0 ? 1 : areaLengthOf(spec.net, spec.batchSize, parts)
+  const area = new Float64Array(new SharedArrayBuffer(8 * areaLength))
+  const splitFrom = spec.splitFrom ?? SPLIT_FROM
+  const split = workers === 0 ? undefined : splitRoutingOf(spec.routing, spec.net.params)
+  const lengths = Object.fromEntries(paramLayout.map(([name, , n]) => [name, n]))
+  const slotBuf = new SharedArrayBuffer(8 * Math.max(1, split?.values ?? 0))
+  const slotViews = split === undefined ? [] : sharedSlots(slotBuf, split, lengths)
+  const optimizers = spec.routing.rules.map((r) => r.optimizer)
+  // The step's REINFORCE baseline, then the optimizer step's learning rate and each rule's step count.
+  const baseline = new Float64Array(new SharedArrayBuffer(8 * (2 + spec.routing.rules.length)))
   const model = workers === 0 ? '' : encodeModel(spec.net).json
+  const phaseBuf = spec.phases === true ? new SharedArrayBuffer(8 * PHASE_WORDS * replicas) : undefined
+  const phasesOf = (r: number): Float64Array | undefined => (phaseBuf === undefined ? undefined : new Float64Array(phaseBuf, 8 * PHASE_WORDS * r, PHASE_WORDS))
+  const ownPhases = phasesOf(0)
   const started: { readonly worker: NodeWorkerLike; readonly message: () => string | undefined }[] = []
   const close = (): void => {
     Atomics.store(ctl, ABORT, -1)
@@ -119,7 +189,9 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     const data: Omit<TeamData, 'port'> = {
       model, gradient: spec.gradient, products: spec.products.name, parts, replicas, replica: r,
       control: ctl.buffer as SharedArrayBuffer, params: paramBuf, paramLayout, feed: feedBuf, feedLayout: feed.layout, maxRows: spec.batchSize,
-      scratch: scratch.buffer as SharedArrayBuffer, slotLength, baseline: baseline.buffer as SharedArrayBuffer,
+      spin: spec.spin ?? SPIN, scratch: scratch.buffer as SharedArrayBuffer, slotLength, area: area.buffer as SharedArrayBuffer, splitFrom, baseline: baseline.buffer as SharedArrayBuffer,
+      ...(phaseBuf === undefined ? {} : { phases: phaseBuf }),
+      ...(split === undefined ? {} : { split, slots: slotBuf }),
     }
     const s = workerStart(data)
     if (E.isLeft(s)) {
@@ -134,8 +206,9 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     close()
     return E.left(unsupported(`worker ${failed + 1} did not start (${ready[failed]})`))
   }
-  const barrier = barrierOn(ctl)
-  const slots = { scratch, slotLength, parts }
+  const spin = spec.spin ?? SPIN
+  const barrier = barrierOn(ctl, ownPhases, spin)
+  const slots = { scratch, slotLength, parts, area, splitFrom }
   let seq = 0
   const local = scratchArray()
   /** Worker r's failure as a ThreadFailure, after closing the team. */
@@ -144,11 +217,30 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     close()
     return new ThreadFailure(r, reason)
   }
+  /** Posts a job to the workers (the ACTIVE replicas of the last pass take part). */
+  const post = (job: typeof PASS | typeof OPTIMIZE): void => {
+    Atomics.store(ctl, JOB, job)
+    Atomics.store(ctl, DONE, 0)
+    Atomics.store(ctl, STEP, ++seq)
+    Atomics.notify(ctl, STEP)
+  }
+  /** Returns once every worker is done with the posted job; throws `failed(r)` if worker r failed. */
+  const awaitWorkers = (failed: (r: number) => ThreadFailure): void => {
+    for (;;) {
+      const abort = Atomics.load(ctl, ABORT)
+      if (abort > 0) throw failed(abort)
+      const done = Atomics.load(ctl, DONE)
+      if (done === workers) return
+      waitChange(ctl, DONE, done, undefined, spin)
+    }
+  }
+  let lastActive = 1
   const step = <R>(batch: Feed, key: Key, base: number, pass: (products: MatrixProducts, feed: Feed) => R): R => {
     if (Atomics.load(ctl, ABORT) !== 0) throw failure(Math.max(1, Atomics.load(ctl, ABORT)))
     const rows = Object.values(batch)[0]?.shape[0] ?? 0
     const ranges = partsOf(rows, parts)
     const active = Math.min(replicas, ranges.length)
+    lastActive = active
     const kernels = spec.products.kernels
     if (active === 1) return pass({ ...kernels, rows: localRows(rows, parts, local, kernels.alloc) }, batch)
     const [, mine] = replicaParts(ranges.length, active, 0)
@@ -159,20 +251,18 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
       const src = batch[name]!.data
       new Float64Array(feedBuf, 8 * (offset + split * width), (rows - split) * width).set(src.subarray(split * width, rows * width))
     }
-    for (const [name, v] of Object.entries(params)) shared[name]!.set(v)
     Atomics.store(ctl, ROWS, rows)
     Atomics.store(ctl, KEY, key[0] | 0)
     Atomics.store(ctl, KEY + 1, key[1] | 0)
     baseline[0] = base
     Atomics.store(ctl, ACTIVE, active)
-    Atomics.store(ctl, DONE, 0)
-    Atomics.store(ctl, STEP, ++seq)
-    Atomics.notify(ctl, STEP)
+    post(PASS)
     const own: Feed = Object.fromEntries(Object.entries(batch).map(([name, v]) => {
       const width = v.shape[0] === 0 ? 0 : v.data.length / v.shape[0]!
       return [name, { shape: [split, ...v.shape.slice(1)], data: v.data.subarray(0, split * width) }]
     }))
     let result: R
+    const t0 = ownPhases === undefined ? 0 : performance.now()
     try {
       result = pass({ ...kernels, rows: sharedRows(rows, parts, active, 0, slots, barrier, kernels.alloc) }, own)
     } catch (err) {
@@ -180,19 +270,52 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
       close()
       throw err
     }
-    for (;;) {
-      const abort = Atomics.load(ctl, ABORT)
-      if (abort > 0) throw failure(abort)
-      const done = Atomics.load(ctl, DONE)
-      if (done === workers) break
-      waitChange(ctl, DONE, done)
+    const t1 = ownPhases === undefined ? 0 : performance.now()
+    awaitWorkers(failure)
+    if (ownPhases !== undefined) {
+      ownPhases[PHASE.steps]!++
+      ownPhases[PHASE.passMs]! += t1 - t0
+      ownPhases[PHASE.doneMs]! += performance.now() - t1
     }
     return result
   }
-  const injectFailure = (worker: number, how: 'throw' | 'exit'): void => {
-    if (worker >= 1 && worker <= workers) Atomics.store(ctl, injectAt(workers) + worker, how === 'throw' ? 1 : 2)
+  const optimize = (grads: Tensors, states: readonly OptimizerState[], lr: number): readonly OptimizerState[] => {
+    if (split === undefined || lastActive === 1) return stepRoutedInPlace(spec.routing, params, grads, states, lr)
+    if (Atomics.load(ctl, ABORT) !== 0) throw failure(Math.max(1, Atomics.load(ctl, ABORT)))
+    const t0 = ownPhases === undefined ? 0 : performance.now()
+    // The states given hold the team's slots after the first step; before it (a fresh run, a resume) their values move in.
+    states.forEach((s, i) => {
+      for (const [name, views] of Object.entries(slotViews[i]!)) views.forEach((v, j) => {
+        const given = s.slots[name]?.[j]
+        if (given !== undefined && given !== v) v.set(given)
+      })
+    })
+    baseline[1] = lr
+    states.forEach((s, i) => (baseline[2 + i] = s.step))
+    post(OPTIMIZE)
+    try {
+      stepRange(optimizers, split, params, grads, slotViews, states.map((s) => s.step), lr, 0, lastActive)
+    } catch (err) {
+      close()
+      throw err
+    }
+    awaitWorkers((r) => {
+      const f = failure(r)
+      return new TornStep(f.worker, f.reason)
+    })
+    if (ownPhases !== undefined) ownPhases[PHASE.optimizerMs]! += performance.now() - t0
+    return states.map((s, i) => ({ step: s.step + 1, slots: slotViews[i]! }))
   }
-  const team: Team = { replicas, parts, params, step, close, injectFailure }
+  const injectFailure = (worker: number, how: 'throw' | 'exit' | 'throw in the optimizer'): void => {
+    if (worker >= 1 && worker <= workers) Atomics.store(ctl, injectAt(workers) + worker, how === 'throw' ? 1 : how === 'exit' ? 2 : 3)
+  }
+  const phases = (): readonly Float64Array[] => Array.from({ length: phaseBuf === undefined ? 0 : replicas }, (_, r) => {
+    const words = phasesOf(r)!
+    const copy = words.slice()
+    words.fill(0)
+    return copy
+  })
+  const team: Team = { replicas, parts, params, step, optimize, close, phases, injectFailure }
   for (const f of watchers) f(team)
   return E.right(team)
 }

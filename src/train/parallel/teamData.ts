@@ -1,10 +1,12 @@
 /**
  * What a data-parallel worker is given (structured-cloneable data only) and the views both sides
- * take of the shared memory: the parameters (written by the main thread's optimizer between
- * steps), the minibatch rows of the workers, the sum slots and the step's baseline.
+ * take of the shared memory: the parameters and the optimizer's slots (written by the split
+ * optimizer step between passes), the minibatch rows of the workers, the sum slots and area, and
+ * the step's baseline, learning rate and step counts.
  */
 import type { Feed } from '../../interpreters/ndarray.js'
 import type { Estimator, LatentRule } from '../../estimators/estimator.js'
+import type { SplitRouting } from './optimizer.js'
 
 /** The gradient options a worker rebuilds (estimators are plain data). */
 export interface TeamGradient {
@@ -34,9 +36,19 @@ export interface TeamData {
   /** [name, offset, shape of one row] in float64 values; room for `maxRows` rows each. */
   readonly feedLayout: readonly (readonly [string, number, readonly number[]])[]
   readonly maxRows: number
+  /** Checks of a control word before sleeping (barrier.ts). */
+  readonly spin: number
   readonly scratch: SharedArrayBuffer
   readonly slotLength: number
-  /** One float64: the step's REINFORCE baseline. */
+  /** The step's area of the long sums and the spreads (rows.ts `SumSlots`). */
+  readonly area: SharedArrayBuffer
+  readonly splitFrom: number
+  /** With phase counting: `PHASE_WORDS` float64 per replica (barrier.ts). */
+  readonly phases?: SharedArrayBuffer
+  /** The optimizer step split over the replicas (optimizer.ts), if every optimizer has a spec, and its slots. */
+  readonly split?: SplitRouting
+  readonly slots?: SharedArrayBuffer
+  /** Float64: the step's REINFORCE baseline, the optimizer step's learning rate, each rule's step count. */
   readonly baseline: SharedArrayBuffer
   /** Where the worker writes why it failed (read with `receiveMessageOnPort`). */
   readonly port: unknown

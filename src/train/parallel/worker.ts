@@ -1,10 +1,11 @@
 /**
  * The entry of a data-parallel worker thread (started by spawn.ts; never imported): rebuilds the
- * network from its model text, takes the parameters as views of the shared memory and the
- * kernels by name (single-threaded), says "ready", then runs one gradient pass over its rows of
- * each posted step (team.ts) and counts itself out. Its results are the same totals as the main
- * thread's, which keeps those. A failure is reported once — the message to the port, then the
- * failure word and ABORT (barrier.ts) — so no other thread waits for it.
+ * network from its model text, takes the parameters as views of the shared memory, the kernels
+ * by name (single-threaded) and the optimizers from their specs (optimizer.ts), says "ready",
+ * then runs each posted job and counts itself out: a gradient pass over its rows (its results are
+ * the same totals as the main thread's; it keeps the gradient), or the optimizer step on its
+ * element ranges with that gradient. A failure is reported once — the message to the port, then
+ * the failure word and ABORT (barrier.ts) — so no other thread waits for it.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { InternalError } from '../../base/internalError.js'
@@ -16,7 +17,9 @@ import type { MatrixProducts } from '../../interpreters/reference/ops.js'
 import { referenceProducts } from '../../interpreters/reference/ops.js'
 import { drawRunError } from '../../interpreters/runErrors.js'
 import { fastProducts } from '../fast/index.js'
-import { Aborted, ACTIVE, barrierOn, DONE, injectAt, KEY, reportFailure, ROWS, STEP, waitChange } from './barrier.js'
+import { Aborted, ACTIVE, barrierOn, DONE, injectAt, JOB, KEY, PASS, PHASE, PHASE_WORDS, reportFailure, ROWS, STEP, waitChange } from './barrier.js'
+import type { Tensors } from '../optimizers.js'
+import { optimizerOf, sharedSlots, stepRange } from './optimizer.js'
 import type { TeamData } from './teamData.js'
 import { feedRows, paramViews } from './teamData.js'
 import { partsOf, replicaParts, sharedRows } from './rows.js'
@@ -51,29 +54,51 @@ const kernelsByName = (name: string): E.Either<string, MatrixProducts> => {
   return E.left(`kernels "${name}" cannot be rebuilt in a worker`)
 }
 
-const setup = (): E.Either<string, { readonly run: () => void }> => {
+const setup = (): E.Either<string, { readonly run: () => void; readonly optimize: () => void }> => {
   const decoded = decodeModel(JSON.parse(d.model))
   if (E.isLeft(decoded)) return E.left(`the network did not decode: ${decoded.left.map((e) => JSON.stringify(e)).join('; ')}`)
   const kernels = kernelsByName(d.products)
   if (E.isLeft(kernels)) return kernels
-  // Private copies of the shared parameters and rows, refreshed each step (V8 reads shared memory slowly in places).
-  const shared = paramViews(d.params, d.paramLayout)
-  const own = Object.fromEntries(Object.entries(shared).map(([name, v]) => [name, new Float64Array(v.length)]))
-  const net = withParams(withBatchNormMode(decoded.right, 'train'), own)
+  // The parameters are read where the main thread's optimizer writes them (between steps).
+  const net = withParams(withBatchNormMode(decoded.right, 'train'), paramViews(d.params, d.paramLayout))
   const baseline = new Float64Array(d.baseline)
-  const slots = { scratch: new Float64Array(d.scratch), slotLength: d.slotLength, parts: d.parts }
-  const barrier = barrierOn(ctl)
+  const slots = { scratch: new Float64Array(d.scratch), slotLength: d.slotLength, parts: d.parts, area: new Float64Array(d.area), splitFrom: d.splitFrom }
+  const phases = d.phases === undefined ? undefined : new Float64Array(d.phases, 8 * PHASE_WORDS * d.replica, PHASE_WORDS)
+  const barrier = barrierOn(ctl, phases, d.spin)
   const r = d.replica
+  const params = paramViews(d.params, d.paramLayout)
+  const lengths = Object.fromEntries(d.paramLayout.map(([name, , n]) => [name, n]))
+  const split = d.split === undefined || d.slots === undefined ? undefined : { routing: d.split, slots: sharedSlots(d.slots, d.split, lengths), optimizers: d.split.rules.map((rule) => optimizerOf(rule.spec)) }
+  /** The last pass's gradient, kept for the optimizer step that follows it. */
+  let kept: Tensors | undefined
+  const drop = (): void => {
+    // The worker's totals are the main thread's too: its kernels may reuse them.
+    if (kept !== undefined) kernels.right.release?.(Object.values(kept))
+    kept = undefined
+  }
+  /** The posted optimizer step: this replica's ranges, with its own pass's gradient. */
+  const optimize = (): void => {
+    const active = Atomics.load(ctl, ACTIVE)
+    if (r < active && split !== undefined && kept !== undefined) {
+      const t0 = phases === undefined ? 0 : performance.now()
+      const steps = split.routing.rules.map((_, i) => baseline[2 + i]!)
+      stepRange(split.optimizers, split.routing, params, kept, split.slots, steps, baseline[1]!, r, active)
+      if (phases !== undefined) phases[PHASE.optimizerMs]! += performance.now() - t0
+    }
+    drop()
+  }
   /** One posted step: this replica's pass over its rows, if it has any. */
   const run = (): void => {
+    drop()
     const rows = Atomics.load(ctl, ROWS)
     const active = Atomics.load(ctl, ACTIVE)
     // A minibatch with fewer rows than replicas has fewer parts: the replicas past them sit this
     // step out (ACTIVE counts those taking part, so the barrier does not wait for them).
     if (r >= active) return
+    const t0 = phases === undefined ? 0 : performance.now()
     const ranges = partsOf(rows, d.parts)
     const [p0, p1] = replicaParts(ranges.length, active, r)
-    for (const [name, v] of Object.entries(shared)) own[name]!.set(v)
+    // Private copies of its rows (small; V8 reads shared memory slowly in places).
     const feed = Object.fromEntries(Object.entries(feedRows(d.feed, d.feedLayout, ranges[p0]![0], ranges[p1 - 1]![1])).map(([name, v]) => {
       const copy = new Float64Array(v.data.length)
       copy.set(v.data)
@@ -83,12 +108,17 @@ const setup = (): E.Either<string, { readonly run: () => void }> => {
     const prepared = prepareGradient(net, feed, { ...d.gradient, products })
     if (E.isLeft(prepared)) throw new InternalError(`a worker's pass was refused after the main thread's was not: ${drawRunError(prepared.left)}`)
     const key = [Atomics.load(ctl, KEY) >>> 0, Atomics.load(ctl, KEY + 1) >>> 0] as unknown as Key
-    const result = prepared.right(key, baseline[0]!)
-    // The worker's totals are the main thread's too, and dropped: its kernels may reuse them.
-    kernels.right.release?.(Object.values(result.grad))
+    kept = prepared.right(key, baseline[0]!).grad
+    if (phases !== undefined) {
+      phases[PHASE.steps]!++
+      phases[PHASE.passMs]! += performance.now() - t0
+    }
   }
-  return E.right({ run })
+  return E.right({ run, optimize })
 }
+
+/** The wait for the optimizer step after a pass spins this many times the usual checks before sleeping. */
+const AFTER_PASS_SPINS = 10
 
 proc.on('exit', (code) => fail(2, `its thread exited (code ${code})`))
 const ready = setup()
@@ -96,16 +126,24 @@ if (E.isLeft(ready)) parentPort.postMessage(ready.left)
 else {
   parentPort.postMessage('ready')
   let seen = 0
+  let afterPass = false
   for (;;) {
-    const seq = waitChange(ctl, STEP, seen, Infinity)
+    // After a pass the optimizer step follows as soon as the main thread has checked the
+    // gradient (a fraction of a millisecond): spin longer rather than sleep through it.
+    const seq = waitChange(ctl, STEP, seen, Infinity, afterPass && d.split !== undefined ? AFTER_PASS_SPINS * d.spin : d.spin)
     if (seq < 0) break
     if (seq === seen) continue
     seen = seq
-    const inject = Atomics.load(ctl, injectAt(workers) + d.replica)
+    const job = Atomics.load(ctl, JOB)
+    const injected = Atomics.load(ctl, injectAt(workers) + d.replica)
+    // Injected failures (tests): 1 throw and 2 exit at a pass, 3 throw at an optimizer step.
+    const inject = (job === PASS) === (injected < 3) ? injected : 0
     try {
-      if (inject === 1) throw new InternalError('an injected failure (test)')
+      if (inject === 1 || inject === 3) throw new InternalError('an injected failure (test)')
       if (inject === 2) proc.exit(3)
-      ready.right.run()
+      if (job === PASS) ready.right.run()
+      else ready.right.optimize()
+      afterPass = job === PASS
     } catch (err) {
       if (err instanceof Aborted) break
       fail(1, err instanceof Error ? err.message : String(err))
