@@ -10,7 +10,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { InternalError } from '../../base/internalError.js'
 import { decodeModel } from '../../dsl/codec.js'
-import type { Key } from '../../dsl/random.js'
+import { keyOfWords } from '../../dsl/random.js'
 import { withBatchNormMode, withParams } from '../../dsl/rewrite.js'
 import { prepareGradient } from '../../estimators/gradient.js'
 import type { MatrixProducts } from '../../interpreters/reference/ops.js'
@@ -107,7 +107,7 @@ const setup = (): E.Either<string, { readonly run: () => void; readonly optimize
     const products: MatrixProducts = { ...kernels.right, rows: sharedRows(rows, d.parts, active, r, slots, barrier, kernels.right.alloc) }
     const prepared = prepareGradient(net, feed, { ...d.gradient, products })
     if (E.isLeft(prepared)) throw new InternalError(`a worker's pass was refused after the main thread's was not: ${drawRunError(prepared.left)}`)
-    const key = [Atomics.load(ctl, KEY) >>> 0, Atomics.load(ctl, KEY + 1) >>> 0] as unknown as Key
+    const key = keyOfWords(Atomics.load(ctl, KEY), Atomics.load(ctl, KEY + 1))
     kept = prepared.right(key, baseline[0]!).grad
     if (phases !== undefined) {
       phases[PHASE.steps]!++
