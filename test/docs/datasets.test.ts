@@ -12,9 +12,9 @@ import { key } from 'sbnkit/dsl'
 import { encodeCifarRecords, loadSplits, readCifar10 } from 'sbnkit/node'
 import { presetNetwork, sbnTeacher } from 'sbnkit/train'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { docExamples, importsOf } from './examples.js'
+import { docExamples, exampleAgainstTest } from './examples.js'
 
-const { self, docBlock, region } = docExamples(new URL('../../docs/datasets.md', import.meta.url), import.meta.url)
+const examplesOfDoc = docExamples(new URL('../../docs/datasets.md', import.meta.url), import.meta.url)
 
 const examples = ['loaders', 'idx', 'cifar', 'augment', 'teacher']
 
@@ -31,11 +31,9 @@ afterAll(async () => {
 
 describe('docs/datasets.md examples', () => {
   it.each(examples)('example %s is the code tested here, with the same imports', (name) => {
-    const block = docBlock(name)
-    const body = block.split('\n').filter((l) => !l.startsWith('import ')).join('\n').trim()
-    expect(body).toBe(region(name).trim())
-    const mine = new Set(importsOf(self))
-    for (const i of importsOf(block)) expect(mine, i).toContain(i)
+    const { doc, test, missingImports } = exampleAgainstTest(examplesOfDoc, name)
+    expect(doc).toBe(test)
+    expect(missingImports).toEqual([])
   })
 
   it('loaders: full MNIST, the official test set as test split', async () => {

@@ -39,3 +39,19 @@ export const docExamples = (docUrl: URL, selfUrl: string): DocExamples => {
 export const importsOf = (text: string): string[] =>
   [...text.matchAll(/import (?:type )?\{([^}]*)\} from '([^']+)'/g)].flatMap((m) =>
     m[1]!.split(',').map((n) => n.trim()).filter((n) => n !== '').map((n) => `${n} from ${m[2]!}`))
+
+/**
+ * Example `name` side by side: the doc block's body without its imports and the test file's
+ * region (both trimmed; equal when the doc shows the tested code), and the block's named imports
+ * that the test file does not import (none when the doc's imports are the ones tested).
+ */
+export const exampleAgainstTest = (ex: DocExamples, name: string): { doc: string; test: string; missingImports: string[] } => {
+  const block = ex.docBlock(name)
+  const mine = new Set(importsOf(ex.self))
+  return {
+    doc: block.split('\n').filter((l) => !l.startsWith('import ')).join('\n').trim(),
+    test: ex.region(name).trim(),
+    missingImports: importsOf(block).filter((i) => !mine.has(i)),
+  }
+}
+

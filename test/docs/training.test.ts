@@ -13,9 +13,9 @@ import {
   standardConfig, standardConfigFor, train,
 } from 'sbnkit/train'
 import { describe, expect, it, vi } from 'vitest'
-import { docExamples, importsOf } from './examples.js'
+import { docExamples, exampleAgainstTest } from './examples.js'
 
-const { self, docBlock, region } = docExamples(new URL('../../docs/training.md', import.meta.url), import.meta.url)
+const examplesOfDoc = docExamples(new URL('../../docs/training.md', import.meta.url), import.meta.url)
 
 /** `n` rows of `width` inputs in [0, 1) and labels in [0, classes), fixed by `seed`: a feed of x and y. */
 const randomFeed = (seed: number, n: number, width: number, classes: number): Feed => {
@@ -28,11 +28,9 @@ const randomFeed = (seed: number, n: number, width: number, classes: number): Fe
 
 describe('docs/training.md examples', () => {
   it.each(['loop', 'standard', 'fan-in'])('example %s is the code tested here, with the same imports', (name) => {
-    const block = docBlock(name)
-    const body = block.split('\n').filter((l) => !l.startsWith('import ')).join('\n').trim()
-    expect(body).toBe(region(name).trim())
-    const mine = new Set(importsOf(self))
-    for (const i of importsOf(block)) expect(mine, i).toContain(i)
+    const { doc, test, missingImports } = exampleAgainstTest(examplesOfDoc, name)
+    expect(doc).toBe(test)
+    expect(missingImports).toEqual([])
   })
 
   it('loop: train() on feeds in memory, a log record per epoch', async () => {
