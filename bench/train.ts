@@ -40,6 +40,7 @@ import { fastThreadedProducts } from '../src/train/fast/index.js'
 import { drawRunError } from '../src/interpreters/runErrors.js'
 import { STEP_BATCH, stepper, teamStepper } from './trainStep.js'
 import { xorshift } from './stats.js'
+import { rerunUnderEsmOnly } from './esmOnly.js'
 
 export const BATCH = 64
 export const EPOCH_BATCHES = Math.ceil(60000 / BATCH)
@@ -232,6 +233,7 @@ const presetMain = async (presetText: string): Promise<void> => {
 }
 
 const main = async (): Promise<void> => {
+  rerunUnderEsmOnly(import.meta.url)
   if (process.argv.includes('--sweep')) return sweep()
   const presetText = arg('--preset')
   if (presetText !== undefined) return presetMain(presetText)
