@@ -159,7 +159,15 @@ export const prepareSites = (
         const k = siteKey(pass, node.site)
         // A weight site's draws are the same in every pass of the minibatch: the passes share the work.
         if (rows?.spread !== undefined && isWeight(node))
-          return { shape: a.shape, data: rows.spread(a.data.length, (lo, hi, out) => out.set(fastSigns(noise, a.data.subarray(lo, hi), k, lo))) }
+          return {
+            shape: a.shape,
+            data: rows.spread(a.data.length, (lo, hi, out) => {
+              // This pass's share, copied into the spread's memory: spent at once, the kernels may reuse it.
+              const share = fastSigns(noise, a.data.subarray(lo, hi), k, lo)
+              out.set(share)
+              opts.products?.release?.([share])
+            }),
+          }
         return { shape: a.shape, data: fastSigns(noise, a.data, k, drawAt(node)) }
       }
       const r = forwardSite(estOf(node), node, a, source(pass, node.site, a.data.length, drawAt(node)), weightMode && isWeight(node))
