@@ -25,7 +25,9 @@ const FLAG = 'SBNKIT_BENCH_ESM_ONLY'
  */
 export const rerunUnderEsmOnly = (script: string): void => {
   if (process.env[FLAG] === '1') return
-  const r = spawnSync(process.execPath, ['--import', 'tsx/esm', fileURLToPath(script), ...process.argv.slice(2)], {
+  // tsx's loader resolved from here, so that the re-run works from any working directory.
+  const loader = import.meta.resolve('tsx/esm')
+  const r = spawnSync(process.execPath, ['--import', loader, fileURLToPath(script), ...process.argv.slice(2)], {
     stdio: 'inherit', env: { ...process.env, [FLAG]: '1' },
   })
   process.exit(r.status ?? 2)
