@@ -35,6 +35,9 @@ import { median, timeOnce } from './train.js'
 import { STEP_BATCH, stepper, teamStepper } from './trainStep.js'
 import { PHASE } from '../src/train/parallel/barrier.js'
 import { cpuBetween, threadCpuMs } from './threadCpu.js'
+import { rerunUnderEsmOnly } from './esmOnly.js'
+
+rerunUnderEsmOnly(import.meta.url)
 
 const fail = (why: string): never => {
   process.stderr.write(`bench/threads: ${why}\n`)

@@ -40,6 +40,8 @@ import { fastThreadedProducts } from '../src/train/fast/index.js'
 import { drawRunError } from '../src/interpreters/runErrors.js'
 import { STEP_BATCH, stepper, teamStepper } from './trainStep.js'
 import { xorshift } from './stats.js'
+import { rerunUnderEsmOnly } from './esmOnly.js'
+import { memoryCanary } from './canary.js'
 
 export const BATCH = 64
 export const EPOCH_BATCHES = Math.ceil(60000 / BATCH)
@@ -210,9 +212,15 @@ const presetMain = async (presetText: string): Promise<void> => {
   if (E.isLeft(step)) return fail(`--preset: ${step.left}`)
   const warm = 3
   const samples: Sample[] = []
+  const canary: number[] = []
   for (let r = 0; r < warm + rounds; r++) {
     const t = timeOnce(step.right)
-    if (r >= warm) samples.push(t)
+    // The machine's memory mode between steps (canary.ts), in every round.
+    const m = memoryCanary()
+    if (r >= warm) {
+      samples.push(t)
+      canary.push(m)
+    }
     process.stderr.write(`\rbench:train ${presetText}${batchNorm ? ' + batch norm' : ''}, ${threads} thread${threads === 1 ? '' : 's'}: step ${r + 1}/${warm + rounds} ${t.wall.toFixed(1)} ms   `)
   }
   process.stderr.write('\n')
@@ -225,13 +233,14 @@ const presetMain = async (presetText: string): Promise<void> => {
   const load = os.loadavg()
   const result = {
     preset: presetText, batchNorm, batch: STEP_BATCH, threads, parts, rounds, input: 'random pixels j/255, 28×28',
-    msPerStep: stats(wall), cpuMsPerStep: stats(cpu), loadAverage: load[0], cores: os.cpus().length,
+    msPerStep: stats(wall), cpuMsPerStep: stats(cpu), canaryCpuMs: stats(canary), loadAverage: load[0], cores: os.cpus().length,
   }
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(result)}\n`)
-  else console.log(`${presetText}${batchNorm ? ' + batch norm' : ''}, batch ${STEP_BATCH}, ${threads} thread(s), ${parts} part(s): ${spread(wall)} ms per step (wall), CPU ${spread(cpu)}; load average ${load[0]!.toFixed(1)}`)
+  else console.log(`${presetText}${batchNorm ? ' + batch norm' : ''}, batch ${STEP_BATCH}, ${threads} thread(s), ${parts} part(s): ${spread(wall)} ms per step (wall), CPU ${spread(cpu)}; memory canary ${spread(canary)} ms of CPU (bench/canary.ts); load average ${load[0]!.toFixed(1)}`)
 }
 
 const main = async (): Promise<void> => {
+  rerunUnderEsmOnly(import.meta.url)
   if (process.argv.includes('--sweep')) return sweep()
   const presetText = arg('--preset')
   if (presetText !== undefined) return presetMain(presetText)

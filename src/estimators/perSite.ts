@@ -8,6 +8,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Binarize, Checked, Loss, Network, Node } from '../dsl/node.js'
+import { children } from '../dsl/node.js'
 import { unreachable } from '../dsl/dslErrors.js'
 import { sizeOf } from '../dsl/shape.js'
 import type { Key } from '../dsl/random.js'
@@ -147,7 +148,12 @@ export const prepareSites = (
   }
   // A pass over some parts of a minibatch (data parallelism): sums over the batch cover all parts,
   // the mean is over all rows, and an activation site's draws start at the pass's first row.
-  const rows = opts.products?.rows
+  const rows0 = opts.products?.rows
+  // Gradient sums over parts that nothing reads before the pass returns may be completed at its
+  // end, all at one meeting of the passes (RowParts.later): those of a parameter, and of a weight
+  // site whose reverse rule hands its gradient on unread to its parameter, each used once.
+  const rows = rows0?.later === undefined ? rows0 : { ...rows0, deferrable: deferrableOf(order, latent, (s) => skip(s) || ['st', 'meanfield'].includes(estOf(s).kind)) }
+  const products = rows === rows0 ? opts.products : { ...opts.products!, rows: rows! }
   const total = rows?.batch ?? batch
   const drawAt = (node: Binarize): number => (rows === undefined || isWeight(node) ? 0 : rows.first * sizeOf(node.type.shape))
   const draw: PreparedGradient = (key, baseline = 0) => {
@@ -159,14 +165,22 @@ export const prepareSites = (
         const k = siteKey(pass, node.site)
         // A weight site's draws are the same in every pass of the minibatch: the passes share the work.
         if (rows?.spread !== undefined && isWeight(node))
-          return { shape: a.shape, data: rows.spread(a.data.length, (lo, hi, out) => out.set(fastSigns(noise, a.data.subarray(lo, hi), k, lo))) }
+          return {
+            shape: a.shape,
+            data: rows.spread(a.data.length, (lo, hi, out) => {
+              // This pass's share, copied into the spread's memory: spent at once, the kernels may reuse it.
+              const share = fastSigns(noise, a.data.subarray(lo, hi), k, lo)
+              out.set(share)
+              opts.products?.release?.([share])
+            }),
+          }
         return { shape: a.shape, data: fastSigns(noise, a.data, k, drawAt(node)) }
       }
       const r = forwardSite(estOf(node), node, a, source(pass, node.site, a.data.length, drawAt(node)), weightMode && isWeight(node))
       if (r.u !== undefined && pass === key) uniforms.set(node, r.u)
       return r.x
     }
-    const ev = evaluate({ net, feed, batch, binarize: passRule(key), ...(opts.products === undefined ? {} : { products: opts.products }) }, [root], new Map(), order)
+    const ev = evaluate({ net, feed, batch, binarize: passRule(key), ...(products === undefined ? {} : { products }) }, [root], new Map(), order)
     const own = objectivePerExample(root, ev, batch)
     const ell = rows === undefined ? own : gatherRows(own, rows)
     // The mean loss from the gathered rows when the parts are known: the sum's own arithmetic, one meeting of the passes fewer.
@@ -208,12 +222,27 @@ export const prepareSites = (
         ? latent === 'mirror' ? g : backwardSite(estOf(node).kind === 'st' ? estOf(node) : st(), node, a, x, g, latent)
         : backwardSite(estOf(node), node, a, x, g, latent, uniforms.get(node), opts.products?.alloc),
     order)
+    rows?.settle?.()
     const grad = paramGradsOf(net, feed, ev, grads)
     const batchStats = batchStatsOf(ev)
     opts.products?.release?.(temporaries(ev, grads, [...Object.values(net.params), ...Object.values(feed).map((v) => v.data), ...Object.values(grad), own]))
     return { loss: meanLoss, perExample: ell, grad, shapes, latent, estimators, batchStats }
   }
   return E.right(draw)
+}
+
+/**
+ * The nodes whose gradient is only returned (RowParts.deferrable): parameters used once, and
+ * weight sites used once, on a parameter used once, whose reverse rule passes the gradient on
+ * unchanged (`passes`, under the `mirror` latent rule).
+ */
+const deferrableOf = (order: readonly Node[], latent: LatentRule, passes: (s: Binarize) => boolean): ReadonlySet<Node> => {
+  const uses = new Map<Node, number>()
+  for (const n of order) for (const [, c] of children(n)) uses.set(c, (uses.get(c) ?? 0) + 1)
+  const once = (n: Node): boolean => uses.get(n) === 1
+  return new Set(order.filter((n) =>
+    (n._tag === 'Param' && once(n)) ||
+    (n._tag === 'Binarize' && latent === 'mirror' && isWeight(n) && once(n) && n.input._tag === 'Param' && once(n.input) && passes(n))))
 }
 
 /** Σ of the rows' values over the whole minibatch: per part in row order, the parts in part order. */

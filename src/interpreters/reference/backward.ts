@@ -32,9 +32,13 @@ const hadamard = ops.mul
 /** Whether the gradient of `child` sums over the batch axis of `node` (a parameter without one). */
 const acrossRows = (node: Node, child: Node): boolean => hasBatch(node.type.shape) && !hasBatch(child.type.shape)
 
+/** The sum over parts of `child`'s gradient: completed at the pass's end (`RowParts.later`) when nobody reads it before. */
+const sumFor = (child: Node, rows: ops.RowParts): ops.RowParts['sum'] =>
+  rows.later !== undefined && rows.deferrable?.has(child) === true ? rows.later : rows.sum
+
 /** `ops.unbroadcast`, per part and in part order where it sums over the rows of a pass that holds parts. */
 const unbroadcastTo = (node: Node, child: Node, g: NDArray, s: readonly number[], ev: Evaluation): NDArray =>
-  ev.products.rows !== undefined && acrossRows(node, child) ? ops.unbroadcastRows(g, s, ev.products.rows) : ops.unbroadcast(g, s)
+  ev.products.rows !== undefined && acrossRows(node, child) ? ops.unbroadcastRows(g, s, ev.products.rows, sumFor(child, ev.products.rows)) : ops.unbroadcast(g, s)
 
 /** The vector–Jacobian rules; Loss and Binarize are seeded by the caller. */
 const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
@@ -45,7 +49,7 @@ const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
   MatMul: (n, arg, __, g, ev, needs) => [
     ...(needs('lhs') ? [['lhs', ev.products.matmulNT(g, arg('rhs'))] as const] : []),
     ...(needs('rhs')
-      ? [['rhs', ev.products.rows !== undefined && acrossRows(n, n.rhs) ? matmulTNRows(arg('lhs'), g, ev.products, ev.products.rows) : ev.products.matmulTN(arg('lhs'), g)] as const]
+      ? [['rhs', ev.products.rows !== undefined && acrossRows(n, n.rhs) ? matmulTNRows(arg('lhs'), g, ev.products, ev.products.rows, sumFor(n.rhs, ev.products.rows)) : ev.products.matmulTN(arg('lhs'), g)] as const]
       : []),
   ],
   Add: (n, arg, __, g, ev) => [['lhs', unbroadcastTo(n, n.lhs, g, arg('lhs').shape, ev)], ['rhs', unbroadcastTo(n, n.rhs, g, arg('rhs').shape, ev)]],
@@ -62,7 +66,7 @@ const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
   },
   Conv2d: (n, arg, __, g, ev, needs) => {
     if (ev.products.rows !== undefined) {
-      const r = conv2dBackwardRows(arg('input'), arg('kernel'), g, n.stride, n.padding, n.padValue, ev.products, needs('input'), ev.products.rows)
+      const r = conv2dBackwardRows(arg('input'), arg('kernel'), g, n.stride, n.padding, n.padValue, ev.products, needs('input'), ev.products.rows, sumFor(n.kernel, ev.products.rows))
       return [['input', r.input], ['kernel', r.kernel]]
     }
     const r = spatial.conv2dBackward(arg('input'), arg('kernel'), g, n.stride, n.padding, n.padValue, ev.products, ev.patches.get(n), needs('input'))

@@ -4,7 +4,7 @@
  * (`forward.ts`) and the reverse rules (`backward.ts`) are thin wrappers over these.
  */
 import type { NDArray } from '../ndarray.js'
-import type { LossOp, UnaryOp } from '../../dsl/node.js'
+import type { LossOp, Node, UnaryOp } from '../../dsl/node.js'
 import type { ProperNoise } from '../../dsl/noise.js'
 import type { Key } from '../../dsl/random.js'
 
@@ -90,6 +90,17 @@ export interface RowParts {
    * that together cover [0, n), spread over the passes of the minibatch; every pass gets all n.
    */
   readonly spread?: (n: number, fill: (lo: number, hi: number, out: Float64Array) => void) => Float64Array
+  /**
+   * Optional: `sum` whose total is completed only by `settle` (the passes then meet once for all
+   * such sums, instead of once or twice each): the same bits, for a total nobody reads before
+   * `settle`. The reverse pass takes it for the nodes in `deferrable` (set by the gradient
+   * interpreter: parameters and pass-through weight sites whose gradients are only returned).
+   */
+  readonly later?: (len: number, partial: (lo: number, hi: number, out: Float64Array) => void, fills?: boolean) => Float64Array
+  /** Completes every total of `later` since the last call (every pass of the minibatch calls it at the same point). */
+  readonly settle?: () => void
+  /** The nodes whose gradient sums may be `later` ones. */
+  readonly deferrable?: ReadonlySet<Node>
 }
 
 /**
@@ -108,13 +119,13 @@ export const wholeRows = (batch: number): RowParts => ({
 
 /**
  * Sums g (rows first: [rows, …]) back onto shape `s`, which has no batch axis: per part of
- * `rows`, then in part order (`unbroadcast` of each part's rows).
+ * `rows`, then in part order (`unbroadcast` of each part's rows), by `sum` (`rows.sum`, or `rows.later`).
  */
-export const unbroadcastRows = (g: NDArray, s: readonly number[], rows: RowParts): NDArray => {
+export const unbroadcastRows = (g: NDArray, s: readonly number[], rows: RowParts, sum: RowParts['sum'] = rows.sum): NDArray => {
   const n = g.shape[0]!
   const width = n === 0 ? 0 : g.data.length / n
   const shape = [g.shape[0]!, ...g.shape.slice(1)]
-  const data = rows.sum(sizeOf(s), (lo, hi, out) => {
+  const data = sum(sizeOf(s), (lo, hi, out) => {
     shape[0] = hi - lo
     out.set(unbroadcast({ shape, data: g.data.subarray(lo * width, hi * width) }, s).data)
   })

@@ -17,11 +17,11 @@ const rowsOf = (a: NDArray, lo: number, hi: number): NDArray => {
   return { shape: [hi - lo, ...a.shape.slice(1)], data: a.data.subarray(lo * width, hi * width) }
 }
 
-/** lhsᵀ·g over the whole minibatch (lhs [rows, k], g [rows, n]): each part's product, added in part order. */
-export const matmulTNRows = (lhs: NDArray, g: NDArray, kernels: MatrixProducts, rows: RowParts): NDArray => {
+/** lhsᵀ·g over the whole minibatch (lhs [rows, k], g [rows, n]): each part's product, added in part order (by `sum`: `rows.sum` or `rows.later`). */
+export const matmulTNRows = (lhs: NDArray, g: NDArray, kernels: MatrixProducts, rows: RowParts, sum: RowParts['sum'] = rows.sum): NDArray => {
   const k = lhs.shape[1]!
   const n = g.shape[1]!
-  const data = rows.sum(k * n, (lo, hi, out) => {
+  const data = sum(k * n, (lo, hi, out) => {
     if (hi <= lo) {
       out.fill(0)
       return
@@ -39,12 +39,12 @@ export const matmulTNRows = (lhs: NDArray, g: NDArray, kernels: MatrixProducts, 
  */
 export const conv2dBackwardRows = (
   x: NDArray, k: NDArray, gOut: NDArray, stride: readonly [number, number], padding: readonly [number, number], padValue: number,
-  kernels: MatrixProducts, needInput: boolean, rows: RowParts,
+  kernels: MatrixProducts, needInput: boolean, rows: RowParts, sum: RowParts['sum'] = rows.sum,
 ): { readonly input: NDArray; readonly kernel: NDArray } => {
   const gx = (kernels.alloc ?? ((n: number) => new Float64Array(n)))(x.data.length)
   if (!needInput) gx.fill(0)
   const width = x.shape[0] === 0 ? 0 : x.data.length / x.shape[0]!
-  const kernel = rows.sum(k.data.length, (lo, hi, out) => {
+  const kernel = sum(k.data.length, (lo, hi, out) => {
     if (hi <= lo) {
       out.fill(0)
       return

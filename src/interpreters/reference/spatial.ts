@@ -257,6 +257,13 @@ const channelLayout = (shape: readonly number[]): { readonly outer: number; read
   return { outer: shape[0]!, c, inner }
 }
 
+/** f of each channel's value, by index (`Float64Array.from(v, f)` would allocate an iterator result per value). */
+const perChannel = (v: Float64Array, f: (x: number) => number): Float64Array => {
+  const out = new Float64Array(v.length)
+  for (let i = 0; i < v.length; i++) out[i] = f(v[i]!)
+  return out
+}
+
 export interface BatchNormValues { readonly gamma: NDArray; readonly beta: NDArray; readonly mean: NDArray; readonly variance: NDArray }
 
 /**
@@ -302,7 +309,7 @@ export const batchNorm = (x: NDArray, p: BatchNormValues, eps: number, alloc: Al
   const gamma = p.gamma.data
   const mu = p.mean.data
   const beta = p.beta.data
-  const sd = Float64Array.from(p.variance.data, (v) => Math.sqrt(v + eps))
+  const sd = perChannel(p.variance.data, (v) => Math.sqrt(v + eps))
   if (inner === 1) {
     for (let b = 0, i = 0; b < outer; b++) for (let k = 0; k < c; k++, i++) out[i] = (gamma[k]! * (X[i]! - mu[k]!)) / sd[k]! + beta[k]!
     return { shape: x.shape, data: out }
@@ -333,7 +340,7 @@ export const batchNormBackward = (
   const G = gOut.data
   const mu = p.mean.data
   const gam = p.gamma.data
-  const inv = Float64Array.from(p.variance.data, (v) => 1 / Math.sqrt(v + eps))
+  const inv = perChannel(p.variance.data, (v) => 1 / Math.sqrt(v + eps))
   // [gGamma | gBeta | sumG | sumGXhat], c each.
   const sums = rows.sum(4 * c, (lo, hi, out) => {
     if (inner === 1) {

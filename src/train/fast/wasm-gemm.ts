@@ -62,7 +62,13 @@ export const wasmProducts = (opts: WasmProductOptions = {}): E.Either<RunError, 
   const blocking = opts.blocking ?? defaultBlocking
   const ok = wasmSupport(blocking)
   if (E.isLeft(ok)) return ok
-  return E.map((inst: GemmInstance) => productsOn(inst, blocking, opts.bits ?? true, localRunner(inst.exports)))(gemmInstance(blocking, false))
+  // A shared memory where the host has one, though no other thread uses it: growing a plain
+  // memory detaches its old buffer, and the first detached buffer of a process invalidates V8's
+  // ArrayBufferDetaching protector for good, after which every typed-array access of optimised
+  // JavaScript checks for detachment (a float64 read-modify-write loop 1.7× slower; about 8 % of
+  // the MLP step, docs/training.md). A shared memory keeps its old buffer when it grows.
+  const inst = E.orElse(() => gemmInstance(blocking, false))(gemmInstance(blocking, true))
+  return E.map((i: GemmInstance) => productsOn(i, blocking, opts.bits ?? true, localRunner(i.exports)))(inst)
 }
 
 /** The products' module instantiated on a memory of its own (shared, for threads). */

@@ -123,30 +123,56 @@ export const sharedRows = (rows: number, parts: number, replicas: number, r: num
     at += n
     return base
   }
+  /** Each of this replica's parts' partial into its slot of a sum at `base` (stride `stride`) of `mem`. */
+  const partials = (mem: Float64Array, base: number, stride: number, len: number, partial: (lo: number, hi: number, out: Float64Array) => void, fills: boolean): void => {
+    for (let p = p0; p < p1; p++) {
+      const out = mem.subarray(base + p * stride, base + p * stride + len)
+      // (Zeroing shared memory is slow: skipped when the partial writes every element anyway.)
+      if (!fills) out.fill(0)
+      partial(ranges[p]![0] - first, ranges[p]![1] - first, out)
+    }
+  }
+  /** Replica r's element range of the area sum at `base`: the slots of parts 1, 2, … added in order into part 0's. */
+  const addRange = (base: number, len: number): void => {
+    const [lo, hi] = evenRanges(len, active)[r]!
+    for (let p = 1; p < ranges.length; p++) {
+      const from = base + p * len
+      for (let i = base + lo; i < base + hi; i++) area[i]! += area[from - base + i]!
+    }
+  }
+  /** The area sums of `later` not yet completed: [base, len]. */
+  const pending: (readonly [number, number])[] = []
+  const sum: RowParts['sum'] = (len, partial, fills = false) => {
+    if (len > slots.slotLength) throw new InternalError(`a sum of ${len} values over parts exceeds the slots of ${slots.slotLength}`)
+    const inArea = len >= slots.splitFrom ? take(ranges.length * len) : undefined
+    const base = inArea ?? half * slots.parts * slots.slotLength
+    const stride = inArea === undefined ? slots.slotLength : len
+    const mem = inArea === undefined ? slots.scratch : area
+    if (inArea === undefined) half ^= 1
+    partials(mem, base, stride, len, partial, fills)
+    barrier.wait()
+    if (inArea === undefined) return addInOrder(mem.subarray(base, base + ranges.length * stride), stride, ranges.length, len, alloc)
+    addRange(base, len)
+    barrier.wait()
+    return area.subarray(base, base + len)
+  }
   return {
     batch: rows, first, ranges: localRanges(ranges, p0, p1), allRanges: ranges,
-    sum: (len, partial, fills = false) => {
-      if (len > slots.slotLength) throw new InternalError(`a sum of ${len} values over parts exceeds the slots of ${slots.slotLength}`)
-      const inArea = len >= slots.splitFrom ? take(ranges.length * len) : undefined
-      const base = inArea ?? half * slots.parts * slots.slotLength
-      const stride = inArea === undefined ? slots.slotLength : len
-      const mem = inArea === undefined ? slots.scratch : area
-      if (inArea === undefined) half ^= 1
-      for (let p = p0; p < p1; p++) {
-        const out = mem.subarray(base + p * stride, base + p * stride + len)
-        // (Zeroing shared memory is slow: skipped when the partial writes every element anyway.)
-        if (!fills) out.fill(0)
-        partial(ranges[p]![0] - first, ranges[p]![1] - first, out)
-      }
-      barrier.wait()
-      if (inArea === undefined) return addInOrder(mem.subarray(base, base + ranges.length * stride), stride, ranges.length, len, alloc)
-      const [lo, hi] = evenRanges(len, active)[r]!
-      for (let p = 1; p < ranges.length; p++) {
-        const from = base + p * len
-        for (let i = base + lo; i < base + hi; i++) area[i]! += area[from - base + i]!
-      }
-      barrier.wait()
+    sum,
+    // In the area whatever its length, its total completed by `settle` (or at once where it does not fit).
+    later: (len, partial, fills = false) => {
+      const base = len <= slots.slotLength ? take(ranges.length * len) : undefined
+      if (base === undefined) return sum(len, partial, fills)
+      partials(area, base, len, len, partial, fills)
+      pending.push([base, len])
       return area.subarray(base, base + len)
+    },
+    settle: () => {
+      if (pending.length === 0) return
+      barrier.wait()
+      for (const [base, len] of pending) addRange(base, len)
+      pending.length = 0
+      barrier.wait()
     },
     spread: (n, fill) => {
       // Replica r fills its share of [0, n), then all read the whole: in the area (a view), or
