@@ -2,7 +2,7 @@
  * `npx tsx bench/bytes784.ts`: the 8-bit first layer of bench:peers' MNIST MLP (256 × 784 → 4096,
  * uint8 pixels × ±1 weights, sign epilogue), A/B in one process: the byte-mask GEMM of bytes.ts
  * (`byteDense`, tiles of 2 rows × 4 units) against the nibble lookup tables of bytes-nibbles.ts
- * (`nibbleDense`, tiles of 1–3 rows), all in one module over the same memory, outputs checked
+ * (`nibbleDense`, tiles of 1–3 rows; `q`: the sign test by quads of units, as compiled), all in one module over the same memory, outputs checked
  * equal first. Interleaved rounds; medians (min–max) of wall and process CPU ms per call, GMAC/s.
  * `BENCH_ROUNDS` sets the rounds (default 9); `--rows 1,2,…` the nibble tiles to compare.
  */
@@ -13,6 +13,7 @@ import { wasmApi } from '../src/wasm/runtime.js'
 import { byteDense } from '../src/interpreters/compiled/kernels-wasm/bytes.js'
 import { nibbleDense } from '../src/interpreters/compiled/kernels-wasm/bytes-nibbles.js'
 import type { ByteDense } from '../src/interpreters/compiled/kernels.js'
+import { quadThresholds } from '../src/interpreters/compiled/patches.js'
 import { bytesPerExample, bytesRow, nibbleTablesBytes, packByteMasks, packNibblePatterns, rowBytes } from '../src/interpreters/compiled/layout.js'
 import { fmt, range, summary, xorshift } from './stats.js'
 
@@ -34,7 +35,8 @@ const main = (): void => {
   const pat = at.masks + masks.byteLength
   const tab = pat + patterns.byteLength
   const thr = tab + ROWS * nibbleTablesBytes(K)
-  const out = thr + 8 * N
+  const quads = thr + 8 * N
+  const out = quads + 8 * N
   const end = out + ROWS * rowBytes(N, 64) + 64
   const mem = new WA.Memory({ initial: Math.ceil(end / 65536) })
   const u8 = new Uint8Array(mem.buffer)
@@ -54,11 +56,14 @@ const main = (): void => {
   for (let j = 0; j < N; j++) i32.set([Math.round((rnd() - 0.5) * 2000), 0x7fffffff], thr / 4 + 2 * j)
   const kernel: ByteDense = { _tag: 'ByteDense', label: 'L', bytes: 0, w: 1, out: 2, k: K, n: N, epilogue: { kind: 'sign', thresholds: 3 } }
   const fns: Record<string, WasmFunction> = { masks: { ...byteDense(kernel), name: 'masks' } }
+  i32.set(quadThresholds(i32.slice(thr / 4, thr / 4 + 2 * N)), quads / 4)
   for (const t of TILES) fns[`nibbles ${t}`] = { ...nibbleDense(kernel, t), name: `nibbles_${t}` }
+  // the sign test four units at once (ByteDense.nibbles.quads, as compile emits it)
+  for (const t of TILES) fns[`nibbles ${t} q`] = { ...nibbleDense({ ...kernel, nibbles: { patterns: 4, tables: 5, quads: 6 } }, t), name: `nibbles_${t}_q` }
   const ex = new WA.Instance(new WA.Module(assemble(Object.values(fns), 1)), { env: { mem } }).exports
   const call = (name: string): (() => void) => {
     const f = ex[fns[name]!.name] as (...a: number[]) => void
-    return () => f(ROWS, at.x, at.masks, out, thr, pat, tab)
+    return () => f(ROWS, at.x, at.masks, out, thr, pat, tab, quads)
   }
   const outWords = (ROWS * rowBytes(N, 64)) / 4
   call('masks')()

@@ -4,7 +4,8 @@
  * rows, tiles of 1 to 3), inputs not a multiple of 4 (a partial chunk) nor of 16 chunks (a
  * partial run of four), units across groups of 16 and words of 32 (a padding half-word);
  * pixels random, all 0, all 255 or only 0 and 255, with garbage in the row's padding bytes;
- * the sign epilogue (thresholds never, always or sometimes +1) and the dot epilogue. Pinned: the
+ * the sign epilogue (thresholds never, always or sometimes +1; units tested one by one or four at
+ * once against thresholds by quads) and the dot epilogue. Pinned: the
  * 16-bit lane maximum (k = NIBBLE_LIMIT inputs of 255 against all-+1 weights). End to end
  * (compile → run, mode and sampled) the layer is checked against the reference in bytes.test.ts.
  */
@@ -14,6 +15,7 @@ import type { ByteDense } from '../../../src/interpreters/compiled/kernels.js'
 import { byteDense } from '../../../src/interpreters/compiled/kernels-wasm/bytes.js'
 import { nibbleDense } from '../../../src/interpreters/compiled/kernels-wasm/bytes-nibbles.js'
 import { bytesPerExample, bytesRow, NIBBLE_LIMIT, nibbleTablesBytes, packByteMasks, packNibblePatterns, rowBytes } from '../../../src/interpreters/compiled/layout.js'
+import { quadThresholds } from '../../../src/interpreters/compiled/patches.js'
 import { assemble } from '../../../src/wasm/module.js'
 import { wasmApi } from '../../../src/wasm/runtime.js'
 import { uniforms } from './nets.js'
@@ -29,6 +31,7 @@ interface Shape {
   readonly pixels: Pixels
   readonly weights: 'random' | 'plus'
   readonly epilogue: 'sign' | 'dot'
+  readonly quads: boolean
   readonly seed: number
 }
 
@@ -40,6 +43,7 @@ const arbShape: fc.Arbitrary<Shape> = fc.record({
   pixels: fc.constantFrom<Pixels>('random', 'random', 'zeros', 'max', 'extremes'),
   weights: fc.constantFrom('random' as const, 'random' as const, 'plus' as const),
   epilogue: fc.constantFrom('sign' as const, 'dot' as const),
+  quads: fc.boolean(),
   seed: fc.integer({ min: 1, max: 2 ** 30 }),
 })
 
@@ -54,7 +58,8 @@ const outputs = (s: Shape): { want: Int32Array; got: Int32Array } => {
   const pat = at.masks + masks.byteLength
   const tab = pat + patterns.byteLength
   const thr = tab + s.rows * nibbleTablesBytes(s.k) + 64
-  const out = thr + 8 * s.n + 64
+  const quads = thr + 8 * s.n + 64
+  const out = quads + 128 * Math.ceil(s.n / 16) + 64
   const outBytes = s.epilogue === 'sign' ? s.rows * rowBytes(s.n, 64) : 8 * s.rows * s.n
   const mem = new WA.Memory({ initial: Math.ceil((out + outBytes + 64) / 65536) })
   const u8 = new Uint8Array(mem.buffer)
@@ -77,11 +82,15 @@ const outputs = (s: Shape): { want: Int32Array; got: Int32Array } => {
     const kind = Math.floor(rnd() * 4)
     i32.set(kind === 0 ? [0, 0] : kind === 1 ? [-(2 ** 31), -1] : [Math.round((rnd() * 2 - 1) * 255 * Math.sqrt(s.k)), Math.floor(rnd() * 255 * s.k)], thr / 4 + 2 * j)
   }
+  i32.set(quadThresholds(new Int32Array(mem.buffer, thr, 2 * s.n)), quads / 4)
   const kernel: ByteDense = { _tag: 'ByteDense', label: 'L', bytes: 0, w: 1, out: 2, k: s.k, n: s.n, epilogue: s.epilogue === 'sign' ? { kind: 'sign', thresholds: 3 } : { kind: 'dot' } }
-  const ex = new WA.Instance(new WA.Module(assemble([{ ...byteDense(kernel), name: 'masks' }, { ...nibbleDense(kernel, s.tile), name: 'nibbles' }], 1)), { env: { mem } }).exports
+  // With the sign epilogue, the nibble kernel tests its units one by one or (`quads`) four at once.
+  const byQuads = s.epilogue === 'sign' && s.quads
+  const nibbles: ByteDense = byQuads ? { ...kernel, nibbles: { patterns: 4, tables: 5, quads: 6 } } : kernel
+  const ex = new WA.Instance(new WA.Module(assemble([{ ...byteDense(kernel), name: 'masks' }, { ...nibbleDense(nibbles, s.tile), name: 'nibbles' }], 1)), { env: { mem } }).exports
   const run = (name: string): Int32Array => {
     i32.fill(-1, out / 4, (out + outBytes) / 4)
-    const args = s.epilogue === 'sign' ? [s.rows, at.x, at.masks, out, thr, pat, tab] : [s.rows, at.x, at.masks, out, pat, tab]
+    const args = s.epilogue === 'sign' ? [s.rows, at.x, at.masks, out, thr, pat, tab, quads] : [s.rows, at.x, at.masks, out, pat, tab]
     ;(ex[name] as (...a: number[]) => void)(...args)
     return i32.slice(out / 4, (out + outBytes) / 4)
   }
@@ -100,7 +109,7 @@ describe('8-bit layer: nibble lookup tables ≡ byte masks', () => {
   })
 
   it('the 16-bit lane maximum: NIBBLE_LIMIT inputs of 255 against all-+1 weights give dot = Σx = 255·NIBBLE_LIMIT', () => {
-    const s: Shape = { rows: 3, k: NIBBLE_LIMIT, n: 33, tile: 2, pixels: 'max', weights: 'plus', epilogue: 'dot', seed: 1 }
+    const s: Shape = { rows: 3, k: NIBBLE_LIMIT, n: 33, tile: 2, pixels: 'max', weights: 'plus', epilogue: 'dot', quads: false, seed: 1 }
     const { want, got } = outputs(s)
     const dots = new Float64Array(got.buffer)
     expect(Array.from(new Set(dots))).toEqual([255 * NIBBLE_LIMIT])

@@ -16,10 +16,13 @@
  * At the end dot = 2·(Σlo + 16·Σhi) − Σx, the same integer as bytes.ts: the same bits.
  *
  * Order: tables for all rows first (per row a few thousand operations: 1–2 % of the products at
- * 784 → 4096); then tiles of TILE_ROWS rows, whose tables (32 bytes per chunk) stay in L1, against
- * every group of 16 units (the patterns, a quarter of the masks' bytes, stream from L2); rows
- * past the last whole tile one at a time. Signature: (rows, bytes, w, out, ...epilogue buffers,
- * patterns, tables) → (), `w` (the masks, for the other kernels) unused.
+ * 784 → 4096); then each row (tiles of TILE_ROWS rows; 2 or 3 measured slower, V8 spills their
+ * accumulators), whose tables (32 bytes per chunk) stay in L1, against every group of 16 units
+ * (the patterns, a quarter of the masks' bytes, stream from L2). The `sign` epilogue with
+ * thresholds by quads (`nibbles.quads`) tests four units with one vector compare and bitmask;
+ * otherwise each unit's lane is extracted for the scalar epilogue. Signature: (rows, bytes, w,
+ * out, ...epilogue buffers, patterns, tables[, quads]) → (), `w` (the masks, for the other
+ * kernels) unused.
  */
 import type { ByteDense } from '../kernels.js'
 import { bytesPerExample, bytesRow, nibbleChunks, nibbleTablesBytes, rowBytes } from '../layout.js'
@@ -29,7 +32,7 @@ import { blockVoid, op } from '../../../wasm/opcodes.js'
 import { epilogueBit, headerBytes } from './epilogue.js'
 
 /** Rows per tile (the argument of `nibbleDense` exists for benchmarks). */
-export const TILE_ROWS = 2
+export const TILE_ROWS = 1
 /** Chunks whose byte sums (≤ 60 each) add up before they widen. */
 const RUN = 4
 
@@ -44,13 +47,14 @@ export const nibbleDense = (k: ByteDense, ROWS = TILE_ROWS): WasmFunction => {
   const sumAt = bytesRow(k.k)
   const oStride = rowBytes(k.n, 64)
   const eParams = e.kind === 'dot' ? 0 : e.kind === 'sign' ? 1 : 3
-  return func(`nibbles_${k.label}`, new Array(6 + eParams).fill('i32'), [], (p, local) => {
+  return func(`nibbles_${k.label}`, new Array(6 + eParams + (k.nibbles?.quads === undefined ? 0 : 1)).fill('i32'), [], (p, local) => {
     const [rows, x, , out] = p as [number, number, number, number]
     const hdr0 = eParams > 0 ? p[4]! : undefined
     const table = eParams > 1 ? p[5]! : undefined
     const rand0 = eParams > 1 ? p[6]! : undefined
     const patterns = p[4 + eParams]!
     const tables = p[5 + eParams]!
+    const quads = k.nibbles?.quads === undefined ? undefined : p[6 + eParams]!
     const r = local('i32'), word = local('i32'), c = local('i32'), pp = local('i32'), tp = local('i32'), pend = local('i32'), xa = local('i32'), ta = local('i32'), pa = local('i32'), g = local('i32'), vi = local('i32')
     const dot = local('i32'), hdr = local('i32'), draw = local('i32'), scratch = local('i32')
     const masks = Array.from({ length: 4 }, () => local('v128'))
@@ -89,16 +93,14 @@ export const nibbleDense = (k: ByteDense, ROWS = TILE_ROWS): WasmFunction => {
         set(accHi[i]!, first ? get(thi) : [get(accHi[i]!), get(thi), simd('i8x16_add')]),
       ]),
     ]
-    // Byte sums into 16-bit lanes read as pairs of units: wide[0] += acc as i16 (even unit + 256·odd
-    // unit, mod 2^16) and wide[1] += acc >> 8 (the odd unit), three operations instead of the
-    // five of zero-extending both halves; the even units' sums are wide[0] − 256·wide[1].
+    // Byte sums (≤ 240) widened into 16-bit lanes: wide[0..1] the low nibbles' sums of units 0–7
+    // and 8–15, wide[2..3] the high nibbles'.
     const widen = (rt: number): Code =>
       Array.from({ length: rt }, (_, i) => {
         const ws = wide[i]!
-        const add = (w: number, from: number, shift: boolean): Code => set(w, [get(w), get(from), shift ? [i32c(8), simd('i16x8_shr_u')] : [], simd('i16x8_add')])
-        return [add(ws[0]!, accLo[i]!, false), add(ws[1]!, accLo[i]!, true), add(ws[2]!, accHi[i]!, false), add(ws[3]!, accHi[i]!, true)]
+        const add = (w: number, from: number, how: 'i16x8_extend_low_i8x16_u' | 'i16x8_extend_high_i8x16_u'): Code => set(w, [get(w), get(from), simd(how), simd('i16x8_add')])
+        return [add(ws[0]!, accLo[i]!, 'i16x8_extend_low_i8x16_u'), add(ws[1]!, accLo[i]!, 'i16x8_extend_high_i8x16_u'), add(ws[2]!, accHi[i]!, 'i16x8_extend_low_i8x16_u'), add(ws[3]!, accHi[i]!, 'i16x8_extend_high_i8x16_u')]
       })
-    /** The chunks of group g, `at` = 16·c the byte offset of chunk c in the patterns (tables: 2·at). */
     const groupSums = (rt: number): Code => {
       const runs = Math.floor(chunks / RUN)
       const tail = chunks - runs * RUN
@@ -121,7 +123,7 @@ export const nibbleDense = (k: ByteDense, ROWS = TILE_ROWS): WasmFunction => {
     }
     /** The epilogue of row r + i and unit 16·g + u (its bit at 16·half + u of the row's word). */
     const unitOut = (i: number, u: number, half: number): Code => {
-      const lane = (w: number): Code => [get(wide[i]![w + (u & 1)]!), simd('i16x8_extract_lane_u'), u >> 1]
+      const lane = (w: number): Code => [get(wide[i]![w + (u >> 3)]!), simd('i16x8_extract_lane_u'), u & 7]
       const unit: Code = [get(g), i32c(16), op.i32_mul, i32c(u), op.i32_add]
       const dotIs = set(dot, [lane(0), lane(2), i32c(4), op.i32_shl, op.i32_add, i32c(1), op.i32_shl, get(sums[i]!), op.i32_sub])
       if (e.kind === 'dot') return [dotIs, f64Store([get(out), get(r), i32c(i), op.i32_add, i32c(k.n), op.i32_mul, unit, op.i32_add, i32c(3), op.i32_shl, op.i32_add], [get(dot), op.f64_convert_i32_s])]
@@ -132,12 +134,28 @@ export const nibbleDense = (k: ByteDense, ROWS = TILE_ROWS): WasmFunction => {
         set(bits[i]!, [get(bits[i]!), bit, i32c(16 * half + u), op.i32_shl, op.i32_or]),
       ]
     }
+    /**
+     * The sign epilogue of units 16·g + 4q … + 3 of row r + i at once: dot = 2·(lo + 16·hi) − Σx in
+     * i32 lanes, bit = (dot − lo_j) <ᵤ span_j against the thresholds by quads (patches.ts
+     * `quadThresholds`; a missing unit's (0, 0) is never +1), four bits by one bitmask.
+     */
+    const quadOut = (i: number, q: number, half: number): Code => {
+      const ext = (w: number): Code => [get(wide[i]![w + (q >> 1)]!), simd(q % 2 === 0 ? 'i32x4_extend_low_i16x8_u' : 'i32x4_extend_high_i16x8_u')]
+      const at: Code = [get(quads!), get(g), i32c(128), op.i32_mul, op.i32_add]
+      return set(bits[i]!, [
+        get(bits[i]!),
+        ext(0), ext(2), i32c(4), simd('i32x4_shl'), simd('i32x4_add'), i32c(1), simd('i32x4_shl'), get(sums[i]!), simd('i32x4_splat'), simd('i32x4_sub'),
+        v128Load(at, 32 * q), simd('i32x4_sub'), v128Load(at, 32 * q + 16), simd('i32x4_lt_u'), simd('i32x4_bitmask'),
+        i32c(16 * half + 4 * q), op.i32_shl, op.i32_or,
+      ])
+    }
     /** Group g (of `units` units) for rows [r, r + rt); `half` 0 or 1 within its 32-unit word. */
     const group = (rt: number, units: number, half: number): Code => [
       set(pa, [get(patterns), get(g), i32c(16 * chunks), op.i32_mul, op.i32_add]),
       groupSums(rt),
-      Array.from({ length: rt }, (_, i) => [0, 2].map((w) => set(wide[i]![w]!, [get(wide[i]![w]!), get(wide[i]![w + 1]!), i32c(8), simd('i16x8_shl'), simd('i16x8_sub')]))),
-      Array.from({ length: rt }, (_, i) => Array.from({ length: units }, (_, u) => unitOut(i, u, half))),
+      quads === undefined
+        ? Array.from({ length: rt }, (_, i) => Array.from({ length: units }, (_, u) => unitOut(i, u, half)))
+        : Array.from({ length: rt }, (_, i) => Array.from({ length: Math.ceil(units / 4) }, (_, q) => quadOut(i, q, half))),
     ]
     const storeBits = (rt: number, word: Code): Code =>
       e.kind === 'dot' ? [] : bits.slice(0, rt).map((b, i) => i32Store([get(out), get(r), i32c(i), op.i32_add, i32c(oStride), op.i32_mul, op.i32_add, word, i32c(2), op.i32_shl, op.i32_add], get(b)))

@@ -7,6 +7,7 @@
  * unit's dot and threshold are computed by the same code as on one thread: the same bits.
  */
 import type { Kernel } from '../kernels.js'
+import { buffersOf } from '../kernels.js'
 import { bytesRow, rowBytes } from '../layout.js'
 
 /** Units below which a layer is not worth splitting (a wake-up costs about as much as 512 units). */
@@ -35,8 +36,10 @@ export const unitParts = (k: Kernel, threads: number): UnitPart[] | undefined =>
     const kernel: Kernel = k._tag === 'ByteDense' ? { _tag: 'ByteDense', label, bytes: k.bytes, w: k.w, out: k.out, k: k.k, n, epilogue: k.epilogue } : { ...k, n, label }
     parts.push({
       kernel,
-      offsets: [0, j0 * wRow, out, ...(k.epilogue.kind === 'sign' ? [8 * j0] : []), ...(k._tag === 'ByteDense' && k.nibbles !== undefined ? [0, 0] : [])],
+      offsets: [0, j0 * wRow, out, ...(k.epilogue.kind === 'sign' ? [8 * j0] : [])],
     })
   }
-  return parts
+  // (zero offsets for the nibble buffers an 8-bit part does not read)
+  const count = buffersOf(k).length
+  return parts.map((p) => ({ ...p, offsets: [...p.offsets, ...new Array<number>(count - p.offsets.length).fill(0)] }))
 }
