@@ -22,6 +22,8 @@ const arg = (name: string): string | undefined => {
   return i < 0 ? undefined : process.argv[i + 1]
 }
 const TILES = (arg('--rows') ?? '1,2,3').split(',').map(Number)
+/** `--unroll 2,3`: runs of four chunks per loop iteration to compare (one row, quads). */
+const UNROLLS = (arg('--unroll') ?? '').split(',').filter((u) => u !== '').map(Number)
 const [ROWS, K, N] = [256, 784, Number(arg('--n') ?? 4096)]
 
 const main = (): void => {
@@ -60,6 +62,7 @@ const main = (): void => {
   for (const t of TILES) fns[`nibbles ${t}`] = { ...nibbleDense(kernel, t), name: `nibbles_${t}` }
   // the sign test four units at once (ByteDense.nibbles.quads, as compile emits it)
   for (const t of TILES) fns[`nibbles ${t} q`] = { ...nibbleDense({ ...kernel, nibbles: { patterns: 4, tables: 5, quads: 6 } }, t), name: `nibbles_${t}_q` }
+  for (const u of UNROLLS) fns[`nibbles 1 q u${u}`] = { ...nibbleDense({ ...kernel, nibbles: { patterns: 4, tables: 5, quads: 6 } }, 1, u), name: `nibbles_1_q_u${u}` }
   const ex = new WA.Instance(new WA.Module(assemble(Object.values(fns), 1)), { env: { mem } }).exports
   const call = (name: string): (() => void) => {
     const f = ex[fns[name]!.name] as (...a: number[]) => void
