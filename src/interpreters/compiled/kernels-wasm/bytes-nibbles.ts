@@ -15,10 +15,10 @@
  * extadd, add per 16 bytes).
  * At the end dot = 2·(Σlo + 16·Σhi) − Σx, the same integer as bytes.ts: the same bits.
  *
- * Order: tables for all rows first (per row a few thousand operations: 1–2 % of the products at
- * 784 → 4096); then each row (tiles of TILE_ROWS rows; 2 or 3 measured slower, V8 spills their
- * accumulators), whose tables (32 bytes per chunk) stay in L1, against every group of 16 units
- * (the patterns, a quarter of the masks' bytes, stream from L2). The `sign` epilogue with
+ * Order: each row (tiles of TILE_ROWS rows; 2 or 3 measured slower, V8 spills their
+ * accumulators): its tables first (a few thousand operations: 1–2 % of its products at 784 →
+ * 4096; 32 bytes per chunk, so they stay in L1), then every group of 16 units against them (the
+ * patterns, a quarter of the masks' bytes, stream from L2). The `sign` epilogue with
  * thresholds by quads (`nibbles.quads`) tests four units with one vector compare and bitmask;
  * otherwise each unit's lane is extracted for the scalar epilogue. Signature: (rows, bytes, w,
  * out, ...epilogue buffers, patterns, tables[, quads]) → (), `w` (the masks, for the other
@@ -61,7 +61,7 @@ export const nibbleDense = (k: ByteDense, ROWS = TILE_ROWS, unroll = UNROLL): Wa
     const patterns = p[4 + eParams]!
     const tables = p[5 + eParams]!
     const quads = k.nibbles?.quads === undefined ? undefined : p[6 + eParams]!
-    const r = local('i32'), word = local('i32'), c = local('i32'), pp = local('i32'), tp = local('i32'), pend = local('i32'), xa = local('i32'), ta = local('i32'), pa = local('i32'), g = local('i32'), vi = local('i32')
+    const r = local('i32'), tb = local('i32'), word = local('i32'), c = local('i32'), pp = local('i32'), tp = local('i32'), pend = local('i32'), xa = local('i32'), ta = local('i32'), pa = local('i32'), g = local('i32'), vi = local('i32')
     const dot = local('i32'), hdr = local('i32'), draw = local('i32'), scratch = local('i32')
     const masks = Array.from({ length: 4 }, () => local('v128'))
     const tlo = local('v128'), thi = local('v128'), pv = local('v128')
@@ -75,16 +75,15 @@ export const nibbleDense = (k: ByteDense, ROWS = TILE_ROWS, unroll = UNROLL): Wa
     // Phase 1: per row and chunk, the subset sums of the four low and the four high nibbles.
     const splatAnd = (shift: number, b: number): Code => [get(vi), i32c(shift), op.i32_shr_u, i32c(15), op.i32_and, simd('i8x16_splat'), get(masks[b]!), simd('v128_and')]
     const subsetSums = (at: number): Code => [splatAnd(at, 0), splatAnd(at + 8, 1), simd('i8x16_add'), splatAnd(at + 16, 2), simd('i8x16_add'), splatAnd(at + 24, 3), simd('i8x16_add')]
-    const buildTables: Code = [
-      masks.map((m, b) => set(m, v128Bytes(Array.from({ length: 16 }, (_, q) => ((q >> b) & 1 ? 0xff : 0))))),
-      forLoop(r, i32c(0), get(rows), 1, [
-        set(xa, [get(x), get(r), i32c(xStride), op.i32_mul, op.i32_add]),
-        set(ta, [get(tables), get(r), i32c(tStride), op.i32_mul, op.i32_add]),
-        doLoop(c, i32c(0), i32c(chunks), 1, [
-          set(vi, i32Load([get(xa), get(c), i32c(2), op.i32_shl, op.i32_add])),
-          v128Store([get(ta), get(c), i32c(5), op.i32_shl, op.i32_add], subsetSums(0)),
-          v128Store([get(ta), get(c), i32c(5), op.i32_shl, op.i32_add], subsetSums(4), 16),
-        ]),
+    const setMasks: Code = masks.map((m, b) => set(m, v128Bytes(Array.from({ length: 16 }, (_, q) => ((q >> b) & 1 ? 0xff : 0)))))
+    /** The tables of row r + i, built just before the row's products read them (so from L1). */
+    const tablesOf = (i: number): Code => [
+      set(xa, [get(x), get(r), i32c(i), op.i32_add, i32c(xStride), op.i32_mul, op.i32_add]),
+      set(tb, [get(tables), get(r), i32c(i), op.i32_add, i32c(tStride), op.i32_mul, op.i32_add]),
+      doLoop(c, i32c(0), i32c(chunks), 1, [
+        set(vi, i32Load([get(xa), get(c), i32c(2), op.i32_shl, op.i32_add])),
+        v128Store([get(tb), get(c), i32c(5), op.i32_shl, op.i32_add], subsetSums(0)),
+        v128Store([get(tb), get(c), i32c(5), op.i32_shl, op.i32_add], subsetSums(4), 16),
       ]),
     ]
 
@@ -176,6 +175,7 @@ export const nibbleDense = (k: ByteDense, ROWS = TILE_ROWS, unroll = UNROLL): Wa
       const restUnits = k.n % 32
       const restGroups: number[] = restUnits === 0 ? [] : restUnits <= 16 ? [restUnits] : [16, restUnits - 16]
       return [
+        Array.from({ length: rt }, (_, i) => tablesOf(i)),
         set(ta, [get(tables), get(r), i32c(tStride), op.i32_mul, op.i32_add]),
         sums.slice(0, rt).map((s, i) => set(s, i32Load([get(x), get(r), i32c(i), op.i32_add, i32c(xStride), op.i32_mul, op.i32_add], sumAt))),
         fullWords === 0 ? [] : forLoop(word, i32c(0), i32c(fullWords), 1, [
@@ -196,7 +196,7 @@ export const nibbleDense = (k: ByteDense, ROWS = TILE_ROWS, unroll = UNROLL): Wa
     // The high half of a 64-bit word past the last unit is padding: keep it zero.
     const padWord = e.kind !== 'dot' && Math.ceil(k.n / 32) % 2 === 1
     return [
-      buildTables,
+      setMasks,
       ROWS === 1 ? [] : forLoop(r, i32c(0), [get(rows), i32c(ROWS - 1), op.i32_sub], ROWS, rowTile(ROWS)),
       forLoop(r, ROWS === 1 ? i32c(0) : get(r), get(rows), 1, rowTile(1)),
       padWord ? forLoop(r, i32c(0), get(rows), 1, i32Store([get(out), get(r), i32c(oStride), op.i32_mul, op.i32_add], i32c(0), 4 * Math.ceil(k.n / 32))) : [],
