@@ -62,6 +62,7 @@ const main = (): void => {
   for (const t of TILES) fns[`nibbles ${t}`] = { ...nibbleDense(kernel, t), name: `nibbles_${t}` }
   // the sign test four units at once (ByteDense.nibbles.quads, as compile emits it)
   for (const t of TILES) fns[`nibbles ${t} q`] = { ...nibbleDense({ ...kernel, nibbles: { patterns: 4, tables: 5, quads: 6 } }, t), name: `nibbles_${t}_q` }
+  if (process.argv.includes('--relaxed')) fns['nibbles 1 q relaxed'] = { ...nibbleDense({ ...kernel, nibbles: { patterns: 4, tables: 5, quads: 6 } }, 1, 1, true), name: 'nibbles_1_q_relaxed' }
   for (const u of UNROLLS) fns[`nibbles 1 q u${u}`] = { ...nibbleDense({ ...kernel, nibbles: { patterns: 4, tables: 5, quads: 6 } }, 1, u), name: `nibbles_1_q_u${u}` }
   const ex = new WA.Instance(new WA.Module(assemble(Object.values(fns), 1)), { env: { mem } }).exports
   const call = (name: string): (() => void) => {
