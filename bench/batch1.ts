@@ -81,8 +81,8 @@ interface Layer {
   readonly fns: Record<Variant, WasmFunction>
 }
 /** The kernel as emitted today (`scalar`: x's words in locals), with x loaded per word, and the former `mixed` scheme. */
-type Variant = 'scalar' | 'scalar, x loads' | 'mixed'
-const VARIANTS: Record<Variant, [DotScheme, boolean]> = { scalar: ['scalar', true], 'scalar, x loads': ['scalar', false], mixed: ['mixed', false] }
+type Variant = 'scalar' | 'one-pair' | 'scalar, x loads' | 'mixed'
+const VARIANTS: Record<Variant, [DotScheme, boolean, boolean]> = { scalar: ['scalar', true, true], 'one-pair': ['scalar', true, false], 'scalar, x loads': ['scalar', false, false], mixed: ['mixed', false, false] }
 const layerAt = (label: string, rows: number, k: number, n: number, base: number): Layer => {
   const stride = rowBytes(k, 64)
   const w = base
@@ -92,7 +92,7 @@ const layerAt = (label: string, rows: number, k: number, n: number, base: number
   const kernel = { _tag: 'BinaryDense', label, x: 0, w: 1, out: 2, k, width: k, n, epilogue: { kind: 'sign', thresholds: 3 } } as const
   return {
     rows, k, n, at: { w, x, out, thr, end: thr + 8 * n },
-    fns: Object.fromEntries(Object.entries(VARIANTS).map(([v, [scheme, locals]], i) => [v, { ...binaryDense(kernel, scheme, locals), name: `${label}_${i}` }])) as Record<Variant, WasmFunction>,
+    fns: Object.fromEntries(Object.entries(VARIANTS).map(([v, [scheme, locals, tiled]], i) => [v, { ...binaryDense(kernel, scheme, locals, tiled), name: `${label}_${i}` }])) as Record<Variant, WasmFunction>,
   }
 }
 
@@ -126,7 +126,7 @@ const main = (): void => {
   for (const l of [one, b256]) {
     kernelOf(l, 'mixed')()
     const want = i32.slice(l.at.out / 4, l.at.thr / 4)
-    for (const v of ['scalar', 'scalar, x loads'] as const) {
+    for (const v of ['scalar', 'one-pair', 'scalar, x loads'] as const) {
       i32.fill(-1, l.at.out / 4, l.at.thr / 4)
       kernelOf(l, v)()
       const got = i32.subarray(l.at.out / 4, l.at.thr / 4)
@@ -148,9 +148,11 @@ const main = (): void => {
     infer,
     kernel: () => layer.compiled.executor.kernel(dense),
     scalar: kernelOf(one, 'scalar'),
+    'one-pair': kernelOf(one, 'one-pair'),
     'x loads': kernelOf(one, 'scalar, x loads'),
     mixed: kernelOf(one, 'mixed'),
     'scalar b256': kernelOf(b256, 'scalar'),
+    'one-pair b256': kernelOf(b256, 'one-pair'),
     'x loads b256': kernelOf(b256, 'scalar, x loads'),
     'mixed b256': kernelOf(b256, 'mixed'),
     'dot, 2 MiB': () => dots(UNITS, 1),
@@ -190,7 +192,8 @@ const main = (): void => {
   const extra = (a: string, b: string): string =>
     `${range(summary(t[a]!.map((v, i) => 1000 * (v - t[b]![i]!))), 1)} (cpu ${range(summary(cpu[a]!.map((v, i) => 1000 * (v - cpu[b]![i]!))), 1)})`
   console.log(`  scalar vs mixed, batch 1: ${speedup('scalar', 'mixed')}×; batch 256 × 1024²: ${speedup('scalar b256', 'mixed b256')}×`)
-  console.log(`  x in locals vs x loads, batch 1: ${speedup('scalar', 'x loads')}×; batch 256 × 1024²: ${speedup('scalar b256', 'x loads b256')}×`)
+  console.log(`  tiles vs one-pair loop, batch 1: ${speedup('scalar', 'one-pair')}×; batch 256 × 1024²: ${speedup('scalar b256', 'one-pair b256')}×`)
+  console.log(`  x in locals vs x loads (one-pair loop), batch 1: ${speedup('one-pair', 'x loads')}×; batch 256 × 1024²: ${speedup('one-pair b256', 'x loads b256')}×`)
   console.log(`  infer − kernel per round: ${extra('infer', 'kernel')} µs`)
   console.log(`  dot loop over 2 MiB / in L1 ${speedup('dot, 8 KiB', 'dot, 2 MiB')}; read of 2 MiB / kernel ${speedup('read, 2 MiB', 'kernel')}`)
   console.log(`${rounds} interleaved rounds; node ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)

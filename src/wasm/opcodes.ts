@@ -69,5 +69,10 @@ export const simdOp = {
   i8x16_sub: 113, i8x16_lt_u: 38,
   // uint8 pixels into the int16 grid of the first convolution (kernels-wasm/realconv-int.ts)
   v128_load8x8_u: 2, v128_store64_lane: 91, i16x8_gt_s: 49,
+  // nibble lookup tables of the 8-bit dense layer (kernels-wasm/bytes-nibbles.ts)
+  i8x16_swizzle: 14, i8x16_splat: 15, i16x8_extend_low_i8x16_u: 137, i16x8_extend_high_i8x16_u: 138,
+  i32x4_extend_low_i16x8_u: 169, i32x4_extend_high_i16x8_u: 170, i32x4_lt_s: 57, i16x8_extract_lane_u: 25, i16x8_shl: 139, i16x8_shr_u: 141,
+  // relaxed SIMD (validated only where the engine has it): a bare pshufb for in-range indices
+  i8x16_relaxed_swizzle: 256,
 } as const
 export type SimdOp = keyof typeof simdOp

@@ -34,6 +34,12 @@ export interface CompileOptions {
    * calling one, over a shared memory (WebAssembly back end, Node ≥ 20.16), with the same bits.
    */
   readonly threads?: number
+  /**
+   * How a batch is split across the threads (default `'adaptive'`: the calling thread's share
+   * follows the threads' observed speeds, so a core shared with other work does not hold the
+   * others up; `'even'`: equal row ranges). The results are the same bits either way.
+   */
+  readonly rowSplit?: 'adaptive' | 'even'
 }
 
 export interface Compiled {

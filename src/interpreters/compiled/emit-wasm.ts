@@ -7,6 +7,8 @@ import type { KernelOf, KernelTag } from './kernels.js'
 import type { WasmFunction } from '../../wasm/code.js'
 import { binaryDense, planeDense } from './kernels-wasm/dense.js'
 import { byteDense, packBytes } from './kernels-wasm/bytes.js'
+import { nibbleDense, TILE_ROWS, UNROLL } from './kernels-wasm/bytes-nibbles.js'
+import { hasRelaxedSwizzle } from '../../wasm/relaxed.js'
 import { binaryConv, padBits, poolOr } from './kernels-wasm/conv.js'
 import { binaryHead } from './kernels-wasm/head.js'
 import { packSign, realDense, unpack } from './kernels-wasm/pack.js'
@@ -23,7 +25,7 @@ export const wasmRules: WasmRules = {
   PackPlanes: packPlanes,
   PlaneDense: planeDense,
   PackBytes: packBytes,
-  ByteDense: byteDense,
+  ByteDense: (k) => (k.nibbles === undefined ? byteDense(k) : nibbleDense(k, TILE_ROWS, UNROLL, hasRelaxedSwizzle())),
   BinaryHead: binaryHead,
   PackSign: packSign,
   Unpack: unpack,

@@ -14,7 +14,8 @@ import type { KernelFn } from './jitless.js'
 import type { Machine } from './machine.js'
 import type { Plan, Step, StepEnv, Views } from './plan.js'
 import type { ThreadPool } from '../../threads/pool.js'
-import { argsFor, callList, rowLocal, rowRanges } from './threads/rowSplit.js'
+import { argsFor, callList, rowBalance, rowLocal } from './threads/rowSplit.js'
+import type { RowBalance } from './threads/rowSplit.js'
 import type { UnitPart } from './threads/units.js'
 import { InternalError } from '../../dsl/dslErrors.js'
 import { MAX_BYTES, alignUp, arena } from '../../wasm/memory.js'
@@ -87,6 +88,8 @@ export interface Parallel {
   readonly threads: number
   /** Kernels split by units at batch 1 (threads/units.ts); their parts are among the extra kernels. */
   readonly units: ReadonlyMap<Kernel, readonly UnitPart[]>
+  /** How a batch is split by rows (default: `rowBalance()`, adapted to the threads' speeds; benchmarks pass an even split). */
+  readonly balance?: RowBalance
 }
 
 export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] = [], parallel?: Parallel): Executor => {
@@ -125,6 +128,8 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
     }
     return fn(rows, ...args)
   }
+  // The calling thread's share of a split batch, adapted to the threads' speeds (rowSplit.ts).
+  const balance = parallel?.balance ?? rowBalance()
   // Kernels that can run on the pool: row-local ones the WebAssembly module exports.
   const splittable = (k: Kernel): boolean => parallel !== undefined && rowLocal(k) && machine.how[indexOf.get(k)!] === 'wasm'
   /** Runs consecutive row-local kernels with the batch split across the threads (threads/rowSplit.ts). */
@@ -152,16 +157,20 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
       }
       return
     }
-    const ranges = rowRanges(rows, parts)
+    const ranges = balance.ranges(rows, parts)
     const at = (b: number): number => addr[b]!
     const lists = ranges.slice(1).map(([r0, r1]) => callList(ks.map((k) => ({ fn: indexOf.get(k)!, args: argsFor(k, plan.buffers, at, r0, r1) }))))
     const [r0, r1] = ranges[0]!
+    const t0 = performance.now()
+    let mainMs = 0
     parallel.pool.run(lists, () => {
       for (const k of ks) {
         const [n, ...args] = argsFor(k, plan.buffers, at, r0, r1)
         fns[indexOf.get(k)!]!(n!, ...args)
       }
+      mainMs = performance.now() - t0
     })
+    balance.observe(ranges, mainMs, performance.now() - t0)
   }
   const runSteps = (steps: readonly Step[], fns: readonly KernelFn[], e: StepEnv): void => {
     let run: Kernel[] = []

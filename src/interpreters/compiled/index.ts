@@ -23,6 +23,7 @@ import type { PoolStarter } from '../../threads/startThreads.js'
 import { startThreads } from '../../threads/startThreads.js'
 import type { UnitPart } from './threads/units.js'
 import { unitParts } from './threads/units.js'
+import { evenSplit, rowBalance } from './threads/rowSplit.js'
 import { executor, productsOf } from './execute.js'
 import { lower } from './lower.js'
 import type { CompileError } from './machine.js'
@@ -81,6 +82,8 @@ export const compileWith = (start: PoolStarter) => (net: Checked<Network>, opts:
   const threads = opts.threads ?? 1
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64))
     return E.left({ _tag: 'InvalidOption', option: 'threads', expected: 'an integer from 1 to 64', found: String(threads) })
+  if (opts.rowSplit !== undefined && !['adaptive', 'even'].includes(opts.rowSplit))
+    return E.left({ _tag: 'InvalidOption', option: 'rowSplit', expected: "'adaptive' or 'even'", found: String(opts.rowSplit) })
   if (threads > 1 && opts.backend !== 'wasm')
     return E.left({ _tag: 'InvalidOption', option: 'threads', expected: "1 for backend '" + opts.backend + "' (threads need the wasm back end)", found: String(threads) })
   if (!(Number.isInteger(samples) && samples >= 1))
@@ -108,7 +111,8 @@ export const compileWith = (start: PoolStarter) => (net: Checked<Network>, opts:
       if (E.isLeft(started)) return E.left({ _tag: 'ThreadsUnavailable', message: started.left })
       pool = started.right
     }
-    const ex = executor(plan, machine, extraKernels, pool === undefined ? undefined : { pool, threads, units })
+    const balance = opts.rowSplit === 'even' ? evenSplit : rowBalance()
+    const ex = executor(plan, machine, extraKernels, pool === undefined ? undefined : { pool, threads, units, balance })
     const passes = makePasses({ plan, executor: ex, mode: opts.mode, samples, lossHead: extra && lossHead?._tag === 'Loss' ? lossHead : undefined })
     const run = makeRun({ net, plan, executor: ex, passes, mode: opts.mode })
     const infer = makeInfer({ net, plan, entries, executor: ex, passes, wordBits: wordBitsOf(opts.backend), ensemble: opts.mode === 'ensemble' })

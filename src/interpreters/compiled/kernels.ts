@@ -142,6 +142,14 @@ export interface ByteDense {
   readonly k: number
   readonly n: number
   readonly epilogue: Epilogue
+  /**
+   * The nibble lookup form (WebAssembly, k ≤ 4368): the weights as 4-bit patterns
+   * (layout.ts `packNibblePatterns`) and a per-example scratch buffer for the input's nibble
+   * tables (kernels-wasm/bytes-nibbles.ts). The masks `w` stay for the other kernels. With the
+   * `sign` epilogue, `quads` holds its thresholds again by blocks of four units (patches.ts
+   * `quadThresholds`), for the kernel's vector test.
+   */
+  readonly nibbles?: { readonly patterns: number; readonly tables: number; readonly quads?: number }
 }
 
 /**
@@ -379,7 +387,7 @@ export const buffersOf = (k: Kernel): number[] => {
     case 'PackBytes':
       return [k.x, k.bytes]
     case 'ByteDense':
-      return [k.bytes, k.w, k.out, ...epilogueBuffers(k.epilogue)]
+      return [k.bytes, k.w, k.out, ...epilogueBuffers(k.epilogue), ...(k.nibbles === undefined ? [] : [k.nibbles.patterns, k.nibbles.tables, ...(k.nibbles.quads === undefined ? [] : [k.nibbles.quads])])]
     case 'BinaryHead':
       return k.order === undefined ? [k.x, k.w, k.out] : [k.x, k.w, k.out, k.order]
     case 'PackSign':

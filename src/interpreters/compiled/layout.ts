@@ -109,6 +109,25 @@ export const packByteMasks = (w: ArrayLike<number>, k: number, n: number): Int32
   return new Int32Array(bytes.buffer)
 }
 
+/**
+ * The nibble lookup form of the same product (kernels-wasm/bytes-nibbles.ts): inputs in chunks of
+ * four, weights as 4-bit patterns, per group of 16 units and chunk c a 16-byte vector whose byte
+ * u is unit 16g + u's pattern on inputs 4c … 4c + 3 (bit b set iff w = +1; 0 past k and past n),
+ * groups after one another: ⌈n/16⌉ · ⌈k/4⌉ · 16 bytes. Per example the kernel builds, per chunk, two
+ * 16-byte tables of the 16 subset sums of the inputs' low and high nibbles (`nibbleTablesBytes`).
+ */
+export const nibbleChunks = (k: number): number => Math.ceil(k / 4)
+/** Inputs up to which the kernel's 16-bit sums of nibbles (≤ 15 each) cannot wrap: 15·k < 2^16. */
+export const NIBBLE_LIMIT = 4368
+export const nibbleTablesBytes = (k: number): number => 32 * nibbleChunks(k)
+export const packNibblePatterns = (w: ArrayLike<number>, k: number, n: number): Int32Array => {
+  const chunks = nibbleChunks(k)
+  const bytes = new Uint8Array(16 * Math.ceil(n / 16) * chunks)
+  for (let j = 0; j < n; j++)
+    for (let i = 0; i < k; i++) if (w[i * n + j]! >= 0) bytes[((j >> 4) * chunks + (i >> 2)) * 16 + (j & 15)]! |= 1 << (i & 3)
+  return new Int32Array(bytes.buffer)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Zero padding of a binary convolution (a pad value 0 is neither bit)
 

@@ -4,7 +4,7 @@
  * by a test kernel that packs the input and reports whether it is 8-bit (`Choice` steps).
  *
  * - Dense: the input rows as bit-planes (`PackPlanes` → `PlaneDense`) or bytes (`PackBytes` →
- *   `ByteDense`, WebAssembly with constant weights).
+ *   `ByteDense`, WebAssembly with constant weights; with nibble lookup tables up to 4368 inputs).
  *
  * A real first convolution needs no choice step: `RealConv` computes the reference's float64 sums
  * (below), for 8-bit pixels and scaled ones alike, and takes an exact int16 path by itself, per
@@ -14,19 +14,30 @@ import type { Conv2d } from '../../dsl/node.js'
 import type { UnitFn } from './fuseEpilogue.js'
 import { floatSignIntervals } from './epilogue-float.js'
 import type { Epilogue, Kernel } from './kernels.js'
-import { bytesPerExample, bytesRow, packByteMasks, planesBytes, rowBytes } from './layout.js'
+import { bytesPerExample, bytesRow, NIBBLE_LIMIT, nibbleTablesBytes, packByteMasks, packNibblePatterns, planesBytes, rowBytes } from './layout.js'
 import type { BitsLoc, LowerCtx } from './lower-context.js'
 import { gridLayout, intPathFits, openSides } from './realconv-grid.js'
+import { quadThresholds } from './patches.js'
 import type { WeightSource } from './weights.js'
 
 /** The 8-bit-input kernels of a dense layer: a packing test and the product (bit-planes, or bytes with masks). */
-export const eightBitKernels = (ctx: LowerCtx, ws: WeightSource, name: string, x: number, k: number, n: number, out: number, epilogue: Epilogue, bitWeights: number): { readonly test: Kernel; readonly product: Kernel } => {
+/** `thresholds`: the (lo, span) pairs of a `sign` epilogue, regrouped by quads for the nibble kernel's vector test. */
+export const eightBitKernels = (ctx: LowerCtx, ws: WeightSource, name: string, x: number, k: number, n: number, out: number, epilogue: Epilogue, bitWeights: number, thresholds?: Int32Array): { readonly test: Kernel; readonly product: Kernel } => {
   if (ctx.opts.eightBit === 'bytes' && ws.kind === 'static') {
     const bytes = ctx.buffer(`${name} input bytes`, 'bits', true, bytesPerExample(k))
     const w = ctx.buffer(`${name} weight masks`, 'bits', false, n * bytesRow(k), packByteMasks(ws.values, k, n))
+    const patterns = packNibblePatterns(ws.values, k, n)
+    const nibbles =
+      k <= NIBBLE_LIMIT
+        ? {
+            patterns: ctx.buffer(`${name} weight nibble patterns`, 'bits', false, patterns.byteLength, patterns),
+            tables: ctx.buffer(`${name} input nibble tables`, 'bits', true, nibbleTablesBytes(k)),
+            ...(epilogue.kind === 'sign' && thresholds !== undefined ? { quads: quadBuffer(ctx, name, thresholds) } : {}),
+          }
+        : undefined
     return {
       test: { _tag: 'PackBytes', label: name, x, bytes, k },
-      product: { _tag: 'ByteDense', label: name, bytes, w, out, k, n, epilogue },
+      product: { _tag: 'ByteDense', label: name, bytes, w, out, k, n, epilogue, ...(nibbles === undefined ? {} : { nibbles }) },
     }
   }
   const planes = ctx.buffer(`${name} input planes`, 'bits', true, planesBytes(k, ctx.wordBits))
@@ -34,6 +45,14 @@ export const eightBitKernels = (ctx: LowerCtx, ws: WeightSource, name: string, x
     test: { _tag: 'PackPlanes', label: name, x, planes, k },
     product: { _tag: 'PlaneDense', label: name, planes, w: bitWeights, out, k, n, epilogue },
   }
+}
+
+/** The sign thresholds by quads, padded to whole groups of 16 units (the kernel reads four quads per group). */
+const quadBuffer = (ctx: LowerCtx, name: string, thresholds: Int32Array): number => {
+  const quads = quadThresholds(thresholds)
+  const padded = new Int32Array(32 * Math.ceil(quads.length / 32))
+  padded.set(quads)
+  return ctx.buffer(`${name} thresholds by quads`, 'i32', false, 4 * padded.length, padded)
 }
 
 /**

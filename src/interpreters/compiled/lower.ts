@@ -169,7 +169,7 @@ export const lower = (net: Checked<Network>, opts: LowerOptions): Plan => {
     const wbuf = denseWeights(ws, name, k, n, k)
     const epilogue = epilogueOf(tables, name, b, n)
     const dot: F64Loc = { buffer: buffer(`${name} dot`, 'f64', true, 8 * n), shape: ['batch', n] }
-    const eight = eightBitKernels(ctx, ws, name, xf.buffer, k, n, out, epilogue, wbuf)
+    const eight = eightBitKernels(ctx, ws, name, xf.buffer, k, n, out, epilogue, wbuf, tables.kind === 'sign' ? tables.thresholds : undefined)
     steps.push({
       _tag: 'Choice',
       why: 'the integer kernels are exact only for integer inputs in [0, 255]',

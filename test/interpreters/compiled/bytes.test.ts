@@ -1,5 +1,6 @@
 /**
- * The 8-bit first layer's register-blocked product (kernels-wasm/bytes.ts `ByteDense`) against the
+ * The 8-bit first layer (`ByteDense`: the nibble tables of kernels-wasm/bytes-nibbles.ts up to 4368
+ * inputs, else the register-blocked byte masks of kernels-wasm/bytes.ts) against the
  * reference, bit for bit, on shapes chosen to cross every edge of its blocking: input widths not a
  * multiple of 16 and past one 16-bit flush (128 vectors = 2048 bytes), unit counts across blocks of
  * 32 and tiles of 4 with a tail, batches that leave a row past the last tile of 2, batch 1; the

@@ -22,6 +22,7 @@ import { op } from '../../../wasm/opcodes.js'
 import type { DotScheme } from '../../../wasm/popcount.js'
 import { loadWords, signDot, UNROLL_LIMIT, xorPopcount } from '../../../wasm/popcount.js'
 import { epilogueBit, headerBytes } from './epilogue.js'
+import { tiledBinaryDense } from './dense-tiled.js'
 
 const BLOCK = 32
 
@@ -125,12 +126,17 @@ export const productKernel = (s: ProductSpec): WasmFunction => {
   })
 }
 
-/** `scheme`: how the popcount emitter counts a row (`scalar`; `mixed` only for bench/batch1.ts's comparison). */
-export const binaryDense = (k: BinaryDense, scheme: DotScheme = 'scalar', xInLocals = true): WasmFunction => {
+/**
+ * `scheme`: how the popcount emitter counts a row (`scalar`; `mixed` only for bench/batch1.ts's
+ * comparison). Rows of ≤ UNROLL_LIMIT words go to the register-blocked tiles of dense-tiled.ts
+ * (`tiled`; false keeps the one-pair loop below, for bench/batch256.ts's comparison).
+ */
+export const binaryDense = (k: BinaryDense, scheme: DotScheme = 'scalar', xInLocals = true, tiled = true): WasmFunction => {
   const stride = rowBytes(k.width, 64)
   const words = stride / 8
   // The scalar scheme with x's words in locals, loaded once per row and block (see popcount.ts).
   const inLocals = xInLocals && scheme === 'scalar' && words <= UNROLL_LIMIT
+  if (inLocals && tiled) return tiledBinaryDense(k)
   let xWords: number[] | undefined
   const wordsOf = (l: DotLocals): number[] => (xWords ??= Array.from({ length: words }, () => l.local('i64')))
   return productKernel({

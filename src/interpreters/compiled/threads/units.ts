@@ -7,6 +7,7 @@
  * unit's dot and threshold are computed by the same code as on one thread: the same bits.
  */
 import type { Kernel } from '../kernels.js'
+import { buffersOf } from '../kernels.js'
 import { bytesRow, rowBytes } from '../layout.js'
 
 /** Units below which a layer is not worth splitting (a wake-up costs about as much as 512 units). */
@@ -29,10 +30,16 @@ export const unitParts = (k: Kernel, threads: number): UnitPart[] | undefined =>
   for (let j0 = 0; j0 < k.n; j0 += per) {
     const n = Math.min(per, k.n - j0)
     const out = k.epilogue.kind === 'sign' ? j0 / 8 : 8 * j0
+    // A part of an 8-bit layer takes the byte masks (not the nibble tables, which every part
+    // would build in the one row's scratch buffer); the nibble buffers' arguments are unused.
+    const label = `${k.label} units ${j0}–${j0 + n - 1}`
+    const kernel: Kernel = k._tag === 'ByteDense' ? { _tag: 'ByteDense', label, bytes: k.bytes, w: k.w, out: k.out, k: k.k, n, epilogue: k.epilogue } : { ...k, n, label }
     parts.push({
-      kernel: { ...k, n, label: `${k.label} units ${j0}–${j0 + n - 1}` },
+      kernel,
       offsets: [0, j0 * wRow, out, ...(k.epilogue.kind === 'sign' ? [8 * j0] : [])],
     })
   }
-  return parts
+  // (zero offsets for the nibble buffers an 8-bit part does not read)
+  const count = buffersOf(k).length
+  return parts.map((p) => ({ ...p, offsets: [...p.offsets, ...new Array<number>(count - p.offsets.length).fill(0)] }))
 }
