@@ -32,7 +32,7 @@ import { binaryDense } from '../src/interpreters/compiled/kernels-wasm/dense.js'
 import { productsOf } from '../src/interpreters/compiled/execute.js'
 import { rowBytes } from '../src/interpreters/compiled/layout.js'
 import { binaryFeed, denseNet, none, timedLayer } from './layers.js'
-import { fmt, range, summary } from './stats.js'
+import { fmt, range, roundsWithCpu, summary } from './stats.js'
 
 const ROW = 512 // bytes per unit at k = 4096
 const UNITS = 4096
@@ -159,27 +159,7 @@ const main = (): void => {
     'dot, 8 KiB': () => dots(L1_UNITS, UNITS / L1_UNITS),
     'read, 2 MiB': () => read(BYTES, 1),
   }
-  const rounds = Number(process.env['BENCH_ROUNDS'] ?? 9)
-  const t: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]))
-  const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]))
-  for (const f of Object.values(contenders)) for (const t0 = performance.now(); performance.now() - t0 < 200; ) f()
-  for (let r = 0; r < rounds; r++) {
-    process.stderr.write(`bench:batch1: round ${r + 1}/${rounds}\n`)
-    for (const [name, f] of Object.entries(contenders)) {
-      let calls = 0
-      const c0 = process.cpuUsage()
-      const t0 = performance.now()
-      let now = t0
-      do {
-        f()
-        calls++
-        now = performance.now()
-      } while (now - t0 < 30)
-      const c = process.cpuUsage(c0)
-      t[name]!.push((now - t0) / calls)
-      cpu[name]!.push((c.user + c.system) / 1000 / calls)
-    }
-  }
+  const { rounds, wall: t, cpu } = roundsWithCpu(contenders, { label: 'bench:batch1', minMs: 30, warmMs: 200 })
   console.log('batch 1, 4096×4096 (2 MiB of weight bytes) unless b256: ms per call, median (min–max); process CPU ms per call; GB/s of weights')
   for (const [name, ms] of Object.entries(t)) {
     const m = summary(ms)

@@ -15,7 +15,7 @@ import { wasmApi } from '../src/wasm/runtime.js'
 import { binaryDense } from '../src/interpreters/compiled/kernels-wasm/dense.js'
 import { tiledBinaryDense } from '../src/interpreters/compiled/kernels-wasm/dense-tiled.js'
 import { rowBytes } from '../src/interpreters/compiled/layout.js'
-import { fmt, range, summary } from './stats.js'
+import { fmt, range, roundsWithCpu, summary } from './stats.js'
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name)
@@ -82,27 +82,7 @@ const main = (): void => {
       contenders[`${l.label} ${v}`] = kernelOf(l, v)
     }
   }
-  const rounds = Number(process.env['BENCH_ROUNDS'] ?? 9)
-  const t: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]))
-  const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]))
-  for (const f of Object.values(contenders)) for (const t0 = performance.now(); performance.now() - t0 < 100; ) f()
-  for (let r = 0; r < rounds; r++) {
-    process.stderr.write(`bench:batch256: round ${r + 1}/${rounds}\n`)
-    for (const [name, f] of Object.entries(contenders)) {
-      let calls = 0
-      const c0 = process.cpuUsage()
-      const t0 = performance.now()
-      let now = t0
-      do {
-        f()
-        calls++
-        now = performance.now()
-      } while (now - t0 < 40)
-      const c = process.cpuUsage(c0)
-      t[name]!.push((now - t0) / calls)
-      cpu[name]!.push((c.user + c.system) / 1000 / calls)
-    }
-  }
+  const { rounds, wall: t, cpu } = roundsWithCpu(contenders, { label: 'bench:batch256', minMs: 40, warmMs: 100 })
   console.log('binary dense kernel, sign epilogue: ms per call, median (min–max); GMAC/s; process CPU ms per call; speed-up over the one-pair loop per round (wall, cpu)')
   for (const l of layers) {
     const macs = l.rows * l.k * l.n

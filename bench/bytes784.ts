@@ -15,7 +15,7 @@ import { nibbleDense } from '../src/interpreters/compiled/kernels-wasm/bytes-nib
 import type { ByteDense } from '../src/interpreters/compiled/kernels.js'
 import { quadThresholds } from '../src/interpreters/compiled/patches.js'
 import { bytesPerExample, bytesRow, nibbleTablesBytes, packByteMasks, packNibblePatterns, rowBytes } from '../src/interpreters/compiled/layout.js'
-import { fmt, range, summary, xorshift } from './stats.js'
+import { fmt, range, roundsWithCpu, summary, xorshift } from './stats.js'
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name)
@@ -79,29 +79,8 @@ const main = (): void => {
     const bad = got.findIndex((b, i) => b !== want[i])
     if (bad >= 0) throw new Error(`'${name}' word ${bad} is ${got[bad]}, the masks' ${want[bad]}`)
   }
-  const rounds = Number(process.env['BENCH_ROUNDS'] ?? 9)
   const names = Object.keys(fns)
-  const t: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]))
-  const cpu: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]))
-  for (const name of names) for (const t0 = performance.now(); performance.now() - t0 < 100; ) call(name)()
-  for (let r = 0; r < rounds; r++) {
-    process.stderr.write(`bench:bytes784: round ${r + 1}/${rounds}\n`)
-    for (const name of names) {
-      const f = call(name)
-      let calls = 0
-      const c0 = process.cpuUsage()
-      const t0 = performance.now()
-      let now = t0
-      do {
-        f()
-        calls++
-        now = performance.now()
-      } while (now - t0 < 60)
-      const c = process.cpuUsage(c0)
-      t[name]!.push((now - t0) / calls)
-      cpu[name]!.push((c.user + c.system) / 1000 / calls)
-    }
-  }
+  const { rounds, wall: t, cpu } = roundsWithCpu(Object.fromEntries(names.map((name) => [name, call(name)])), { label: 'bench:bytes784', minMs: 60, warmMs: 100 })
   console.log(`8-bit layer ${ROWS} × ${K} → ${N}, sign epilogue: ms per call, median (min–max); GMAC/s; process CPU ms per call; speed-up over the masks per round (wall, cpu)`)
   for (const name of names) {
     const m = summary(t[name]!)

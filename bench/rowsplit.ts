@@ -13,7 +13,7 @@ import { loadavg } from 'node:os'
 import { compile } from '../src/interpreters/compiled/index.js'
 import type { Compiled, CompileOptions } from '../src/interpreters/compiled/index.js'
 import { mnistMlp, pixelFeed } from './layers.js'
-import { range, summary } from './stats.js'
+import { range, roundsWithCpu, summary } from './stats.js'
 
 const main = (): void => {
   const net = mnistMlp()
@@ -35,27 +35,7 @@ const main = (): void => {
     calls[name]!()
   }
   for (const name of Object.keys(nets)) if (outs[name]!.some((v, i) => v !== outs['1 thread']![i])) throw new Error(`${name}: logits differ from one thread's`)
-  const rounds = Number(process.env['BENCH_ROUNDS'] ?? 9)
-  const t: Record<string, number[]> = Object.fromEntries(Object.keys(calls).map((k) => [k, []]))
-  const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(calls).map((k) => [k, []]))
-  for (const f of Object.values(calls)) for (const t0 = performance.now(); performance.now() - t0 < 300; ) f()
-  for (let r = 0; r < rounds; r++) {
-    process.stderr.write(`bench:rowsplit: round ${r + 1}/${rounds}\n`)
-    for (const [name, f] of Object.entries(calls)) {
-      let n = 0
-      const c0 = process.cpuUsage()
-      const t0 = performance.now()
-      let now = t0
-      do {
-        f()
-        n++
-        now = performance.now()
-      } while (now - t0 < 300)
-      const c = process.cpuUsage(c0)
-      t[name]!.push((now - t0) / n)
-      cpu[name]!.push((c.user + c.system) / 1000 / n)
-    }
-  }
+  const { rounds, wall: t, cpu } = roundsWithCpu(calls, { label: 'bench:rowsplit', minMs: 300, warmMs: 300 })
   console.log('MLP 784→4096→4096→10, batch 256, infer from uint8: ms per call, median (min–max); process CPU ms per call')
   for (const name of Object.keys(calls)) console.log(`  ${name.padEnd(20)} ${range(summary(t[name]!), 2).padEnd(24)} cpu ${range(summary(cpu[name]!), 2)}`)
   const up = (name: string): string => range(summary(t[name]!.map((v, i) => t['1 thread']![i]! / v)), 2)

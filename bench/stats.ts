@@ -27,6 +27,40 @@ export const rounds = (
   return out
 }
 
+/**
+ * Like `rounds`, with this process's CPU time (user + system) per call beside the wall time: each
+ * contender first runs for `warmMs`, then every round times each for at least `minMs`, in
+ * turn; progress on stderr as `label: round r/n`. `BENCH_ROUNDS` in the environment sets the
+ * rounds (default 9).
+ */
+export const roundsWithCpu = (
+  contenders: Readonly<Record<string, () => void>>,
+  o: { readonly label: string; readonly minMs: number; readonly warmMs: number },
+): { readonly rounds: number; readonly wall: Record<string, number[]>; readonly cpu: Record<string, number[]> } => {
+  const n = Number(process.env['BENCH_ROUNDS'] ?? 9)
+  const wall: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]))
+  const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]))
+  for (const f of Object.values(contenders)) for (const t0 = performance.now(); performance.now() - t0 < o.warmMs; ) f()
+  for (let r = 0; r < n; r++) {
+    process.stderr.write(`${o.label}: round ${r + 1}/${n}\n`)
+    for (const [name, f] of Object.entries(contenders)) {
+      let calls = 0
+      const c0 = process.cpuUsage()
+      const t0 = performance.now()
+      let now = t0
+      do {
+        f()
+        calls++
+        now = performance.now()
+      } while (now - t0 < o.minMs)
+      const c = process.cpuUsage(c0)
+      wall[name]!.push((now - t0) / calls)
+      cpu[name]!.push((c.user + c.system) / 1000 / calls)
+    }
+  }
+  return { rounds: n, wall, cpu }
+}
+
 /** Per-round ratios a[i] / b[i] (paired samples measured close in time). */
 export const ratios = (a: readonly number[], b: readonly number[]): number[] => a.map((x, i) => x / b[i]!)
 
