@@ -29,7 +29,7 @@ import { bytesPerExample, bytesRow, nibbleChunks, nibbleTablesBytes, rowBytes } 
 import type { Code, WasmFunction } from '../../../wasm/code.js'
 import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, set, simd, v128Load, v128Store } from '../../../wasm/code.js'
 import { blockVoid, op } from '../../../wasm/opcodes.js'
-import { epilogueBit, headerBytes } from './epilogue.js'
+import { epilogueBit, headerBytes, zeroPadHalf } from './epilogue.js'
 
 /** Rows per tile (the argument of `nibbleDense` exists for benchmarks). */
 export const TILE_ROWS = 1
@@ -199,13 +199,11 @@ export const nibbleDense = (k: ByteDense, ROWS = TILE_ROWS, unroll = UNROLL, rel
         ],
       ]
     }
-    // The high half of a 64-bit word past the last unit is padding: keep it zero.
-    const padWord = e.kind !== 'dot' && Math.ceil(k.n / 32) % 2 === 1
     return [
       setMasks,
       ROWS === 1 ? [] : forLoop(r, i32c(0), [get(rows), i32c(ROWS - 1), op.i32_sub], ROWS, rowTile(ROWS)),
       forLoop(r, ROWS === 1 ? i32c(0) : get(r), get(rows), 1, rowTile(1)),
-      padWord ? forLoop(r, i32c(0), get(rows), 1, i32Store([get(out), get(r), i32c(oStride), op.i32_mul, op.i32_add], i32c(0), 4 * Math.ceil(k.n / 32))) : [],
+      e.kind === 'dot' ? [] : zeroPadHalf(k.n, rows, out, r, oStride),
     ]
   })
 }

@@ -27,7 +27,7 @@ import { bytesPerExample, bytesRow, rowBytes } from '../layout.js'
 import type { Code, WasmFunction } from '../../../wasm/code.js'
 import { doLoop, f64c, f64Load, f64Store, forLoop, func, get, i32c, i32Load, i32Store, set, simd, sumI32x4, v128Load } from '../../../wasm/code.js'
 import { i32_trunc_sat_f64_s, op } from '../../../wasm/opcodes.js'
-import { epilogueBit, headerBytes } from './epilogue.js'
+import { epilogueBit, headerBytes, overUnitWords, zeroPadHalf } from './epilogue.js'
 
 export const packBytes = (k: PackBytes): WasmFunction =>
   func(`bytes_${k.label}`, ['i32', 'i32', 'i32'], ['i32'], ([rows, x, bytes], local) => {
@@ -143,16 +143,6 @@ export const byteDense = (k: ByteDense, ROWS = TILE_ROWS, UNITS = TILE_UNITS): W
       forLoop(r, i32c(0), [get(rows), i32c(ROWS - 1), op.i32_sub], ROWS, rowTile(ROWS, count)),
       forLoop(r, get(r), get(rows), 1, rowTile(1, count)),
     ]
-    const full = Math.floor(k.n / BLOCK)
-    const rest = k.n % BLOCK
-    // The high half of a 64-bit word past the last unit is padding: keep it zero.
-    const padWord = e.kind !== 'dot' && Math.ceil(k.n / BLOCK) % 2 === 1
-    return [
-      full === 0 ? [] : doLoop(j, i32c(0), i32c(full), 1, block(BLOCK)),
-      rest === 0 ? [] : [set(j, i32c(full)), block(rest)],
-      padWord
-        ? forLoop(r, i32c(0), get(rows), 1, i32Store([get(out), get(r), i32c(oStride), op.i32_mul, op.i32_add], i32c(0), 4 * Math.ceil(k.n / BLOCK)))
-        : [],
-    ]
+    return [overUnitWords(k.n, j, block), e.kind === 'dot' ? [] : zeroPadHalf(k.n, rows, out, r, oStride)]
   })
 }

@@ -26,7 +26,7 @@ import type { Code, WasmFunction } from '../../../wasm/code.js'
 import { doLoop, f64Store, forLoop, func, get, i32c, i32Store, i64Load, set } from '../../../wasm/code.js'
 import { blockVoid, op } from '../../../wasm/opcodes.js'
 import { loadWords, signDot, UNROLL_LIMIT, xorPopcount } from '../../../wasm/popcount.js'
-import { epilogueBit, headerBytes } from './epilogue.js'
+import { epilogueBit, headerBytes, overUnitWords, zeroPadHalf } from './epilogue.js'
 
 const BLOCK = 32
 
@@ -113,16 +113,6 @@ export const tiledBinaryDense = (k: BinaryDense, ROWS = TILE_ROWS): WasmFunction
       ROWS === 1 ? [] : forLoop(r, i32c(0), [get(rows), i32c(ROWS - 1), op.i32_sub], ROWS, rowTile(count)),
       forLoop(r, ROWS === 1 ? i32c(0) : get(r), get(rows), 1, oneRow(count)),
     ]
-    const full = Math.floor(k.n / BLOCK)
-    const rest = k.n % BLOCK
-    // The high half of a 64-bit word past the last unit is padding: keep it zero.
-    const padWord = e.kind !== 'dot' && Math.ceil(k.n / BLOCK) % 2 === 1
-    return [
-      full === 0 ? [] : doLoop(j, i32c(0), i32c(full), 1, block(BLOCK)),
-      rest === 0 ? [] : [set(j, i32c(full)), block(rest)],
-      padWord
-        ? forLoop(r, i32c(0), get(rows), 1, i32Store([get(out), get(r), i32c(oStride), op.i32_mul, op.i32_add], i32c(0), 4 * Math.ceil(k.n / BLOCK)))
-        : [],
-    ]
+    return [overUnitWords(k.n, j, block), e.kind === 'dot' ? [] : zeroPadHalf(k.n, rows, out, r, oStride)]
   })
 }

@@ -21,7 +21,7 @@ import type { ValType } from '../../../wasm/opcodes.js'
 import { op } from '../../../wasm/opcodes.js'
 import type { DotScheme } from '../../../wasm/popcount.js'
 import { loadWords, signDot, UNROLL_LIMIT, xorPopcount } from '../../../wasm/popcount.js'
-import { epilogueBit, headerBytes } from './epilogue.js'
+import { epilogueBit, headerBytes, overUnitWords, zeroPadHalf } from './epilogue.js'
 import { tiledBinaryDense } from './dense-tiled.js'
 
 const BLOCK = 32
@@ -112,17 +112,7 @@ export const productKernel = (s: ProductSpec): WasmFunction => {
         set(oa, [get(oa), i32c(oStride), op.i32_add]),
       ]),
     ]
-    const full = Math.floor(s.n / BLOCK)
-    const rest = s.n % BLOCK
-    // The high half of a 64-bit word past the last unit is padding: keep it zero.
-    const padWord = Math.ceil(s.n / BLOCK) % 2 === 1
-    return [
-      full === 0 ? [] : doLoop(j, i32c(0), i32c(full), 1, block(BLOCK)),
-      rest === 0 ? [] : [set(j, i32c(full)), block(rest)],
-      padWord
-        ? forLoop(r, i32c(0), get(rows), 1, i32Store([get(out), get(r), i32c(oStride), op.i32_mul, op.i32_add], i32c(0), 4 * Math.ceil(s.n / BLOCK)))
-        : [],
-    ]
+    return [overUnitWords(s.n, j, block), zeroPadHalf(s.n, rows, out, r, oStride)]
   })
 }
 

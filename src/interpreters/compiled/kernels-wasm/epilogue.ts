@@ -5,7 +5,7 @@
  */
 import type { Epilogue } from '../kernels.js'
 import type { Code } from '../../../wasm/code.js'
-import { get, i32c, i32Load } from '../../../wasm/code.js'
+import { doLoop, forLoop, get, i32c, i32Load, i32Store, set } from '../../../wasm/code.js'
 import { op } from '../../../wasm/opcodes.js'
 import { unreachable } from '../../../dsl/dslErrors.js'
 
@@ -41,4 +41,26 @@ export const epilogueBit = (e: Epilogue, l: EpilogueLocals): Code => {
     get(d), i32Load(get(l.header), 4), op.i32_lt_u,
     op.select,
   ]
+}
+
+/** Output bits are stored in words of 32 units; a row is padded to whole 64-bit words. */
+const UNIT_WORD = 32
+
+/**
+ * Runs `block(count)` for each 32-unit output word of `n` units, with local `j` holding the
+ * word's index: the full words in a loop, then the last `n % 32` units once.
+ */
+export const overUnitWords = (n: number, j: number, block: (count: number) => Code): Code => {
+  const full = Math.floor(n / UNIT_WORD)
+  const rest = n % UNIT_WORD
+  return [full === 0 ? [] : doLoop(j, i32c(0), i32c(full), 1, block(UNIT_WORD)), rest === 0 ? [] : [set(j, i32c(full)), block(rest)]]
+}
+
+/**
+ * When `n` units end in the low half of a row's last 64-bit word, zeroes the high half (padding)
+ * of that word in each of the `rows` rows at `out`, `oStride` bytes apart, counting with local `r`.
+ */
+export const zeroPadHalf = (n: number, rows: number, out: number, r: number, oStride: number): Code => {
+  const words = Math.ceil(n / UNIT_WORD)
+  return words % 2 === 0 ? [] : forLoop(r, i32c(0), get(rows), 1, i32Store([get(out), get(r), i32c(oStride), op.i32_mul, op.i32_add], i32c(0), 4 * words))
 }
