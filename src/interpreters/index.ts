@@ -20,7 +20,7 @@ export { lossOutput, outputNodes, requiredInputs, selectOutputs } from './output
 export { evaluate } from './reference/forward.js'
 export type { Evaluation } from './reference/forward.js'
 export { forwardRules } from './reference/rules.js'
-export type { BinarizeRule, ForwardRule, RuleEnv, Extras, Out, BatchNormStats } from './reference/rules.js'
+export type { BinarizeRule, ForwardRule, RuleEnv, Extras, Out, BatchMoments, BatchNormStats } from './reference/rules.js'
 export { backward } from './reference/backward.js'
 export type { BinarizeBackward, Seeds } from './reference/backward.js'
 export { toZeroOne, toPlusMinus, drawCodingError } from '../dsl/codings.js'

@@ -8,7 +8,7 @@
 import type { Checked, Network, Node } from '../../dsl/node.js'
 import { foldWith, topoOrder } from '../../dsl/fold.js'
 import type { Feed, NDArray } from '../ndarray.js'
-import type { BatchNormStats, BinarizeRule, RuleEnv } from './rules.js'
+import type { BatchMoments, BinarizeRule, RuleEnv } from './rules.js'
 import { forwardRule } from './rules.js'
 import * as ops from './ops.js'
 import * as spatial from './spatial.js'
@@ -54,7 +54,7 @@ export const evaluate = (
 ): Evaluation => {
   const kernels = ctx.products ?? ops.referenceProducts
   const env: RuleEnv = { batch: ctx.batch, feed: ctx.feed, params: ctx.net.params, products: kernels, binarize: ctx.binarize }
-  const side = { lossPerExample: new Map<Node, Float64Array>(), argmax: new Map<Node, Int32Array>(), patches: new Map<Node, Float64Array>(), bnStats: new Map<Node, BatchNormStats>() }
+  const side = { lossPerExample: new Map<Node, Float64Array>(), argmax: new Map<Node, Int32Array>(), patches: new Map<Node, Float64Array>(), bnStats: new Map<Node, BatchMoments>() }
   // Each rule returns its extra outputs beside the value; the evaluation keeps them by node.
   const step = (node: Node, args: Readonly<Record<string, NDArray>>): NDArray => {
     const out = forwardRule(node, args, env)

@@ -35,8 +35,14 @@ export interface RuleEnv {
   readonly binarize: BinarizeRule
 }
 
-/** Batch-norm statistics: the batch's in training mode, the running ones in inference mode. */
-export interface BatchNormStats { readonly mean: NDArray; readonly variance: NDArray }
+/**
+ * The moments a batch-norm node normalises with: the batch's in training mode, the running ones
+ * in inference mode (not the node's parameters, which are `BatchNormStats` of `sbnkit/dsl`).
+ */
+export interface BatchMoments { readonly mean: NDArray; readonly variance: NDArray }
+
+/** @deprecated The old name of `BatchMoments`, which clashed with `BatchNormStats` of `sbnkit/dsl`. */
+export type BatchNormStats = BatchMoments
 
 /** The outputs a rule returns beside the node's value, by tag (what the reverse rules read). */
 export interface Extras {
@@ -44,7 +50,7 @@ export interface Extras {
   readonly Conv2d: { readonly patches?: Float64Array }
   /** The winning input of each max-pool cell. */
   readonly Pool: { readonly argmax: Int32Array }
-  readonly BatchNorm: { readonly stats: BatchNormStats }
+  readonly BatchNorm: { readonly stats: BatchMoments }
   /** Per-example losses; the node's value is their mean. */
   readonly Loss: { readonly perExample: Float64Array }
 }
@@ -59,7 +65,7 @@ export type ForwardRule<K extends Tag> = (node: NodeOf<K>, args: Args<K, NDArray
 const scalar = (v: number): NDArray => ({ shape: [], data: Float64Array.of(v) })
 
 /** The statistics a batch-norm node normalises with (batch statistics in training mode). */
-export const batchNormStats = (node: BatchNorm, input: NDArray, runningMean: NDArray, runningVar: NDArray, rows?: RowParts): BatchNormStats => {
+export const batchNormStats = (node: BatchNorm, input: NDArray, runningMean: NDArray, runningVar: NDArray, rows?: RowParts): BatchMoments => {
   const stats = node.mode === 'train' ? spatial.batchStats(input, rows) : { mean: runningMean.data, variance: runningVar.data }
   const c = [input.shape[1]!]
   return { mean: { shape: c, data: stats.mean }, variance: { shape: c, data: stats.variance } }
