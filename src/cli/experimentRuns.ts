@@ -85,6 +85,7 @@ export const rows: readonly RowSpec[] = (['mnist', 'fashion-mnist'] as const).fl
         { id: `${dataset}/conv/st-md`, label: 'matched ST + mirror descent (batch norm re-estimated)', dataset, preset: 'vgg-mnist:0.5', settings: { ...mdSt, ensemble: 2 }, anneal: 1, testMembers: 4 },
         { id: `${dataset}/conv/st-md-b256-fanin`, label: 'the standard recipe (batch 256, lr 0.2 cosine), the head\'s learning rate scaled by 1/√fan-in, 10 epochs', dataset, preset: 'conv:16,32', settings: startRecipe, anneal: 1, epochs: 10, testMembers: 4, fanInLr: true },
         { id: `${dataset}/vgg/st-md-b256-fanin`, label: 'the standard recipe (batch 256, lr 0.2 cosine), the head\'s learning rate scaled by 1/√fan-in, 10 epochs', dataset, preset: 'vgg-mnist:0.5', settings: startRecipe, anneal: 1, epochs: 10, testMembers: 4, fanInLr: true },
+        { id: `${dataset}/vgg1/st-md-b256-fanin-flip`, label: 'the standard recipe (batch 256, lr 0.2 cosine), the head\'s learning rate scaled by 1/√fan-in, twice the width (vgg-mnist:1), images flipped left–right at random, 15 epochs', dataset, preset: 'vgg-mnist:1', settings: { ...startRecipe, augment: 'flip' }, anneal: 1, epochs: 15, testMembers: 4, fanInLr: true },
         { id: `${dataset}/conv/st-md-anneal`, label: 'matched ST + mirror descent, noise annealed 1 → 0.25', dataset, preset: 'vgg-mnist:0.5', settings: mdSt, anneal: 0.25 },
         { id: `${dataset}/conv/bnn`, label: 'BNN: deterministic hardtanh ST + clipping', dataset, preset: 'vgg-mnist:0.5', settings: bnn, anneal: 1 },
       ]
