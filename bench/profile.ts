@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profile.ts --preset conv:16,32 --batch-norm [--steps N] [--top K] [--parts P] [--out FILE]`:
+ * `npx tsx bench/profile.ts --preset conv:16,32 --batch-norm [--steps N] [--top K] [--parts P] [--batch B] [--out FILE]`:
  * a CPU profile of the training step of `trainStep.ts` (the one `bench:train` times, fast kernels,
  * one thread), taken in-process with the inspector's sampling profiler after a warm-up, and
  * summarised as the top functions by self time with their share of the profiled steps (start-up
@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { trainingProducts } from '../src/train/fast/index.js'
-import { stepper, teamStepper } from './trainStep.js'
+import { STEP_BATCH, stepper, teamStepper } from './trainStep.js'
 
 interface ProfileNode { readonly id: number; readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number } }
 export interface CpuProfile { readonly nodes: readonly ProfileNode[]; readonly samples: readonly number[] }
@@ -69,7 +69,7 @@ const main = async (): Promise<void> => {
     options: {
       preset: { type: 'string', default: 'conv:16,32' }, 'batch-norm': { type: 'boolean', default: false },
       steps: { type: 'string', default: '40' }, top: { type: 'string', default: '20' }, out: { type: 'string' },
-      parts: { type: 'string', default: '1' },
+      parts: { type: 'string', default: '1' }, batch: { type: 'string', default: String(STEP_BATCH) },
     },
   })
   const steps = Number(values.steps)
@@ -78,7 +78,12 @@ const main = async (): Promise<void> => {
     process.stderr.write(`bench/profile: --parts: expected an integer ≥ 1, found ${values.parts}\n`)
     process.exit(2)
   }
-  const setup = { preset: values.preset, batchNorm: values['batch-norm'], kernels: trainingProducts() }
+  const batch = Number(values.batch)
+  if (!Number.isSafeInteger(batch) || batch < 1) {
+    process.stderr.write(`bench/profile: --batch: expected an integer ≥ 1, found ${values.batch}\n`)
+    process.exit(2)
+  }
+  const setup = { preset: values.preset, batchNorm: values['batch-norm'], kernels: trainingProducts(), batch }
   // Parts ≥ 2: the data-parallel step on the calling thread alone (the partition's own cost).
   const step = parts === 1 ? stepper(setup) : E.map((t: { readonly step: () => number }) => t.step)(await teamStepper({ ...setup, parts, threads: 1 }))
   if (E.isLeft(step)) {
@@ -113,7 +118,7 @@ const main = async (): Promise<void> => {
     return name
   }
   // Fresh memory costs a page fault per 4 KiB on first touch (float64 temporaries of the step).
-  console.log(`${values.preset}${values['batch-norm'] ? ' + batch norm' : ''}, batch 64, ${parts} part${parts === 1 ? '' : 's'}, ${steps} steps, ${ms.toFixed(1)} ms per step (profiled), ${faults.toFixed(0)} page faults per step; self time:`)
+  console.log(`${values.preset}${values['batch-norm'] ? ' + batch norm' : ''}, batch ${batch}, ${parts} part${parts === 1 ? '' : 's'}, ${steps} steps, ${ms.toFixed(1)} ms per step (profiled), ${faults.toFixed(0)} page faults per step; self time:`)
   for (const { name, share } of selfShares(profile, moduleOf).slice(0, Number(values.top)))
     console.log(`${(100 * share).toFixed(1).padStart(6)} %  ${name}`)
 }

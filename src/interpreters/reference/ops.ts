@@ -90,14 +90,21 @@ export interface RowParts {
    * that together cover [0, n), spread over the passes of the minibatch; every pass gets all n.
    */
   readonly spread?: (n: number, fill: (lo: number, hi: number, out: Float64Array) => void) => Float64Array
+  /** Optional: `spread` of several arrays at one meeting of the passes (undefined: they do not fit; use `spread`). */
+  readonly spreads?: (items: readonly { readonly n: number; readonly fill: (lo: number, hi: number, out: Float64Array) => void }[]) => Float64Array[] | undefined
   /**
    * Optional: `sum` whose total is completed only by `settle` (the passes then meet once for all
    * such sums, instead of once or twice each): the same bits, for a total nobody reads before
    * `settle`. The reverse pass takes it for the nodes in `deferrable` (set by the gradient
    * interpreter: parameters and pass-through weight sites whose gradients are only returned).
+   * `now`: the pass reads the total right after `settle` (else it may be complete only later, below).
    */
-  readonly later?: (len: number, partial: (lo: number, hi: number, out: Float64Array) => void, fills?: boolean) => Float64Array
-  /** Completes every total of `later` since the last call (every pass of the minibatch calls it at the same point). */
+  readonly later?: (len: number, partial: (lo: number, hi: number, out: Float64Array) => void, fills?: boolean, now?: boolean) => Float64Array
+  /**
+   * Completes every total of `later` since the last call (every pass of the minibatch calls it at
+   * the same point): those taken with `now` when it returns, the others once every pass of the
+   * minibatch has returned (what a parameter's gradient needs).
+   */
   readonly settle?: () => void
   /** The nodes whose gradient sums may be `later` ones. */
   readonly deferrable?: ReadonlySet<Node>

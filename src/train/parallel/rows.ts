@@ -28,9 +28,8 @@ export const replicaParts = (parts: number, replicas: number, r: number): readon
 /** Where a sum's result lives (contents unspecified): `MatrixProducts.alloc`, by default a new array. */
 type Alloc = (length: number) => Float64Array
 
-/** total[i] = slot₀[i] + slot₁[i] + … in part order (`localRows` adds the same way as it goes). */
-const addInOrder = (slots: Float64Array, stride: number, parts: number, len: number, alloc: Alloc): Float64Array => {
-  const total = alloc(len)
+/** total[i] = slot₀[i] + slot₁[i] + … in part order (`localRows` adds the same way as it goes), into `total` (default a new array). */
+const addInOrder = (slots: Float64Array, stride: number, parts: number, len: number, alloc: Alloc, total = alloc(len)): Float64Array => {
   total.set(slots.subarray(0, len))
   for (let p = 1; p < parts; p++) {
     const at = p * stride
@@ -140,8 +139,8 @@ export const sharedRows = (rows: number, parts: number, replicas: number, r: num
       for (let i = base + lo; i < base + hi; i++) area[i]! += area[from - base + i]!
     }
   }
-  /** The area sums of `later` not yet completed: [base, len]. */
-  const pending: (readonly [number, number])[] = []
+  /** The area sums of `later` not yet completed: [base, len, the total returned for a short one]. */
+  const pending: (readonly [number, number, Float64Array | undefined])[] = []
   const sum: RowParts['sum'] = (len, partial, fills = false) => {
     if (len > slots.slotLength) throw new InternalError(`a sum of ${len} values over parts exceeds the slots of ${slots.slotLength}`)
     const inArea = len >= slots.splitFrom ? take(ranges.length * len) : undefined
@@ -159,20 +158,47 @@ export const sharedRows = (rows: number, parts: number, replicas: number, r: num
   return {
     batch: rows, first, ranges: localRanges(ranges, p0, p1), allRanges: ranges,
     sum,
-    // In the area whatever its length, its total completed by `settle` (or at once where it does not fit).
-    later: (len, partial, fills = false) => {
+    // The slots in the area whatever the length, the total completed by `settle` (or at once where
+    // it does not fit): a short one (or one read at once) into this replica's own array, a long
+    // one in part 0's slot.
+    later: (len, partial, fills = false, now = false) => {
       const base = len <= slots.slotLength ? take(ranges.length * len) : undefined
       if (base === undefined) return sum(len, partial, fills)
       partials(area, base, len, len, partial, fills)
-      pending.push([base, len])
-      return area.subarray(base, base + len)
+      const own = now || len < slots.splitFrom ? alloc(len) : undefined
+      pending.push([base, len, own])
+      return own ?? area.subarray(base, base + len)
     },
+    // One meeting: after it every slot is written; each replica then adds every short total whole
+    // and its element range of every long one. Nobody meets again: a long total is complete once
+    // every replica's pass has returned, which the team's step waits for anyway (team.ts).
     settle: () => {
       if (pending.length === 0) return
       barrier.wait()
-      for (const [base, len] of pending) addRange(base, len)
+      for (const [base, len, own] of pending) {
+        if (own === undefined) addRange(base, len)
+        else addInOrder(area.subarray(base, base + ranges.length * len), len, ranges.length, len, alloc, own)
+      }
       pending.length = 0
-      barrier.wait()
+    },
+    spreads: (items) => {
+      // Every item's share at once, then one meeting for all (each in the area, as a view).
+      const start = at
+      const bases: number[] = []
+      for (const { n } of items) {
+        const base = take(n)
+        if (base === undefined) {
+          at = start
+          return undefined
+        }
+        bases.push(base)
+      }
+      items.forEach(({ n, fill }, i) => {
+        const [lo, hi] = evenRanges(n, active)[r]!
+        fill(lo, hi, area.subarray(bases[i]! + lo, bases[i]! + hi))
+      })
+      if (items.length > 0) barrier.wait()
+      return items.map(({ n }, i) => area.subarray(bases[i]!, bases[i]! + n))
     },
     spread: (n, fill) => {
       // Replica r fills its share of [0, n), then all read the whole: in the area (a view), or
