@@ -25,6 +25,8 @@ export interface MatrixProducts {
   readonly matmulNT: (a: NDArray, b: NDArray) => NDArray
   /** [m,k]ᵀ·[m,n] → [k,n] */
   readonly matmulTN: (a: NDArray, b: NDArray) => NDArray
+  /** Optional: `matmulTN`'s values written into `out` (length k·n) instead of a new array (a part's weight gradient into its slot). */
+  readonly matmulTNInto?: (a: NDArray, b: NDArray, out: Float64Array) => void
   /**
    * Optional: the sampling rule x = +1 iff u < floor(F(a/s)·2³²) over `a`, with u the draws
    * `fillBits(key, 0, ·)`; a replacement must give exactly those bits (the gradient interpreter

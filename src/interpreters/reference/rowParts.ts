@@ -26,6 +26,7 @@ export const matmulTNRows = (lhs: NDArray, g: NDArray, kernels: MatrixProducts, 
       out.fill(0)
       return
     }
+    if (kernels.matmulTNInto !== undefined) return kernels.matmulTNInto(rowsOf(lhs, lo, hi), rowsOf(g, lo, hi), out)
     const part = kernels.matmulTN(rowsOf(lhs, lo, hi), rowsOf(g, lo, hi)).data
     out.set(part)
     kernels.release?.([part])

@@ -65,8 +65,15 @@ const POLL = 1000
  * What a replica's phases cost, accumulated when a team is started with `phases` (bench/threads.ts
  * `--phases`): one Float64Array of `PHASE_WORDS` words per replica, in shared memory.
  */
-export const PHASE = { steps: 0, passMs: 1, waitMs: 2, waits: 3, sleeps: 4, optimizerMs: 5, doneMs: 6 } as const
-export const PHASE_WORDS = 8
+export const PHASE = { steps: 0, passMs: 1, waitMs: 2, waits: 3, sleeps: 4, optimizerMs: 5, doneMs: 6, passStart: 7, byMeeting: 8 } as const
+/** Meetings of a pass whose waits are counted one by one (`PHASE.byMeeting` + i: the i-th meeting's ms). */
+export const PHASE_MEETINGS = 16
+export const PHASE_WORDS = PHASE.byMeeting + PHASE_MEETINGS
+
+/** Marks the start of a pass in a replica's phase words (the meetings are counted from it). */
+export const markPass = (phases: Float64Array | undefined): void => {
+  if (phases !== undefined) phases[PHASE.passStart] = phases[PHASE.waits]!
+}
 
 /** Waits for ctl[GEN] to move past `gen`: spins, then sleeps; returns whether it slept. */
 const awaitGeneration = (ctl: Int32Array, gen: number, spin: number): boolean => {
@@ -101,7 +108,10 @@ export const barrierOn = (ctl: Int32Array, phases?: Float64Array, spin = SPIN): 
     }
     const t0 = performance.now()
     const slept = awaitGeneration(ctl, gen, spin)
-    phases[PHASE.waitMs]! += performance.now() - t0
+    const ms = performance.now() - t0
+    phases[PHASE.waitMs]! += ms
+    const meeting = phases[PHASE.waits]! - phases[PHASE.passStart]!
+    if (meeting < PHASE_MEETINGS) phases[PHASE.byMeeting + meeting]! += ms
     phases[PHASE.waits]!++
     if (slept) phases[PHASE.sleeps]!++
   },

@@ -22,7 +22,7 @@ import type { Feed } from '../../interpreters/ndarray.js'
 import type { MatrixProducts } from '../../interpreters/reference/ops.js'
 import type { RunError } from '../../interpreters/runErrors.js'
 import { START_TIMEOUT, threadsUnavailable, ThreadFailure } from '../../threads/pool.js'
-import { ABORT, ACTIVE, controlWords, DONE, FAILED, injectAt, JOB, KEY, OPTIMIZE, PASS, PHASE, PHASE_WORDS, ROWS, SPIN, STEP, barrierOn, Aborted, waitChange } from './barrier.js'
+import { ABORT, ACTIVE, controlWords, DONE, FAILED, injectAt, JOB, KEY, markPass, OPTIMIZE, PASS, PHASE, PHASE_WORDS, ROWS, SPIN, STEP, barrierOn, Aborted, waitChange } from './barrier.js'
 import type { OptimizerState, Tensors } from '../optimizers.js'
 import type { Routing } from '../routing.js'
 import { stepRoutedInPlace } from '../routing.js'
@@ -263,6 +263,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     }))
     let result: R
     const t0 = ownPhases === undefined ? 0 : performance.now()
+    markPass(ownPhases)
     try {
       result = pass({ ...kernels, rows: sharedRows(rows, parts, active, 0, slots, barrier, kernels.alloc) }, own)
     } catch (err) {

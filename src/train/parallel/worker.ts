@@ -17,7 +17,7 @@ import type { MatrixProducts } from '../../interpreters/reference/ops.js'
 import { referenceProducts } from '../../interpreters/reference/ops.js'
 import { drawRunError } from '../../interpreters/runErrors.js'
 import { fastProducts } from '../fast/index.js'
-import { Aborted, ACTIVE, barrierOn, DONE, injectAt, JOB, KEY, PASS, PHASE, PHASE_WORDS, reportFailure, ROWS, STEP, waitChange } from './barrier.js'
+import { Aborted, ACTIVE, barrierOn, DONE, injectAt, JOB, KEY, markPass, PASS, PHASE, PHASE_WORDS, reportFailure, ROWS, STEP, waitChange } from './barrier.js'
 import type { Tensors } from '../optimizers.js'
 import { optimizerOf, sharedSlots, stepRange } from './optimizer.js'
 import type { TeamData } from './teamData.js'
@@ -96,6 +96,7 @@ const setup = (): E.Either<string, { readonly run: () => void; readonly optimize
     // step out (ACTIVE counts those taking part, so the barrier does not wait for them).
     if (r >= active) return
     const t0 = phases === undefined ? 0 : performance.now()
+    markPass(phases)
     const ranges = partsOf(rows, d.parts)
     const [p0, p1] = replicaParts(ranges.length, active, r)
     // Private copies of its rows (small; V8 reads shared memory slowly in places).
@@ -117,8 +118,8 @@ const setup = (): E.Either<string, { readonly run: () => void; readonly optimize
   return E.right({ run, optimize })
 }
 
-/** The wait for the optimizer step after a pass spins this many times the usual checks before sleeping. */
-const AFTER_PASS_SPINS = 10
+/** The wait for the next job after one spins this many times the usual checks before sleeping. */
+const AFTER_JOB_SPINS = 10
 
 proc.on('exit', (code) => fail(2, `its thread exited (code ${code})`))
 const ready = setup()
@@ -126,11 +127,13 @@ if (E.isLeft(ready)) parentPort.postMessage(ready.left)
 else {
   parentPort.postMessage('ready')
   let seen = 0
-  let afterPass = false
+  let busy = false
   for (;;) {
     // After a pass the optimizer step follows as soon as the main thread has checked the
-    // gradient (a fraction of a millisecond): spin longer rather than sleep through it.
-    const seq = waitChange(ctl, STEP, seen, Infinity, afterPass && d.split !== undefined ? AFTER_PASS_SPINS * d.spin : d.spin)
+    // gradient, and after that the next pass once the trainer has its rows (a fraction of a
+    // millisecond to a millisecond or two): spin longer rather than sleep through it, since
+    // waking a sleeping thread costs this VM about half a millisecond.
+    const seq = waitChange(ctl, STEP, seen, Infinity, busy ? AFTER_JOB_SPINS * d.spin : d.spin)
     if (seq < 0) break
     if (seq === seen) continue
     seen = seq
@@ -143,7 +146,7 @@ else {
       if (inject === 2) proc.exit(3)
       if (job === PASS) ready.right.run()
       else ready.right.optimize()
-      afterPass = job === PASS
+      busy = true
     } catch (err) {
       if (err instanceof Aborted) break
       fail(1, err instanceof Error ? err.message : String(err))
