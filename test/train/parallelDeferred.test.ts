@@ -6,12 +6,18 @@
  * immediate sums; a replica meets the others once per `settle` however many sums it completes,
  * and not at all for a `settle` with nothing pending. `spreads` (the weight draws of a pass at one
  * meeting) ≡ one `spread` per item, bit for bit, and leaves the area as it was when they do not fit.
+ * `productLater` (a weight gradient over the gathered rows, each replica its rows of the total)
+ * ≡ the kernels' one product over the whole minibatch, bit for bit, for any replicas and parts.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import * as E from 'fp-ts/lib/Either.js'
+import type { MatrixProducts } from '../../src/interpreters/reference/ops.js'
+import { referenceProducts } from '../../src/interpreters/reference/ops.js'
+import { fastProducts } from '../../src/train/fast/index.js'
 import type { Barrier } from '../../src/train/parallel/barrier.js'
 import type { SumSlots } from '../../src/train/parallel/rows.js'
-import { sharedRows } from '../../src/train/parallel/rows.js'
+import { localRows, partsOf, replicaParts, sharedRows } from '../../src/train/parallel/rows.js'
 
 /** Slots for sums of at most `slotLength` values over `parts` parts, long from `splitFrom` on. */
 const slotsFor = (parts: number, slotLength: number, splitFrom: number): SumSlots => ({
@@ -94,4 +100,32 @@ describe('deferred sums over parts', () => {
     expect(rows.spreads!([{ n: 40, fill: () => undefined }, { n: 40, fill: () => undefined }])).toBeUndefined()
     expect(rows.spreads!([{ n: 64, fill: (lo, hi, out) => out.fill(1) }])?.[0]?.length).toBe(64)
   })
+
+  const fast = fastProducts()
+  const kernelSets: readonly (readonly [string, MatrixProducts])[] = [['reference', referenceProducts], ...(E.isRight(fast) ? [['fast', fast.right] as const] : [])]
+  for (const [name, kernels] of kernelSets)
+    it(`law: productLater over R replicas ≡ one ${name} product over every row, bit for bit (odd sizes, fewer columns than replicas, one row)`, () => {
+      fc.assert(fc.property(
+        fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 21 }), fc.integer({ min: 1, max: 37 }), fc.integer({ min: 1, max: 19 }), fc.integer({ min: 0, max: 1000 }),
+        (replicas, extraParts, rows, k, n, seed) => {
+          const parts = replicas + extraParts - 1
+          const lhs = { shape: [rows, k], data: Float64Array.from({ length: rows * k }, (_, i) => Math.sin(seed + 1.3 * i) * 7) }
+          const g = { shape: [rows, n], data: Float64Array.from({ length: rows * n }, (_, i) => Math.cos(seed + 0.7 * i) / 3) }
+          const want = kernels.matmulTN(lhs, g).data.slice()
+          const one = localRows(rows, parts).productLater!(lhs, g, kernels)
+          // The replicas in turn on one shared area (a barrier that only counts: each writes its rows, then each computes its range).
+          const slots = { ...slotsFor(parts, 1, 1 << 20), area: new Float64Array(rows * (k + n) + k * n) }
+          const ranges = partsOf(rows, parts)
+          const active = Math.min(replicas, ranges.length)
+          const team = Array.from({ length: active }, (_, r) => sharedRows(rows, parts, replicas, r, slots, counting()))
+          const totals = team.map((t, r) => {
+            const [p0, p1] = replicaParts(ranges.length, active, r)
+            const [lo, hi] = [ranges[p0]![0], ranges[p1 - 1]![1]]
+            return t.productLater!({ shape: [hi - lo, k], data: lhs.data.subarray(lo * k, hi * k) }, { shape: [hi - lo, n], data: g.data.subarray(lo * n, hi * n) }, kernels)
+          })
+          team.forEach((t) => t.settle!())
+          return sameBits(one, want) && totals.every((t) => sameBits(t, want))
+        },
+      ), { seed: 9093, numRuns: 150 })
+    })
 })

@@ -108,6 +108,13 @@ export interface RowParts {
    * minibatch has returned (what a parameter's gradient needs).
    */
   readonly settle?: () => void
+  /**
+   * Optional: lhsᵀ·g (lhs [rows, k], g [rows, n], this pass's rows) over every row of the
+   * minibatch as ONE product of full depth (`kernels.matmulTN` of the whole minibatch: not a sum
+   * over parts), for a weight gradient the reverse pass takes `later`; completed by `settle` like
+   * a long `later` total. Every element is that product's own, whoever computes it.
+   */
+  readonly productLater?: (lhs: NDArray, g: NDArray, kernels: MatrixProducts) => Float64Array
   /** The nodes whose gradient sums may be `later` ones. */
   readonly deferrable?: ReadonlySet<Node>
 }

@@ -101,8 +101,11 @@ export class TornStep extends ThreadFailure {
  */
 const areaLengthOf = (net: Checked<Network>, batch: number, parts: number): number => {
   let params = 0
+  // A dense weight's gradient may be a product over the gathered rows (RowParts.productLater).
+  let gathered = 0
+  for (const n of topoOrder(Object.values(net.outputs))) if (n._tag === 'Param' && n.type.shape.length === 2) gathered += Math.max(1, batch) * ((n.type.shape[0] as number) + (n.type.shape[1] as number))
   for (const p of Object.values(net.params)) params += p.length
-  return (parts + 1) * params + 4 * parts * Math.max(1, batch)
+  return (parts + 1) * params + 4 * parts * Math.max(1, batch) + gathered
 }
 
 /**
