@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--parts 1,2] [--rounds 15] [--batch 64] [--always] [--phases] [--spin N[,M…]] [--warm W] [--json]`:
+ * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--parts 1,2] [--rounds 15] [--batch 64] [--always] [--phases] [--spin N[,M…]] [--warm W] [--burst B] [--json]`:
  * the training step of `trainStep.ts` (the one `bench:train` times) on each thread count, in ONE
  * process with interleaved rounds (round r times one step of every thread count in turn), so
  * that the machine's load drifts over all of them alike. Prints wall ms per step, median
@@ -22,6 +22,9 @@
  * that the threads' CPU time is their work alone); several values time each data-parallel row
  * with each (rows carry `"spin"`).
  * `--warm W`: untimed rounds first (default 3; the workers' JIT warms up only on their own passes).
+ * `--burst B`: each round takes B consecutive steps of each row, each timed (default 1): the
+ * steps after a row's first show a team whose workers are still spinning from the last step, as
+ * in a training loop, rather than woken from sleep after the other rows' steps.
  * Every stepper starts from the same parameters and batches, and the steps are bit-identical
  * across thread counts (for one part count), so all do the same work.
  */
@@ -51,7 +54,7 @@ const { values } = parseArgs({
     preset: { type: 'string', default: 'conv:16,32' }, 'batch-norm': { type: 'boolean', default: false },
     threads: { type: 'string', default: '1,2' }, rounds: { type: 'string', default: '15' }, json: { type: 'boolean', default: false },
     always: { type: 'boolean', default: false }, parts: { type: 'string', default: '1' },
-    batch: { type: 'string', default: String(STEP_BATCH) }, warm: { type: 'string', default: '3' }, phases: { type: 'boolean', default: false }, spin: { type: 'string' },
+    batch: { type: 'string', default: String(STEP_BATCH) }, warm: { type: 'string', default: '3' }, burst: { type: 'string', default: '1' }, phases: { type: 'boolean', default: false }, spin: { type: 'string' },
   },
 })
 const spins = values.spin === undefined ? [undefined] : values.spin.split(',').map(Number)
@@ -93,6 +96,8 @@ for (const [i, { p, t, spin }] of rowsOf.entries()) {
     steps.push(E.isLeft(s) ? fail(`--preset: ${s.left}`) : s.right)
   }
 }
+const burst = Number(values.burst)
+if (!Number.isSafeInteger(burst) || burst < 1) fail(`--burst: expected an integer ≥ 1, found ${values.burst}`)
 const warm = Number(values.warm)
 if (!Number.isSafeInteger(warm) || warm < 0) fail(`--warm: expected an integer ≥ 0, found ${values.warm}`)
 const wall = rowsOf.map(() => [] as number[])
@@ -101,21 +106,24 @@ const cpu = rowsOf.map(() => [] as number[])
 const phaseSums = rowsOf.map(() => [] as Float64Array[])
 /** Per row: CPU ms of each thread over the timed rounds (with --phases). */
 const threadCpu = rowsOf.map(() => new Map<number, number>())
+/** Times one step of row i (recorded from the first timed round on). */
+const timeStep = (step: () => number, i: number, timed: boolean): void => {
+  const before = values.phases ? threadCpuMs() : undefined
+  const t = timeOnce(step)
+  const after = before === undefined ? undefined : threadCpuMs()
+  const ph = phaseReaders[i]?.() ?? []
+  if (!timed) return
+  if (before !== undefined && after !== undefined) for (const [tid, ms] of cpuBetween(before, after)) threadCpu[i]!.set(tid, (threadCpu[i]!.get(tid) ?? 0) + ms)
+  wall[i]!.push(t.wall)
+  cpu[i]!.push(t.cpu)
+  ph.forEach((words, k) => {
+    const sum = (phaseSums[i]![k] ??= new Float64Array(words.length))
+    words.forEach((w, j) => (sum[j]! += w))
+  })
+}
 for (let r = 0; r < warm + rounds; r++) {
   steps.forEach((step, i) => {
-    const before = values.phases ? threadCpuMs() : undefined
-    const t = timeOnce(step)
-    const after = before === undefined ? undefined : threadCpuMs()
-    const ph = phaseReaders[i]?.() ?? []
-    if (r >= warm) {
-      if (before !== undefined && after !== undefined) for (const [tid, ms] of cpuBetween(before, after)) threadCpu[i]!.set(tid, (threadCpu[i]!.get(tid) ?? 0) + ms)
-      wall[i]!.push(t.wall)
-      cpu[i]!.push(t.cpu)
-      ph.forEach((words, k) => {
-        const sum = (phaseSums[i]![k] ??= new Float64Array(words.length))
-        words.forEach((w, j) => (sum[j]! += w))
-      })
-    }
+    for (let b = 0; b < burst; b++) timeStep(step, i, r >= warm)
   })
   process.stderr.write(`\rbench/threads ${values.preset}: round ${r + 1}/${warm + rounds}   `)
 }
@@ -139,9 +147,9 @@ else {
   console.log(`${values.preset}${values['batch-norm'] ? ' + batch norm' : ''}, batch ${batch}, ${rounds} interleaved rounds, load average ${load.toFixed(1)}`)
   for (const [i, r] of rows.entries()) {
     console.log(`  ${r.parts} part${r.parts === 1 ? ' ' : 's'} ${r.threads} thread${r.threads === 1 ? ' ' : 's'}${'always' in r ? ' (always split)' : ''}${'spin' in r ? ` spin ${r.spin}` : ''}  ${r.msPerStep.median.toFixed(1)} (${r.msPerStep.min.toFixed(1)}–${r.msPerStep.max.toFixed(1)}) ms per step  ×${r.speedup.toFixed(2)}; CPU (all threads) ${r.cpuMsPerStep.median.toFixed(1)} ms`)
-    const cpuOf = [...threadCpu[i]!].map(([tid, ms]) => [tid, ms / rounds] as const).filter(([, ms]) => ms >= 0.05).sort((a, b) => b[1] - a[1])
+    const cpuOf = [...threadCpu[i]!].map(([tid, ms]) => [tid, ms / (rounds * burst)] as const).filter(([, ms]) => ms >= 0.05).sort((a, b) => b[1] - a[1])
     if (values.phases && cpuOf.length > 0)
-      console.log(`      CPU per step by thread (ms, mean of ${rounds} rounds): main ${(cpuOf.find(([tid]) => tid === process.pid)?.[1] ?? 0).toFixed(1)}, others ${cpuOf.filter(([tid]) => tid !== process.pid).map(([, ms]) => ms.toFixed(1)).join(', ') || '—'}`)
+      console.log(`      CPU per step by thread (ms, mean of ${rounds * burst} steps): main ${(cpuOf.find(([tid]) => tid === process.pid)?.[1] ?? 0).toFixed(1)}, others ${cpuOf.filter(([tid]) => tid !== process.pid).map(([, ms]) => ms.toFixed(1)).join(', ') || '—'}`)
     for (const ph of phaseRows[i]!)
       console.log(`      replica ${ph.replica}: pass ${ph.passMs.toFixed(2)} ms, of which ${ph.waitMs.toFixed(2)} ms in ${ph.waits.toFixed(0)} barriers (${ph.sleeps.toFixed(1)} slept; by meeting ${ph.byMeeting.map((x) => x.toFixed(2)).join(' ')}); optimizer ${ph.optimizerMs.toFixed(2)} ms${ph.doneMs === undefined ? '' : `; waiting for the workers after the pass ${ph.doneMs.toFixed(2)} ms; outside the pass (optimizer, running statistics) ${ph.outsideMs!.toFixed(2)} ms (mean)`}`)
   }
