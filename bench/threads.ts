@@ -21,7 +21,7 @@
  * waiting replica sleeps (default `SPIN`, src/train/parallel/barrier.ts; 0: sleep at once, so
  * that the threads' CPU time is their work alone); several values time each data-parallel row
  * with each (rows carry `"spin"`).
- * `--warm W`: untimed rounds first (default 3; the workers' JIT warms up only on their own passes).
+ * `--warm W`: untimed rounds first (default 30: a worker's JIT warms up only on its own passes, and with 3 rounds, the default before the tenth session, the two-thread rows timed a worker still compiling the pass).
  * `--burst B`: each round takes B consecutive steps of each row, each timed (default 1): the
  * steps after a row's first show a team whose workers are still spinning from the last step, as
  * in a training loop, rather than woken from sleep after the other rows' steps.
@@ -54,7 +54,7 @@ const { values } = parseArgs({
     preset: { type: 'string', default: 'conv:16,32' }, 'batch-norm': { type: 'boolean', default: false },
     threads: { type: 'string', default: '1,2' }, rounds: { type: 'string', default: '15' }, json: { type: 'boolean', default: false },
     always: { type: 'boolean', default: false }, parts: { type: 'string', default: '1' },
-    batch: { type: 'string', default: String(STEP_BATCH) }, warm: { type: 'string', default: '3' }, burst: { type: 'string', default: '1' }, phases: { type: 'boolean', default: false }, spin: { type: 'string' },
+    batch: { type: 'string', default: String(STEP_BATCH) }, warm: { type: 'string', default: '30' }, burst: { type: 'string', default: '1' }, phases: { type: 'boolean', default: false }, spin: { type: 'string' },
   },
 })
 const spins = values.spin === undefined ? [undefined] : values.spin.split(',').map(Number)
@@ -137,7 +137,7 @@ const load = os.loadavg()[0]!
 const phaseRows = rowsOf.map((_, i) => phaseSums[i]!.map((w, replica) => {
   const per = (x: number): number => x / Math.max(1, w[PHASE.steps]!)
   return {
-    replica, passMs: per(w[PHASE.passMs]!), waitMs: per(w[PHASE.waitMs]!), byMeeting: Array.from({ length: Math.min(PHASE_MEETINGS, Math.round(per(w[PHASE.waits]!))) }, (_, j) => per(w[PHASE.byMeeting + j]!)), waits: per(w[PHASE.waits]!), sleeps: per(w[PHASE.sleeps]!), optimizerMs: per(w[PHASE.optimizerMs]!),
+    replica, passMs: per(w[PHASE.passMs]!), waitMs: per(w[PHASE.waitMs]!), firstMs: per(w[PHASE.firstMs]!), byMeeting: Array.from({ length: Math.min(PHASE_MEETINGS, Math.round(per(w[PHASE.waits]!))) }, (_, j) => per(w[PHASE.byMeeting + j]!)), waits: per(w[PHASE.waits]!), sleeps: per(w[PHASE.sleeps]!), optimizerMs: per(w[PHASE.optimizerMs]!),
     ...(replica === 0 ? { doneMs: per(w[PHASE.doneMs]!), outsideMs: wall[i]!.reduce((a, b) => a + b, 0) / wall[i]!.length - per(w[PHASE.passMs]! + w[PHASE.doneMs]!) } : {}),
   }
 }))
@@ -151,6 +151,6 @@ else {
     if (values.phases && cpuOf.length > 0)
       console.log(`      CPU per step by thread (ms, mean of ${rounds * burst} steps): main ${(cpuOf.find(([tid]) => tid === process.pid)?.[1] ?? 0).toFixed(1)}, others ${cpuOf.filter(([tid]) => tid !== process.pid).map(([, ms]) => ms.toFixed(1)).join(', ') || '—'}`)
     for (const ph of phaseRows[i]!)
-      console.log(`      replica ${ph.replica}: pass ${ph.passMs.toFixed(2)} ms, of which ${ph.waitMs.toFixed(2)} ms in ${ph.waits.toFixed(0)} barriers (${ph.sleeps.toFixed(1)} slept; by meeting ${ph.byMeeting.map((x) => x.toFixed(2)).join(' ')}); optimizer ${ph.optimizerMs.toFixed(2)} ms${ph.doneMs === undefined ? '' : `; waiting for the workers after the pass ${ph.doneMs.toFixed(2)} ms; outside the pass (optimizer, running statistics) ${ph.outsideMs!.toFixed(2)} ms (mean)`}`)
+      console.log(`      replica ${ph.replica}: pass ${ph.passMs.toFixed(2)} ms, of which ${ph.waitMs.toFixed(2)} ms in ${ph.waits.toFixed(0)} barriers (${ph.sleeps.toFixed(1)} slept; ${ph.firstMs.toFixed(2)} ms from the pass's start to the first; by meeting ${ph.byMeeting.map((x) => x.toFixed(2)).join(' ')}); optimizer ${ph.optimizerMs.toFixed(2)} ms${ph.doneMs === undefined ? '' : `; waiting for the workers after the pass ${ph.doneMs.toFixed(2)} ms; outside the pass (optimizer, running statistics) ${ph.outsideMs!.toFixed(2)} ms (mean)`}`)
   }
 }

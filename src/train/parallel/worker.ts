@@ -118,8 +118,15 @@ const setup = (): E.Either<string, { readonly run: () => void; readonly optimize
   return E.right({ run, optimize })
 }
 
-/** The wait for the next job after one spins this many times the usual checks before sleeping. */
-const AFTER_JOB_SPINS = 10
+/** The wait for the optimizer step after a pass spins this many times the usual checks before sleeping. */
+const AFTER_PASS_SPINS = 10
+/**
+ * The wait for the next pass after an optimizer step spins this many times the usual checks (a
+ * few milliseconds): the trainer's work between steps (checks, logging, the next rows) takes
+ * about a millisecond, and waking a sleeping thread costs this VM up to half a millisecond. (Its
+ * effect on bench/threads.ts was within the VM's noise; it only decides when a worker sleeps.)
+ */
+const AFTER_OPTIMIZER_SPINS = 50
 
 proc.on('exit', (code) => fail(2, `its thread exited (code ${code})`))
 const ready = setup()
@@ -127,13 +134,13 @@ if (E.isLeft(ready)) parentPort.postMessage(ready.left)
 else {
   parentPort.postMessage('ready')
   let seen = 0
-  let busy = false
+  let last: number | undefined
   for (;;) {
     // After a pass the optimizer step follows as soon as the main thread has checked the
     // gradient, and after that the next pass once the trainer has its rows (a fraction of a
     // millisecond to a millisecond or two): spin longer rather than sleep through it, since
     // waking a sleeping thread costs this VM about half a millisecond.
-    const seq = waitChange(ctl, STEP, seen, Infinity, busy ? AFTER_JOB_SPINS * d.spin : d.spin)
+    const seq = waitChange(ctl, STEP, seen, Infinity, last === undefined ? d.spin : (last === PASS ? AFTER_PASS_SPINS : AFTER_OPTIMIZER_SPINS) * d.spin)
     if (seq < 0) break
     if (seq === seen) continue
     seen = seq
@@ -146,7 +153,7 @@ else {
       if (inject === 2) proc.exit(3)
       if (job === PASS) ready.right.run()
       else ready.right.optimize()
-      busy = true
+      last = job
     } catch (err) {
       if (err instanceof Aborted) break
       fail(1, err instanceof Error ? err.message : String(err))
