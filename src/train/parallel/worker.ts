@@ -126,7 +126,7 @@ const AFTER_PASS_SPINS = 10
  * about a millisecond, and waking a sleeping thread costs this VM up to half a millisecond. (Its
  * effect on bench/threads.ts was within the VM's noise; it only decides when a worker sleeps.)
  */
-const AFTER_OPTIMIZER_SPINS = 50
+const AFTER_OPTIMIZER_SPINS = 20
 
 proc.on('exit', (code) => fail(2, `its thread exited (code ${code})`))
 const ready = setup()
