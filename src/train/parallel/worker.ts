@@ -69,6 +69,8 @@ const setup = (): E.Either<string, { readonly run: () => void; readonly optimize
   const params = paramViews(d.params, d.paramLayout)
   const lengths = Object.fromEntries(d.paramLayout.map(([name, , n]) => [name, n]))
   const split = d.split === undefined || d.slots === undefined ? undefined : { routing: d.split, slots: sharedSlots(d.slots, d.split, lengths), optimizers: d.split.rules.map((rule) => optimizerOf(rule.spec)) }
+  /** The private copies of the pass's rows, by input name. */
+  const copies = new Map<string, Float64Array>()
   /** The last pass's gradient, kept for the optimizer step that follows it. */
   let kept: Tensors | undefined
   const drop = (): void => {
@@ -99,9 +101,12 @@ const setup = (): E.Either<string, { readonly run: () => void; readonly optimize
     markPass(phases)
     const ranges = partsOf(rows, d.parts)
     const [p0, p1] = replicaParts(ranges.length, active, r)
-    // Private copies of its rows (small; V8 reads shared memory slowly in places).
+    // Private copies of its rows (V8 reads shared memory slowly in places), into the same arrays
+    // from step to step (a fresh one costs a page fault per 4 KiB on this VM; nothing outlives
+    // the pass with them).
     const feed = Object.fromEntries(Object.entries(feedRows(d.feed, d.feedLayout, ranges[p0]![0], ranges[p1 - 1]![1])).map(([name, v]) => {
-      const copy = new Float64Array(v.data.length)
+      let copy = copies.get(name)
+      if (copy?.length !== v.data.length) copies.set(name, (copy = new Float64Array(v.data.length)))
       copy.set(v.data)
       return [name, { shape: v.shape, data: copy }]
     }))
