@@ -1,10 +1,11 @@
 /**
- * `npx tsx bench/profile.ts --preset conv:16,32 --batch-norm [--steps N] [--top K] [--parts P] [--out FILE]`:
+ * `npx tsx bench/profile.ts --preset conv:16,32 --batch-norm [--steps N] [--top K] [--parts P [--threads T]] [--batch B] [--out FILE]`:
  * a CPU profile of the training step of `trainStep.ts` (the one `bench:train` times, fast kernels,
  * one thread), taken in-process with the inspector's sampling profiler after a warm-up, and
  * summarised as the top functions by self time with their share of the profiled steps (start-up
  * excluded). `--parts P` (P ≥ 2) profiles the data-parallel step with the minibatch cut into P
- * parts, all on the calling thread (the partition's own cost). `--out` also writes the raw `.cpuprofile` (open it in Chrome's DevTools).
+ * parts, all on the calling thread (the partition's own cost), or with `--threads T` the calling
+ * thread's replica of that step on T threads (its barrier waits show as `awaitGeneration`). `--out` also writes the raw `.cpuprofile` (open it in Chrome's DevTools).
  *
  * Under tsx every module is one long line of anonymous functions, so the script first bundles
  * itself with esbuild (unminified: functions keep their names) into `.cache/profile.mjs` and runs
@@ -24,7 +25,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { trainingProducts } from '../src/train/fast/index.js'
-import { stepper, teamStepper } from './trainStep.js'
+import { STEP_BATCH, stepper, teamStepper } from './trainStep.js'
 
 interface ProfileNode { readonly id: number; readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number } }
 export interface CpuProfile { readonly nodes: readonly ProfileNode[]; readonly samples: readonly number[] }
@@ -59,6 +60,8 @@ const runBundled = async (): Promise<number> => {
   const out = join(root, '.cache', 'profile.mjs')
   const { buildSync } = await import('esbuild')
   buildSync({ entryPoints: [fileURLToPath(import.meta.url)], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: out, logLevel: 'warning' })
+  // The data-parallel workers (`--threads`) start `./worker.js` beside the bundle.
+  buildSync({ entryPoints: [join(root, 'src', 'train', 'parallel', 'worker.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: join(root, '.cache', 'worker.js'), logLevel: 'warning' })
   const r = spawnSync(process.execPath, [out, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, [BUNDLED]: '1' } })
   return r.status ?? 2
 }
@@ -69,7 +72,7 @@ const main = async (): Promise<void> => {
     options: {
       preset: { type: 'string', default: 'conv:16,32' }, 'batch-norm': { type: 'boolean', default: false },
       steps: { type: 'string', default: '40' }, top: { type: 'string', default: '20' }, out: { type: 'string' },
-      parts: { type: 'string', default: '1' },
+      parts: { type: 'string', default: '1' }, threads: { type: 'string', default: '1' }, batch: { type: 'string', default: String(STEP_BATCH) },
     },
   })
   const steps = Number(values.steps)
@@ -78,9 +81,16 @@ const main = async (): Promise<void> => {
     process.stderr.write(`bench/profile: --parts: expected an integer ≥ 1, found ${values.parts}\n`)
     process.exit(2)
   }
-  const setup = { preset: values.preset, batchNorm: values['batch-norm'], kernels: trainingProducts() }
+  const batch = Number(values.batch)
+  if (!Number.isSafeInteger(batch) || batch < 1) {
+    process.stderr.write(`bench/profile: --batch: expected an integer ≥ 1, found ${values.batch}\n`)
+    process.exit(2)
+  }
+  const setup = { preset: values.preset, batchNorm: values['batch-norm'], kernels: trainingProducts(), batch }
   // Parts ≥ 2: the data-parallel step on the calling thread alone (the partition's own cost).
-  const step = parts === 1 ? stepper(setup) : E.map((t: { readonly step: () => number }) => t.step)(await teamStepper({ ...setup, parts, threads: 1 }))
+  const threads = Number(values.threads)
+  const team = parts === 1 ? undefined : await teamStepper({ ...setup, parts, threads })
+  const step = team === undefined ? stepper(setup) : E.map((t: { readonly step: () => number }) => t.step)(team)
   if (E.isLeft(step)) {
     process.stderr.write(`bench/profile: ${step.left}\n`)
     process.exit(2)
@@ -113,7 +123,8 @@ const main = async (): Promise<void> => {
     return name
   }
   // Fresh memory costs a page fault per 4 KiB on first touch (float64 temporaries of the step).
-  console.log(`${values.preset}${values['batch-norm'] ? ' + batch norm' : ''}, batch 64, ${parts} part${parts === 1 ? '' : 's'}, ${steps} steps, ${ms.toFixed(1)} ms per step (profiled), ${faults.toFixed(0)} page faults per step; self time:`)
+  console.log(`${values.preset}${values['batch-norm'] ? ' + batch norm' : ''}, batch ${batch}, ${parts} part${parts === 1 ? '' : 's'}, ${steps} steps, ${ms.toFixed(1)} ms per step (profiled), ${faults.toFixed(0)} page faults per step; self time:`)
+  if (team !== undefined && E.isRight(team)) team.right.close()
   for (const { name, share } of selfShares(profile, moduleOf).slice(0, Number(values.top)))
     console.log(`${(100 * share).toFixed(1).padStart(6)} %  ${name}`)
 }

@@ -1,5 +1,6 @@
 /**
- * CPU time of each thread of this process, from Linux's /proc/self/task/<tid>/stat (user + system
+ * CPU time of each thread of this process, from Linux's /proc/self/task/<tid>/schedstat (time on
+ * a CPU, in nanoseconds) or, where the kernel has no schedstat, its stat file (user + system
  * time, in clock ticks of 10 ms): what a thread computed, unlike its wall time, which a loaded
  * machine stretches by the time it waits for a core. bench/threads.ts `--phases` reads it around
  * every step to tell the calling thread's CPU from its workers'.
@@ -22,6 +23,12 @@ export const threadCpuMs = (): Map<number, number> | undefined => {
   }
   const out = new Map<number, number>()
   for (const tid of tids) {
+    try {
+      out.set(Number(tid), Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6)
+      continue
+    } catch {
+      // No schedstat (or the thread ended): the stat file's ticks.
+    }
     try {
       // The fields after the command's closing parenthesis: state is the first, utime the 12th, stime the 13th.
       const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')

@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--parts 1,2] [--rounds 15] [--batch 64] [--always] [--phases] [--spin N] [--json]`:
+ * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--parts 1,2] [--rounds 15] [--batch 64] [--always] [--phases] [--spin N[,M…]] [--warm W] [--burst B] [--json]`:
  * the training step of `trainStep.ts` (the one `bench:train` times) on each thread count, in ONE
  * process with interleaved rounds (round r times one step of every thread count in turn), so
  * that the machine's load drifts over all of them alike. Prints wall ms per step, median
@@ -19,7 +19,12 @@
  * and every row's CPU time per step by thread (Linux: bench/threadCpu.ts), which a loaded machine
  * does not stretch as it does wall time. `--spin N`: the checks of a control word before a
  * waiting replica sleeps (default `SPIN`, src/train/parallel/barrier.ts; 0: sleep at once, so
- * that the threads' CPU time is their work alone).
+ * that the threads' CPU time is their work alone); several values time each data-parallel row
+ * with each (rows carry `"spin"`).
+ * `--warm W`: untimed rounds first (default 30: a worker's JIT warms up only on its own passes, and with 3 rounds, the default before the tenth session, the two-thread rows timed a worker still compiling the pass).
+ * `--burst B`: each round takes B consecutive steps of each row, each timed (default 1): the
+ * steps after a row's first show a team whose workers are still spinning from the last step, as
+ * in a training loop, rather than woken from sleep after the other rows' steps.
  * Every stepper starts from the same parameters and batches, and the steps are bit-identical
  * across thread counts (for one part count), so all do the same work.
  */
@@ -33,7 +38,7 @@ import { threadedProducts } from '../src/train/threads/threadedProducts.js'
 import { MIN_SPLIT_MACS } from '../src/train/fast/wasm-gemm.js'
 import { median, timeOnce } from './train.js'
 import { STEP_BATCH, stepper, teamStepper } from './trainStep.js'
-import { PHASE } from '../src/train/parallel/barrier.js'
+import { PHASE, PHASE_MEETINGS } from '../src/train/parallel/barrier.js'
 import { cpuBetween, threadCpuMs } from './threadCpu.js'
 import { rerunUnderEsmOnly } from './esmOnly.js'
 
@@ -49,11 +54,11 @@ const { values } = parseArgs({
     preset: { type: 'string', default: 'conv:16,32' }, 'batch-norm': { type: 'boolean', default: false },
     threads: { type: 'string', default: '1,2' }, rounds: { type: 'string', default: '15' }, json: { type: 'boolean', default: false },
     always: { type: 'boolean', default: false }, parts: { type: 'string', default: '1' },
-    batch: { type: 'string', default: String(STEP_BATCH) }, phases: { type: 'boolean', default: false }, spin: { type: 'string' },
+    batch: { type: 'string', default: String(STEP_BATCH) }, warm: { type: 'string', default: '30' }, burst: { type: 'string', default: '1' }, phases: { type: 'boolean', default: false }, spin: { type: 'string' },
   },
 })
-const spin = values.spin === undefined ? undefined : Number(values.spin)
-if (spin !== undefined && !(Number.isSafeInteger(spin) && spin >= 0)) fail(`--spin: expected an integer ≥ 0, found ${values.spin}`)
+const spins = values.spin === undefined ? [undefined] : values.spin.split(',').map(Number)
+if (spins.some((n) => n !== undefined && !(Number.isSafeInteger(n) && n >= 0))) fail(`--spin: expected integers ≥ 0 separated by commas, found ${values.spin}`)
 const batch = Number(values.batch)
 if (!Number.isSafeInteger(batch) || batch < 1) fail(`--batch: expected an integer ≥ 1, found ${values.batch}`)
 const counts = values.threads.split(',').map(Number)
@@ -65,7 +70,8 @@ if (partCounts.some((p) => !Number.isSafeInteger(p) || p < 1)) fail(`--parts: ex
 
 /** Each row: a part count, a thread count, and whether every job above the threshold is split. */
 const rowsOf = partCounts.flatMap((p) => counts.flatMap((t) =>
-  (values.always && t > 1 && p === 1 ? [{ p, t, always: false }, { p, t, always: true }] : [{ p, t, always: false }])))
+  (values.always && t > 1 && p === 1 ? [{ p, t, always: false, spin: undefined }, { p, t, always: true, spin: undefined }]
+    : p > 1 && t > 1 ? spins.map((spin) => ({ p, t, always: false, spin })) : [{ p, t, always: false, spin: undefined }])))
 const kernels: ThreadedProducts[] = rowsOf.map(({ p, t, always }) => {
   const k = always ? threadedProducts({ threads: t, splitAbove: MIN_SPLIT_MACS }) : fastThreadedProducts(p > 1 ? 1 : t)
   return E.isLeft(k) ? fail(`--threads ${t}: ${drawRunError(k.left)}`) : k.right
@@ -74,7 +80,7 @@ const closers: (() => void)[] = []
 const steps: (() => number)[] = []
 /** Per row: the team's phase counters (parts ≥ 2 with --phases). */
 const phaseReaders: ((() => readonly Float64Array[]) | undefined)[] = []
-for (const [i, { p, t }] of rowsOf.entries()) {
+for (const [i, { p, t, spin }] of rowsOf.entries()) {
   const setup = { preset: values.preset, batchNorm: values['batch-norm'], kernels: kernels[i]!, batch }
   phaseReaders.push(undefined)
   if (p > 1) {
@@ -90,28 +96,34 @@ for (const [i, { p, t }] of rowsOf.entries()) {
     steps.push(E.isLeft(s) ? fail(`--preset: ${s.left}`) : s.right)
   }
 }
-const warm = 3
+const burst = Number(values.burst)
+if (!Number.isSafeInteger(burst) || burst < 1) fail(`--burst: expected an integer ≥ 1, found ${values.burst}`)
+const warm = Number(values.warm)
+if (!Number.isSafeInteger(warm) || warm < 0) fail(`--warm: expected an integer ≥ 0, found ${values.warm}`)
 const wall = rowsOf.map(() => [] as number[])
 const cpu = rowsOf.map(() => [] as number[])
 /** Per row and replica: the phase words summed over the timed rounds. */
 const phaseSums = rowsOf.map(() => [] as Float64Array[])
 /** Per row: CPU ms of each thread over the timed rounds (with --phases). */
 const threadCpu = rowsOf.map(() => new Map<number, number>())
+/** Times one step of row i (recorded from the first timed round on). */
+const timeStep = (step: () => number, i: number, timed: boolean): void => {
+  const before = values.phases ? threadCpuMs() : undefined
+  const t = timeOnce(step)
+  const after = before === undefined ? undefined : threadCpuMs()
+  const ph = phaseReaders[i]?.() ?? []
+  if (!timed) return
+  if (before !== undefined && after !== undefined) for (const [tid, ms] of cpuBetween(before, after)) threadCpu[i]!.set(tid, (threadCpu[i]!.get(tid) ?? 0) + ms)
+  wall[i]!.push(t.wall)
+  cpu[i]!.push(t.cpu)
+  ph.forEach((words, k) => {
+    const sum = (phaseSums[i]![k] ??= new Float64Array(words.length))
+    words.forEach((w, j) => (sum[j]! += w))
+  })
+}
 for (let r = 0; r < warm + rounds; r++) {
   steps.forEach((step, i) => {
-    const before = values.phases ? threadCpuMs() : undefined
-    const t = timeOnce(step)
-    const after = before === undefined ? undefined : threadCpuMs()
-    const ph = phaseReaders[i]?.() ?? []
-    if (r >= warm) {
-      if (before !== undefined && after !== undefined) for (const [tid, ms] of cpuBetween(before, after)) threadCpu[i]!.set(tid, (threadCpu[i]!.get(tid) ?? 0) + ms)
-      wall[i]!.push(t.wall)
-      cpu[i]!.push(t.cpu)
-      ph.forEach((words, k) => {
-        const sum = (phaseSums[i]![k] ??= new Float64Array(words.length))
-        words.forEach((w, j) => (sum[j]! += w))
-      })
-    }
+    for (let b = 0; b < burst; b++) timeStep(step, i, r >= warm)
   })
   process.stderr.write(`\rbench/threads ${values.preset}: round ${r + 1}/${warm + rounds}   `)
 }
@@ -119,13 +131,13 @@ process.stderr.write('\n')
 kernels.forEach((k) => k.close())
 closers.forEach((c) => c())
 const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) })
-const rows = rowsOf.map(({ p: parts, t: threads, always }, i) => ({ threads, parts, ...(always ? { always } : {}), msPerStep: stats(wall[i]!), cpuMsPerStep: stats(cpu[i]!), speedup: median(wall[0]!) / median(wall[i]!) }))
+const rows = rowsOf.map(({ p: parts, t: threads, always, spin }, i) => ({ threads, parts, ...(always ? { always } : {}), ...(spin === undefined ? {} : { spin }), msPerStep: stats(wall[i]!), cpuMsPerStep: stats(cpu[i]!), speedup: median(wall[0]!) / median(wall[i]!) }))
 const load = os.loadavg()[0]!
 /** Mean ms (or count) per step of each replica's phases: pass (of which barrier waits), the wait for the workers, the rest of the step. */
 const phaseRows = rowsOf.map((_, i) => phaseSums[i]!.map((w, replica) => {
   const per = (x: number): number => x / Math.max(1, w[PHASE.steps]!)
   return {
-    replica, passMs: per(w[PHASE.passMs]!), waitMs: per(w[PHASE.waitMs]!), waits: per(w[PHASE.waits]!), sleeps: per(w[PHASE.sleeps]!), optimizerMs: per(w[PHASE.optimizerMs]!),
+    replica, passMs: per(w[PHASE.passMs]!), waitMs: per(w[PHASE.waitMs]!), firstMs: per(w[PHASE.firstMs]!), byMeeting: Array.from({ length: Math.min(PHASE_MEETINGS, Math.round(per(w[PHASE.waits]!))) }, (_, j) => per(w[PHASE.byMeeting + j]!)), waits: per(w[PHASE.waits]!), sleeps: per(w[PHASE.sleeps]!), optimizerMs: per(w[PHASE.optimizerMs]!),
     ...(replica === 0 ? { doneMs: per(w[PHASE.doneMs]!), outsideMs: wall[i]!.reduce((a, b) => a + b, 0) / wall[i]!.length - per(w[PHASE.passMs]! + w[PHASE.doneMs]!) } : {}),
   }
 }))
@@ -134,11 +146,11 @@ if (values.json) process.stdout.write(`${JSON.stringify({ preset: values.preset,
 else {
   console.log(`${values.preset}${values['batch-norm'] ? ' + batch norm' : ''}, batch ${batch}, ${rounds} interleaved rounds, load average ${load.toFixed(1)}`)
   for (const [i, r] of rows.entries()) {
-    console.log(`  ${r.parts} part${r.parts === 1 ? ' ' : 's'} ${r.threads} thread${r.threads === 1 ? ' ' : 's'}${'always' in r ? ' (always split)' : ''}  ${r.msPerStep.median.toFixed(1)} (${r.msPerStep.min.toFixed(1)}–${r.msPerStep.max.toFixed(1)}) ms per step  ×${r.speedup.toFixed(2)}; CPU (all threads) ${r.cpuMsPerStep.median.toFixed(1)} ms`)
-    const cpuOf = [...threadCpu[i]!].map(([tid, ms]) => [tid, ms / rounds] as const).filter(([, ms]) => ms >= 0.05).sort((a, b) => b[1] - a[1])
+    console.log(`  ${r.parts} part${r.parts === 1 ? ' ' : 's'} ${r.threads} thread${r.threads === 1 ? ' ' : 's'}${'always' in r ? ' (always split)' : ''}${'spin' in r ? ` spin ${r.spin}` : ''}  ${r.msPerStep.median.toFixed(1)} (${r.msPerStep.min.toFixed(1)}–${r.msPerStep.max.toFixed(1)}) ms per step  ×${r.speedup.toFixed(2)}; CPU (all threads) ${r.cpuMsPerStep.median.toFixed(1)} ms`)
+    const cpuOf = [...threadCpu[i]!].map(([tid, ms]) => [tid, ms / (rounds * burst)] as const).filter(([, ms]) => ms >= 0.05).sort((a, b) => b[1] - a[1])
     if (values.phases && cpuOf.length > 0)
-      console.log(`      CPU per step by thread (ms; ticks of 10 ms over ${rounds} rounds): main ${(cpuOf.find(([tid]) => tid === process.pid)?.[1] ?? 0).toFixed(1)}, others ${cpuOf.filter(([tid]) => tid !== process.pid).map(([, ms]) => ms.toFixed(1)).join(', ') || '—'}`)
+      console.log(`      CPU per step by thread (ms, mean of ${rounds * burst} steps): main ${(cpuOf.find(([tid]) => tid === process.pid)?.[1] ?? 0).toFixed(1)}, others ${cpuOf.filter(([tid]) => tid !== process.pid).map(([, ms]) => ms.toFixed(1)).join(', ') || '—'}`)
     for (const ph of phaseRows[i]!)
-      console.log(`      replica ${ph.replica}: pass ${ph.passMs.toFixed(2)} ms, of which ${ph.waitMs.toFixed(2)} ms in ${ph.waits.toFixed(0)} barriers (${ph.sleeps.toFixed(1)} slept); optimizer ${ph.optimizerMs.toFixed(2)} ms${ph.doneMs === undefined ? '' : `; waiting for the workers after the pass ${ph.doneMs.toFixed(2)} ms; outside the pass (optimizer, running statistics) ${ph.outsideMs!.toFixed(2)} ms (mean)`}`)
+      console.log(`      replica ${ph.replica}: pass ${ph.passMs.toFixed(2)} ms, of which ${ph.waitMs.toFixed(2)} ms in ${ph.waits.toFixed(0)} barriers (${ph.sleeps.toFixed(1)} slept; ${ph.firstMs.toFixed(2)} ms from the pass's start to the first; by meeting ${ph.byMeeting.map((x) => x.toFixed(2)).join(' ')}); optimizer ${ph.optimizerMs.toFixed(2)} ms${ph.doneMs === undefined ? '' : `; waiting for the workers after the pass ${ph.doneMs.toFixed(2)} ms; outside the pass (optimizer, running statistics) ${ph.outsideMs!.toFixed(2)} ms (mean)`}`)
   }
 }

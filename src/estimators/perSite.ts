@@ -155,14 +155,41 @@ export const prepareSites = (
   const rows = rows0?.later === undefined ? rows0 : { ...rows0, deferrable: deferrableOf(order, latent, (s) => skip(s) || ['st', 'meanfield'].includes(estOf(s).kind)) }
   const products = rows === rows0 ? opts.products : { ...opts.products!, rows: rows! }
   const total = rows?.batch ?? batch
+  // The weight sites on parameters of a pass over some parts: drawn before the forward pass, every
+  // pass its share of each, at one meeting of the passes (RowParts.spreads) instead of one each.
+  const early = fastSigns !== undefined && rows?.spreads !== undefined ? sites.filter((s) => isWeight(s) && samples(s) && s.input._tag === 'Param') : []
+  // With no score-function site nothing reads the loss before the reverse pass: the per-example
+  // losses are then gathered with the gradients' deferred sums (one meeting of the passes fewer).
+  const lateLoss = rows?.later !== undefined && rows.settle !== undefined && rows.allRanges !== undefined &&
+    !sites.some((s) => !skip(s) && ['reinforce', 'arm', 'disarm'].includes(estOf(s).kind))
+  /** This pass's share of each of `early`'s draws into the spread's memory, or undefined where they do not fit. */
+  const drawEarly = (key: Key): ReadonlyMap<Binarize, Float64Array> | undefined => {
+    const got = rows!.spreads!(early.map((s) => {
+      const a = net.params[(s.input as { readonly name: string }).name]!
+      const k = siteKey(key, s.site)
+      return {
+        n: a.length,
+        fill: (lo: number, hi: number, out: Float64Array) => {
+          // Spent at once: the kernels may reuse it.
+          const share = fastSigns!(s.noise as ProperNoise, a.subarray(lo, hi), k, lo)
+          out.set(share)
+          opts.products?.release?.([share])
+        },
+      }
+    }))
+    return got === undefined ? undefined : new Map(early.map((s, i) => [s, got[i]!]))
+  }
   const drawAt = (node: Binarize): number => (rows === undefined || isWeight(node) ? 0 : rows.first * sizeOf(node.type.shape))
   const draw: PreparedGradient = (key, baseline = 0) => {
     // Forward: each site by its estimator; ARM keeps its uniforms.
     const uniforms = new Map<Binarize, Float64Array>()
+    const drawn = early.length === 0 ? undefined : drawEarly(key)
     const passRule = (pass: Key) => (node: Binarize, a: NDArray): NDArray => {
       if (fastSigns !== undefined && samples(node)) {
         const noise = node.noise as ProperNoise
         const k = siteKey(pass, node.site)
+        const pre = pass === key ? drawn?.get(node) : undefined
+        if (pre !== undefined) return { shape: a.shape, data: pre }
         // A weight site's draws are the same in every pass of the minibatch: the passes share the work.
         if (rows?.spread !== undefined && isWeight(node))
           return {
@@ -182,9 +209,11 @@ export const prepareSites = (
     }
     const ev = evaluate({ net, feed, batch, binarize: passRule(key), ...(products === undefined ? {} : { products }) }, [root], new Map(), order)
     const own = objectivePerExample(root, ev, batch)
-    const ell = rows === undefined ? own : gatherRows(own, rows)
+    const ell = rows === undefined ? own : gatherRows(own, rows, lateLoss)
     // The mean loss from the gathered rows when the parts are known: the sum's own arithmetic, one meeting of the passes fewer.
-    const meanLoss = rows === undefined ? ell.reduce((a, b) => a + b, 0) / batch : (rows.allRanges === undefined ? sumRows(own, rows) : sumParts(ell, rows.allRanges)) / total
+    const lossOf = (): number => rows === undefined ? ell.reduce((a, b) => a + b, 0) / batch : (rows.allRanges === undefined ? sumRows(own, rows) : sumParts(ell, rows.allRanges)) / total
+    // (Late: known after `settle`; no seed below reads it then.)
+    let meanLoss = lateLoss ? NaN : lossOf()
     const at = new Map<Node, NDArray>()
     const seed = (node: Binarize, data: Float64Array): void => {
       const a = ev.values.get(node.input)!
@@ -223,6 +252,7 @@ export const prepareSites = (
         : backwardSite(estOf(node), node, a, x, g, latent, uniforms.get(node), opts.products?.alloc),
     order)
     rows?.settle?.()
+    if (lateLoss) meanLoss = lossOf()
     const grad = paramGradsOf(net, feed, ev, grads)
     const batchStats = batchStatsOf(ev)
     opts.products?.release?.(temporaries(ev, grads, [...Object.values(net.params), ...Object.values(feed).map((v) => v.data), ...Object.values(grad), own]))
@@ -239,7 +269,10 @@ export const prepareSites = (
 const deferrableOf = (order: readonly Node[], latent: LatentRule, passes: (s: Binarize) => boolean): ReadonlySet<Node> => {
   const uses = new Map<Node, number>()
   for (const n of order) for (const [, c] of children(n)) uses.set(c, (uses.get(c) ?? 0) + 1)
-  const once = (n: Node): boolean => uses.get(n) === 1
+  // A parameter named by two nodes has its gradients added after `settle` (paramGradsOf): not deferred.
+  const names = new Map<string, number>()
+  for (const n of order) if (n._tag === 'Param') names.set(n.name, (names.get(n.name) ?? 0) + 1)
+  const once = (n: Node): boolean => uses.get(n) === 1 && (n._tag !== 'Param' || names.get(n.name) === 1)
   return new Set(order.filter((n) =>
     (n._tag === 'Param' && once(n)) ||
     (n._tag === 'Binarize' && latent === 'mirror' && isWeight(n) && once(n) && n.input._tag === 'Param' && once(n.input) && passes(n))))
@@ -264,9 +297,9 @@ const sumParts = (all: Float64Array, ranges: readonly (readonly [number, number]
   return total
 }
 
-/** The rows' values of the whole minibatch, in row order (each part writes its own; the others add zeros). */
-const gatherRows = (own: Float64Array, rows: RowParts): Float64Array =>
-  rows.sum(rows.batch, (lo, hi, out) => out.set(own.subarray(lo, hi), rows.first + lo))
+/** The rows' values of the whole minibatch, in row order (each part writes its own; the others add zeros); `late`: completed by `settle`. */
+const gatherRows = (own: Float64Array, rows: RowParts, late = false): Float64Array =>
+  (late ? rows.later! : rows.sum)(rows.batch, (lo, hi, out) => out.set(own.subarray(lo, hi), rows.first + lo), false, true)
 
 /**
  * Each parameter's gradient (zeros where none reaches it), in `net.params` order, summed when a

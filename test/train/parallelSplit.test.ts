@@ -93,10 +93,10 @@ describe('the optimizer step split by element ranges', () => {
 
 describe('long sums added by element ranges', () => {
   /** `steps` data-parallel steps (pass, then the routed adam step) with every sum of ≥ 1 value split; the parameters after them. */
-  const steps = async (net: Checked<Network>, batches: readonly Feed[], parts: number, threads: number): Promise<Tensors> => {
+  const steps = async (net: Checked<Network>, batches: readonly Feed[], parts: number, threads: number, latent: 'mirror' | 'st-gd' = 'mirror'): Promise<Tensors> => {
     const trainNet = withBatchNormMode(net, 'train')
     const routing = right(route(trainNet, standardRules(trainNet, { latent: adam(), real: perParameterLr(adam(), { 'head.W': 0.5 }) })))
-    const gradient = { estimator: st(), weights: st(), sites: {}, latent: 'mirror', weightSampling: 'per-pass' } as const
+    const gradient = { estimator: st(), weights: st(), sites: {}, latent, weightSampling: 'per-pass' } as const
     const kernels = right(fastProducts())
     const team = right(await startTeam({
       net: trainNet, gradient, products: { name: 'fast', kernels }, parts, threads, batchSize: batches[0]!.x!.shape[0]!, sample: batches[0]!, routing, splitFrom: 1,
@@ -123,6 +123,12 @@ describe('long sums added by element ranges', () => {
     const batches = [task(10), task(10, 50), task(4, 100)]
     const one = await steps(net, batches, 3, 1)
     for (const threads of [2, 3]) expect(sameBits(await steps(net, batches, 3, threads), one), `${threads} threads`).toBe(true)
+  }, 60000)
+
+  it('law: parts 2 under st-gd (weight gradients that are not deferred: sums over parts) on 2 threads ≡ 1 thread, bit for bit', async () => {
+    const net = tinyNet({ kind: 'mlp', hidden: [13, 9] }, true)
+    const batches = [task(10), task(7, 50)]
+    expect(sameBits(await steps(net, batches, 2, 2, 'st-gd'), await steps(net, batches, 2, 1, 'st-gd'))).toBe(true)
   }, 60000)
 
   it('law: parts 2 with every sum split on 2 threads ≡ 1 thread, bit for bit (a conv net with batch norm and pooling)', async () => {

@@ -25,6 +25,8 @@ export interface MatrixProducts {
   readonly matmulNT: (a: NDArray, b: NDArray) => NDArray
   /** [m,k]ᵀ·[m,n] → [k,n] */
   readonly matmulTN: (a: NDArray, b: NDArray) => NDArray
+  /** Optional: `matmulTN`'s values written into `out` (length k·n) instead of a new array (a part's weight gradient into its slot). */
+  readonly matmulTNInto?: (a: NDArray, b: NDArray, out: Float64Array) => void
   /**
    * Optional: the sampling rule x = +1 iff u < floor(F(a/s)·2³²) over `a`, with u the draws
    * `fillBits(key, 0, ·)`; a replacement must give exactly those bits (the gradient interpreter
@@ -90,15 +92,29 @@ export interface RowParts {
    * that together cover [0, n), spread over the passes of the minibatch; every pass gets all n.
    */
   readonly spread?: (n: number, fill: (lo: number, hi: number, out: Float64Array) => void) => Float64Array
+  /** Optional: `spread` of several arrays at one meeting of the passes (undefined: they do not fit; use `spread`). */
+  readonly spreads?: (items: readonly { readonly n: number; readonly fill: (lo: number, hi: number, out: Float64Array) => void }[]) => Float64Array[] | undefined
   /**
    * Optional: `sum` whose total is completed only by `settle` (the passes then meet once for all
    * such sums, instead of once or twice each): the same bits, for a total nobody reads before
    * `settle`. The reverse pass takes it for the nodes in `deferrable` (set by the gradient
    * interpreter: parameters and pass-through weight sites whose gradients are only returned).
+   * `now`: the pass reads the total right after `settle` (else it may be complete only later, below).
    */
-  readonly later?: (len: number, partial: (lo: number, hi: number, out: Float64Array) => void, fills?: boolean) => Float64Array
-  /** Completes every total of `later` since the last call (every pass of the minibatch calls it at the same point). */
+  readonly later?: (len: number, partial: (lo: number, hi: number, out: Float64Array) => void, fills?: boolean, now?: boolean) => Float64Array
+  /**
+   * Completes every total of `later` since the last call (every pass of the minibatch calls it at
+   * the same point): those taken with `now` when it returns, the others once every pass of the
+   * minibatch has returned (what a parameter's gradient needs).
+   */
   readonly settle?: () => void
+  /**
+   * Optional: lhsᵀ·g (lhs [rows, k], g [rows, n], this pass's rows) over every row of the
+   * minibatch as ONE product of full depth (`kernels.matmulTN` of the whole minibatch: not a sum
+   * over parts), for a weight gradient the reverse pass takes `later`; completed by `settle` like
+   * a long `later` total. Every element is that product's own, whoever computes it.
+   */
+  readonly productLater?: (lhs: NDArray, g: NDArray, kernels: MatrixProducts) => Float64Array
   /** The nodes whose gradient sums may be `later` ones. */
   readonly deferrable?: ReadonlySet<Node>
 }

@@ -21,11 +21,14 @@ const rowsOf = (a: NDArray, lo: number, hi: number): NDArray => {
 export const matmulTNRows = (lhs: NDArray, g: NDArray, kernels: MatrixProducts, rows: RowParts, sum: RowParts['sum'] = rows.sum): NDArray => {
   const k = lhs.shape[1]!
   const n = g.shape[1]!
+  // Nobody reads it before the pass ends: one product over the whole minibatch (RowParts.productLater).
+  if (sum === rows.later && rows.productLater !== undefined) return { shape: [k, n], data: rows.productLater(lhs, g, kernels) }
   const data = sum(k * n, (lo, hi, out) => {
     if (hi <= lo) {
       out.fill(0)
       return
     }
+    if (kernels.matmulTNInto !== undefined) return kernels.matmulTNInto(rowsOf(lhs, lo, hi), rowsOf(g, lo, hi), out)
     const part = kernels.matmulTN(rowsOf(lhs, lo, hi), rowsOf(g, lo, hi)).data
     out.set(part)
     kernels.release?.([part])

@@ -149,7 +149,7 @@ export const productsOn = (
    * The product by XOR + popcount if both operands are ±1, as a new array (else undefined, and
    * nothing written): the counts are widened to depth − 2c in the module (`unpack_pop`) and copied out.
    */
-  const signProduct = (p: Product): Float64Array | undefined => {
+  const signProduct = (p: Product, into?: Float64Array): Float64Array | undefined => {
     if (!startsWithSigns(p.a.data) || !startsWithSigns(p.b.data)) return undefined
     const words = bitWords(p.k)
     // The rows of A and of B (u32 indices), the popcounts (i32 indices), the float64 products (f64 indices).
@@ -162,15 +162,19 @@ export const productsOn = (
     if (!packBits(u32, aAt, p.a, p.m, p.k, words) || !packBits(u32, bAt, p.b, p.n, p.k, words)) return undefined
     splitting(`bits ${p.m}×${p.n}×${words}`, p.m * p.n * words * 64, (parts) => bitgemmIn(aAt * 4, bAt * 4, cAt * 4, p.m, p.n, words, parts))
     runner.run([[['unpack_pop', cAt * 4, p.n * 4, p.m, p.n, outAt * 8, p.n * 8, p.k]]])
-    return copyOut(outAt, p.m * p.n)
+    return copyOut(outAt, p.m * p.n, into)
   }
 
   /**
    * A new array holding `length` float64 of the memory from f64 index `at`: a released one of that
    * length if there is one (`recycle.ts`), else constructed from the view (which spares the
-   * zero-filling of `new Float64Array(length)` before the copy).
+   * zero-filling of `new Float64Array(length)` before the copy); or `into`, written.
    */
-  const copyOut = (at: number, length: number): Float64Array => results.copyOf(f64.subarray(at, at + length))
+  const copyOut = (at: number, length: number, into?: Float64Array): Float64Array => {
+    if (into === undefined) return results.copyOf(f64.subarray(at, at + length))
+    into.set(f64.subarray(at, at + length))
+    return into
+  }
 
   /**
    * `packPanels` into memory at f32 index `at`, in `parts` parts: the whole panels by WebAssembly
@@ -202,11 +206,11 @@ export const productsOn = (
     }
   }
 
-  const floatProduct = (p: Product): Float64Array =>
-    splitting(`f32 ${p.m}×${p.k}×${p.n} ${p.a.ds === 1 ? 'r' : 'd'}${p.b.ds === 1 ? 'r' : 'd'}`, p.m * p.n * p.k, (parts) => floatProductIn(p, parts))
+  const floatProduct = (p: Product, into?: Float64Array): Float64Array =>
+    splitting(`f32 ${p.m}×${p.k}×${p.n} ${p.a.ds === 1 ? 'r' : 'd'}${p.b.ds === 1 ? 'r' : 'd'}`, p.m * p.n * p.k, (parts) => floatProductIn(p, parts, into))
 
   /** The product in `parts` parts: its operands packed by ranges of panels, then C by panel ranges. */
-  const floatProductIn = (p: Product, parts: number): Float64Array => {
+  const floatProductIn = (p: Product, parts: number, into?: Float64Array): Float64Array => {
     const mPanels = Math.ceil(p.m / mr)
     const nPanels = Math.ceil(p.n / nr)
     const kpad = ceilTo(p.k, unroll)
@@ -241,12 +245,12 @@ export const productsOn = (
       ]
     })
     runner.run(blocks)
-    return copyOut(outAt, p.m * p.n)
+    return copyOut(outAt, p.m * p.n, into)
   }
 
-  const run = (p: Product): NDArray => {
+  const run = (p: Product, into?: Float64Array): NDArray => {
     const empty = p.m * p.n === 0 || p.k === 0
-    const data = empty ? new Float64Array(p.m * p.n) : (useBits ? signProduct(p) : undefined) ?? floatProduct(p)
+    const data = empty ? (into?.fill(0) ?? new Float64Array(p.m * p.n)) : (useBits ? signProduct(p, into) : undefined) ?? floatProduct(p, into)
     return { shape: [p.m, p.n], data }
   }
   const signs = samplerOn(memory, runner, Math.min(MIN_SPLIT_UNITS, splitAbove), choose, results.copyOf)
@@ -277,5 +281,6 @@ export const productsOn = (
     matmul: (a, b) => run(productNN(a, b)),
     matmulNT: (a, b) => run(productNT(a, b)),
     matmulTN: (a, b) => run(productTN(a, b)),
+    matmulTNInto: (a, b, out) => void run(productTN(a, b), out),
   }
 }

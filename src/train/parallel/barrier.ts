@@ -65,8 +65,17 @@ const POLL = 1000
  * What a replica's phases cost, accumulated when a team is started with `phases` (bench/threads.ts
  * `--phases`): one Float64Array of `PHASE_WORDS` words per replica, in shared memory.
  */
-export const PHASE = { steps: 0, passMs: 1, waitMs: 2, waits: 3, sleeps: 4, optimizerMs: 5, doneMs: 6 } as const
-export const PHASE_WORDS = 8
+export const PHASE = { steps: 0, passMs: 1, waitMs: 2, waits: 3, sleeps: 4, optimizerMs: 5, doneMs: 6, passStart: 7, passT0: 8, firstMs: 9, byMeeting: 10 } as const
+/** Meetings of a pass whose waits are counted one by one (`PHASE.byMeeting` + i: the i-th meeting's ms). */
+export const PHASE_MEETINGS = 16
+export const PHASE_WORDS = PHASE.byMeeting + PHASE_MEETINGS
+
+/** Marks the start of a pass in a replica's phase words (the meetings are counted from it; `firstMs` sums the time to the first). */
+export const markPass = (phases: Float64Array | undefined): void => {
+  if (phases === undefined) return
+  phases[PHASE.passStart] = phases[PHASE.waits]!
+  phases[PHASE.passT0] = performance.now()
+}
 
 /** Waits for ctl[GEN] to move past `gen`: spins, then sleeps; returns whether it slept. */
 const awaitGeneration = (ctl: Int32Array, gen: number, spin: number): boolean => {
@@ -87,6 +96,7 @@ const awaitGeneration = (ctl: Int32Array, gen: number, spin: number): boolean =>
  */
 export const barrierOn = (ctl: Int32Array, phases?: Float64Array, spin = SPIN): Barrier => ({
   wait: () => {
+    if (phases !== undefined && phases[PHASE.waits] === phases[PHASE.passStart]) phases[PHASE.firstMs]! += performance.now() - phases[PHASE.passT0]!
     const gen = Atomics.load(ctl, GEN)
     if (Atomics.add(ctl, ARRIVED, 1) === Atomics.load(ctl, ACTIVE) - 1) {
       Atomics.store(ctl, ARRIVED, 0)
@@ -101,7 +111,10 @@ export const barrierOn = (ctl: Int32Array, phases?: Float64Array, spin = SPIN): 
     }
     const t0 = performance.now()
     const slept = awaitGeneration(ctl, gen, spin)
-    phases[PHASE.waitMs]! += performance.now() - t0
+    const ms = performance.now() - t0
+    phases[PHASE.waitMs]! += ms
+    const meeting = phases[PHASE.waits]! - phases[PHASE.passStart]!
+    if (meeting < PHASE_MEETINGS) phases[PHASE.byMeeting + meeting]! += ms
     phases[PHASE.waits]!++
     if (slept) phases[PHASE.sleeps]!++
   },

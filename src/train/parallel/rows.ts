@@ -7,7 +7,7 @@
  * computed which part: a step is a function of the minibatch and the number of parts, not of threads.
  */
 import { InternalError } from '../../base/internalError.js'
-import type { RowParts } from '../../interpreters/reference/ops.js'
+import type { MatrixProducts, RowParts } from '../../interpreters/reference/ops.js'
 import { fresh } from '../../interpreters/reference/ops.js'
 import { evenRanges } from '../../threads/jobs.js'
 import type { Barrier } from './barrier.js'
@@ -28,9 +28,8 @@ export const replicaParts = (parts: number, replicas: number, r: number): readon
 /** Where a sum's result lives (contents unspecified): `MatrixProducts.alloc`, by default a new array. */
 type Alloc = (length: number) => Float64Array
 
-/** total[i] = slot₀[i] + slot₁[i] + … in part order (`localRows` adds the same way as it goes). */
-const addInOrder = (slots: Float64Array, stride: number, parts: number, len: number, alloc: Alloc): Float64Array => {
-  const total = alloc(len)
+/** total[i] = slot₀[i] + slot₁[i] + … in part order (`localRows` adds the same way as it goes), into `total` (default a new array). */
+const addInOrder = (slots: Float64Array, stride: number, parts: number, len: number, alloc: Alloc, total = alloc(len)): Float64Array => {
   total.set(slots.subarray(0, len))
   for (let p = 1; p < parts; p++) {
     const at = p * stride
@@ -62,9 +61,7 @@ export const scratchArray = (): ((length: number) => Float64Array) => {
  */
 export const localRows = (rows: number, parts: number, scratch = scratchArray(), alloc: Alloc = fresh): RowParts => {
   const ranges = partsOf(rows, parts)
-  return {
-    batch: rows, first: 0, ranges, allRanges: ranges,
-    sum: (len, partial, fills = false) => {
+  const sum: RowParts['sum'] = (len, partial, fills = false) => {
       // addInOrder's arithmetic without its copy of slot 0: part 0 is written into the total itself.
       const total = alloc(len)
       if (!fills) total.fill(0)
@@ -76,7 +73,15 @@ export const localRows = (rows: number, parts: number, scratch = scratchArray(),
         for (let i = 0; i < len; i++) total[i]! += slot[i]!
       }
       return total
-    },
+  }
+  return {
+    batch: rows, first: 0, ranges, allRanges: ranges, sum,
+    // Completed at once (nothing to meet for), so that the deferrable sums and products are the
+    // replicas' (`sharedRows`): a deferred weight gradient is one product over every row. (A
+    // function of its own: `matmulTNRows` tells a deferred sum from `sum` by it.)
+    later: (len, partial, fills) => sum(len, partial, fills),
+    settle: () => undefined,
+    productLater: (lhs, g, kernels) => kernels.matmulTN(lhs, g).data,
   }
 }
 
@@ -140,8 +145,31 @@ export const sharedRows = (rows: number, parts: number, replicas: number, r: num
       for (let i = base + lo; i < base + hi; i++) area[i]! += area[from - base + i]!
     }
   }
-  /** The area sums of `later` not yet completed: [base, len]. */
-  const pending: (readonly [number, number])[] = []
+  /** The area sums of `later` not yet completed: [base, len, the total returned for a short one]. */
+  const pending: (readonly [number, number, Float64Array | undefined])[] = []
+  /** The products of `productLater` not yet computed: where the gathered rows of lhs and g and the total are. */
+  const products: { readonly x: number; readonly g: number; readonly total: number; readonly k: number; readonly n: number; readonly kernels: MatrixProducts }[] = []
+  /** This replica's rows [i0, i1) of a gathered product's total (lhs's columns i0…i1: a copy, unless all). */
+  const productRows = ({ x, g, total, k, n, kernels }: (typeof products)[number]): void => {
+    const [i0, i1] = evenRanges(k, active)[r]!
+    if (i1 <= i0) return
+    const w = i1 - i0
+    let a = area.subarray(x, x + rows * k)
+    if (w < k) {
+      a = (kernels.alloc ?? fresh)(rows * w)
+      for (let row = 0; row < rows; row++) a.set(area.subarray(x + row * k + i0, x + row * k + i1), row * w)
+    }
+    const lhs = { shape: [rows, w], data: a }
+    const rhs = { shape: [rows, n], data: area.subarray(g, g + rows * n) }
+    const out = area.subarray(total + i0 * n, total + i1 * n)
+    if (kernels.matmulTNInto !== undefined) kernels.matmulTNInto(lhs, rhs, out)
+    else {
+      const d = kernels.matmulTN(lhs, rhs).data
+      out.set(d)
+      kernels.release?.([d])
+    }
+    if (w < k) kernels.release?.([a])
+  }
   const sum: RowParts['sum'] = (len, partial, fills = false) => {
     if (len > slots.slotLength) throw new InternalError(`a sum of ${len} values over parts exceeds the slots of ${slots.slotLength}`)
     const inArea = len >= slots.splitFrom ? take(ranges.length * len) : undefined
@@ -159,20 +187,67 @@ export const sharedRows = (rows: number, parts: number, replicas: number, r: num
   return {
     batch: rows, first, ranges: localRanges(ranges, p0, p1), allRanges: ranges,
     sum,
-    // In the area whatever its length, its total completed by `settle` (or at once where it does not fit).
-    later: (len, partial, fills = false) => {
+    // The slots in the area whatever the length, the total completed by `settle` (or at once where
+    // it does not fit): a short one (or one read at once) into this replica's own array, a long
+    // one in part 0's slot.
+    later: (len, partial, fills = false, now = false) => {
       const base = len <= slots.slotLength ? take(ranges.length * len) : undefined
       if (base === undefined) return sum(len, partial, fills)
       partials(area, base, len, len, partial, fills)
-      pending.push([base, len])
-      return area.subarray(base, base + len)
+      const own = now || len < slots.splitFrom ? alloc(len) : undefined
+      pending.push([base, len, own])
+      return own ?? area.subarray(base, base + len)
     },
+    // One meeting: after it every slot is written; each replica then adds every short total whole
+    // and its element range of every long one. Nobody meets again: a long total is complete once
+    // every replica's pass has returned, which the team's step waits for anyway (team.ts).
+    // Each replica's rows of lhs and g into the step's area at their global rows; after `settle`'s
+    // meeting, replica r computes its range of the total's rows over all of them.
+    productLater: (lhs, g, kernels) => {
+      const k = lhs.shape[1]!
+      const n = g.shape[1]!
+      const x = take(rows * k)
+      const gAt = take(rows * n)
+      const total = take(k * n)
+      if (x === undefined || gAt === undefined || total === undefined) throw new InternalError(`a product over ${rows} rows (${k}×${n}) exceeds the step's area of ${area.length} values`)
+      area.set(lhs.data, x + first * k)
+      area.set(g.data, gAt + first * n)
+      products.push({ x, g: gAt, total, k, n, kernels })
+      return area.subarray(total, total + k * n)
+    },
+    // One meeting: after it every slot and every gathered row is written; each replica then adds
+    // every short total whole, its element range of every long one and its rows of every product.
+    // Nobody meets again: a long total is complete once every replica's pass has returned, which
+    // the team's step waits for anyway (team.ts).
     settle: () => {
-      if (pending.length === 0) return
+      if (pending.length === 0 && products.length === 0) return
       barrier.wait()
-      for (const [base, len] of pending) addRange(base, len)
+      for (const [base, len, own] of pending) {
+        if (own === undefined) addRange(base, len)
+        else addInOrder(area.subarray(base, base + ranges.length * len), len, ranges.length, len, alloc, own)
+      }
+      for (const p of products) productRows(p)
       pending.length = 0
-      barrier.wait()
+      products.length = 0
+    },
+    spreads: (items) => {
+      // Every item's share at once, then one meeting for all (each in the area, as a view).
+      const start = at
+      const bases: number[] = []
+      for (const { n } of items) {
+        const base = take(n)
+        if (base === undefined) {
+          at = start
+          return undefined
+        }
+        bases.push(base)
+      }
+      items.forEach(({ n, fill }, i) => {
+        const [lo, hi] = evenRanges(n, active)[r]!
+        fill(lo, hi, area.subarray(bases[i]! + lo, bases[i]! + hi))
+      })
+      if (items.length > 0) barrier.wait()
+      return items.map(({ n }, i) => area.subarray(bases[i]!, bases[i]! + n))
     },
     spread: (n, fill) => {
       // Replica r fills its share of [0, n), then all read the whole: in the area (a view), or

@@ -22,7 +22,7 @@ import type { Feed } from '../../interpreters/ndarray.js'
 import type { MatrixProducts } from '../../interpreters/reference/ops.js'
 import type { RunError } from '../../interpreters/runErrors.js'
 import { START_TIMEOUT, threadsUnavailable, ThreadFailure } from '../../threads/pool.js'
-import { ABORT, ACTIVE, controlWords, DONE, FAILED, injectAt, JOB, KEY, OPTIMIZE, PASS, PHASE, PHASE_WORDS, ROWS, SPIN, STEP, barrierOn, Aborted, waitChange } from './barrier.js'
+import { ABORT, ACTIVE, controlWords, DONE, FAILED, injectAt, JOB, KEY, markPass, OPTIMIZE, PASS, PHASE, PHASE_WORDS, ROWS, SPIN, STEP, barrierOn, Aborted, waitChange } from './barrier.js'
 import type { OptimizerState, Tensors } from '../optimizers.js'
 import type { Routing } from '../routing.js'
 import { stepRoutedInPlace } from '../routing.js'
@@ -101,8 +101,11 @@ export class TornStep extends ThreadFailure {
  */
 const areaLengthOf = (net: Checked<Network>, batch: number, parts: number): number => {
   let params = 0
+  // A dense weight's gradient may be a product over the gathered rows (RowParts.productLater).
+  let gathered = 0
+  for (const n of topoOrder(Object.values(net.outputs))) if (n._tag === 'Param' && n.type.shape.length === 2) gathered += Math.max(1, batch) * ((n.type.shape[0] as number) + (n.type.shape[1] as number))
   for (const p of Object.values(net.params)) params += p.length
-  return (parts + 1) * params + 4 * parts * Math.max(1, batch)
+  return (parts + 1) * params + 4 * parts * Math.max(1, batch) + gathered
 }
 
 /**
@@ -263,6 +266,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     }))
     let result: R
     const t0 = ownPhases === undefined ? 0 : performance.now()
+    markPass(ownPhases)
     try {
       result = pass({ ...kernels, rows: sharedRows(rows, parts, active, 0, slots, barrier, kernels.alloc) }, own)
     } catch (err) {

@@ -17,7 +17,7 @@ import type { MatrixProducts } from '../../interpreters/reference/ops.js'
 import { referenceProducts } from '../../interpreters/reference/ops.js'
 import { drawRunError } from '../../interpreters/runErrors.js'
 import { fastProducts } from '../fast/index.js'
-import { Aborted, ACTIVE, barrierOn, DONE, injectAt, JOB, KEY, PASS, PHASE, PHASE_WORDS, reportFailure, ROWS, STEP, waitChange } from './barrier.js'
+import { Aborted, ACTIVE, barrierOn, DONE, injectAt, JOB, KEY, markPass, PASS, PHASE, PHASE_WORDS, reportFailure, ROWS, STEP, waitChange } from './barrier.js'
 import type { Tensors } from '../optimizers.js'
 import { optimizerOf, sharedSlots, stepRange } from './optimizer.js'
 import type { TeamData } from './teamData.js'
@@ -69,6 +69,8 @@ const setup = (): E.Either<string, { readonly run: () => void; readonly optimize
   const params = paramViews(d.params, d.paramLayout)
   const lengths = Object.fromEntries(d.paramLayout.map(([name, , n]) => [name, n]))
   const split = d.split === undefined || d.slots === undefined ? undefined : { routing: d.split, slots: sharedSlots(d.slots, d.split, lengths), optimizers: d.split.rules.map((rule) => optimizerOf(rule.spec)) }
+  /** The private copies of the pass's rows, by input name. */
+  const copies = new Map<string, Float64Array>()
   /** The last pass's gradient, kept for the optimizer step that follows it. */
   let kept: Tensors | undefined
   const drop = (): void => {
@@ -96,11 +98,15 @@ const setup = (): E.Either<string, { readonly run: () => void; readonly optimize
     // step out (ACTIVE counts those taking part, so the barrier does not wait for them).
     if (r >= active) return
     const t0 = phases === undefined ? 0 : performance.now()
+    markPass(phases)
     const ranges = partsOf(rows, d.parts)
     const [p0, p1] = replicaParts(ranges.length, active, r)
-    // Private copies of its rows (small; V8 reads shared memory slowly in places).
+    // Private copies of its rows (V8 reads shared memory slowly in places), into the same arrays
+    // from step to step (a fresh one costs a page fault per 4 KiB on this VM; nothing outlives
+    // the pass with them).
     const feed = Object.fromEntries(Object.entries(feedRows(d.feed, d.feedLayout, ranges[p0]![0], ranges[p1 - 1]![1])).map(([name, v]) => {
-      const copy = new Float64Array(v.data.length)
+      let copy = copies.get(name)
+      if (copy?.length !== v.data.length) copies.set(name, (copy = new Float64Array(v.data.length)))
       copy.set(v.data)
       return [name, { shape: v.shape, data: copy }]
     }))
@@ -119,6 +125,13 @@ const setup = (): E.Either<string, { readonly run: () => void; readonly optimize
 
 /** The wait for the optimizer step after a pass spins this many times the usual checks before sleeping. */
 const AFTER_PASS_SPINS = 10
+/**
+ * The wait for the next pass after an optimizer step spins this many times the usual checks (a
+ * few milliseconds): the trainer's work between steps (checks, logging, the next rows) takes
+ * about a millisecond, and waking a sleeping thread costs this VM up to half a millisecond. (Its
+ * effect on bench/threads.ts was within the VM's noise; it only decides when a worker sleeps.)
+ */
+const AFTER_OPTIMIZER_SPINS = 20
 
 proc.on('exit', (code) => fail(2, `its thread exited (code ${code})`))
 const ready = setup()
@@ -126,11 +139,13 @@ if (E.isLeft(ready)) parentPort.postMessage(ready.left)
 else {
   parentPort.postMessage('ready')
   let seen = 0
-  let afterPass = false
+  let last: number | undefined
   for (;;) {
     // After a pass the optimizer step follows as soon as the main thread has checked the
-    // gradient (a fraction of a millisecond): spin longer rather than sleep through it.
-    const seq = waitChange(ctl, STEP, seen, Infinity, afterPass && d.split !== undefined ? AFTER_PASS_SPINS * d.spin : d.spin)
+    // gradient, and after that the next pass once the trainer has its rows (a fraction of a
+    // millisecond to a millisecond or two): spin longer rather than sleep through it, since
+    // waking a sleeping thread costs this VM about half a millisecond.
+    const seq = waitChange(ctl, STEP, seen, Infinity, last === undefined ? d.spin : (last === PASS ? AFTER_PASS_SPINS : AFTER_OPTIMIZER_SPINS) * d.spin)
     if (seq < 0) break
     if (seq === seen) continue
     seen = seq
@@ -143,7 +158,7 @@ else {
       if (inject === 2) proc.exit(3)
       if (job === PASS) ready.right.run()
       else ready.right.optimize()
-      afterPass = job === PASS
+      last = job
     } catch (err) {
       if (err instanceof Aborted) break
       fail(1, err instanceof Error ? err.message : String(err))

@@ -90,6 +90,18 @@ describe('wasm kernels', () => {
     for (const c of cases) expect(worstRatio(c, kernels[c.op](c.a, c.b), U32)).toBeLessThanOrEqual(1)
   })
 
+  it('law: matmulTNInto writes matmulTN\'s values bit for bit (real and ±1 operands, empty ones), over whatever the target held', () => {
+    fc.assert(fc.property(arbCase('matmulTN'), (c) => {
+      const want = kernels.matmulTN(c.a, c.b).data
+      const out = new Float64Array(want.length).fill(Number.NaN)
+      kernels.matmulTNInto!(c.a, c.b, out)
+      expect(out).toEqual(want)
+    }), { seed: 6064, numRuns: 60 })
+    const out = Float64Array.of(7, 7, 7, 7)
+    kernels.matmulTNInto!({ shape: [0, 2], data: new Float64Array(0) }, { shape: [0, 2], data: new Float64Array(0) }, out)
+    expect(out).toEqual(new Float64Array(4))
+  })
+
   it('empty products are zeros of the right shape', () => {
     const e = (r: number, c: number) => ({ shape: [r, c], data: new Float64Array(r * c) })
     expect(kernels.matmul(e(2, 0), e(0, 3))).toEqual({ shape: [2, 3], data: new Float64Array(6) })
