@@ -49,6 +49,38 @@ const FAILED_DONE = -2
 export const START_TIMEOUT = 20000
 /** Function index that makes a worker exit (for tests of a dying worker; never in a real job). */
 export const EXIT_CALL = -1
+/**
+ * Function index of a chunked entry (`ThreadPool.runChunks`): the thread claims chunks of rows
+ * from a shared counter until none are left and runs the entry's calls on each chunk. Its
+ * arguments: rows, the smallest chunk, the threads sharing the rows, the counter's index in the
+ * control words, the number of calls, then per call (function index, argc, argc base arguments,
+ * argc strides): the chunk [r0, r0 + n) runs fn(n, ...base + r0·stride).
+ */
+export const CHUNKS = -2
+/** Control words after the workers' slots (the chunk counter of `runChunks`). */
+export const EXTRA_WORDS = 16
+
+/**
+ * The size of the chunk that starts at row `cur` of `rows` (guided: a share of what is left,
+ * 1 / (2·parts), rounded up to an even count, at least `min`, so the first chunks are large and
+ * the last ones small). The worker source repeats this formula.
+ * @example chunkRows(0, 256, 2, 2) // 64
+ */
+export const chunkRows = (cur: number, rows: number, min: number, parts: number): number => {
+  let n = Math.ceil((rows - cur) / (2 * parts))
+  if (n < min) n = min
+  n += n & 1
+  return n < rows - cur ? n : rows - cur
+}
+
+/** Claims the next chunk from the counter at `ctl[at]`: its first row, or −1 when all rows are taken. */
+export const claimRows = (ctl: Int32Array, at: number, rows: number, min: number, parts: number): number => {
+  for (;;) {
+    const cur = Atomics.load(ctl, at)
+    if (cur >= rows) return -1
+    if (Atomics.compareExchange(ctl, at, cur, cur + chunkRows(cur, rows, min, parts)) === cur) return cur
+  }
+}
 
 /**
  * The worker: instantiate, report ready, then run call lists until told to stop (sequence −1).
@@ -78,6 +110,32 @@ try {
   Atomics.store(ctl, base + ${READY}, -1)
 }
 Atomics.notify(ctl, base + ${READY})
+const fnOf = (f) => {
+  const fn = fns[f]
+  if (typeof fn !== 'function') throw new Error('no function ' + f + ' in the call list (' + fns.length + ' exported)')
+  return fn
+}
+// A chunked entry at p (see CHUNKS in pool.ts): claim chunks, run the calls on each.
+const chunks = (p) => {
+  const rows = ctl[p], min = ctl[p + 1], parts = ctl[p + 2], at = ctl[p + 3], count = ctl[p + 4]
+  const list = []
+  let q = p + 5
+  for (let i = 0; i < count; i++) {
+    const fn = fnOf(ctl[q]), argc = ctl[q + 1]
+    list.push([fn, Array.from(ctl.subarray(q + 2, q + 2 + argc)), Array.from(ctl.subarray(q + 2 + argc, q + 2 + 2 * argc))])
+    q += 2 + 2 * argc
+  }
+  for (;;) {
+    const cur = Atomics.load(ctl, at)
+    if (cur >= rows) return
+    let n = Math.ceil((rows - cur) / (2 * parts))
+    if (n < min) n = min
+    n += n & 1
+    if (n > rows - cur) n = rows - cur
+    if (Atomics.compareExchange(ctl, at, cur, cur + n) !== cur) continue
+    for (const [fn, base, strides] of list) fn(n, ...base.map((a, j) => a + cur * strides[j]))
+  }
+}
 let seen = 0
 while (fns !== undefined) {
   Atomics.wait(ctl, base + ${POSTED}, seen)
@@ -89,12 +147,15 @@ while (fns !== undefined) {
     const calls = ctl[p++]
     for (let c = 0; c < calls; c++) {
       const f = ctl[p++], argc = ctl[p++]
+      if (f === ${CHUNKS}) {
+        chunks(p)
+        p += argc
+        continue
+      }
       const args = new Array(argc)
       for (let a = 0; a < argc; a++) args[a] = ctl[p++]
       if (f === ${EXIT_CALL}) proc.exit(args[0] ?? 1)
-      const fn = fns[f]
-      if (typeof fn !== 'function') throw new Error('no function ' + f + ' in the call list (' + fns.length + ' exported)')
-      fn(...args)
+      fnOf(f)(...args)
     }
   } catch (err) {
     fail(${THREW}, (err && err.message) || String(err))
@@ -156,10 +217,25 @@ export interface ThreadPool {
    * (after closing the pool) if a worker failed.
    */
   readonly run: (lists: readonly Int32Array[], mine: () => void) => void
+  /**
+   * Runs a job over `job.rows` rows in chunks claimed from a shared counter by every thread (the
+   * calling one through `mine(r0, r1)`, each worker through `job.calls`), so a thread that runs
+   * slower, on a core shared with other work, simply takes fewer chunks. Returns when all rows
+   * are done; throws `ThreadFailure` like `run`.
+   */
+  readonly runChunks: (job: ChunkJob, mine: (r0: number, r1: number) => void) => void
   /** Stops the workers. */
   readonly close: () => void
   /** Whether the workers are running (false after `close` or a failure). */
   readonly open: () => boolean
+}
+
+/** A job of `runChunks`: chunk [r0, r0 + n) calls fn(n, ...args[i] + r0·strides[i]) for each call in order. */
+export interface ChunkJob {
+  readonly rows: number
+  /** The smallest chunk (but the last), in rows. */
+  readonly min: number
+  readonly calls: readonly { readonly fn: number; readonly args: readonly number[]; readonly strides: readonly number[] }[]
 }
 
 export interface PoolSpec {
@@ -177,7 +253,7 @@ export const startPool = (spec: PoolSpec): E.Either<string, ThreadPool> => {
   const unavailable = threadsUnavailable()
   if (unavailable !== undefined) return E.left(unavailable)
   const wt = workerThreads()!
-  const control = new SharedArrayBuffer(4 * SLOT * spec.workers)
+  const control = new SharedArrayBuffer(4 * (SLOT * spec.workers + EXTRA_WORDS))
   const ctl = new Int32Array(control)
   const threads: NodeWorker[] = []
   const ports: NodePort[] = []
@@ -256,5 +332,21 @@ export const drive = (ctl: Int32Array, workers: number, messageOf: (w: number) =
       }
     }
   }
-  return { workers, run, close, open: () => !isClosed() }
+  const counter = SLOT * workers
+  const runChunks = (job: ChunkJob, mine: (r0: number, r1: number) => void): void => {
+    if (ctl.length < counter + 1) throw new InternalError('a control buffer without the chunk counter')
+    const parts = workers + 1
+    const entry: number[] = [job.rows, job.min, parts, counter, job.calls.length]
+    for (const c of job.calls) entry.push(c.fn, c.args.length, ...c.args, ...c.strides)
+    const list = Int32Array.from([1, CHUNKS, entry.length, ...entry])
+    Atomics.store(ctl, counter, 0)
+    run(new Array<Int32Array>(workers).fill(list), () => {
+      for (;;) {
+        const r0 = claimRows(ctl, counter, job.rows, job.min, parts)
+        if (r0 < 0) return
+        mine(r0, r0 + chunkRows(r0, job.rows, job.min, parts))
+      }
+    })
+  }
+  return { workers, run, runChunks, close, open: () => !isClosed() }
 }

@@ -14,7 +14,7 @@ import type { KernelFn } from './jitless.js'
 import type { Machine } from './machine.js'
 import type { Plan, Step, StepEnv, Views } from './plan.js'
 import type { ThreadPool } from '../../threads/pool.js'
-import { argsFor, callList, rowBalance, rowLocal } from './threads/rowSplit.js'
+import { argsFor, callList, MIN_CHUNK, rowLocal, rowStrides } from './threads/rowSplit.js'
 import type { RowBalance } from './threads/rowSplit.js'
 import type { UnitPart } from './threads/units.js'
 import { InternalError } from '../../dsl/dslErrors.js'
@@ -88,8 +88,12 @@ export interface Parallel {
   readonly threads: number
   /** Kernels split by units at batch 1 (threads/units.ts); their parts are among the extra kernels. */
   readonly units: ReadonlyMap<Kernel, readonly UnitPart[]>
-  /** How a batch is split by rows (default: `rowBalance()`, adapted to the threads' speeds; benchmarks pass an even split). */
-  readonly balance?: RowBalance
+  /**
+   * How a batch is split by rows: `'chunks'` (the default), chunks claimed by whichever thread is
+   * free (threads/pool.ts `runChunks`); or fixed ranges per run from a `RowBalance` (adapted to
+   * the threads' speeds, or even).
+   */
+  readonly balance?: RowBalance | 'chunks'
 }
 
 export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] = [], parallel?: Parallel): Executor => {
@@ -129,7 +133,7 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
     return fn(rows, ...args)
   }
   // The calling thread's share of a split batch, adapted to the threads' speeds (rowSplit.ts).
-  const balance = parallel?.balance ?? rowBalance()
+  const balance = parallel?.balance ?? 'chunks'
   // Kernels that can run on the pool: row-local ones the WebAssembly module exports.
   const splittable = (k: Kernel): boolean => parallel !== undefined && rowLocal(k) && machine.how[indexOf.get(k)!] === 'wasm'
   /** Runs consecutive row-local kernels with the batch split across the threads (threads/rowSplit.ts). */
@@ -157,8 +161,18 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
       }
       return
     }
-    const ranges = balance.ranges(rows, parts)
     const at = (b: number): number => addr[b]!
+    if (balance === 'chunks') {
+      const calls = ks.map((k) => ({ fn: indexOf.get(k)!, args: argsFor(k, plan.buffers, at, 0, 0).slice(1), strides: rowStrides(k, plan.buffers) }))
+      parallel.pool.runChunks({ rows, min: MIN_CHUNK, calls }, (r0, r1) => {
+        for (const k of ks) {
+          const [n, ...args] = argsFor(k, plan.buffers, at, r0, r1)
+          fns[indexOf.get(k)!]!(n!, ...args)
+        }
+      })
+      return
+    }
+    const ranges = balance.ranges(rows, parts)
     const lists = ranges.slice(1).map(([r0, r1]) => callList(ks.map((k) => ({ fn: indexOf.get(k)!, args: argsFor(k, plan.buffers, at, r0, r1) }))))
     const [r0, r1] = ranges[0]!
     const t0 = performance.now()

@@ -353,8 +353,9 @@ export interface PackPm1 {
 }
 
 /**
- * Entry kernel: uint8 values [rows, k] staged at `src` → the bytes layout of `PackBytes` (rows of
- * `bytesRow(k)` bytes and the row's sum). Every uint8 is an integer in [0, 255], so nothing can
+ * Entry kernel: uint8 values [rows, k] staged at `src`, each example's k bytes at the start of its
+ * float64 row (stride 8·k, the input buffer's, so it splits by rows) → the bytes layout of
+ * `PackBytes` (rows of `bytesRow(k)` bytes and the row's sum). Every uint8 is an integer in [0, 255], so nothing can
  * fail: `ByteDense` follows unconditionally.
  */
 export interface StageBytes {

@@ -22,6 +22,16 @@ export const argsFor = (k: Kernel, buffers: readonly BufferSpec[], addr: (b: num
   ...buffersOf(k).map((b) => addr(b) + (buffers[b]!.perExample ? r0 * buffers[b]!.stride : 0)),
 ]
 
+/** The row stride of each buffer argument of kernel `k` (0 for a static buffer), in `argsFor`'s order. */
+export const rowStrides = (k: Kernel, buffers: readonly BufferSpec[]): number[] => buffersOf(k).map((b) => (buffers[b]!.perExample ? buffers[b]!.stride : 0))
+
+/**
+ * The smallest chunk of rows a thread claims in the default split (`rowSplit: 'chunks'`,
+ * threads/pool.ts `runChunks`): the dense kernels tile two rows, and a chunk runs every kernel of
+ * a segment, so the last chunks are as short as the tiles allow.
+ */
+export const MIN_CHUNK = 2
+
 /**
  * Row ranges with the calling thread's share `main` of the rows (the workers share the rest
  * evenly): the calling thread takes rows [0, m), m rounded to an even count (the dense kernels'
