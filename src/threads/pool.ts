@@ -230,12 +230,15 @@ export interface ThreadPool {
   readonly open: () => boolean
 }
 
-/** A job of `runChunks`: chunk [r0, r0 + n) calls fn(n, ...args[i] + r0·strides[i]) for each call in order. */
+/**
+ * A job of `runChunks`: on thread t (0: the calling one), chunk [r0, r0 + n) calls
+ * fn(n, ...args[i] + r0·strides[i] + t·threadStrides[i]) for each call in order.
+ */
 export interface ChunkJob {
   readonly rows: number
   /** The smallest chunk (but the last), in rows. */
   readonly min: number
-  readonly calls: readonly { readonly fn: number; readonly args: readonly number[]; readonly strides: readonly number[] }[]
+  readonly calls: readonly { readonly fn: number; readonly args: readonly number[]; readonly strides: readonly number[]; readonly threadStrides?: readonly number[] }[]
 }
 
 export interface PoolSpec {
@@ -336,11 +339,13 @@ export const drive = (ctl: Int32Array, workers: number, messageOf: (w: number) =
   const runChunks = (job: ChunkJob, mine: (r0: number, r1: number) => void): void => {
     if (ctl.length < counter + 1) throw new InternalError('a control buffer without the chunk counter')
     const parts = workers + 1
-    const entry: number[] = [job.rows, job.min, parts, counter, job.calls.length]
-    for (const c of job.calls) entry.push(c.fn, c.args.length, ...c.args, ...c.strides)
-    const list = Int32Array.from([1, CHUNKS, entry.length, ...entry])
+    const lists = Array.from({ length: workers }, (_, w) => {
+      const entry: number[] = [job.rows, job.min, parts, counter, job.calls.length]
+      for (const c of job.calls) entry.push(c.fn, c.args.length, ...c.args.map((a, i) => a + (w + 1) * (c.threadStrides?.[i] ?? 0)), ...c.strides)
+      return Int32Array.from([1, CHUNKS, entry.length, ...entry])
+    })
     Atomics.store(ctl, counter, 0)
-    run(new Array<Int32Array>(workers).fill(list), () => {
+    run(lists, () => {
       for (;;) {
         const r0 = claimRows(ctl, counter, job.rows, job.min, parts)
         if (r0 < 0) return

@@ -14,7 +14,7 @@ import type { KernelFn } from './jitless.js'
 import type { Machine } from './machine.js'
 import type { Plan, Step, StepEnv, Views } from './plan.js'
 import type { ThreadPool } from '../../threads/pool.js'
-import { argsFor, callList, MIN_CHUNK, rowLocal, rowStrides } from './threads/rowSplit.js'
+import { argsFor, callList, MIN_CHUNK, rowLocal, rowStrides, threadStrides } from './threads/rowSplit.js'
 import type { RowBalance } from './threads/rowSplit.js'
 import type { UnitPart } from './threads/units.js'
 import { InternalError } from '../../dsl/dslErrors.js'
@@ -24,13 +24,13 @@ import { MAX_BYTES, alignUp, arena } from '../../wasm/memory.js'
  * Threefry fill writes whole groups of 32 draws, kernels-wasm/threefry.ts). */
 export const BUFFER_SLACK = 128
 
-/** Byte addresses of the plan's buffers for `rows` examples: one bump arena, 64-byte aligned. */
-export const placeBuffers = (plan: Plan, rows: number): { readonly addr: Int32Array; readonly total: number } => {
+/** Byte addresses of the plan's buffers for `rows` examples on `threads` threads: one bump arena, 64-byte aligned. */
+export const placeBuffers = (plan: Plan, rows: number, threads = 1): { readonly addr: Int32Array; readonly total: number } => {
   const addr = new Int32Array(plan.buffers.length)
   // From 64, not 0: a `FillRandom` starting at an odd draw writes its block's first word at
   // out − 4, so every buffer has bytes before it (the slack of the one before, or these).
   const space = arena(64, 64)
-  for (const b of plan.buffers) if (!b.perExample) addr[b.id] = space.alloc(b.bytes + BUFFER_SLACK)
+  for (const b of plan.buffers) if (!b.perExample) addr[b.id] = space.alloc((b.perThread === true ? threads : 1) * b.bytes + BUFFER_SLACK)
   for (const b of plan.buffers) if (b.perExample) addr[b.id] = space.alloc(rows * b.bytes + BUFFER_SLACK)
   const total = alignUp(space.end(), 64)
   if (total > MAX_BYTES) throw new RangeError(`compiled: ${rows} examples need ${total} bytes, over the 2 GiB addressable by the kernels`)
@@ -163,7 +163,7 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
     }
     const at = (b: number): number => addr[b]!
     if (balance === 'chunks') {
-      const calls = ks.map((k) => ({ fn: indexOf.get(k)!, args: argsFor(k, plan.buffers, at, 0, 0).slice(1), strides: rowStrides(k, plan.buffers) }))
+      const calls = ks.map((k) => ({ fn: indexOf.get(k)!, args: argsFor(k, plan.buffers, at, 0, 0).slice(1), strides: rowStrides(k, plan.buffers), threadStrides: threadStrides(k, plan.buffers) }))
       parallel.pool.runChunks({ rows, min: MIN_CHUNK, calls }, (r0, r1) => {
         for (const k of ks) {
           const [n, ...args] = argsFor(k, plan.buffers, at, r0, r1)
@@ -173,7 +173,7 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
       return
     }
     const ranges = balance.ranges(rows, parts)
-    const lists = ranges.slice(1).map(([r0, r1]) => callList(ks.map((k) => ({ fn: indexOf.get(k)!, args: argsFor(k, plan.buffers, at, r0, r1) }))))
+    const lists = ranges.slice(1).map(([r0, r1], w) => callList(ks.map((k) => ({ fn: indexOf.get(k)!, args: argsFor(k, plan.buffers, at, r0, r1, w + 1) }))))
     const [r0, r1] = ranges[0]!
     const t0 = performance.now()
     let mainMs = 0
@@ -203,7 +203,7 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
   }
   const prepare = (n: number): void => {
     if (n !== rows || !staticWritten) {
-      const placed = placeBuffers(plan, n)
+      const placed = placeBuffers(plan, n, parallel?.threads ?? 1)
       machine.ensure(placed.total)
       addr = placed.addr
       rows = n

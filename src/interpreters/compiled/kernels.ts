@@ -32,6 +32,11 @@ export interface BufferSpec {
   readonly stride: number
   /** Contents of a static buffer, written once when the network is instantiated. */
   readonly init?: Int32Array | Float64Array
+  /**
+   * A scratch buffer of `bytes` per thread (static, so it does not scale with the batch): thread
+   * t's calls get address + t·bytes (threads/rowSplit.ts `argsFor`).
+   */
+  readonly perThread?: true
 }
 
 // ---------------------------------------------------------------------------------------------
