@@ -14,7 +14,7 @@ import type { KernelFn } from './jitless.js'
 import type { Machine } from './machine.js'
 import type { Plan, Step, StepEnv, Views } from './plan.js'
 import type { ThreadPool } from '../../threads/pool.js'
-import { argsFor, callList, MIN_CHUNK, rowLocal, rowStrides, threadStrides } from './threads/rowSplit.js'
+import { argsFor, callList, minChunk, rowLocal, rowStrides, threadStrides } from './threads/rowSplit.js'
 import type { RowBalance } from './threads/rowSplit.js'
 import type { UnitPart } from './threads/units.js'
 import { InternalError } from '../../dsl/dslErrors.js'
@@ -163,8 +163,9 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
     }
     const at = (b: number): number => addr[b]!
     if (balance === 'chunks') {
+      // Each chunk runs the whole segment (row-local kernels: a chunk's rows need no other rows).
       const calls = ks.map((k) => ({ fn: indexOf.get(k)!, args: argsFor(k, plan.buffers, at, 0, 0).slice(1), strides: rowStrides(k, plan.buffers), threadStrides: threadStrides(k, plan.buffers) }))
-      parallel.pool.runChunks({ rows, min: MIN_CHUNK, calls }, (r0, r1) => {
+      parallel.pool.runChunks({ rows, min: minChunk(rows, parts), calls }, (r0, r1) => {
         for (const k of ks) {
           const [n, ...args] = argsFor(k, plan.buffers, at, r0, r1)
           fns[indexOf.get(k)!]!(n!, ...args)

@@ -30,10 +30,12 @@ export const threadStrides = (k: Kernel, buffers: readonly BufferSpec[]): number
 
 /**
  * The smallest chunk of rows a thread claims in the default split (`rowSplit: 'chunks'`,
- * threads/pool.ts `runChunks`): the dense kernels tile two rows, and a chunk runs every kernel of
- * a segment, so the last chunks are as short as the tiles allow.
+ * threads/pool.ts `runChunks`) for `rows` rows on `parts` threads: a quarter of a thread's even
+ * share, from 2 (the dense kernels tile two rows) to 16 rows (a chunk runs every kernel of the
+ * segment, and each chunk streams the weights again, so not too many).
+ * @example minChunk(256, 2) // 16
  */
-export const MIN_CHUNK = 2
+export const minChunk = (rows: number, parts: number): number => Math.min(16, Math.max(2, 2 * Math.floor(rows / (8 * parts))))
 
 /**
  * Row ranges with the calling thread's share `main` of the rows (the workers share the rest
