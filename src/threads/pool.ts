@@ -23,6 +23,11 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { InternalError } from '../base/internalError.js'
+import type { ChunkJob } from './chunks.js'
+import { CHUNKS, EXTRA_WORDS, chunkLists, runMine } from './chunks.js'
+
+export { CHUNKS, EXTRA_WORDS, chunkRows, claimRows } from './chunks.js'
+export type { ChunkJob } from './chunks.js'
 
 /** A worker of a pool failed: its number (1-based; the calling thread is not counted) and why. */
 export class ThreadFailure extends Error {
@@ -49,44 +54,6 @@ const FAILED_DONE = -2
 export const START_TIMEOUT = 20000
 /** Function index that makes a worker exit (for tests of a dying worker; never in a real job). */
 export const EXIT_CALL = -1
-/**
- * Function index of a chunked entry (`ThreadPool.runChunks`): the thread claims chunks of rows
- * from a shared counter until none are left and runs the entry's calls on each chunk. Its
- * arguments: rows, the smallest chunk, the threads sharing the rows, the counter's index in the
- * control words, the number of calls, then per call (function index, argc, argc base arguments,
- * argc strides): the chunk [r0, r0 + n) runs fn(n, ...base + r0·stride).
- */
-export const CHUNKS = -2
-/** Control words after the workers' slots (the chunk counter of `runChunks`). */
-export const EXTRA_WORDS = 16
-
-/**
- * The size of the chunk that starts at row `cur` of `rows` (guided: a share of what is left,
- * 1 / (parts + 1), rounded up to an even count, at least `min`, so the first chunks are large and
- * the last ones small). Each chunk costs a pass over the kernels' weights (a 4096² binary layer's
- * 2 MB stream from L3 again), so there are few: 7 for 256 rows on two threads with min 16 (86,
- * 58, 38, 26, 16, 16, 16), against 14 with 1 / (2·parts) and min 2, which cost 7 % more CPU on
- * the MNIST MLP (bench/rowsplit.ts). A first chunk of a third lets the other thread take the
- * other two thirds when the calling thread's core is twice as slow. The worker source repeats
- * this formula.
- * @example chunkRows(0, 256, 16, 2) // 86
- */
-export const chunkRows = (cur: number, rows: number, min: number, parts: number): number => {
-  let n = Math.ceil((rows - cur) / (parts + 1))
-  if (n < min) n = min
-  n += n & 1
-  return n < rows - cur ? n : rows - cur
-}
-
-/** Claims the next chunk from the counter at `ctl[at]`: its first row, or −1 when all rows are taken. */
-export const claimRows = (ctl: Int32Array, at: number, rows: number, min: number, parts: number): number => {
-  for (;;) {
-    const cur = Atomics.load(ctl, at)
-    if (cur >= rows) return -1
-    if (Atomics.compareExchange(ctl, at, cur, cur + chunkRows(cur, rows, min, parts)) === cur) return cur
-  }
-}
-
 /**
  * The worker: instantiate, report ready, then run call lists until told to stop (sequence −1).
  * Any failure is reported once: message to the port first, then the failure word, then DONE.
@@ -235,17 +202,6 @@ export interface ThreadPool {
   readonly open: () => boolean
 }
 
-/**
- * A job of `runChunks`: on thread t (0: the calling one), chunk [r0, r0 + n) calls
- * fn(n, ...args[i] + r0·strides[i] + t·threadStrides[i]) for each call in order.
- */
-export interface ChunkJob {
-  readonly rows: number
-  /** The smallest chunk (but the last), in rows. */
-  readonly min: number
-  readonly calls: readonly { readonly fn: number; readonly args: readonly number[]; readonly strides: readonly number[]; readonly threadStrides?: readonly number[] }[]
-}
-
 export interface PoolSpec {
   /** A compiled `WebAssembly.Module` importing `env.mem`. */
   readonly module: object
@@ -343,20 +299,8 @@ export const drive = (ctl: Int32Array, workers: number, messageOf: (w: number) =
   const counter = SLOT * workers
   const runChunks = (job: ChunkJob, mine: (r0: number, r1: number) => void): void => {
     if (ctl.length < counter + 1) throw new InternalError('a control buffer without the chunk counter')
-    const parts = workers + 1
-    const lists = Array.from({ length: workers }, (_, w) => {
-      const entry: number[] = [job.rows, job.min, parts, counter, job.calls.length]
-      for (const c of job.calls) entry.push(c.fn, c.args.length, ...c.args.map((a, i) => a + (w + 1) * (c.threadStrides?.[i] ?? 0)), ...c.strides)
-      return Int32Array.from([1, CHUNKS, entry.length, ...entry])
-    })
     Atomics.store(ctl, counter, 0)
-    run(lists, () => {
-      for (;;) {
-        const r0 = claimRows(ctl, counter, job.rows, job.min, parts)
-        if (r0 < 0) return
-        mine(r0, r0 + chunkRows(r0, job.rows, job.min, parts))
-      }
-    })
+    run(chunkLists(job, workers, counter), () => runMine(ctl, counter, job, workers + 1, mine))
   }
   return { workers, run, runChunks, close, open: () => !isClosed() }
 }
