@@ -2,10 +2,11 @@
  * `npx tsx bench/rowsplit.ts`: the MNIST MLP 784 → 4096 → 4096 → 10 from uint8 pixels at batch
  * 256 (bench:peers' `mlp784-4096-4096-10` through `infer`), on one thread and on two with each
  * row split of `compile`'s `rowSplit` (`even`: equal halves; `adaptive`: the calling thread's
- * share follows the threads' observed speeds), in interleaved rounds, outputs checked equal first.
+ * share follows the threads' observed speeds; `chunks`, the default: chunks of rows claimed by
+ * whichever thread is free), in interleaved rounds, outputs checked equal first.
  * Prints wall ms per call, median (min–max), the two-thread speed-ups per round, and process CPU
  * ms per call. On a machine whose cores also run other work (e.g. niced training), the even
- * split waits for the slower core; that is what the adaptive one is for. `BENCH_ROUNDS` sets the
+ * split waits for the slower core; that is what the adaptive and chunked ones are for. `BENCH_ROUNDS` sets the
  * rounds (default 9).
  */
 import * as E from 'fp-ts/lib/Either.js'
@@ -22,7 +23,12 @@ const main = (): void => {
     if (E.isLeft(c)) throw new Error(JSON.stringify(c.left))
     return c.right
   }
-  const nets: Record<string, Compiled> = { '1 thread': build({}), '2 threads, even': build({ threads: 2, rowSplit: 'even' }), '2 threads, adaptive': build({ threads: 2 }) }
+  const nets: Record<string, Compiled> = {
+    '1 thread': build({}),
+    '2 threads, even': build({ threads: 2, rowSplit: 'even' }),
+    '2 threads, adaptive': build({ threads: 2, rowSplit: 'adaptive' }),
+    '2 threads, chunks': build({ threads: 2, rowSplit: 'chunks' }),
+  }
   const px = pixelFeed(256)['pixels']!.data
   const input = { pixels: { shape: [256, 784], data: Uint8Array.from(px) } }
   const outs: Record<string, Float32Array> = {}
@@ -39,7 +45,7 @@ const main = (): void => {
   console.log('MLP 784→4096→4096→10, batch 256, infer from uint8: ms per call, median (min–max); process CPU ms per call')
   for (const name of Object.keys(calls)) console.log(`  ${name.padEnd(20)} ${range(summary(t[name]!), 2).padEnd(24)} cpu ${range(summary(cpu[name]!), 2)}`)
   const up = (name: string): string => range(summary(t[name]!.map((v, i) => t['1 thread']![i]! / v)), 2)
-  console.log(`  two threads vs one, per round: even ${up('2 threads, even')}×, adaptive ${up('2 threads, adaptive')}×`)
+  console.log(`  two threads vs one, per round: even ${up('2 threads, even')}×, adaptive ${up('2 threads, adaptive')}×, chunks ${up('2 threads, chunks')}×`)
   console.log(`${rounds} interleaved rounds; node ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
   for (const c of Object.values(nets)) c.close()
 }

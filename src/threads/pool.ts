@@ -23,6 +23,11 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { InternalError } from '../base/internalError.js'
+import type { ChunkJob } from './chunks.js'
+import { CHUNKS, EXTRA_WORDS, chunkLists, runMine } from './chunks.js'
+
+export { CHUNKS, EXTRA_WORDS, chunkRows, claimRows } from './chunks.js'
+export type { ChunkJob } from './chunks.js'
 
 /** A worker of a pool failed: its number (1-based; the calling thread is not counted) and why. */
 export class ThreadFailure extends Error {
@@ -49,7 +54,6 @@ const FAILED_DONE = -2
 export const START_TIMEOUT = 20000
 /** Function index that makes a worker exit (for tests of a dying worker; never in a real job). */
 export const EXIT_CALL = -1
-
 /**
  * The worker: instantiate, report ready, then run call lists until told to stop (sequence −1).
  * Any failure is reported once: message to the port first, then the failure word, then DONE.
@@ -78,6 +82,32 @@ try {
   Atomics.store(ctl, base + ${READY}, -1)
 }
 Atomics.notify(ctl, base + ${READY})
+const fnOf = (f) => {
+  const fn = fns[f]
+  if (typeof fn !== 'function') throw new Error('no function ' + f + ' in the call list (' + fns.length + ' exported)')
+  return fn
+}
+// A chunked entry at p (see CHUNKS in pool.ts): claim chunks, run the calls on each.
+const chunks = (p) => {
+  const rows = ctl[p], min = ctl[p + 1], parts = ctl[p + 2], at = ctl[p + 3], count = ctl[p + 4]
+  const list = []
+  let q = p + 5
+  for (let i = 0; i < count; i++) {
+    const fn = fnOf(ctl[q]), argc = ctl[q + 1]
+    list.push([fn, Array.from(ctl.subarray(q + 2, q + 2 + argc)), Array.from(ctl.subarray(q + 2 + argc, q + 2 + 2 * argc))])
+    q += 2 + 2 * argc
+  }
+  for (;;) {
+    const cur = Atomics.load(ctl, at)
+    if (cur >= rows) return
+    let n = Math.ceil((rows - cur) / (parts + 1))
+    if (n < min) n = min
+    n += n & 1
+    if (n > rows - cur) n = rows - cur
+    if (Atomics.compareExchange(ctl, at, cur, cur + n) !== cur) continue
+    for (const [fn, base, strides] of list) fn(n, ...base.map((a, j) => a + cur * strides[j]))
+  }
+}
 let seen = 0
 while (fns !== undefined) {
   Atomics.wait(ctl, base + ${POSTED}, seen)
@@ -89,12 +119,15 @@ while (fns !== undefined) {
     const calls = ctl[p++]
     for (let c = 0; c < calls; c++) {
       const f = ctl[p++], argc = ctl[p++]
+      if (f === ${CHUNKS}) {
+        chunks(p)
+        p += argc
+        continue
+      }
       const args = new Array(argc)
       for (let a = 0; a < argc; a++) args[a] = ctl[p++]
       if (f === ${EXIT_CALL}) proc.exit(args[0] ?? 1)
-      const fn = fns[f]
-      if (typeof fn !== 'function') throw new Error('no function ' + f + ' in the call list (' + fns.length + ' exported)')
-      fn(...args)
+      fnOf(f)(...args)
     }
   } catch (err) {
     fail(${THREW}, (err && err.message) || String(err))
@@ -156,6 +189,13 @@ export interface ThreadPool {
    * (after closing the pool) if a worker failed.
    */
   readonly run: (lists: readonly Int32Array[], mine: () => void) => void
+  /**
+   * Runs a job over `job.rows` rows in chunks claimed from a shared counter by every thread (the
+   * calling one through `mine(r0, r1)`, each worker through `job.calls`), so a thread that runs
+   * slower, on a core shared with other work, simply takes fewer chunks. Returns when all rows
+   * are done; throws `ThreadFailure` like `run`.
+   */
+  readonly runChunks: (job: ChunkJob, mine: (r0: number, r1: number) => void) => void
   /** Stops the workers. */
   readonly close: () => void
   /** Whether the workers are running (false after `close` or a failure). */
@@ -177,7 +217,7 @@ export const startPool = (spec: PoolSpec): E.Either<string, ThreadPool> => {
   const unavailable = threadsUnavailable()
   if (unavailable !== undefined) return E.left(unavailable)
   const wt = workerThreads()!
-  const control = new SharedArrayBuffer(4 * SLOT * spec.workers)
+  const control = new SharedArrayBuffer(4 * (SLOT * spec.workers + EXTRA_WORDS))
   const ctl = new Int32Array(control)
   const threads: NodeWorker[] = []
   const ports: NodePort[] = []
@@ -256,5 +296,11 @@ export const drive = (ctl: Int32Array, workers: number, messageOf: (w: number) =
       }
     }
   }
-  return { workers, run, close, open: () => !isClosed() }
+  const counter = SLOT * workers
+  const runChunks = (job: ChunkJob, mine: (r0: number, r1: number) => void): void => {
+    if (ctl.length < counter + 1) throw new InternalError('a control buffer without the chunk counter')
+    Atomics.store(ctl, counter, 0)
+    run(chunkLists(job, workers, counter), () => runMine(ctl, counter, job, workers + 1, mine))
+  }
+  return { workers, run, runChunks, close, open: () => !isClosed() }
 }

@@ -70,6 +70,10 @@ export const laterStarts = (): LaterStarts => {
         if (target === undefined) throw new InternalError('a job for a thread pool that has not started')
         target.run(lists, mine)
       },
+      runChunks: (job, mine) => {
+        if (target === undefined) throw new InternalError('a job for a thread pool that has not started')
+        target.runChunks(job, mine)
+      },
       close: () => {
         closed = true
         target?.close()

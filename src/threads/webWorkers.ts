@@ -22,7 +22,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { PoolSpec, ThreadPool } from './pool.js'
-import { FAILED, POSTED, READY, SLOT, START_TIMEOUT, WORKER_SOURCE, drive } from './pool.js'
+import { EXTRA_WORDS, FAILED, POSTED, READY, SLOT, START_TIMEOUT, WORKER_SOURCE, drive } from './pool.js'
 
 /** UTF-16 code units of a worker's failure message (longer messages are cut). */
 const MESSAGE = 1024
@@ -107,7 +107,7 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export const startWebPool = async (spec: PoolSpec): Promise<E.Either<string, ThreadPool>> => {
   const refused = webRefusal()
   if (refused !== undefined) return E.left(refused)
-  const control = new SharedArrayBuffer(4 * SLOT * spec.workers)
+  const control = new SharedArrayBuffer(4 * (SLOT * spec.workers + EXTRA_WORDS))
   const ctl = new Int32Array(control)
   const texts = Array.from({ length: spec.workers }, () => new Uint16Array(new SharedArrayBuffer(2 * (MESSAGE + 1))))
   const url = web.URL!.createObjectURL!(new web.Blob!([WEB_WORKER_SOURCE], { type: 'text/javascript' }))

@@ -35,11 +35,13 @@ export interface CompileOptions {
    */
   readonly threads?: number
   /**
-   * How a batch is split across the threads (default `'adaptive'`: the calling thread's share
-   * follows the threads' observed speeds, so a core shared with other work does not hold the
-   * others up; `'even'`: equal row ranges). The results are the same bits either way.
+   * How a batch is split across the threads (default `'chunks'`: every thread claims chunks of
+   * rows, large first and small last, until none are left, so a core shared with other work
+   * does not hold the others up; `'adaptive'`: one range per thread, the calling thread's share
+   * following the threads' observed speeds; `'even'`: equal row ranges). The results are the
+   * same bits either way.
    */
-  readonly rowSplit?: 'adaptive' | 'even'
+  readonly rowSplit?: 'chunks' | 'adaptive' | 'even'
 }
 
 export interface Compiled {

@@ -4,8 +4,9 @@
  * A binary input whose float64 buffer is read only by one `PackSign` can be packed straight from
  * int8 or float32 ±1 (a `PackPm1` entry kernel, which also validates) or copied from packed bits;
  * a real input read only by the 8-bit choice of a first layer (`PackBytes`) can be staged from
- * uint8 pixels (`StageBytes`), which are always integers in [0, 255], so the choice is known to
- * take its integer branch. A binary output written only by an `Unpack` can be copied out as bits.
+ * uint8 pixels (`StageBytes`, each example's bytes at the start of its float64 row, so the stage
+ * splits across threads by rows like the products), which are always integers in [0, 255], so
+ * the choice is known to take its integer branch. A binary output written only by an `Unpack` can be copied out as bits.
  * A real image input read only by a first convolution with an int16 path (`RealConv.signs`) can
  * take uint8 pixels staged as bytes, which its twin (`RealConv.bytes`) widens straight into the
  * int16 grid: uint8 values are integers in [0, 255], so the int16 path is the one `run` takes.
@@ -32,6 +33,8 @@ export interface BytesEntry {
   /** The top-level choice whose integer branch the entry selects. */
   readonly step: Extract<Step, { readonly _tag: 'Choice' }>
   readonly stage: StageBytes
+  /** The stage as a step, run first in place of the choice (row-local, so split across threads like the products). */
+  readonly stageStep: Step
 }
 
 /** A real image input read only by a `RealConv` with an int16 path: uint8 pixels enter its bytes twin. */
@@ -106,7 +109,7 @@ export const entriesOf = (plan: Plan, bytes: boolean): Entries => {
       }
       if (bytes && s._tag === 'Choice' && s.test._tag === 'PackBytes' && s.test.x === slot.buffer) {
         const stage: StageBytes = { _tag: 'StageBytes', label: `${slot.name} uint8`, src: slot.buffer, bytes: s.test.bytes, k: s.test.k }
-        bytesIn.set(slot.name, { input: slot.name, step: s, stage })
+        bytesIn.set(slot.name, { input: slot.name, step: s, stage, stageStep: { _tag: 'Kernel', kernel: stage } })
         kernels.push(stage)
       }
       if (bytes && s._tag === 'Kernel' && s.kernel._tag === 'RealConv' && s.kernel.x === slot.buffer && s.kernel.signs !== undefined) {
@@ -127,7 +130,12 @@ export const entriesOf = (plan: Plan, bytes: boolean): Entries => {
 
 /**
  * The plan's steps with the given entries' conversions removed, the given exits' unpacking
- * skipped, and the given steps replaced by their entries' twins.
+ * skipped, the given choices replaced by their stage step and integer branch (`integer`: choice →
+ * stage), and the given steps replaced by their entries' twins.
  */
-export const stepsFor = (plan: Plan, skip: ReadonlySet<Step>, integer: ReadonlySet<Step>, replace: ReadonlyMap<Step, Step> = new Map()): readonly Step[] =>
-  plan.steps.flatMap((s) => (skip.has(s) ? [] : integer.has(s) && s._tag === 'Choice' ? s.then : [replace.get(s) ?? s]))
+export const stepsFor = (plan: Plan, skip: ReadonlySet<Step>, integer: ReadonlyMap<Step, Step>, replace: ReadonlyMap<Step, Step> = new Map()): readonly Step[] =>
+  plan.steps.flatMap((s) => {
+    if (skip.has(s)) return []
+    const stage = integer.get(s)
+    return stage !== undefined && s._tag === 'Choice' ? [stage, ...s.then] : [replace.get(s) ?? s]
+  })

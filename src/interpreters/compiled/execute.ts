@@ -14,7 +14,7 @@ import type { KernelFn } from './jitless.js'
 import type { Machine } from './machine.js'
 import type { Plan, Step, StepEnv, Views } from './plan.js'
 import type { ThreadPool } from '../../threads/pool.js'
-import { argsFor, callList, rowBalance, rowLocal } from './threads/rowSplit.js'
+import { argsFor, callList, minChunk, rowLocal, rowStrides, threadStrides } from './threads/rowSplit.js'
 import type { RowBalance } from './threads/rowSplit.js'
 import type { UnitPart } from './threads/units.js'
 import { InternalError } from '../../dsl/dslErrors.js'
@@ -24,13 +24,13 @@ import { MAX_BYTES, alignUp, arena } from '../../wasm/memory.js'
  * Threefry fill writes whole groups of 32 draws, kernels-wasm/threefry.ts). */
 export const BUFFER_SLACK = 128
 
-/** Byte addresses of the plan's buffers for `rows` examples: one bump arena, 64-byte aligned. */
-export const placeBuffers = (plan: Plan, rows: number): { readonly addr: Int32Array; readonly total: number } => {
+/** Byte addresses of the plan's buffers for `rows` examples on `threads` threads: one bump arena, 64-byte aligned. */
+export const placeBuffers = (plan: Plan, rows: number, threads = 1): { readonly addr: Int32Array; readonly total: number } => {
   const addr = new Int32Array(plan.buffers.length)
   // From 64, not 0: a `FillRandom` starting at an odd draw writes its block's first word at
   // out − 4, so every buffer has bytes before it (the slack of the one before, or these).
   const space = arena(64, 64)
-  for (const b of plan.buffers) if (!b.perExample) addr[b.id] = space.alloc(b.bytes + BUFFER_SLACK)
+  for (const b of plan.buffers) if (!b.perExample) addr[b.id] = space.alloc((b.perThread === true ? threads : 1) * b.bytes + BUFFER_SLACK)
   for (const b of plan.buffers) if (b.perExample) addr[b.id] = space.alloc(rows * b.bytes + BUFFER_SLACK)
   const total = alignUp(space.end(), 64)
   if (total > MAX_BYTES) throw new RangeError(`compiled: ${rows} examples need ${total} bytes, over the 2 GiB addressable by the kernels`)
@@ -88,8 +88,12 @@ export interface Parallel {
   readonly threads: number
   /** Kernels split by units at batch 1 (threads/units.ts); their parts are among the extra kernels. */
   readonly units: ReadonlyMap<Kernel, readonly UnitPart[]>
-  /** How a batch is split by rows (default: `rowBalance()`, adapted to the threads' speeds; benchmarks pass an even split). */
-  readonly balance?: RowBalance
+  /**
+   * How a batch is split by rows: `'chunks'` (the default), chunks claimed by whichever thread is
+   * free (threads/pool.ts `runChunks`); or fixed ranges per run from a `RowBalance` (adapted to
+   * the threads' speeds, or even).
+   */
+  readonly balance?: RowBalance | 'chunks'
 }
 
 export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] = [], parallel?: Parallel): Executor => {
@@ -129,7 +133,7 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
     return fn(rows, ...args)
   }
   // The calling thread's share of a split batch, adapted to the threads' speeds (rowSplit.ts).
-  const balance = parallel?.balance ?? rowBalance()
+  const balance = parallel?.balance ?? 'chunks'
   // Kernels that can run on the pool: row-local ones the WebAssembly module exports.
   const splittable = (k: Kernel): boolean => parallel !== undefined && rowLocal(k) && machine.how[indexOf.get(k)!] === 'wasm'
   /** Runs consecutive row-local kernels with the batch split across the threads (threads/rowSplit.ts). */
@@ -157,9 +161,20 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
       }
       return
     }
-    const ranges = balance.ranges(rows, parts)
     const at = (b: number): number => addr[b]!
-    const lists = ranges.slice(1).map(([r0, r1]) => callList(ks.map((k) => ({ fn: indexOf.get(k)!, args: argsFor(k, plan.buffers, at, r0, r1) }))))
+    if (balance === 'chunks') {
+      // Each chunk runs the whole segment (row-local kernels: a chunk's rows need no other rows).
+      const calls = ks.map((k) => ({ fn: indexOf.get(k)!, args: argsFor(k, plan.buffers, at, 0, 0).slice(1), strides: rowStrides(k, plan.buffers), threadStrides: threadStrides(k, plan.buffers) }))
+      parallel.pool.runChunks({ rows, min: minChunk(rows, parts), calls }, (r0, r1) => {
+        for (const k of ks) {
+          const [n, ...args] = argsFor(k, plan.buffers, at, r0, r1)
+          fns[indexOf.get(k)!]!(n!, ...args)
+        }
+      })
+      return
+    }
+    const ranges = balance.ranges(rows, parts)
+    const lists = ranges.slice(1).map(([r0, r1], w) => callList(ks.map((k) => ({ fn: indexOf.get(k)!, args: argsFor(k, plan.buffers, at, r0, r1, w + 1) }))))
     const [r0, r1] = ranges[0]!
     const t0 = performance.now()
     let mainMs = 0
@@ -189,7 +204,7 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
   }
   const prepare = (n: number): void => {
     if (n !== rows || !staticWritten) {
-      const placed = placeBuffers(plan, n)
+      const placed = placeBuffers(plan, n, parallel?.threads ?? 1)
       machine.ensure(placed.total)
       addr = placed.addr
       rows = n

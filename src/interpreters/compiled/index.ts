@@ -82,8 +82,8 @@ export const compileWith = (start: PoolStarter) => (net: Checked<Network>, opts:
   const threads = opts.threads ?? 1
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64))
     return E.left({ _tag: 'InvalidOption', option: 'threads', expected: 'an integer from 1 to 64', found: String(threads) })
-  if (opts.rowSplit !== undefined && !['adaptive', 'even'].includes(opts.rowSplit))
-    return E.left({ _tag: 'InvalidOption', option: 'rowSplit', expected: "'adaptive' or 'even'", found: String(opts.rowSplit) })
+  if (opts.rowSplit !== undefined && !['chunks', 'adaptive', 'even'].includes(opts.rowSplit))
+    return E.left({ _tag: 'InvalidOption', option: 'rowSplit', expected: "'chunks', 'adaptive' or 'even'", found: String(opts.rowSplit) })
   if (threads > 1 && opts.backend !== 'wasm')
     return E.left({ _tag: 'InvalidOption', option: 'threads', expected: "1 for backend '" + opts.backend + "' (threads need the wasm back end)", found: String(threads) })
   if (!(Number.isInteger(samples) && samples >= 1))
@@ -111,7 +111,7 @@ export const compileWith = (start: PoolStarter) => (net: Checked<Network>, opts:
       if (E.isLeft(started)) return E.left({ _tag: 'ThreadsUnavailable', message: started.left })
       pool = started.right
     }
-    const balance = opts.rowSplit === 'even' ? evenSplit : rowBalance()
+    const balance = opts.rowSplit === 'even' ? evenSplit : opts.rowSplit === 'adaptive' ? rowBalance() : 'chunks'
     const ex = executor(plan, machine, extraKernels, pool === undefined ? undefined : { pool, threads, units, balance })
     const passes = makePasses({ plan, executor: ex, mode: opts.mode, samples, lossHead: extra && lossHead?._tag === 'Loss' ? lossHead : undefined })
     const run = makeRun({ net, plan, executor: ex, passes, mode: opts.mode })

@@ -74,7 +74,7 @@ export interface InferContext {
 type Entered =
   | { readonly via: 'general' }
   | { readonly via: 'bits'; readonly step: Step }
-  | { readonly via: 'bytes'; readonly step: Step }
+  | { readonly via: 'bytes'; readonly step: Step; readonly stage: Step }
   | { readonly via: 'conv'; readonly step: Step; readonly replacement: Step }
 
 const notPm1 = (name: string, i: number, v: number): E.Either<RunError, never> => bad(`data.${name}[${i}] = ${v} for an input of dtype binary`, 'feed ±1 values, or declare the input real')
@@ -132,9 +132,10 @@ const enterValues = (c: InferContext, inp: Input, x: { readonly shape: readonly 
   }
   const bytes = c.entries.bytes.get(inp.name)
   if (bytes !== undefined && data instanceof Uint8Array) {
-    v.u8.set(data, at)
-    ex.call(bytes.stage)
-    return E.right({ via: 'bytes', step: bytes.step })
+    // Each example's bytes at the start of its float64 row; the stage runs as the plan's first step.
+    const n = bytes.stage.k
+    for (let r = 0; r < data.length / n; r++) v.u8.set(data.subarray(r * n, (r + 1) * n), at + 8 * n * r)
+    return E.right({ via: 'bytes', step: bytes.step, stage: bytes.stageStep })
   }
   // The general path: the values converted into the float64 buffer, checked as `run` checks them.
   if (data instanceof Float64Array || data instanceof Float32Array) {
@@ -258,7 +259,7 @@ export const makeInfer = (c: InferContext): Infer => {
     }
     // Inputs in; the plan's steps with the entries' conversions replaced (cached per signature).
     const skip = new Set<Step>()
-    const integer = new Set<Step>()
+    const integer = new Map<Step, Step>()
     const replace = new Map<Step, Step>()
     let signature = ''
     for (const inp of bound.right.inputs) {
@@ -269,7 +270,7 @@ export const makeInfer = (c: InferContext): Infer => {
       const entered = isPackedBits(x) ? enterBits(c, inp, x, rows, at) : enterValues(c, inp, x, at)
       if (E.isLeft(entered)) return entered
       if (entered.right.via === 'bits') skip.add(entered.right.step)
-      if (entered.right.via === 'bytes') integer.add(entered.right.step)
+      if (entered.right.via === 'bytes') integer.set(entered.right.step, entered.right.stage)
       if (entered.right.via === 'conv') replace.set(entered.right.step, entered.right.replacement)
       signature += `${entered.right.via}:${inp.name};`
     }

@@ -25,7 +25,7 @@ export const packPm1Loop = (k: PackPm1, wb: WordBits): Bind => (views) => (rows,
   return -1
 }
 
-/** uint8 rows → rows of `bytesRow(k)` bytes (zero padding) and their sums. */
+/** uint8 rows (each at the start of its float64 row, stride 8·k) → rows of `bytesRow(k)` bytes (zero padding) and their sums. */
 export const stageBytesLoop = (k: StageBytes): Bind => (views) => (rows, src, bytes) => {
   const { u8, i32 } = views
   const row = bytesRow(k.k)
@@ -33,7 +33,7 @@ export const stageBytesLoop = (k: StageBytes): Bind => (views) => (rows, src, by
     const base = bytes! + r * bytesPerExample(k.k)
     let sum = 0
     for (let i = 0; i < k.k; i++) {
-      const v = u8[src! + r * k.k + i]!
+      const v = u8[src! + 8 * r * k.k + i]!
       u8[base + i] = v
       sum += v
     }

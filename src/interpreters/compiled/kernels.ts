@@ -32,6 +32,11 @@ export interface BufferSpec {
   readonly stride: number
   /** Contents of a static buffer, written once when the network is instantiated. */
   readonly init?: Int32Array | Float64Array
+  /**
+   * A scratch buffer of `bytes` per thread (static, so it does not scale with the batch): thread
+   * t's calls get address + t·bytes (threads/rowSplit.ts `argsFor`).
+   */
+  readonly perThread?: true
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -353,8 +358,9 @@ export interface PackPm1 {
 }
 
 /**
- * Entry kernel: uint8 values [rows, k] staged at `src` → the bytes layout of `PackBytes` (rows of
- * `bytesRow(k)` bytes and the row's sum). Every uint8 is an integer in [0, 255], so nothing can
+ * Entry kernel: uint8 values [rows, k] staged at `src`, each example's k bytes at the start of its
+ * float64 row (stride 8·k, the input buffer's, so it splits by rows) → the bytes layout of
+ * `PackBytes` (rows of `bytesRow(k)` bytes and the row's sum). Every uint8 is an integer in [0, 255], so nothing can
  * fail: `ByteDense` follows unconditionally.
  */
 export interface StageBytes {

@@ -18,6 +18,7 @@ import { bytesPerExample, bytesRow, NIBBLE_LIMIT, nibbleTablesBytes, packByteMas
 import type { BitsLoc, LowerCtx } from './lower-context.js'
 import { gridLayout, intPathFits, openSides } from './realconv-grid.js'
 import { quadThresholds } from './patches.js'
+import { TILE_ROWS } from './kernels-wasm/bytes-nibbles.js'
 import type { WeightSource } from './weights.js'
 
 /** The 8-bit-input kernels of a dense layer: a packing test and the product (bit-planes, or bytes with masks). */
@@ -31,7 +32,8 @@ export const eightBitKernels = (ctx: LowerCtx, ws: WeightSource, name: string, x
       k <= NIBBLE_LIMIT
         ? {
             patterns: ctx.buffer(`${name} weight nibble patterns`, 'bits', false, patterns.byteLength, patterns),
-            tables: ctx.buffer(`${name} input nibble tables`, 'bits', true, nibbleTablesBytes(k)),
+            // Each row's tables are built just before its products read them: one tile's per thread.
+            tables: ctx.buffer(`${name} input nibble tables`, 'bits', 'perThread', TILE_ROWS * nibbleTablesBytes(k)),
             ...(epilogue.kind === 'sign' && thresholds !== undefined ? { quads: quadBuffer(ctx, name, thresholds) } : {}),
           }
         : undefined

@@ -52,10 +52,14 @@ export interface LowerCtx extends Emit {
 
 const align = (bytes: number): number => Math.ceil(bytes / 64) * 64
 
-/** The buffer allocator: specs appended to `into`, each a multiple of 64 bytes. */
+/**
+ * The buffer allocator: specs appended to `into`, each a multiple of 64 bytes (`perExample`:
+ * true, false, or 'perThread' for a scratch buffer of `bytes` per thread).
+ */
 export const allocator = (into: BufferSpec[]): Emit['buffer'] =>
   (name, kind, perExample, bytes, init) => {
     const id = into.length
-    into.push({ id, label: name, kind, perExample, bytes: align(bytes), stride: bytes, ...(init === undefined ? {} : { init }) })
+    const per = perExample === 'perThread' ? { perExample: false, perThread: true as const } : { perExample }
+    into.push({ id, label: name, kind, ...per, bytes: align(bytes), stride: bytes, ...(init === undefined ? {} : { init }) })
     return id
   }

@@ -21,7 +21,7 @@ export type WeightSource =
 
 /** What the lowering lends these helpers: buffer allocation, step and site registration. */
 export interface Emit {
-  readonly buffer: (name: string, kind: BufferKind, perExample: boolean, bytes: number, init?: Int32Array | Float64Array) => number
+  readonly buffer: (name: string, kind: BufferKind, perExample: boolean | 'perThread', bytes: number, init?: Int32Array | Float64Array) => number
   readonly step: (s: Step) => void
   readonly site: (s: SiteId) => void
   readonly wordBits: WordBits

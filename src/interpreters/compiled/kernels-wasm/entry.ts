@@ -7,8 +7,10 @@
  *   sign bit is +1, layout.ts rule 1), and the lanes equal to neither +1 nor −1 make a second
  *   mask; the first set bit of that mask is returned as the flat index of the bad value (−1 if
  *   none). NaN equals nothing, so it is caught too.
- * - StageBytes (uint8 → the bytes layout of PackBytes): sixteen bytes copied per vector, the
- *   row's sum by two pairwise widening adds; the tail vector is masked so padding bytes are zero.
+ * - StageBytes (uint8 → the bytes layout of PackBytes): each example's k bytes read from the
+ *   start of its float64 row (stride 8·k, so a batch splits by rows like the products); sixteen
+ *   bytes copied per vector, the row's sum by two pairwise widening adds; the tail vector is
+ *   masked so padding bytes are zero.
  *
  * Signatures: PackPm1 (rows, src, dst) → i32; StageBytes (rows, src, bytes) → ().
  */
@@ -77,7 +79,7 @@ export const stageBytes = (k: StageBytes): WasmFunction =>
     const lanes = new Int32Array(tailMask.buffer)
     const add: Code = set(acc, [get(acc), get(v), simd('i16x8_extadd_pairwise_i8x16_u'), simd('i32x4_extadd_pairwise_i16x8_u'), simd('i32x4_add')])
     return forLoop(r, i32c(0), get(rows!), 1, [
-      set(sa, [get(src!), get(r), i32c(k.k), op.i32_mul, op.i32_add]),
+      set(sa, [get(src!), get(r), i32c(8 * k.k), op.i32_mul, op.i32_add]),
       set(da, [get(bytes!), get(r), i32c(bytesPerExample(k.k)), op.i32_mul, op.i32_add]),
       set(acc, [i32c(0), simd('i32x4_splat')]),
       full > 0

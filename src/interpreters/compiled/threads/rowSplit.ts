@@ -16,11 +16,26 @@ export const rowLocal = (k: Kernel): boolean => k._tag !== 'FillRandom'
 export const rowRanges = (rows: number, parts: number): [number, number][] =>
   Array.from({ length: parts }, (_, p) => [Math.floor((rows * p) / parts), Math.floor((rows * (p + 1)) / parts)])
 
-/** The arguments of kernel `k` for rows [r0, r1): (rows, ...addresses). */
-export const argsFor = (k: Kernel, buffers: readonly BufferSpec[], addr: (b: number) => number, r0: number, r1: number): number[] => [
+/** The arguments of kernel `k` for rows [r0, r1) on thread `thread` (0: the calling one): (rows, ...addresses). */
+export const argsFor = (k: Kernel, buffers: readonly BufferSpec[], addr: (b: number) => number, r0: number, r1: number, thread = 0): number[] => [
   r1 - r0,
-  ...buffersOf(k).map((b) => addr(b) + (buffers[b]!.perExample ? r0 * buffers[b]!.stride : 0)),
+  ...buffersOf(k).map((b) => addr(b) + (buffers[b]!.perExample ? r0 * buffers[b]!.stride : buffers[b]!.perThread === true ? thread * buffers[b]!.bytes : 0)),
 ]
+
+/** The row stride of each buffer argument of kernel `k` (0 for a static buffer), in `argsFor`'s order. */
+export const rowStrides = (k: Kernel, buffers: readonly BufferSpec[]): number[] => buffersOf(k).map((b) => (buffers[b]!.perExample ? buffers[b]!.stride : 0))
+
+/** The distance between threads' scratch of each buffer argument of kernel `k` (0 but for per-thread buffers). */
+export const threadStrides = (k: Kernel, buffers: readonly BufferSpec[]): number[] => buffersOf(k).map((b) => (buffers[b]!.perThread === true ? buffers[b]!.bytes : 0))
+
+/**
+ * The smallest chunk of rows a thread claims in the default split (`rowSplit: 'chunks'`,
+ * threads/pool.ts `runChunks`) for `rows` rows on `parts` threads: a quarter of a thread's even
+ * share, from 2 (the dense kernels tile two rows) to 16 rows (a chunk runs every kernel of the
+ * segment, and each chunk streams the weights again, so not too many).
+ * @example minChunk(256, 2) // 16
+ */
+export const minChunk = (rows: number, parts: number): number => Math.min(16, Math.max(2, 2 * Math.floor(rows / (8 * parts))))
 
 /**
  * Row ranges with the calling thread's share `main` of the rows (the workers share the rest
