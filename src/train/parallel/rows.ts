@@ -198,9 +198,6 @@ export const sharedRows = (rows: number, parts: number, replicas: number, r: num
       pending.push([base, len, own])
       return own ?? area.subarray(base, base + len)
     },
-    // One meeting: after it every slot is written; each replica then adds every short total whole
-    // and its element range of every long one. Nobody meets again: a long total is complete once
-    // every replica's pass has returned, which the team's step waits for anyway (team.ts).
     // Each replica's rows of lhs and g into the step's area at their global rows; after `settle`'s
     // meeting, replica r computes its range of the total's rows over all of them.
     productLater: (lhs, g, kernels) => {
