@@ -9,11 +9,12 @@
  * `--cifar` adds the CIFAR-10 VGG-small projection from one measured step.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { standardCacheDir } from '../data/cache.js'
 import { parseArgs } from 'node:util'
 import { writeFileAtomic } from '../io/files.js'
+import { drawModelError } from '../dsl/codec/modelErrors.js'
 import { lineChart } from '../plot/svg.js'
 import type { CifarProjection, RowSpec, RunResult } from './experimentRuns.js'
 import { cifarProjection, rows, runRow } from './experimentRuns.js'
@@ -161,25 +162,43 @@ export const experiments: Command = async (argv, io) => {
   let cifar: CifarProjection | undefined = first?.cifar
   /** Runs this process finished (they win over the file's when both have a row and seed). */
   let mine: RunResult[] = []
-  const save = async (): Promise<void> => {
+  /** Writes the results, the table and the curves into `out` (created if missing); the first failure's message, if any. */
+  const save = async (): Promise<string | undefined> => {
     // Another regeneration may have saved since this one read the file: keep its runs too.
     const disk = await readSaved()
     if (disk !== undefined) {
       results = mergeResults(disk.results, mine)
       if (o.cifar !== true) cifar = disk.cifar ?? cifar
     }
-    await writeFileAtomic(jsonPath, `${JSON.stringify({ format: 'sbnkit-experiments/2', plan, results, ...(cifar === undefined ? {} : { cifar }) }, null, 1)}\n`)
+    try {
+      await mkdir(join(out, 'img'), { recursive: true })
+    } catch (e) {
+      return `cannot create the output folder ${join(out, 'img')} (${(e as Error).message})`
+    }
     const table = resultsTable(plan, results) + (cifar === undefined ? '' : `\nCIFAR-10: ${cifarLine(cifar)}\n`)
-    await writeFileAtomic(join(out, 'experiments-table.md'), table)
-    for (const spec of rows.filter((r) => results.some((x) => x.row === r.id)))
-      await writeFileAtomic(join(out, 'img', `curves-${slug(spec.id)}.svg`), curveChart(spec, results))
+    const files: [string, string][] = [
+      [jsonPath, `${JSON.stringify({ format: 'sbnkit-experiments/2', plan, results, ...(cifar === undefined ? {} : { cifar }) }, null, 1)}\n`],
+      [join(out, 'experiments-table.md'), table],
+      ...rows.filter((r) => results.some((x) => x.row === r.id)).map((spec): [string, string] => [join(out, 'img', `curves-${slug(spec.id)}.svg`), curveChart(spec, results)]),
+    ]
+    for (const [path, text] of files) {
+      const w = await writeFileAtomic(path, text)
+      if (E.isLeft(w)) return drawModelError(w.left)
+    }
+    return undefined
+  }
+  /** Saves, or prints why it could not (the run's results are printed above it on stdout). */
+  const saved = async (): Promise<boolean> => {
+    const failed = await save()
+    if (failed !== undefined) io.err(`experiments: the results were not saved: ${failed}\n`)
+    return failed === undefined
   }
   if (o.cifar === true) {
     const c = await cifarProjection(Number(o['cifar-width'] ?? 1), Number(o['cifar-batch'] ?? 8), o['data-dir'], io)
     if (E.isLeft(c)) { io.err(`experiments: cifar10: ${c.left}\n`); return exitCode.failed }
     cifar = c.right
     io.out(`cifar10: ${cifarLine(cifar)}\n`)
-    await save()
+    if (!(await saved())) return exitCode.failed
   }
   for (const spec of rows.filter((r) => chosen.includes(r.id)))
     for (const seed of plan.seeds) {
@@ -190,9 +209,9 @@ export const experiments: Command = async (argv, io) => {
       mine = [...mine, r.right]
       const x = r.right
       io.out(`${spec.id} seed ${seed}: test mode ${(100 * x.testModeRecalibrated).toFixed(2)}% (BN re-estimated; ${(100 * x.testMode).toFixed(2)}% as trained), ensemble ${(100 * x.testEnsemble).toFixed(2)}% (${x.seconds.toFixed(0)} s)\n`)
-      await save()
+      if (!(await saved())) return exitCode.failed
     }
-  await save()
+  if (!(await saved())) return exitCode.failed
   io.out(resultsTable(plan, results))
   return exitCode.ok
 }
