@@ -32,9 +32,11 @@ const hadamard = ops.mul
 /** Whether the gradient of `child` sums over the batch axis of `node` (a parameter without one). */
 const acrossRows = (node: Node, child: Node): boolean => hasBatch(node.type.shape) && !hasBatch(child.type.shape)
 
-/** The sum over parts of `child`'s gradient: completed at the pass's end (`RowParts.later`) when nobody reads it before. */
-const sumFor = (child: Node, rows: ops.RowParts): ops.RowParts['sum'] =>
-  rows.later !== undefined && rows.deferrable?.has(child) === true ? rows.later : rows.sum
+/** Whether the sum over parts of `child`'s gradient is completed at the pass's end (`RowParts.later`): nobody reads it before. */
+const deferred = (child: Node, rows: ops.RowParts): boolean => rows.later !== undefined && rows.deferrable?.has(child) === true
+
+/** The sum over parts of `child`'s gradient: `rows.later` when `deferred`, else `rows.sum`. */
+const sumFor = (child: Node, rows: ops.RowParts): ops.RowParts['sum'] => (deferred(child, rows) ? rows.later! : rows.sum)
 
 /** `ops.unbroadcast`, per part and in part order where it sums over the rows of a pass that holds parts. */
 const unbroadcastTo = (node: Node, child: Node, g: NDArray, s: readonly number[], ev: Evaluation): NDArray =>
@@ -49,7 +51,7 @@ const vjpRules: { readonly [K in Tag]: Vjp<K> } = {
   MatMul: (n, arg, __, g, ev, needs) => [
     ...(needs('lhs') ? [['lhs', ev.products.matmulNT(g, arg('rhs'))] as const] : []),
     ...(needs('rhs')
-      ? [['rhs', ev.products.rows !== undefined && acrossRows(n, n.rhs) ? matmulTNRows(arg('lhs'), g, ev.products, ev.products.rows, sumFor(n.rhs, ev.products.rows)) : ev.products.matmulTN(arg('lhs'), g)] as const]
+      ? [['rhs', ev.products.rows !== undefined && acrossRows(n, n.rhs) ? matmulTNRows(arg('lhs'), g, ev.products, ev.products.rows, deferred(n.rhs, ev.products.rows)) : ev.products.matmulTN(arg('lhs'), g)] as const]
       : []),
   ],
   Add: (n, arg, __, g, ev) => [['lhs', unbroadcastTo(n, n.lhs, g, arg('lhs').shape, ev)], ['rhs', unbroadcastTo(n, n.rhs, g, arg('rhs').shape, ev)]],

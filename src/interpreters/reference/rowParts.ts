@@ -17,12 +17,16 @@ const rowsOf = (a: NDArray, lo: number, hi: number): NDArray => {
   return { shape: [hi - lo, ...a.shape.slice(1)], data: a.data.subarray(lo * width, hi * width) }
 }
 
-/** lhsᵀ·g over the whole minibatch (lhs [rows, k], g [rows, n]): each part's product, added in part order (by `sum`: `rows.sum` or `rows.later`). */
-export const matmulTNRows = (lhs: NDArray, g: NDArray, kernels: MatrixProducts, rows: RowParts, sum: RowParts['sum'] = rows.sum): NDArray => {
+/**
+ * lhsᵀ·g over the whole minibatch (lhs [rows, k], g [rows, n]): each part's product, added in part
+ * order by `rows.sum`; `deferred` (nobody reads it before the pass ends): one product over the
+ * whole minibatch (`rows.productLater`), or the parts added by `rows.later`.
+ */
+export const matmulTNRows = (lhs: NDArray, g: NDArray, kernels: MatrixProducts, rows: RowParts, deferred = false): NDArray => {
   const k = lhs.shape[1]!
   const n = g.shape[1]!
-  // Nobody reads it before the pass ends: one product over the whole minibatch (RowParts.productLater).
-  if (sum === rows.later && rows.productLater !== undefined) return { shape: [k, n], data: rows.productLater(lhs, g, kernels) }
+  if (deferred && rows.productLater !== undefined) return { shape: [k, n], data: rows.productLater(lhs, g, kernels) }
+  const sum = deferred && rows.later !== undefined ? rows.later : rows.sum
   const data = sum(k * n, (lo, hi, out) => {
     if (hi <= lo) {
       out.fill(0)

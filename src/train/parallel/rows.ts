@@ -77,9 +77,8 @@ export const localRows = (rows: number, parts: number, scratch = scratchArray(),
   return {
     batch: rows, first: 0, ranges, allRanges: ranges, sum,
     // Completed at once (nothing to meet for), so that the deferrable sums and products are the
-    // replicas' (`sharedRows`): a deferred weight gradient is one product over every row. (A
-    // function of its own: `matmulTNRows` tells a deferred sum from `sum` by it.)
-    later: (len, partial, fills) => sum(len, partial, fills),
+    // replicas' (`sharedRows`): a deferred weight gradient is one product over every row.
+    later: sum,
     settle: () => undefined,
     productLater: (lhs, g, kernels) => kernels.matmulTN(lhs, g).data,
   }
