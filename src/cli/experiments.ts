@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../io/files.js'
 import { drawModelError } from '../dsl/codec/modelErrors.js'
 import { lineChart } from '../plot/svg.js'
 import type { CifarProjection, RowSpec, RunResult } from './experimentRuns.js'
-import { cifarProjection, rows, runRow } from './experimentRuns.js'
+import { cifarProjection, deployedMode, rows, runRow } from './experimentRuns.js'
 import type { Command } from './io.js'
 import { exitCode } from './io.js'
 import { MAX_THREADS } from '../train/config.js'
@@ -55,7 +55,7 @@ const slug = (id: string): string => id.replaceAll('/', '-')
  * @example resultsTable(plan, results) // '| dataset | network | recipe | budget | …'
  */
 export const resultsTable = (plan: ExperimentPlan, results: readonly RunResult[]): string => {
-  const head = ['dataset', 'network', 'recipe', 'budget per run', 'mode, BN re-estimated', 'mode, training BN', 'ensemble of 16', 'seeds']
+  const head = ['dataset', 'network', 'recipe', 'budget per run', 'mode, deployed (BN chosen on validation)', 'mode, training BN', 'ensemble of 16', 'seeds']
   const body = rows
     .filter((r) => plan.rows.includes(r.id) || results.some((x) => x.row === r.id))
     .map((r) => {
@@ -67,7 +67,7 @@ export const resultsTable = (plan: ExperimentPlan, results: readonly RunResult[]
         : `${first.epochs} epoch${first.epochs === 1 ? '' : 's'} × ${first.steps} steps of ${r.settings.batch ?? 64}, ${(secs.reduce((a, b) => a + b, 0) / secs.length / 60).toFixed(0)} min${cpuNote(rs)}`
       const members = [...new Set(rs.map((x) => x.members ?? 16))].filter((m) => m !== 16)
       const ensemble = pct(rs.map((x) => x.testEnsemble)) + (members.length > 0 ? ` (${members.join(', ')} members)` : '')
-      return [r.dataset, r.preset, r.label, budget, pct(rs.map((x) => x.testModeRecalibrated)), pct(rs.map((x) => x.testMode)), ensemble, rs.map((x) => x.seed).join(', ') || '—']
+      return [r.dataset, r.preset, r.label, budget, pct(rs.map(deployedMode)), pct(rs.map((x) => x.testMode)), ensemble, rs.map((x) => x.seed).join(', ') || '—']
     })
   return [head, head.map(() => '---'), ...body].map((row) => `| ${row.join(' | ')} |`).join('\n') + '\n'
 }
@@ -208,7 +208,8 @@ export const experiments: Command = async (argv, io) => {
       results = [...results, r.right]
       mine = [...mine, r.right]
       const x = r.right
-      io.out(`${spec.id} seed ${seed}: test mode ${(100 * x.testModeRecalibrated).toFixed(2)}% (BN re-estimated; ${(100 * x.testMode).toFixed(2)}% as trained), ensemble ${(100 * x.testEnsemble).toFixed(2)}% (${x.seconds.toFixed(0)} s)\n`)
+      const v = x.validationMode === undefined ? '' : `; validation ${(100 * x.validationMode.recalibrated).toFixed(2)}% re-estimated, ${(100 * x.validationMode.trained).toFixed(2)}% as trained`
+      io.out(`${spec.id} seed ${seed}: test mode ${(100 * x.testModeRecalibrated).toFixed(2)}% (BN re-estimated; ${(100 * x.testMode).toFixed(2)}% as trained${v}), deployed ${(100 * deployedMode(x)).toFixed(2)}%, ensemble ${(100 * x.testEnsemble).toFixed(2)}% (${x.seconds.toFixed(0)} s)\n`)
       if (!(await saved())) return exitCode.failed
     }
   if (!(await saved())) return exitCode.failed

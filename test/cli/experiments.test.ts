@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { cifarLine, curveChart, mergeResults, resultsTable } from '../../src/cli/experiments.js'
 import type { RunResult } from '../../src/cli/experimentRuns.js'
-import { rows } from '../../src/cli/experimentRuns.js'
+import { deployedMode, rows } from '../../src/cli/experimentRuns.js'
 import { experiments } from '../../src/cli/experiments.js'
 import { STANDARD_RECIPE } from '../../src/train/standard.js'
 import { memoryIo } from '../../src/cli/io.js'
@@ -37,6 +37,16 @@ describe('sbnkit experiments: the results table', () => {
 
   it('gives the range of the load average over the runs that recorded it', () => {
     expect(line('mnist/mlp/bnn-b256')).toContain('| 16 epochs × 215 steps of 256, 3 min (2.0 CPU-min, load 3.5–6.8) |')
+  })
+
+  it('deploys the batch-norm statistics that score better on validation, never chosen on test', () => {
+    const t = resultsTable(plan, [
+      result('mnist/mlp/st-md', 0, 0.95, { validationMode: { trained: 0.97, recalibrated: 0.96 } }), // training BN: 0.95 − 0.03
+      result('mnist/mlp/st-md', 1, 0.95, { validationMode: { trained: 0.96, recalibrated: 0.96 } }), // a tie: re-estimated
+    ])
+    expect(t.split('\n').find((l) => l.includes('| matched ST + mirror descent |'))).toContain('| 93.50 ± 2.12 | 92.00 ± 0.00 |')
+    expect(deployedMode(result('x', 0, 0.95))).toBe(0.95) // older results: re-estimated
+    expect(deployedMode(result('x', 0, 0.95, { validationMode: { trained: 0.9, recalibrated: 0.91 } }))).toBe(0.95)
   })
 
   it('lists every planned row, with the budget it will have when not run yet', () => {
