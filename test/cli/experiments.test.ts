@@ -2,6 +2,9 @@
  * The results page of `sbnkit experiments` (src/cli/experiments.ts): the table's rows, budgets and
  * mean ± std over seeds, from results given here (training a row is measured in docs, not here).
  */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cifarLine, curveChart, mergeResults, resultsTable } from '../../src/cli/experiments.js'
 import type { RunResult } from '../../src/cli/experimentRuns.js'
@@ -74,6 +77,28 @@ describe('sbnkit experiments: options', () => {
     const io = memoryIo()
     expect(await experiments([flag, value, '--out', '/nonexistent-sbnkit-dir'], io)).toBe(2)
     expect(io.stderr()).toMatch(/^experiments: .*\n\nusage: sbnkit experiments/)
+  })
+})
+
+describe('sbnkit experiments: where the results go', () => {
+  it('creates a missing --out folder (nested) and writes the table there', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sbnkit-exp-'))
+    const out = join(dir, 'a', 'b')
+    const io = memoryIo()
+    expect(await experiments(['--rows', 'none', '--seeds', 'none', '--out', out], io)).toBe(0)
+    expect(await readFile(join(out, 'experiments-table.md'), 'utf8')).toMatch(/^\| dataset \| network \|/)
+    expect(JSON.parse(await readFile(join(out, 'experiments.json'), 'utf8'))).toMatchObject({ format: 'sbnkit-experiments/2', results: [] })
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('says the results were not saved, and exits 1, when --out cannot be a folder', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sbnkit-exp-'))
+    const file = join(dir, 'file')
+    await writeFile(file, 'not a folder')
+    const io = memoryIo()
+    expect(await experiments(['--rows', 'none', '--seeds', 'none', '--out', join(file, 'out')], io)).toBe(1)
+    expect(io.stderr()).toMatch(/^experiments: the results were not saved: cannot create the output folder .*file\/out\/img \(ENOTDIR/)
+    await rm(dir, { recursive: true, force: true })
   })
 })
 
