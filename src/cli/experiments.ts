@@ -5,7 +5,8 @@
  * batch-norm statistics re-estimated under itself, and the 16-member ensemble. Results are
  * appended to `experiments.json` after every run (an interrupted regeneration keeps what it
  * finished and resumes from it); the Markdown table (`experiments-table.md`, mean ± std over
- * seeds, each row with its budget) and one SVG of validation curves per row are written from it.
+ * seeds, each row with its budget) and one SVG of validation curves per row are written from it,
+ * and the page's generated parts (table, list of curves) are rewritten in place.
  * `--cifar` adds the CIFAR-10 VGG-small projection from one measured step.
  */
 import * as E from 'fp-ts/lib/Either.js'
@@ -16,6 +17,7 @@ import { parseArgs } from 'node:util'
 import { writeFileAtomic } from '../io/files.js'
 import { drawModelError } from '../dsl/codec/modelErrors.js'
 import { lineChart } from '../plot/svg.js'
+import { splicePage } from './experimentsPage.js'
 import type { CifarProjection, RowSpec, RunResult } from './experimentRuns.js'
 import { cifarProjection, deployedMode, rows, runRow } from './experimentRuns.js'
 import type { Command } from './io.js'
@@ -185,7 +187,10 @@ export const experiments: Command = async (argv, io) => {
       const w = await writeFileAtomic(path, text)
       if (E.isLeft(w)) return drawModelError(w.left)
     }
-    return undefined
+    return updatePage(join(out, 'experiments.md'), {
+      table,
+      curves: rows.filter((r) => results.some((x) => x.row === r.id)).map((r) => `![${r.id}](img/curves-${slug(r.id)}.svg)`).join('\n') + '\n',
+    })
   }
   /** Saves, or prints why it could not (the run's results are printed above it on stdout). */
   const saved = async (): Promise<boolean> => {
@@ -215,6 +220,24 @@ export const experiments: Command = async (argv, io) => {
   if (!(await saved())) return exitCode.failed
   io.out(resultsTable(plan, results))
   return exitCode.ok
+}
+
+/**
+ * Rewrites the generated parts of the results page at `path` (`splicePage`); a missing page is
+ * left missing. The message of the first failure, if any.
+ */
+const updatePage = async (path: string, parts: Readonly<Record<string, string>>): Promise<string | undefined> => {
+  let page: string
+  try {
+    page = await readFile(path, 'utf8')
+  } catch {
+    return undefined
+  }
+  const next = splicePage(page, parts)
+  if (E.isLeft(next)) return `${path}: ${next.left}`
+  if (next.right === page) return undefined
+  const w = await writeFileAtomic(path, next.right)
+  return E.isLeft(w) ? drawModelError(w.left) : undefined
 }
 
 /**
