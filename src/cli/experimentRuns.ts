@@ -10,6 +10,7 @@ import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { augmentedDataset } from '../data/augment.js'
+import { spread } from '../bench/benchNetwork.js'
 import { encodeCifarRecords } from '../data/cifar.js'
 import { drawAll } from '../dsl/dslErrors.js'
 import { uniform } from '../dsl/noise.js'
@@ -130,10 +131,14 @@ export interface RunResult {
 export interface CifarProjection {
   readonly preset: string
   readonly batch: number
-  /** Wall time of the step; on a shared machine this includes waiting for a core. */
+  /** Wall time of a step (the median after the first); on a shared machine this includes waiting for a core. */
   readonly stepSeconds: number
-  /** CPU time of the step (user + system of this process): what it costs on one free core. */
+  /** CPU time of a step (user + system of this process; the median after the first): what it costs on one free core. */
   readonly stepCpuSeconds: number
+  /** Steps measured, the first included (absent: 1, the projections made before). */
+  readonly steps?: number
+  /** CPU time of the first step: kernel compilation and first allocations included (absent with 1 step). */
+  readonly firstStepCpuSeconds?: number
   readonly trainImages: number
   readonly epochSeconds: number
   readonly data: string
@@ -245,12 +250,13 @@ export const deployedMode = (r: Pick<RunResult, 'testMode' | 'testModeRecalibrat
   r.validationMode !== undefined && r.validationMode.trained > r.validationMode.recalibrated ? r.testMode : r.testModeRecalibrated
 
 /**
- * Measures one training step of `vgg-small:width` at `batch` (crop + flip augmentation, matched ST
- * + mirror descent) on CIFAR-10 from `dataDir`, or on random images in its exact format when no
- * directory is given, then evaluates the test images; projects an epoch of 45 000 images from
- * the step's CPU time (its wall time on a shared machine includes waiting for a core).
+ * Measures `steps` training steps of `vgg-small:width` at `batch` (crop + flip augmentation,
+ * matched ST + mirror descent) on CIFAR-10 from `dataDir`, or on random images in its exact format
+ * when no directory is given, then evaluates test images; projects an epoch of 45 000 images from
+ * the median CPU time of the steps after the first (the first compiles the kernels and touches
+ * every buffer for the first time; its wall time on a shared machine includes waiting for a core).
  */
-export const cifarProjection = async (width: number, batch: number, dataDir: string | undefined, io: Io): Promise<E.Either<string, CifarProjection>> => {
+export const cifarProjection = async (width: number, batch: number, dataDir: string | undefined, io: Io, steps = 3): Promise<E.Either<string, CifarProjection>> => {
   const preset = vggPreset('vgg-small', width)
   const opts = { scale: 'pm1', layout: 'nchw' } as const
   let trainSet
@@ -264,7 +270,7 @@ export const cifarProjection = async (width: number, batch: number, dataDir: str
     data = loaded.right.description
   } else {
     // Random bytes in the binary format, through the same reader path as real files.
-    const n = batch * 2
+    const n = batch * Math.max(2, steps)
     const labels = Array.from({ length: n }, (_, i) => i % 10)
     const bytes = encodeCifarRecords(labels, Uint8Array.from({ length: n * 3072 }, (_, i) => (i * 2654435761) >>> 24))
     const images = { name: 'cifar10-synthetic', count: n, channels: 3, rows: 32, cols: 32, classes: 10, pixels: new Uint8Array(n * 3072), labels: Uint8Array.from(labels) }
@@ -277,17 +283,27 @@ export const cifarProjection = async (width: number, batch: number, dataDir: str
   if (E.isLeft(net)) return E.left(drawAll([net.left]))
   const cfg = buildConfig({ ...defaults('md'), dataset: 'cifar10', lr: 0.01, epochs: 1, batch, ensemble: 2, logEvery: 0 })
   if (E.isLeft(cfg)) return cfg
-  // One step: a training set of exactly one batch.
-  const one = { size: batch, rows: trainSet.rows, slice: trainSet.slice }
-  io.err(`cifar10: one training step of ${preset.name} at batch ${batch}…\n`)
-  const t0 = performance.now()
-  const cpu0 = process.cpuUsage()
-  const r = await train(net.right, { train: one }, cfg.right.config)
-  const stepSeconds = (performance.now() - t0) / 1000
-  const cpu = process.cpuUsage(cpu0)
-  const stepCpuSeconds = (cpu.user + cpu.system) / 1e6
+  // `steps` steps: one epoch of a training set of exactly `steps` batches, timed at each step's end.
+  const n = Math.min(trainSet.size, batch * steps)
+  const some = { size: n, rows: trainSet.rows, slice: trainSet.slice }
+  io.err(`cifar10: ${Math.ceil(n / batch)} training steps of ${preset.name} at batch ${batch}…\n`)
+  const cpuNow = (): number => { const c = process.cpuUsage(); return (c.user + c.system) / 1e6 }
+  const marks = [{ wall: performance.now() / 1000, cpu: cpuNow() }]
+  const r = await train(net.right, { train: some }, cfg.right.config, {
+    onStep: (st) => {
+      marks.push({ wall: performance.now() / 1000, cpu: cpuNow() })
+      io.err(`cifar10: step ${st.step}/${st.steps}: ${(marks.at(-1)!.cpu - marks.at(-2)!.cpu).toFixed(1)} s of CPU\n`)
+    },
+  })
   if (E.isLeft(r)) return E.left(drawTrainError(r.left, drawRunError, drawRoutingError))
+  const per = marks.slice(1).map((m, i) => ({ wall: m.wall - marks[i]!.wall, cpu: m.cpu - marks[i]!.cpu }))
+  const steady = per.length > 1 ? per.slice(1) : per
+  const stepSeconds = spread(steady.map((x) => x.wall)).median
+  const stepCpuSeconds = spread(steady.map((x) => x.cpu)).median
   const ev = evaluateSet(r.right.last, { ...testSet, size: Math.min(testSet.size, batch) }, { members: 2, key: key(1), products: cfg.right.config.products?.products ?? referenceProducts })
   if (E.isLeft(ev)) return E.left(drawRunError(ev.left))
-  return E.right({ preset: preset.name, batch, stepSeconds, stepCpuSeconds, trainImages: 45000, epochSeconds: (stepCpuSeconds * 45000) / batch, data })
+  return E.right({
+    preset: preset.name, batch, stepSeconds, stepCpuSeconds, steps: per.length, ...(per.length > 1 ? { firstStepCpuSeconds: per[0]!.cpu } : {}),
+    trainImages: 45000, epochSeconds: (stepCpuSeconds * 45000) / batch, data,
+  })
 }

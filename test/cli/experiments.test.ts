@@ -68,12 +68,12 @@ describe('sbnkit experiments: the results table', () => {
   it('plots a row\'s curves and says the CIFAR projection in one sentence', () => {
     expect(curveChart(rows[0]!, [result('mnist/mlp/st-md', 0, 0.955)])).toMatch(/^<svg/)
     expect(cifarLine({ preset: 'vgg-small', batch: 8, stepSeconds: 20, stepCpuSeconds: 9.2, trainImages: 45000, epochSeconds: 51750, data: 'random' }))
-      .toBe('vgg-small: one training step at batch 8 took 9.2 s of CPU time (20.0 s wall, on a shared machine; random); an epoch of 45000 images is projected at 14.4 h of one core (0.6 days).')
+      .toBe('vgg-small: one training step at batch 8 took 9.2 s of CPU time (20.0 s wall; on a shared machine; random); an epoch of 45000 images is projected at 14.4 h of one core (0.6 days).')
   })
 })
 
 describe('sbnkit experiments: options', () => {
-  it.each([['--threads', '0'], ['--threads', '1.5'], ['--threads', 'x'], ['--rows', 'mnist/mlp/nope'], ['--seeds', '1,x']])('%s %s: exit 2 with the usage', async (flag, value) => {
+  it.each([['--threads', '0'], ['--threads', '1.5'], ['--threads', 'x'], ['--rows', 'mnist/mlp/nope'], ['--seeds', '1,x'], ['--cifar-batch', '0'], ['--cifar-steps', '2.5'], ['--cifar-width', 'x'], ['--cifar-width', '0']])('%s %s: exit 2 with the usage', async (flag, value) => {
     const io = memoryIo()
     expect(await experiments([flag, value, '--out', '/nonexistent-sbnkit-dir'], io)).toBe(2)
     expect(io.stderr()).toMatch(/^experiments: .*\n\nusage: sbnkit experiments/)
@@ -100,6 +100,20 @@ describe('sbnkit experiments: where the results go', () => {
     expect(io.stderr()).toMatch(/^experiments: the results were not saved: cannot create the output folder .*file\/out\/img \(ENOTDIR/)
     await rm(dir, { recursive: true, force: true })
   })
+})
+
+describe('sbnkit experiments: the CIFAR-10 projection', () => {
+  it('measures several VGG-small steps on images in the binary format and projects from the steps after the first', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'sbnkit-cifar-'))
+    const io = memoryIo()
+    expect(await experiments(['--rows', 'none', '--seeds', 'none', '--cifar', '--cifar-width', '0.125', '--cifar-batch', '2', '--cifar-steps', '3', '--out', out], io)).toBe(0)
+    expect(io.stdout()).toMatch(/^cifar10: vgg-small:0\.125: a training step at batch 2 took \d+\.\d s of CPU time \(\d+\.\d s wall; the median of steps 2–3, on a shared machine; the first step, with compilation and first allocations, took \d+\.\d s of CPU; 6 random images in the CIFAR-10 binary format/)
+    expect(io.stderr()).toContain('cifar10: step 3/3:')
+    const saved = JSON.parse(await readFile(join(out, 'experiments.json'), 'utf8')) as { cifar: { steps: number; batch: number; epochSeconds: number; stepCpuSeconds: number } }
+    expect(saved.cifar).toMatchObject({ steps: 3, batch: 2 })
+    expect(saved.cifar.epochSeconds).toBeCloseTo((saved.cifar.stepCpuSeconds * 45000) / 2, 6)
+    await rm(out, { recursive: true, force: true })
+  }, 60_000)
 })
 
 describe('sbnkit experiments: two regenerations at once', () => {
