@@ -255,8 +255,9 @@ export const deployedMode = (r: Pick<RunResult, 'testMode' | 'testModeRecalibrat
  * when no directory is given, then evaluates test images; projects an epoch of 45 000 images from
  * the median CPU time of the steps after the first (the first compiles the kernels and touches
  * every buffer for the first time; its wall time on a shared machine includes waiting for a core).
+ * One thread unless `threads` says otherwise, so the CPU time is what one core spends.
  */
-export const cifarProjection = async (width: number, batch: number, dataDir: string | undefined, io: Io, steps = 3): Promise<E.Either<string, CifarProjection>> => {
+export const cifarProjection = async (width: number, batch: number, dataDir: string | undefined, io: Io, steps = 3, threads = 1): Promise<E.Either<string, CifarProjection>> => {
   const preset = vggPreset('vgg-small', width)
   const opts = { scale: 'pm1', layout: 'nchw' } as const
   let trainSet
@@ -289,7 +290,7 @@ export const cifarProjection = async (width: number, batch: number, dataDir: str
   io.err(`cifar10: ${Math.ceil(n / batch)} training steps of ${preset.name} at batch ${batch}…\n`)
   const cpuNow = (): number => { const c = process.cpuUsage(); return (c.user + c.system) / 1e6 }
   const marks = [{ wall: performance.now() / 1000, cpu: cpuNow() }]
-  const r = await train(net.right, { train: some }, cfg.right.config, {
+  const r = await train(net.right, { train: some }, { ...cfg.right.config, threads }, {
     onStep: (st) => {
       marks.push({ wall: performance.now() / 1000, cpu: cpuNow() })
       io.err(`cifar10: step ${st.step}/${st.steps}: ${(marks.at(-1)!.cpu - marks.at(-2)!.cpu).toFixed(1)} s of CPU\n`)

@@ -113,7 +113,7 @@ options:
   --cifar-batch B        its batch (default 8)
   --cifar-steps N        steps measured; the projection uses the median after the first (default 3)
   --data-dir DIR         CIFAR-10's cifar-10-batches-bin (default: random images in its format)
-  --threads N            threads of the training kernels (default: every core; results are identical)
+  --threads N            threads of the training kernels (default: every core, 1 for --cifar; results are identical)
   --out DIR              where experiments.json, experiments-table.md and img/ go (default docs)
   --work DIR             a checkpoint per epoch of the run in progress, so a stopped regeneration
                          continues inside its run (default: the cache directory's experiments/)
@@ -205,6 +205,7 @@ export const experiments: Command = async (argv, io) => {
     }
     return updatePage(join(out, 'experiments.md'), {
       table,
+      ...(cifar === undefined ? {} : { cifar: `Measured: ${cifarLine(cifar)}\n` }),
       curves: rows.filter((r) => results.some((x) => x.row === r.id)).map((r) => `![${r.id}](img/curves-${slug(r.id)}.svg)`).join('\n') + '\n',
     })
   }
@@ -215,7 +216,7 @@ export const experiments: Command = async (argv, io) => {
     return failed === undefined
   }
   if (o.cifar === true) {
-    const c = await cifarProjection(cifarWidth, cifarWhole['cifar-batch'], o['data-dir'], io, cifarWhole['cifar-steps'])
+    const c = await cifarProjection(cifarWidth, cifarWhole['cifar-batch'], o['data-dir'], io, cifarWhole['cifar-steps'], threads ?? 1)
     if (E.isLeft(c)) { io.err(`experiments: cifar10: ${c.left}\n`); return exitCode.failed }
     cifar = c.right
     io.out(`cifar10: ${cifarLine(cifar)}\n`)
