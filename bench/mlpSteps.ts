@@ -4,14 +4,17 @@
  * kernel by kernel (`executor.kernel`, each on the memory of the last call), beside the
  * 256 × 1024 → 1024 layer's product kernel (the share's denominator), in interleaved rounds
  * (`ROUNDS`, default 7): wall and process CPU ms per call, median (min–max), and the share of the
- * layer's MAC rate. The `RealDense` of the first layer's float64 branch is not timed (infer takes
+ * layer's MAC rate; `--relaxed-simd` calls `enableRelaxedSimd()` first. The `RealDense` of the first layer's float64 branch is not timed (infer takes
  * the integer branch).
  */
 import { none } from '../src/dsl/noise.js'
+import { enableRelaxedSimd } from '../src/interpreters/compiled/index.js'
 import { productsOf } from '../src/interpreters/compiled/execute.js'
 import { compiled, denseNet, binaryFeed, mnistMlp, pixelFeed, timedLayer } from './layers.js'
 import { summary, range } from './stats.js'
 
+// `--relaxed-simd`: Node 20's opt-in first (the nibble kernel's relaxed swizzle).
+if (process.argv.includes('--relaxed-simd')) console.log('relaxed SIMD', JSON.stringify(enableRelaxedSimd()))
 const batch = 256
 const net = mnistMlp()
 const c = compiled(net, 'wasm', 'mode')
