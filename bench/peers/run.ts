@@ -23,13 +23,15 @@
  * (`mlpShareOfLayerMacRate`), and reported against that layer's `infer` end to end
  * (`mlpShareOfLayerInferMacRate`) and against the kernel with its float64 unpack, the
  * definition until the tenth session (`mlpShareOfKernelAndUnpackMacRate`).
+ * `--relaxed-simd` calls `enableRelaxedSimd()` first (Node 20's opt-in to relaxed SIMD, used by the
+ * 8-bit first layer's nibble kernel; a note says whether it took).
  * The layers are sign(x·W + 0) with sign(0) = +1; the peers compute Sign(x·W + ½) (float) or
  * Sign(2·x·W + 1) (int32), which agree on integer products.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { loadavg } from 'node:os'
 import { none } from '../../src/dsl/noise.js'
-import { compile } from '../../src/interpreters/compiled/index.js'
+import { compile, enableRelaxedSimd } from '../../src/interpreters/compiled/index.js'
 import type { Compiled } from '../../src/interpreters/compiled/index.js'
 import { productsOf } from '../../src/interpreters/compiled/execute.js'
 import { binaryFeed, compiled, denseNet, mnistMlp, pixelFeed, timedLayer } from '../layers.js'
@@ -44,6 +46,8 @@ const JSON_OUT = process.argv.includes('--json')
 /** `--only <layer>` (repeatable): run only those workloads (the ratios of the others are null). */
 const ONLY = process.argv.flatMap((a, i) => (a === '--only' && process.argv[i + 1] !== undefined ? [process.argv[i + 1]!] : []))
 const wanted = (layer: string): boolean => ONLY.length === 0 || ONLY.includes(layer)
+/** `--relaxed-simd`: call `enableRelaxedSimd()` first (Node 20's opt-in; the 8-bit nibble kernel then uses relaxed swizzles). */
+const RELAXED = process.argv.includes('--relaxed-simd')
 const out = (line: string): void => {
   if (JSON_OUT) process.stderr.write(line + '\n')
   else console.log(line)
@@ -262,6 +266,10 @@ const best = (layer: string, a: string, b: string): string => {
 }
 
 const main = async (): Promise<void> => {
+  if (RELAXED) {
+    const r = enableRelaxedSimd()
+    notes.push(E.isRight(r) ? `--relaxed-simd: relaxed SIMD ${r.right} (enableRelaxedSimd)` : `--relaxed-simd: ${r.left.reason}`)
+  }
   const { ort, tf } = await loadPeers(notes)
   if (wanted('256x1024x1024')) await denseCase('256x1024x1024', 256, 1024, 1024, ort, tf)
   if (wanted('1x4096x4096')) await denseCase('1x4096x4096', 1, 4096, 4096, ort, undefined)

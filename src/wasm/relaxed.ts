@@ -22,3 +22,9 @@ export const hasRelaxedSwizzle = (): boolean => (relaxed ??= (() => {
     return false
   }
 })())
+
+/** Probes again (after the host's flags changed: relaxedFlag.ts `enableRelaxedSimd`). */
+export const reprobeRelaxedSwizzle = (): boolean => {
+  relaxed = undefined
+  return hasRelaxedSwizzle()
+}

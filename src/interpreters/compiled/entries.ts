@@ -3,10 +3,11 @@
  *
  * A binary input whose float64 buffer is read only by one `PackSign` can be packed straight from
  * int8 or float32 ±1 (a `PackPm1` entry kernel, which also validates) or copied from packed bits;
- * a real input read only by the 8-bit choice of a first layer (`PackBytes`) can be staged from
- * uint8 pixels (`StageBytes`, each example's bytes at the start of its float64 row, so the stage
- * splits across threads by rows like the products), which are always integers in [0, 255], so
- * the choice is known to take its integer branch. A binary output written only by an `Unpack` can be copied out as bits.
+ * a real input read only by the 8-bit choice of a first layer (`PackBytes`) can take uint8 pixels
+ * written straight into the bytes layout (`StageBytes` then sums each row in place, split across
+ * threads by rows like the products); they are always integers in [0, 255], so the choice is
+ * known to take its integer branch, and neither the float64 input buffer nor the buffers only
+ * its float64 branch uses are needed (`BytesEntry.unused`, left unplaced for such a call). A binary output written only by an `Unpack` can be copied out as bits.
  * A real image input read only by a first convolution with an int16 path (`RealConv.signs`) can
  * take uint8 pixels staged as bytes, which its twin (`RealConv.bytes`) widens straight into the
  * int16 grid: uint8 values are integers in [0, 255], so the int16 path is the one `run` takes.
@@ -35,6 +36,12 @@ export interface BytesEntry {
   readonly stage: StageBytes
   /** The stage as a step, run first in place of the choice (row-local, so split across threads like the products). */
   readonly stageStep: Step
+  /**
+   * Per-example buffers such a call never touches, so they need no space (execute.ts
+   * `placeBuffers`): the float64 input, and every buffer used only in the choice's float64
+   * branch (for the MNIST MLP its 4096 float64 sums per example: 32 KB of the 41 KB).
+   */
+  readonly unused: readonly number[]
 }
 
 /** A real image input read only by a `RealConv` with an int16 path: uint8 pixels enter its bytes twin. */
@@ -108,8 +115,10 @@ export const entriesOf = (plan: Plan, bytes: boolean): Entries => {
         kernels.push(entry.int8, entry.float32)
       }
       if (bytes && s._tag === 'Choice' && s.test._tag === 'PackBytes' && s.test.x === slot.buffer) {
-        const stage: StageBytes = { _tag: 'StageBytes', label: `${slot.name} uint8`, src: slot.buffer, bytes: s.test.bytes, k: s.test.k }
-        bytesIn.set(slot.name, { input: slot.name, step: s, stage, stageStep: { _tag: 'Kernel', kernel: stage } })
+        const stage: StageBytes = { _tag: 'StageBytes', label: `${slot.name} uint8`, src: s.test.bytes, bytes: s.test.bytes, k: s.test.k }
+        const otherwise = usesOf(s.otherwise, [])
+        const only = [...otherwise].filter(([b, n]) => uses.get(b) === n).map(([b]) => b)
+        bytesIn.set(slot.name, { input: slot.name, step: s, stage, stageStep: { _tag: 'Kernel', kernel: stage }, unused: [slot.buffer, ...only.filter((b) => b !== slot.buffer)] })
         kernels.push(stage)
       }
       if (bytes && s._tag === 'Kernel' && s.kernel._tag === 'RealConv' && s.kernel.x === slot.buffer && s.kernel.signs !== undefined) {

@@ -24,14 +24,20 @@ import { MAX_BYTES, alignUp, arena } from '../../wasm/memory.js'
  * Threefry fill writes whole groups of 32 draws, kernels-wasm/threefry.ts). */
 export const BUFFER_SLACK = 128
 
-/** Byte addresses of the plan's buffers for `rows` examples on `threads` threads: one bump arena, 64-byte aligned. */
-export const placeBuffers = (plan: Plan, rows: number, threads = 1): { readonly addr: Int32Array; readonly total: number } => {
+/**
+ * Byte addresses of the plan's buffers for `rows` examples on `threads` threads: one bump arena,
+ * 64-byte aligned. The per-example buffers in `unused` (ones a call never touches, entries.ts
+ * `BytesEntry.unused`) get no rows: they are placed last, with only their slack. The static
+ * buffers come first whatever `unused` is, so their addresses (and contents) never move.
+ */
+export const placeBuffers = (plan: Plan, rows: number, threads = 1, unused: ReadonlySet<number> = new Set()): { readonly addr: Int32Array; readonly total: number } => {
   const addr = new Int32Array(plan.buffers.length)
   // From 64, not 0: a `FillRandom` starting at an odd draw writes its block's first word at
   // out − 4, so every buffer has bytes before it (the slack of the one before, or these).
   const space = arena(64, 64)
   for (const b of plan.buffers) if (!b.perExample) addr[b.id] = space.alloc((b.perThread === true ? threads : 1) * b.bytes + BUFFER_SLACK)
-  for (const b of plan.buffers) if (b.perExample) addr[b.id] = space.alloc(rows * b.bytes + BUFFER_SLACK)
+  for (const b of plan.buffers) if (b.perExample && !unused.has(b.id)) addr[b.id] = space.alloc(rows * b.bytes + BUFFER_SLACK)
+  for (const b of plan.buffers) if (b.perExample && unused.has(b.id)) addr[b.id] = space.alloc(BUFFER_SLACK)
   const total = alignUp(space.end(), 64)
   if (total > MAX_BYTES) throw new RangeError(`compiled: ${rows} examples need ${total} bytes, over the 2 GiB addressable by the kernels`)
   return { addr, total }
@@ -57,8 +63,11 @@ export const productsOf = (steps: readonly Step[]): Kernel[] =>
 export interface Executor {
   /** Places buffers for `rows` examples and copies the feed's inputs in. */
   readonly load: (feed: Feed, rows: number) => void
-  /** Places buffers for `rows` examples (and writes the static ones once), without any input. */
-  readonly prepare: (rows: number) => void
+  /**
+   * Places buffers for `rows` examples (and writes the static ones once), without any input;
+   * `unused`: per-example buffers the coming call never touches, left without rows.
+   */
+  readonly prepare: (rows: number, unused?: ReadonlySet<number>) => void
   /**
    * Runs every step once with the given pass key (ignored by the mode network); `offset` is the
    * index of row 0 in the whole set whose draws this pass reproduces (default 0, see StepEnv).
@@ -102,6 +111,8 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
   let rows = 0
   let addr: Int32Array = new Int32Array(0)
   let staticWritten = false
+  /** The `unused` set of the current placement (sorted ids). */
+  let placedUnused = ''
   // The closures of a pass without a key are made once: a batch-1 call is a few µs of JavaScript.
   const addrOf = (b: number): number => addr[b]!
   const noKey = (): Key => {
@@ -202,12 +213,14 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
     }
     if (run.length > 0) segment(run, fns, e)
   }
-  const prepare = (n: number): void => {
-    if (n !== rows || !staticWritten) {
-      const placed = placeBuffers(plan, n, parallel?.threads ?? 1)
+  const prepare = (n: number, unused: ReadonlySet<number> = new Set()): void => {
+    const key = [...unused].sort((a, b) => a - b).join()
+    if (n !== rows || key !== placedUnused || !staticWritten) {
+      const placed = placeBuffers(plan, n, parallel?.threads ?? 1, unused)
       machine.ensure(placed.total)
       addr = placed.addr
       rows = n
+      placedUnused = key
     }
     if (!staticWritten) {
       const v = machine.views()

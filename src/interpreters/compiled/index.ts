@@ -38,6 +38,8 @@ export type { Kernel } from './kernels.js'
 export type { Infer, InferInput, InferOptions, InferOutput, OutputForm, TypedValues } from './infer.js'
 export type { PackedBits } from './packedBits.js'
 export { packBits, unpackBits } from './packedBits.js'
+export { enableRelaxedSimd } from '../../wasm/relaxedFlag.js'
+export type { RelaxedSimd, RelaxedSimdUnavailable } from '../../wasm/relaxedFlag.js'
 
 import type { Compiled, CompileOptions } from './compiled.js'
 import { makeRun } from './run.js'

@@ -21,7 +21,7 @@ import type { BitsExit, Entries } from './entries.js'
 import { stepsFor } from './entries.js'
 import type { Executor } from './execute.js'
 import type { WordBits } from './layout.js'
-import { rowWords32 } from './layout.js'
+import { bytesPerExample, rowWords32 } from './layout.js'
 import type { PackedBits } from './packedBits.js'
 import { isPackedBits, packedRowWords } from './packedBits.js'
 import type { PassResult, Passes } from './passes.js'
@@ -132,9 +132,12 @@ const enterValues = (c: InferContext, inp: Input, x: { readonly shape: readonly 
   }
   const bytes = c.entries.bytes.get(inp.name)
   if (bytes !== undefined && data instanceof Uint8Array) {
-    // Each example's bytes at the start of its float64 row; the stage runs as the plan's first step.
+    // Each example's bytes straight into the bytes layout; the stage (the plan's first step) sums
+    // each row and zeroes its padding in place. The float64 input buffer is not placed (`unused`).
     const n = bytes.stage.k
-    for (let r = 0; r < data.length / n; r++) v.u8.set(data.subarray(r * n, (r + 1) * n), at + 8 * n * r)
+    const to = ex.addr(bytes.stage.bytes)
+    const stride = bytesPerExample(n)
+    for (let r = 0; r < data.length / n; r++) v.u8.set(data.subarray(r * n, (r + 1) * n), to + stride * r)
     return E.right({ via: 'bytes', step: bytes.step, stage: bytes.stageStep })
   }
   // The general path: the values converted into the float64 buffer, checked as `run` checks them.
@@ -251,8 +254,15 @@ export const makeInfer = (c: InferContext): Infer => {
       bound = b
     }
     const rows = bound.right.batch
+    // uint8 inputs entering an 8-bit first layer leave the float64 input and branch unplaced.
+    const unused = new Set<number>()
+    for (const inp of bound.right.inputs) {
+      const x = inputs[inp.name]
+      const entry = c.entries.bytes.get(inp.name)
+      if (entry !== undefined && x !== undefined && !isPackedBits(x) && x.data instanceof Uint8Array) entry.unused.forEach((b) => unused.add(b))
+    }
     try {
-      ex.prepare(rows)
+      ex.prepare(rows, unused)
     } catch (err) {
       if (!(err instanceof RangeError)) throw err
       return bad(`a batch of ${rows} (${err.message})`, 'run the data in smaller batches')

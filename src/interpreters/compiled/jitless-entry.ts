@@ -25,18 +25,14 @@ export const packPm1Loop = (k: PackPm1, wb: WordBits): Bind => (views) => (rows,
   return -1
 }
 
-/** uint8 rows (each at the start of its float64 row, stride 8·k) → rows of `bytesRow(k)` bytes (zero padding) and their sums. */
-export const stageBytesLoop = (k: StageBytes): Bind => (views) => (rows, src, bytes) => {
+/** uint8 rows already in the bytes layout (stride `bytesPerExample(k)`): zero padding up to `bytesRow(k)`, then the row's sum, in place. */
+export const stageBytesLoop = (k: StageBytes): Bind => (views) => (rows, _src, bytes) => {
   const { u8, i32 } = views
   const row = bytesRow(k.k)
   for (let r = 0; r < rows; r++) {
     const base = bytes! + r * bytesPerExample(k.k)
     let sum = 0
-    for (let i = 0; i < k.k; i++) {
-      const v = u8[src! + 8 * r * k.k + i]!
-      u8[base + i] = v
-      sum += v
-    }
+    for (let i = 0; i < k.k; i++) sum += u8[base + i]!
     u8.fill(0, base + k.k, base + row)
     i32[(base + row) / 4] = sum
   }

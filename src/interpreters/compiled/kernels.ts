@@ -358,10 +358,11 @@ export interface PackPm1 {
 }
 
 /**
- * Entry kernel: uint8 values [rows, k] staged at `src`, each example's k bytes at the start of its
- * float64 row (stride 8·k, the input buffer's, so it splits by rows) → the bytes layout of
- * `PackBytes` (rows of `bytesRow(k)` bytes and the row's sum). Every uint8 is an integer in [0, 255], so nothing can
- * fail: `ByteDense` follows unconditionally.
+ * Entry kernel: uint8 values [rows, k] written by `infer` straight into the bytes layout of
+ * `PackBytes` (`src` is the `bytes` buffer itself, rows at its stride `bytesPerExample(k)`): the
+ * kernel zeroes each row's padding up to `bytesRow(k)` and writes the row's sum after it, in
+ * place. So a uint8 call needs no float64 input buffer (`BytesEntry.unused`). Every uint8 is an
+ * integer in [0, 255], so nothing can fail: `ByteDense` follows unconditionally.
  */
 export interface StageBytes {
   readonly _tag: 'StageBytes'

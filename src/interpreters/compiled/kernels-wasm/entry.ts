@@ -7,10 +7,10 @@
  *   sign bit is +1, layout.ts rule 1), and the lanes equal to neither +1 nor −1 make a second
  *   mask; the first set bit of that mask is returned as the flat index of the bad value (−1 if
  *   none). NaN equals nothing, so it is caught too.
- * - StageBytes (uint8 → the bytes layout of PackBytes): each example's k bytes read from the
- *   start of its float64 row (stride 8·k, so a batch splits by rows like the products); sixteen
- *   bytes copied per vector, the row's sum by two pairwise widening adds; the tail vector is
- *   masked so padding bytes are zero.
+ * - StageBytes (uint8 in the bytes layout of PackBytes, in place): each example's k bytes, written
+ *   by `infer` at the bytes buffer's stride, summed sixteen per vector by two pairwise widening
+ *   adds; the tail vector is masked and stored back, so padding bytes are zero; the sum is written
+ *   after the row.
  *
  * Signatures: PackPm1 (rows, src, dst) → i32; StageBytes (rows, src, bytes) → ().
  */
@@ -70,8 +70,8 @@ export const packPm1 = (k: PackPm1): WasmFunction =>
   })
 
 export const stageBytes = (k: StageBytes): WasmFunction =>
-  func(`stage_${k.label}`, ['i32', 'i32', 'i32'], [], ([rows, src, bytes], local) => {
-    const r = local('i32'), c = local('i32'), sa = local('i32'), da = local('i32')
+  func(`stage_${k.label}`, ['i32', 'i32', 'i32'], [], ([rows, , bytes], local) => {
+    const r = local('i32'), c = local('i32'), da = local('i32')
     const acc = local('v128'), v = local('v128')
     const full = k.k >> 4
     const tail = k.k & 15
@@ -79,19 +79,16 @@ export const stageBytes = (k: StageBytes): WasmFunction =>
     const lanes = new Int32Array(tailMask.buffer)
     const add: Code = set(acc, [get(acc), get(v), simd('i16x8_extadd_pairwise_i8x16_u'), simd('i32x4_extadd_pairwise_i16x8_u'), simd('i32x4_add')])
     return forLoop(r, i32c(0), get(rows!), 1, [
-      set(sa, [get(src!), get(r), i32c(8 * k.k), op.i32_mul, op.i32_add]),
       set(da, [get(bytes!), get(r), i32c(bytesPerExample(k.k)), op.i32_mul, op.i32_add]),
       set(acc, [i32c(0), simd('i32x4_splat')]),
       full > 0
         ? doLoop(c, i32c(0), i32c(full), 1, [
-            set(v, v128Load(get(sa))),
-            v128Store(get(da), get(v)),
+            set(v, v128Load(get(da))),
             add,
-            set(sa, [get(sa), i32c(16), op.i32_add]),
             set(da, [get(da), i32c(16), op.i32_add]),
           ])
         : [],
-      tail > 0 ? [set(v, [v128Load(get(sa)), v128i32([lanes[0]!, lanes[1]!, lanes[2]!, lanes[3]!]), simd('v128_and')]), v128Store(get(da), get(v)), add] : [],
+      tail > 0 ? [set(v, [v128Load(get(da)), v128i32([lanes[0]!, lanes[1]!, lanes[2]!, lanes[3]!]), simd('v128_and')]), v128Store(get(da), get(v)), add] : [],
       i32Store([get(bytes!), get(r), i32c(bytesPerExample(k.k)), op.i32_mul, op.i32_add], sumI32x4(acc), bytesRow(k.k)),
     ])
   })
