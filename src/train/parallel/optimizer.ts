@@ -15,7 +15,8 @@ import type { Routing } from '../routing.js'
 import type { Optimizer, OptimizerSpec, OptimizerState, Tensors } from '../optimizers.js'
 import { adam, clipped, sgd } from '../optimizers.js'
 import { perParameterLr } from '../fanInLr.js'
-import { evenRanges } from '../../threads/jobs.js'
+import type { Claims } from './claims.js'
+import { claimsOn } from './claims.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -99,19 +100,28 @@ export const sharedSlots = (buf: SharedArrayBuffer, split: SplitRouting, lengths
 export const stepRange = (
   optimizers: readonly Optimizer[], split: SplitRouting, params: Tensors, grads: Tensors, slots: SharedSlots, steps: readonly number[],
   lr: number, r: number, replicas: number,
+): void => stepClaimed(optimizers, split, params, grads, slots, steps, lr, claimsOn(undefined, replicas, r))
+
+/**
+ * One step of every rule on the chunks of each parameter's elements that this replica claims
+ * (claims.ts: in chunks on demand, with the team's optimizer counters), `steps[i]` being rule i's
+ * step count before this step. Writes the parameters and slots in place. Each element's update
+ * reads only that element, so the chunks never change a bit.
+ */
+export const stepClaimed = (
+  optimizers: readonly Optimizer[], split: SplitRouting, params: Tensors, grads: Tensors, slots: SharedSlots, steps: readonly number[],
+  lr: number, claims: Claims,
 ): void => {
   for (const [i, rule] of split.rules.entries()) {
-    const own: Record<string, Float64Array> = {}
-    const g: Record<string, Float64Array> = {}
-    const s: Record<string, readonly Float64Array[]> = {}
     for (const [name] of rule.params) {
       const theta = params[name]!
-      const [lo, hi] = evenRanges(theta.length, replicas)[r]!
-      own[name] = theta.subarray(lo, hi)
-      g[name] = grads[name]!.subarray(lo, hi)
-      s[name] = slots[i]![name]!.map((slot) => slot.subarray(lo, hi))
+      claims.share(theta.length, (lo, hi) => {
+        const own = { [name]: theta.subarray(lo, hi) }
+        const g = { [name]: grads[name]!.subarray(lo, hi) }
+        const s = { [name]: slots[i]![name]!.map((slot) => slot.subarray(lo, hi)) }
+        optimizers[i]!.stepInPlace(own, g, { step: steps[i]!, slots: s }, lr)
+      })
     }
-    optimizers[i]!.stepInPlace(own, g, { step: steps[i]!, slots: s }, lr)
   }
 }
 

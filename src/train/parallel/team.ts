@@ -26,7 +26,8 @@ import { ABORT, ACTIVE, controlWords, DONE, FAILED, injectAt, JOB, KEY, markPass
 import type { OptimizerState, Tensors } from '../optimizers.js'
 import type { Routing } from '../routing.js'
 import { stepRoutedInPlace } from '../routing.js'
-import { sharedSlots, splitRoutingOf, stepRange } from './optimizer.js'
+import { sharedSlots, splitRoutingOf, stepClaimed } from './optimizer.js'
+import { claimsOn, COUNTER_WORDS, MIN_CHUNK, OPTIMIZER_COUNTERS, PASS_COUNTERS, resetClaims } from './claims.js'
 import type { TeamData, TeamGradient } from './teamData.js'
 import { feedLayoutOf, paramViews } from './teamData.js'
 import { localRows, partsOf, replicaParts, scratchArray, sharedRows } from './rows.js'
@@ -76,6 +77,8 @@ export interface TeamSpec {
   readonly sample: Feed
   /** Sums of at least this many values are split by element ranges (default `SPLIT_FROM`; for tests). */
   readonly splitFrom?: number
+  /** The smallest chunk of the work taken on demand between meetings (default `MIN_CHUNK` elements, claims.ts; 0: fixed even shares; for tests and bench/threads.ts `--chunk`). */
+  readonly minChunk?: number
   /** Count each replica's phases (`Team.phases`; bench/threads.ts `--phases`). */
   readonly phases?: boolean
   /** Which optimizer updates which parameter (`Team.optimize`). */
@@ -169,7 +172,10 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
   const scratch = new Float64Array(new SharedArrayBuffer(workers === 0 ? 8 : 8 * 2 * parts * slotLength))
   const areaLength = workers === 0 ? 1 : areaLengthOf(spec.net, spec.batchSize, parts)
   const area = new Float64Array(new SharedArrayBuffer(8 * areaLength))
+  // The counters of the work taken in chunks on demand between meetings (claims.ts).
+  const counters = new Int32Array(new SharedArrayBuffer(4 * (workers === 0 ? 1 : COUNTER_WORDS)))
   const splitFrom = spec.splitFrom ?? SPLIT_FROM
+  const minChunk = spec.minChunk ?? MIN_CHUNK
   const split = workers === 0 ? undefined : splitRoutingOf(spec.routing, spec.net.params)
   const lengths = Object.fromEntries(paramLayout.map(([name, , n]) => [name, n]))
   const slotBuf = new SharedArrayBuffer(8 * Math.max(1, split?.values ?? 0))
@@ -192,7 +198,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     const data: Omit<TeamData, 'port'> = {
       model, gradient: spec.gradient, products: spec.products.name, parts, replicas, replica: r,
       control: ctl.buffer as SharedArrayBuffer, params: paramBuf, paramLayout, feed: feedBuf, feedLayout: feed.layout, maxRows: spec.batchSize,
-      spin: spec.spin ?? SPIN, scratch: scratch.buffer as SharedArrayBuffer, slotLength, area: area.buffer as SharedArrayBuffer, splitFrom, baseline: baseline.buffer as SharedArrayBuffer,
+      spin: spec.spin ?? SPIN, scratch: scratch.buffer as SharedArrayBuffer, slotLength, area: area.buffer as SharedArrayBuffer, splitFrom, counters: counters.buffer as SharedArrayBuffer, minChunk, baseline: baseline.buffer as SharedArrayBuffer,
       ...(phaseBuf === undefined ? {} : { phases: phaseBuf }),
       ...(split === undefined ? {} : { split, slots: slotBuf }),
     }
@@ -211,7 +217,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
   }
   const spin = spec.spin ?? SPIN
   const barrier = barrierOn(ctl, ownPhases, spin)
-  const slots = { scratch, slotLength, parts, area, splitFrom }
+  const slots = { scratch, slotLength, parts, area, splitFrom, counters, minChunk }
   let seq = 0
   const local = scratchArray()
   /** Worker r's failure as a ThreadFailure, after closing the team. */
@@ -259,6 +265,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     Atomics.store(ctl, KEY + 1, key[1] | 0)
     baseline[0] = base
     Atomics.store(ctl, ACTIVE, active)
+    resetClaims(counters, false)
     post(PASS)
     const own: Feed = Object.fromEntries(Object.entries(batch).map(([name, v]) => {
       const width = v.shape[0] === 0 ? 0 : v.data.length / v.shape[0]!
@@ -296,9 +303,10 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     })
     baseline[1] = lr
     states.forEach((s, i) => (baseline[2 + i] = s.step))
+    resetClaims(counters, true)
     post(OPTIMIZE)
     try {
-      stepRange(optimizers, split, params, grads, slotViews, states.map((s) => s.step), lr, 0, lastActive)
+      stepClaimed(optimizers, split, params, grads, slotViews, states.map((s) => s.step), lr, claimsOn(counters, lastActive, 0, PASS_COUNTERS, OPTIMIZER_COUNTERS, minChunk))
     } catch (err) {
       close()
       throw err
