@@ -23,7 +23,10 @@ import { adam, sgd } from '../../src/train/optimizers.js'
 import { claimsOn, COUNTER_WORDS } from '../../src/train/parallel/claims.js'
 import { startTeam, TornStep } from '../../src/train/parallel/team.js'
 import { initRouted, route, standardRules } from '../../src/train/routing.js'
-import { right, sameBits, task, tinyNet } from './loopFixtures.js'
+import { drawTrainError, train } from '../../src/train/loop.js'
+import { drawRoutingError } from '../../src/train/routing.js'
+import { BAD_GRADIENT } from '../../src/train/parallel/barrier.js'
+import { right, sameBits, task, tinyConfig, tinyData, tinyNet } from './loopFixtures.js'
 
 describe('claims', () => {
   it('law: the chunks of every replica cover [0, n) once in any claiming order, each starting at a multiple of align and holding at least min (but the last)', () => {
@@ -148,3 +151,46 @@ describe('the work between meetings in chunks on demand', () => {
       }
     }, 60000)
 })
+
+describe('the non-finite checks in the split optimizer step', () => {
+  it('a non-finite gradient: no replica updates anything (parameters and slots unchanged, bit for bit), and the step says so', async () => {
+    const net = tinyNet({ kind: 'mlp', hidden: [13, 9] }, true)
+    const { trainNet, routing, gradient } = setupOf(net)
+    const kernels = right(fastProducts())
+    const batch = task(12)
+    const team = right(await startTeam({ net: trainNet, gradient, products: { name: 'fast', kernels }, parts: 2, threads: 2, batchSize: 12, sample: batch, routing, minChunk: 1 }))
+    try {
+      const pass = () => team.step(batch, key(4), 0, (products, rows) => right(prepareGradient(withParams(trainNet, team.params), rows, { ...gradient, products }))(key(4)))
+      const r = pass()
+      expect(team.splits()).toBe(true)
+      const before = Object.fromEntries(Object.entries(team.params).map(([n, v]) => [n, v.slice()]))
+      const states = initRouted(routing, team.params)
+      const poisoned = { ...r.grad, 'head.W': r.grad['head.W']!.map((v, i) => (i === 7 ? NaN : v)) }
+      const got = team.optimizeChecked(poisoned, states, 0.05)
+      expect(got.bad & BAD_GRADIENT).toBe(BAD_GRADIENT)
+      expect(got.states).toBe(states)
+      expect(sameBits(team.params, before)).toBe(true)
+      // A second optimizer step needs a pass first; a finite gradient steps with nothing to report.
+      expect(() => team.optimizeChecked(r.grad, states, 0.05)).toThrow(/without a gradient pass/)
+      expect(team.optimizeChecked(pass().grad, states, 0.05).bad).toBe(0)
+    } finally {
+      team.close()
+    }
+  }, 60000)
+
+  it('law: a run that diverges on 2 threads (parts 2) ends with the error of 1 thread, after the same checkpoints', async () => {
+    // Epoch 1 at lr 0.1; from epoch 2 the rate is infinite and the first update overflows.
+    const run = async (threads: number) => {
+      const saved: number[] = []
+      const r = await train(tinyNet({ kind: 'mlp', hidden: [13, 9] }, true), tinyData(), tinyConfig({ parts: 2, threads, evaluation: 'reference', batchSize: 10, optimizer: sgd(), lr: 0.1, schedule: { kind: 'step', every: 1, gamma: Infinity }, epochs: 3 }), {
+        checkpoint: async (c) => (saved.push(c.state.globalStep), E.right(undefined)),
+      })
+      if (E.isRight(r)) throw new Error('expected a divergence')
+      return { error: drawTrainError(r.left, drawRunError, drawRoutingError), saved }
+    }
+    const one = await run(1)
+    expect(one.error).toMatch(/^training diverged at epoch 2, step 1 .*: the updated parameter .* is (-?Infinity|NaN)/)
+    expect(await run(2)).toEqual(one)
+  }, 60000)
+})
+

@@ -17,7 +17,7 @@ import type { MatrixProducts } from '../../interpreters/reference/ops.js'
 import { referenceProducts } from '../../interpreters/reference/ops.js'
 import { drawRunError } from '../../interpreters/runErrors.js'
 import { fastProducts } from '../fast/index.js'
-import { Aborted, ACTIVE, barrierOn, DONE, injectAt, JOB, KEY, markPass, PASS, PHASE, PHASE_WORDS, reportFailure, ROWS, STEP, waitChange } from './barrier.js'
+import { Aborted, ACTIVE, barrierOn, CHECKS, checksOn, DONE, injectAt, JOB, KEY, markPass, PASS, PHASE, PHASE_WORDS, reportFailure, ROWS, STEP, waitChange } from './barrier.js'
 import type { Tensors } from '../optimizers.js'
 import { optimizerOf, sharedSlots, stepClaimed } from './optimizer.js'
 import { claimsOn, OPTIMIZER_COUNTERS, PASS_COUNTERS } from './claims.js'
@@ -86,7 +86,8 @@ const setup = (): E.Either<string, { readonly run: () => void; readonly optimize
     if (r < active && split !== undefined && kept !== undefined) {
       const t0 = phases === undefined ? 0 : performance.now()
       const steps = split.routing.rules.map((_, i) => baseline[2 + i]!)
-      stepClaimed(split.optimizers, split.routing, params, kept, split.slots, steps, baseline[1]!, claimsOn(counters, active, r, PASS_COUNTERS, OPTIMIZER_COUNTERS, d.minChunk))
+      const checks = Atomics.load(ctl, CHECKS) === 1 ? checksOn(ctl, barrier) : undefined
+      stepClaimed(split.optimizers, split.routing, params, kept, split.slots, steps, baseline[1]!, claimsOn(counters, active, r, PASS_COUNTERS, OPTIMIZER_COUNTERS, d.minChunk), checks)
       if (phases !== undefined) phases[PHASE.optimizerMs]! += performance.now() - t0
     }
     drop()
