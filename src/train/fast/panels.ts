@@ -102,23 +102,6 @@ export const packBlock = (
 /** 64-bit words per packed row of `depth` signs: the row stride of the one bit layout (bitLayout.ts). */
 export const bitWords = (depth: number): number => Math.max(1, rowWords64(depth))
 
-let scratch = new Uint32Array(0)
-
-/**
- * The float64 values of `data` as uint32 words: a view, or a private copy when `data` lives in a
- * SharedArrayBuffer (a data-parallel step's shared draws, train/parallel/rows.ts): V8 runs
- * JavaScript loops over shared memory several times slower than over private memory, and `set`
- * copies at memory speed. The copy is reused from call to call.
- */
-const privateWords = (data: Float64Array): Uint32Array => {
-  const view = new Uint32Array(data.buffer, data.byteOffset, data.length * 2)
-  if (!(typeof SharedArrayBuffer !== 'undefined' && data.buffer instanceof SharedArrayBuffer)) return view
-  if (scratch.length < view.length) scratch = new Uint32Array(Math.max(view.length, 2 * scratch.length))
-  const copy = scratch.subarray(0, view.length)
-  copy.set(view)
-  return copy
-}
-
 /** The high word of ±1 without its sign bit; the low word of ±1 is 0. */
 const ONE_HI = 0x3ff00000
 
@@ -131,7 +114,7 @@ const ONE_HI = 0x3ff00000
  */
 export const packBits = (dst: Uint32Array, at: number, v: Strided, rows: number, depth: number, words: number): boolean => {
   const { data, rs, ds } = v
-  const u = privateWords(data)
+  const u = new Uint32Array(data.buffer, data.byteOffset, data.length * 2)
   const w32 = 2 * words
   let bad = 0
   if (ds === 1) {

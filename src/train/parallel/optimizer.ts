@@ -137,10 +137,7 @@ export const stepClaimed = (
       for (const [name] of rule.params) {
         const g = grads[name]!
         claims.share(g.length, (lo, hi) => {
-          for (let b = lo; b < hi; b += BLOCK) {
-            const e = Math.min(hi, b + BLOCK)
-            if (!finiteRange(own(g, b, e, 0), 0, e - b)) checks.report(1)
-          }
+          if (!finiteRange(g, lo, hi)) checks.report(1)
         })
       }
     if (checks.gradientBad()) return false
@@ -148,44 +145,17 @@ export const stepClaimed = (
   for (const [i, rule] of split.rules.entries()) {
     for (const [name] of rule.params) {
       const theta = params[name]!
-      const slotsOf = slots[i]![name]!
       claims.share(theta.length, (lo, hi) => {
-        // By blocks of private copies: the arithmetic on the same values, at private memory's speed.
-        for (let b = lo; b < hi; b += BLOCK) {
-          const e = Math.min(hi, b + BLOCK)
-          const th = own(theta, b, e, 0)
-          const s = slotsOf.map((slot, j) => own(slot, b, e, 2 + j))
-          optimizers[i]!.stepInPlace({ [name]: th }, { [name]: own(grads[name]!, b, e, 1) }, { step: steps[i]!, slots: { [name]: s } }, lr)
-          if (checks !== undefined && !finiteRange(th, 0, e - b)) checks.report(2)
-          theta.set(th, b)
-          slotsOf.forEach((slot, j) => slot.set(s[j]!, b))
-        }
+        const own = { [name]: theta.subarray(lo, hi) }
+        const g = { [name]: grads[name]!.subarray(lo, hi) }
+        const s = { [name]: slots[i]![name]!.map((slot) => slot.subarray(lo, hi)) }
+        optimizers[i]!.stepInPlace(own, g, { step: steps[i]!, slots: s }, lr)
+        if (checks !== undefined && !finiteRange(theta, lo, hi)) checks.report(2)
       })
     }
   }
   return true
 }
-
-/** Elements per block of `stepClaimed`'s private copies (3 to 4 arrays of 64 KiB: they stay in the core's cache). */
-const BLOCK = 8192
-
-/**
- * Private copies of blocks of shared arrays: V8 runs JavaScript loops over SharedArrayBuffer
- * memory 3–6× slower than over private memory (node 20 on this machine: a loop copying 401 408
- * float64 values 1.16 ms against 0.19 ms), while `set` copies between them at memory speed
- * (0.2–0.4 ms). `own(a, lo, hi, k)` copies a[lo … hi) into private buffer k and returns it.
- */
-const privateBlocks = (): ((a: Float64Array, lo: number, hi: number, k: number) => Float64Array) => {
-  const bufs: Float64Array[] = []
-  return (a, lo, hi, k) => {
-    const buf = (bufs[k] ??= new Float64Array(BLOCK)).subarray(0, hi - lo)
-    buf.set(a.subarray(lo, hi))
-    return buf
-  }
-}
-
-/** This thread's private blocks (each worker has its own copy of this module), reused from step to step. */
-const own = privateBlocks()
 
 /** The states after a split step: the same shared slots, each step count one more. */
 export const nextStates = (states: readonly OptimizerState[]): readonly OptimizerState[] =>
