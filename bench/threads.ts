@@ -25,7 +25,9 @@
  * `--chunk C`: the smallest chunk (elements) of the work between meetings that the replicas
  * take on demand (src/train/parallel/claims.ts, default `MIN_CHUNK`); 0: fixed even shares, as
  * before the eleventh session. Several values time each data-parallel row with each (rows carry
- * `"chunk"`): an A/B in one process.
+ * `"chunk"`): an A/B in one process. Time such rows in both orders (`--chunk 0,4096` and
+ * `--chunk 4096,0`): the first data-parallel row of a round wins by 10–25 % whichever it is, since
+ * the previous team's worker still spins on the other core after its optimizer step.
  * `--burst B`: each round takes B consecutive steps of each row, each timed (default 1): the
  * steps after a row's first show a team whose workers are still spinning from the last step, as
  * in a training loop, rather than woken from sleep after the other rows' steps.
