@@ -1,7 +1,8 @@
 /**
  * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--parts 1,2] [--rounds 15] [--batch 64] [--always] [--phases] [--spin N[,M…]] [--warm W] [--burst B] [--chunk C[,D…]] [--json]`:
  * the training step of `trainStep.ts` (the one `bench:train` times) on each thread count, in ONE
- * process with interleaved rounds (round r times one step of every thread count in turn), so
+ * process with interleaved rounds (round r times one step of every thread count in turn, starting
+ * from row r mod rows), so
  * that the machine's load drifts over all of them alike. Prints wall ms per step, median
  * (min–max), per thread count and each count's speed-up over the first (the ratio of medians);
  * and the CPU time of the process (every thread) per step; `--json`: one object
@@ -25,9 +26,10 @@
  * `--chunk C`: the smallest chunk (elements) of the work between meetings that the replicas
  * take on demand (src/train/parallel/claims.ts, default `MIN_CHUNK`); 0: fixed even shares, as
  * before the eleventh session. Several values time each data-parallel row with each (rows carry
- * `"chunk"`): an A/B in one process. Time such rows in both orders (`--chunk 0,4096` and
- * `--chunk 4096,0`): the first data-parallel row of a round wins by 10–25 % whichever it is, since
- * the previous team's worker still spins on the other core after its optimizer step.
+ * `"chunk"`): an A/B in one process. Each round starts one row later than the last (since the
+ * eleventh session): a data-parallel row right after another one finds the previous team's
+ * worker still spinning on the other core after its optimizer step, and was 10–25 % slower
+ * whichever it was when the rounds kept one order.
  * `--burst B`: each round takes B consecutive steps of each row, each timed (default 1): the
  * steps after a row's first show a team whose workers are still spinning from the last step, as
  * in a training loop, rather than woken from sleep after the other rows' steps.
@@ -130,9 +132,13 @@ const timeStep = (step: () => number, i: number, timed: boolean): void => {
   })
 }
 for (let r = 0; r < warm + rounds; r++) {
-  steps.forEach((step, i) => {
-    for (let b = 0; b < burst; b++) timeStep(step, i, r >= warm)
-  })
+  // Each round starts one row later than the last, so that no row always follows the same one (a
+  // data-parallel row right after another one finds that team's worker still spinning on the
+  // other core: 10–25 % slower whichever it is).
+  for (let j = 0; j < steps.length; j++) {
+    const i = (j + r) % steps.length
+    for (let b = 0; b < burst; b++) timeStep(steps[i]!, i, r >= warm)
+  }
   process.stderr.write(`\rbench/threads ${values.preset}: round ${r + 1}/${warm + rounds}   `)
 }
 process.stderr.write('\n')
