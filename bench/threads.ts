@@ -1,8 +1,8 @@
 /**
  * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--parts 1,2] [--rounds 15] [--batch 64] [--always] [--phases] [--spin N[,M…]] [--warm W] [--burst B] [--chunk C[,D…]] [--json]`:
  * the training step of `trainStep.ts` (the one `bench:train` times) on each thread count, in ONE
- * process with interleaved rounds (round r times one step of every thread count in turn, starting
- * from row r mod rows), so
+ * process with interleaved rounds (round r times one step of every thread count in turn, every
+ * other round in reverse order), so
  * that the machine's load drifts over all of them alike. Prints wall ms per step, median
  * (min–max), per thread count and each count's speed-up over the first (the ratio of medians);
  * and the CPU time of the process (every thread) per step; `--json`: one object
@@ -26,7 +26,7 @@
  * `--chunk C`: the smallest chunk (elements) of the work between meetings that the replicas
  * take on demand (src/train/parallel/claims.ts, default `MIN_CHUNK`); 0: fixed even shares, as
  * before the eleventh session. Several values time each data-parallel row with each (rows carry
- * `"chunk"`): an A/B in one process. Each round starts one row later than the last (since the
+ * `"chunk"`): an A/B in one process. Every other round runs the rows in reverse order (since the
  * eleventh session): a data-parallel row right after another one finds the previous team's
  * worker still spinning on the other core after its optimizer step, and was 10–25 % slower
  * whichever it was when the rounds kept one order.
@@ -132,11 +132,11 @@ const timeStep = (step: () => number, i: number, timed: boolean): void => {
   })
 }
 for (let r = 0; r < warm + rounds; r++) {
-  // Each round starts one row later than the last, so that no row always follows the same one (a
+  // Every other round in reverse order, so that no row always follows the same one (a
   // data-parallel row right after another one finds that team's worker still spinning on the
   // other core: 10–25 % slower whichever it is).
   for (let j = 0; j < steps.length; j++) {
-    const i = (j + r) % steps.length
+    const i = r % 2 === 0 ? j : steps.length - 1 - j
     for (let b = 0; b < burst; b++) timeStep(steps[i]!, i, r >= warm)
   }
   process.stderr.write(`\rbench/threads ${values.preset}: round ${r + 1}/${warm + rounds}   `)
