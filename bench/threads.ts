@@ -24,8 +24,8 @@
  * with each (rows carry `"spin"`).
  * `--warm W`: untimed rounds first (default 30: a worker's JIT warms up only on its own passes, and with 3 rounds, the default before the tenth session, the two-thread rows timed a worker still compiling the pass).
  * `--chunk C`: the smallest chunk (elements) of the work between meetings that the replicas
- * take on demand (src/train/parallel/claims.ts, default `MIN_CHUNK`); 0: fixed even shares, as
- * before the eleventh session. Several values time each data-parallel row with each (rows carry
+ * take on demand (src/train/parallel/claims.ts; `MIN_CHUNK` is 4096); 0, the team's default: fixed
+ * even shares. Several values time each data-parallel row with each (rows carry
  * `"chunk"`): an A/B in one process. Every other round runs the rows in reverse order (since the
  * eleventh session): a data-parallel row right after another one finds the previous team's
  * worker still spinning on the other core after its optimizer step, and was 10–25 % slower

@@ -39,8 +39,17 @@ export const PASS_COUNTERS = 96
 export const OPTIMIZER_COUNTERS = 64
 export const COUNTER_WORDS = PASS_COUNTERS + OPTIMIZER_COUNTERS
 
-/** Elements below which a section is taken whole by the first replica to claim it. */
+/** The smallest chunk when chunks are asked for (`TeamSpec.minChunk`, bench/threads.ts `--chunk 4096`), in elements. */
 export const MIN_CHUNK = 4096
+
+/**
+ * A team's default `minChunk`: 0, fixed even shares. Measured in the eleventh session (MLP,
+ * bench/threads.ts with the rows' order balanced), chunks of `MIN_CHUNK` took 12–24 % longer than
+ * fixed halves on two equal cores (13.6–15.5 against 11.7–12.5 ms per step) and the same on
+ * unequal ones (12.3 against 12.5 ms; the conv step 26.9 against 27.1 ms): what they would save on
+ * a slower core was not seen. So they stay an option until a measurement says otherwise.
+ */
+export const DEFAULT_CHUNK = 0
 
 // ---------------------------------------------------------------------------------------------
 // Constructors

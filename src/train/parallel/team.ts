@@ -28,7 +28,7 @@ import type { OptimizerState, Tensors } from '../optimizers.js'
 import type { Routing } from '../routing.js'
 import { stepRoutedInPlace } from '../routing.js'
 import { sharedSlots, splitRoutingOf, stepClaimed } from './optimizer.js'
-import { claimsOn, COUNTER_WORDS, MIN_CHUNK, OPTIMIZER_COUNTERS, PASS_COUNTERS, resetClaims } from './claims.js'
+import { claimsOn, COUNTER_WORDS, DEFAULT_CHUNK, OPTIMIZER_COUNTERS, PASS_COUNTERS, resetClaims } from './claims.js'
 import type { TeamData, TeamGradient } from './teamData.js'
 import { feedLayoutOf, paramViews } from './teamData.js'
 import { localRows, partsOf, replicaParts, scratchArray, sharedRows } from './rows.js'
@@ -91,7 +91,7 @@ export interface TeamSpec {
   readonly sample: Feed
   /** Sums of at least this many values are split by element ranges (default `SPLIT_FROM`; for tests). */
   readonly splitFrom?: number
-  /** The smallest chunk of the work taken on demand between meetings (default `MIN_CHUNK` elements, claims.ts; 0: fixed even shares; for tests and bench/threads.ts `--chunk`). */
+  /** The smallest chunk of the work taken on demand between meetings (claims.ts), in elements; 0 (the default, `DEFAULT_CHUNK`): fixed even shares. For tests and bench/threads.ts `--chunk`. */
   readonly minChunk?: number
   /** Count each replica's phases (`Team.phases`; bench/threads.ts `--phases`). */
   readonly phases?: boolean
@@ -189,7 +189,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
   // The counters of the work taken in chunks on demand between meetings (claims.ts).
   const counters = new Int32Array(new SharedArrayBuffer(4 * (workers === 0 ? 1 : COUNTER_WORDS)))
   const splitFrom = spec.splitFrom ?? SPLIT_FROM
-  const minChunk = spec.minChunk ?? MIN_CHUNK
+  const minChunk = spec.minChunk ?? DEFAULT_CHUNK
   const split = workers === 0 ? undefined : splitRoutingOf(spec.routing, spec.net.params)
   const lengths = Object.fromEntries(paramLayout.map(([name, , n]) => [name, n]))
   const slotBuf = new SharedArrayBuffer(8 * Math.max(1, split?.values ?? 0))
