@@ -1,8 +1,7 @@
 /**
- * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--parts 1,2] [--rounds 15] [--batch 64] [--always] [--phases] [--spin N[,M…]] [--warm W] [--burst B] [--chunk C[,D…]] [--json]`:
+ * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--parts 1,2] [--rounds 15] [--batch 64] [--always] [--phases] [--spin N[,M…]] [--warm W] [--burst B] [--chunk C[,D…]] [--alternate] [--json]`:
  * the training step of `trainStep.ts` (the one `bench:train` times) on each thread count, in ONE
- * process with interleaved rounds (round r times one step of every thread count in turn, every
- * other round in reverse order), so
+ * process with interleaved rounds (round r times one step of every thread count in turn), so
  * that the machine's load drifts over all of them alike. Prints wall ms per step, median
  * (min–max), per thread count and each count's speed-up over the first (the ratio of medians);
  * and the CPU time of the process (every thread) per step; `--json`: one object
@@ -26,10 +25,12 @@
  * `--chunk C`: the smallest chunk (elements) of the work between meetings that the replicas
  * take on demand (src/train/parallel/claims.ts; `MIN_CHUNK` is 4096); 0, the team's default: fixed
  * even shares. Several values time each data-parallel row with each (rows carry
- * `"chunk"`): an A/B in one process. Every other round runs the rows in reverse order (since the
- * eleventh session): a data-parallel row right after another one finds the previous team's
- * worker still spinning on the other core after its optimizer step, and was 10–25 % slower
- * whichever it was when the rounds kept one order.
+ * `"chunk"`): an A/B in one process. Time such variants with `--alternate` (every other round in
+ * reverse order): a data-parallel row right after another one finds the previous team's worker
+ * still spinning on the other core after its optimizer step, and was 10–25 % slower whichever it
+ * was when the rounds kept one order. (Not the default: it also moves the one-thread rows next to
+ * the team's spinning worker, which changes the usual ratio, ×1.25 against ×1.40 in one pair, so
+ * rows would no longer compare with earlier sessions'.)
  * `--burst B`: each round takes B consecutive steps of each row, each timed (default 1): the
  * steps after a row's first show a team whose workers are still spinning from the last step, as
  * in a training loop, rather than woken from sleep after the other rows' steps.
@@ -62,7 +63,7 @@ const { values } = parseArgs({
     preset: { type: 'string', default: 'conv:16,32' }, 'batch-norm': { type: 'boolean', default: false },
     threads: { type: 'string', default: '1,2' }, rounds: { type: 'string', default: '15' }, json: { type: 'boolean', default: false },
     always: { type: 'boolean', default: false }, parts: { type: 'string', default: '1' },
-    batch: { type: 'string', default: String(STEP_BATCH) }, warm: { type: 'string', default: '30' }, burst: { type: 'string', default: '1' }, phases: { type: 'boolean', default: false }, spin: { type: 'string' }, chunk: { type: 'string' },
+    batch: { type: 'string', default: String(STEP_BATCH) }, warm: { type: 'string', default: '30' }, burst: { type: 'string', default: '1' }, phases: { type: 'boolean', default: false }, spin: { type: 'string' }, chunk: { type: 'string' }, alternate: { type: 'boolean', default: false },
   },
 })
 const spins = values.spin === undefined ? [undefined] : values.spin.split(',').map(Number)
@@ -132,11 +133,11 @@ const timeStep = (step: () => number, i: number, timed: boolean): void => {
   })
 }
 for (let r = 0; r < warm + rounds; r++) {
-  // Every other round in reverse order, so that no row always follows the same one (a
-  // data-parallel row right after another one finds that team's worker still spinning on the
-  // other core: 10–25 % slower whichever it is).
+  // With --alternate, every other round in reverse order, so that no row always follows the
+  // same one (a data-parallel row right after another one finds that team's worker still
+  // spinning on the other core: 10–25 % slower whichever it is).
   for (let j = 0; j < steps.length; j++) {
-    const i = r % 2 === 0 ? j : steps.length - 1 - j
+    const i = values.alternate && r % 2 === 1 ? steps.length - 1 - j : j
     for (let b = 0; b < burst; b++) timeStep(steps[i]!, i, r >= warm)
   }
   process.stderr.write(`\rbench/threads ${values.preset}: round ${r + 1}/${warm + rounds}   `)
