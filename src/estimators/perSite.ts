@@ -169,12 +169,8 @@ export const prepareSites = (
       const k = siteKey(key, s.site)
       return {
         n: a.length,
-        fill: (lo: number, hi: number, out: Float64Array) => {
-          // Spent at once: the kernels may reuse it.
-          const share = fastSigns!(s.noise as ProperNoise, a.subarray(lo, hi), k, lo)
-          out.set(share)
-          opts.products?.release?.([share])
-        },
+        // This pass's share, straight into the spread's memory.
+        fill: (lo: number, hi: number, out: Float64Array) => void fastSigns!(s.noise as ProperNoise, a.subarray(lo, hi), k, lo, out),
       }
     }))
     return got === undefined ? undefined : new Map(early.map((s, i) => [s, got[i]!]))
@@ -194,12 +190,8 @@ export const prepareSites = (
         if (rows?.spread !== undefined && isWeight(node))
           return {
             shape: a.shape,
-            data: rows.spread(a.data.length, (lo, hi, out) => {
-              // This pass's share, copied into the spread's memory: spent at once, the kernels may reuse it.
-              const share = fastSigns(noise, a.data.subarray(lo, hi), k, lo)
-              out.set(share)
-              opts.products?.release?.([share])
-            }),
+            // This pass's share, straight into the spread's memory.
+            data: rows.spread(a.data.length, (lo, hi, out) => void fastSigns(noise, a.data.subarray(lo, hi), k, lo, out)),
           }
         return { shape: a.shape, data: fastSigns(noise, a.data, k, drawAt(node)) }
       }

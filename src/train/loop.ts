@@ -37,6 +37,7 @@ import type { Feed } from '../interpreters/ndarray.js'
 import type { GradientResult, PreparedGradient } from '../estimators/result.js'
 import type { Team } from './parallel/team.js'
 import { startTeam, TornStep } from './parallel/team.js'
+import { BAD_GRADIENT, BAD_PARAMETER } from './parallel/barrier.js'
 import type { TeamGradient } from './parallel/teamData.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -259,6 +260,8 @@ const trainOn = async (
   const routingE = routingOf(net, config)
   if (E.isLeft(routingE)) return E.left({ _tag: 'Routing', error: routingE.left })
   const routing = routingE.right
+  /** The tensors of `ts` that no optimizer of the routing steps (batch-norm running statistics). */
+  const unrouted = (ts: Tensors): Tensors => Object.fromEntries(Object.entries(ts).filter(([name]) => routing.assignment[name] === undefined))
   if (resume !== undefined) {
     const fields = resumeMismatches(resume.config, fingerprint(config))
     if (fields.length > 0) return E.left({ _tag: 'ResumeMismatch', fields })
@@ -328,21 +331,29 @@ const trainOn = async (
       }
       if (E.isLeft(passed)) return E.left({ _tag: 'Run', error: passed.left })
       const r = passed.right
+      // A split optimizer step checks the routed gradients and parameters by its chunks, on every
+      // thread (train/parallel/optimizer.ts): here only the rest. A finding names its first
+      // culprit as the whole check would.
+      const splitChecks = team?.splits() === true
+      const gradOf = (): string | undefined => nonFinite(r.grad, 'the gradient of')
       const badGrad = Number.isFinite(r.loss)
-        ? explodingMinibatch(state.globalStep, state.baseline, r.loss) ?? nonFinite(r.grad, 'the gradient of')
+        ? explodingMinibatch(state.globalStep, state.baseline, r.loss) ?? (splitChecks ? (nonFinite(unrouted(r.grad), '') === undefined ? undefined : gradOf()) : gradOf())
         : `the minibatch loss is ${r.loss}`
       if (badGrad !== undefined) return E.left({ _tag: 'Diverged', ...where, what: badGrad })
       lr = learningRate(schedule, config.lr, state.epoch + k / steps)
       let optimizer: readonly OptimizerState[]
+      let bad = 0
       try {
-        optimizer = team === undefined ? stepRoutedInPlace(routing, params, r.grad, state.optimizer, lr) : team.optimize(r.grad, state.optimizer, lr)
+        if (team === undefined) optimizer = stepRoutedInPlace(routing, params, r.grad, state.optimizer, lr)
+        else ({ states: optimizer, bad } = team.optimizeChecked(r.grad, state.optimizer, lr))
       } catch (err) {
         return E.left(await threadFailed(err))
       }
+      if ((bad & BAD_GRADIENT) !== 0) return E.left({ _tag: 'Diverged', ...where, what: gradOf() ?? 'the gradient is not finite' })
       updateRunning(params, r.batchStats)
       // The gradients are spent: the kernels may write later results into them (train/fast/recycle.ts).
       kernels.release?.(Object.values(r.grad))
-      const badParam = nonFinite(params, 'the updated parameter')
+      const badParam = !splitChecks || (bad & BAD_PARAMETER) !== 0 || nonFinite(unrouted(params), '') !== undefined ? nonFinite(params, 'the updated parameter') : undefined
       if (badParam !== undefined) return E.left({ _tag: 'Diverged', ...where, what: badParam })
       const sinceLog = { sum: state.sinceLog.sum + r.loss, count: state.sinceLog.count + 1 }
       const globalStep = state.globalStep + 1

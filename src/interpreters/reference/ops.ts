@@ -32,8 +32,9 @@ export interface MatrixProducts {
    * `fillBits(key, 0, ·)`; a replacement must give exactly those bits (the gradient interpreter
    * uses it for sampled sites when no custom bit source is given). `offset` (default 0): the
    * counter of a[0]'s draw, `fillBits(key, offset, ·)` (a slice of rows starts at its first row's).
+   * `into` (of a's length): written and returned instead of a new array.
    */
-  readonly signs?: (noise: ProperNoise, a: Float64Array, key: Key, offset?: number) => Float64Array
+  readonly signs?: (noise: ProperNoise, a: Float64Array, key: Key, offset?: number, into?: Float64Array) => Float64Array
   /**
    * Optional: takes back result arrays of these products (and of `signs` and `alloc`) that nobody
    * holds any more, to write later results into them instead of fresh memory; the gradient

@@ -32,9 +32,9 @@ export const samplerFunctions = (): WasmFunction[] => [
 
 /**
  * ±1 by the sampling rule for pre-activations `a` and the draws `fillBits(key, offset, ·)`
- * (offset default 0): a fresh array.
+ * (offset default 0): a fresh array, or `into` (of a's length), written.
  */
-export type SampleSigns = (noise: ProperNoise, a: Float64Array, key: Key, offset?: number) => Float64Array
+export type SampleSigns = (noise: ProperNoise, a: Float64Array, key: Key, offset?: number, into?: Float64Array) => Float64Array
 
 /**
  * Units below which a site's logistic comparison stays on the calling thread (waking a worker
@@ -57,7 +57,7 @@ export const samplerOn = (
 ): SampleSigns => {
   const ensure = (bytes: number): void => void growTo(memory, bytes, 'training sampler')
   /** The signs with the draws and comparisons in `threads` parts (fewer if there are fewer groups). */
-  const sampleIn = (noise: ProperNoise, a: Float64Array, key: Key, threads: number, offset: number): Float64Array => {
+  const sampleIn = (noise: ProperNoise, a: Float64Array, key: Key, threads: number, offset: number, into: Float64Array | undefined): Float64Array => {
     const n = a.length
     // Layout: u (n u32 + 32 slack for the 32-draw groups), ties, pre, out (rounded up to whole
     // quads of units; the extra lanes read a zero pre-activation and their results are ignored),
@@ -81,7 +81,7 @@ export const samplerOn = (
       ['random_draws', Math.min(n, 4 * q1) - 4 * q0, uAt + 16 * q0, key[0], key[1], Math.floor((offset + 4 * q0) / 2), (offset + 4 * q0) % 2]
     if (noise.family !== 'logistic') {
       runner.run(ranges.map(([q0, q1]): Call[] => (q1 > q0 ? [draws(q0, q1)] : [])))
-      const out = new Float64Array(n)
+      const out = into ?? new Float64Array(n)
       signsFromBits(new Uint32Array(memory.buffer, uAt, n), a, 0, noise, out, 0, n)
       return out
     }
@@ -93,8 +93,9 @@ export const samplerOn = (
     runner.run(ranges.map(([q0, q1], t): Call[] =>
       q1 > q0 ? [draws(q0, q1), ['logistic_signs4', preAt + 32 * q0, uAt + 16 * q0, outAt + 32 * q0, tiesAt + 16 * q0, q1 - q0, invAt, countAt + 4 * t]] : []))
     const u = new Uint32Array(memory.buffer, uAt, n)
-    // A recycled array, or one constructed from the view (without the zero-filling of `new Float64Array(n)`).
-    const out = copyOf(new Float64Array(memory.buffer, outAt, n))
+    // `into`, or a recycled array, or one constructed from the view (without the zero-filling of `new Float64Array(n)`).
+    const view = new Float64Array(memory.buffer, outAt, n)
+    const out = into === undefined ? copyOf(view) : (into.set(view), into)
     const counts = new Int32Array(memory.buffer, countAt, parts)
     ranges.forEach(([q0, q1], t) => {
       const tie = new Uint32Array(memory.buffer, tiesAt + 16 * q0, q1 > q0 ? counts[t]! : 0)
@@ -106,12 +107,13 @@ export const samplerOn = (
     })
     return out
   }
-  return (noise, a, key, offset = 0) => {
+  return (noise, a, key, offset = 0, into) => {
     const n = a.length
-    if (n === 0) return new Float64Array(0)
+    if (into !== undefined && into.length !== n) throw new RangeError(`signs into ${into.length} values for ${n} pre-activations`)
+    if (n === 0) return into ?? new Float64Array(0)
     if (Math.ceil((offset + n) / 2) > 2 ** 32) throw new RangeError(`draws past 2^33 (from ${offset})`)
-    if (n < splitUnits || runner.threads === 1) return sampleIn(noise, a, key, 1, offset)
-    if (choose === undefined) return sampleIn(noise, a, key, runner.threads, offset)
-    return choose(`signs ${noise.family} ${n}`, (split) => sampleIn(noise, a, key, split ? runner.threads : 1, offset))
+    if (n < splitUnits || runner.threads === 1) return sampleIn(noise, a, key, 1, offset, into)
+    if (choose === undefined) return sampleIn(noise, a, key, runner.threads, offset, into)
+    return choose(`signs ${noise.family} ${n}`, (split) => sampleIn(noise, a, key, split ? runner.threads : 1, offset, into))
   }
 }

@@ -28,6 +28,12 @@ export const KEY = 7
 export const JOB = 9
 export const PASS = 0
 export const OPTIMIZE = 1
+/** 1 when the posted optimizer step also checks the gradient and the updated parameters for non-finite values. */
+export const CHECKS = 10
+/** What those checks found: bit 1 (`BAD_GRADIENT`) a non-finite gradient, bit 2 (`BAD_PARAMETER`) a non-finite updated parameter. */
+export const BAD = 11
+export const BAD_GRADIENT = 1
+export const BAD_PARAMETER = 2
 /** Per worker r (1-based): its failure word (1 threw, 2 exited), at FAILED + r. */
 export const FAILED = 16
 /** Per worker r: a failure to inject (1 throw or 2 exit at its next pass, 3 throw at its next optimizer step), for tests. */
@@ -117,6 +123,18 @@ export const barrierOn = (ctl: Int32Array, phases?: Float64Array, spin = SPIN): 
     if (meeting < PHASE_MEETINGS) phases[PHASE.byMeeting + meeting]! += ms
     phases[PHASE.waits]!++
     if (slept) phases[PHASE.sleeps]!++
+  },
+})
+
+/**
+ * The checks of a split optimizer step (optimizer.ts `StepChecks`) on a team's control words:
+ * findings are or-ed into `BAD`, and the replicas meet at `barrier` after the gradient's.
+ */
+export const checksOn = (ctl: Int32Array, barrier: Barrier): { readonly report: (bad: number) => void; readonly gradientBad: () => boolean } => ({
+  report: (bad) => void Atomics.or(ctl, BAD, bad),
+  gradientBad: () => {
+    barrier.wait()
+    return (Atomics.load(ctl, BAD) & BAD_GRADIENT) !== 0
   },
 })
 

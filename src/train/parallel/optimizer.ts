@@ -15,7 +15,8 @@ import type { Routing } from '../routing.js'
 import type { Optimizer, OptimizerSpec, OptimizerState, Tensors } from '../optimizers.js'
 import { adam, clipped, sgd } from '../optimizers.js'
 import { perParameterLr } from '../fanInLr.js'
-import { evenRanges } from '../../threads/jobs.js'
+import type { Claims } from './claims.js'
+import { claimsOn } from './claims.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -99,20 +100,61 @@ export const sharedSlots = (buf: SharedArrayBuffer, split: SplitRouting, lengths
 export const stepRange = (
   optimizers: readonly Optimizer[], split: SplitRouting, params: Tensors, grads: Tensors, slots: SharedSlots, steps: readonly number[],
   lr: number, r: number, replicas: number,
-): void => {
+): void => void stepClaimed(optimizers, split, params, grads, slots, steps, lr, claimsOn(undefined, replicas, r))
+
+/**
+ * The checks of a split optimizer step (what the trainer checks on one thread): every replica
+ * checks its chunks of the gradient, the replicas meet, and nobody updates anything if any found
+ * a non-finite value; then each checks the chunks it updated.
+ */
+export interface StepChecks {
+  /** Records a non-finite value (bits of barrier.ts `BAD`: 1 in the gradient, 2 in an updated parameter). */
+  readonly report: (bad: number) => void
+  /** Meets the other replicas after the gradient's checks; true if any replica reported a non-finite gradient. */
+  readonly gradientBad: () => boolean
+}
+
+/** Whether a[lo … hi) holds only finite values (x − x is 0 for every finite x and NaN otherwise: one branch-free pass). */
+export const finiteRange = (a: Float64Array, lo: number, hi: number): boolean => {
+  let acc = 0
+  for (let i = lo; i < hi; i++) acc += a[i]! - a[i]!
+  return acc === 0
+}
+
+/**
+ * One step of every rule on the chunks of each parameter's elements that this replica claims
+ * (claims.ts: in chunks on demand, with the team's optimizer counters), `steps[i]` being rule i's
+ * step count before this step. Writes the parameters and slots in place. Each element's update
+ * reads only that element, so the chunks never change a bit. With `checks`, the gradient is
+ * checked first (nothing is updated if it is not finite, returning false) and every updated chunk after.
+ */
+export const stepClaimed = (
+  optimizers: readonly Optimizer[], split: SplitRouting, params: Tensors, grads: Tensors, slots: SharedSlots, steps: readonly number[],
+  lr: number, claims: Claims, checks?: StepChecks,
+): boolean => {
+  if (checks !== undefined) {
+    for (const rule of split.rules)
+      for (const [name] of rule.params) {
+        const g = grads[name]!
+        claims.share(g.length, (lo, hi) => {
+          if (!finiteRange(g, lo, hi)) checks.report(1)
+        })
+      }
+    if (checks.gradientBad()) return false
+  }
   for (const [i, rule] of split.rules.entries()) {
-    const own: Record<string, Float64Array> = {}
-    const g: Record<string, Float64Array> = {}
-    const s: Record<string, readonly Float64Array[]> = {}
     for (const [name] of rule.params) {
       const theta = params[name]!
-      const [lo, hi] = evenRanges(theta.length, replicas)[r]!
-      own[name] = theta.subarray(lo, hi)
-      g[name] = grads[name]!.subarray(lo, hi)
-      s[name] = slots[i]![name]!.map((slot) => slot.subarray(lo, hi))
+      claims.share(theta.length, (lo, hi) => {
+        const own = { [name]: theta.subarray(lo, hi) }
+        const g = { [name]: grads[name]!.subarray(lo, hi) }
+        const s = { [name]: slots[i]![name]!.map((slot) => slot.subarray(lo, hi)) }
+        optimizers[i]!.stepInPlace(own, g, { step: steps[i]!, slots: s }, lr)
+        if (checks !== undefined && !finiteRange(theta, lo, hi)) checks.report(2)
+      })
     }
-    optimizers[i]!.stepInPlace(own, g, { step: steps[i]!, slots: s }, lr)
   }
+  return true
 }
 
 /** The states after a split step: the same shared slots, each step count one more. */

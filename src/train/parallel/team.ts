@@ -14,6 +14,7 @@
  * optimizer step.
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { InternalError } from '../../base/internalError.js'
 import type { Checked, Network } from '../../dsl/node.js'
 import type { Key } from '../../dsl/random.js'
 import { topoOrder } from '../../dsl/fold.js'
@@ -22,11 +23,12 @@ import type { Feed } from '../../interpreters/ndarray.js'
 import type { MatrixProducts } from '../../interpreters/reference/ops.js'
 import type { RunError } from '../../interpreters/runErrors.js'
 import { START_TIMEOUT, threadsUnavailable, ThreadFailure } from '../../threads/pool.js'
-import { ABORT, ACTIVE, controlWords, DONE, FAILED, injectAt, JOB, KEY, markPass, OPTIMIZE, PASS, PHASE, PHASE_WORDS, ROWS, SPIN, STEP, barrierOn, Aborted, waitChange } from './barrier.js'
+import { ABORT, ACTIVE, BAD, CHECKS, checksOn, controlWords, DONE, FAILED, injectAt, JOB, KEY, markPass, OPTIMIZE, PASS, PHASE, PHASE_WORDS, ROWS, SPIN, STEP, barrierOn, Aborted, waitChange } from './barrier.js'
 import type { OptimizerState, Tensors } from '../optimizers.js'
 import type { Routing } from '../routing.js'
 import { stepRoutedInPlace } from '../routing.js'
-import { sharedSlots, splitRoutingOf, stepRange } from './optimizer.js'
+import { sharedSlots, splitRoutingOf, stepClaimed } from './optimizer.js'
+import { claimsOn, COUNTER_WORDS, DEFAULT_CHUNK, OPTIMIZER_COUNTERS, PASS_COUNTERS, resetClaims } from './claims.js'
 import type { TeamData, TeamGradient } from './teamData.js'
 import { feedLayoutOf, paramViews } from './teamData.js'
 import { localRows, partsOf, replicaParts, scratchArray, sharedRows } from './rows.js'
@@ -54,6 +56,19 @@ export interface Team {
    * parameters may be half updated) if a worker failed.
    */
   readonly optimize: (grads: Tensors, states: readonly OptimizerState[], lr: number) => readonly OptimizerState[]
+  /**
+   * Whether the optimizer step after the last `step` is split over several replicas (every
+   * optimizer has a spec and the minibatch had rows for several): `optimizeChecked` then checks
+   * the routed gradients and parameters by the same chunks.
+   */
+  readonly splits: () => boolean
+  /**
+   * `optimize` that also checks, split like the step when `splits()`: first every routed
+   * gradient (a non-finite value anywhere: nothing is updated, `bad` has bit `BAD_GRADIENT`), then
+   * every updated parameter (bit `BAD_PARAMETER`). Without a split it checks nothing (`bad` 0):
+   * the caller checks on its own thread, as with one thread.
+   */
+  readonly optimizeChecked: (grads: Tensors, states: readonly OptimizerState[], lr: number) => { readonly states: readonly OptimizerState[]; readonly bad: number }
   readonly close: () => void
   /**
    * With `TeamSpec.phases`: per replica (0 the calling thread), the `PHASE` words (barrier.ts)
@@ -76,6 +91,8 @@ export interface TeamSpec {
   readonly sample: Feed
   /** Sums of at least this many values are split by element ranges (default `SPLIT_FROM`; for tests). */
   readonly splitFrom?: number
+  /** The smallest chunk of the work taken on demand between meetings (claims.ts), in elements; 0 (the default, `DEFAULT_CHUNK`): fixed even shares. For tests and bench/threads.ts `--chunk`. */
+  readonly minChunk?: number
   /** Count each replica's phases (`Team.phases`; bench/threads.ts `--phases`). */
   readonly phases?: boolean
   /** Which optimizer updates which parameter (`Team.optimize`). */
@@ -169,7 +186,10 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
   const scratch = new Float64Array(new SharedArrayBuffer(workers === 0 ? 8 : 8 * 2 * parts * slotLength))
   const areaLength = workers === 0 ? 1 : areaLengthOf(spec.net, spec.batchSize, parts)
   const area = new Float64Array(new SharedArrayBuffer(8 * areaLength))
+  // The counters of the work taken in chunks on demand between meetings (claims.ts).
+  const counters = new Int32Array(new SharedArrayBuffer(4 * (workers === 0 ? 1 : COUNTER_WORDS)))
   const splitFrom = spec.splitFrom ?? SPLIT_FROM
+  const minChunk = spec.minChunk ?? DEFAULT_CHUNK
   const split = workers === 0 ? undefined : splitRoutingOf(spec.routing, spec.net.params)
   const lengths = Object.fromEntries(paramLayout.map(([name, , n]) => [name, n]))
   const slotBuf = new SharedArrayBuffer(8 * Math.max(1, split?.values ?? 0))
@@ -192,7 +212,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     const data: Omit<TeamData, 'port'> = {
       model, gradient: spec.gradient, products: spec.products.name, parts, replicas, replica: r,
       control: ctl.buffer as SharedArrayBuffer, params: paramBuf, paramLayout, feed: feedBuf, feedLayout: feed.layout, maxRows: spec.batchSize,
-      spin: spec.spin ?? SPIN, scratch: scratch.buffer as SharedArrayBuffer, slotLength, area: area.buffer as SharedArrayBuffer, splitFrom, baseline: baseline.buffer as SharedArrayBuffer,
+      spin: spec.spin ?? SPIN, scratch: scratch.buffer as SharedArrayBuffer, slotLength, area: area.buffer as SharedArrayBuffer, splitFrom, counters: counters.buffer as SharedArrayBuffer, minChunk, baseline: baseline.buffer as SharedArrayBuffer,
       ...(phaseBuf === undefined ? {} : { phases: phaseBuf }),
       ...(split === undefined ? {} : { split, slots: slotBuf }),
     }
@@ -211,7 +231,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
   }
   const spin = spec.spin ?? SPIN
   const barrier = barrierOn(ctl, ownPhases, spin)
-  const slots = { scratch, slotLength, parts, area, splitFrom }
+  const slots = { scratch, slotLength, parts, area, splitFrom, counters, minChunk }
   let seq = 0
   const local = scratchArray()
   /** Worker r's failure as a ThreadFailure, after closing the team. */
@@ -238,6 +258,8 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     }
   }
   let lastActive = 1
+  /** Whether the workers hold the gradient of a pass not yet stepped. */
+  let passed = false
   const step = <R>(batch: Feed, key: Key, base: number, pass: (products: MatrixProducts, feed: Feed) => R): R => {
     if (Atomics.load(ctl, ABORT) !== 0) throw failure(Math.max(1, Atomics.load(ctl, ABORT)))
     const rows = Object.values(batch)[0]?.shape[0] ?? 0
@@ -259,6 +281,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     Atomics.store(ctl, KEY + 1, key[1] | 0)
     baseline[0] = base
     Atomics.store(ctl, ACTIVE, active)
+    resetClaims(counters, false)
     post(PASS)
     const own: Feed = Object.fromEntries(Object.entries(batch).map(([name, v]) => {
       const width = v.shape[0] === 0 ? 0 : v.data.length / v.shape[0]!
@@ -276,6 +299,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     }
     const t1 = ownPhases === undefined ? 0 : performance.now()
     awaitWorkers(failure)
+    passed = true
     if (ownPhases !== undefined) {
       ownPhases[PHASE.steps]!++
       ownPhases[PHASE.passMs]! += t1 - t0
@@ -283,8 +307,12 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     }
     return result
   }
-  const optimize = (grads: Tensors, states: readonly OptimizerState[], lr: number): readonly OptimizerState[] => {
-    if (split === undefined || lastActive === 1) return stepRoutedInPlace(spec.routing, params, grads, states, lr)
+  const splits = (): boolean => split !== undefined && lastActive > 1
+  const optimizeChecked = (grads: Tensors, states: readonly OptimizerState[], lr: number, check = true): { readonly states: readonly OptimizerState[]; readonly bad: number } => {
+    if (split === undefined || lastActive === 1) return { states: stepRoutedInPlace(spec.routing, params, grads, states, lr), bad: 0 }
+    // The workers step with the gradient of their last pass, which they keep for one optimizer step.
+    if (!passed) throw new InternalError('a split optimizer step without a gradient pass before it')
+    passed = false
     if (Atomics.load(ctl, ABORT) !== 0) throw failure(Math.max(1, Atomics.load(ctl, ABORT)))
     const t0 = ownPhases === undefined ? 0 : performance.now()
     // The states given hold the team's slots after the first step; before it (a fresh run, a resume) their values move in.
@@ -296,20 +324,29 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     })
     baseline[1] = lr
     states.forEach((s, i) => (baseline[2 + i] = s.step))
+    resetClaims(counters, true)
+    Atomics.store(ctl, CHECKS, check ? 1 : 0)
+    Atomics.store(ctl, BAD, 0)
     post(OPTIMIZE)
+    const torn = (r: number): TornStep => {
+      const f = failure(r)
+      return new TornStep(f.worker, f.reason)
+    }
+    let stepped: boolean
     try {
-      stepRange(optimizers, split, params, grads, slotViews, states.map((s) => s.step), lr, 0, lastActive)
+      stepped = stepClaimed(optimizers, split, params, grads, slotViews, states.map((s) => s.step), lr, claimsOn(counters, lastActive, 0, PASS_COUNTERS, OPTIMIZER_COUNTERS, minChunk), check ? checksOn(ctl, barrier) : undefined)
     } catch (err) {
+      if (err instanceof Aborted && err.by > 0) throw torn(err.by)
       close()
       throw err
     }
-    awaitWorkers((r) => {
-      const f = failure(r)
-      return new TornStep(f.worker, f.reason)
-    })
+    awaitWorkers(torn)
     if (ownPhases !== undefined) ownPhases[PHASE.optimizerMs]! += performance.now() - t0
-    return states.map((s, i) => ({ step: s.step + 1, slots: slotViews[i]! }))
+    const bad = Atomics.load(ctl, BAD)
+    // A non-finite gradient: nobody updated anything, and the states stay those given.
+    return stepped ? { states: states.map((s, i) => ({ step: s.step + 1, slots: slotViews[i]! })), bad } : { states, bad }
   }
+  const optimize = (grads: Tensors, states: readonly OptimizerState[], lr: number): readonly OptimizerState[] => optimizeChecked(grads, states, lr, false).states
   const injectFailure = (worker: number, how: 'throw' | 'exit' | 'throw in the optimizer'): void => {
     if (worker >= 1 && worker <= workers) Atomics.store(ctl, injectAt(workers) + worker, how === 'throw' ? 1 : how === 'exit' ? 2 : 3)
   }
@@ -319,7 +356,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     words.fill(0)
     return copy
   })
-  const team: Team = { replicas, parts, params, step, optimize, close, phases, injectFailure }
+  const team: Team = { replicas, parts, params, step, optimize, splits, optimizeChecked: (g, st, lr) => optimizeChecked(g, st, lr), close, phases, injectFailure }
   for (const f of watchers) f(team)
   return E.right(team)
 }

@@ -62,4 +62,15 @@ describe('wasm sampler', () => {
     const k = siteKey(key(3), 'layer1.W')
     expect(signs!(logistic1, a, k)).toEqual(rule(logistic1, a, k))
   })
+
+  it('law: signs into a given array (a view at an offset) ≡ a fresh array, and the array is the one returned', () => {
+    fc.assert(fc.property(noise, fc.array(pre, { minLength: 0, maxLength: 200 }), fc.nat({ max: 64 }), fc.nat(), (n, xs, lo, seed) => {
+      const a = Float64Array.from(xs)
+      const k = siteKey(key(seed), 'site')
+      const into = new Float64Array(new SharedArrayBuffer(8 * (lo + a.length + 3))).subarray(lo, lo + a.length)
+      const got = signs!(n, a, k, lo, into)
+      expect(got).toBe(into)
+      expect(Array.from(got)).toEqual(Array.from(signs!(n, a, k, lo)))
+    }), { seed: 4041, numRuns: 200 })
+  })
 })
