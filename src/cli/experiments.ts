@@ -194,10 +194,11 @@ export const experiments: Command = async (argv, io) => {
       return `cannot create the output folder ${join(out, 'img')} (${(e as Error).message})`
     }
     const table = resultsTable(plan, results) + (cifar === undefined ? '' : `\nCIFAR-10: ${cifarLine(cifar)}\n`)
+    const plotted = rows.filter((r) => results.some((x) => x.row === r.id))
     const files: [string, string][] = [
       [jsonPath, `${JSON.stringify({ format: 'sbnkit-experiments/2', plan, results, ...(cifar === undefined ? {} : { cifar }) }, null, 1)}\n`],
       [join(out, 'experiments-table.md'), table],
-      ...rows.filter((r) => results.some((x) => x.row === r.id)).map((spec): [string, string] => [join(out, 'img', `curves-${slug(spec.id)}.svg`), curveChart(spec, results)]),
+      ...plotted.map((spec): [string, string] => [join(out, 'img', `curves-${slug(spec.id)}.svg`), curveChart(spec, results)]),
     ]
     for (const [path, text] of files) {
       const w = await writeFileAtomic(path, text)
@@ -206,7 +207,7 @@ export const experiments: Command = async (argv, io) => {
     return updatePage(join(out, 'experiments.md'), {
       table,
       ...(cifar === undefined ? {} : { cifar: `Measured: ${cifarLine(cifar)}\n` }),
-      curves: rows.filter((r) => results.some((x) => x.row === r.id)).map((r) => `![${r.id}](img/curves-${slug(r.id)}.svg)`).join('\n') + '\n',
+      curves: plotted.map((r) => `![${r.id}](img/curves-${slug(r.id)}.svg)`).join('\n') + '\n',
     })
   }
   /** Saves, or prints why it could not (the run's results are printed above it on stdout). */
