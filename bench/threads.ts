@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--parts 1,2] [--rounds 15] [--batch 64] [--always] [--phases] [--spin N[,M…]] [--warm W] [--burst B] [--chunk C[,D…]] [--alternate] [--json]`:
+ * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--parts 1,2] [--rounds 15] [--batch 64] [--always] [--phases] [--spin N[,M…]] [--warm W] [--burst B] [--alternate] [--json]`:
  * the training step of `trainStep.ts` (the one `bench:train` times) on each thread count, in ONE
  * process with interleaved rounds (round r times one step of every thread count in turn), so
  * that the machine's load drifts over all of them alike. Prints wall ms per step, median
@@ -22,15 +22,12 @@
  * that the threads' CPU time is their work alone); several values time each data-parallel row
  * with each (rows carry `"spin"`).
  * `--warm W`: untimed rounds first (default 30: a worker's JIT warms up only on its own passes, and with 3 rounds, the default before the tenth session, the two-thread rows timed a worker still compiling the pass).
- * `--chunk C`: the smallest chunk (elements) of the work between meetings that the replicas
- * take on demand (src/train/parallel/claims.ts; `MIN_CHUNK` is 4096); 0, the team's default: fixed
- * even shares. Several values time each data-parallel row with each (rows carry
- * `"chunk"`): an A/B in one process. Time such variants with `--alternate` (every other round in
- * reverse order): a data-parallel row right after another one finds the previous team's worker
- * still spinning on the other core after its optimizer step, and was 10–25 % slower whichever it
- * was when the rounds kept one order. (Not the default: it also moves the one-thread rows next to
- * the team's spinning worker, which changes the usual ratio, ×1.25 against ×1.40 in one pair, so
- * rows would no longer compare with earlier sessions'.)
+ * `--alternate`: every other round in reverse order, for A/B variants (`--spin N,M`): a
+ * data-parallel row right after another one finds the previous team's worker still spinning on
+ * the other core after its optimizer step, and was 10–25 % slower whichever it was when the
+ * rounds kept one order. (Not the default: it also moves the one-thread rows next to the team's
+ * spinning worker, which changes the usual ratio, ×1.25 against ×1.40 in one pair, so rows would
+ * no longer compare with earlier sessions'.)
  * `--burst B`: each round takes B consecutive steps of each row, each timed (default 1): the
  * steps after a row's first show a team whose workers are still spinning from the last step, as
  * in a training loop, rather than woken from sleep after the other rows' steps.
@@ -63,13 +60,11 @@ const { values } = parseArgs({
     preset: { type: 'string', default: 'conv:16,32' }, 'batch-norm': { type: 'boolean', default: false },
     threads: { type: 'string', default: '1,2' }, rounds: { type: 'string', default: '15' }, json: { type: 'boolean', default: false },
     always: { type: 'boolean', default: false }, parts: { type: 'string', default: '1' },
-    batch: { type: 'string', default: String(STEP_BATCH) }, warm: { type: 'string', default: '30' }, burst: { type: 'string', default: '1' }, phases: { type: 'boolean', default: false }, spin: { type: 'string' }, chunk: { type: 'string' }, alternate: { type: 'boolean', default: false },
+    batch: { type: 'string', default: String(STEP_BATCH) }, warm: { type: 'string', default: '30' }, burst: { type: 'string', default: '1' }, phases: { type: 'boolean', default: false }, spin: { type: 'string' }, alternate: { type: 'boolean', default: false },
   },
 })
 const spins = values.spin === undefined ? [undefined] : values.spin.split(',').map(Number)
 if (spins.some((n) => n !== undefined && !(Number.isSafeInteger(n) && n >= 0))) fail(`--spin: expected integers ≥ 0 separated by commas, found ${values.spin}`)
-const chunks = values.chunk === undefined ? [undefined] : values.chunk.split(',').map(Number)
-if (chunks.some((n) => n !== undefined && !(Number.isSafeInteger(n) && n >= 0))) fail(`--chunk: expected integers ≥ 0 separated by commas, found ${values.chunk}`)
 const batch = Number(values.batch)
 if (!Number.isSafeInteger(batch) || batch < 1) fail(`--batch: expected an integer ≥ 1, found ${values.batch}`)
 const counts = values.threads.split(',').map(Number)
@@ -79,10 +74,10 @@ if (!Number.isSafeInteger(rounds) || rounds < 1) fail(`--rounds: expected an int
 const partCounts = values.parts.split(',').map(Number)
 if (partCounts.some((p) => !Number.isSafeInteger(p) || p < 1)) fail(`--parts: expected counts ≥ 1 separated by commas, found ${values.parts}`)
 
-/** Each row: a part count, a thread count, whether every job above the threshold is split, and the team's spin and chunk. */
+/** Each row: a part count, a thread count, whether every job above the threshold is split, and the team's spin. */
 const rowsOf = partCounts.flatMap((p) => counts.flatMap((t) =>
-  (values.always && t > 1 && p === 1 ? [{ p, t, always: false, spin: undefined, chunk: undefined }, { p, t, always: true, spin: undefined, chunk: undefined }]
-    : p > 1 && t > 1 ? spins.flatMap((spin) => chunks.map((chunk) => ({ p, t, always: false, spin, chunk }))) : [{ p, t, always: false, spin: undefined, chunk: undefined }])))
+  (values.always && t > 1 && p === 1 ? [{ p, t, always: false, spin: undefined }, { p, t, always: true, spin: undefined }]
+    : p > 1 && t > 1 ? spins.map((spin) => ({ p, t, always: false, spin })) : [{ p, t, always: false, spin: undefined }])))
 const kernels: ThreadedProducts[] = rowsOf.map(({ p, t, always }) => {
   const k = always ? threadedProducts({ threads: t, splitAbove: MIN_SPLIT_MACS }) : fastThreadedProducts(p > 1 ? 1 : t)
   return E.isLeft(k) ? fail(`--threads ${t}: ${drawRunError(k.left)}`) : k.right
@@ -91,11 +86,11 @@ const closers: (() => void)[] = []
 const steps: (() => number)[] = []
 /** Per row: the team's phase counters (parts ≥ 2 with --phases). */
 const phaseReaders: ((() => readonly Float64Array[]) | undefined)[] = []
-for (const [i, { p, t, spin, chunk }] of rowsOf.entries()) {
+for (const [i, { p, t, spin }] of rowsOf.entries()) {
   const setup = { preset: values.preset, batchNorm: values['batch-norm'], kernels: kernels[i]!, batch }
   phaseReaders.push(undefined)
   if (p > 1) {
-    const s = await teamStepper({ ...setup, parts: p, threads: t, phases: values.phases, ...(spin === undefined ? {} : { spin }), ...(chunk === undefined ? {} : { minChunk: chunk }) })
+    const s = await teamStepper({ ...setup, parts: p, threads: t, phases: values.phases, ...(spin === undefined ? {} : { spin }) })
     if (E.isLeft(s)) fail(`--parts ${p} --threads ${t}: ${s.left}`)
     else {
       steps.push(s.right.step)
@@ -146,7 +141,7 @@ process.stderr.write('\n')
 kernels.forEach((k) => k.close())
 closers.forEach((c) => c())
 const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) })
-const rows = rowsOf.map(({ p: parts, t: threads, always, spin, chunk }, i) => ({ threads, parts, ...(always ? { always } : {}), ...(spin === undefined ? {} : { spin }), ...(chunk === undefined ? {} : { chunk }), msPerStep: stats(wall[i]!), cpuMsPerStep: stats(cpu[i]!), speedup: median(wall[0]!) / median(wall[i]!) }))
+const rows = rowsOf.map(({ p: parts, t: threads, always, spin }, i) => ({ threads, parts, ...(always ? { always } : {}), ...(spin === undefined ? {} : { spin }), msPerStep: stats(wall[i]!), cpuMsPerStep: stats(cpu[i]!), speedup: median(wall[0]!) / median(wall[i]!) }))
 const load = os.loadavg()[0]!
 /** Mean ms (or count) per step of each replica's phases: pass (of which barrier waits), the wait for the workers, the rest of the step. */
 const phaseRows = rowsOf.map((_, i) => phaseSums[i]!.map((w, replica) => {
@@ -161,7 +156,7 @@ if (values.json) process.stdout.write(`${JSON.stringify({ preset: values.preset,
 else {
   console.log(`${values.preset}${values['batch-norm'] ? ' + batch norm' : ''}, batch ${batch}, ${rounds} interleaved rounds, load average ${load.toFixed(1)}`)
   for (const [i, r] of rows.entries()) {
-    console.log(`  ${r.parts} part${r.parts === 1 ? ' ' : 's'} ${r.threads} thread${r.threads === 1 ? ' ' : 's'}${'always' in r ? ' (always split)' : ''}${'spin' in r ? ` spin ${r.spin}` : ''}${'chunk' in r ? ` chunk ${r.chunk}` : ''}  ${r.msPerStep.median.toFixed(1)} (${r.msPerStep.min.toFixed(1)}–${r.msPerStep.max.toFixed(1)}) ms per step  ×${r.speedup.toFixed(2)}; CPU (all threads) ${r.cpuMsPerStep.median.toFixed(1)} ms`)
+    console.log(`  ${r.parts} part${r.parts === 1 ? ' ' : 's'} ${r.threads} thread${r.threads === 1 ? ' ' : 's'}${'always' in r ? ' (always split)' : ''}${'spin' in r ? ` spin ${r.spin}` : ''}  ${r.msPerStep.median.toFixed(1)} (${r.msPerStep.min.toFixed(1)}–${r.msPerStep.max.toFixed(1)}) ms per step  ×${r.speedup.toFixed(2)}; CPU (all threads) ${r.cpuMsPerStep.median.toFixed(1)} ms`)
     const cpuOf = [...threadCpu[i]!].map(([tid, ms]) => [tid, ms / (rounds * burst)] as const).filter(([, ms]) => ms >= 0.05).sort((a, b) => b[1] - a[1])
     if (values.phases && cpuOf.length > 0)
       console.log(`      CPU per step by thread (ms, mean of ${rounds * burst} steps): main ${(cpuOf.find(([tid]) => tid === process.pid)?.[1] ?? 0).toFixed(1)}, others ${cpuOf.filter(([tid]) => tid !== process.pid).map(([, ms]) => ms.toFixed(1)).join(', ') || '—'}`)

@@ -96,7 +96,7 @@ export const stepper = (setup: StepSetup): E.Either<string, () => number> => {
  * rebuild). The steps are the same bits for any `threads`. Close it when done.
  */
 export const teamStepper = async (
-  setup: StepSetup & { readonly parts: number; readonly threads: number; readonly phases?: boolean; readonly spin?: number; readonly minChunk?: number },
+  setup: StepSetup & { readonly parts: number; readonly threads: number; readonly phases?: boolean; readonly spin?: number },
 ): Promise<E.Either<string, { readonly step: () => number; readonly close: () => void; readonly phases: () => readonly Float64Array[] }>> => {
   const made = stepNetwork(setup.preset, setup.batchNorm, setup.seed ?? 0)
   if (E.isLeft(made)) return made
@@ -110,7 +110,7 @@ export const teamStepper = async (
   const team = await startTeam({
     routing: routing.right,
     net, gradient, products: { name: 'fast', kernels: setup.kernels }, parts: setup.parts, threads: setup.threads, batchSize: batch, sample: batches[0]!,
-    ...(setup.phases === true ? { phases: true } : {}), ...(setup.spin === undefined ? {} : { spin: setup.spin }), ...(setup.minChunk === undefined ? {} : { minChunk: setup.minChunk }),
+    ...(setup.phases === true ? { phases: true } : {}), ...(setup.spin === undefined ? {} : { spin: setup.spin }),
   })
   if (E.isLeft(team)) return E.left(drawRunError(team.left))
   const params = team.right.params

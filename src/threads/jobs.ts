@@ -30,6 +30,20 @@ export interface Runner {
 export const evenRanges = (count: number, parts: number): [number, number][] =>
   Array.from({ length: parts }, (_, p) => [Math.floor((count * p) / parts), Math.floor((count * (p + 1)) / parts)])
 
+/** `f(lo, hi)` over some elements of [0, n): one replica's share of a section of work. */
+export type Share = (n: number, f: (lo: number, hi: number) => void) => void
+
+/**
+ * Replica r of `replicas`' share of every section: its range of `evenRanges(n, replicas)`
+ * (nothing when that is empty), so that the replicas' shares cover [0, n) once.
+ * @example shareOf(2, 1)(10, (lo, hi) => console.log(lo, hi)) // 5 10
+ */
+export const shareOf = (replicas: number, r: number): Share => (n, f) => {
+  const lo = Math.floor((n * r) / replicas)
+  const hi = Math.floor((n * (r + 1)) / replicas)
+  if (hi > lo) f(lo, hi)
+}
+
 /** A pool's call list: [calls, (function index, argc, ...args)*]. */
 export const callList = (calls: readonly Call[], index: ReadonlyMap<string, number>): Int32Array => {
   const out: number[] = [calls.length]

@@ -19,6 +19,7 @@ import { xorPopcount } from '../../wasm/popcount.js'
 import { packDepthMajor, packRowMajor, unpackF32 } from './emit-pack.js'
 import { samplerFunctions } from './sample-wasm.js'
 import { convFunctions } from './emit-conv.js'
+import { bitPackers } from './emit-bits.js'
 import { f32x4Add, f32x4Madd, f32x4Mul, vload, vsplat32, vstore, vzero } from '../../wasm/simd.js'
 import { InternalError } from '../../dsl/dslErrors.js'
 
@@ -141,5 +142,5 @@ export const bitgemmFunction = (): WasmFunction =>
 export const gemmModule = (blocking: Blocking, shared = false): Uint8Array => {
   const widths = [...new Set([blocking.mr, blocking.nr])].filter((w) => w % 4 === 0)
   const packers = widths.flatMap((w) => [packDepthMajor(w), packRowMajor(w)])
-  return assemble([gemmFunction(blocking), bitgemmFunction(), unpackF32(), ...packers, ...samplerFunctions(), ...convFunctions()], 1, shared)
+  return assemble([gemmFunction(blocking), bitgemmFunction(), unpackF32(), ...packers, ...bitPackers(), ...samplerFunctions(), ...convFunctions()], 1, shared)
 }

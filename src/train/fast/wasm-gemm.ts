@@ -158,11 +158,26 @@ export const productsOn = (
     const bAt = space.alloc(p.n * words * 8) / 4
     const cAt = space.alloc(p.m * p.n * 4) / 4
     const outAt = space.alloc(p.m * p.n * 8) / 8
+    const stageA = space.alloc(p.a.data.length * 8) / 8
+    const stageB = space.alloc(p.b.data.length * 8) / 8
     ensure(space.end())
-    if (!packBits(u32, aAt, p.a, p.m, p.k, words) || !packBits(u32, bAt, p.b, p.n, p.k, words)) return undefined
+    if (!packSigns(p.a, p.m, p.k, words, aAt, stageA) || !packSigns(p.b, p.n, p.k, words, bAt, stageB)) return undefined
     splitting(`bits ${p.m}×${p.n}×${words}`, p.m * p.n * words * 64, (parts) => bitgemmIn(aAt * 4, bAt * 4, cAt * 4, p.m, p.n, words, parts))
     runner.run([[['unpack_pop', cAt * 4, p.n * 4, p.m, p.n, outAt * 8, p.n * 8, p.k]]])
     return copyOut(outAt, p.m * p.n, into)
+  }
+
+  /**
+   * `packBits` of `rows × depth` of `v` at u32 index `at`, by WebAssembly from a verbatim copy of
+   * its data at f64 index `stage` where the view is row- or depth-major (`emit-bits.ts`: the same
+   * words), else in JavaScript; false if a value is not ±1.
+   */
+  const packSigns = (v: Strided, rows: number, depth: number, words: number, at: number, stage: number): boolean => {
+    const name = v.ds === 1 ? 'pack_bits_rm' : v.rs === 1 ? 'pack_bits_dm' : undefined
+    if (name === undefined || !exported.has(name)) return packBits(u32, at, v, rows, depth, words)
+    f64.set(v.data, stage)
+    const fn = inst.exports[name] as (src: number, ld: number, rows: number, depth: number, dst: number, w32: number) => number
+    return fn(stage * 8, v.ds === 1 ? v.rs : v.ds, rows, depth, at * 4, 2 * words) === 0
   }
 
   /**

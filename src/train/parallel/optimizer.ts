@@ -15,8 +15,8 @@ import type { Routing } from '../routing.js'
 import type { Optimizer, OptimizerSpec, OptimizerState, Tensors } from '../optimizers.js'
 import { adam, clipped, sgd } from '../optimizers.js'
 import { perParameterLr } from '../fanInLr.js'
-import type { Claims } from './claims.js'
-import { claimsOn } from './claims.js'
+import type { Share } from '../../threads/jobs.js'
+import { shareOf } from '../../threads/jobs.js'
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -100,7 +100,7 @@ export const sharedSlots = (buf: SharedArrayBuffer, split: SplitRouting, lengths
 export const stepRange = (
   optimizers: readonly Optimizer[], split: SplitRouting, params: Tensors, grads: Tensors, slots: SharedSlots, steps: readonly number[],
   lr: number, r: number, replicas: number,
-): void => void stepClaimed(optimizers, split, params, grads, slots, steps, lr, claimsOn(undefined, replicas, r))
+): void => void stepShare(optimizers, split, params, grads, slots, steps, lr, shareOf(replicas, r))
 
 /**
  * The checks of a split optimizer step (what the trainer checks on one thread): every replica
@@ -122,21 +122,21 @@ export const finiteRange = (a: Float64Array, lo: number, hi: number): boolean =>
 }
 
 /**
- * One step of every rule on the chunks of each parameter's elements that this replica claims
- * (claims.ts: in chunks on demand, with the team's optimizer counters), `steps[i]` being rule i's
+ * One step of every rule on this replica's share of each parameter's elements (`share`: a fixed
+ * even range, `shareOf`), `steps[i]` being rule i's
  * step count before this step. Writes the parameters and slots in place. Each element's update
  * reads only that element, so the chunks never change a bit. With `checks`, the gradient is
  * checked first (nothing is updated if it is not finite, returning false) and every updated chunk after.
  */
-export const stepClaimed = (
+export const stepShare = (
   optimizers: readonly Optimizer[], split: SplitRouting, params: Tensors, grads: Tensors, slots: SharedSlots, steps: readonly number[],
-  lr: number, claims: Claims, checks?: StepChecks,
+  lr: number, share: Share, checks?: StepChecks,
 ): boolean => {
   if (checks !== undefined) {
     for (const rule of split.rules)
       for (const [name] of rule.params) {
         const g = grads[name]!
-        claims.share(g.length, (lo, hi) => {
+        share(g.length, (lo, hi) => {
           if (!finiteRange(g, lo, hi)) checks.report(1)
         })
       }
@@ -145,7 +145,7 @@ export const stepClaimed = (
   for (const [i, rule] of split.rules.entries()) {
     for (const [name] of rule.params) {
       const theta = params[name]!
-      claims.share(theta.length, (lo, hi) => {
+      share(theta.length, (lo, hi) => {
         const own = { [name]: theta.subarray(lo, hi) }
         const g = { [name]: grads[name]!.subarray(lo, hi) }
         const s = { [name]: slots[i]![name]!.map((slot) => slot.subarray(lo, hi)) }

@@ -9,9 +9,8 @@
 import { InternalError } from '../../base/internalError.js'
 import type { MatrixProducts, RowParts } from '../../interpreters/reference/ops.js'
 import { fresh } from '../../interpreters/reference/ops.js'
-import { evenRanges } from '../../threads/jobs.js'
+import { evenRanges, shareOf } from '../../threads/jobs.js'
 import type { Barrier } from './barrier.js'
-import { claimsOn, MIN_CHUNK, PASS_COUNTERS } from './claims.js'
 
 /**
  * The parts a minibatch of `rows` rows is cut into: min(parts, rows) contiguous ranges
@@ -85,9 +84,6 @@ export const localRows = (rows: number, parts: number, scratch = scratchArray(),
   }
 }
 
-/** Multiply-adds below which a deferred product's rows are not cut into smaller chunks (each chunk packs g again). */
-const PRODUCT_CHUNK_MACS = 1 << 19
-
 /** The shared memory of a team's sums. */
 export interface SumSlots {
   /** Two alternating halves of one slot per part, for the sums whose totals every replica copies. */
@@ -102,13 +98,6 @@ export interface SumSlots {
    */
   readonly area: Float64Array
   readonly splitFrom: number
-  /**
-   * The counters of the step's sections taken in chunks on demand (claims.ts), zeroed before
-   * the step is posted; absent, each replica takes a fixed even range.
-   */
-  readonly counters?: Int32Array
-  /** The smallest chunk of that work (claims.ts `MIN_CHUNK` by default; smaller in tests). */
-  readonly minChunk?: number
 }
 
 /**
@@ -131,8 +120,8 @@ export const sharedRows = (rows: number, parts: number, replicas: number, r: num
   const area = slots.area
   let half = 0
   let at = 0
-  // The work between meetings (element ranges of long sums, draws, rows of deferred products) in chunks on demand.
-  const claims = claimsOn(slots.counters, active, r, 0, PASS_COUNTERS, slots.minChunk)
+  // The work between meetings (element ranges of long sums, draws, rows of deferred products): a fixed even share each.
+  const share = shareOf(active, r)
   /** The next `n` values of the step's area, or undefined when they do not fit. */
   const take = (n: number): number | undefined => {
     if (at + n > area.length) return undefined
@@ -149,9 +138,9 @@ export const sharedRows = (rows: number, parts: number, replicas: number, r: num
       partial(ranges[p]![0] - first, ranges[p]![1] - first, out)
     }
   }
-  /** Replica r's chunks of the area sum at `base`: the slots of parts 1, 2, … added in order into part 0's. */
+  /** Replica r's range of the area sum at `base`: the slots of parts 1, 2, … added in order into part 0's. */
   const addRange = (base: number, len: number): void =>
-    claims.share(len, (lo, hi) => {
+    share(len, (lo, hi) => {
       for (let p = 1; p < ranges.length; p++) {
         const from = base + p * len
         for (let i = base + lo; i < base + hi; i++) area[i]! += area[from - base + i]!
@@ -161,9 +150,8 @@ export const sharedRows = (rows: number, parts: number, replicas: number, r: num
   const pending: (readonly [number, number, Float64Array | undefined])[] = []
   /** The products of `productLater` not yet computed: where the gathered rows of lhs and g and the total are. */
   const products: { readonly x: number; readonly g: number; readonly total: number; readonly k: number; readonly n: number; readonly kernels: MatrixProducts }[] = []
-  /** This replica's chunks of rows of a gathered product's total (at least about 2¹⁹ multiply-adds each). */
-  const productRows = (p: (typeof products)[number]): void =>
-    claims.share(p.k, (i0, i1) => productChunk(p, i0, i1), 1, Math.ceil((PRODUCT_CHUNK_MACS / MIN_CHUNK) * claims.minChunk / Math.max(1, rows * p.n)))
+  /** This replica's range of rows of a gathered product's total. */
+  const productRows = (p: (typeof products)[number]): void => share(p.k, (i0, i1) => productChunk(p, i0, i1))
   /** Rows [i0, i1) of a gathered product's total (lhs's columns i0…i1: a copy, unless all). */
   const productChunk = ({ x, g, total, k, n, kernels }: (typeof products)[number], i0: number, i1: number): void => {
     const w = i1 - i0
@@ -252,7 +240,7 @@ export const sharedRows = (rows: number, parts: number, replicas: number, r: num
         }
         bases.push(base)
       }
-      items.forEach(({ n, fill }, i) => claims.share(n, (lo, hi) => fill(lo, hi, area.subarray(bases[i]! + lo, bases[i]! + hi))))
+      items.forEach(({ n, fill }, i) => share(n, (lo, hi) => fill(lo, hi, area.subarray(bases[i]! + lo, bases[i]! + hi))))
       if (items.length > 0) barrier.wait()
       return items.map(({ n }, i) => area.subarray(bases[i]!, bases[i]! + n))
     },
@@ -264,7 +252,7 @@ export const sharedRows = (rows: number, parts: number, replicas: number, r: num
       const base = inArea ?? half * slots.parts * slots.slotLength
       const mem = inArea === undefined ? slots.scratch : area
       if (inArea === undefined) half ^= 1
-      claims.share(n, (lo, hi) => fill(lo, hi, mem.subarray(base + lo, base + hi)))
+      share(n, (lo, hi) => fill(lo, hi, mem.subarray(base + lo, base + hi)))
       barrier.wait()
       if (inArea !== undefined) return area.subarray(base, base + n)
       const out = alloc(n)

@@ -27,8 +27,8 @@ import { ABORT, ACTIVE, BAD, CHECKS, checksOn, controlWords, DONE, FAILED, injec
 import type { OptimizerState, Tensors } from '../optimizers.js'
 import type { Routing } from '../routing.js'
 import { stepRoutedInPlace } from '../routing.js'
-import { sharedSlots, splitRoutingOf, stepClaimed } from './optimizer.js'
-import { claimsOn, COUNTER_WORDS, DEFAULT_CHUNK, OPTIMIZER_COUNTERS, PASS_COUNTERS, resetClaims } from './claims.js'
+import { sharedSlots, splitRoutingOf, stepShare } from './optimizer.js'
+import { shareOf } from '../../threads/jobs.js'
 import type { TeamData, TeamGradient } from './teamData.js'
 import { feedLayoutOf, paramViews } from './teamData.js'
 import { localRows, partsOf, replicaParts, scratchArray, sharedRows } from './rows.js'
@@ -91,8 +91,6 @@ export interface TeamSpec {
   readonly sample: Feed
   /** Sums of at least this many values are split by element ranges (default `SPLIT_FROM`; for tests). */
   readonly splitFrom?: number
-  /** The smallest chunk of the work taken on demand between meetings (claims.ts), in elements; 0 (the default, `DEFAULT_CHUNK`): fixed even shares. For tests and bench/threads.ts `--chunk`. */
-  readonly minChunk?: number
   /** Count each replica's phases (`Team.phases`; bench/threads.ts `--phases`). */
   readonly phases?: boolean
   /** Which optimizer updates which parameter (`Team.optimize`). */
@@ -186,10 +184,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
   const scratch = new Float64Array(new SharedArrayBuffer(workers === 0 ? 8 : 8 * 2 * parts * slotLength))
   const areaLength = workers === 0 ? 1 : areaLengthOf(spec.net, spec.batchSize, parts)
   const area = new Float64Array(new SharedArrayBuffer(8 * areaLength))
-  // The counters of the work taken in chunks on demand between meetings (claims.ts).
-  const counters = new Int32Array(new SharedArrayBuffer(4 * (workers === 0 ? 1 : COUNTER_WORDS)))
   const splitFrom = spec.splitFrom ?? SPLIT_FROM
-  const minChunk = spec.minChunk ?? DEFAULT_CHUNK
   const split = workers === 0 ? undefined : splitRoutingOf(spec.routing, spec.net.params)
   const lengths = Object.fromEntries(paramLayout.map(([name, , n]) => [name, n]))
   const slotBuf = new SharedArrayBuffer(8 * Math.max(1, split?.values ?? 0))
@@ -212,7 +207,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     const data: Omit<TeamData, 'port'> = {
       model, gradient: spec.gradient, products: spec.products.name, parts, replicas, replica: r,
       control: ctl.buffer as SharedArrayBuffer, params: paramBuf, paramLayout, feed: feedBuf, feedLayout: feed.layout, maxRows: spec.batchSize,
-      spin: spec.spin ?? SPIN, scratch: scratch.buffer as SharedArrayBuffer, slotLength, area: area.buffer as SharedArrayBuffer, splitFrom, counters: counters.buffer as SharedArrayBuffer, minChunk, baseline: baseline.buffer as SharedArrayBuffer,
+      spin: spec.spin ?? SPIN, scratch: scratch.buffer as SharedArrayBuffer, slotLength, area: area.buffer as SharedArrayBuffer, splitFrom, baseline: baseline.buffer as SharedArrayBuffer,
       ...(phaseBuf === undefined ? {} : { phases: phaseBuf }),
       ...(split === undefined ? {} : { split, slots: slotBuf }),
     }
@@ -231,7 +226,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
   }
   const spin = spec.spin ?? SPIN
   const barrier = barrierOn(ctl, ownPhases, spin)
-  const slots = { scratch, slotLength, parts, area, splitFrom, counters, minChunk }
+  const slots = { scratch, slotLength, parts, area, splitFrom }
   let seq = 0
   const local = scratchArray()
   /** Worker r's failure as a ThreadFailure, after closing the team. */
@@ -281,7 +276,6 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     Atomics.store(ctl, KEY + 1, key[1] | 0)
     baseline[0] = base
     Atomics.store(ctl, ACTIVE, active)
-    resetClaims(counters, false)
     post(PASS)
     const own: Feed = Object.fromEntries(Object.entries(batch).map(([name, v]) => {
       const width = v.shape[0] === 0 ? 0 : v.data.length / v.shape[0]!
@@ -324,7 +318,6 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     })
     baseline[1] = lr
     states.forEach((s, i) => (baseline[2 + i] = s.step))
-    resetClaims(counters, true)
     Atomics.store(ctl, CHECKS, check ? 1 : 0)
     Atomics.store(ctl, BAD, 0)
     post(OPTIMIZE)
@@ -334,7 +327,7 @@ export const startTeam = async (spec: TeamSpec): Promise<E.Either<RunError, Team
     }
     let stepped: boolean
     try {
-      stepped = stepClaimed(optimizers, split, params, grads, slotViews, states.map((s) => s.step), lr, claimsOn(counters, lastActive, 0, PASS_COUNTERS, OPTIMIZER_COUNTERS, minChunk), check ? checksOn(ctl, barrier) : undefined)
+      stepped = stepShare(optimizers, split, params, grads, slotViews, states.map((s) => s.step), lr, shareOf(lastActive, 0), check ? checksOn(ctl, barrier) : undefined)
     } catch (err) {
       if (err instanceof Aborted && err.by > 0) throw torn(err.by)
       close()

@@ -43,9 +43,6 @@ export interface TeamData {
   /** The step's area of the long sums and the spreads (rows.ts `SumSlots`). */
   readonly area: SharedArrayBuffer
   readonly splitFrom: number
-  /** The int32 counters of the work taken in chunks on demand (claims.ts). */
-  readonly counters: SharedArrayBuffer
-  readonly minChunk: number
   /** With phase counting: `PHASE_WORDS` float64 per replica (barrier.ts). */
   readonly phases?: SharedArrayBuffer
   /** The optimizer step split over the replicas (optimizer.ts), if every optimizer has a spec, and its slots. */

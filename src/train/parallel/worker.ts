@@ -19,8 +19,8 @@ import { drawRunError } from '../../interpreters/runErrors.js'
 import { fastProducts } from '../fast/index.js'
 import { Aborted, ACTIVE, barrierOn, CHECKS, checksOn, DONE, injectAt, JOB, KEY, markPass, PASS, PHASE, PHASE_WORDS, reportFailure, ROWS, STEP, waitChange } from './barrier.js'
 import type { Tensors } from '../optimizers.js'
-import { optimizerOf, sharedSlots, stepClaimed } from './optimizer.js'
-import { claimsOn, OPTIMIZER_COUNTERS, PASS_COUNTERS } from './claims.js'
+import { optimizerOf, sharedSlots, stepShare } from './optimizer.js'
+import { shareOf } from '../../threads/jobs.js'
 import type { TeamData } from './teamData.js'
 import { feedRows, paramViews } from './teamData.js'
 import { partsOf, replicaParts, sharedRows } from './rows.js'
@@ -63,8 +63,7 @@ const setup = (): E.Either<string, { readonly run: () => void; readonly optimize
   // The parameters are read where the main thread's optimizer writes them (between steps).
   const net = withParams(withBatchNormMode(decoded.right, 'train'), paramViews(d.params, d.paramLayout))
   const baseline = new Float64Array(d.baseline)
-  const counters = new Int32Array(d.counters)
-  const slots = { scratch: new Float64Array(d.scratch), slotLength: d.slotLength, parts: d.parts, area: new Float64Array(d.area), splitFrom: d.splitFrom, counters, minChunk: d.minChunk }
+  const slots = { scratch: new Float64Array(d.scratch), slotLength: d.slotLength, parts: d.parts, area: new Float64Array(d.area), splitFrom: d.splitFrom }
   const phases = d.phases === undefined ? undefined : new Float64Array(d.phases, 8 * PHASE_WORDS * d.replica, PHASE_WORDS)
   const barrier = barrierOn(ctl, phases, d.spin)
   const r = d.replica
@@ -87,7 +86,7 @@ const setup = (): E.Either<string, { readonly run: () => void; readonly optimize
       const t0 = phases === undefined ? 0 : performance.now()
       const steps = split.routing.rules.map((_, i) => baseline[2 + i]!)
       const checks = Atomics.load(ctl, CHECKS) === 1 ? checksOn(ctl, barrier) : undefined
-      stepClaimed(split.optimizers, split.routing, params, kept, split.slots, steps, baseline[1]!, claimsOn(counters, active, r, PASS_COUNTERS, OPTIMIZER_COUNTERS, d.minChunk), checks)
+      stepShare(split.optimizers, split.routing, params, kept, split.slots, steps, baseline[1]!, shareOf(active, r), checks)
       if (phases !== undefined) phases[PHASE.optimizerMs]! += performance.now() - t0
     }
     drop()

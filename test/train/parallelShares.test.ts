@@ -1,9 +1,10 @@
 /**
- * The work between the meetings of a data-parallel step taken in chunks on demand
- * (train/parallel/claims.ts): the weight draws, the long sums by elements, the rows of a deferred
- * weight gradient and the optimizer step. Whichever replica claims which chunk, every element is
- * the same arithmetic, so N threads ≡ 1 thread bit for bit; a resume on another thread count
- * continues the same run; a worker that fails ends the step with an error, never a hang.
+ * The work between the meetings of a data-parallel step shared by the replicas (`shareOf`, a
+ * fixed even range each): the weight draws, the long sums by elements, the rows of a deferred
+ * weight gradient and the optimizer step. Whichever replica computes an element, it is the same
+ * arithmetic, so N threads ≡ 1 thread bit for bit, on widths with fewer units than replicas
+ * too; a resume on another thread count continues the same run; a worker that fails ends the
+ * step with an error, never a hang; the split optimizer step's non-finite checks.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
@@ -20,44 +21,12 @@ import { perParameterLr } from '../../src/train/fanInLr.js'
 import { withBatchNormMode, withParams } from '../../src/train/modes.js'
 import type { OptimizerState, Tensors } from '../../src/train/optimizers.js'
 import { adam, sgd } from '../../src/train/optimizers.js'
-import { claimsOn, COUNTER_WORDS } from '../../src/train/parallel/claims.js'
 import { startTeam, TornStep } from '../../src/train/parallel/team.js'
 import { initRouted, route, standardRules } from '../../src/train/routing.js'
 import { drawTrainError, train } from '../../src/train/loop.js'
 import { drawRoutingError } from '../../src/train/routing.js'
 import { BAD_GRADIENT } from '../../src/train/parallel/barrier.js'
 import { right, sameBits, task, tinyConfig, tinyData, tinyNet } from './loopFixtures.js'
-
-describe('claims', () => {
-  it('law: the chunks of every replica cover [0, n) once in any claiming order, each starting at a multiple of align and holding at least min (but the last)', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 2, max: 4 }), fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 300 }), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 40 }),
-      (n, replicas, align, min, order) => {
-        const counters = new Int32Array(COUNTER_WORDS)
-        const seen = new Uint8Array(n)
-        // The replicas take turns in the generated order: each takes one chunk (the callback of
-        // its share throws to hand over), then whoever is left takes the rest.
-        const handOver = new Error('next')
-        let ok = true
-        const take = (r: number, once: boolean): void => {
-          try {
-            // A fresh claims object per turn restarts at section 0: the same counter.
-            claimsOn(counters, replicas, r).share(n, (lo, hi) => {
-              if (lo % align !== 0 || hi > n || hi <= lo || (hi < n && hi - lo < Math.min(min, n))) ok = false
-              for (let i = lo; i < hi; i++) seen[i]!++
-              if (once) throw handOver
-            }, align, min)
-          } catch (err) {
-            if (err !== handOver) throw err
-          }
-        }
-        for (const r of order) take(r % replicas, true)
-        for (let r = 0; r < replicas; r++) take(r, false)
-        return ok && seen.every((c) => c === 1)
-      },
-    ), { seed: 1101, numRuns: 300 })
-  })
-})
 
 /** An adam routing with the head's rate, the gradient options of the default step. */
 const setupOf = (net: Checked<Network>) => {
@@ -67,12 +36,12 @@ const setupOf = (net: Checked<Network>) => {
   return { trainNet, routing, gradient }
 }
 
-/** Team steps over `batches` from `params` and `states` (undefined: the network's and fresh), every section cut into chunks of 1 element. */
+/** Team steps over `batches` from `params` and `states` (undefined: the network's and fresh), every sum split by elements (`splitFrom` 1). */
 const steps = async (net: Checked<Network>, batches: readonly Feed[], first: number, parts: number, threads: number, from?: { readonly params: Tensors; readonly states: readonly OptimizerState[] }) => {
   const { trainNet, routing, gradient } = setupOf(from === undefined ? net : withParams(net, from.params))
   const kernels = right(fastProducts())
   const team = right(await startTeam({
-    net: trainNet, gradient, products: { name: 'fast', kernels }, parts, threads, batchSize: Math.max(...batches.map((b) => b.x!.shape[0]!)), sample: batches[0]!, routing, splitFrom: 1, minChunk: 1,
+    net: trainNet, gradient, products: { name: 'fast', kernels }, parts, threads, batchSize: Math.max(...batches.map((b) => b.x!.shape[0]!)), sample: batches[0]!, routing, splitFrom: 1,
   }))
   try {
     let states = from?.states ?? initRouted(routing, team.params)
@@ -92,8 +61,8 @@ const steps = async (net: Checked<Network>, batches: readonly Feed[], first: num
   }
 }
 
-describe('the work between meetings in chunks on demand', () => {
-  it('law: N threads ≡ 1 thread, bit for bit, with every section in chunks of 1 element (generated widths: odd, fewer units than threads; batch 1)', async () => {
+describe('the work between meetings shared by the replicas', () => {
+  it('law: N threads ≡ 1 thread, bit for bit, with every sum split by elements (generated widths: odd, fewer units than threads; batch 1)', async () => {
     const cases = fc.sample(fc.record({
       h1: fc.integer({ min: 1, max: 11 }), h2: fc.integer({ min: 1, max: 7 }), parts: fc.integer({ min: 2, max: 3 }),
       rows: fc.constantFrom(1, 2, 5, 9), bn: fc.boolean(),
@@ -123,12 +92,12 @@ describe('the work between meetings in chunks on demand', () => {
   }, 60000)
 
   for (const how of ['throw', 'exit', 'throw in the optimizer'] as const)
-    it(`a worker that fails (${how}) in a chunked step ends it with ThreadFailure${how === 'throw in the optimizer' ? ' (TornStep)' : ''}, never a hang`, async () => {
+    it(`a worker that fails (${how}) in a step with every sum split ends it with ThreadFailure${how === 'throw in the optimizer' ? ' (TornStep)' : ''}, never a hang`, async () => {
       const net = tinyNet({ kind: 'mlp', hidden: [13, 9] }, true)
       const { trainNet, routing, gradient } = setupOf(net)
       const kernels = right(fastProducts())
       const batch = task(12)
-      const team = right(await startTeam({ net: trainNet, gradient, products: { name: 'fast', kernels }, parts: 2, threads: 2, batchSize: 12, sample: batch, routing, splitFrom: 1, minChunk: 1 }))
+      const team = right(await startTeam({ net: trainNet, gradient, products: { name: 'fast', kernels }, parts: 2, threads: 2, batchSize: 12, sample: batch, routing, splitFrom: 1 }))
       const run = (t: number) => {
         const k = foldIn(key(3), t)
         const r = team.step(batch, k, 0, (products, rows) => right(prepareGradient(withParams(trainNet, team.params), rows, { ...gradient, products }))(k))
@@ -158,7 +127,7 @@ describe('the non-finite checks in the split optimizer step', () => {
     const { trainNet, routing, gradient } = setupOf(net)
     const kernels = right(fastProducts())
     const batch = task(12)
-    const team = right(await startTeam({ net: trainNet, gradient, products: { name: 'fast', kernels }, parts: 2, threads: 2, batchSize: 12, sample: batch, routing, minChunk: 1 }))
+    const team = right(await startTeam({ net: trainNet, gradient, products: { name: 'fast', kernels }, parts: 2, threads: 2, batchSize: 12, sample: batch, routing }))
     try {
       const pass = () => team.step(batch, key(4), 0, (products, rows) => right(prepareGradient(withParams(trainNet, team.params), rows, { ...gradient, products }))(key(4)))
       const r = pass()
