@@ -27,7 +27,7 @@ import type { Call } from '../../threads/jobs.js'
 import { evenRanges } from '../../threads/jobs.js'
 import type { GemmEngine } from './engine.js'
 import { convDescBytes, writeConvDesc } from './emit-conv.js'
-import { bitWords, ceilTo, packBits, packPanels } from './panels.js'
+import { ceilTo, packPanels } from './panels.js'
 
 type Pair = readonly [number, number]
 /** Where results live (`MatrixProducts.alloc`: contents unspecified, every element is written here). */
@@ -39,15 +39,17 @@ const CHUNK_ROWS = 1024
 /**
  * The forward product by XOR + popcount when input, kernel (and padding, if any) are ±1; false
  * otherwise (nothing of `out` written). One job: each part gathers the sign bits of a range of
- * examples (`conv_gather_bits`, which flags any value read that is not ±1), multiplies them by
- * the kernel's bits (`bitgemm`) and writes depth − 2·popcount into the NCHW result (`unpack_pop`).
+ * examples (`conv_gather_bits`, through a padded image of channel words per example, flagging any
+ * input value that is not ±1), multiplies them by the kernel's bits packed in the same tap order
+ * (`packKernelBits`; `bitgemm`) and writes depth − 2·popcount into the NCHW result (`unpack_pop`).
  */
 const signConv = (e: GemmEngine, x: NDArray, k: NDArray, g: ConvGeom, padValue: number, out: Float64Array): boolean => {
   if ((g.ph > 0 || g.pw > 0) && padValue !== 1 && padValue !== -1) return false
   if (Math.abs(x.data[0]!) !== 1 || Math.abs(k.data[0]!) !== 1) return false
   const depth = g.c * g.kh * g.kw
   const hw = g.ho * g.wo
-  const words = bitWords(depth)
+  const cw = Math.ceil(g.c / 32)
+  const words = Math.ceil((g.kh * g.kw * cw) / 2)
   // Bit operations count as multiply-adds for the split threshold, as in the matrix products.
   const ranges = exampleRanges(e, g, out.length * words * 64)
   const m = layout()
@@ -56,22 +58,45 @@ const signConv = (e: GemmEngine, x: NDArray, k: NDArray, g: ConvGeom, padValue: 
   const xAt = m.take(8 * x.data.length)
   const outAt = m.take(8 * out.length)
   const badAt = m.take(4 * ranges.length)
-  const scratch = ranges.map(([b0, b1]) => ({ b: m.take(8 * words * (b1 - b0) * hw), c: m.take(4 * g.o * (b1 - b0) * hw) }))
+  const imageBytes = 4 * (g.h + 2 * g.ph) * (g.w + 2 * g.pw) * cw
+  const scratch = ranges.map(([b0, b1]) => ({ b: m.take(8 * words * (b1 - b0) * hw), c: m.take(4 * g.o * (b1 - b0) * hw), img: m.take(imageBytes) }))
   e.ensure(m.end())
-  if (!packBits(e.u32(), aAt / 4, { data: k.data, rs: depth, ds: 1 }, g.o, depth, words)) return false
+  if (!packKernelBits(e.u32(), aAt / 4, k.data, g, words)) return false
   writeConvDesc(e.buffer(), desc, g, padValue)
   e.f64().set(x.data, xAt / 8)
   e.run(ranges.map(([b0, b1], t): Call[] => {
-    const { b, c } = scratch[t]!
+    const { b, c, img } = scratch[t]!
     const rows = (b1 - b0) * hw
     // Σ ±1·±1 = depth − 2·popcount(a XOR b); the part's C is [o, rows].
-    const calls: Call[] = [['conv_gather_bits', desc, xAt, b, words, b0, b1, badAt + 4 * t], ['bitgemm', aAt, b, c, g.o, rows, words]]
+    const calls: Call[] = [['conv_gather_bits', desc, xAt, b, words, b0, b1, badAt + 4 * t, img], ['bitgemm', aAt, b, c, g.o, rows, words]]
     for (let i = b0; i < b1; i++) calls.push(['unpack_pop', c + 4 * (i - b0) * hw, 4 * rows, g.o, hw, outAt + 8 * i * g.o * hw, 8 * hw, depth])
     return calls
   }))
   if (new Int32Array(e.buffer(), badAt, ranges.length).some((v) => v !== 0)) return false
   out.set(e.f64().subarray(outAt / 8, outAt / 8 + out.length))
   return true
+}
+
+/**
+ * The ±1 kernel [o, c, kh, kw] as rows of sign bits (1 for +1) at u32 index `at`, `words` 64-bit
+ * words per output channel, in `conv_gather_bits`' tap order: for each (ky, kx), ⌈c/32⌉ words of
+ * channel bits, bits past c and words past the taps 0. False if a value is not ±1.
+ */
+export const packKernelBits = (dst: Uint32Array, at: number, k: Float64Array, g: Pick<ConvGeom, 'o' | 'c' | 'kh' | 'kw'>, words: number): boolean => {
+  const cw = Math.ceil(g.c / 32)
+  const taps = g.kh * g.kw
+  let bad = false
+  for (let oc = 0; oc < g.o; oc++) {
+    const row = at + 2 * words * oc
+    dst.fill(0, row, row + 2 * words)
+    for (let ic = 0; ic < g.c; ic++)
+      for (let tap = 0; tap < taps; tap++) {
+        const v = k[(oc * g.c + ic) * taps + tap]!
+        bad ||= v !== 1 && v !== -1
+        if (v > 0) dst[row + tap * cw + (ic >>> 5)]! |= 1 << (ic & 31)
+      }
+  }
+  return !bad
 }
 
 /** Byte offsets handed out in order, each 16-byte aligned (a product's layout in the memory). */
