@@ -19,6 +19,7 @@ import { xorPopcount } from '../../wasm/popcount.js'
 import { packDepthMajor, packRowMajor, unpackF32 } from './emit-pack.js'
 import { samplerFunctions } from './sample-wasm.js'
 import { convFunctions } from './emit-conv.js'
+import { stLogistic } from './emit-st.js'
 import { f32x4Add, f32x4Madd, f32x4Mul, vload, vsplat32, vstore, vzero } from '../../wasm/simd.js'
 import { InternalError } from '../../dsl/dslErrors.js'
 
@@ -134,12 +135,12 @@ export const bitgemmFunction = (): WasmFunction =>
 /**
  * The module of the training kernels: `gemm` with the given blocking, `bitgemm`, `unpack_f32`, the
  * WebAssembly packers `pack_dm<w>` / `pack_rm<w>` for each panel width that is a multiple of 4,
- * the sampler's `random_draws` and `logistic_signs` (`sample-wasm.ts`), and the convolution's
- * gathers and col2im (`emit-conv.ts`)
+ * the sampler's `random_draws` and `logistic_signs` (`sample-wasm.ts`), the convolution's
+ * gathers and col2im (`emit-conv.ts`), and the logistic ST factor `st_logistic` (`emit-st.ts`)
  * (`shared`: on a shared memory, for threads).
  */
 export const gemmModule = (blocking: Blocking, shared = false): Uint8Array => {
   const widths = [...new Set([blocking.mr, blocking.nr])].filter((w) => w % 4 === 0)
   const packers = widths.flatMap((w) => [packDepthMajor(w), packRowMajor(w)])
-  return assemble([gemmFunction(blocking), bitgemmFunction(), unpackF32(), ...packers, ...samplerFunctions(), ...convFunctions()], 1, shared)
+  return assemble([gemmFunction(blocking), bitgemmFunction(), unpackF32(), ...packers, ...samplerFunctions(), ...convFunctions(), stLogistic()], 1, shared)
 }
