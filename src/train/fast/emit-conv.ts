@@ -101,14 +101,14 @@ const windows = (
 }
 
 /**
- * `conv_gather(desc, x, dst, pOff, R, RS, RL, b0, b1, rowB)`: patch[row, tap] of the examples
- * b0 ≤ b < b1 (row counted from example rowB) to the f32 at element
- * ⌊row/R⌋·RS + (row mod R)·RL + pOff[tap] from byte `dst`; `x` the byte address of the f64 input,
- * `pOff` of an i32 table of depth entries.
+ * `conv_gather(desc, x, dst, pOff, R, RS, RL, b0, b1, rowB, p0, p1)`: patch[row, tap] of the
+ * examples b0 ≤ b < b1 (row counted from example rowB) and the taps p0 ≤ tap < p1 (p0 < p1) to
+ * the f32 at element ⌊row/R⌋·RS + (row mod R)·RL + pOff[tap] from byte `dst`; `x` the byte
+ * address of the f64 input, `pOff` of an i32 table of depth entries.
  */
 export const convGather = (): WasmFunction =>
-  func('conv_gather', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (prm, local) => {
-    const [desc, x, dst, pOff, R, RS, RL, b0, b1, rowB] = prm as [number, number, number, number, number, number, number, number, number, number]
+  func('conv_gather', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (prm, local) => {
+    const [desc, x, dst, pOff, R, RS, RL, b0, b1, rowB, p0, p1] = prm as [number, number, number, number, number, number, number, number, number, number, number, number]
     const { l: g, load } = geometry(desc, local)
     const q = local('i32'), r = local('i32'), d = local('i32'), p = local('i32'), row0 = local('i32'), pad = local('f32')
     const target = add(get(d), mul(entry(pOff, get(p)), i32c(4)))
@@ -122,8 +122,8 @@ export const convGather = (): WasmFunction =>
       windows(g, b0, b1, local, (x0, inside, iy0, ix0) => [
         set(d, add(get(dst), mul(add(mul(get(q), get(RS)), mul(get(r), get(RL))), i32c(4)))),
         ifElse(get(inside),
-          doLoop(p, i32c(0), get(g.depth), 1, [f32Store(target, demoteLoad(source(x0)))]),
-          doLoop(p, i32c(0), get(g.depth), 1, [
+          doLoop(p, get(p0), get(p1), 1, [f32Store(target, demoteLoad(source(x0)))]),
+          doLoop(p, get(p0), get(p1), 1, [
             ifElse(and(ltU(add(get(iy0), entry(g.ky, get(p))), get(g.h)), ltU(add(get(ix0), entry(g.kx, get(p))), get(g.w))),
               f32Store(target, demoteLoad(source(x0))),
               f32Store(target, get(pad))),
