@@ -15,7 +15,9 @@
  * WebAssembly function shows as `wasm-function[i]` of the training module (no name section; with
  * the default blocking 0 is `gemm`, 1 `bitgemm`, 2 `unpack_f32`, 3–6 the packers, 7 the Threefry
  * draws, 8 the logistic comparison, 9–14 `conv_gather`, `conv_col2im`, `conv_pack_g`,
- * `conv_gather_bits`, `unpack_pop`, `fill_zero`), and "(garbage collector)" is V8's collector.
+ * `conv_gather_bits`, `unpack_pop`, `fill_zero`, 15 `st_logistic`, 16 `gemm_acc`, 17–18 the sign
+ * packers `pack_bits_rm` and `pack_bits_dm`), and
+ * "(garbage collector)" is V8's collector.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { spawnSync } from 'node:child_process'

@@ -186,7 +186,7 @@ export const contenders = (): Record<string, MatrixProducts> => {
 }
 
 /**
- * `--preset P [--batch-norm] [--threads N] [--rounds R] [--json]`: the step of `trainStep.ts`
+ * `--preset P [--batch-norm] [--threads N] [--rounds R] [--batch B] [--json]`: the step of `trainStep.ts`
  * with the fast kernels, timed in `rounds` rounds after a warm-up; ONE JSON object on stdout
  * (the interface the PyTorch runner reads), progress on stderr.
  */
@@ -194,6 +194,7 @@ const presetMain = async (presetText: string): Promise<void> => {
   const rounds = Number(arg('--rounds') ?? 15)
   const threads = Number(arg('--threads') ?? 1)
   const parts = Number(arg('--parts') ?? 1)
+  const batch = Number(arg('--batch') ?? STEP_BATCH)
   const batchNorm = process.argv.includes('--batch-norm')
   const fail = (why: string): never => {
     process.stderr.write(`bench:train: ${why}\n`)
@@ -202,13 +203,14 @@ const presetMain = async (presetText: string): Promise<void> => {
   if (!Number.isSafeInteger(rounds) || rounds < 1) fail(`--rounds: expected an integer ≥ 1, found ${arg('--rounds')}`)
   if (!Number.isSafeInteger(threads) || threads < 1) fail(`--threads: expected an integer ≥ 1, found ${arg('--threads')}`)
   if (!Number.isSafeInteger(parts) || parts < 1) fail(`--parts: expected an integer ≥ 1, found ${arg('--parts')}`)
+  if (!Number.isSafeInteger(batch) || batch < 1) fail(`--batch: expected an integer ≥ 1, found ${arg('--batch')}`)
   // Parts ≥ 2: data parallelism (the threads take whole parts, each on one-thread kernels); else the products split over threads.
   const threaded = fastThreadedProducts(parts > 1 ? 1 : threads)
   if (E.isLeft(threaded)) return fail(`--threads ${threads}: ${drawRunError(threaded.left)}`)
   const kernels = threaded.right
-  const team = parts > 1 ? await teamStepper({ preset: presetText, batchNorm, kernels, parts, threads }) : undefined
+  const team = parts > 1 ? await teamStepper({ preset: presetText, batchNorm, kernels, parts, threads, batch }) : undefined
   if (team !== undefined && E.isLeft(team)) return fail(`--parts ${parts}: ${team.left}`)
-  const step = team !== undefined && E.isRight(team) ? E.right(team.right.step) : stepper({ preset: presetText, batchNorm, kernels })
+  const step = team !== undefined && E.isRight(team) ? E.right(team.right.step) : stepper({ preset: presetText, batchNorm, kernels, batch })
   if (E.isLeft(step)) return fail(`--preset: ${step.left}`)
   const warm = 3
   const samples: Sample[] = []
@@ -232,11 +234,11 @@ const presetMain = async (presetText: string): Promise<void> => {
   const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) })
   const load = os.loadavg()
   const result = {
-    preset: presetText, batchNorm, batch: STEP_BATCH, threads, parts, rounds, input: 'random pixels j/255, 28×28',
+    preset: presetText, batchNorm, batch, threads, parts, rounds, input: 'random pixels j/255, 28×28',
     msPerStep: stats(wall), cpuMsPerStep: stats(cpu), canaryCpuMs: stats(canary), loadAverage: load[0], cores: os.cpus().length,
   }
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(result)}\n`)
-  else console.log(`${presetText}${batchNorm ? ' + batch norm' : ''}, batch ${STEP_BATCH}, ${threads} thread(s), ${parts} part(s): ${spread(wall)} ms per step (wall), CPU ${spread(cpu)}; memory canary ${spread(canary)} ms of CPU (bench/canary.ts); load average ${load[0]!.toFixed(1)}`)
+  else console.log(`${presetText}${batchNorm ? ' + batch norm' : ''}, batch ${batch}, ${threads} thread(s), ${parts} part(s): ${spread(wall)} ms per step (wall), CPU ${spread(cpu)}; memory canary ${spread(canary)} ms of CPU (bench/canary.ts); load average ${load[0]!.toFixed(1)}`)
 }
 
 const main = async (): Promise<void> => {

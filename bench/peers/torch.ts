@@ -1,8 +1,8 @@
 /**
  * `npm run bench:torch`: sbnkit's training step against PyTorch's, side by side, in one run.
  *
- * For each preset (default `mlp:512,512` and `conv:16,32`, both with batch norm, batch 64, one
- * thread each) it runs the two contenders one after the other, `--repeat N` times alternating
+ * For each preset (default `mlp:512,512` and `conv:16,32`; also `vgg-mnist[:M]`; all with batch
+ * norm, batch 64 unless `--batch`, one thread each) it runs the two contenders one after the other, `--repeat N` times alternating
  * (default 1):
  *
  * - sbnkit: `npm run bench:train -- --preset P --batch-norm --threads 1 --json` (bench/train.ts);
@@ -17,7 +17,7 @@
  * Progress goes to stderr.
  *
  * Options: `--presets mlp:512,512,conv:16,32` (comma-separated list is split at `;` too),
- * `--repeat N` (default 3), `--rounds R` (passed to both), `--python PATH`, `--json`, and
+ * `--repeat N` (default 3), `--rounds R` and `--batch B` (default 64; passed to both), `--python PATH`, `--json`, and
  * `--tunables`: both contenders run with `GLIBC_TUNABLES` keeping freed memory mapped
  * (`TUNABLES`). PyTorch's conv step takes its activations from glibc's malloc, and whether they
  * come from fresh pages (a page fault per 4 KiB on first touch) depends on the malloc state each
@@ -103,7 +103,7 @@ const main = (): number => {
     opts = parseArgs({
       options: {
         presets: { type: 'string', default: 'mlp:512,512;conv:16,32' }, repeat: { type: 'string', default: '3' },
-        rounds: { type: 'string' }, python: { type: 'string', default: '/usr/bin/python3' }, json: { type: 'boolean', default: false },
+        rounds: { type: 'string' }, batch: { type: 'string', default: '64' }, python: { type: 'string', default: '/usr/bin/python3' }, json: { type: 'boolean', default: false },
         tunables: { type: 'boolean', default: false },
       },
     }).values
@@ -116,9 +116,14 @@ const main = (): number => {
     process.stderr.write(`bench:torch: --repeat: expected a whole number ≥ 1, found "${opts.repeat}"\n`)
     return 2
   }
+  const batch = Number(opts.batch)
+  if (!(Number.isSafeInteger(batch) && batch >= 1)) {
+    process.stderr.write(`bench:torch: --batch: expected a whole number ≥ 1, found "${opts.batch}"\n`)
+    return 2
+  }
   // "mlp:512,512;conv:16,32", or commas between presets when each is a plain kind ("mlp:512,512,conv:16,32" is split before each kind).
-  const presets = opts.presets.split(/;|,(?=(?:mlp|conv)\b)/).map((p) => p.trim()).filter((p) => p !== '')
-  const rounds = opts.rounds === undefined ? [] : ['--rounds', opts.rounds]
+  const presets = opts.presets.split(/;|,(?=(?:mlp|conv|vgg-mnist)\b)/).map((p) => p.trim()).filter((p) => p !== '')
+  const rounds = [...(opts.rounds === undefined ? [] : ['--rounds', opts.rounds]), '--batch', String(batch)]
   const rows = presets.map((preset) => {
     const mine: StepReport[] = []
     const theirs: StepReport[] = []
@@ -141,7 +146,7 @@ const main = (): number => {
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ rows: rows.map((r) => ({ preset: r.preset, sbnkit: r.sbnkit ?? null, torch: r.torch ?? null, ratio: r.ratio ?? null, cpuRatio: cpuRatio(r.sbnkit, r.torch) ?? null, errors: r.errors })), tunables: opts.tunables, loadAverage: os.loadavg()[0] })}\n`)
   } else {
-    process.stdout.write(`training step, batch 64, 1 thread each${opts.tunables ? ', GLIBC_TUNABLES keeping freed memory mapped' : ''}: ms per step, median of ${repeat} runs' medians (min–max over all rounds), load average ${os.loadavg()[0]!.toFixed(1)}\n\n`)
+    process.stdout.write(`training step, batch ${batch}, 1 thread each${opts.tunables ? ', GLIBC_TUNABLES keeping freed memory mapped' : ''}: ms per step, median of ${repeat} runs' medians (min–max over all rounds), load average ${os.loadavg()[0]!.toFixed(1)}\n\n`)
     process.stdout.write('| preset (batch norm) | sbnkit wall | PyTorch wall | ratio | sbnkit CPU | PyTorch CPU | CPU ratio |\n|---|---:|---:|---:|---:|---:|---:|\n')
     const x = (v: number | undefined): string => (v === undefined ? '—' : `${v.toFixed(2)}×`)
     for (const r of rows)

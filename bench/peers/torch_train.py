@@ -5,6 +5,7 @@ torch.autograd.Function, timed on CPU with a fixed number of threads (default 1)
 Usage (Debian's python3-torch):
     /usr/bin/python3 bench/peers/torch_train.py --preset mlp:512,512 [--threads 1] [--rounds 10] [--json]
     /usr/bin/python3 bench/peers/torch_train.py --preset conv:16,32 --json
+    /usr/bin/python3 bench/peers/torch_train.py --preset vgg-mnist:1 --batch 256 --json
 
 The same networks and semantics as sbnkit's step (src/train/presets.ts with --batch-norm, the
 matched straight-through estimator, mirror descent on the latent weights, plain SGD):
@@ -22,6 +23,11 @@ mlp:W1,W2,...: x [B, 784] -> per width: dense (binary W, bias) -> BN -> binarize
 conv:C1,C2 on [B, 1, 28, 28]: conv C1 3x3 pad 1 (binary kernel, bias) -> max-pool 2 -> BN -> binarize;
 conv C2 3x3 no pad -> max-pool 2 -> BN -> binarize; flatten -> head. Pooling acts on the real
 pre-activations, as in the preset.
+vgg-mnist[:M] on [B, 1, 28, 28] (2x32C3-MP-2x64C3-MP-512FC-10, every width scaled by M and rounded,
+at least 1): per stage two convs 3x3 padding 1 (binary kernel, bias), the second followed by
+max-pool 2, each -> BN -> binarize; the first conv pads the image with 0, later ones pad their
++-1 inputs with -1 (F.pad, then an unpadded conv); flatten -> per FC width: dense (binary W, bias)
+-> BN -> binarize; -> head.
 
 Dense products run as 1x1 convolutions on oneDNN by default (`--dense matmul` for BLAS; see
 `product`). Inputs are random pixels p/255 scaled to [-1, 1] and random labels (a pool of 8 batches, cycled).
@@ -42,6 +48,7 @@ regime a run was in; `bench/peers/torch.ts --tunables` runs both contenders with
 """
 import argparse
 import json
+import math
 import os
 import resource
 import statistics
@@ -170,6 +177,48 @@ class Conv:
         return [self.k1, self.b1, *self.bn1.params(), self.k2, self.b2, *self.bn2.params(), *self.head]
 
 
+class Vgg:
+    def __init__(self, stages, fc, classes=10, via="onednn"):
+        self.via = via
+        self.convs = []
+        channels, side, layer = 1, 28, 0
+        for width in stages:
+            for pool in (False, True):
+                layer += 1
+                # The first conv reads the image (padding 0); later ones read +-1 units (padding -1).
+                pad = 0.0 if layer == 1 else -1.0
+                self.convs.append((uniform((width, channels, 3, 3), -1.0, 1.0), torch.zeros(width, requires_grad=True), BatchNorm(width), pad, pool))
+                channels = width
+            side //= 2
+        features = channels * side * side
+        self.fcs = []
+        for units in fc:
+            self.fcs.append((uniform((units, features), -1.0, 1.0), torch.zeros(units, requires_grad=True), BatchNorm(units)))
+            features = units
+        self.head = head(features, classes)
+        self.input_shape = (1, 28, 28)
+
+    def __call__(self, x):
+        h = x
+        for k, b, bn, pad, pool in self.convs:
+            w = BernoulliWeight.apply(k)
+            h = F.conv2d(h, w, b, padding=1) if pad == 0.0 else F.conv2d(F.pad(h, (1, 1, 1, 1), value=pad), w, b)
+            # Pool the real pre-activations, then binarize (as the preset).
+            h = LogisticBinarize.apply(bn(F.max_pool2d(h, 2) if pool else h))
+        h = h.flatten(1)
+        for eta, b, bn in self.fcs:
+            h = LogisticBinarize.apply(bn(product(h, BernoulliWeight.apply(eta), self.via) + b))
+        w, b = self.head
+        return product(h, w, self.via) + b
+
+    def params(self):
+        return ([p for k, b, bn, _, _ in self.convs for p in [k, b, *bn.params()]]
+                + [p for eta, b, bn in self.fcs for p in [eta, b, *bn.params()]] + list(self.head))
+
+
+VGG_MNIST = ([32, 64], [512])
+
+
 def build(preset, via):
     kind, _, arg = preset.partition(":")
     try:
@@ -178,9 +227,18 @@ def build(preset, via):
         widths = None
     if kind == "mlp" and widths and all(w >= 1 for w in widths):
         return Mlp(widths, via=via)
+    if kind == "vgg-mnist":
+        try:
+            m = float(arg) if arg else 1.0
+        except ValueError:
+            m = 0.0
+        if 0 < m <= 64:
+            # Math.round of src/train/presets.ts (half up), at least 1.
+            scale = lambda n: max(1, math.floor(n * m + 0.5))
+            return Vgg([scale(n) for n in VGG_MNIST[0]], [scale(n) for n in VGG_MNIST[1]], via=via)
     if kind == "conv" and (widths == [] or (widths is not None and len(widths) == 2 and all(w >= 1 for w in widths))):
         return Conv(*(widths or [16, 32]), via=via)
-    sys.stderr.write(f'torch_train.py: --preset: expected mlp:W1,W2,... or conv[:C1,C2], found "{preset}"\n')
+    sys.stderr.write(f'torch_train.py: --preset: expected mlp:W1,W2,..., conv[:C1,C2] or vgg-mnist[:M], found "{preset}"\n')
     sys.exit(2)
 
 

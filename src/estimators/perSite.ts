@@ -241,7 +241,7 @@ export const prepareSites = (
     const grads = backward(ev, [root], { loss: lossSeeds, at }, (node, a, x, g) =>
       skip(node) && isWeight(node)
         ? latent === 'mirror' ? g : backwardSite(estOf(node).kind === 'st' ? estOf(node) : st(), node, a, x, g, latent)
-        : backwardSite(estOf(node), node, a, x, g, latent, uniforms.get(node), opts.products?.alloc),
+        : backwardSite(estOf(node), node, a, x, g, latent, uniforms.get(node), opts.products),
     order)
     rows?.settle?.()
     if (lateLoss) meanLoss = lossOf()

@@ -10,6 +10,7 @@ import { hasBatch } from '../dsl/shape.js'
 import type { Key } from '../dsl/random.js'
 import { fillBits, siteKey, toUnit } from '../dsl/random.js'
 import type { NDArray } from '../interpreters/ndarray.js'
+import type { MatrixProducts } from '../interpreters/reference/ops.js'
 import { noiseFns, stFactor, stFactorTimes } from '../dsl/distributions.js'
 import { sign, signsFromBits } from '../interpreters/reference/sampling.js'
 import type { Estimator, LatentRule } from './estimator.js'
@@ -83,7 +84,7 @@ export const forwardSite = (
  */
 export const backwardSite = (
   est: Estimator, node: Binarize, a: NDArray, x: NDArray, g: NDArray, latent: LatentRule, u?: Float64Array,
-  alloc?: (length: number) => Float64Array,
+  products?: Pick<MatrixProducts, 'alloc' | 'stFactorTimes'>,
 ): NDArray | undefined => {
   const weight = isWeight(node)
   switch (est.kind) {
@@ -110,7 +111,8 @@ export const backwardSite = (
       // Under `st-gd` a weight site takes the estimator's own factor too (matched: 2p_w(η)), so a
       // mismatched label never hides a matched backward.
       if (weight && latent === 'mirror') return g
-      return { shape: a.shape, data: stFactorTimes(est.backward === 'matched' ? node.noise : est.backward, a.data, g.data, alloc) }
+      const noise = est.backward === 'matched' ? node.noise : est.backward
+      return { shape: a.shape, data: products?.stFactorTimes?.(noise, a.data, g.data) ?? stFactorTimes(noise, a.data, g.data, products?.alloc) }
     }
     case 'concrete': {
       // d/da tanh((a − Z)/(2τ)) = (1 − x²)/(2τ); for weights under `mirror`, divided by dμ/dη = 2p(η).

@@ -5,7 +5,7 @@
  */
 import type { NDArray } from '../ndarray.js'
 import type { LossOp, Node, UnaryOp } from '../../dsl/node.js'
-import type { ProperNoise } from '../../dsl/noise.js'
+import type { Noise, ProperNoise } from '../../dsl/noise.js'
 import type { Key } from '../../dsl/random.js'
 
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1)
@@ -59,6 +59,8 @@ export interface MatrixProducts {
    * nothing else it handed out is ever reused.
    */
   readonly alloc?: (length: number) => Float64Array
+  /** Optional: `stFactorTimes(noise, a, g)` (dsl/distributions.ts), the same bits; undefined leaves a noise to it. */
+  readonly stFactorTimes?: (noise: Noise, a: Float64Array, g: Float64Array) => Float64Array | undefined
   /**
    * Optional: the pass covers some rows of a larger minibatch cut into parts (data parallelism,
    * `train/parallel/`). Every sum over the batch axis is then taken per part and the parts'

@@ -7,8 +7,8 @@
  * - `conv_col2im`: an f32 patch gradient added back into a float64 NCHW input gradient, in the
  *   reference's order (rows, then taps), each term widened exactly before the float64 add;
  * - `conv_pack_g`: a float64 [n, o, hw] output gradient transposed into f32 panels;
- * - `conv_gather_bits`, `unpack_pop`: patches as sign bits for XOR–popcount, and its counts back
- *   to float64;
+ * - `conv_gather_bits`, `unpack_pop`: patches as sign bits for XOR–popcount (through a padded
+ *   image of channel words), and its counts back to float64;
  * - `fill_zero`: clears a byte range.
  *
  * Each is a straight transcription of the JavaScript loop it replaces (the same rounding: f32
@@ -101,14 +101,14 @@ const windows = (
 }
 
 /**
- * `conv_gather(desc, x, dst, pOff, R, RS, RL, b0, b1, rowB)`: patch[row, tap] of the examples
- * b0 ≤ b < b1 (row counted from example rowB) to the f32 at element
- * ⌊row/R⌋·RS + (row mod R)·RL + pOff[tap] from byte `dst`; `x` the byte address of the f64 input,
- * `pOff` of an i32 table of depth entries.
+ * `conv_gather(desc, x, dst, pOff, R, RS, RL, b0, b1, rowB, p0, p1)`: patch[row, tap] of the
+ * examples b0 ≤ b < b1 (row counted from example rowB) and the taps p0 ≤ tap < p1 (p0 < p1) to
+ * the f32 at element ⌊row/R⌋·RS + (row mod R)·RL + pOff[tap] from byte `dst`; `x` the byte
+ * address of the f64 input, `pOff` of an i32 table of depth entries.
  */
 export const convGather = (): WasmFunction =>
-  func('conv_gather', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (prm, local) => {
-    const [desc, x, dst, pOff, R, RS, RL, b0, b1, rowB] = prm as [number, number, number, number, number, number, number, number, number, number]
+  func('conv_gather', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (prm, local) => {
+    const [desc, x, dst, pOff, R, RS, RL, b0, b1, rowB, p0, p1] = prm as [number, number, number, number, number, number, number, number, number, number, number, number]
     const { l: g, load } = geometry(desc, local)
     const q = local('i32'), r = local('i32'), d = local('i32'), p = local('i32'), row0 = local('i32'), pad = local('f32')
     const target = add(get(d), mul(entry(pOff, get(p)), i32c(4)))
@@ -122,8 +122,8 @@ export const convGather = (): WasmFunction =>
       windows(g, b0, b1, local, (x0, inside, iy0, ix0) => [
         set(d, add(get(dst), mul(add(mul(get(q), get(RS)), mul(get(r), get(RL))), i32c(4)))),
         ifElse(get(inside),
-          doLoop(p, i32c(0), get(g.depth), 1, [f32Store(target, demoteLoad(source(x0)))]),
-          doLoop(p, i32c(0), get(g.depth), 1, [
+          doLoop(p, get(p0), get(p1), 1, [f32Store(target, demoteLoad(source(x0)))]),
+          doLoop(p, get(p0), get(p1), 1, [
             ifElse(and(ltU(add(get(iy0), entry(g.ky, get(p))), get(g.h)), ltU(add(get(ix0), entry(g.kx, get(p))), get(g.w))),
               f32Store(target, demoteLoad(source(x0))),
               f32Store(target, get(pad))),
@@ -190,55 +190,75 @@ export const convPackG = (): WasmFunction =>
   })
 
 /**
- * `conv_gather_bits(desc, x, dst, words, b0, b1, bad)`: the patch rows of the examples
- * b0 ≤ b < b1 as sign bits, `packBits`' layout (row r, counted from b0, at byte dst + 8·words·r,
- * tap p at bit p; 1 for +1, the padding cells' bit from the descriptor's padding value > 0);
- * the i32 at `bad` is set to 1 if a value read is not ±1 (then the caller takes the f32 path).
+ * `conv_gather_bits(desc, x, dst, words, b0, b1, bad, img)`: the patch rows of the examples
+ * b0 ≤ b < b1 as sign bits (1 for +1), row r (counted from b0) at byte dst + 8·words·r, in the
+ * tap order of `packKernelBits` (gemmConv.ts): for each (ky, kx), the ⌈c/32⌉ u32 words of the
+ * channels' bits (channel ic at bit ic mod 32 of word ⌊ic/32⌋; bits past c are 0), the row's last
+ * u32 zero when their count is odd. XOR–popcount is blind to the order of the taps, so this is
+ * the same product as any order. Per example, the input is first turned into a padded image of
+ * channel words at byte `img` ((h + 2ph)·(w + 2pw)·⌈c/32⌉ u32; a padding cell has the
+ * descriptor's padding bit in every channel), read once; each row is then a copy of kh runs of
+ * kw·⌈c/32⌉ words. The i32 at `bad` is set to 1 if an input value is not ±1 (then the caller
+ * takes the f32 path).
  */
 export const convGatherBits = (): WasmFunction =>
-  func('conv_gather_bits', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (prm, local) => {
-    const [desc, x, dst, words, b0, b1, bad] = prm as [number, number, number, number, number, number, number]
+  func('conv_gather_bits', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (prm, local) => {
+    const [desc, x, dst, words, b0, b1, bad, img] = prm as [number, number, number, number, number, number, number, number]
     const { l: g, load } = geometry(desc, local)
-    const d = local('i32'), p = local('i32'), wd = local('i32'), padBit = local('i32'), flag = local('i32'), v = local('f64'), k = local('i32'), acc = local('i32'), x0Inside = local('i32')
-    // A window inside the image: its bits gathered in a register and stored a whole u32 at a
-    // time (the same words as the bit-by-bit path below, which read-modify-writes memory per tap).
-    const insideBits: Code = [
-      set(acc, i32c(0)),
-      doLoop(p, i32c(0), get(g.depth), 1, [
-        set(v, f64Load(add(get(x), mul(add(get(x0Inside), entry(g.taps, get(p))), i32c(8))))),
-        set(flag, [get(flag), [get(v), f64c(1), op.f64_ne], [get(v), f64c(-1), op.f64_ne], op.i32_and, op.i32_or]),
-        set(acc, [get(acc), [get(v), f64c(0), op.f64_gt], get(p), i32c(31), op.i32_and, op.i32_shl, op.i32_or]),
-        when([[get(p), i32c(31), op.i32_and], i32c(31), op.i32_eq], [
-          i32Store(add(get(d), [get(p), i32c(5), op.i32_shr_u, i32c(2), op.i32_shl]), get(acc)),
-          set(acc, i32c(0)),
+    const b = local('i32'), py = local('i32'), px = local('i32'), j = local('i32'), t = local('i32'), n = local('i32'), acc = local('i32'), src = local('i32')
+    const at = local('i32'), cw = local('i32'), hp = local('i32'), wp = local('i32'), plane = local('i32'), xb = local('i32'), inside = local('i32'), iy = local('i32')
+    const padBit = local('i32'), flag = local('i32'), v = local('f64'), d = local('i32'), q = local('i32'), oy = local('i32'), ox = local('i32'), ky = local('i32'), run = local('i32'), k = local('i32')
+    // The channels of word j that exist: all 32 ones, or the low n bits.
+    const mask = (count: Code): Code => [i32c(-1), [i32c(1), count, op.i32_shl, i32c(1), op.i32_sub], [count, i32c(32), op.i32_ge_s], op.select]
+    const image: Code = doLoop(py, i32c(0), get(hp), 1, [
+      set(iy, sub(get(py), get(g.ph))),
+      doLoop(px, i32c(0), get(wp), 1, [
+        set(inside, and(ltU(get(iy), get(g.h)), ltU(sub(get(px), get(g.pw)), get(g.w)))),
+        doLoop(j, i32c(0), get(cw), 1, [
+          set(n, sub(get(g.c), mul(get(j), i32c(32)))),
+          ifElse(get(inside), [
+            set(acc, i32c(0)),
+            set(src, add(get(xb), mul(add(mul(add(mul(mul(get(j), i32c(32)), get(g.h)), get(iy)), get(g.w)), sub(get(px), get(g.pw))), i32c(8)))),
+            forLoop(t, i32c(0), [get(n), i32c(32), get(n), i32c(32), op.i32_lt_s, op.select], 1, [
+              set(v, f64Load(get(src))),
+              set(flag, [get(flag), [get(v), f64c(1), op.f64_ne], [get(v), f64c(-1), op.f64_ne], op.i32_and, op.i32_or]),
+              set(acc, [get(acc), [get(v), f64c(0), op.f64_gt], get(t), op.i32_shl, op.i32_or]),
+              set(src, add(get(src), get(plane))),
+            ]),
+            i32Store(get(at), get(acc)),
+          ], i32Store(get(at), [mask(get(n)), i32c(0), get(padBit), op.select])),
+          set(at, add(get(at), i32c(4))),
         ]),
       ]),
-      when([get(g.depth), i32c(31), op.i32_and], [i32Store(add(get(d), [get(g.depth), i32c(5), op.i32_shr_u, i32c(2), op.i32_shl]), get(acc))]),
-    ]
-    const orBit = (bit: Code): Code => [
-      set(wd, add(get(d), [get(p), i32c(5), op.i32_shr_u, i32c(2), op.i32_shl])),
-      i32Store(get(wd), [i32Load(get(wd)), bit, get(p), i32c(31), op.i32_and, op.i32_shl, op.i32_or]),
-    ]
-    const fromInput = (x0: number): Code => [
-      set(v, f64Load(add(get(x), mul(add(get(x0), entry(g.taps, get(p))), i32c(8))))),
-      set(flag, [get(flag), [get(v), f64c(1), op.f64_ne], [get(v), f64c(-1), op.f64_ne], op.i32_and, op.i32_or]),
-      orBit([get(v), f64c(0), op.f64_gt]),
-    ]
+    ])
+    const rows: Code = doLoop(oy, i32c(0), get(g.ho), 1, [
+      doLoop(ox, i32c(0), get(g.wo), 1, [
+        set(q, get(d)),
+        doLoop(ky, i32c(0), get(g.kh), 1, [
+          set(src, add(get(img), mul(mul(add(mul(add(mul(get(oy), get(g.sh)), get(ky)), get(wp)), mul(get(ox), get(g.sw))), get(cw)), i32c(4)))),
+          doLoop(k, i32c(0), get(run), 4, [i32Store(add(get(q), get(k)), i32Load(add(get(src), get(k))))]),
+          set(q, add(get(q), get(run))),
+        ]),
+        // The row's padding to whole 64-bit words.
+        forLoop(k, get(q), add(get(d), mul(get(words), i32c(8))), 4, [i32Store(get(k), i32c(0))]),
+        set(d, add(get(d), mul(get(words), i32c(8)))),
+      ]),
+    ])
     return [
       load,
       set(padBit, [[get(desc), op.f32_load, 2, 4 * F.pad], F64_PROMOTE_F32, f64c(0), op.f64_gt]),
       set(flag, i32c(0)),
       set(d, get(dst)),
-      windows(g, b0, b1, local, (x0, inside, iy0, ix0) => [
-        forLoop(k, i32c(0), mul(get(words), i32c(8)), 4, [i32Store(add(get(d), get(k)), i32c(0))]),
-        ifElse(get(inside),
-          [set(x0Inside, get(x0)), insideBits],
-          doLoop(p, i32c(0), get(g.depth), 1, [
-            ifElse(and(ltU(add(get(iy0), entry(g.ky, get(p))), get(g.h)), ltU(add(get(ix0), entry(g.kx, get(p))), get(g.w))),
-              fromInput(x0),
-              orBit(get(padBit))),
-          ])),
-        set(d, add(get(d), mul(get(words), i32c(8)))),
+      set(cw, [add(get(g.c), i32c(31)), i32c(5), op.i32_shr_u]),
+      set(hp, add(get(g.h), mul(get(g.ph), i32c(2)))),
+      set(wp, add(get(g.w), mul(get(g.pw), i32c(2)))),
+      set(plane, mul(mul(get(g.h), get(g.w)), i32c(8))),
+      set(run, mul(mul(get(g.kw), get(cw)), i32c(4))),
+      forLoop(b, get(b0), get(b1), 1, [
+        set(xb, add(get(x), mul(mul(get(b), get(g.c)), get(plane)))),
+        set(at, get(img)),
+        image,
+        rows,
       ]),
       i32Store(get(bad), get(flag)),
     ]

@@ -20,6 +20,7 @@ import { packDepthMajor, packRowMajor, unpackF32 } from './emit-pack.js'
 import { samplerFunctions } from './sample-wasm.js'
 import { convFunctions } from './emit-conv.js'
 import { bitPackers } from './emit-bits.js'
+import { stLogistic } from './emit-st.js'
 import { f32x4Add, f32x4Madd, f32x4Mul, vload, vsplat32, vstore, vzero } from '../../wasm/simd.js'
 import { InternalError } from '../../dsl/dslErrors.js'
 
@@ -45,9 +46,12 @@ const mul = (a: Code, b: Code): Code => [a, b, op.i32_mul]
  * `gemm(aPack, bPack, c, mPanels, nPanels, kpad, ldcBytes)`: for every panel pair, C block =
  * A panel · B panel (overwritten, not accumulated). Byte addresses; `kpad ≥ unroll` and a
  * multiple of it; `ldcBytes` is the padded row length of C in bytes; both panel counts ≥ 1.
+ * `gemm_acc` (`accumulate`): C block += A panel · B panel, the accumulators starting from C's
+ * f32 values, so a product over a long depth taken in consecutive blocks of it is the same
+ * sequential sum per element as one call over the whole depth.
  */
-export const gemmFunction = ({ mr, nr, unroll, fma }: Blocking): WasmFunction =>
-  func('gemm', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (p, local) => {
+export const gemmFunction = ({ mr, nr, unroll, fma }: Blocking, accumulate = false): WasmFunction =>
+  func(accumulate ? 'gemm_acc' : 'gemm', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (p, local) => {
     const [aPack, bPack, c, mPanels, nPanels, kpad, ldc] = p as [number, number, number, number, number, number, number]
     if (nr % 4 !== 0 || mr < 1 || unroll < 1) throw new InternalError(`bad blocking ${mr}×${nr}/${unroll}`)
     const nv = nr / 4
@@ -73,6 +77,12 @@ export const gemmFunction = ({ mr, nr, unroll, fma }: Blocking): WasmFunction =>
         }
       }
     }
+    const loads: Code[] = []
+    for (let r = 0; r < mr; r++) {
+      for (let v = 0; v < nv; v++) loads.push(set(acc[r * nv + v]!, vload(get(cp), 16 * v)))
+      if (r + 1 < mr) loads.push(set(cp, add(get(cp), get(ldc))))
+    }
+    const cBlock = set(cp, add(add(get(c), mul(mul(get(ip), i32c(mr)), get(ldc))), mul(get(jp), i32c(nr * 4))))
     const stores: Code[] = []
     for (let r = 0; r < mr; r++) {
       for (let v = 0; v < nv; v++) stores.push(vstore(get(cp), get(acc[r * nv + v]!), 16 * v))
@@ -83,12 +93,12 @@ export const gemmFunction = ({ mr, nr, unroll, fma }: Blocking): WasmFunction =>
       set(bBytes, mul(get(kpad), i32c(nr * 4))),
       doLoop(jp, i32c(0), get(nPanels), 1, [
         doLoop(ip, i32c(0), get(mPanels), 1, [
-          acc.map((a) => set(a, vzero)),
+          accumulate ? [cBlock, loads] : acc.map((a) => set(a, vzero)),
           set(bp, add(get(bPack), mul(get(jp), get(bBytes)))),
           set(ap, add(get(aPack), mul(get(ip), get(aBytes)))),
           set(aEnd, add(get(ap), get(aBytes))),
           doLoop(ap, get(ap), get(aEnd), unroll * mr * 4, [step, set(bp, add(get(bp), i32c(unroll * nr * 4)))]),
-          set(cp, add(add(get(c), mul(mul(get(ip), i32c(mr)), get(ldc))), mul(get(jp), i32c(nr * 4)))),
+          cBlock,
           stores,
         ]),
       ]),
@@ -135,12 +145,13 @@ export const bitgemmFunction = (): WasmFunction =>
 /**
  * The module of the training kernels: `gemm` with the given blocking, `bitgemm`, `unpack_f32`, the
  * WebAssembly packers `pack_dm<w>` / `pack_rm<w>` for each panel width that is a multiple of 4,
- * the sampler's `random_draws` and `logistic_signs` (`sample-wasm.ts`), and the convolution's
- * gathers and col2im (`emit-conv.ts`)
+ * the sampler's `random_draws` and `logistic_signs` (`sample-wasm.ts`), the convolution's
+ * gathers and col2im (`emit-conv.ts`), the logistic ST factor `st_logistic` (`emit-st.ts`) and
+ * `gemm_acc`
  * (`shared`: on a shared memory, for threads).
  */
 export const gemmModule = (blocking: Blocking, shared = false): Uint8Array => {
   const widths = [...new Set([blocking.mr, blocking.nr])].filter((w) => w % 4 === 0)
   const packers = widths.flatMap((w) => [packDepthMajor(w), packRowMajor(w)])
-  return assemble([gemmFunction(blocking), bitgemmFunction(), unpackF32(), ...packers, ...bitPackers(), ...samplerFunctions(), ...convFunctions()], 1, shared)
+  return assemble([gemmFunction(blocking), bitgemmFunction(), unpackF32(), ...packers, ...samplerFunctions(), ...convFunctions(), stLogistic(), gemmFunction(blocking, true), ...bitPackers()], 1, shared)
 }

@@ -27,7 +27,7 @@ import type { Call } from '../../threads/jobs.js'
 import { evenRanges } from '../../threads/jobs.js'
 import type { GemmEngine } from './engine.js'
 import { convDescBytes, writeConvDesc } from './emit-conv.js'
-import { bitWords, ceilTo, packBits, packPanels } from './panels.js'
+import { ceilTo, packPanels } from './panels.js'
 
 type Pair = readonly [number, number]
 /** Where results live (`MatrixProducts.alloc`: contents unspecified, every element is written here). */
@@ -39,15 +39,17 @@ const CHUNK_ROWS = 1024
 /**
  * The forward product by XOR + popcount when input, kernel (and padding, if any) are ±1; false
  * otherwise (nothing of `out` written). One job: each part gathers the sign bits of a range of
- * examples (`conv_gather_bits`, which flags any value read that is not ±1), multiplies them by
- * the kernel's bits (`bitgemm`) and writes depth − 2·popcount into the NCHW result (`unpack_pop`).
+ * examples (`conv_gather_bits`, through a padded image of channel words per example, flagging any
+ * input value that is not ±1), multiplies them by the kernel's bits packed in the same tap order
+ * (`packKernelBits`; `bitgemm`) and writes depth − 2·popcount into the NCHW result (`unpack_pop`).
  */
 const signConv = (e: GemmEngine, x: NDArray, k: NDArray, g: ConvGeom, padValue: number, out: Float64Array): boolean => {
   if ((g.ph > 0 || g.pw > 0) && padValue !== 1 && padValue !== -1) return false
   if (Math.abs(x.data[0]!) !== 1 || Math.abs(k.data[0]!) !== 1) return false
   const depth = g.c * g.kh * g.kw
   const hw = g.ho * g.wo
-  const words = bitWords(depth)
+  const cw = Math.ceil(g.c / 32)
+  const words = Math.ceil((g.kh * g.kw * cw) / 2)
   // Bit operations count as multiply-adds for the split threshold, as in the matrix products.
   const ranges = exampleRanges(e, g, out.length * words * 64)
   const m = layout()
@@ -56,22 +58,45 @@ const signConv = (e: GemmEngine, x: NDArray, k: NDArray, g: ConvGeom, padValue: 
   const xAt = m.take(8 * x.data.length)
   const outAt = m.take(8 * out.length)
   const badAt = m.take(4 * ranges.length)
-  const scratch = ranges.map(([b0, b1]) => ({ b: m.take(8 * words * (b1 - b0) * hw), c: m.take(4 * g.o * (b1 - b0) * hw) }))
+  const imageBytes = 4 * (g.h + 2 * g.ph) * (g.w + 2 * g.pw) * cw
+  const scratch = ranges.map(([b0, b1]) => ({ b: m.take(8 * words * (b1 - b0) * hw), c: m.take(4 * g.o * (b1 - b0) * hw), img: m.take(imageBytes) }))
   e.ensure(m.end())
-  if (!packBits(e.u32(), aAt / 4, { data: k.data, rs: depth, ds: 1 }, g.o, depth, words)) return false
+  if (!packKernelBits(e.u32(), aAt / 4, k.data, g, words)) return false
   writeConvDesc(e.buffer(), desc, g, padValue)
   e.f64().set(x.data, xAt / 8)
   e.run(ranges.map(([b0, b1], t): Call[] => {
-    const { b, c } = scratch[t]!
+    const { b, c, img } = scratch[t]!
     const rows = (b1 - b0) * hw
     // Σ ±1·±1 = depth − 2·popcount(a XOR b); the part's C is [o, rows].
-    const calls: Call[] = [['conv_gather_bits', desc, xAt, b, words, b0, b1, badAt + 4 * t], ['bitgemm', aAt, b, c, g.o, rows, words]]
+    const calls: Call[] = [['conv_gather_bits', desc, xAt, b, words, b0, b1, badAt + 4 * t, img], ['bitgemm', aAt, b, c, g.o, rows, words]]
     for (let i = b0; i < b1; i++) calls.push(['unpack_pop', c + 4 * (i - b0) * hw, 4 * rows, g.o, hw, outAt + 8 * i * g.o * hw, 8 * hw, depth])
     return calls
   }))
   if (new Int32Array(e.buffer(), badAt, ranges.length).some((v) => v !== 0)) return false
   out.set(e.f64().subarray(outAt / 8, outAt / 8 + out.length))
   return true
+}
+
+/**
+ * The ±1 kernel [o, c, kh, kw] as rows of sign bits (1 for +1) at u32 index `at`, `words` 64-bit
+ * words per output channel, in `conv_gather_bits`' tap order: for each (ky, kx), ⌈c/32⌉ words of
+ * channel bits, bits past c and words past the taps 0. False if a value is not ±1.
+ */
+export const packKernelBits = (dst: Uint32Array, at: number, k: Float64Array, g: Pick<ConvGeom, 'o' | 'c' | 'kh' | 'kw'>, words: number): boolean => {
+  const cw = Math.ceil(g.c / 32)
+  const taps = g.kh * g.kw
+  let bad = false
+  for (let oc = 0; oc < g.o; oc++) {
+    const row = at + 2 * words * oc
+    dst.fill(0, row, row + 2 * words)
+    for (let ic = 0; ic < g.c; ic++)
+      for (let tap = 0; tap < taps; tap++) {
+        const v = k[(oc * g.c + ic) * taps + tap]!
+        bad ||= v !== 1 && v !== -1
+        if (v > 0) dst[row + tap * cw + (ic >>> 5)]! |= 1 << (ic & 31)
+      }
+  }
+  return !bad
 }
 
 /** Byte offsets handed out in order, each 16-byte aligned (a product's layout in the memory). */
@@ -139,7 +164,7 @@ export const convForward = (e: GemmEngine, alloc: Alloc = fresh) => (x: NDArray,
     // The depth padding of the panels must read 0 (the rows past a chunk only feed unread outputs).
     const calls: Call[] = kpad !== depth ? [['fill_zero', b, 4 * panels * nr * kpad]] : []
     for (const [c0, c1] of chunks(b0, b1, per)) {
-      calls.push(['conv_gather', desc, xAt, b, pOff, nr, kpad * nr, 1, c0, c1, c0])
+      calls.push(['conv_gather', desc, xAt, b, pOff, nr, kpad * nr, 1, c0, c1, c0, 0, depth])
       calls.push(['gemm', aAt, b, c, mPanels, Math.ceil(((c1 - c0) * hw) / nr), kpad, ldc * 4])
       for (let i = c0; i < c1; i++) calls.push(['unpack_f32', c + 4 * (i - c0) * hw, ldc * 4, g.o, hw, outAt + 8 * i * g.o * hw, 8 * hw])
     }
@@ -149,34 +174,46 @@ export const convForward = (e: GemmEngine, alloc: Alloc = fresh) => (x: NDArray,
   return { shape, data: out }
 }
 
+/** f32 values of a kernel-gradient chunk's panels (g and patches: about half a megabyte, in L2). */
+const KGRAD_CHUNK = 1 << 17
+
 /**
- * The kernel gradient gK[oc, tap] = Σ_row g[oc, row]·patch[row, tap] (f32 panels): the panels of
- * g and of the patches are filled by ranges of examples (one job), then one product split by
- * panel ranges of its output. `xAt`, `gAt`: the staged input and output gradient (f64).
+ * The kernel gradient gK[oc, tap] = Σ_row g[oc, row]·patch[row, tap] (f32 panels), taken over
+ * chunks of examples in row order: per chunk the panels of g and of the patches are filled
+ * (about KGRAD_CHUNK values, which stay in cache) and multiplied into C, the first chunk by
+ * `gemm`, later ones by `gemm_acc` (C's f32 sums carried on), so every element is the one
+ * sequential sum over all patch rows. One job: each part takes a range of tap panels, packs g
+ * itself and gathers only its taps. `xAt`, `gAt`: the staged input and output gradient (f64).
  */
 const kernelGradient = (e: GemmEngine, m: ReturnType<typeof layout>, desc: number, xAt: number, gAt: number, g: ConvGeom): Float64Array => {
   const depth = g.c * g.kh * g.kw
-  const rows = g.n * g.ho * g.wo
   const hw = g.ho * g.wo
   const { mr, nr, unroll } = e.blocking
   const mPanels = Math.ceil(g.o / mr)
   const nPanels = Math.ceil(depth / nr)
-  const kpad = ceilTo(rows, unroll)
   const ldc = nPanels * nr
-  const pOff = m.take(4 * depth)
-  const aAt = m.take(4 * mPanels * mr * kpad)
-  const bAt = m.take(4 * nPanels * nr * kpad)
+  const per = Math.max(1, Math.floor(KGRAD_CHUNK / (hw * (mPanels * mr + nPanels * nr))))
+  const parts = evenRanges(nPanels, Math.min(e.partsFor(g.o * g.n * hw * depth), nPanels)).filter(([j0, j1]) => j1 > j0)
+  const steps = chunks(0, g.n, per).map(([c0, c1]) => ({ c0, c1, kpad: ceilTo((c1 - c0) * hw, unroll) }))
+  const kmax = Math.max(...steps.map((s) => s.kpad))
+  // The tap tables of the two chunk depths (the last chunk may be shorter), panels counted from 0.
+  const tables = new Map([...new Set(steps.map((s) => s.kpad))].map((kpad) => [kpad, m.take(4 * depth)]))
   const cAt = m.take(4 * mPanels * mr * ldc)
+  const scratch = parts.map(([j0, j1]) => ({ a: m.take(4 * mPanels * mr * kmax), b: m.take(4 * (j1 - j0) * nr * kmax) }))
   e.ensure(m.end())
-  writeTable(e.buffer(), pOff, Int32Array.from({ length: depth }, (_, p) => ((p / nr) | 0) * kpad * nr + (p % nr)))
-  // The depth padding (patch rows past the last) must read 0; lanes past o or depth only feed unread outputs.
-  if (kpad !== rows) e.f32().fill(0, aAt / 4, cAt / 4)
-  // A: panels of mr output channels, the patch row b·hw + s major; B: panels of nr taps, patch rows major.
-  e.run(exampleRanges(e, g, g.o * rows * depth).map(([b0, b1]): Call[] => [
-    ['conv_pack_g', gAt, g.o, hw, b0, b1, 0, aAt, 1, mr, 0, mr, kpad * mr, 1],
-    ['conv_gather', desc, xAt, bAt, pOff, 1, nr, 0, b0, b1, 0],
-  ]))
-  e.gemm(aAt, bAt, cAt, mPanels, nPanels, kpad, ldc * 4)
+  for (const [kpad, at] of tables) writeTable(e.buffer(), at, Int32Array.from({ length: depth }, (_, p) => ((p / nr) | 0) * kpad * nr + (p % nr)))
+  e.run(parts.map(([j0, j1], t): Call[] => {
+    const { a, b } = scratch[t]!
+    const taps = [j0 * nr, Math.min(depth, j1 * nr)] as const
+    return steps.flatMap(({ c0, c1, kpad }, i): Call[] => [
+      // Padded depth (rows past the chunk's) must read 0 in both panels; lanes past o or depth only feed unread outputs.
+      ...(kpad !== (c1 - c0) * hw ? [['fill_zero', a, 4 * mPanels * mr * kpad] as Call, ['fill_zero', b, 4 * (j1 - j0) * nr * kpad] as Call] : []),
+      // A: panels of mr output channels, the chunk's patch rows major; B: this part's panels of nr taps.
+      ['conv_pack_g', gAt, g.o, hw, c0, c1, c0, a, 1, mr, 0, mr, kpad * mr, 1],
+      ['conv_gather', desc, xAt, b - 4 * j0 * nr * kpad, tables.get(kpad)!, 1, nr, 0, c0, c1, c0, taps[0], taps[1]],
+      [i === 0 ? 'gemm' : 'gemm_acc', a, b, cAt + 4 * j0 * nr, mPanels, j1 - j0, kpad, ldc * 4],
+    ])
+  }))
   const f32 = e.f32()
   const gk = new Float64Array(g.o * depth)
   for (let oc = 0, o = 0; oc < g.o; oc++) for (let p = 0; p < depth; p++, o++) gk[o] = f32[cAt / 4 + oc * ldc + p]!

@@ -25,6 +25,7 @@ import { bitWords, ceilTo, packBits, packBlock, packPanels, productNN, productNT
 import { relaxedProbe, simdProbe } from '../../wasm/simd.js'
 import { MIN_SPLIT_UNITS, samplerOn } from './sample-wasm.js'
 import { convBackward, convForward } from './gemmConv.js'
+import { stOn } from './st-wasm.js'
 import type { BitGemmFn, GemmEngine, GemmFn } from './engine.js'
 import type { Call, Runner } from '../../threads/jobs.js'
 import { evenRanges, localRunner } from '../../threads/jobs.js'
@@ -293,6 +294,7 @@ export const productsOn = (
     release: results.release,
     conv2d: convForward(engine, results.take),
     conv2dBackward: convBackward(engine, results.take),
+    stFactorTimes: stOn(memory, runner, Math.min(MIN_SPLIT_UNITS, splitAbove), results.copyOf),
     matmul: (a, b) => run(productNN(a, b)),
     matmulNT: (a, b) => run(productNT(a, b)),
     matmulTN: (a, b) => run(productTN(a, b)),

@@ -24,10 +24,10 @@ const small = (max: number) => fc.integer({ min: 1, max })
 const real = fc.double({ min: -4, max: 4, noNaN: true }).map((v) => (Math.abs(v) < 2 ** -20 ? 0 : v))
 const values = (n: number, signs: boolean) => fc.array(signs ? fc.constantFrom(1, -1) : real, { minLength: n, maxLength: n }).map((v) => Float64Array.from(v))
 
-/** A problem of up to `maxN` examples; `signs`: x, k and the padding value are ±1. */
-const arbConv = (signs: boolean, maxN = 5, maxHW = 9): fc.Arbitrary<Conv> =>
+/** A problem of up to `maxN` examples and `maxC` input channels; `signs`: x, k and the padding value are ±1. */
+const arbConv = (signs: boolean, maxN = 5, maxHW = 9, maxC = 4): fc.Arbitrary<Conv> =>
   fc.record({
-    n: small(maxN), c: small(4), h: small(maxHW), w: small(maxHW), o: small(6), kh: small(3), kw: small(3),
+    n: small(maxN), c: small(maxC), h: small(maxHW), w: small(maxHW), o: small(6), kh: small(3), kw: small(3),
     stride: fc.tuple(small(2), small(2)), padding: fc.tuple(fc.nat(2), fc.nat(2)), padValue: signs ? fc.constantFrom(1, -1) : fc.constantFrom(0, -1, 0.3),
   })
     .filter((p) => windowOut(p.h, p.kh, p.stride[0], p.padding[0]) >= 1 && windowOut(p.w, p.kw, p.stride[1], p.padding[1]) >= 1)
@@ -126,6 +126,15 @@ describe('convolution jobs', () => {
       const q = { ...p, x: { shape: p.x.shape, data: x } }
       expect(same(run(one, q).out, f32Definition(q).out)).toBe(true)
     }), { seed: 4141, numRuns: 40 })
+  })
+
+  it('law: the kernel gradient over several chunks of examples (wide inputs: 2¹⁷ f32 of panels per chunk) ≡ the definition, bit for bit', () => {
+    // c up to 48 and 6×6 to 10×10 outputs: a chunk holds a few examples, so 8–10 examples make several chunks.
+    const wide = arbConv(false, 10, 10, 48).filter((p) => p.n >= 8 && p.c >= 24 && p.g.shape[2]! * p.g.shape[3]! >= 36)
+    fc.assert(fc.property(wide, (p) => {
+      const want = f32Definition(p)
+      for (const k of [one, two, three]) expect(same(run(k, p).gk, want.gk), 'kernel gradient').toBe(true)
+    }), { seed: 4343, numRuns: 8 })
   })
 
   const [two, three] = [threaded(2), threaded(3)]

@@ -176,6 +176,20 @@ describe('convolution on kernels', () => {
       expect(worst(got.data, oracle(p).out, new Float64Array(got.data.length).fill(1), 1)).toBe(0)
     }), { seed: 3030, numRuns: 80 })
   })
+
+  it('wasm convolution of ±1 input and ±1 kernel with channel counts around and past 32 (several channel words) ≡ reference exactly', () => {
+    const kernels = wasm()
+    const wide = fc.record({
+      n: small(2), c: fc.constantFrom(31, 32, 33, 47, 64, 65), h: small(6), w: small(6), o: small(5), kh: small(3), kw: small(3),
+      stride: fc.tuple(small(2), small(2)), padding: fc.tuple(fc.nat(1), fc.nat(1)), padValue: fc.constantFrom(1, -1),
+    }).filter((g) => windowOut(g.h, g.kh, g.stride[0], g.padding[0]) >= 1 && windowOut(g.w, g.kw, g.stride[1], g.padding[1]) >= 1)
+    const problems = wide.chain((g) => fc.tuple(values(g.n * g.c * g.h * g.w, true), values(g.o * g.c * g.kh * g.kw, true))
+      .map(([x, k]): Conv => ({ ...g, x: { shape: [g.n, g.c, g.h, g.w], data: x }, k: { shape: [g.o, g.c, g.kh, g.kw], data: k }, g: { shape: outShape(g), data: new Float64Array(outShape(g).reduce((a, b) => a * b, 1)) } })))
+    fc.assert(fc.property(problems, (p) => {
+      const got = conv2d(p.x, p.k, p.stride, p.padding, p.padValue, kernels)
+      expect(Array.from(got.data)).toEqual(Array.from(oracle(p).out))
+    }), { seed: 3232, numRuns: 40 })
+  })
 })
 
 // The reference products, spelled out so that this file's oracle is independent of ops.ts.
