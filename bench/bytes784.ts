@@ -12,10 +12,9 @@ import { assemble } from '../src/wasm/module.js'
 import { wasmApi } from '../src/wasm/runtime.js'
 import { byteDense } from '../src/interpreters/compiled/kernels-wasm/bytes.js'
 import { nibbleDense } from '../src/interpreters/compiled/kernels-wasm/bytes-nibbles.js'
-import { maddDense } from '../src/interpreters/compiled/kernels-wasm/bytes-madd.js'
 import type { ByteDense } from '../src/interpreters/compiled/kernels.js'
 import { quadThresholds } from '../src/interpreters/compiled/patches.js'
-import { bytesPerExample, bytesRow, nibbleTablesBytes, packByteMasks, packMaddPairs, packNibblePatterns, rowBytes } from '../src/interpreters/compiled/layout.js'
+import { bytesPerExample, bytesRow, nibbleTablesBytes, packByteMasks, packNibblePatterns, rowBytes } from '../src/interpreters/compiled/layout.js'
 import { fmt, range, roundsWithCpu, summary, xorshift } from './stats.js'
 
 const arg = (name: string): string | undefined => {
@@ -25,8 +24,6 @@ const arg = (name: string): string | undefined => {
 const TILES = (arg('--rows') ?? '1,2,3').split(',').map(Number)
 /** `--unroll 2,3`: runs of four chunks per loop iteration to compare (one row, quads). */
 const UNROLLS = (arg('--unroll') ?? '').split(',').filter((u) => u !== '').map(Number)
-/** `--madd 2x1,3x1`: multiply-add tiles (rows × octets of units) to compare. */
-const MADDS = (arg('--madd') ?? '2x1').split(',').filter((u) => u !== '').map((t) => t.split('x').map(Number) as [number, number])
 const [ROWS, K, N] = [256, 784, Number(arg('--n') ?? 4096)]
 
 const main = (): void => {
@@ -41,9 +38,7 @@ const main = (): void => {
   const tab = pat + patterns.byteLength
   const thr = tab + ROWS * nibbleTablesBytes(K)
   const quads = thr + 8 * N
-  const pairs = quads + 8 * N
-  const maddPairs = packMaddPairs(w, K, N)
-  const out = pairs + maddPairs.byteLength
+  const out = quads + 8 * N
   const end = out + ROWS * rowBytes(N, 64) + 64
   const mem = new WA.Memory({ initial: Math.ceil(end / 65536) })
   const u8 = new Uint8Array(mem.buffer)
@@ -59,7 +54,6 @@ const main = (): void => {
   }
   i32.set(masks, at.masks / 4)
   i32.set(patterns, pat / 4)
-  i32.set(maddPairs, pairs / 4)
   // Thresholds (lo, span): +1 iff dot ≥ lo, lo around 0 (dots spread over about ±4000).
   for (let j = 0; j < N; j++) i32.set([Math.round((rnd() - 0.5) * 2000), 0x7fffffff], thr / 4 + 2 * j)
   const kernel: ByteDense = { _tag: 'ByteDense', label: 'L', bytes: 0, w: 1, out: 2, k: K, n: N, epilogue: { kind: 'sign', thresholds: 3 } }
@@ -70,11 +64,9 @@ const main = (): void => {
   for (const t of TILES) fns[`nibbles ${t} q`] = { ...nibbleDense({ ...kernel, nibbles: { patterns: 4, tables: 5, quads: 6 } }, t), name: `nibbles_${t}_q` }
   if (process.argv.includes('--relaxed')) fns['nibbles 1 q relaxed'] = { ...nibbleDense({ ...kernel, nibbles: { patterns: 4, tables: 5, quads: 6 } }, 1, 1, true), name: 'nibbles_1_q_relaxed' }
   for (const u of UNROLLS) fns[`nibbles 1 q u${u}`] = { ...nibbleDense({ ...kernel, nibbles: { patterns: 4, tables: 5, quads: 6 } }, 1, u), name: `nibbles_1_q_u${u}` }
-  for (const [r, o] of MADDS) fns[`madd ${r}x${o}`] = { ...maddDense(kernel, r, o), name: `madd_${r}x${o}` }
   const ex = new WA.Instance(new WA.Module(assemble(Object.values(fns), 1)), { env: { mem } }).exports
   const call = (name: string): (() => void) => {
     const f = ex[fns[name]!.name] as (...a: number[]) => void
-    if (name.startsWith('madd')) return () => f(ROWS, at.x, at.masks, out, thr, pairs, quads)
     return () => f(ROWS, at.x, at.masks, out, thr, pat, tab, quads)
   }
   const outWords = (ROWS * rowBytes(N, 64)) / 4

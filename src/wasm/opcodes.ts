@@ -72,8 +72,6 @@ export const simdOp = {
   // nibble lookup tables of the 8-bit dense layer (kernels-wasm/bytes-nibbles.ts)
   i8x16_swizzle: 14, i8x16_splat: 15, i16x8_extend_low_i8x16_u: 137, i16x8_extend_high_i8x16_u: 138,
   i32x4_extend_low_i16x8_u: 169, i32x4_extend_high_i16x8_u: 170, i32x4_lt_s: 57, i16x8_extract_lane_u: 25, i16x8_shl: 139, i16x8_shr_u: 141,
-  // int16 multiply-adds of the 8-bit dense layer (kernels-wasm/bytes-madd.ts)
-  i32x4_dot_i16x8_s: 186,
   // relaxed SIMD (validated only where the engine has it): a bare pshufb for in-range indices
   i8x16_relaxed_swizzle: 256,
 } as const

@@ -128,24 +128,6 @@ export const packNibblePatterns = (w: ArrayLike<number>, k: number, n: number): 
   return new Int32Array(bytes.buffer)
 }
 
-/**
- * The multiply-add form of the same product (kernels-wasm/bytes-madd.ts, `i32x4.dot_i16x8_s`):
- * units in octets, an octet's units 8o + p and 8o + 4 + p (p < 4) paired in one int16 lane per
- * input, m_a − 32768·m_b (the bits m_a | m_b << 15; m = 1 iff w = +1; 0 past k and past n). Per
- * octet and step s of 8 inputs, four 16-byte vectors (pairs p = 0…3), the steps of an octet after
- * one another: ⌈n/8⌉ · ⌈k/8⌉ · 64 bytes.
- */
-export const maddSteps = (k: number): number => Math.ceil(k / 8)
-export const packMaddPairs = (w: ArrayLike<number>, k: number, n: number): Int32Array => {
-  const steps = maddSteps(k)
-  const lanes = new Uint16Array(32 * steps * Math.ceil(n / 8))
-  for (let j = 0; j < n; j++) {
-    const [o, p, high] = [j >> 3, j & 3, (j & 4) !== 0]
-    for (let i = 0; i < k; i++) if (w[i * n + j]! >= 0) lanes[((o * steps + (i >> 3)) * 4 + p) * 8 + (i & 7)]! |= high ? 0x8000 : 1
-  }
-  return new Int32Array(lanes.buffer)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Zero padding of a binary convolution (a pad value 0 is neither bit)
 
