@@ -101,7 +101,11 @@ export const realConvBits = (ctx: LowerCtx, p: Conv2d, units: readonly UnitFn[],
       thresholds: ctx.buffer(`${name} float thresholds`, 'f64', false, 8 * tPairs.length, tPairs),
       out, ...geometry, ih: h, iw: w, o, pad: p.padValue,
       ...(intPathFits({ ...geometry, ih: h, iw: w, o, pad: p.padValue }) && ctx.wordBits === 64
-        ? { signs: Int8Array.from(ws.values, (v) => (v >= 0 ? 1 : -1)), open: openSides({ c, kh, kw }, intervals) }
+        ? {
+            signs: Int8Array.from(ws.values, (v) => (v >= 0 ? 1 : -1)),
+            open: openSides({ c, kh, kw }, intervals),
+            u8: ctx.buffer(`${name} input uint8`, 'bits', true, bytesRow(c * h * w)),
+          }
         : {}),
     },
   })

@@ -18,7 +18,7 @@
  * Signature: (rows, x, grid, w, thresholds, out) → ().
  */
 import type { RealConv } from '../kernels.js'
-import { rowBytes } from '../layout.js'
+import { bytesRow, rowBytes } from '../layout.js'
 import type { Code, WasmFunction } from '../../../wasm/code.js'
 import { doLoop, f64c, f64Load, forLoop, func, get, i32c, i32Store, ifElse, set, simd, v128Load } from '../../../wasm/code.js'
 import { gridLayout } from '../realconv-grid.js'
@@ -123,7 +123,7 @@ export const realConv = (k: RealConv): WasmFunction =>
       withRows(rows!, intBounds(k, thresholds!, bounds, local)),
       forLoop(r, i32c(0), get(rows!), 1, [
         set(gi, get(grid!)),
-        set(src, [get(x!), get(r), i32c(image), op.i32_mul, op.i32_add]),
+        set(src, [get(x!), get(r), i32c(bytes ? bytesRow(k.c * k.ih * k.iw) : image), op.i32_mul, op.i32_add]),
         bytes ? byteFill(k, lay, { gi, src }, local) : intFill(k, lay, { gi, src, ok }, local),
         set(ob, [get(out!), get(r), i32c(k.ho * k.wo * orb), op.i32_mul, op.i32_add]),
         bytes ? intConv(k, lay, { gi, oa: ob, bounds }, local) : ifElse(get(ok), intConv(k, lay, { gi, oa: ob, bounds }, local), floatPath),
