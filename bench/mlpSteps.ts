@@ -32,7 +32,8 @@ const fns: Record<string, () => unknown> = {
   layer1024: () => { for (const i of bMine) beside.compiled.executor.kernel(i) },
   infer,
 }
-all.forEach((k, i) => { if (k._tag !== 'RealDense') fns[`${i}:${k._tag}:${k.label}`] = () => c.executor.kernel(i) })
+// (PackBytes reads the float64 input, which infer from uint8 does not place)
+all.forEach((k, i) => { if (k._tag !== 'RealDense' && k._tag !== 'PackBytes') fns[`${i}:${k._tag}:${k.label}`] = () => c.executor.kernel(i) })
 const t: Record<string, number[]> = Object.fromEntries(Object.keys(fns).map((n) => [n, []]))
 const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(fns).map((n) => [n, []]))
 for (let r = 0; r < Number(process.env['ROUNDS'] ?? 7); r++)

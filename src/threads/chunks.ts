@@ -22,9 +22,9 @@ export const EXTRA_WORDS = 16
  * The size of the chunk that starts at row `cur` of `rows` (guided: a share of what is left,
  * 1 / (parts + 1), rounded up to an even count, at least `min`, so the first chunks are large and
  * the last ones small). Each chunk costs a pass over the kernels' weights (a 4096² binary layer's
- * 2 MB stream from L3 again), so there are few: 7 for 256 rows on two threads with min 16 (86,
- * 58, 38, 26, 16, 16, 16), against 14 with 1 / (2·parts) and min 2, which cost 7 % more CPU on
- * the MNIST MLP (bench/rowsplit.ts). A first chunk of a third lets the other thread take the
+ * 2 MB stream from L3 again), so there are few: 9 for 256 rows on two threads with min 8 (86,
+ * 58, 38, 26, 16, 12, 8, 8, 4), against 14 with 1 / (2·parts) and min 2, which cost 7 % more CPU
+ * on the MNIST MLP (bench/rowsplit.ts). A first chunk of a third lets the other thread take the
  * other two thirds when the calling thread's core is twice as slow. The worker source repeats
  * this formula.
  * @example chunkRows(0, 256, 16, 2) // 86

@@ -9,8 +9,10 @@
  * known to take its integer branch, and neither the float64 input buffer nor the buffers only
  * its float64 branch uses are needed (`BytesEntry.unused`, left unplaced for such a call). A binary output written only by an `Unpack` can be copied out as bits.
  * A real image input read only by a first convolution with an int16 path (`RealConv.signs`) can
- * take uint8 pixels staged as bytes, which its twin (`RealConv.bytes`) widens straight into the
- * int16 grid: uint8 values are integers in [0, 255], so the int16 path is the one `run` takes.
+ * take uint8 pixels written into the convolution's own bytes buffer (`RealConv.u8`, left
+ * unplaced by other calls: `Entries.idle`), which its twin (`RealConv.bytes`) widens straight into
+ * the int16 grid: uint8 values are integers in [0, 255], so the int16 path is the one `run` takes,
+ * and the float64 input is not placed.
  * `stepsFor` then gives the plan's steps with those conversions removed (and the convolution
  * replaced by its twin); everything else runs as in `run`, so the results are the same bits.
  */
@@ -49,10 +51,14 @@ export interface ConvEntry {
   readonly input: string
   /** The top-level `RealConv` step the entry replaces. */
   readonly step: Step
-  /** The same convolution reading uint8 values staged at the float64 stride (`RealConv.bytes`). */
+  /** The same convolution reading the uint8 values from its `u8` buffer (`RealConv.bytes`). */
   readonly replacement: Step
   /** Values per example. */
   readonly n: number
+  /** The buffer the values are written into (`RealConv.u8`), each example at `bytesRow(n)`. */
+  readonly u8: number
+  /** The float64 input, which such a call leaves unplaced. */
+  readonly unused: readonly number[]
 }
 
 export interface BitsExit {
@@ -68,6 +74,8 @@ export interface Entries {
   readonly bytes: ReadonlyMap<string, BytesEntry>
   readonly convs: ReadonlyMap<string, ConvEntry>
   readonly exits: ReadonlyMap<string, BitsExit>
+  /** Per-example buffers only an entry writes (`ConvEntry.u8`): unplaced unless a call enters through them. */
+  readonly idle: readonly number[]
   /** The entry kernels, to be built after the plan's. */
   readonly kernels: readonly Kernel[]
 }
@@ -121,9 +129,9 @@ export const entriesOf = (plan: Plan, bytes: boolean): Entries => {
         bytesIn.set(slot.name, { input: slot.name, step: s, stage, stageStep: { _tag: 'Kernel', kernel: stage }, unused: [slot.buffer, ...only.filter((b) => b !== slot.buffer)] })
         kernels.push(stage)
       }
-      if (bytes && s._tag === 'Kernel' && s.kernel._tag === 'RealConv' && s.kernel.x === slot.buffer && s.kernel.signs !== undefined) {
-        const twin: Kernel = { ...s.kernel, label: `${s.kernel.label} uint8`, bytes: true }
-        convs.set(slot.name, { input: slot.name, step: s, replacement: { _tag: 'Kernel', kernel: twin }, n: s.kernel.c * s.kernel.ih * s.kernel.iw })
+      if (bytes && s._tag === 'Kernel' && s.kernel._tag === 'RealConv' && s.kernel.x === slot.buffer && s.kernel.u8 !== undefined) {
+        const twin: Kernel = { ...s.kernel, label: `${s.kernel.label} uint8`, x: s.kernel.u8, bytes: true }
+        convs.set(slot.name, { input: slot.name, step: s, replacement: { _tag: 'Kernel', kernel: twin }, n: s.kernel.c * s.kernel.ih * s.kernel.iw, u8: s.kernel.u8, unused: [slot.buffer] })
         kernels.push(twin)
       }
     }
@@ -134,7 +142,9 @@ export const entriesOf = (plan: Plan, bytes: boolean): Entries => {
       if (s._tag === 'Kernel' && s.kernel._tag === 'Unpack' && s.kernel.dst === o.buffer && s.kernel.geometry.form === 'rows')
         exits.set(o.name, { output: o.name, step: s, src: s.kernel.src, n: s.kernel.geometry.n })
   }
-  return { bits: bitsIn, bytes: bytesIn, convs, exits, kernels }
+  const idle: number[] = []
+  for (const s of plan.steps) if (s._tag === 'Kernel' && s.kernel._tag === 'RealConv' && s.kernel.u8 !== undefined) idle.push(s.kernel.u8)
+  return { bits: bitsIn, bytes: bytesIn, convs, exits, idle, kernels }
 }
 
 /**

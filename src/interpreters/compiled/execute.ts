@@ -62,7 +62,8 @@ export const productsOf = (steps: readonly Step[]): Kernel[] =>
 /** A plan instantiated on a machine: `prepare` once per batch size, then `pass` per pass. */
 export interface Executor {
   /** Places buffers for `rows` examples and copies the feed's inputs in. */
-  readonly load: (feed: Feed, rows: number) => void
+  /** `unused`: as `prepare`'s (the entries' idle buffers, for `run`). */
+  readonly load: (feed: Feed, rows: number, unused?: ReadonlySet<number>) => void
   /**
    * Places buffers for `rows` examples (and writes the static ones once), without any input;
    * `unused`: per-example buffers the coming call never touches, left without rows.
@@ -233,8 +234,8 @@ export const executor = (plan: Plan, machine: Machine, extra: readonly Kernel[] 
     }
   }
   return {
-    load: (feed, n) => {
-      prepare(n)
+    load: (feed, n, unused) => {
+      prepare(n, unused)
       const v = machine.views()
       for (const slot of plan.inputs) v.f64.set(feed[slot.name]!.data, addr[slot.buffer]! / 8)
     },

@@ -116,7 +116,7 @@ export const compileWith = (start: PoolStarter) => (net: Checked<Network>, opts:
     const balance = opts.rowSplit === 'even' ? evenSplit : opts.rowSplit === 'adaptive' ? rowBalance() : 'chunks'
     const ex = executor(plan, machine, extraKernels, pool === undefined ? undefined : { pool, threads, units, balance })
     const passes = makePasses({ plan, executor: ex, mode: opts.mode, samples, lossHead: extra && lossHead?._tag === 'Loss' ? lossHead : undefined })
-    const run = makeRun({ net, plan, executor: ex, passes, mode: opts.mode })
+    const run = makeRun({ net, plan, executor: ex, passes, mode: opts.mode, idle: new Set(entries.idle) })
     const infer = makeInfer({ net, plan, entries, executor: ex, passes, wordBits: wordBitsOf(opts.backend), ensemble: opts.mode === 'ensemble' })
     return E.right({
       backend: opts.backend,

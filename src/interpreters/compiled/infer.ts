@@ -21,7 +21,7 @@ import type { BitsExit, Entries } from './entries.js'
 import { stepsFor } from './entries.js'
 import type { Executor } from './execute.js'
 import type { WordBits } from './layout.js'
-import { bytesPerExample, rowWords32 } from './layout.js'
+import { bytesPerExample, bytesRow, rowWords32 } from './layout.js'
 import type { PackedBits } from './packedBits.js'
 import { isPackedBits, packedRowWords } from './packedBits.js'
 import type { PassResult, Passes } from './passes.js'
@@ -125,9 +125,11 @@ const enterValues = (c: InferContext, inp: Input, x: { readonly shape: readonly 
   }
   const conv = c.entries.convs.get(inp.name)
   if (conv !== undefined && data instanceof Uint8Array) {
-    // Each example's bytes at the start of its float64 row (the stride the threads split by).
+    // Each example's bytes in its row of the convolution's uint8 buffer (the float64 input is not placed).
     const rows = data.length / conv.n
-    for (let r = 0; r < rows; r++) v.u8.set(data.subarray(r * conv.n, (r + 1) * conv.n), at + 8 * conv.n * r)
+    const to = ex.addr(conv.u8)
+    const stride = bytesRow(conv.n)
+    for (let r = 0; r < rows; r++) v.u8.set(data.subarray(r * conv.n, (r + 1) * conv.n), to + stride * r)
     return E.right({ via: 'conv', step: conv.step, replacement: conv.replacement })
   }
   const bytes = c.entries.bytes.get(inp.name)
@@ -254,12 +256,20 @@ export const makeInfer = (c: InferContext): Infer => {
       bound = b
     }
     const rows = bound.right.batch
-    // uint8 inputs entering an 8-bit first layer leave the float64 input and branch unplaced.
-    const unused = new Set<number>()
+    // uint8 inputs entering an 8-bit first layer leave the float64 input and branch unplaced, and
+    // those entering a first convolution the float64 input; the convolutions' uint8 buffers are
+    // placed only for them.
+    const unused = new Set<number>(c.entries.idle)
     for (const inp of bound.right.inputs) {
       const x = inputs[inp.name]
+      const u8 = x !== undefined && !isPackedBits(x) && x.data instanceof Uint8Array
       const entry = c.entries.bytes.get(inp.name)
-      if (entry !== undefined && x !== undefined && !isPackedBits(x) && x.data instanceof Uint8Array) entry.unused.forEach((b) => unused.add(b))
+      if (entry !== undefined && u8) entry.unused.forEach((b) => unused.add(b))
+      const conv = c.entries.convs.get(inp.name)
+      if (conv !== undefined && u8) {
+        unused.delete(conv.u8)
+        conv.unused.forEach((b) => unused.add(b))
+      }
     }
     try {
       ex.prepare(rows, unused)

@@ -162,8 +162,8 @@ export interface ByteDense {
  * 0 + Σ w·x over the taps in (channel, dy, dx) order, the pad value outside the image (so the
  * same bits whatever the inputs), then a float sign epilogue: bit j is set iff
  * lo_j ≤ v ≤ hi_j (`thresholds`: per pair of channels, the two lo then the two hi as float64; see
- * epilogue-float.ts). Input float64 NCHW; `grid` a per-example float64 scratch [c, hp, wp] that
- * the kernel fills with the padded image (unused without padding); `w` per pair of channels and
+ * epilogue-float.ts). Input float64 NCHW; `grid` a per-thread scratch that each example fills
+ * with its padded image (realconv-grid.ts; unused without padding); `w` per pair of channels and
  * tap the two weights as float64 (0 for the lane past an odd o). Output channels-last bits.
  */
 export interface RealConv {
@@ -200,8 +200,14 @@ export interface RealConv {
    */
   readonly open?: Uint8Array
   /**
-   * `infer`'s uint8 entry (entries.ts): x holds each example's values as uint8 at the start of its
-   * float64 row (the same stride, so a batch splits the same way); always the int16 path.
+   * With `signs`, a per-example buffer for `infer`'s uint8 entry: each example's values as uint8
+   * in a row of `bytesRow(c·ih·iw)` bytes, read by the bytes twin (entries.ts) in place of the
+   * float64 input, which such a call leaves unplaced.
+   */
+  readonly u8?: number
+  /**
+   * `infer`'s uint8 entry (entries.ts): x is the `u8` buffer, each example's values as uint8;
+   * always the int16 path.
    */
   readonly bytes?: true
 }

@@ -95,12 +95,17 @@ export const realConvBits = (ctx: LowerCtx, p: Conv2d, units: readonly UnitFn[],
     _tag: 'Kernel',
     kernel: {
       _tag: 'RealConv', label: name, x: xf.buffer,
-      grid: scratch.bytes > 0 ? ctx.buffer(`${name} padded input`, 'f64', true, scratch.bytes) : xf.buffer,
+      // One example's grids per thread: each example fills them before it reads them.
+      grid: scratch.bytes > 0 ? ctx.buffer(`${name} padded input`, 'f64', 'perThread', scratch.bytes) : xf.buffer,
       w: ctx.buffer(`${name} weights`, 'f64', false, 8 * wPairs.length, wPairs),
       thresholds: ctx.buffer(`${name} float thresholds`, 'f64', false, 8 * tPairs.length, tPairs),
       out, ...geometry, ih: h, iw: w, o, pad: p.padValue,
       ...(intPathFits({ ...geometry, ih: h, iw: w, o, pad: p.padValue }) && ctx.wordBits === 64
-        ? { signs: Int8Array.from(ws.values, (v) => (v >= 0 ? 1 : -1)), open: openSides({ c, kh, kw }, intervals) }
+        ? {
+            signs: Int8Array.from(ws.values, (v) => (v >= 0 ? 1 : -1)),
+            open: openSides({ c, kh, kw }, intervals),
+            u8: ctx.buffer(`${name} input uint8`, 'bits', true, bytesRow(c * h * w)),
+          }
         : {}),
     },
   })

@@ -1,13 +1,14 @@
 /**
- * The per-example scratch of a real first convolution (`RealConv`), shared by its lowering
- * (lower-bytes.ts, which sizes the buffer) and its WebAssembly kernel (which addresses it):
+ * The scratch of a real first convolution (`RealConv`): one example's, per thread, filled by each
+ * example in turn; shared by its lowering (lower-bytes.ts, which sizes the buffer) and its
+ * WebAssembly kernel (which addresses it):
  *
  * 1. the **integer grid**: the image as int16 values, padded with the pad value, each row
  *    `wq` lanes wide so that 8 consecutive output positions read one 128-bit vector per tap;
  * 2. the **float grid**: the padded float64 image of the exact float path (only with padding);
- * 3. the **bounds** (in the first example's scratch of a call): per output channel its integer
- *    interval ⌈lo⌉ … ⌊hi⌋ as (lo, span) in two vectors of eight int16 lanes, computed by the
- *    kernel from the float thresholds at the start of the call.
+ * 3. the **bounds** (after the grids): per output channel its integer interval ⌈lo⌉ … ⌊hi⌋ as
+ *    (lo, span) in two vectors of eight int16 lanes, computed by the kernel from the float
+ *    thresholds at the start of each call (each thread's call, into its own scratch).
  *
  * The integer path is exact when every input value is an integer in [−255, 255] and the pad value
  * is one too: then every partial sum of the reference's float64 sum is an integer of magnitude
@@ -37,7 +38,7 @@ export interface GridLayout {
   readonly intBytes: number
   readonly floatBytes: number
   readonly boundsAt: number
-  /** Bytes per example in all. */
+  /** Bytes of the scratch in all (one example's). */
   readonly bytes: number
 }
 

@@ -23,13 +23,15 @@ export interface RunSpec {
   readonly executor: Executor
   readonly passes: Passes
   readonly mode: CompiledMode
+  /** Per-example buffers only `infer`'s entries write (entries.ts `Entries.idle`): left unplaced. */
+  readonly idle: ReadonlySet<number>
 }
 
 export type Run = (feed: Feed, key?: Key, options?: RunOptions) => E.Either<RunError, Readonly<Record<string, NDArray>>>
 
 const unsupported = (what: string, fix: string): E.Either<RunError, never> => E.left({ _tag: 'Unsupported', interpreter: 'compiled', what, fix })
 
-export const makeRun = ({ net, plan, executor: ex, passes, mode }: RunSpec): Run => {
+export const makeRun = ({ net, plan, executor: ex, passes, mode, idle }: RunSpec): Run => {
   const binaryInputs = [...new Set(topoOrder(Object.values(net.outputs)).flatMap((n) => (n._tag === 'Input' && n.type.dtype === 'binary' ? [n.name] : [])))]
   return (feed, key, options) => {
     const offset = options?.offset ?? 0
@@ -49,7 +51,7 @@ export const makeRun = ({ net, plan, executor: ex, passes, mode }: RunSpec): Run
       }
     }
     try {
-      ex.load(bound.right.feed, bound.right.batch)
+      ex.load(bound.right.feed, bound.right.batch, idle)
     } catch (err) {
       if (!(err instanceof RangeError)) throw err
       return unsupported(`a batch of ${bound.right.batch} (${err.message})`, 'run the data in smaller batches')

@@ -41,11 +41,11 @@ describe('chunked row split', () => {
       { seed: 20261207, numRuns: 300 },
     )
     expect(chunkRows(0, 256, 16, 2)).toBe(86)
-    // 256 rows on two threads: 7 chunks, the first a third.
+    // 256 rows on two threads: 9 chunks, the first a third.
     const seq: number[] = []
     for (let cur = 0; cur < 256; cur += seq[seq.length - 1]!) seq.push(chunkRows(cur, 256, minChunk(256, 2), 2))
-    expect(seq).toEqual([86, 58, 38, 26, 16, 16, 16])
-    for (const [rows, parts] of [[1, 2], [7, 2], [61, 3], [10000, 2]] as const) expect(minChunk(rows, parts) % 2 === 0 && minChunk(rows, parts) >= 2 && minChunk(rows, parts) <= 16).toBe(true)
+    expect(seq).toEqual([86, 58, 38, 26, 16, 12, 8, 8, 4])
+    for (const [rows, parts] of [[1, 2], [7, 2], [61, 3], [10000, 2]] as const) expect(minChunk(rows, parts) % 2 === 0 && minChunk(rows, parts) >= 2 && minChunk(rows, parts) <= 8).toBe(true)
   })
 
   for (const input of ['uint8', 'binary'] as const)

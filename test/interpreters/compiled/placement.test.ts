@@ -5,7 +5,9 @@
  * branch get no rows. The laws: such a call takes less memory than `run` by at least those
  * buffers, gives the same bits as `run` on the same instance before and after (the placement
  * changes between the calls), and the placement keeps static buffers where they were and never
- * overlaps two placed buffers.
+ * overlaps two placed buffers. Likewise uint8 images into a real first convolution
+ * (`ConvEntry`): the call places the convolution's own uint8 buffer instead of the float64 input,
+ * and `run` leaves that buffer unplaced (`Entries.idle`).
  */
 import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
@@ -13,7 +15,8 @@ import { describe, expect, it } from 'vitest'
 import { pipe } from 'fp-ts/lib/function.js'
 import { mlp } from '../../../src/dsl/composites.js'
 import { initParams } from '../../../src/dsl/init.js'
-import { input } from '../../../src/dsl/primitives.js'
+import { none } from '../../../src/dsl/noise.js'
+import { binarize, conv2d, input, matmul, param, reshape } from '../../../src/dsl/primitives.js'
 import { key } from '../../../src/dsl/random.js'
 import { compile, drawCompileError } from '../../../src/interpreters/compiled/index.js'
 import type { Compiled } from '../../../src/interpreters/compiled/index.js'
@@ -89,5 +92,29 @@ describe('placement of uint8 calls', () => {
       spans.forEach((s, i) => i === 0 || expect(s[0]).toBeGreaterThanOrEqual(spans[i - 1]![1]))
       expect(some.total).toBeLessThanOrEqual(all.total - 37 * plan.buffers.filter((b) => unused.has(b.id)).reduce((t, b) => t + b.bytes, 0) + 128 * unused.size)
     }
+  })
+})
+
+describe('placement of uint8 calls into a first convolution', () => {
+  it('law: infer from uint8 places the convolution\'s bytes and not the float64 input, run the reverse: less memory by at least (8 − 1)·784 bytes per example, the same bits', () => {
+    const rnd = uniforms(3)
+    const values = (shape: number[]): Float64Array => Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rnd() * 2 - 1)
+    const params = { 'c.W': values([8, 1, 3, 3]), 'h.W': values([8 * 28 * 28, 3]) }
+    const act = binarize(conv2d(input('x', ['batch', 1, 28, 28]), binarize(param('c.W', [8, 1, 3, 3]), none, 'c.W'), { stride: [1, 1], padding: 1, padValue: 0 }), none, 'c.act')
+    const output = matmul(reshape(act, ['batch', 8 * 28 * 28]), param('h.W', [8 * 28 * 28, 3]))
+    const convNet = checked({ outputs: { output }, params })
+    const build = (): Compiled => {
+      const c = compile(convNet, { backend: 'wasm', mode: 'mode' })
+      if (E.isLeft(c)) throw new Error(drawCompileError(c.left))
+      return c.right
+    }
+    const rows = 300
+    const px = Uint8Array.from({ length: rows * 784 }, () => Math.floor(rnd() * 256))
+    const [a, b] = [build(), build()]
+    const got = a.infer({ x: { shape: [rows, 1, 28, 28], data: px } })
+    const want = b.run({ x: { shape: [rows, 1, 28, 28], data: Float64Array.from(px) } })
+    if (E.isLeft(got) || E.isLeft(want)) throw new Error('infer or run failed')
+    expect(Array.from(got.right['output']!.data)).toEqual(Array.from(want.right['output']!.data))
+    expect(b.executor.views().u8.length - a.executor.views().u8.length).toBeGreaterThanOrEqual(rows * 7 * 784 - 65536)
   })
 })

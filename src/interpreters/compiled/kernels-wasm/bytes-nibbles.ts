@@ -8,11 +8,11 @@
  * same of the high nibbles, for the 16 subsets p of the chunk (entries ≤ 60). The weights are
  * stored as 4-bit patterns, 16 units per vector (layout.ts `packNibblePatterns`), so
  * swizzle(T, patterns) is the 16 units' subset sums over the chunk: Σ_{w=+1} of 4 inputs' nibbles
- * for 16 units in one instruction. Four chunks add up in byte lanes (≤ 240), then widen into
- * 16-bit lanes (Σ ≤ 15·k < 2^16 for k ≤ 4368, layout.ts `NIBBLE_LIMIT`). Per 64 multiply-adds and row:
- * two swizzles (V8: `vpaddusb` + `vpshufb` each), two byte adds and, per four chunks, six
- * widening operations: 7½ vector operations against twelve for the byte masks of bytes.ts (and,
- * extadd, add per 16 bytes).
+ * for 16 units in one instruction. Four chunks add up in byte lanes (≤ 240), then into 16-bit
+ * lanes two units at a time (Σ ≤ 15·k < 2^16 for k ≤ 4368, layout.ts `NIBBLE_LIMIT`). Per 64
+ * multiply-adds and row: two swizzles (V8: `vpaddusb` + `vpshufb` each), two byte adds and, per
+ * four chunks, six widening operations: 7½ vector operations against twelve for the byte masks
+ * of bytes.ts (and, extadd, add per 16 bytes).
  * At the end dot = 2·(Σlo + 16·Σhi) − Σx, the same integer as bytes.ts: the same bits.
  *
  * Order: each row (tiles of TILE_ROWS rows; 2 or 3 measured slower, V8 spills their
@@ -29,7 +29,7 @@
 import type { ByteDense } from '../kernels.js'
 import { bytesPerExample, bytesRow, nibbleChunks, nibbleTablesBytes, rowBytes } from '../layout.js'
 import type { Code, WasmFunction } from '../../../wasm/code.js'
-import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, set, simd, v128Load, v128Store } from '../../../wasm/code.js'
+import { doLoop, f64Store, forLoop, func, get, i32c, i32Load, i32Store, set, shuffle, simd, v128Load, v128Store } from '../../../wasm/code.js'
 import { blockVoid, op } from '../../../wasm/opcodes.js'
 import { epilogueBit, headerBytes, zeroPadHalf } from './epilogue.js'
 
@@ -106,14 +106,26 @@ export const nibbleDense = (k: ByteDense, ROWS = TILE_ROWS, unroll = UNROLL, rel
         set(accHi[i]!, first ? get(thi) : [get(accHi[i]!), get(thi), simd('i8x16_add')]),
       ]),
     ]
-    // Byte sums (≤ 240) widened into 16-bit lanes: wide[0..1] the low nibbles' sums of units 0–7
-    // and 8–15, wide[2..3] the high nibbles'.
+    // Byte sums (≤ 240) added into 16-bit lanes two units at a time: per row wide[0] holds
+    // Σ (lo_2v + 256·lo_2v+1) in lane v, wide[1] Σ lo_2v+1 (the byte vector >> 8), wide[2..3] the
+    // same of the high nibbles: three operations per byte vector where zero-extending both halves
+    // takes four (1.5–2 % of the kernel, bench/bytes784.ts). `unpair` restores units per lane.
     const widen = (rt: number): Code =>
       Array.from({ length: rt }, (_, i) => {
         const ws = wide[i]!
-        const add = (w: number, from: number, how: 'i16x8_extend_low_i8x16_u' | 'i16x8_extend_high_i8x16_u'): Code => set(w, [get(w), get(from), simd(how), simd('i16x8_add')])
-        return [add(ws[0]!, accLo[i]!, 'i16x8_extend_low_i8x16_u'), add(ws[1]!, accLo[i]!, 'i16x8_extend_high_i8x16_u'), add(ws[2]!, accHi[i]!, 'i16x8_extend_low_i8x16_u'), add(ws[3]!, accHi[i]!, 'i16x8_extend_high_i8x16_u')]
+        const add = (w: number, from: number, odd: boolean): Code => set(w, [get(w), get(from), odd ? [i32c(8), simd('i16x8_shr_u')] : [], simd('i16x8_add')])
+        return [add(ws[0]!, accLo[i]!, false), add(ws[1]!, accLo[i]!, true), add(ws[2]!, accHi[i]!, false), add(ws[3]!, accHi[i]!, true)]
       })
+    /**
+     * Pair sums back to units: `a` holds Σ (byte 2v + 256·byte 2v+1) and `b` Σ byte 2v+1 in 16-bit
+     * lane v, so unit 2v's sum is a − 256·b (mod 2^16, exact below 2^16), unit 2v+1's is b; then
+     * interleaved into units 0–7 (a) and 8–15 (b).
+     */
+    const unpair = (a: number, b: number): Code => [
+      set(tlo, [get(a), get(b), i32c(8), simd('i16x8_shl'), simd('i16x8_sub')]),
+      set(a, shuffle([0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23], get(tlo), get(b))),
+      set(b, shuffle([8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31], get(tlo), get(b))),
+    ]
     const groupSums = (rt: number): Code => {
       const runs = Math.floor(chunks / RUN)
       const tail = chunks - runs * RUN
@@ -137,6 +149,7 @@ export const nibbleDense = (k: ByteDense, ROWS = TILE_ROWS, unroll = UNROLL, rel
         ],
         runsFrom(left),
         tail === 0 ? [] : run(RUN * left, tail),
+        wide.slice(0, rt).map((ws) => [unpair(ws[0]!, ws[1]!), unpair(ws[2]!, ws[3]!)]),
       ]
     }
     /** The epilogue of row r + i and unit 16·g + u (its bit at 16·half + u of the row's word). */

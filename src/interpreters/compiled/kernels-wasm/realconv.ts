@@ -6,7 +6,9 @@
  *
  * With padding, each example is first copied into a padded float64 grid (the pad value on the
  * border), so every tap is a load at a constant offset from the output position. Taps are
- * unrolled up to 64 (looped by input channel beyond).
+ * unrolled up to 64 (looped by input channel beyond). The grids are scratch that each example
+ * fills completely before it reads them, so `grid` holds one example's (per thread), whatever
+ * the batch.
  *
  * When the weights come with the kernel (`signs`: stride 1 across, an integer pad, ≤ 64 taps),
  * each example first tries the exact int16 path (realconv-int.ts, realconv-grid.ts): 8 positions
@@ -16,7 +18,7 @@
  * Signature: (rows, x, grid, w, thresholds, out) → ().
  */
 import type { RealConv } from '../kernels.js'
-import { rowBytes } from '../layout.js'
+import { bytesRow, rowBytes } from '../layout.js'
 import type { Code, WasmFunction } from '../../../wasm/code.js'
 import { doLoop, f64c, f64Load, forLoop, func, get, i32c, i32Store, ifElse, set, simd, v128Load } from '../../../wasm/code.js'
 import { gridLayout } from '../realconv-grid.js'
@@ -102,7 +104,7 @@ export const realConv = (k: RealConv): WasmFunction =>
     for (let first = 0; first < pairs; first += BLOCK) words.push(block(first, Math.min(BLOCK, pairs - first)))
     const written = Math.ceil(pairs / 16)
     const floatPath: Code = [
-      padded ? [set(g, [get(grid!), get(r), i32c(lay.bytes), op.i32_mul, op.i32_add, i32c(lay.intBytes), op.i32_add]), fill] : set(g, [get(x!), get(r), i32c(image), op.i32_mul, op.i32_add]),
+      padded ? [set(g, [get(grid!), i32c(lay.intBytes), op.i32_add]), fill] : set(g, [get(x!), get(r), i32c(image), op.i32_mul, op.i32_add]),
       doLoop(y, i32c(0), i32c(k.ho), 1,
         doLoop(xo, i32c(0), i32c(k.wo), 1, [
           set(pa, [get(g), get(y), i32c(k.sh * wp * 8), op.i32_mul, op.i32_add, get(xo), i32c(k.sw * 8), op.i32_mul, op.i32_add]),
@@ -120,8 +122,8 @@ export const realConv = (k: RealConv): WasmFunction =>
       set(bounds, [get(grid!), i32c(lay.boundsAt), op.i32_add]),
       withRows(rows!, intBounds(k, thresholds!, bounds, local)),
       forLoop(r, i32c(0), get(rows!), 1, [
-        set(gi, [get(grid!), get(r), i32c(lay.bytes), op.i32_mul, op.i32_add]),
-        set(src, [get(x!), get(r), i32c(image), op.i32_mul, op.i32_add]),
+        set(gi, get(grid!)),
+        set(src, [get(x!), get(r), i32c(bytes ? bytesRow(k.c * k.ih * k.iw) : image), op.i32_mul, op.i32_add]),
         bytes ? byteFill(k, lay, { gi, src }, local) : intFill(k, lay, { gi, src, ok }, local),
         set(ob, [get(out!), get(r), i32c(k.ho * k.wo * orb), op.i32_mul, op.i32_add]),
         bytes ? intConv(k, lay, { gi, oa: ob, bounds }, local) : ifElse(get(ok), intConv(k, lay, { gi, oa: ob, bounds }, local), floatPath),

@@ -31,11 +31,15 @@ export const threadStrides = (k: Kernel, buffers: readonly BufferSpec[]): number
 /**
  * The smallest chunk of rows a thread claims in the default split (`rowSplit: 'chunks'`,
  * threads/pool.ts `runChunks`) for `rows` rows on `parts` threads: a quarter of a thread's even
- * share, from 2 (the dense kernels tile two rows) to 16 rows (a chunk runs every kernel of the
- * segment, and each chunk streams the weights again, so not too many).
- * @example minChunk(256, 2) // 16
+ * share, from 2 (the dense kernels tile two rows) to 8 rows (a chunk runs every kernel of the
+ * segment, and each chunk streams the weights again, so not too many; but the last chunk is what
+ * one thread may finish alone: on the MNIST MLP at batch 256, two threads over one, medians of
+ * three A/B runs in one process with the cap switched per call, twelfth session: 8 rows ×1.905,
+ * ×1.903, ×1.809 against 16 rows ×1.850, ×1.892, ×1.772, the same CPU time; 4 and 6 rows level
+ * with 8, 2 rows ×1.80).
+ * @example minChunk(256, 2) // 8
  */
-export const minChunk = (rows: number, parts: number): number => Math.min(16, Math.max(2, 2 * Math.floor(rows / (8 * parts))))
+export const minChunk = (rows: number, parts: number): number => Math.min(8, Math.max(2, 2 * Math.floor(rows / (8 * parts))))
 
 /**
  * Row ranges with the calling thread's share `main` of the rows (the workers share the rest
