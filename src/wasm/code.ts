@@ -38,6 +38,16 @@ export const set = (local: number, value: Code): Code => [value, op.local_set, .
 export const tee = (local: number, value: Code): Code => [value, op.local_tee, ...uleb(local)]
 
 // ---------------------------------------------------------------------------------------------
+// i32 arithmetic on two operands (each pushes one i32)
+
+export const i32Add = (a: Code, b: Code): Code => [a, b, op.i32_add]
+export const i32Sub = (a: Code, b: Code): Code => [a, b, op.i32_sub]
+export const i32Mul = (a: Code, b: Code): Code => [a, b, op.i32_mul]
+export const i32And = (a: Code, b: Code): Code => [a, b, op.i32_and]
+export const i32Or = (a: Code, b: Code): Code => [a, b, op.i32_or]
+export const i32Shl = (a: Code, b: Code): Code => [a, b, op.i32_shl]
+
+// ---------------------------------------------------------------------------------------------
 // Memory: `addr` is an i32 byte address; `offset` a constant byte offset folded into the memarg.
 
 const memarg = (alignLog2: number, offset: number): number[] => [alignLog2, ...uleb(offset)]

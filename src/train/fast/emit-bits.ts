@@ -19,14 +19,10 @@
  * 3–5 % less (docs/training.md, "Data parallelism").
  */
 import type { Code, WasmFunction } from '../../wasm/code.js'
-import { doLoop, forLoop, func, get, i32c, i32Store, i64c, i64Load, set, simd, when } from '../../wasm/code.js'
+import { doLoop, forLoop, func, get, i32c, i32Store, i64c, i64Load, set, simd, when, i32Add as add, i32Mul as mul, i32Or as or, i32Shl as shl } from '../../wasm/code.js'
 import { op } from '../../wasm/opcodes.js'
 import { vload } from '../../wasm/simd.js'
 
-const add = (a: Code, b: Code): Code => [a, b, op.i32_add]
-const mul = (a: Code, b: Code): Code => [a, b, op.i32_mul]
-const or = (a: Code, b: Code): Code => [a, b, op.i32_or]
-const shl = (a: Code, b: Code): Code => [a, b, op.i32_shl]
 
 /** |x| as bits (the sign cleared), and the bits of 1.0: x is ±1 iff (x & ABS) ^ ONE = 0. */
 const ABS = 0x7fffffffffffffffn
@@ -49,7 +45,7 @@ const zeroPadding = (dst: number, rows: number, w32: number, from: Code, r: numb
     forLoop(k, from, get(w32), 1, [i32Store(add(get(dst), [mul(get(r), get(w32)), get(k), op.i32_add, i32c(4), op.i32_mul]), i32c(0))]),
   ])
 
-/** The flag returned: any lane of `bad` or the scalar `bad64` not zero. */
+/** The flag returned: 1 when a lane of `bad` or the scalar `bad64` is not zero, else 0. */
 const flag = (bad: number, bad64: number): Code => [get(bad), simd('v128_any_true'), get(bad64), i64c(0), op.i64_ne, op.i32_or]
 
 /** `pack_bits_rm(src, ld, rows, depth, dst, w32) → bad`, rows, depth ≥ 1. */

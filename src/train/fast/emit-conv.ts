@@ -20,7 +20,7 @@
  * input cell (ic·h + ky)·w + kx, and ky and kx.
  */
 import type { Code, WasmFunction } from '../../wasm/code.js'
-import { doLoop, f64c, f64Load, f64Store, forLoop, func, get, i32c, i32Load, i32Store, ifElse, set, when } from '../../wasm/code.js'
+import { doLoop, f64c, f64Load, f64Store, forLoop, func, get, i32c, i32Load, i32Store, ifElse, set, when, i32Add as add, i32Sub as sub, i32Mul as mul, i32And as and } from '../../wasm/code.js'
 import { op } from '../../wasm/opcodes.js'
 import type { ConvGeom } from '../../interpreters/reference/spatial.js'
 import { vstore, vzero } from '../../wasm/simd.js'
@@ -56,10 +56,6 @@ const I32_REM_U = 0x70
 const F32_DEMOTE_F64 = 0xb6
 const F64_PROMOTE_F32 = 0xbb
 
-const add = (a: Code, b: Code): Code => [a, b, op.i32_add]
-const sub = (a: Code, b: Code): Code => [a, b, op.i32_sub]
-const mul = (a: Code, b: Code): Code => [a, b, op.i32_mul]
-const and = (a: Code, b: Code): Code => [a, b, op.i32_and]
 const ltU = (a: Code, b: Code): Code => [a, b, op.i32_lt_u]
 const field = (desc: number, f: keyof typeof F): Code => i32Load(get(desc), 4 * F[f])
 /** The i32 entry `i` of the table whose address is in local `table`. */
@@ -195,7 +191,7 @@ export const convPackG = (): WasmFunction =>
  * tap order of `packKernelBits` (gemmConv.ts): for each (ky, kx), the ⌈c/32⌉ u32 words of the
  * channels' bits (channel ic at bit ic mod 32 of word ⌊ic/32⌋; bits past c are 0), the row's last
  * u32 zero when their count is odd. XOR–popcount is blind to the order of the taps, so this is
- * the same product as any order. Per example, the input is first turned into a padded image of
+ * the same product in every tap order. Per example, the input is first turned into a padded image of
  * channel words at byte `img` ((h + 2ph)·(w + 2pw)·⌈c/32⌉ u32; a padding cell has the
  * descriptor's padding bit in every channel), read once; each row is then a copy of kh runs of
  * kw·⌈c/32⌉ words. The i32 at `bad` is set to 1 if an input value is not ±1 (then the caller

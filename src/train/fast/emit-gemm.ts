@@ -12,7 +12,7 @@
  *   (`src/wasm/bitLayout.ts`), by the one XOR–popcount emitter (`src/wasm/popcount.ts`).
  */
 import type { Code, WasmFunction } from '../../wasm/code.js'
-import { doLoop, func, get, i32c, i32Store, set } from '../../wasm/code.js'
+import { doLoop, func, get, i32c, i32Store, set, i32Add as add, i32Mul as mul } from '../../wasm/code.js'
 import { assemble } from '../../wasm/module.js'
 import { op } from '../../wasm/opcodes.js'
 import { xorPopcount } from '../../wasm/popcount.js'
@@ -39,8 +39,6 @@ export interface Blocking {
 /** The blocking measured fastest on the project's machines (see bench/train.ts and the report). */
 export const defaultBlocking: Blocking = { mr: 4, nr: 8, unroll: 1, fma: false }
 
-const add = (a: Code, b: Code): Code => [a, b, op.i32_add]
-const mul = (a: Code, b: Code): Code => [a, b, op.i32_mul]
 
 /**
  * `gemm(aPack, bPack, c, mPanels, nPanels, kpad, ldcBytes)`: for every panel pair, C block =

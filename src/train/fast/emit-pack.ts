@@ -13,12 +13,10 @@
  *   of four rows are loaded, converted and transposed in registers (8 shuffles).
  */
 import type { Code, WasmFunction } from '../../wasm/code.js'
-import { doLoop, f64Store, forLoop, func, get, i32c, set, simd, when } from '../../wasm/code.js'
+import { doLoop, f64Store, forLoop, func, get, i32c, set, simd, when, i32Add as add, i32Mul as mul } from '../../wasm/code.js'
 import { op } from '../../wasm/opcodes.js'
 import { demote, pick, vload, vstore } from '../../wasm/simd.js'
 
-const add = (a: Code, b: Code): Code => [a, b, op.i32_add]
-const mul = (a: Code, b: Code): Code => [a, b, op.i32_mul]
 const min = (a: Code, b: Code): Code => [a, b, a, b, op.i32_lt_s, op.select]
 
 /** Depth indices per tile of `pack_dm`: 16 source rows of a few KiB each. */
