@@ -28,7 +28,14 @@ export interface Runner {
  * @example evenRanges(10, 3) // [[0, 3], [3, 6], [6, 10]]
  */
 export const evenRanges = (count: number, parts: number): [number, number][] =>
-  Array.from({ length: parts }, (_, p) => [Math.floor((count * p) / parts), Math.floor((count * (p + 1)) / parts)])
+  Array.from({ length: parts }, (_, p) => evenRange(count, parts, p))
+
+/**
+ * Share `p` of `evenRanges(count, parts)`, without the others.
+ * @example evenRange(10, 3, 2) // [6, 10]
+ */
+export const evenRange = (count: number, parts: number, p: number): [number, number] =>
+  [Math.floor((count * p) / parts), Math.floor((count * (p + 1)) / parts)]
 
 /** `f(lo, hi)` over some elements of [0, n): one replica's share of a section of work. */
 export type Share = (n: number, f: (lo: number, hi: number) => void) => void
@@ -39,8 +46,7 @@ export type Share = (n: number, f: (lo: number, hi: number) => void) => void
  * @example shareOf(2, 1)(10, (lo, hi) => console.log(lo, hi)) // 5 10
  */
 export const shareOf = (replicas: number, r: number): Share => (n, f) => {
-  const lo = Math.floor((n * r) / replicas)
-  const hi = Math.floor((n * (r + 1)) / replicas)
+  const [lo, hi] = evenRange(n, replicas, r)
   if (hi > lo) f(lo, hi)
 }
 

@@ -8,13 +8,11 @@
  */
 import type { BufferSpec, Kernel } from '../kernels.js'
 import { buffersOf } from '../kernels.js'
+import { evenRanges } from '../../../threads/jobs.js'
 
 /** Whether a kernel may be split by rows (see above). */
 export const rowLocal = (k: Kernel): boolean => k._tag !== 'FillRandom'
 
-/** The row ranges of `parts` threads over `rows` examples (as even as possible, in order). */
-export const rowRanges = (rows: number, parts: number): [number, number][] =>
-  Array.from({ length: parts }, (_, p) => [Math.floor((rows * p) / parts), Math.floor((rows * (p + 1)) / parts)])
 
 /** The arguments of kernel `k` for rows [r0, r1) on thread `thread` (0: the calling one): (rows, ...addresses). */
 export const argsFor = (k: Kernel, buffers: readonly BufferSpec[], addr: (b: number) => number, r0: number, r1: number, thread = 0): number[] => [
@@ -49,7 +47,7 @@ export const minChunk = (rows: number, parts: number): number => Math.min(8, Mat
 export const weightedRanges = (rows: number, parts: number, main: number): [number, number][] => {
   const even = 2 * Math.round((rows * main) / 2)
   const m = Math.min(rows - parts + 1, Math.max(1, even))
-  return [[0, m], ...rowRanges(rows - m, parts - 1).map(([a, b]): [number, number] => [m + a, m + b])]
+  return [[0, m], ...evenRanges(rows - m, parts - 1).map(([a, b]): [number, number] => [m + a, m + b])]
 }
 
 /**
@@ -90,7 +88,7 @@ export const rowBalance = (): RowBalance => {
 }
 
 /** Equal row ranges, never adapted (`compile`'s `rowSplit: 'even'`). */
-export const evenSplit: RowBalance = { ranges: rowRanges, observe: () => undefined }
+export const evenSplit: RowBalance = { ranges: evenRanges, observe: () => undefined }
 
 /** One thread's call list for a pool (threads/pool.ts): [calls, (function index, argc, ...args)*]. */
 export const callList = (calls: readonly { readonly fn: number; readonly args: readonly number[] }[]): Int32Array => {
