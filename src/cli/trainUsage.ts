@@ -19,7 +19,8 @@ lr 0.2 cosine, batch 256, 16 epochs, batch norm on presets.
 data and network:
   --dataset D           mnist (full, 60 000/10 000) | mnist-subset | fashion-mnist | cifar10 | FILE.json (sbnkit-data/1 with x and class labels y)
   --data-dir DIR        where cifar10's binary files are (cifar-10-batches-bin; see docs/datasets.md)
-  --augment A           none | crop:P,flip (random crop after padding P pixels, horizontal flip)
+  --augment A           none | a comma list of crop:P (random crop after padding P pixels), flip (horizontal),
+                        rotate:D (up to D degrees), scale:S (up to S % larger or smaller)
   --validation FILE     validation set for a FILE dataset (mnist and fashion-mnist have their split)
   --test FILE           test set for a FILE dataset
   --limit N             use only N training examples (a fixed subset): quick runs

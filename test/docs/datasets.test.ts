@@ -74,16 +74,19 @@ describe('docs/datasets.md examples', () => {
     expect(E.isLeft(missing) && drawDataError(missing.left)).toMatch(/data_batch_1\.bin: cannot read the file \(no such file or directory; CIFAR-10 is not on a package registry: download cifar-10-binary\.tar\.gz/)
   })
 
-  it('augment: crop after padding and flip, a pure function of the key', async () => {
+  it('augment: crop after padding, flip, rotation and scaling, a pure function of the key', async () => {
     const r = await loadSplits('mnist')
     if (E.isLeft(r)) throw new Error(drawDataError(r.left))
     const { train } = r.right
     // example: augment
     const a = augmentImages(train, [0, 1, 2], { pad: 2, flip: false }, key(7)) // 3 digits, each shifted by up to 2 pixels
     const b = augmentImages(train, [0, 1, 2], { pad: 2, flip: false }, key(7)) // the same key: the same pixels
+    const c = augmentImages(train, [0, 1, 2], { pad: 1, flip: false, rotate: 10, scale: 0.1 }, key(7)) // shifted by up to 1 pixel, rotated by up to 10°, scaled by up to 10 %
     // end example
     expect(a.count).toBe(3)
     expect(Array.from(a.pixels)).toEqual(Array.from(b.pixels))
+    expect(c.count).toBe(3)
+    expect(Array.from(c.pixels)).not.toEqual(Array.from(a.pixels))
   }, 120_000)
 
   it('teacher: labels from a sampled pass of an SBN', () => {
