@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--parts 1,2] [--rounds 15] [--batch 64] [--always] [--phases] [--spin N[,M…]] [--warm W] [--burst B] [--alternate] [--json]`:
+ * `npx tsx bench/threads.ts --preset conv:16,32 [--batch-norm] [--threads 1,2] [--parts 1,2] [--rounds 15] [--batch 64] [--always] [--phases] [--spin N[,M…]] [--warm W] [--burst B] [--alternate] [--pin A,B] [--json]`:
  * the training step of `trainStep.ts` (the one `bench:train` times) on each thread count, in ONE
  * process with interleaved rounds (round r times one step of every thread count in turn), so
  * that the machine's load drifts over all of them alike. Prints wall ms per step, median
@@ -31,6 +31,9 @@
  * `--burst B`: each round takes B consecutive steps of each row, each timed (default 1): the
  * steps after a row's first show a team whose workers are still spinning from the last step, as
  * in a training loop, rather than woken from sleep after the other rows' steps.
+ * `--pin A,B` (Linux, `taskset`): once every team has started, the calling thread is pinned to core A and
+ * every other thread of the process (the teams' workers among them) to core B, so that a run and its
+ * swap (`--pin 1,0`) tell a slower core from a slower replica.
  * Every stepper starts from the same parameters and batches, and the steps are bit-identical
  * across thread counts (for one part count), so all do the same work.
  */
@@ -47,6 +50,8 @@ import { STEP_BATCH, stepper, teamStepper } from './trainStep.js'
 import { PHASE, PHASE_MEETINGS } from '../src/train/parallel/barrier.js'
 import { cpuBetween, threadCpuMs } from './threadCpu.js'
 import { rerunUnderEsmOnly } from './esmOnly.js'
+import { execFileSync } from 'node:child_process'
+import { readdirSync } from 'node:fs'
 
 rerunUnderEsmOnly(import.meta.url)
 
@@ -60,7 +65,7 @@ const { values } = parseArgs({
     preset: { type: 'string', default: 'conv:16,32' }, 'batch-norm': { type: 'boolean', default: false },
     threads: { type: 'string', default: '1,2' }, rounds: { type: 'string', default: '15' }, json: { type: 'boolean', default: false },
     always: { type: 'boolean', default: false }, parts: { type: 'string', default: '1' },
-    batch: { type: 'string', default: String(STEP_BATCH) }, warm: { type: 'string', default: '30' }, burst: { type: 'string', default: '1' }, phases: { type: 'boolean', default: false }, spin: { type: 'string' }, alternate: { type: 'boolean', default: false },
+    batch: { type: 'string', default: String(STEP_BATCH) }, warm: { type: 'string', default: '30' }, burst: { type: 'string', default: '1' }, pin: { type: 'string' }, phases: { type: 'boolean', default: false }, spin: { type: 'string' }, alternate: { type: 'boolean', default: false },
   },
 })
 const spins = values.spin === undefined ? [undefined] : values.spin.split(',').map(Number)
@@ -101,6 +106,12 @@ for (const [i, { p, t, spin }] of rowsOf.entries()) {
     const s = stepper(setup)
     steps.push(E.isLeft(s) ? fail(`--preset: ${s.left}`) : s.right)
   }
+}
+if (values.pin !== undefined) {
+  const cores = values.pin.split(',').map(Number)
+  if (cores.length !== 2 || cores.some((c) => !Number.isSafeInteger(c) || c < 0)) fail(`--pin: expected two core numbers A,B, found ${values.pin}`)
+  for (const tid of readdirSync('/proc/self/task').map(Number))
+    execFileSync('taskset', ['-p', '-c', String(tid === process.pid ? cores[0] : cores[1]), String(tid)], { stdio: 'ignore' })
 }
 const burst = Number(values.burst)
 if (!Number.isSafeInteger(burst) || burst < 1) fail(`--burst: expected an integer ≥ 1, found ${values.burst}`)

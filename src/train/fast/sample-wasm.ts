@@ -6,9 +6,9 @@
  * exact rule (`signsFromBits`) for every other family and for the rare near-ties.
  *
  * Logistic comparison: four units at a time in single precision (`emit-logistic.ts`, whose error
- * budget keeps σ̃·2³² within about 2 200 units of σ·2³²). If u is farther than MARGIN_F32 = 2¹⁵
- * from it the answer is the exact rule's; otherwise the index goes to a tie list that JavaScript
- * decides with `signsFromBits`.
+ * budget keeps σ̃·2³² within about 4 500 units of σ·2³²). If u is farther than about 2¹⁴ from it
+ * (|u·(1 + e) − 2³²·sel| > MARGIN_F32 = 2¹⁵) the answer is the exact rule's; otherwise the index
+ * goes to a tie list that JavaScript decides with `signsFromBits`.
  * The result is therefore bit-identical to the rule for every input, by construction.
  */
 import type { ProperNoise } from '../../dsl/noise.js'
