@@ -21,9 +21,10 @@ import { gradevalPreset } from '../estimators/analysis/preset.js'
 import type { Estimator } from '../estimators/estimator.js'
 import { arm, mismatchedSt, reinforce, st } from '../estimators/estimator.js'
 import type { MatrixProducts } from '../interpreters/reference/ops.js'
+import type { RunError } from '../interpreters/runErrors.js'
 import { drawRunError } from '../interpreters/runErrors.js'
 import type { Evaluation } from '../train/evaluate.js'
-import { evaluateSet } from '../train/evaluate.js'
+import { evaluateSet, memberProbabilities } from '../train/evaluate.js'
 import type { TrainData, TrainHooks } from '../train/loop.js'
 import { runKeys } from '../train/loop.js'
 import type { Settings } from './trainSetup.js'
@@ -41,13 +42,17 @@ export interface ModelText {
 }
 
 /** What a thread can be asked to do (structured-cloneable). */
-export type SideJob = GradevalJob | EvaluateJob
+export type SideJob = GradevalJob | EvaluateJob | MembersJob
 export interface GradevalJob { readonly _tag: 'Gradeval'; readonly draws: number }
 export interface EvaluateJob {
   readonly _tag: 'Evaluate'; readonly model: ModelText; readonly set: 'validation' | 'test'; readonly members: number; readonly key: readonly [number, number]
 }
 
-export type SideResult<J extends SideJob> = E.Either<string, J extends { readonly _tag: 'Gradeval' } ? GradevalReport : Evaluation>
+/** Sampled members `from`..`members − 1` of an evaluation (`memberProbabilities`). */
+export interface MembersJob { readonly _tag: 'Members'; readonly of: EvaluateJob; readonly from: number }
+
+export type SideResult<J extends SideJob> =
+  E.Either<string, J extends GradevalJob ? GradevalReport : J extends MembersJob ? Float64Array[] : Evaluation>
 
 /** What `runJob` reads: the held-out sets and the kernels of the evaluations. */
 export interface JobContext {
@@ -104,12 +109,16 @@ const lab = (draws: number): E.Either<string, GradevalReport> => {
  * @example runJob({ _tag: 'Gradeval', draws: 8 }, ctx) // right(the lab's report)
  */
 export const runJob = <J extends SideJob>(job: J, ctx: JobContext): SideResult<J> => {
-  if (job._tag === 'Gradeval') return lab(job.draws) as SideResult<J>
-  const set = ctx.data[job.set]
-  if (set === undefined) return E.left(`there is no ${job.set} set`) as SideResult<J>
-  const net = decodeText(job.model)
+  // A generic parameter does not narrow: the union does.
+  const j: SideJob = job
+  if (j._tag === 'Gradeval') return lab(j.draws) as SideResult<J>
+  const ev = j._tag === 'Members' ? j.of : j
+  const set = ctx.data[ev.set]
+  if (set === undefined) return E.left(`there is no ${ev.set} set`) as SideResult<J>
+  const net = decodeText(ev.model)
   if (E.isLeft(net)) return net as SideResult<J>
-  const r = evaluateSet(net.right, set, { members: job.members, key: keyOfWords(job.key[0], job.key[1]), products: ctx.kernels })
+  const opts = { members: ev.members, key: keyOfWords(ev.key[0], ev.key[1]), products: ctx.kernels }
+  const r: E.Either<RunError, Evaluation | Float64Array[]> = j._tag === 'Members' ? memberProbabilities(net.right, set, opts, j.from) : evaluateSet(net.right, set, opts)
   return E.mapLeft(drawRunError)(r) as SideResult<J>
 }
 

@@ -1,7 +1,8 @@
 /**
  * The main job's second core (src/cli/startSide.ts): a job gives the same bits on the worker
- * thread as on the main thread, and the validation posted at each epoch's end equals the loop's
- * own validation, with the same trained parameters (full MNIST through the cache, a tiny budget).
+ * thread as on the main thread (the gradient lab, an evaluation, an ensemble's later members),
+ * and the validation posted at each epoch's end equals the loop's own validation, with the same
+ * trained parameters (full MNIST through the cache, a tiny budget).
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
@@ -34,11 +35,12 @@ describe('the main job beside its training', () => {
     const { net, ctx, worker } = await setup()
     const side = worker()
     try {
-      const jobs = [{ _tag: 'Gradeval', draws: 8 } as const, evaluateJob(withBatchNormMode(net, 'inference'), 'validation', 2, foldIn(key(3), 1))]
+      const evaluation = evaluateJob(withBatchNormMode(net, 'inference'), 'validation', 3, foldIn(key(3), 1))
+      const jobs = [{ _tag: 'Gradeval', draws: 8 } as const, evaluation, { _tag: 'Members', of: evaluation, from: 1 } as const]
       const there = await Promise.all(jobs.map((j) => side.run(j)))
       expect(side.where()).toBe('worker thread')
       const here = await Promise.all(jobs.map((j) => inThread(ctx, 'the serial path').run(j)))
-      expect(E.isRight(there[0]!) && E.isRight(there[1]!)).toBe(true)
+      expect(there.every(E.isRight)).toBe(true)
       // The lab's wall-clock timings are the only field allowed to differ.
       const untimed = (r: (typeof here)[number]) => (E.isRight(r) && 'timing' in r.right ? { ...r.right, timing: {} } : r)
       expect(there.map(untimed)).toEqual(here.map(untimed))
