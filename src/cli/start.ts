@@ -8,6 +8,8 @@
  * under itself (`--anneal S` also anneals the noise scale 1 → S during training). It reports the
  * test accuracy of the mode network and of the ensemble on the 10 000 official test images, runs
  * the gradient-accuracy lab on the MATH.md §7 preset, and writes a short report (Markdown with SVG plots) to report/.
+ * The training runs on this thread; the gradient lab, the per-epoch validation passes and half of
+ * the test ensemble run beside it on a worker thread (startSide.ts), with the same bits.
  * Progress goes to stderr; the summary to stdout.
  */
 import * as E from 'fp-ts/lib/Either.js'
@@ -49,7 +51,8 @@ export const START_BATCH = STANDARD_RECIPE.batch
  * quiet machine, 133 s in all on two threads against 114 s on one; sixth session, with the split
  * chosen by timing (threads/choose.ts), 121 s on two against 118 and 140 s on one (the machine's
  * own spread); seventh session, data parallelism (`--threads 2 --parts 2`) 146 s against 108 s on
- * one thread. Raise it when two threads clearly pay.
+ * one thread. Raise it when two threads clearly pay. The second core is not idle meanwhile: it
+ * runs the side jobs (startSide.ts).
  */
 export const START_THREADS = 1
 /** Parts of each minibatch (data parallelism, docs/training.md): 1, today's bits. */
