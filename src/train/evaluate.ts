@@ -91,6 +91,19 @@ export interface EvaluateOptions {
   readonly onNote?: (message: string) => void
   /** Told after each pass over a chunk of rows: rows done of size × (1 + members) (a progress bar). */
   readonly onProgress?: (done: number, total: number) => void
+  /**
+   * The last members' predictive probabilities, computed elsewhere (`memberProbabilities`, with
+   * the same key, set and `members`): `given[i]` (every row, row-major) serves member
+   * `members − given.length + i`, so only the first members run here and the ensemble has the
+   * same bits (its sum still adds the members in order).
+   */
+  readonly given?: readonly Float64Array[]
+}
+
+/** What `memberProbabilities` asks of the passes: members from `from` on only, each handed over, and no mode network. */
+interface Sampled {
+  readonly from: number
+  readonly take: (member: number, start: number, rows: number, p: Float64Array) => void
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,9 +188,33 @@ const compiledSource = (net: Checked<Network>, l: Loss, data: Dataset, which: 'm
  * `passKey(opts.key, j)`, as `monteCarlo` does.
  * @example evaluateSet(net, feedDataset(feed), { members: 16, key: key(0) }) // right({ mode, ensemble, examples })
  */
-export const evaluateSet = (net: Checked<Network>, data: Dataset, opts: EvaluateOptions): E.Either<RunError, Evaluation> => {
+export const evaluateSet = (net: Checked<Network>, data: Dataset, opts: EvaluateOptions): E.Either<RunError, Evaluation> =>
+  passes(net, data, opts, undefined)
+
+/**
+ * The predictive probabilities of sampled members `from`..`members − 1` on every row (row-major),
+ * exactly as `evaluateSet` computes them with the same options: another thread's share of an
+ * ensemble, handed back through `given`.
+ * @example const late = memberProbabilities(net, set, { members: 16, key }, 8) // then evaluateSet(net, set, { members: 16, key, given: late.right })
+ */
+export const memberProbabilities = (net: Checked<Network>, data: Dataset, opts: EvaluateOptions, from: number): E.Either<RunError, Float64Array[]> => {
+  const out: Float64Array[] = []
+  const r = passes(net, data, opts, {
+    from,
+    take: (j, start, rows, p) => {
+      const width = p.length / rows
+      const all = (out[j - from] ??= new Float64Array(data.size * width))
+      all.set(p, start * width)
+    },
+  })
+  return E.map(() => out)(r)
+}
+
+const passes = (net: Checked<Network>, data: Dataset, opts: EvaluateOptions, sampled: Sampled | undefined): E.Either<RunError, Evaluation> => {
   if (!(Number.isInteger(opts.members) && opts.members >= 1))
     return E.left({ _tag: 'InvalidOption', option: 'ensemble', expected: 'an integer ≥ 1', found: String(opts.members) })
+  if ((opts.given?.length ?? 0) > opts.members || (opts.given ?? []).some((g) => g.length % Math.max(1, data.size) !== 0))
+    return E.left({ _tag: 'InvalidOption', option: 'given', expected: `at most ${opts.members} arrays of whole rows`, found: String(opts.given?.length) })
   const lossE = lossOutput(net)
   if (E.isLeft(lossE)) return lossE
   const l = lossE.right
@@ -220,8 +257,8 @@ export const evaluateSet = (net: Checked<Network>, data: Dataset, opts: Evaluate
   const progress = (rows: number): void => opts.onProgress?.((done += rows), total)
   const mode = { nll: 0, correct: 0 }
   let modeLoss = 0
-  const modeSource = compiledSource(net, l, data, 'mode', opts)
-  const modeDone = chunks(modeSource?.chunk ?? chunk, (feed, _, rows) => {
+  const modeSource = sampled === undefined ? compiledSource(net, l, data, 'mode', opts) : undefined
+  const modeDone = sampled !== undefined ? E.right(undefined) : chunks(modeSource?.chunk ?? chunk, (feed, _, rows) => {
     const labels = labelsOf(feed, rows)
     let logits: NDArray
     let losses: Float64Array
@@ -250,10 +287,13 @@ export const evaluateSet = (net: Checked<Network>, data: Dataset, opts: Evaluate
 
   const ens = { nll: 0, correct: 0 }
   const ensSource = compiledSource(net, l, data, 'ensemble', opts)
+  const given = opts.given ?? []
+  // Members from `own` on come from `given`; with `sampled`, only members from `sampled.from` run.
+  const own = opts.members - given.length
   const ensDone = chunks(ensSource?.chunk ?? chunk, (feed, start, rows) => {
     let sum: Float64Array | undefined
     let shape: readonly number[] = []
-    for (let j = 0; j < opts.members; j++) {
+    for (let j = sampled?.from ?? 0; j < (sampled === undefined ? own : opts.members); j++) {
       const pass = passKey(opts.key, j)
       let logits: NDArray
       const out = ensSource === undefined ? undefined : compiledOr(ensSource.program.logits(feed, pass, start), 'ensemble')
@@ -263,9 +303,19 @@ export const evaluateSet = (net: Checked<Network>, data: Dataset, opts: Evaluate
         logits = out.right
       }
       const p = predictive(l.op, logits)
+      sampled?.take(j, start, rows, p.data)
       shape = l.op === 'logistic-nll' ? [rows] : logits.shape
       sum ??= new Float64Array(p.data.length)
       for (let i = 0; i < sum.length; i++) sum[i]! += p.data[i]! / opts.members
+      progress(rows)
+    }
+    if (sampled !== undefined) return E.right(undefined)
+    for (const g of given) {
+      const width = g.length / data.size
+      const p = g.subarray(start * width, (start + rows) * width)
+      if (shape.length === 0) shape = l.op === 'logistic-nll' ? [rows] : [rows, width]
+      sum ??= new Float64Array(p.length)
+      for (let i = 0; i < sum.length; i++) sum[i]! += p[i]! / opts.members
       progress(rows)
     }
     scoreInto(l, { shape, data: sum! }, labelsOf(feed, rows), ens)

@@ -3,7 +3,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { key } from '../../src/dsl/random.js'
 import { monteCarlo } from '../../src/interpreters/montecarlo/index.js'
-import { evaluateSet, feedDataset, imageDataset } from '../../src/train/evaluate.js'
+import { evaluateSet, feedDataset, imageDataset, memberProbabilities } from '../../src/train/evaluate.js'
 import { toFeed } from '../../src/data/images.js'
 import { right, task, tinyNet } from './loopFixtures.js'
 
@@ -20,6 +20,23 @@ describe('evaluateSet', () => {
       expect(ev.mode.loss).toBeCloseTo(mc.mode.loss, 12)
       expect(ev.ensemble.loss).toBeCloseTo(mc.ensemble.loss, 12)
     }
+  })
+
+  it('members computed elsewhere (memberProbabilities, given) ≡ one call, bit for bit, whatever the split and chunks', () => {
+    const net = tinyNet({ kind: 'mlp', hidden: [7] })
+    const set = feedDataset(task(23))
+    const whole = right(evaluateSet(net, set, { members: 6, key: key(4), chunk: 5 }))
+    for (const [split, chunk] of [[0, 23], [1, 4], [3, 1], [5, 100], [6, 7]] as const) {
+      // The first members from one call, the rest from another, as two threads would share them.
+      const early = split === 0 ? [] : right(memberProbabilities(net, set, { members: split, key: key(4), chunk }, 0))
+      const late = right(memberProbabilities(net, set, { members: 6, key: key(4), chunk: 9 }, split))
+      expect(early.length + late.length).toBe(6)
+      expect(right(evaluateSet(net, set, { members: 6, key: key(4), chunk, given: [...early, ...late] })), `split ${split}`).toEqual(whole)
+      // Only the last members given: the first ones run in the call.
+      expect(right(evaluateSet(net, set, { members: 6, key: key(4), chunk, given: late }))).toEqual(whole)
+    }
+    expect(evaluateSet(net, set, { members: 2, key: key(4), given: [new Float64Array(46), new Float64Array(46), new Float64Array(46)] }))
+      .toMatchObject(E.left({ _tag: 'InvalidOption', option: 'given' }))
   })
 
   it('image datasets convert rows on demand, like toFeed', () => {
