@@ -7,9 +7,8 @@
  * or fails, the jobs run on the calling thread instead (`inThread`), with the same results.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { createRequire } from 'node:module'
-import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
+import { workerSource } from '../threads/workerSource.js'
 import { decodeModel, drawModelErrors } from '../dsl/codec.js'
 import { encodeModel } from '../dsl/codec/encode.js'
 import type { Checked, Network } from '../dsl/node.js'
@@ -163,14 +162,6 @@ export interface WorkerSetup {
   readonly kernels: 'fast' | 'reference'
 }
 
-/** The worker's entry module, and tsx's loader when running from TypeScript sources (tsx, vitest). */
-const workerSource = (): string => {
-  const here = import.meta.url
-  if (!here.endsWith('.ts')) return `import(${JSON.stringify(new URL('./startWorker.js', here).href)})`
-  const tsx = pathToFileURL(createRequire(here).resolve('tsx/package.json').replace(/package\.json$/, 'dist/esm/api/index.mjs')).href
-  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(new URL('./startWorker.ts', here).href)}) })`
-}
-
 /**
  * Jobs run in order on a worker thread; if it cannot start or fails, they run on the calling
  * thread (`ctx`), with the same results.
@@ -191,7 +182,9 @@ export const onWorker = (setup: WorkerSetup, ctx: JobContext): Side => {
     pending.clear()
   }
   try {
-    worker = new Worker(workerSource(), { eval: true, workerData: setup })
+    const source = workerSource(import.meta.url, 'startWorker')
+    if (E.isLeft(source)) throw new Error(source.left)
+    worker = new Worker(source.right, { eval: true, workerData: setup })
     worker.unref()
     worker.on('message', (m: { readonly id: number; readonly result: E.Either<string, unknown> }) => {
       const p = pending.get(m.id)

@@ -6,6 +6,7 @@
  * failures come through a MessagePort read synchronously (`receiveMessageOnPort`).
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { builtin, workerSource } from '../../threads/workerSource.js'
 import type { TeamData } from './teamData.js'
 
 export interface NodeWorkerLike {
@@ -26,35 +27,14 @@ interface WorkerThreads {
   readonly receiveMessageOnPort: (port: NodePort) => { readonly message: unknown } | undefined
 }
 
-const builtin = <T>(id: string): T | undefined =>
-  (globalThis as { readonly process?: { readonly getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.(id) as T | undefined
-
-/** The worker's entry module, and tsx's loader when running from sources. */
-const entry = (): E.Either<string, { readonly url: string; readonly loader?: string }> => {
-  const here = import.meta.url
-  if (!here.endsWith('.ts')) return E.right({ url: new URL('./worker.js', here).href })
-  const mod = builtin<{ readonly createRequire: (from: string) => { resolve: (id: string) => string } }>('node:module')
-  const url = builtin<{ readonly pathToFileURL: (p: string) => URL }>('node:url')
-  if (mod === undefined || url === undefined) return E.left('node:module is not available here')
-  try {
-    const pkg = mod.createRequire(here).resolve('tsx/package.json')
-    return E.right({ url: new URL('./worker.ts', here).href, loader: url.pathToFileURL(pkg.replace(/package\.json$/, 'dist/esm/api/index.mjs')).href })
-  } catch {
-    return E.left('running from TypeScript sources needs tsx installed (npm ci) to start worker threads')
-  }
-}
-
 /** Starts one worker with `data`, or says why it cannot. */
 export const workerStart = (data: Omit<TeamData, 'port'>): E.Either<string, { readonly worker: NodeWorkerLike; readonly message: () => string | undefined }> => {
   const wt = builtin<WorkerThreads>('node:worker_threads')
   if (wt === undefined) return E.left('worker_threads are not available here')
-  const where = entry()
-  if (E.isLeft(where)) return where
-  const { url, loader } = where.right
-  const load = `import(${JSON.stringify(url)})`
-  const source = loader === undefined ? `${load}.catch((e) => { throw e })` : `import(${JSON.stringify(loader)}).then((m) => { m.register(); return ${load} })`
+  const source = workerSource(import.meta.url, 'worker')
+  if (E.isLeft(source)) return source
   const { port1, port2 } = new wt.MessageChannel()
-  const worker = new wt.Worker(source, { eval: true, workerData: { ...data, port: port2 }, transferList: [port2] })
+  const worker = new wt.Worker(source.right, { eval: true, workerData: { ...data, port: port2 }, transferList: [port2] })
   let state: string | undefined | null = null
   const waiters: ((why: string | undefined) => void)[] = []
   const settle = (why: string | undefined): void => {
