@@ -181,21 +181,22 @@ export const onWorker = (setup: WorkerSetup, ctx: JobContext): Side => {
     for (const [, p] of [...pending].sort(([a], [b]) => a - b)) p.resolve(runJob(p.job, ctx))
     pending.clear()
   }
-  try {
-    const source = workerSource(import.meta.url, 'startWorker')
-    if (E.isLeft(source)) throw new Error(source.left)
-    worker = new Worker(source.right, { eval: true, workerData: setup })
-    worker.unref()
-    worker.on('message', (m: { readonly id: number; readonly result: E.Either<string, unknown> }) => {
-      const p = pending.get(m.id)
-      pending.delete(m.id)
-      p?.resolve(m.result)
-    })
-    worker.on('error', (e) => fail(e instanceof Error ? e.message : String(e)))
-    worker.on('exit', (code) => fail(`its thread exited (code ${code})`))
-  } catch (e) {
-    fail(e instanceof Error ? e.message : String(e))
-  }
+  const source = workerSource(import.meta.url, 'startWorker')
+  if (E.isLeft(source)) fail(source.left)
+  else
+    try {
+      worker = new Worker(source.right, { eval: true, workerData: setup })
+      worker.unref()
+      worker.on('message', (m: { readonly id: number; readonly result: E.Either<string, unknown> }) => {
+        const p = pending.get(m.id)
+        pending.delete(m.id)
+        p?.resolve(m.result)
+      })
+      worker.on('error', (e) => fail(e instanceof Error ? e.message : String(e)))
+      worker.on('exit', (code) => fail(`its thread exited (code ${code})`))
+    } catch (e) {
+      fail(e instanceof Error ? e.message : String(e))
+    }
   return {
     run: <J extends SideJob>(job: J): Promise<SideResult<J>> => {
       if (fallback !== undefined || worker === undefined) return (fallback ?? inThread(ctx, 'no worker')).run(job)
