@@ -59,7 +59,7 @@ export interface JobContext {
   readonly kernels: MatrixProducts
 }
 
-/** Runs jobs in order and hands out their results; `close` ends its thread (if any). */
+/** Runs jobs in order and hands out their results; `close` ends its thread, when it has one. */
 export interface Side {
   readonly run: <J extends SideJob>(job: J) => Promise<SideResult<J>>
   /** Where the jobs run: 'worker' or 'main thread (…why…)'. */

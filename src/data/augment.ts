@@ -89,7 +89,7 @@ export const showAugmentation = (a: Augmentation): string =>
     (a.scale ?? 0) > 0 ? `scale:${+((a.scale ?? 0) * 100).toFixed(6)}` : '',
   ].filter((s) => s !== '').join(',') || 'none'
 
-/** Whether `a` changes any image. */
+/** Whether `a` leaves every image as it is (no shift, flip, rotation or scaling). */
 const isIdentity = (a: Augmentation): boolean => a.pad === 0 && !a.flip && (a.rotate ?? 0) === 0 && (a.scale ?? 0) === 0
 
 /**
