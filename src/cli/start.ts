@@ -185,7 +185,7 @@ export const start: Command = async (argv, io) => {
     // The mode network with batch-norm statistics re-estimated under itself (src/train/calibrate.ts).
     const calibrated = recalibrateMode(trained.right.last, calibrationRows(data.right.data.train), { products: kernels })
     if (E.isLeft(calibrated)) { io.err(`start: ${drawRunError(calibrated.left)}\n`); return exitCode.failed }
-    const modeTest = evaluateSet(calibrated.right, testSet, { members: 1, key: foldIn(key(0), 0x7e57), products: kernels })
+    const modeTest = evaluateSet(calibrated.right, testSet, { ...testOpts, members: 1 })
     if (E.isLeft(modeTest)) { io.err(`start: ${drawRunError(modeTest.left)}\n`); return exitCode.failed }
     const lateMembers = await late
     if (E.isLeft(lateMembers)) { io.err(`start: ${lateMembers.left}\n`); return exitCode.failed }
