@@ -11,6 +11,7 @@ import type { Evaluation } from './forward.js'
 import * as ops from './ops.js'
 import * as spatial from './spatial.js'
 import { conv2dBackwardRows, matmulTNRows } from './rowParts.js'
+import { unbroadcast, unbroadcastRows } from './unbroadcast.js'
 import { hasBatch } from '../../dsl/shape.js'
 
 /** Gradient with respect to a binarize node's input, given the gradient at its output (or none). */
@@ -38,9 +39,9 @@ const deferred = (child: Node, rows: ops.RowParts): boolean => rows.later !== un
 /** The sum over parts of `child`'s gradient: `rows.later` when `deferred`, else `rows.sum`. */
 const sumFor = (child: Node, rows: ops.RowParts): ops.RowParts['sum'] => (deferred(child, rows) ? rows.later! : rows.sum)
 
-/** `ops.unbroadcast`, per part and in part order where it sums over the rows of a pass that holds parts. */
+/** `unbroadcast`, per part and in part order where it sums over the rows of a pass that holds parts. */
 const unbroadcastTo = (node: Node, child: Node, g: NDArray, s: readonly number[], ev: Evaluation): NDArray =>
-  ev.products.rows !== undefined && acrossRows(node, child) ? ops.unbroadcastRows(g, s, ev.products.rows, sumFor(child, ev.products.rows)) : ops.unbroadcast(g, s)
+  ev.products.rows !== undefined && acrossRows(node, child) ? unbroadcastRows(g, s, ev.products.rows, sumFor(child, ev.products.rows)) : unbroadcast(g, s)
 
 /** The vector–Jacobian rules; Loss and Binarize are seeded by the caller. */
 const vjpRules: { readonly [K in Tag]: Vjp<K> } = {

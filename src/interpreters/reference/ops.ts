@@ -136,21 +136,6 @@ export const wholeRows = (batch: number): RowParts => ({
   },
 })
 
-/**
- * Sums g (rows first: [rows, …]) back onto shape `s`, which has no batch axis: per part of
- * `rows`, then in part order (`unbroadcast` of each part's rows), by `sum` (`rows.sum`, or `rows.later`).
- */
-export const unbroadcastRows = (g: NDArray, s: readonly number[], rows: RowParts, sum: RowParts['sum'] = rows.sum): NDArray => {
-  const n = g.shape[0]!
-  const width = n === 0 ? 0 : g.data.length / n
-  const shape = [g.shape[0]!, ...g.shape.slice(1)]
-  const data = sum(sizeOf(s), (lo, hi, out) => {
-    shape[0] = hi - lo
-    out.set(unbroadcast({ shape, data: g.data.subarray(lo * width, hi * width) }, s).data)
-  })
-  return { shape: s, data }
-}
-
 /** [m,k] × [k,n] → [m,n] (i-k-j loop order: the inner loop is contiguous). */
 export const matmul = (a: NDArray, b: NDArray): NDArray => {
   const [m, k] = a.shape as [number, number]
@@ -247,8 +232,8 @@ export const broadcastIndex = (s: readonly number[], out: readonly number[]): In
  * b[⌊i / inner⌋ mod mid]. Covers the bias of a dense layer ([n, o] + [o]: inner 1) and of a
  * convolution ([n, o, h, w] + [o, 1, 1]). Undefined for any other pattern.
  */
-interface Block { readonly outer: number; readonly mid: number; readonly inner: number }
-const blockOf = (a: readonly number[], b: readonly number[]): Block | undefined => {
+export interface Block { readonly outer: number; readonly mid: number; readonly inner: number }
+export const blockOf = (a: readonly number[], b: readonly number[]): Block | undefined => {
   if (b.length > a.length) return undefined
   const off = a.length - b.length
   const dims = (i: number): number => (i < off ? 1 : b[i - off]!)
@@ -323,27 +308,6 @@ export const mul = (a: NDArray, b: NDArray): NDArray => {
     return { shape: a.shape, data: out }
   }
   return elementwise(a, b, (x, y) => x * y)
-}
-
-/** Sums `g` (of the broadcast shape) back onto an operand of shape `s`, in g's flat order. */
-export const unbroadcast = (g: NDArray, s: readonly number[]): NDArray => {
-  const size = sizeOf(s)
-  if (size === g.data.length) return { shape: s, data: g.data }
-  const out = new Float64Array(size)
-  const blk = blockOf(g.shape, s)
-  if (blk !== undefined) {
-    const G = g.data
-    for (let o = 0, i = 0; o < blk.outer; o++)
-      for (let m = 0; m < blk.mid; m++) {
-        let acc = out[m]!
-        for (let t = 0; t < blk.inner; t++, i++) acc += G[i]!
-        out[m] = acc
-      }
-    return { shape: s, data: out }
-  }
-  const idx = broadcastIndex(s, g.shape)
-  for (let i = 0; i < idx.length; i++) out[idx[i]!]! += g.data[i]!
-  return { shape: s, data: out }
 }
 
 // Elementwise nonlinearities and their derivatives (as functions of the input x).

@@ -220,29 +220,35 @@ export const poolBackward = (
   op: 'max' | 'avg', x: NDArray, gOut: NDArray, argmax: Int32Array, window: readonly [number, number], stride: readonly [number, number],
   alloc: Alloc = fresh,
 ): NDArray => {
-  const [, , h, w] = x.shape as [number, number, number, number]
+  const [n, c, h, w] = x.shape as [number, number, number, number]
   const [, , ho, wo] = gOut.shape as [number, number, number, number]
-  // Sums start from 0 (a reused buffer is cleared; a fresh one is zero already).
-  const gx = alloc === fresh ? fresh(x.data.length) : alloc(x.data.length).fill(0)
+  const gx = alloc(x.data.length)
   const G = gOut.data
-  if (op === 'max') {
-    // A cell with no winner (argmax −1) passes nothing, as an out-of-range typed-array write would not.
-    for (let oi = 0; oi < G.length; oi++) {
-      const at = argmax[oi]!
-      if (at >= 0) gx[at]! += G[oi]!
-    }
-    return { shape: x.shape, data: gx }
-  }
   const [wh, ww] = window
   const [sh, sw] = stride
   const area = wh * ww
-  for (let bc = 0, oi = 0; oi < G.length; bc++)
+  const plane = h * w
+  // Pooling has no padding, so the windows of plane bc read only that plane: each plane is
+  // cleared just before its sums (still in cache when they land, instead of one pass over the
+  // whole gradient first), and the sums start from 0 and run in the same order as before.
+  for (let bc = 0, oi = 0; bc < n * c; bc++) {
+    gx.fill(0, bc * plane, (bc + 1) * plane)
+    const end = oi + ho * wo
+    if (op === 'max') {
+      // A cell with no winner (argmax −1) passes nothing, as an out-of-range typed-array write would not.
+      for (; oi < end; oi++) {
+        const at = argmax[oi]!
+        if (at >= 0) gx[at]! += G[oi]!
+      }
+      continue
+    }
     for (let oy = 0; oy < ho; oy++)
       for (let ox = 0; ox < wo; ox++, oi++) {
         const v = G[oi]! / area
         for (let ky = 0, r = (bc * h + oy * sh) * w + ox * sw; ky < wh; ky++, r += w)
           for (let xi = r; xi < r + ww; xi++) gx[xi]! += v
       }
+  }
   return { shape: x.shape, data: gx }
 }
 
