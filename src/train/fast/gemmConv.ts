@@ -174,6 +174,34 @@ export const convForward = (e: GemmEngine, alloc: Alloc = fresh) => (x: NDArray,
   return { shape, data: out }
 }
 
+/**
+ * The calls that pack g of examples [c0, c1) (f64 [n, o, hw] at byte `gAt`) into the kernel
+ * gradient's A panels at byte `a`: panels of mr output channels, patch rows (counted from c0)
+ * major, depth `kpad`. Where the panels are whole (o a multiple of mr) and an example's hw rows
+ * a multiple of 4, each example is a row-major [o, hw] block that the GEMM's own SIMD packer
+ * `pack_rm<mr>` transposes four by four; otherwise `conv_pack_g`, one value at a time. Both
+ * round each value to f32 to nearest: the same panels.
+ */
+const packGByChannels = (e: GemmEngine, gAt: number, g: ConvGeom, c0: number, c1: number, a: number, kpad: number): Call[] => {
+  const hw = g.ho * g.wo
+  const { mr } = e.blocking
+  if (g.o % mr !== 0 || hw % 4 !== 0 || mr % 4 !== 0) return [['conv_pack_g', gAt, g.o, hw, c0, c1, c0, a, 1, mr, 0, mr, kpad * mr, 1]]
+  return Array.from({ length: c1 - c0 }, (_, i): Call => [`pack_rm${mr}`, gAt + 8 * (c0 + i) * g.o * hw, hw, g.o / mr, hw, a + 4 * i * hw * mr, kpad])
+}
+
+/**
+ * The calls that pack g of examples [c0, c1) into the input gradient's A panels at byte `a`:
+ * panels of mr patch rows (counted from c0), output channel major, depth `kpad`. Where an
+ * example's hw rows fill whole panels, its [o, hw] block is depth-major for them and the GEMM's
+ * SIMD packer `pack_dm<mr>` copies it; otherwise `conv_pack_g`. The same panels.
+ */
+const packGByRows = (e: GemmEngine, gAt: number, g: ConvGeom, c0: number, c1: number, a: number, kpad: number): Call[] => {
+  const hw = g.ho * g.wo
+  const { mr } = e.blocking
+  if (hw % mr !== 0 || mr % 4 !== 0) return [['conv_pack_g', gAt, g.o, hw, c0, c1, c0, a, mr, kpad * mr, 1, 1, mr, 0]]
+  return Array.from({ length: c1 - c0 }, (_, i): Call => [`pack_dm${mr}`, gAt + 8 * (c0 + i) * g.o * hw, hw, hw / mr, g.o, a + 4 * i * hw * kpad, kpad])
+}
+
 /** f32 values of a kernel-gradient chunk's panels (g and patches: about half a megabyte, in L2). */
 const KGRAD_CHUNK = 1 << 17
 
@@ -209,7 +237,7 @@ const kernelGradient = (e: GemmEngine, m: ReturnType<typeof layout>, desc: numbe
       // Padded depth (rows past the chunk's) must read 0 in both panels; lanes past o or depth only feed unread outputs.
       ...(kpad !== (c1 - c0) * hw ? [['fill_zero', a, 4 * mPanels * mr * kpad] as Call, ['fill_zero', b, 4 * (j1 - j0) * nr * kpad] as Call] : []),
       // A: panels of mr output channels, the chunk's patch rows major; B: this part's panels of nr taps.
-      ['conv_pack_g', gAt, g.o, hw, c0, c1, c0, a, 1, mr, 0, mr, kpad * mr, 1],
+      ...packGByChannels(e, gAt, g, c0, c1, a, kpad),
       ['conv_gather', desc, xAt, b - 4 * j0 * nr * kpad, tables.get(kpad)!, 1, nr, 0, c0, c1, c0, taps[0], taps[1]],
       [i === 0 ? 'gemm' : 'gemm_acc', a, b, cAt + 4 * j0 * nr, mPanels, j1 - j0, kpad, ldc * 4],
     ])
@@ -248,7 +276,7 @@ const inputGradient = (e: GemmEngine, m: ReturnType<typeof layout>, desc: number
     if (kpad !== g.o) calls.push(['fill_zero', a, 4 * mPanels * mr * kpad])
     for (const [c0, c1] of chunks(b0, b1, per)) {
       // A: panels of mr patch rows (counted from c0), output channel major.
-      calls.push(['conv_pack_g', gAt, g.o, hw, c0, c1, c0, a, mr, kpad * mr, 1, 1, mr, 0])
+      calls.push(...packGByRows(e, gAt, g, c0, c1, a, kpad))
       calls.push(['gemm', a, kAt, c, Math.ceil(((c1 - c0) * hw) / mr), nPanels, kpad, ldc * 4])
       calls.push(['conv_col2im', desc, c, ldc * 4, gxAt, c0, c1])
     }

@@ -24,10 +24,10 @@ const small = (max: number) => fc.integer({ min: 1, max })
 const real = fc.double({ min: -4, max: 4, noNaN: true }).map((v) => (Math.abs(v) < 2 ** -20 ? 0 : v))
 const values = (n: number, signs: boolean) => fc.array(signs ? fc.constantFrom(1, -1) : real, { minLength: n, maxLength: n }).map((v) => Float64Array.from(v))
 
-/** A problem of up to `maxN` examples and `maxC` input channels; `signs`: x, k and the padding value are ±1. */
-const arbConv = (signs: boolean, maxN = 5, maxHW = 9, maxC = 4): fc.Arbitrary<Conv> =>
+/** A problem of up to `maxN` examples and `maxC` input channels (`outs`: the output channels); `signs`: x, k and the padding value are ±1. */
+const arbConv = (signs: boolean, maxN = 5, maxHW = 9, maxC = 4, outs: fc.Arbitrary<number> = small(6)): fc.Arbitrary<Conv> =>
   fc.record({
-    n: small(maxN), c: small(maxC), h: small(maxHW), w: small(maxHW), o: small(6), kh: small(3), kw: small(3),
+    n: small(maxN), c: small(maxC), h: small(maxHW), w: small(maxHW), o: outs, kh: small(3), kw: small(3),
     stride: fc.tuple(small(2), small(2)), padding: fc.tuple(fc.nat(2), fc.nat(2)), padValue: signs ? fc.constantFrom(1, -1) : fc.constantFrom(0, -1, 0.3),
   })
     .filter((p) => windowOut(p.h, p.kh, p.stride[0], p.padding[0]) >= 1 && windowOut(p.w, p.kw, p.stride[1], p.padding[1]) >= 1)
@@ -135,6 +135,19 @@ describe('convolution jobs', () => {
       const want = f32Definition(p)
       for (const k of [one, two, three]) expect(same(run(k, p).gk, want.gk), 'kernel gradient').toBe(true)
     }), { seed: 4343, numRuns: 8 })
+  })
+
+  it('law: g packed by the GEMM\'s SIMD packers (output channels a multiple of 4, output sizes a multiple of 4) ≡ the definition, bit for bit, on 1, 2 and 3 threads', () => {
+    // With the default blocking (mr = 4) these geometries take pack_rm4 (kernel gradient) and pack_dm4 (input gradient) instead of conv_pack_g.
+    const whole = arbConv(false, 6, 12, 4, fc.constantFrom(4, 8, 12)).filter((p) => (p.g.shape[2]! * p.g.shape[3]!) % 4 === 0)
+    fc.assert(fc.property(whole, (p) => {
+      const want = f32Definition(p)
+      for (const k of [one, two, three]) {
+        const got = run(k, p)
+        expect(same(got.gk, want.gk), 'kernel gradient').toBe(true)
+        expect(same(got.gx, want.gx), 'input gradient').toBe(true)
+      }
+    }), { seed: 4444, numRuns: 25 })
   })
 
   const [two, three] = [threaded(2), threaded(3)]
