@@ -20,11 +20,10 @@
  * input cell (ic·h + ky)·w + kx, and ky and kx.
  */
 import type { Code, WasmFunction } from '../../wasm/code.js'
-import { doLoop, f64c, f64Load, f64Store, forLoop, func, get, i32c, i32Load, i32Store, ifElse, set, simd, v128Load, v128Store, when, i32Add as add, i32Sub as sub, i32Mul as mul, i32And as and } from '../../wasm/code.js'
+import { doLoop, f64c, f64Load, f64Store, forLoop, func, get, i32c, i32Load, i32Store, ifElse, set, when, i32Add as add, i32Sub as sub, i32Mul as mul, i32And as and } from '../../wasm/code.js'
 import { op } from '../../wasm/opcodes.js'
 import type { ConvGeom } from '../../interpreters/reference/spatial.js'
 import { vstore, vzero } from '../../wasm/simd.js'
-import { PROMOTE_LOW } from './emit-pack.js'
 
 /** Fields of the descriptor, i32 indices from its start. */
 const F = { c: 0, h: 1, w: 2, kh: 3, kw: 4, sh: 5, sw: 6, ph: 7, pw: 8, ho: 9, wo: 10, depth: 11, taps: 12, ky: 13, kx: 14, pad: 15 } as const
@@ -140,34 +139,17 @@ export const convCol2im = (): WasmFunction =>
   func('conv_col2im', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (prm, local) => {
     const [desc, src, ldc, gx, b0, b1] = prm as [number, number, number, number, number, number]
     const { l: g, load } = geometry(desc, local)
-    const at = local('i32'), p = local('i32'), cell = local('i32'), run = local('i32'), runs = local('i32'), pairs = local('i32'), j = local('i32'), s = local('i32')
+    const at = local('i32'), p = local('i32'), cell = local('i32')
     const addTap = (x0: number): Code => [
       set(cell, add(get(gx), mul(add(get(x0), entry(g.taps, get(p))), i32c(8)))),
       f64Store(get(cell), [f64Load(get(cell)), get(at), get(p), i32c(4), op.i32_mul, op.i32_add, op.f32_load, 2, 0, F64_PROMOTE_F32, op.f64_add]),
     ]
-    // A window inside the image, by runs of kw taps (ic, ky) whose cells are adjacent: two taps
-    // at a time (f64x2: the same two float64 adds, each cell's terms still in row order), then
-    // the odd last one.
-    const insideRuns = (x0: number): Code => doLoop(run, i32c(0), get(runs), 1, [
-      set(cell, add(get(gx), mul(add(get(x0), entry(g.taps, mul(get(run), get(g.kw)))), i32c(8)))),
-      set(s, add(get(at), mul(mul(get(run), get(g.kw)), i32c(4)))),
-      forLoop(j, i32c(0), get(pairs), 2, [
-        v128Store(add(get(cell), mul(get(j), i32c(8))),
-          [v128Load(add(get(cell), mul(get(j), i32c(8)))), add(get(s), mul(get(j), i32c(4))), simd('v128_load64_zero'), 3, 0, ...PROMOTE_LOW, simd('f64x2_add')]),
-      ]),
-      when(and(get(g.kw), i32c(1)), [
-        set(cell, add(get(cell), mul(get(pairs), i32c(8)))),
-        f64Store(get(cell), [f64Load(get(cell)), add(get(s), mul(get(pairs), i32c(4))), op.f32_load, 2, 0, F64_PROMOTE_F32, op.f64_add]),
-      ]),
-    ])
     return [
       load,
       set(at, get(src)),
-      set(runs, mul(get(g.c), get(g.kh))),
-      set(pairs, and(get(g.kw), i32c(-2))),
       windows(g, b0, b1, local, (x0, inside, iy0, ix0) => [
         ifElse(get(inside),
-          insideRuns(x0),
+          doLoop(p, i32c(0), get(g.depth), 1, addTap(x0)),
           doLoop(p, i32c(0), get(g.depth), 1, [
             when(and(ltU(add(get(iy0), entry(g.ky, get(p))), get(g.h)), ltU(add(get(ix0), entry(g.kx, get(p))), get(g.w))), addTap(x0)),
           ])),

@@ -89,7 +89,7 @@ export const packRowMajor = (w: number): WasmFunction =>
   })
 
 /** `f64x2.promote_low_f32x4` (SIMD 0x5f) and `f64.promote_f32` (0xbb), absent from the shared opcode table. */
-export const PROMOTE_LOW = [0xfd, 0x5f]
+const PROMOTE_LOW = [0xfd, 0x5f]
 const F64_PROMOTE_F32 = 0xbb
 
 /**
