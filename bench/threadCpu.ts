@@ -40,6 +40,31 @@ export const threadCpuMs = (): Map<number, number> | undefined => {
   return out
 }
 
+/**
+ * Milliseconds each thread has spent runnable but waiting for a core (schedstat's second field),
+ * or undefined without schedstat: a thread's time off its core that is not sleep, which tells a
+ * descheduled thread from one that waits at a barrier (Atomics.wait is sleep, not this).
+ * @example threadRunQueueMs()?.get(process.pid) // the main thread's time waiting for a core
+ */
+export const threadRunQueueMs = (): Map<number, number> | undefined => {
+  try {
+    return new Map(readdirSync('/proc/self/task').map((tid) => [Number(tid), Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e6]))
+  } catch {
+    return undefined
+  }
+}
+
+/** Each thread's name (Linux's comm: `node` for the main thread, `V8 DefaultWorke` for V8's background threads…), or an empty map off Linux. */
+export const threadNames = (): Map<number, string> => {
+  const out = new Map<number, string>()
+  try {
+    for (const tid of readdirSync('/proc/self/task')) out.set(Number(tid), readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim())
+  } catch {
+    // Not Linux, or a thread ended between the listing and the read.
+  }
+  return out
+}
+
 /** CPU ms each thread spent between two readings (threads absent from `before` started in between). */
 export const cpuBetween = (before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): Map<number, number> =>
   new Map([...after].map(([tid, ms]) => [tid, ms - (before.get(tid) ?? 0)]))

@@ -12,11 +12,11 @@
  * `--parts 1,2` times every thread count with each part count: parts 1 is the step above
  * (products split over threads), parts P ≥ 2 the data-parallel step (src/train/parallel/: the
  * minibatch cut into P slices, the threads taking whole slices); rows carry `"parts"`.
- * `--phases` adds, for the rows with parts ≥ 2, each replica's mean pass time per step, the part
+ * `--phases` adds, for the rows with parts ≥ 2, each replica's mean pass time per step (for a worker, how long after the calling thread's its pass started: its wake-up), the part
  * of it spent in barriers (how many, and how many fell through to `Atomics.wait`), and for the
  * calling thread the wait for the workers and the rest of the step (optimizer, running statistics);
  * `optimizer`: the replica's share of the split optimizer step (src/train/parallel/optimizer.ts);
- * and every row's CPU time per step by thread (Linux: bench/threadCpu.ts), which a loaded machine
+ * and every row's CPU time per step by thread, named, with its time runnable but off its core (`/q`; Linux: bench/threadCpu.ts), which a loaded machine
  * does not stretch as it does wall time. `--spin N`: the checks of a control word before a
  * waiting replica sleeps (default `SPIN`, src/train/parallel/barrier.ts; 0: sleep at once, so
  * that the threads' CPU time is their work alone); several values time each data-parallel row
@@ -48,7 +48,7 @@ import { MIN_SPLIT_MACS } from '../src/train/fast/wasm-gemm.js'
 import { median, timeOnce } from './train.js'
 import { STEP_BATCH, stepper, teamStepper } from './trainStep.js'
 import { PHASE, PHASE_MEETINGS } from '../src/train/parallel/barrier.js'
-import { cpuBetween, threadCpuMs } from './threadCpu.js'
+import { cpuBetween, threadCpuMs, threadNames, threadRunQueueMs } from './threadCpu.js'
 import { rerunUnderEsmOnly } from './esmOnly.js'
 import { execFileSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
@@ -123,19 +123,25 @@ const cpu = rowsOf.map(() => [] as number[])
 const phaseSums = rowsOf.map(() => [] as Float64Array[])
 /** Per row: CPU ms of each thread over the timed rounds (with --phases). */
 const threadCpu = rowsOf.map(() => new Map<number, number>())
+/** Per row: ms each thread spent runnable but off its core (waiting for a core) over the timed rounds (with --phases). */
+const threadQueued = rowsOf.map(() => new Map<number, number>())
 /** Times one step of row i (recorded from the first timed round on). */
 const timeStep = (step: () => number, i: number, timed: boolean): void => {
   const before = values.phases ? threadCpuMs() : undefined
+  const queuedBefore = values.phases ? threadRunQueueMs() : undefined
   const t = timeOnce(step)
   const after = before === undefined ? undefined : threadCpuMs()
+  const queuedAfter = queuedBefore === undefined ? undefined : threadRunQueueMs()
   const ph = phaseReaders[i]?.() ?? []
   if (!timed) return
   if (before !== undefined && after !== undefined) for (const [tid, ms] of cpuBetween(before, after)) threadCpu[i]!.set(tid, (threadCpu[i]!.get(tid) ?? 0) + ms)
+  if (queuedBefore !== undefined && queuedAfter !== undefined) for (const [tid, ms] of cpuBetween(queuedBefore, queuedAfter)) threadQueued[i]!.set(tid, (threadQueued[i]!.get(tid) ?? 0) + ms)
   wall[i]!.push(t.wall)
   cpu[i]!.push(t.cpu)
   ph.forEach((words, k) => {
     const sum = (phaseSums[i]![k] ??= new Float64Array(words.length))
-    words.forEach((w, j) => (sum[j]! += w))
+    // passAt is a time, not a sum: what is summed is the replica's start after the calling thread's.
+    words.forEach((w, j) => (sum[j]! += j === PHASE.passAt ? w - ph[0]![PHASE.passAt]! : w))
   })
 }
 for (let r = 0; r < warm + rounds; r++) {
@@ -149,6 +155,7 @@ for (let r = 0; r < warm + rounds; r++) {
   process.stderr.write(`\rbench/threads ${values.preset}: round ${r + 1}/${warm + rounds}   `)
 }
 process.stderr.write('\n')
+const names = threadNames()
 kernels.forEach((k) => k.close())
 closers.forEach((c) => c())
 const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) })
@@ -158,7 +165,7 @@ const load = os.loadavg()[0]!
 const phaseRows = rowsOf.map((_, i) => phaseSums[i]!.map((w, replica) => {
   const per = (x: number): number => x / Math.max(1, w[PHASE.steps]!)
   return {
-    replica, passMs: per(w[PHASE.passMs]!), waitMs: per(w[PHASE.waitMs]!), firstMs: per(w[PHASE.firstMs]!), byMeeting: Array.from({ length: Math.min(PHASE_MEETINGS, Math.round(per(w[PHASE.waits]!))) }, (_, j) => per(w[PHASE.byMeeting + j]!)), waits: per(w[PHASE.waits]!), sleeps: per(w[PHASE.sleeps]!), optimizerMs: per(w[PHASE.optimizerMs]!),
+    replica, passMs: per(w[PHASE.passMs]!), lateMs: per(w[PHASE.passAt]!), waitMs: per(w[PHASE.waitMs]!), firstMs: per(w[PHASE.firstMs]!), byMeeting: Array.from({ length: Math.min(PHASE_MEETINGS, Math.round(per(w[PHASE.waits]!))) }, (_, j) => per(w[PHASE.byMeeting + j]!)), waits: per(w[PHASE.waits]!), sleeps: per(w[PHASE.sleeps]!), optimizerMs: per(w[PHASE.optimizerMs]!),
     ...(replica === 0 ? { doneMs: per(w[PHASE.doneMs]!), outsideMs: wall[i]!.reduce((a, b) => a + b, 0) / wall[i]!.length - per(w[PHASE.passMs]! + w[PHASE.doneMs]!) } : {}),
   }
 }))
@@ -170,8 +177,8 @@ else {
     console.log(`  ${r.parts} part${r.parts === 1 ? ' ' : 's'} ${r.threads} thread${r.threads === 1 ? ' ' : 's'}${'always' in r ? ' (always split)' : ''}${'spin' in r ? ` spin ${r.spin}` : ''}  ${r.msPerStep.median.toFixed(1)} (${r.msPerStep.min.toFixed(1)}–${r.msPerStep.max.toFixed(1)}) ms per step  ×${r.speedup.toFixed(2)}; CPU (all threads) ${r.cpuMsPerStep.median.toFixed(1)} ms`)
     const cpuOf = [...threadCpu[i]!].map(([tid, ms]) => [tid, ms / (rounds * burst)] as const).filter(([, ms]) => ms >= 0.05).sort((a, b) => b[1] - a[1])
     if (values.phases && cpuOf.length > 0)
-      console.log(`      CPU per step by thread (ms, mean of ${rounds * burst} steps): main ${(cpuOf.find(([tid]) => tid === process.pid)?.[1] ?? 0).toFixed(1)}, others ${cpuOf.filter(([tid]) => tid !== process.pid).map(([, ms]) => ms.toFixed(1)).join(', ') || '—'}`)
+      console.log(`      CPU per step by thread (ms, mean of ${rounds * burst} steps; /q: waiting for a core): ${cpuOf.map(([tid, ms]) => `${tid === process.pid ? 'main' : (names.get(tid) ?? tid)} ${ms.toFixed(1)}/q${((threadQueued[i]!.get(tid) ?? 0) / (rounds * burst)).toFixed(2)}`).join(', ')}`)
     for (const ph of phaseRows[i]!)
-      console.log(`      replica ${ph.replica}: pass ${ph.passMs.toFixed(2)} ms, of which ${ph.waitMs.toFixed(2)} ms in ${ph.waits.toFixed(0)} barriers (${ph.sleeps.toFixed(1)} slept; ${ph.firstMs.toFixed(2)} ms from the pass's start to the first; by meeting ${ph.byMeeting.map((x) => x.toFixed(2)).join(' ')}); optimizer ${ph.optimizerMs.toFixed(2)} ms${ph.doneMs === undefined ? '' : `; waiting for the workers after the pass ${ph.doneMs.toFixed(2)} ms; outside the pass (optimizer, running statistics) ${ph.outsideMs!.toFixed(2)} ms (mean)`}`)
+      console.log(`      replica ${ph.replica}: pass ${ph.passMs.toFixed(2)} ms${ph.replica === 0 ? '' : ` (started ${ph.lateMs.toFixed(2)} ms after the calling thread's)`}, of which ${ph.waitMs.toFixed(2)} ms in ${ph.waits.toFixed(0)} barriers (${ph.sleeps.toFixed(1)} slept; ${ph.firstMs.toFixed(2)} ms from the pass's start to the first; by meeting ${ph.byMeeting.map((x) => x.toFixed(2)).join(' ')}); optimizer ${ph.optimizerMs.toFixed(2)} ms${ph.doneMs === undefined ? '' : `; waiting for the workers after the pass ${ph.doneMs.toFixed(2)} ms; outside the pass (optimizer, running statistics) ${ph.outsideMs!.toFixed(2)} ms (mean)`}`)
   }
 }

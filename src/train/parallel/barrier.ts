@@ -71,7 +71,7 @@ const POLL = 1000
  * What a replica's phases cost, accumulated when a team is started with `phases` (bench/threads.ts
  * `--phases`): one Float64Array of `PHASE_WORDS` words per replica, in shared memory.
  */
-export const PHASE = { steps: 0, passMs: 1, waitMs: 2, waits: 3, sleeps: 4, optimizerMs: 5, doneMs: 6, passStart: 7, passT0: 8, firstMs: 9, byMeeting: 10 } as const
+export const PHASE = { steps: 0, passMs: 1, waitMs: 2, waits: 3, sleeps: 4, optimizerMs: 5, doneMs: 6, passStart: 7, passT0: 8, firstMs: 9, passAt: 10, byMeeting: 11 } as const
 /** Meetings of a pass whose waits are counted one by one (`PHASE.byMeeting` + i: the i-th meeting's ms). */
 export const PHASE_MEETINGS = 16
 export const PHASE_WORDS = PHASE.byMeeting + PHASE_MEETINGS
@@ -81,6 +81,8 @@ export const markPass = (phases: Float64Array | undefined): void => {
   if (phases === undefined) return
   phases[PHASE.passStart] = phases[PHASE.waits]!
   phases[PHASE.passT0] = performance.now()
+  // The pass's start on a clock every thread shares (each thread's performance.now() counts from its own origin), so that a worker's late start can be read against the calling thread's.
+  phases[PHASE.passAt] = performance.timeOrigin + phases[PHASE.passT0]!
 }
 
 /** Waits for ctl[GEN] to move past `gen`: spins, then sleeps; returns whether it slept. */
