@@ -54,17 +54,6 @@ export const threadRunQueueMs = (): Map<number, number> | undefined => {
   }
 }
 
-/** Each thread's name (Linux's comm: `node` for the main thread, `V8 DefaultWorke` for V8's background threads…), or an empty map off Linux. */
-export const threadNames = (): Map<number, string> => {
-  const out = new Map<number, string>()
-  try {
-    for (const tid of readdirSync('/proc/self/task')) out.set(Number(tid), readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim())
-  } catch {
-    // Not Linux, or a thread ended between the listing and the read.
-  }
-  return out
-}
-
 /** CPU ms each thread spent between two readings (threads absent from `before` started in between). */
 export const cpuBetween = (before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): Map<number, number> =>
   new Map([...after].map(([tid, ms]) => [tid, ms - (before.get(tid) ?? 0)]))

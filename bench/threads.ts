@@ -16,7 +16,7 @@
  * of it spent in barriers (how many, and how many fell through to `Atomics.wait`), and for the
  * calling thread the wait for the workers and the rest of the step (optimizer, running statistics);
  * `optimizer`: the replica's share of the split optimizer step (src/train/parallel/optimizer.ts);
- * and every row's CPU time per step by thread, named, with its time runnable but off its core (`/q`; Linux: bench/threadCpu.ts), which a loaded machine
+ * and every row's CPU time per step by thread (largest first), with its time runnable but off its core (`/q`; Linux: bench/threadCpu.ts), which a loaded machine
  * does not stretch as it does wall time. `--spin N`: the checks of a control word before a
  * waiting replica sleeps (default `SPIN`, src/train/parallel/barrier.ts; 0: sleep at once, so
  * that the threads' CPU time is their work alone); several values time each data-parallel row
@@ -48,7 +48,7 @@ import { MIN_SPLIT_MACS } from '../src/train/fast/wasm-gemm.js'
 import { median, timeOnce } from './train.js'
 import { STEP_BATCH, stepper, teamStepper } from './trainStep.js'
 import { PHASE, PHASE_MEETINGS } from '../src/train/parallel/barrier.js'
-import { cpuBetween, threadCpuMs, threadNames, threadRunQueueMs } from './threadCpu.js'
+import { cpuBetween, threadCpuMs, threadRunQueueMs } from './threadCpu.js'
 import { rerunUnderEsmOnly } from './esmOnly.js'
 import { execFileSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
@@ -155,7 +155,6 @@ for (let r = 0; r < warm + rounds; r++) {
   process.stderr.write(`\rbench/threads ${values.preset}: round ${r + 1}/${warm + rounds}   `)
 }
 process.stderr.write('\n')
-const names = threadNames()
 kernels.forEach((k) => k.close())
 closers.forEach((c) => c())
 const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) })
@@ -177,7 +176,7 @@ else {
     console.log(`  ${r.parts} part${r.parts === 1 ? ' ' : 's'} ${r.threads} thread${r.threads === 1 ? ' ' : 's'}${'always' in r ? ' (always split)' : ''}${'spin' in r ? ` spin ${r.spin}` : ''}  ${r.msPerStep.median.toFixed(1)} (${r.msPerStep.min.toFixed(1)}–${r.msPerStep.max.toFixed(1)}) ms per step  ×${r.speedup.toFixed(2)}; CPU (all threads) ${r.cpuMsPerStep.median.toFixed(1)} ms`)
     const cpuOf = [...threadCpu[i]!].map(([tid, ms]) => [tid, ms / (rounds * burst)] as const).filter(([, ms]) => ms >= 0.05).sort((a, b) => b[1] - a[1])
     if (values.phases && cpuOf.length > 0)
-      console.log(`      CPU per step by thread (ms, mean of ${rounds * burst} steps; /q: waiting for a core): ${cpuOf.map(([tid, ms]) => `${tid === process.pid ? 'main' : (names.get(tid) ?? tid)} ${ms.toFixed(1)}/q${((threadQueued[i]!.get(tid) ?? 0) / (rounds * burst)).toFixed(2)}`).join(', ')}`)
+      console.log(`      CPU per step by thread (ms, mean of ${rounds * burst} steps; /q: waiting for a core): ${cpuOf.map(([tid, ms]) => `${tid === process.pid ? 'main' : `thread ${tid}`} ${ms.toFixed(1)}/q${((threadQueued[i]!.get(tid) ?? 0) / (rounds * burst)).toFixed(2)}`).join(', ')}`)
     for (const ph of phaseRows[i]!)
       console.log(`      replica ${ph.replica}: pass ${ph.passMs.toFixed(2)} ms${ph.replica === 0 ? '' : ` (started ${ph.lateMs.toFixed(2)} ms after the calling thread's)`}, of which ${ph.waitMs.toFixed(2)} ms in ${ph.waits.toFixed(0)} barriers (${ph.sleeps.toFixed(1)} slept; ${ph.firstMs.toFixed(2)} ms from the pass's start to the first; by meeting ${ph.byMeeting.map((x) => x.toFixed(2)).join(' ')}); optimizer ${ph.optimizerMs.toFixed(2)} ms${ph.doneMs === undefined ? '' : `; waiting for the workers after the pass ${ph.doneMs.toFixed(2)} ms; outside the pass (optimizer, running statistics) ${ph.outsideMs!.toFixed(2)} ms (mean)`}`)
   }
